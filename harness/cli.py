@@ -1,0 +1,88 @@
+"""The ``harness`` command: dispatches to one module per subcommand.
+
+Kept free of heavy imports (no Hydra, no frameworks) so ``harness --help`` is fast;
+each subcommand imports what it needs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from harness.errors import HarnessError
+
+#: subcommand → (module, one-line help). Modules expose ``main(args) -> int``.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "train": ("harness.commands.train", "train a model (Hydra: every config key is overridable)"),
+    "runs": ("harness.commands.runs", "run history: list, show"),
+    "plugins": ("harness.commands.plugins", "installed plugins and what they provide"),
+}
+
+USAGE = """usage: harness COMMAND [ARGS...]
+
+The Azure ML v1 estimator workflow on your own machine.
+
+commands:
+{commands}
+
+examples:
+  harness train                                   # scikit-learn on digits
+  harness train estimator.C=0.5 experiment=tuning
+  harness train --cfg job                         # show the composed config
+  harness train -m estimator.C=0.1,1,10           # a sweep (Hydra multirun)
+  harness runs list
+  harness plugins list
+
+`harness COMMAND --help` gives each command's own help.
+Workspace: $HARNESS_HOME, default ~/.harness
+"""
+
+
+def usage() -> str:
+    width = max(len(name) for name in COMMANDS)
+    lines = [f"  {name:<{width}}  {text}" for name, (_, text) in COMMANDS.items()]
+    return USAGE.format(commands="\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    if args[0] in ("-V", "--version"):
+        from importlib.metadata import version
+
+        print(f"harness {version('harness-ml')}")
+        return 0
+    name, rest = args[0], args[1:]
+    if name not in COMMANDS:
+        print(
+            f"harness: error: unknown command '{name}'. Commands: {', '.join(COMMANDS)}",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        module = importlib.import_module(COMMANDS[name][0])
+        return int(module.main(rest) or 0)
+    except HarnessError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("harness: interrupted", file=sys.stderr)
+        return 130
+
+
+def entry() -> None:
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # `harness ... | head`: the reader left; not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    entry()

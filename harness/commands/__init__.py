@@ -1,0 +1,1 @@
+"""One module per ``harness`` subcommand; each exposes ``main(args) -> int``."""

@@ -1,0 +1,71 @@
+"""``harness train``: compose the config with Hydra and run the job.
+
+This goes through ``@hydra.main`` (not the Compose API) so that every Hydra flag
+(``--cfg``, ``--help``, ``-m``, launchers, sweepers) keeps its meaning.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from harness.errors import HarnessError
+
+#: Set once Hydra hands over a composed config: a Hydra exit before that is a
+#: config error (exit 2), one after it is the job's own status.
+_task_started = False
+_argv: list[str] = []
+
+
+def task(cfg: Any) -> Any:
+    global _task_started
+    _task_started = True
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from harness import driver, summary
+
+    hydra_cfg = HydraConfig.get()
+    overrides = list(hydra_cfg.overrides.task)
+    single = hydra_cfg.mode == RunMode.RUN
+    try:
+        outcome = driver.run_job(cfg, overrides, _argv)
+    except HarnessError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        if single:
+            raise SystemExit(exc.exit_code) from None
+        raise
+    summary.print_outcome(outcome)
+    if single:
+        raise SystemExit(outcome.exit_code)
+    return outcome.primary[2]
+
+
+def main(args: list[str]) -> int:
+    global _argv
+    from harness import config
+    from harness.plugins import get_plugin_manager
+
+    _argv = ["harness", "train", *args]
+    config.register_schema()
+    config.register_resolvers()
+    config.APP_ACTIVE = True
+    manager = get_plugin_manager()  # load plugins (and show their warnings) before composing
+    groups = config.default_groups()
+    overrides = config.normalize_overrides(args, groups)
+    config.check_group_choices(overrides, groups, manager.config_searchpath())
+
+    import hydra
+
+    sys.argv = ["harness train", *overrides]
+    app = hydra.main(version_base=None, config_path="pkg://harness.conf", config_name="config")(
+        task
+    )
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if code == 1 and not _task_started:
+            return 2  # Hydra already printed the config error
+        return code
+    return 0

@@ -1,0 +1,1 @@
+"""Runs: the record of one job (store) and the API a job logs through (context)."""

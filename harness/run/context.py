@@ -1,0 +1,272 @@
+"""``harness.Run``: the API a job (an estimator or a user's script) logs through.
+
+``Run.get_context()`` returns the live run inside a harness job and an offline run
+elsewhere, like Azure ML's ``Run.get_context()``. Logging is buffered: ``run.log``
+appends to memory, and a background thread flushes batches to this process's
+metrics file and to the active loggers, so a tight loop can log freely.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from harness.jobspec import JOB_ENV, JobSpec
+from harness.run.metrics import MetricEvent, append_events, writer_path
+from harness.run.record import CANCELED, COMPLETED, FAILED
+
+__all__ = ["MetricEvent", "OfflineRun", "Run"]
+
+T = TypeVar("T")
+
+#: Rank variables of Open MPI, MPICH/Intel MPI and torchrun, in that order.
+_RANK_VARS = ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "RANK")
+_SIZE_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "WORLD_SIZE")
+_LOCAL_RANK_VARS = ("OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "LOCAL_RANK")
+
+
+def _env_int(names: tuple[str, ...], default: int) -> int:
+    for name in names:
+        value = os.environ.get(name)
+        if value is not None and value.strip().isdigit():
+            return int(value)
+    return default
+
+
+def _plain(value: Any) -> Any:
+    """Numbers from numpy/torch (anything with __float__) become plain floats."""
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if hasattr(value, "item"):
+        return value.item()
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+class Run:
+    """The live run of a harness job."""
+
+    FLUSH_EVERY_EVENTS: ClassVar[int] = 20_000
+    FLUSH_INTERVAL_S: ClassVar[float] = 1.0
+    _current: ClassVar[Run | None] = None
+
+    is_offline = False
+
+    def __init__(self, spec: JobSpec) -> None:
+        from omegaconf import OmegaConf
+
+        self.spec = spec
+        self.id = spec.run_id
+        self.experiment = spec.experiment
+        self.run_dir = Path(spec.run_dir)
+        self.outputs_dir = self.run_dir / "outputs"
+        self.logs_dir = self.run_dir / "logs"
+        self.rank = _env_int(_RANK_VARS, 0)
+        self.world_size = _env_int(_SIZE_VARS, 1)
+        self.local_rank = _env_int(_LOCAL_RANK_VARS, 0)
+        #: The MPI communicator, set by the mpi compute plugin's worker hook.
+        self.comm: Any = None
+        params = OmegaConf.create(spec.params)
+        OmegaConf.set_readonly(params, True)
+        self.params = params
+        self._records = self.rank == 0 or spec.per_rank_metrics
+        self._metrics_path = writer_path(self.run_dir, self.rank)
+        self._steps: dict[str, int] = {}
+        self._buffer: list[MetricEvent] = []
+        self._lock = threading.Lock()
+        self._flush_lock = threading.RLock()
+        self._loggers: dict[str, Any] | None = None
+        self._closed = False
+        self._failed_by_exception = False
+        self._stop = threading.Event()
+        self._flusher = threading.Thread(target=self._flush_loop, name="harness-flush", daemon=True)
+        self._flusher.start()
+        atexit.register(self._close_at_exit)
+
+    # -- context -------------------------------------------------------------
+    @classmethod
+    def get_context(cls) -> Run:
+        """The current job's run; an offline run when not inside a harness job."""
+        if cls._current is None:
+            spec_path = os.environ.get(JOB_ENV)
+            if not spec_path:
+                return OfflineRun()
+            cls._current = Run(JobSpec.load(spec_path))
+        return cls._current
+
+    @property
+    def is_main_process(self) -> bool:
+        return self.rank == 0
+
+    # -- logging -------------------------------------------------------------
+    def log(self, name: str, value: Any, step: int | None = None) -> None:
+        """Record one value of metric ``name``; ``step`` defaults to the next index."""
+        if not self._records:
+            return
+        if step is None:
+            step = self._steps.get(name, -1) + 1
+        self._steps[name] = step
+        if not isinstance(value, (int, float)):
+            value = _plain(value)
+        event = MetricEvent(name, value, step, time.time())
+        with self._lock:
+            self._buffer.append(event)
+            full = len(self._buffer) >= self.FLUSH_EVERY_EVENTS
+        if full:
+            self.flush()
+
+    def log_list(self, name: str, values: Iterable[Any]) -> None:
+        """Record a list of values of ``name`` at steps 0, 1, 2, …"""
+        for step, value in enumerate(values):
+            self.log(name, value, step=step)
+
+    def log_row(self, name: str, **values: Any) -> None:
+        """Record one row of table metric ``name`` (a dict of column → value)."""
+        self.log(name, {key: _plain(v) for key, v in values.items()})
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        from harness.run.store import RunStore
+
+        if self._records:
+            RunStore(self.run_dir.parent.parent).set_tags(self.id, tags)
+
+    def tag(self, key: str, value: Any = "") -> None:
+        self.set_tags({key: value})
+
+    def progress(
+        self, iterable: Iterable[T], total: int | None = None, description: str = "epoch"
+    ) -> Iterator[T]:
+        """Yield from ``iterable`` while reporting progress to the loggers."""
+        if total is None and hasattr(iterable, "__len__"):
+            total = len(iterable)  # type: ignore[arg-type]
+        self._notify("progress", description, 0, total)
+        for done, item in enumerate(iterable, start=1):
+            yield item
+            self._notify("progress", description, done, total)
+
+    # -- flushing ------------------------------------------------------------
+    def flush(self) -> None:
+        """Write buffered events to this process's metrics file and the loggers."""
+        with self._flush_lock:
+            with self._lock:
+                batch, self._buffer = self._buffer, []
+            if not batch:
+                return
+            append_events(self._metrics_path, batch)
+            self._notify("log_metrics", batch)
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(self.FLUSH_INTERVAL_S):
+            try:
+                self.flush()
+            except Exception as exc:  # never kill training over a full disk report
+                print(f"harness: could not flush metrics: {exc}", file=sys.stderr)
+
+    # -- loggers -------------------------------------------------------------
+    def _active_loggers(self) -> dict[str, Any]:
+        """Loggers start on first use, so a process that never logs starts none."""
+        if self._loggers is None:
+            self._loggers = {}
+            if not self._records:
+                return self._loggers
+            from harness.plugins import get_plugin_manager
+
+            manager = get_plugin_manager()
+            for name, options in self.spec.loggers.items():
+                try:
+                    logger = manager.get("logger", name)(self, dict(options or {}))
+                    logger.log_params(self.spec.params)
+                except Exception as exc:
+                    print(
+                        f"harness: logger '{name}' failed to start, skipped: {exc}", file=sys.stderr
+                    )
+                    continue
+                self._loggers[name] = logger
+        return self._loggers
+
+    def _notify(self, method: str, *args: Any) -> None:
+        with self._flush_lock:
+            loggers = self._active_loggers()
+            for name, logger in list(loggers.items()):
+                try:
+                    getattr(logger, method)(*args)
+                except Exception as exc:
+                    # Reported once, then switched off: a logger never fails the job.
+                    print(
+                        f"harness: logger '{name}' failed and is switched off: {exc}",
+                        file=sys.stderr,
+                    )
+                    loggers.pop(name, None)
+
+    # -- closing -------------------------------------------------------------
+    def close(self, status: str = COMPLETED) -> None:
+        """Flush everything and tell the loggers the final status. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        self.flush()
+        if self._loggers:
+            self._notify("finish", status)
+        if Run._current is self:
+            Run._current = None
+
+    def mark_failed(self) -> None:
+        self._failed_by_exception = True
+
+    def _close_at_exit(self) -> None:
+        status = FAILED if self._failed_by_exception else COMPLETED
+        if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+            status = CANCELED
+        self.close(status)
+
+
+class OfflineRun(Run):
+    """What ``Run.get_context()`` returns outside a harness job: prints, stores nothing."""
+
+    is_offline = True
+
+    def __init__(self) -> None:  # noqa: D107 - deliberately skips the live set-up
+        from omegaconf import OmegaConf
+
+        self.id = "offline"
+        self.experiment = "offline"
+        self.run_dir = Path.cwd()
+        self.outputs_dir = Path("outputs")
+        self.logs_dir = Path("logs")
+        self.rank = _env_int(_RANK_VARS, 0)
+        self.world_size = _env_int(_SIZE_VARS, 1)
+        self.local_rank = _env_int(_LOCAL_RANK_VARS, 0)
+        self.comm = None
+        self.params = OmegaConf.create({})
+        self._steps = {}
+
+    def log(self, name: str, value: Any, step: int | None = None) -> None:
+        print(
+            f"[offline run] {name}: {_plain(value)}"
+            + (f" (step {step})" if step is not None else "")
+        )
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        print(f"[offline run] tags: {tags}")
+
+    def progress(
+        self, iterable: Iterable[T], total: int | None = None, description: str = "epoch"
+    ) -> Iterator[T]:
+        yield from iterable
+
+    def flush(self) -> None:
+        pass
+
+    def close(self, status: str = COMPLETED) -> None:
+        pass

@@ -1,0 +1,154 @@
+"""Run a job's process tree: stream its output live, capture it, stop it cleanly.
+
+Shared by every compute plugin that starts local processes (``local``, ``mpi``).
+The child gets its own process group, so Ctrl-C, a timeout or ``harness runs
+cancel`` (SIGTERM to the driver) can stop it and everything it started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+#: Seconds a job gets to flush and exit after SIGINT before SIGTERM, then SIGKILL.
+GRACE_S = 10.0
+#: Set in a job's environment when the driver writes to a terminal, so the
+#: console logger may draw live progress bars through the pipe.
+TERMINAL_ENV = "HARNESS_TERMINAL"
+
+
+@dataclass
+class Supervised:
+    exit_code: int
+    canceled: bool = False
+    timed_out: bool = False
+
+
+def _pump(source: BinaryIO, sinks: Sequence[BinaryIO]) -> None:
+    fd = source.fileno()
+    while chunk := os.read(fd, 65536):
+        for sink in sinks:
+            try:
+                sink.write(chunk)
+                sink.flush()
+            except (OSError, ValueError):  # a closed terminal must not stop the capture
+                continue
+
+
+def job_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    if sys.stdout.isatty():
+        env[TERMINAL_ENV] = "1"
+    env.update(extra or {})
+    return env
+
+
+def stop_group(proc: subprocess.Popen[bytes], grace: float = GRACE_S) -> None:
+    """SIGINT the group (the job flushes and exits), then SIGTERM, then SIGKILL."""
+    for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            _reap_group(proc.pid)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _reap_group(pgid: int) -> None:
+    """Kill what is left of the group once its leader has exited."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run_supervised(
+    cmd: Sequence[str],
+    *,
+    cwd: str | Path,
+    env: dict[str, str],
+    stdout_path: Path,
+    stderr_path: Path | None,
+    timeout: float | None = None,
+    echo: bool = True,
+) -> Supervised:
+    """Run ``cmd`` to the end, teeing output into the log files (and the terminal).
+
+    With ``stderr_path`` None, stderr goes into the stdout log (one stream, as for
+    MPI rank logs). Ctrl-C or SIGTERM in the driver stops the whole group and
+    returns ``canceled``; ``timeout`` stops it and returns ``timed_out``.
+    """
+    stdout_path.parent.mkdir(parents=True, exist_ok=True)
+    out_log = open(stdout_path, "ab")
+    err_log = open(stderr_path, "ab") if stderr_path else None
+    proc = subprocess.Popen(
+        list(cmd),
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE if err_log else subprocess.STDOUT,
+        start_new_session=True,
+    )
+    term_out = [sys.stdout.buffer] if echo else []
+    term_err = [sys.stderr.buffer] if echo else []
+    pumps = [threading.Thread(target=_pump, args=(proc.stdout, [out_log, *term_out]), daemon=True)]
+    if err_log:
+        pumps.append(
+            threading.Thread(target=_pump, args=(proc.stderr, [err_log, *term_err]), daemon=True)
+        )
+    for pump in pumps:
+        pump.start()
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if _in_main_thread() else None
+    result: Supervised
+    try:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                code = proc.wait(timeout=0.2)
+                _reap_group(proc.pid)
+                result = Supervised(code)
+                break
+            except subprocess.TimeoutExpired:
+                if deadline is not None and time.monotonic() > deadline:
+                    stop_group(proc, grace=3.0)
+                    result = Supervised(
+                        proc.returncode if proc.returncode is not None else -9, timed_out=True
+                    )
+                    break
+    except KeyboardInterrupt:
+        try:
+            stop_group(proc)
+        except KeyboardInterrupt:  # a second Ctrl-C: no more grace
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        result = Supervised(proc.returncode if proc.returncode is not None else 130, canceled=True)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        for pump in pumps:
+            pump.join(timeout=5)
+        out_log.close()
+        if err_log:
+            err_log.close()
+    return result
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()

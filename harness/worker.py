@@ -1,0 +1,55 @@
+"""The worker entry point every job process runs: ``python -m harness.worker JOB``.
+
+It rebuilds the run context from the job spec, trains with the estimator the spec
+names, and exits 0 (completed), 1 (the job failed) or 130 (interrupted). The
+traceback of a failure goes to stderr, which the compute captures into ``logs/``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+from harness.jobspec import JOB_ENV, JobSpec
+from harness.run.context import Run
+from harness.run.record import CANCELED, COMPLETED, FAILED
+
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m harness.worker JOB_SPEC", file=sys.stderr)
+        return 2
+    spec = JobSpec.load(args[0])
+    os.environ[JOB_ENV] = str(spec.spec_path)
+    # The driver already showed plugin warnings once; don't repeat them per rank.
+    os.environ.setdefault("HARNESS_QUIET_PLUGINS", "1")
+
+    from harness.plugins import get_plugin_manager
+
+    manager = get_plugin_manager()
+    run = Run.get_context()
+    status, code = COMPLETED, 0
+    try:
+        manager.pm.hook.harness_worker_start(run=run)
+        estimator = manager.get("estimator", spec.estimator)()
+        estimator.train(run)
+    except KeyboardInterrupt:
+        status, code = CANCELED, EXIT_INTERRUPTED
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        status = COMPLETED if code == 0 else FAILED
+    except BaseException:
+        traceback.print_exc()
+        status, code = FAILED, EXIT_FAILED
+    finally:
+        run.close(status)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

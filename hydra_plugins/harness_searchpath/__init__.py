@@ -1,0 +1,17 @@
+"""Hydra discovers this module in the ``hydra_plugins`` namespace package; it adds
+every harness plugin's config groups to the search path of ``harness train``."""
+
+from hydra.core.config_search_path import ConfigSearchPath
+from hydra.plugins.search_path_plugin import SearchPathPlugin
+
+
+class HarnessSearchPathPlugin(SearchPathPlugin):
+    def manipulate_search_path(self, search_path: ConfigSearchPath) -> None:
+        from harness import config
+
+        if not config.APP_ACTIVE:  # somebody else's Hydra app: stay out of it
+            return
+        from harness.plugins import get_plugin_manager
+
+        for entry in get_plugin_manager().config_searchpath():
+            search_path.append(provider="harness-plugin", path=entry)
