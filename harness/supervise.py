@@ -7,6 +7,7 @@ cancel`` (SIGTERM to the driver) can stop it and everything it started.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -69,10 +70,8 @@ def stop_group(proc: subprocess.Popen[bytes], grace: float = GRACE_S) -> None:
 
 def _reap_group(pgid: int) -> None:
     """Kill what is left of the group once its leader has exited."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def run_supervised(
@@ -92,8 +91,8 @@ def run_supervised(
     returns ``canceled``; ``timeout`` stops it and returns ``timed_out``.
     """
     stdout_path.parent.mkdir(parents=True, exist_ok=True)
-    out_log = open(stdout_path, "ab")
-    err_log = open(stderr_path, "ab") if stderr_path else None
+    out_log = open(stdout_path, "ab")  # noqa: SIM115 - closed in the finally below
+    err_log = open(stderr_path, "ab") if stderr_path else None  # noqa: SIM115
     proc = subprocess.Popen(
         list(cmd),
         cwd=cwd,
