@@ -123,7 +123,9 @@ def run_job(
     except BaseException as exc:
         store.set_status(record.id, FAILED, error=f"{type(exc).__name__}: {exc}")
         raise
-    status = COMPLETED if result.exit_code == 0 else CANCELED if result.canceled else FAILED
+    # A cancel wins over the exit code: some libraries (sklearn's MLP) swallow the
+    # interrupt and return normally, but the user still stopped the run.
+    status = CANCELED if result.canceled else COMPLETED if result.exit_code == 0 else FAILED
     error = None if status == COMPLETED else (result.error or _last_error_line(spec.logs_dir))
     record = store.set_status(record.id, status, error=error, world_size=result.world_size)
     if status == FAILED:

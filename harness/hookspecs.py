@@ -137,4 +137,8 @@ def hook_signatures() -> dict[str, str]:
     import inspect
 
     namespace: dict[str, Any] = globals()
-    return {name: f"{name}{inspect.signature(namespace[name])}" for name in _hook_names()}
+    # Annotations are strings here (postponed evaluation); show them unquoted.
+    return {
+        name: f"{name}{inspect.signature(namespace[name])}".replace("'", "")
+        for name in _hook_names()
+    }

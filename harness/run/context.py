@@ -9,6 +9,7 @@ metrics file and to the active loggers, so a tight loop can log freely.
 from __future__ import annotations
 
 import atexit
+import collections
 import os
 import sys
 import threading
@@ -82,8 +83,8 @@ class Run:
         self._records = self.rank == 0 or spec.per_rank_metrics
         self._metrics_path = writer_path(self.run_dir, self.rank)
         self._steps: dict[str, int] = {}
-        self._buffer: list[MetricEvent] = []
-        self._lock = threading.Lock()
+        # deque.append/popleft are atomic, so the hot path takes no lock.
+        self._buffer: collections.deque[tuple[str, Any, int, float]] = collections.deque()
         self._flush_lock = threading.RLock()
         self._loggers: dict[str, Any] | None = None
         self._closed = False
@@ -118,11 +119,9 @@ class Run:
         self._steps[name] = step
         if not isinstance(value, (int, float)):
             value = _plain(value)
-        event = MetricEvent(name, value, step, time.time())
-        with self._lock:
-            self._buffer.append(event)
-            full = len(self._buffer) >= self.FLUSH_EVERY_EVENTS
-        if full:
+        buffer = self._buffer
+        buffer.append((name, value, step, time.time()))
+        if len(buffer) >= self.FLUSH_EVERY_EVENTS:
             self.flush()
 
     def log_list(self, name: str, values: Iterable[Any]) -> None:
@@ -158,8 +157,8 @@ class Run:
     def flush(self) -> None:
         """Write buffered events to this process's metrics file and the loggers."""
         with self._flush_lock:
-            with self._lock:
-                batch, self._buffer = self._buffer, []
+            buffer = self._buffer
+            batch = [MetricEvent._make(buffer.popleft()) for _ in range(len(buffer))]
             if not batch:
                 return
             append_events(self._metrics_path, batch)

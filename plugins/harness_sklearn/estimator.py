@@ -88,10 +88,10 @@ class SklearnEstimator(Estimator):
         print(
             f"training {type(model).__name__} on {len(x_train)} samples, testing on {len(x_test)}"
         )
+        run.log("n_train", len(x_train))
         started = time.perf_counter()
         model.fit(x_train, y_train)
         run.log("train_time", time.perf_counter() - started)
-        run.log("n_train", len(x_train))
         if regression:
             from sklearn.metrics import mean_squared_error, r2_score
 

@@ -1,0 +1,80 @@
+"""Shared by the benchmark scripts: alternating repetitions, stats, results.json.
+
+Each script measures both sides of its claim in one run, alternating them so
+that machine noise hits both alike, and records median and min-max spread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results.json"
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--quick", action="store_true", help="small sizes, few repetitions (CI)")
+    p.add_argument("--results", type=Path, default=RESULTS, help="where to record the figures")
+    return p
+
+
+def stats(samples: list[float]) -> dict[str, float]:
+    return {
+        "median": statistics.median(samples),
+        "min": min(samples),
+        "max": max(samples),
+        "n": len(samples),
+    }
+
+
+def alternate(sides: dict[str, Callable[[], float]], repeats: int) -> dict[str, list[float]]:
+    """Run each side once per round, in alternating order; each call returns a figure."""
+    samples: dict[str, list[float]] = {name: [] for name in sides}
+    names = list(sides)
+    for round_no in range(repeats):
+        order = names if round_no % 2 == 0 else list(reversed(names))
+        for name in order:
+            samples[name].append(sides[name]())
+    return samples
+
+
+def time_command(cmd: list[str], env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, env=env)
+    return time.perf_counter() - started
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+    }
+
+
+def record(path: Path, claim: str, figures: dict[str, Any], quick: bool) -> None:
+    """Merge this claim's figures into results.json (atomic replace)."""
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[claim] = {
+        "figures": figures,
+        "quick": quick,
+        "machine": machine(),
+        "when": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+    print(json.dumps({claim: figures}, indent=2))

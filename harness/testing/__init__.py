@@ -1,0 +1,83 @@
+"""Helpers for testing harness and harness plugins (also for third-party authors).
+
+    from harness.testing import run_cli
+    result = run_cli("train", "estimator.C=0.5", home=tmp_path)
+    assert result.returncode == 0, result.output
+
+The pytest fixtures (``harness_home``, ``registered_plugin``) come from
+``harness.testing.fixtures``; add ``pytest_plugins = ["harness.testing.fixtures"]``
+to a conftest.py, or import them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CliResult", "harness_executable", "run_cli"]
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr together, for assertion messages."""
+        return f"--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    @property
+    def run_id(self) -> str:
+        """The id from the ``run id: …`` line that ``harness train`` prints."""
+        for line in self.stdout.splitlines():
+            if line.startswith("run id:"):
+                return line.split(":", 1)[1].strip()
+        raise AssertionError(f"no 'run id:' line in the output\n{self.output}")
+
+
+def harness_executable() -> str:
+    """The installed ``harness`` command next to this interpreter (or on PATH)."""
+    beside = Path(sys.executable).with_name("harness")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("harness")
+    if found is None:
+        raise RuntimeError("the harness command is not installed (pip install harness-ml)")
+    return found
+
+
+def run_cli(
+    *args: str,
+    home: str | os.PathLike[str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 600,
+    input: str | None = None,
+) -> CliResult:
+    """Run the real ``harness`` command in a subprocess and capture its output."""
+    full_env = dict(os.environ)
+    full_env.pop("HARNESS_JOB_SPEC", None)
+    if home is not None:
+        full_env["HARNESS_HOME"] = str(home)
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [harness_executable(), *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=input,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)

@@ -1,0 +1,54 @@
+"""Every benchmark script runs in --quick mode and records its figures.
+
+No timing is asserted: that a figure is produced, with the keys it promises, is
+what CI checks. The figures go to a temporary results file, not the committed one.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+SCRIPTS = sorted(p.name for p in BENCHMARKS.glob("bench_*.py"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_benchmark_quick_mode_produces_figures(script, tmp_path):
+    results = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--quick", "--results", str(results)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=BENCHMARKS,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(results.read_text())
+    assert len(data) == 1
+    (claim,) = data.values()
+    assert claim["quick"] is True and claim["figures"]
+
+
+def test_core_benchmark_records_its_claims(tmp_path):
+    results = tmp_path / "results.json"
+    subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_core.py"), "--quick", "--results", str(results)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+        cwd=BENCHMARKS,
+    )
+    figures = json.loads(results.read_text())["core"]["figures"]
+    assert figures["run_log_calls_per_s"]["median"] > 0
+    assert set(figures["startup_s"]) == {
+        "harness --help",
+        "harness train --cfg job",
+        "python -c 'import sklearn'",
+        "python -c 'import hydra'",
+    }

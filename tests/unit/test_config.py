@@ -1,0 +1,52 @@
+"""Override normalisation and the group pre-check."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.config import check_group_choices, default_groups, normalize_overrides
+from harness.errors import UnknownComponentError
+
+GROUPS = {"estimator": "sklearn", "compute": "local", "logger": ["console"]}
+
+
+def test_default_groups_come_from_the_primary_config():
+    groups = default_groups()
+    assert groups["estimator"] == "sklearn"
+    assert groups["compute"] == "local"
+    assert groups["logger"] == ["console"]
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("+estimator=pytorch", "estimator=pytorch"),
+        ("estimator=pytorch", "estimator=pytorch"),
+        ("+compute=mpi", "compute=mpi"),
+        ("+logger=mlflow", "logger=[console,mlflow]"),
+        ("+logger=[console,tensorboard]", "logger=[console,tensorboard]"),
+        ("+estimator.script_params.lr=0.1", "+estimator.script_params.lr=0.1"),
+        ("+foo=1", "+foo=1"),
+        ("lr=0.003", "lr=0.003"),
+        ("--cfg", "--cfg"),
+    ],
+)
+def test_normalize_overrides(given, expected):
+    assert normalize_overrides([given], GROUPS) == [expected]
+
+
+def test_check_group_choices_names_value_and_options():
+    searchpath = [
+        "pkg://harness_sklearn.conf",
+        "pkg://harness_local.conf",
+        "pkg://harness_loggers.conf",
+    ]
+    check_group_choices(["estimator=sklearn", "logger=[console]"], GROUPS, searchpath)
+    with pytest.raises(
+        UnknownComponentError, match=r"unknown estimator 'xgb'\. Available: sklearn"
+    ):
+        check_group_choices(["estimator=xgb"], GROUPS, searchpath)
+    with pytest.raises(UnknownComponentError, match="unknown logger 'nope'"):
+        check_group_choices(["logger=[console,nope]"], GROUPS, searchpath)
+    # sweeps over options are Hydra's to expand
+    check_group_choices(["estimator=sklearn,xgb"], GROUPS, searchpath)

@@ -1,0 +1,122 @@
+"""harness.Run: buffered logging, flushing, loggers, and the offline run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from harness import Logger, hookimpl
+from harness.jobspec import JobSpec
+from harness.run import metrics
+from harness.run.context import OfflineRun, Run
+from harness.run.store import RunStore
+
+
+@pytest.fixture
+def live_run(home):
+    record = RunStore().create(
+        experiment="e", estimator="sklearn", compute="local", params={"lr": 0.1}
+    )
+    spec = JobSpec(record.id, str(record.path), "e", "sklearn", "local", params={"lr": 0.1})
+    spec.save()
+    run = Run(spec)
+    yield run
+    run.close()
+
+
+def test_log_is_buffered_until_flush(live_run):
+    live_run.log("loss", 0.5)
+    live_run.log("loss", 0.25)
+    assert metrics.history(live_run.run_dir) == {}  # nothing written yet: no I/O per call
+    live_run.flush()
+    history = metrics.history(live_run.run_dir)
+    assert [(p["step"], p["value"]) for p in history["loss"]] == [(0, 0.5), (1, 0.25)]
+
+
+def test_log_list_row_and_numpy_values(live_run):
+    live_run.log_list("curve", [1, 2, 3])
+    live_run.log_row("table", epoch=1, acc=np.float32(0.5))
+    live_run.log("acc", np.float64(0.75), step=10)
+    live_run.close()
+    values = metrics.last_values(live_run.run_dir)
+    assert values == {"curve": 3, "table": {"epoch": 1, "acc": 0.5}, "acc": 0.75}
+    assert [p["step"] for p in metrics.history(live_run.run_dir)["curve"]] == [0, 1, 2]
+
+
+def test_params_are_read_only(live_run):
+    assert live_run.params.lr == 0.1
+    with pytest.raises(Exception):  # noqa: B017 - omegaconf's ReadonlyConfigError
+        live_run.params.lr = 1.0
+
+
+class _Recorder(Logger):
+    seen: list = []
+
+    def log_metrics(self, events):
+        _Recorder.seen.extend(e.name for e in events)
+
+    def finish(self, status):
+        _Recorder.seen.append(f"finish:{status}")
+
+
+class _Broken(Logger):
+    def log_metrics(self, events):
+        raise ConnectionError("server unreachable")
+
+
+class _LoggerPlugin:
+    @hookimpl
+    def harness_register_loggers(self, register):
+        register("recorder", _Recorder)
+        register("broken", _Broken)
+
+
+def test_loggers_get_batches_and_a_broken_one_is_switched_off(home, registered_plugin, capsys):
+    registered_plugin(_LoggerPlugin(), "test-loggers")
+    record = RunStore().create(experiment="e", estimator="sklearn", compute="local", params={})
+    spec = JobSpec(
+        record.id,
+        str(record.path),
+        "e",
+        "sklearn",
+        "local",
+        params={},
+        loggers={"broken": {}, "recorder": {}},
+    )
+    run = Run(spec)
+    _Recorder.seen = []
+    run.log("a", 1)
+    run.flush()
+    run.log("b", 2)
+    run.close("Completed")
+    assert _Recorder.seen == ["a", "b", "finish:Completed"]
+    err = capsys.readouterr().err
+    assert err.count("logger 'broken' failed") == 1
+    assert metrics.last_values(record.path) == {"a": 1, "b": 2}
+
+
+def test_offline_run_prints(capsys, monkeypatch):
+    monkeypatch.delenv("HARNESS_JOB_SPEC", raising=False)
+    run = Run.get_context()
+    assert isinstance(run, OfflineRun) and run.is_offline
+    run.log("accuracy", 0.9)
+    assert "[offline run] accuracy: 0.9" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "value", [1, -3, 0.1, 1e-300, 2.5e300, float("nan"), float("inf"), "text", {"a": 1}, True, None]
+)
+def test_encoded_events_round_trip_through_json(value):
+    import json
+    import math
+
+    from harness.run.metrics import MetricEvent, encode_event
+
+    line = encode_event(MetricEvent('we"ird\\name', value, 3, 1700000000.123456))
+    decoded = json.loads(line)
+    assert decoded["name"] == 'we"ird\\name' and decoded["step"] == 3
+    assert decoded["time"] == 1700000000.123456
+    if isinstance(value, float) and math.isnan(value):
+        assert math.isnan(decoded["value"])
+    else:
+        assert decoded["value"] == value and type(decoded["value"]) is type(value)
