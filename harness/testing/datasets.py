@@ -1,0 +1,72 @@
+"""Write small, learnable datasets in the real on-disk formats (for tests and the
+CI-sized benchmark suite): MNIST IDX files and CIFAR-10 python batches.
+
+Each class k gets a bright block at a position that depends on k, plus noise, so a
+small model learns it in an epoch or two; the files are byte-for-byte in the
+official formats, so the same readers serve the real datasets.
+"""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+
+def _images(
+    n: int, channels: int, size: int, classes: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    labels = rng.integers(0, classes, size=n)
+    images = rng.integers(0, 60, size=(n, channels, size, size)).astype(np.uint8)
+    block = size // 4
+    for i, label in enumerate(labels):
+        row, col = divmod(int(label), 4)
+        images[i, :, row * block : (row + 1) * block, col * block : (col + 1) * block] = 255
+    return images, labels.astype(np.uint8)
+
+
+def _write_idx(path: Path, array: np.ndarray, gz: bool) -> None:
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    payload = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+    if gz:
+        with gzip.open(path.with_name(path.name + ".gz"), "wb") as handle:
+            handle.write(payload)
+    else:
+        path.write_bytes(payload)
+
+
+def write_mnist(
+    folder: Path, n_train: int = 600, n_test: int = 200, *, gz: bool = False, seed: int = 0
+) -> Path:
+    """MNIST IDX files (28×28, 10 classes) in ``folder``; returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        images, labels = _images(n, 1, 28, 10, rng)
+        _write_idx(folder / f"{prefix}-images-idx3-ubyte", images[:, 0], gz)
+        _write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels, gz)
+    return folder
+
+
+def write_cifar10(
+    folder: Path, n_per_batch: int = 100, n_test: int = 200, *, batches: int = 5, seed: int = 0
+) -> Path:
+    """A ``cifar-10-batches-py`` folder inside ``folder``; returns that inner folder."""
+    root = folder / "cifar-10-batches-py"
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    names = [f"data_batch_{i}" for i in range(1, batches + 1)] + ["test_batch"]
+    for name in names:
+        n = n_test if name == "test_batch" else n_per_batch
+        images, labels = _images(n, 3, 32, 10, rng)
+        batch = {
+            b"batch_label": name.encode(),
+            b"labels": [int(v) for v in labels],
+            b"data": images.reshape(n, 3072),
+            b"filenames": [f"{i}.png".encode() for i in range(n)],
+        }
+        with open(root / name, "wb") as handle:
+            pickle.dump(batch, handle, protocol=2)
+    return root
