@@ -35,6 +35,12 @@ class Estimator:
     def validate(self, config: DictConfig) -> None:
         """Check ``config`` (the whole composed config); raise ``ConfigError``."""
 
+    def prepare(self, config: DictConfig, job: JobSpec) -> None:
+        """Runs once in the driver, after the run folder exists and before the
+        compute starts any process (script mode snapshots the source here, so
+        every rank sees the same copy). Raise ``HarnessError`` for a user's mistake:
+        the run is marked ``Failed`` and the command exits 2."""
+
     def primary(self, config: DictConfig) -> tuple[str, str]:
         """The (metric name, goal) a sweep optimises for this config."""
         return self.primary_metric, self.goal

@@ -115,6 +115,7 @@ def run_job(
         record.id, RUNNING, started=now_iso(), pid=os.getpid(), host=socket.gethostname()
     )
     try:
+        job.estimator.prepare(cfg, spec)
         result = job.compute.launch(spec)
     except KeyboardInterrupt:
         result = JobResult(
