@@ -22,6 +22,7 @@ from typing import Any
 from harness.components import Estimator
 from harness.errors import ConfigError
 from harness.fileutil import atomic_write_json, read_json
+from harness.workspace import harness_home
 from harness_script import snapshot as snapshots
 from harness_script.arguments import build_argv
 
@@ -94,7 +95,7 @@ class ScriptEstimator(Estimator):
         compat = est.get("azureml_compat", False)
         if not isinstance(compat, bool):
             raise ConfigError(f"estimator.azureml_compat must be true or false, got {compat!r}")
-        snap = snapshots.collect(source)
+        snap = snapshots.collect(source, exclude=(harness_home(),))
         if script.relative_to(source).as_posix() not in snap.files:
             raise ConfigError(
                 f"estimator.entry_script: '{entry}' is left out of the snapshot by an ignore "
@@ -104,7 +105,9 @@ class ScriptEstimator(Estimator):
         self._snapshot = snap
 
     def prepare(self, config: Any, job: Any) -> None:
-        snap = self._snapshot or snapshots.collect(source_directory(config.estimator))
+        snap = self._snapshot or snapshots.collect(
+            source_directory(config.estimator), exclude=(harness_home(),)
+        )
         target = Path(job.run_dir) / snapshots.SNAPSHOT_DIR
         snapshots.copy(snap, target)
         snapshots.link_run_folders(target, Path(job.run_dir))

@@ -52,9 +52,15 @@ def _spec(folder: Path):
     return None
 
 
-def collect(root: Path) -> Snapshot:
-    """Walk ``root`` and list what the snapshot holds (nothing is copied)."""
+def collect(root: Path, exclude: tuple[Path, ...] = ()) -> Snapshot:
+    """Walk ``root`` and list what the snapshot holds (nothing is copied).
+
+    ``exclude``: absolute folders never copied, such as the harness workspace when
+    it lies inside the source folder (runs would otherwise snapshot earlier runs).
+    """
     import pathspec
+
+    excluded = {path.resolve() for path in exclude}
 
     snapshot = Snapshot(root)
     always = pathspec.GitIgnoreSpec.from_lines(ALWAYS_IGNORED)
@@ -71,7 +77,9 @@ def collect(root: Path) -> Snapshot:
 
         kept_dirs = []
         for name in sorted(dirnames):
-            if _ignored(root, here, name, True, rules, always):
+            if (here / name).resolve() in excluded or _ignored(
+                root, here, name, True, rules, always
+            ):
                 continue
             if (here / name).is_symlink():
                 snapshot.links.append((rel_here / name).as_posix())

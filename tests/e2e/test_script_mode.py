@@ -157,6 +157,17 @@ def test_script_runs_in_a_snapshot_that_honours_ignore_files(home, tmp_path):
     assert (src / "message.txt").read_text() == "edited"
 
 
+def test_a_workspace_inside_the_source_folder_is_not_snapshotted(home, tmp_path):
+    # `home` is tmp_path/harness-home: inside the source folder here.
+    write(tmp_path, {"train.py": "print('ok')"})
+    first = script_train(home, tmp_path)
+    assert first.returncode == 0, first.output
+    second = script_train(home, tmp_path)
+    assert second.returncode == 0, second.output
+    snapshot = home / "runs" / second.run_id / "snapshot"
+    assert sorted(p.name for p in snapshot.iterdir()) == ["logs", "outputs", "train.py"]
+
+
 def test_snapshot_over_the_size_limit_is_refused(home, tmp_path):
     src = write(tmp_path / "src", {"train.py": "print('hi')"})
     (src / "dataset.csv").write_bytes(b"0" * 300_000)
