@@ -37,14 +37,19 @@ class Snapshot:
     by_entry: dict[str, int] = field(default_factory=dict)
 
 
-def _spec(folder: Path):
-    """The compiled ignore rules of one folder, or None when it has none."""
+def _pathspec() -> Any:
     try:
         import pathspec
     except ImportError:  # declared in pyproject; only an incomplete install lacks it
         raise ConfigError(
             "script mode needs the 'pathspec' package: pip install pathspec"
         ) from None
+    return pathspec
+
+
+def _spec(folder: Path) -> Any:
+    """The compiled ignore rules of one folder, or None when it has none."""
+    pathspec = _pathspec()
     for name in IGNORE_FILES:
         path = folder / name
         if path.is_file():
@@ -58,8 +63,7 @@ def collect(root: Path, exclude: tuple[Path, ...] = ()) -> Snapshot:
     ``exclude``: absolute folders never copied, such as the harness workspace when
     it lies inside the source folder (runs would otherwise snapshot earlier runs).
     """
-    import pathspec
-
+    pathspec = _pathspec()
     excluded = {path.resolve() for path in exclude}
 
     snapshot = Snapshot(root)
