@@ -47,6 +47,21 @@ class JobSpec:
     def outputs_dir(self) -> Path:
         return Path(self.run_dir) / "outputs"
 
+    def absolute_path(self, *keys: str) -> None:
+        """Make the path at ``params[keys[0]][keys[1]]…`` absolute, and save.
+
+        Workers start in the run folder, so a relative path in the config must be
+        resolved where ``harness train`` ran (the driver's cwd) before they start.
+        Estimators call this from ``Estimator.prepare``.
+        """
+        node = self.params
+        for key in keys[:-1]:
+            node = node.get(key) or {}
+        value = node.get(keys[-1]) if isinstance(node, dict) else None
+        if value:
+            node[keys[-1]] = str(Path(str(value)).expanduser().resolve())
+            self.save()
+
     def save(self) -> Path:
         atomic_write_json(self.spec_path, asdict(self))
         return self.spec_path

@@ -5,7 +5,6 @@ Nothing here imports chainer; ``training`` does, inside the job.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from harness import datasets
@@ -64,12 +63,7 @@ class ChainerEstimator(Estimator):
         datasets.check(fmt, None if path is None else str(path))
 
     def prepare(self, config: Any, job: Any) -> None:
-        # Workers start in the run folder: a relative data path must mean what it
-        # meant where `harness train` ran, so the job spec gets the absolute path.
-        data = job.params["estimator"]["data"]
-        if data.get("path"):
-            data["path"] = str(Path(str(data["path"])).expanduser().resolve())
-            job.save()
+        job.absolute_path("estimator", "data", "path")
 
     def train(self, run: Any) -> None:
         from harness_chainer.training import train

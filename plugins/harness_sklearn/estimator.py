@@ -64,6 +64,9 @@ class SklearnEstimator(Estimator):
         build_model(config)
         datasets.check(config.estimator.data)
 
+    def prepare(self, config: Any, job: Any) -> None:
+        job.absolute_path("estimator", "data", "path")
+
     def primary(self, config: Any) -> tuple[str, str]:
         from sklearn.base import is_regressor
 

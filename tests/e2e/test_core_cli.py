@@ -229,3 +229,12 @@ def test_help_and_unknown_command(home):
     bad = run_cli("trian", home=home)
     assert bad.returncode == 2 and "unknown command 'trian'" in bad.stderr
     json.dumps(result.stdout)
+
+
+def test_relative_data_path_means_the_callers_directory(home, tmp_path):
+    (tmp_path / "data.csv").write_text(
+        "a,b,y\n" + "".join(f"{i},{(i * 7) % 5},{i % 2}\n" for i in range(40))
+    )
+    result = run_cli("train", "estimator.data.path=data.csv", home=home, cwd=tmp_path)
+    assert result.returncode == 0, result.output
+    assert show(result.run_id, home)["metrics"]["n_train"] == 30
