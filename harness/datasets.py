@@ -43,15 +43,10 @@ def load(
     fmt: str, path: str | None = None, *, test_size: float = 0.2, seed: int = 0
 ) -> ArrayDataset:
     """Load ``fmt`` (digits | mnist | cifar10); ``path`` is required except for digits."""
+    check(fmt, path)
     if fmt == "digits":
         return load_digits(test_size=test_size, seed=seed)
-    if fmt not in FORMATS:
-        raise DatasetError(f"unknown data format '{fmt}'; use one of {', '.join(FORMATS)}")
-    if not path:
-        raise DatasetError(f"data format '{fmt}' needs a path: estimator.data.path=FOLDER")
-    folder = Path(path).expanduser()
-    if not folder.is_dir():
-        raise DatasetError(f"data path '{folder}' is not a folder (expected {_EXPECTED[fmt]})")
+    folder = Path(str(path)).expanduser()
     return load_mnist(folder) if fmt == "mnist" else load_cifar10(folder)
 
 
