@@ -7,9 +7,10 @@ warning naming it and its distribution; the rest keep working.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
@@ -30,6 +31,9 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "harness"
 DISABLE_ENV = "HARNESS_DISABLE_PLUGINS"
+#: Extra plugin modules to load by import name, as pytest's PYTEST_PLUGINS: for
+#: testing a plugin without installing it. Job processes inherit it.
+EXTRA_ENV = "HARNESS_PLUGINS"
 #: kind → the registration hook that fills it.
 KINDS: dict[str, str] = {
     "estimator": "harness_register_estimators",
@@ -50,6 +54,10 @@ class PluginInfo:
     components: dict[str, list[str]] = field(default_factory=dict)
     searchpath: list[str] = field(default_factory=list)
     hooks: list[str] = field(default_factory=list)
+    #: group → option names found under this plugin's search-path entries.
+    config_groups: dict[str, list[str]] = field(default_factory=dict)
+    #: Why the plugin did not load (then it has no hooks and no components).
+    error: str | None = None
 
     @property
     def kinds(self) -> list[str]:
@@ -64,7 +72,10 @@ class PluginInfo:
             "kinds": self.kinds,
             "components": {k: v for k, v in self.components.items() if v},
             "config_searchpath": self.searchpath,
+            "config_groups": self.config_groups,
             "hooks": self.hooks,
+            "status": "failed" if self.error else "loaded",
+            "error": self.error,
         }
 
 
@@ -81,6 +92,8 @@ class HarnessPlugins:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
+        #: Plugins that failed to load or register, by name (shown by `plugins list`).
+        self.failed: dict[str, PluginInfo] = {}
         self.problems: list[str] = []
         self._components: dict[str, dict[str, _Component]] | None = None
 
@@ -91,22 +104,38 @@ class HarnessPlugins:
             if ep.name in disabled or ep.name in self.infos:
                 continue
             dist = getattr(ep, "dist", None)
-            where = (
-                f"plugin '{ep.name}' ({dist.name} {dist.version})"
-                if dist
-                else f"plugin '{ep.name}'"
-            )
-            try:
-                module = ep.load()
-            except Exception as exc:  # any import failure must not take the CLI down
-                self._warn(f"{where} failed to load: {type(exc).__name__}: {exc}")
-                continue
-            self.register_plugin(
-                module,
+            self._load_module(
                 ep.name,
+                str(getattr(ep, "value", ep.name)),
+                ep.load,
                 distribution=dist.name if dist else None,
                 version=dist.version if dist else None,
             )
+        for module_name in os.environ.get(EXTRA_ENV, "").split(","):
+            module_name = module_name.strip()
+            if module_name and module_name not in disabled and module_name not in self.infos:
+                self._load_module(
+                    module_name, module_name, lambda m=module_name: importlib.import_module(m)
+                )
+
+    def _load_module(
+        self,
+        name: str,
+        module_name: str,
+        load: Callable[[], Any],
+        *,
+        distribution: str | None = None,
+        version: str | None = None,
+    ) -> None:
+        try:
+            module = load()
+        except Exception as exc:  # any import failure must not take the CLI down
+            info = PluginInfo(name, module_name, distribution, version)
+            info.error = describe_failure(exc, name, module_name)
+            self.failed[name] = info
+            self._warn(f"{self._where(name, info)} failed to load: {info.error}")
+            return
+        self.register_plugin(module, name, distribution=distribution, version=version)
 
     def register_plugin(
         self,
@@ -117,15 +146,17 @@ class HarnessPlugins:
         version: str | None = None,
     ) -> bool:
         """Register one plugin object; returns False (with a warning) if it is invalid."""
-        where = f"plugin '{name}'" + (f" ({distribution} {version})" if distribution else "")
+        module = getattr(plugin, "__name__", type(plugin).__name__)
         try:
             self.pm.register(plugin, name=name)
         except (pluggy.PluginValidationError, ValueError) as exc:
-            self._warn(f"{where} is invalid: {exc}")
+            info = PluginInfo(name, module, distribution, version, error=str(exc))
+            self.failed[name] = info
+            self._warn(f"{self._where(name, info)} is invalid: {exc}")
             return False
-        module = getattr(plugin, "__name__", type(plugin).__name__)
         hooks = sorted(impl.name for impl in self.pm.get_hookcallers(plugin) or [])
         self.infos[name] = PluginInfo(name, module, distribution, version, hooks=hooks)
+        self.failed.pop(name, None)
         self._components = None
         return True
 
@@ -134,9 +165,19 @@ class HarnessPlugins:
         if plugin is not None:
             self.pm.unregister(plugin)
         self.infos.pop(name, None)
+        self.failed.pop(name, None)
         self._components = None
 
+    def _where(self, name: str, info: PluginInfo | None = None) -> str:
+        """``plugin 'x' (dist 1.0)``: how every message names a plugin."""
+        info = info or self.infos.get(name) or self.failed.get(name)
+        if info is not None and info.distribution:
+            return f"plugin '{name}' ({info.distribution} {info.version})"
+        return f"plugin '{name}'"
+
     def _warn(self, message: str) -> None:
+        if message in self.problems:  # hooks run more than once per process; say it once
+            return
         self.problems.append(message)
         if not os.environ.get("HARNESS_QUIET_PLUGINS"):
             print(f"harness: warning: {message}", file=sys.stderr)
@@ -175,7 +216,11 @@ class HarnessPlugins:
         except PluginError as exc:
             self._warn(str(exc))
         except Exception as exc:
-            self._warn(f"plugin '{plugin_name}' failed in {impl.function.__name__}: {exc}")
+            module = getattr(impl.plugin, "__name__", plugin_name)
+            self._warn(
+                f"{self._where(plugin_name)} failed in {impl.function.__name__}: "
+                f"{describe_failure(exc, plugin_name, module)}"
+            )
         info = self.infos.get(plugin_name)
         if info is not None:
             info.components.setdefault(kind, []).extend(added)
@@ -201,20 +246,45 @@ class HarnessPlugins:
 
     # -- config groups ----------------------------------------------------
     def config_searchpath(self) -> list[str]:
+        from harness.config import searchpath_options
+
         entries: list[str] = []
+        owners: dict[tuple[str, str], str] = {}
         for impl in reversed(self.pm.hook.harness_config_searchpath.get_hookimpls()):
             try:
-                found = list(impl.function() or [])
+                found = [str(entry) for entry in impl.function() or []]
             except Exception as exc:
                 self._warn(
-                    f"plugin '{impl.plugin_name}' failed in harness_config_searchpath: {exc}"
+                    f"{self._where(impl.plugin_name)} failed in harness_config_searchpath: {exc}"
                 )
                 continue
+            groups: dict[str, list[str]] = {}
+            for entry in found:
+                for group, options in searchpath_options(entry).items():
+                    groups.setdefault(group, []).extend(options)
+            self._check_group_clashes(impl.plugin_name, groups, owners)
             info = self.infos.get(impl.plugin_name)
             if info is not None:
                 info.searchpath = found
+                info.config_groups = {g: sorted(set(o)) for g, o in sorted(groups.items())}
             entries.extend(found)
         return entries
+
+    def _check_group_clashes(
+        self, plugin_name: str, groups: dict[str, list[str]], owners: dict[tuple[str, str], str]
+    ) -> None:
+        """Two plugins shipping the same ``group/option``: Hydra would silently use
+        the first on the search path, so say so, naming both."""
+        for group, options in groups.items():
+            for option in set(options):
+                first = owners.setdefault((group, option), plugin_name)
+                if first != plugin_name:
+                    self._warn(
+                        f"config option '{group}/{option}' of {self._where(plugin_name)} clashes "
+                        f"with the one of {self._where(first)}; `{group}={option}` composes "
+                        f"plugin '{first}'s file. Rename one, or disable one with "
+                        f"{DISABLE_ENV}={plugin_name}"
+                    )
 
     def plugins(self) -> Iterable[PluginInfo]:
         _ = self.components  # fills PluginInfo.components
@@ -223,6 +293,19 @@ class HarnessPlugins:
 
 
 _MANAGER: HarnessPlugins | None = None
+
+
+def describe_failure(exc: BaseException, plugin: str, module: str) -> str:
+    """One line for a plugin's failure; a missing third-party module says what to do."""
+    missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
+    own = module.split(":")[0].split(".")[0]
+    if missing and missing.split(".")[0] != own:
+        return (
+            f"it needs the module '{missing}', which is not installed. Install the "
+            f"plugin's optional dependencies (see its README), or disable it with "
+            f"{DISABLE_ENV}={plugin}"
+        )
+    return f"{type(exc).__name__}: {exc}"
 
 
 def get_plugin_manager() -> HarnessPlugins:

@@ -1,0 +1,54 @@
+"""``probe``: a tiny estimator for testing computes and loggers (no framework).
+
+Load it with ``HARNESS_PLUGINS=harness.testing.probe`` (job processes inherit it):
+``harness train +estimator=probe estimator.score=0.25 estimator.exit_code=3``.
+It logs ``probe_score`` (its primary metric), ``niceness`` and ``world_size``, writes
+``outputs/probe.txt``, and exits with ``estimator.exit_code`` to test failures.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+from harness.components import Estimator
+from harness.errors import ConfigError
+from harness.hookspecs import hookimpl
+
+MODULE = __name__
+
+
+class ProbeEstimator(Estimator):
+    primary_metric = "probe_score"
+    goal = "maximize"
+
+    def validate(self, config: Any) -> None:
+        code = config.estimator.get("exit_code", 0)
+        if not isinstance(code, int) or not 0 <= code <= 255:
+            raise ConfigError(f"estimator.exit_code must be an integer 0..255, got {code!r}")
+
+    def train(self, run: Any) -> None:
+        options = run.params.estimator
+        run.log("probe_score", float(options.score))
+        run.log("niceness", os.nice(0))
+        run.log("world_size", run.world_size)
+        time.sleep(float(options.get("seconds") or 0))
+        if run.is_main_process:
+            run.outputs_dir.mkdir(parents=True, exist_ok=True)
+            (run.outputs_dir / "probe.txt").write_text(f"score={options.score}\n")
+        print(f"probe: trained (rank {run.rank} of {run.world_size})", flush=True)
+        if options.exit_code:
+            print(f"probe: failing on purpose with exit code {options.exit_code}", file=sys.stderr)
+            raise SystemExit(int(options.exit_code))
+
+
+@hookimpl
+def harness_register_estimators(register: Any) -> None:
+    register("probe", ProbeEstimator)
+
+
+@hookimpl
+def harness_config_searchpath() -> list[str]:
+    return ["pkg://harness.testing.conf"]
