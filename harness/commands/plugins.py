@@ -1,39 +1,110 @@
-"""``harness plugins``: which plugins are loaded and what each provides."""
+"""``harness plugins``: which plugins are loaded, what each provides, and a scaffold."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from harness.errors import NotFoundError
 from harness.output import print_json, print_table
+
+EPILOG = """examples:
+  harness plugins list
+  harness plugins list --format json
+  harness plugins show sklearn
+  harness plugins new xgboost --kind estimator --dir ~/src
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from harness.scaffold import KINDS
+
     parser = argparse.ArgumentParser(
-        prog="harness plugins", description="Installed harness plugins."
+        prog="harness plugins",
+        description="Installed harness plugins, and a scaffold for writing one.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="action", required=True)
-    listing = sub.add_parser("list", help="every loaded plugin, its components and distribution")
+    listing = sub.add_parser("list", help="every plugin, its components and distribution")
     listing.add_argument("--format", choices=("table", "json"), default="table")
+    show = sub.add_parser("show", help="one plugin: hooks, components, config groups, distribution")
+    show.add_argument("name", help="the plugin's name (its entry-point name)")
+    show.add_argument("--format", choices=("text", "json"), default="text")
+    new = sub.add_parser(
+        "new",
+        help="write a working plugin package (pyproject, hookimpl, config, README, test)",
+        description="Write the package harness-NAME into DIR: `pip install` it and it works; "
+        "its test runs the harness contract for its kind.",
+    )
+    new.add_argument("name", help="the component's name, e.g. xgboost (package harness-xgboost)")
+    new.add_argument("--kind", required=True, choices=KINDS)
+    new.add_argument("--dir", default=".", type=Path, help="parent folder (default: here)")
     return parser
 
 
 def main(args: list[str]) -> int:
+    opts = build_parser().parse_args(args)
+    if opts.action == "new":
+        return _new(opts.name, opts.kind, opts.dir)
     from harness.plugins import get_plugin_manager
 
-    opts = build_parser().parse_args(args)
     manager = get_plugin_manager()
-    infos = sorted(manager.plugins(), key=lambda info: info.name)
+    infos = {info.name: info for info in [*manager.plugins(), *manager.failed.values()]}
+    if opts.action == "show":
+        info = infos.get(opts.name)
+        if info is None:
+            raise NotFoundError(
+                f"no plugin named '{opts.name}'. Plugins: {', '.join(sorted(infos)) or '(none)'}"
+            )
+        if opts.format == "json":
+            print_json(info.to_json())
+        else:
+            _print_details(info.to_json())
+        return 0
+    ordered = [infos[name] for name in sorted(infos)]
     if opts.format == "json":
-        print_json([info.to_json() for info in infos])
+        print_json([info.to_json() for info in ordered])
         return 0
     rows = [
         (
             info.name,
-            ", ".join(info.kinds) or "-",
-            "; ".join(f"{k}: {', '.join(v)}" for k, v in info.components.items() if v) or "-",
+            ", ".join(info.kinds) or ("FAILED" if info.error else "-"),
+            "; ".join(f"{k}: {', '.join(v)}" for k, v in info.components.items() if v)
+            or (info.error or "-"),
             f"{info.distribution or '?'} {info.version or ''}".strip(),
         )
-        for info in infos
+        for info in ordered
     ]
     print_table("harness plugins", ("plugin", "kinds", "components", "distribution"), rows)
+    return 0
+
+
+def _print_details(data: dict) -> None:
+    dist = f"{data['distribution'] or '(not from a distribution)'} {data['version'] or ''}"
+    print(f"plugin:        {data['name']}")
+    print(f"status:        {data['status']}" + (f" ({data['error']})" if data["error"] else ""))
+    print(f"module:        {data['module']}")
+    print(f"distribution:  {dist.strip()}")
+    print("components:    " + (_join(data["components"]) or "-"))
+    print("config groups: " + (_join(data["config_groups"]) or "-"))
+    print("search path:   " + (", ".join(data["config_searchpath"]) or "-"))
+    print("hooks:         " + (", ".join(data["hooks"]) or "-"))
+
+
+def _join(mapping: dict[str, list[str]]) -> str:
+    return "; ".join(f"{key}: {', '.join(values)}" for key, values in mapping.items())
+
+
+def _new(name: str, kind: str, directory: Path) -> int:
+    from harness.scaffold import write_plugin
+
+    root, files = write_plugin(name, kind, directory.expanduser().resolve())
+    print(f"wrote the {kind} plugin '{name}' into {root}:")
+    for path in files:
+        print(f"  {path.relative_to(root)}")
+    print("next:")
+    print(f"  python -m pip install -e '{root}[test]'")
+    print(f"  harness plugins show {name}")
+    print(f"  python -m pytest {root / 'tests'}")
     return 0

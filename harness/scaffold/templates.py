@@ -1,0 +1,280 @@
+"""File templates for ``harness plugins new`` (``string.Template``: ``$name``, ``$$`` for $).
+
+Keys: ``name`` (component and entry-point name), ``package`` (import name),
+``dist`` (distribution name), ``cls`` (component class), ``kind``, ``group``
+(config group), ``harness_version``.
+"""
+
+from __future__ import annotations
+
+PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=69"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "$dist"
+version = "0.1.0"
+description = "A harness $kind plugin: $name"
+readme = "README.md"
+requires-python = ">=3.10"
+dependencies = ["harness-ml>=$harness_version"$extra_deps]
+
+[project.optional-dependencies]
+test = ["pytest>=8"]
+
+# The harness finds the plugin through this entry point (group `harness`).
+[project.entry-points.harness]
+$name = "$package"
+
+[tool.setuptools.packages.find]
+include = ["$package*"]
+
+# Ship the config group files: `$group=$name` composes conf/$group/$name.yaml.
+[tool.setuptools.package-data]
+$package = ["conf/*/*.yaml"]
+"""
+
+INIT = '''\
+"""harness plugin `$name`: registers the $kind and ships its config group."""
+
+from harness import hookimpl
+
+
+@hookimpl
+def harness_register_${group}s(register):
+    # Import the component lazily: `harness --help` and other plugins stay fast.
+    from $package.$kind import $cls
+
+    register("$name", $cls)
+
+
+@hookimpl
+def harness_config_searchpath():
+    return ["pkg://$package.conf"]
+'''
+
+ESTIMATOR = '''\
+"""The `$name` estimator: a ridge classifier on scikit-learn's digits (replace with yours)."""
+
+from __future__ import annotations
+
+from harness import ConfigError, Estimator
+
+
+class $cls(Estimator):
+    primary_metric = "accuracy"
+    goal = "maximize"
+    packages = ("scikit-learn",)
+
+    def validate(self, config):
+        # Runs in the driver before anything is written: a mistake exits 2.
+        alpha = config.estimator.alpha
+        if not isinstance(alpha, (int, float)) or alpha <= 0:
+            raise ConfigError(f"estimator.alpha must be a positive number, got {alpha!r}")
+
+    def train(self, run):
+        # Heavy imports here, not at module level.
+        import joblib
+        from sklearn.datasets import load_digits
+        from sklearn.linear_model import RidgeClassifier
+        from sklearn.model_selection import train_test_split
+
+        options = run.params.estimator
+        features, labels = load_digits(return_X_y=True)
+        x_train, x_test, y_train, y_test = train_test_split(
+            features, labels, test_size=float(options.test_size), random_state=int(run.params.seed)
+        )
+        model = RidgeClassifier(alpha=float(options.alpha)).fit(x_train, y_train)
+        run.log("accuracy", float(model.score(x_test, y_test)))
+        run.outputs_dir.mkdir(parents=True, exist_ok=True)
+        joblib.dump(model, run.outputs_dir / "model.joblib")
+'''
+
+ESTIMATOR_YAML = """\
+# @package _global_
+# `harness train +estimator=$name estimator.alpha=0.5`
+estimator:
+  name: $name
+  # Regularisation strength (> 0).
+  alpha: 1.0
+  # Held-out share for the reported accuracy.
+  test_size: 0.25
+"""
+
+ESTIMATOR_TEST = '''\
+"""The harness contract for the `$name` estimator, through the real CLI."""
+
+from harness.testing.contracts import EstimatorContract
+
+
+class Test$cls(EstimatorContract):
+    name = "$name"
+    invalid_overrides = ("estimator.alpha=-1",)
+'''
+
+COMPUTE = '''\
+"""The `$name` compute: runs the job's worker in a child process on this machine.
+
+Start from here to run jobs elsewhere (a scheduler, a container, ssh): the worker
+command must run, its output be streamed and kept in logs/, and its exit status
+come back in a JobResult.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from harness import Compute, ConfigError, JobResult
+from harness.supervise import job_environment, run_supervised
+
+
+class $cls(Compute):
+    def validate(self, config):
+        # Runs in the driver before anything is written: a mistake exits 2.
+        timeout = config.compute.get("timeout")
+        if timeout is not None and (not isinstance(timeout, (int, float)) or timeout <= 0):
+            raise ConfigError(f"compute.timeout must be a positive number of seconds, got {timeout!r}")
+
+    def launch(self, job):
+        extra = {str(k): str(v) for k, v in (job.params["compute"].get("env") or {}).items()}
+        outcome = run_supervised(
+            [sys.executable, "-m", "harness.worker", str(job.spec_path)],
+            cwd=job.workdir,
+            env=job_environment(extra),
+            stdout_path=job.logs_dir / "stdout.txt",
+            stderr_path=job.logs_dir / "stderr.txt",
+            timeout=job.params["compute"].get("timeout"),
+        )
+        code = 124 if outcome.timed_out else outcome.exit_code
+        return JobResult(exit_code=code, canceled=outcome.canceled)
+'''
+
+COMPUTE_YAML = """\
+# `harness train compute=$name`
+name: $name
+# Seconds before the job is stopped and marked Failed; null: no limit.
+timeout: null
+# Extra environment variables for the job's process.
+env: {}
+"""
+
+COMPUTE_TEST = '''\
+"""The harness contract for the `$name` compute, through the real CLI."""
+
+from harness.testing.contracts import ComputeContract
+
+
+class Test$cls(ComputeContract):
+    name = "$name"
+    invalid_overrides = ("compute.timeout=-5",)
+'''
+
+LOGGER = '''\
+"""The `$name` logger: every event of a run as one JSON line in `$name/events.jsonl`."""
+
+from __future__ import annotations
+
+import json
+
+from harness import Logger
+
+
+class $cls(Logger):
+    def __init__(self, run, options):
+        super().__init__(run, options)
+        folder = run.run_dir / "$name"
+        folder.mkdir(parents=True, exist_ok=True)
+        # Loggers run on rank 0 only: this process is the file's one writer.
+        self.file = open(folder / options.get("filename", "events.jsonl"), "a")  # noqa: SIM115
+
+    def _write(self, event):
+        self.file.write(json.dumps(event, default=str) + "\\n")
+        self.file.flush()
+
+    def log_params(self, params):
+        self._write({"event": "params", "params": params})
+
+    def log_metrics(self, events):
+        for event in events:
+            self._write({"event": "metric", "name": event.name, "step": event.step, "value": event.value})
+
+    def finish(self, status):
+        self._write({"event": "finish", "status": status})
+        self.file.close()
+'''
+
+LOGGER_YAML = """\
+# `harness train +logger=$name` (adds it to the default loggers)
+$name:
+  filename: events.jsonl
+"""
+
+LOGGER_TEST = '''\
+"""The harness contract for the `$name` logger, through the real CLI."""
+
+import json
+
+from harness.testing.contracts import LoggerContract
+
+
+class Test$cls(LoggerContract):
+    name = "$name"
+
+    def check_logged(self, run_dir, logged):
+        lines = (run_dir / "$name" / "events.jsonl").read_text().splitlines()
+        events = [json.loads(line) for line in lines]
+        assert events[0] == {"event": "params", "params": logged.params}
+        metrics = {}
+        for event in events:
+            if event["event"] == "metric":
+                metrics.setdefault(event["name"], []).append(event["value"])
+        assert metrics == logged.metrics
+        assert events[-1] == {"event": "finish", "status": logged.status}
+'''
+
+README = """\
+# $dist
+
+A [harness](https://pypi.org/project/harness-ml/) plugin that adds the `$name` $kind.
+
+## Install
+
+```bash
+pip install .            # or: pip install -e ".[test]" while developing
+harness plugins show $name
+```
+
+## Use
+
+```bash
+$usage
+```
+
+Options live in `$package/conf/$group/$name.yaml`; override any of them on the
+command line (`$group.KEY=VALUE`).
+
+## Test
+
+```bash
+pip install -e ".[test]" && python -m pytest
+```
+
+The test subclasses the harness contract for ${kind}s
+(`harness.testing.contracts`), which runs the real `harness` command with a
+temporary workspace.
+"""
+
+USAGE = {
+    "estimator": "harness train +estimator=$name estimator.alpha=0.5\n"
+    "harness train -m +estimator=$name estimator.alpha=0.1,1,10   # a sweep",
+    "compute": "harness train compute=$name +compute.env.OMP_NUM_THREADS=1",
+    "logger": "harness train +logger=$name      # then see the run folder's $name/events.jsonl",
+}
+
+#: kind → (component module source, config file source, test source).
+KIND_FILES = {
+    "estimator": (ESTIMATOR, ESTIMATOR_YAML, ESTIMATOR_TEST),
+    "compute": (COMPUTE, COMPUTE_YAML, COMPUTE_TEST),
+    "logger": (LOGGER, LOGGER_YAML, LOGGER_TEST),
+}
