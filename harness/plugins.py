@@ -58,6 +58,8 @@ class PluginInfo:
     config_groups: dict[str, list[str]] = field(default_factory=dict)
     #: Why the plugin did not load (then it has no hooks and no components).
     error: str | None = None
+    #: Problems after loading (a failing hook, a duplicate name, a clashing config).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def kinds(self) -> list[str]:
@@ -76,6 +78,7 @@ class PluginInfo:
             "hooks": self.hooks,
             "status": "failed" if self.error else "loaded",
             "error": self.error,
+            "warnings": self.warnings,
         }
 
 
@@ -150,9 +153,10 @@ class HarnessPlugins:
         try:
             self.pm.register(plugin, name=name)
         except (pluggy.PluginValidationError, ValueError) as exc:
-            info = PluginInfo(name, module, distribution, version, error=str(exc))
+            # pluggy's message spans lines; the CLI promises one line per problem.
+            info = PluginInfo(name, module, distribution, version, error=" ".join(str(exc).split()))
             self.failed[name] = info
-            self._warn(f"{self._where(name, info)} is invalid: {exc}")
+            self._warn(f"{self._where(name, info)} is invalid: {info.error}")
             return False
         hooks = sorted(impl.name for impl in self.pm.get_hookcallers(plugin) or [])
         self.infos[name] = PluginInfo(name, module, distribution, version, hooks=hooks)
@@ -175,7 +179,10 @@ class HarnessPlugins:
             return f"plugin '{name}' ({info.distribution} {info.version})"
         return f"plugin '{name}'"
 
-    def _warn(self, message: str) -> None:
+    def _warn(self, message: str, plugin: str | None = None) -> None:
+        info = self.infos.get(plugin) if plugin else None
+        if info is not None and message not in info.warnings:
+            info.warnings.append(message)
         if message in self.problems:  # hooks run more than once per process; say it once
             return
         self.problems.append(message)
@@ -203,23 +210,27 @@ class HarnessPlugins:
             if not isinstance(name, str) or not name:
                 raise PluginError(f"plugin '{plugin_name}' registered a {kind} without a name")
             if name in table:
-                raise PluginError(
-                    f"{kind} '{name}' is registered by both plugin '{table[name].plugin}' "
-                    f"and plugin '{plugin_name}'; uninstall one or disable it with "
-                    f"{DISABLE_ENV}={plugin_name}"
+                # Warn and go on: the plugin's other components still register.
+                self._warn(
+                    f"{kind} '{name}' is registered by both {self._where(table[name].plugin)} "
+                    f"and {self._where(plugin_name)}; the first is used. Uninstall one or "
+                    f"disable it with {DISABLE_ENV}={plugin_name}",
+                    plugin_name,
                 )
+                return
             table[name] = _Component(cls, plugin_name)
             added.append(name)
 
         try:
             impl.function(register=register)
         except PluginError as exc:
-            self._warn(str(exc))
+            self._warn(str(exc), plugin_name)
         except Exception as exc:
             module = getattr(impl.plugin, "__name__", plugin_name)
             self._warn(
                 f"{self._where(plugin_name)} failed in {impl.function.__name__}: "
-                f"{describe_failure(exc, plugin_name, module)}"
+                f"{describe_failure(exc, plugin_name, module)}",
+                plugin_name,
             )
         info = self.infos.get(plugin_name)
         if info is not None:
@@ -283,7 +294,8 @@ class HarnessPlugins:
                         f"config option '{group}/{option}' of {self._where(plugin_name)} clashes "
                         f"with the one of {self._where(first)}; `{group}={option}` composes "
                         f"plugin '{first}'s file. Rename one, or disable one with "
-                        f"{DISABLE_ENV}={plugin_name}"
+                        f"{DISABLE_ENV}={plugin_name}",
+                        plugin_name,
                     )
 
     def plugins(self) -> Iterable[PluginInfo]:

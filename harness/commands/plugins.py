@@ -69,9 +69,10 @@ def main(args: list[str]) -> int:
     rows = [
         (
             info.name,
-            ", ".join(info.kinds) or ("FAILED" if info.error else "-"),
-            "; ".join(f"{k}: {', '.join(v)}" for k, v in info.components.items() if v)
-            or (info.error or "-"),
+            "FAILED" if info.error else ", ".join(info.kinds) or "-",
+            f"(did not load: harness plugins show {info.name})"
+            if info.error
+            else "; ".join(f"{k}: {', '.join(v)}" for k, v in info.components.items() if v) or "-",
             f"{info.distribution or '?'} {info.version or ''}".strip(),
         )
         for info in ordered

@@ -1,0 +1,12 @@
+from harness import hookimpl
+from harness_broken.twin import twin_class
+
+
+@hookimpl
+def harness_register_estimators(register):
+    register("twin", twin_class(1))
+
+
+@hookimpl
+def harness_config_searchpath():
+    return ["pkg://harness_broken.conf_twin_a"]
