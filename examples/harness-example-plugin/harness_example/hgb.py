@@ -8,13 +8,43 @@ from __future__ import annotations
 
 import importlib.util
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Optional
 
 from harness import ConfigError, Estimator
 
-#: Keys of `estimator` passed to HistGradientBoostingClassifier as they are.
+
+@dataclass
+class HgbOptions:
+    """The ``estimator`` node, typed: OmegaConf converts and checks every value."""
+
+    name: str = "hgb"
+    learning_rate: float = 0.1
+    max_iter: int = 30
+    max_leaf_nodes: Optional[int] = 31  # noqa: UP045 - OmegaConf needs typing.Optional
+    max_depth: Optional[int] = None  # noqa: UP045
+    l2_regularization: float = 0.0
+    data: str = "digits"
+    test_size: float = 0.25
+
+
+#: Fields passed to HistGradientBoostingClassifier as they are.
 MODEL_KEYS = ("learning_rate", "max_iter", "max_leaf_nodes", "max_depth", "l2_regularization")
 DATASETS = ("digits", "iris", "wine", "breast_cancer")
+
+
+def typed_options(estimator_node: Any) -> Any:
+    """``estimator`` checked against HgbOptions: a wrong type or an unknown key is a
+    ConfigError naming the key (``estimator.max_iter=abc``, ``+estimator.typo=1``)."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        return OmegaConf.merge(OmegaConf.structured(HgbOptions), estimator_node)
+    except OmegaConfBaseException as exc:
+        key = getattr(exc, "full_key", None)
+        message = str(exc).splitlines()[0]
+        raise ConfigError(f"estimator.{key}: {message}" if key else message) from None
 
 
 class HistGradientBoostingEstimator(Estimator):
@@ -28,12 +58,11 @@ class HistGradientBoostingEstimator(Estimator):
             raise ConfigError(
                 "the hgb estimator needs scikit-learn: pip install 'harness-example-plugin[hgb]'"
             )
-        options = config.estimator
-        rate = options.learning_rate
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate <= 0:
+        options = typed_options(config.estimator)
+        if options.learning_rate <= 0:
             raise ConfigError(f"estimator.learning_rate must be > 0, got {options.learning_rate}")
-        if not (isinstance(options.max_iter, int) and options.max_iter >= 1):
-            raise ConfigError(f"estimator.max_iter must be an integer >= 1, got {options.max_iter}")
+        if options.max_iter < 1:
+            raise ConfigError(f"estimator.max_iter must be >= 1, got {options.max_iter}")
         if options.data not in DATASETS:
             raise ConfigError(
                 f"estimator.data '{options.data}' is not one of {', '.join(DATASETS)}"
@@ -45,7 +74,7 @@ class HistGradientBoostingEstimator(Estimator):
         from sklearn.ensemble import HistGradientBoostingClassifier
         from sklearn.model_selection import train_test_split
 
-        options = run.params.estimator
+        options = typed_options(run.params.estimator)
         features, labels = getattr(datasets, f"load_{options.data}")(return_X_y=True)
         x_train, x_test, y_train, y_test = train_test_split(
             features,

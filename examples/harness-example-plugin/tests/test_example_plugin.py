@@ -19,7 +19,12 @@ from harness.testing.contracts import (
 class TestHistGradientBoosting(EstimatorContract):
     name = "hgb"
     overrides = ("estimator.max_iter=5", "estimator.data=iris")  # small and quick
-    invalid_overrides = ("estimator.learning_rate=0", "estimator.data=mnist")
+    invalid_overrides = (
+        "estimator.learning_rate=0",
+        "estimator.data=mnist",
+        "estimator.max_iter=abc",  # a type error, caught by the typed options
+        "+estimator.max_iter_typo=3",  # an unknown key
+    )
 
 
 class TestNiceCompute(ComputeContract):
