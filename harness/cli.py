@@ -15,7 +15,7 @@ from harness.errors import HarnessError
 COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("harness.commands.train", "train a model (Hydra: every config key is overridable)"),
     "runs": ("harness.commands.runs", "run history: list, show"),
-    "plugins": ("harness.commands.plugins", "installed plugins and what they provide"),
+    "plugins": ("harness.commands.plugins", "installed plugins: list, show; new: scaffold one"),
 }
 
 USAGE = """usage: harness COMMAND [ARGS...]

@@ -117,29 +117,6 @@ def group_options(group: str, searchpath: list[str]) -> list[str]:
     return sorted(options)
 
 
-def searchpath_options(entry: str) -> dict[str, list[str]]:
-    """Group → option names (``*.yaml``) under one ``pkg://`` or ``file://`` entry."""
-    from importlib import resources
-
-    try:
-        if entry.startswith("pkg://"):
-            root: Any = resources.files(entry.removeprefix("pkg://"))
-        elif entry.startswith("file://"):
-            root = Path(entry.removeprefix("file://"))
-        else:
-            return {}
-        groups = {
-            folder.name: sorted(
-                p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml")
-            )
-            for folder in root.iterdir()
-            if folder.is_dir() and not folder.name.startswith(("_", "."))
-        }
-    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, TypeError):
-        return {}
-    return {group: options for group, options in groups.items() if options}
-
-
 def check_group_choices(args: list[str], groups: dict[str, Any], searchpath: list[str]) -> None:
     """Fail with one clear line on an unknown group option, before Hydra composes.
 

@@ -257,8 +257,6 @@ class HarnessPlugins:
 
     # -- config groups ----------------------------------------------------
     def config_searchpath(self) -> list[str]:
-        from harness.config import searchpath_options
-
         entries: list[str] = []
         owners: dict[tuple[str, str], str] = {}
         for impl in reversed(self.pm.hook.harness_config_searchpath.get_hookimpls()):
@@ -305,6 +303,30 @@ class HarnessPlugins:
 
 
 _MANAGER: HarnessPlugins | None = None
+
+
+def searchpath_options(entry: str) -> dict[str, list[str]]:
+    """Group → option names (``*.yaml``) under one ``pkg://`` or ``file://`` entry."""
+    from importlib import resources
+    from pathlib import Path
+
+    try:
+        if entry.startswith("pkg://"):
+            root: Any = resources.files(entry.removeprefix("pkg://"))
+        elif entry.startswith("file://"):
+            root = Path(entry.removeprefix("file://"))
+        else:
+            return {}
+        groups = {
+            folder.name: sorted(
+                p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml")
+            )
+            for folder in root.iterdir()
+            if folder.is_dir() and not folder.name.startswith(("_", "."))
+        }
+    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, TypeError):
+        return {}
+    return {group: options for group, options in groups.items() if options}
 
 
 def describe_failure(exc: BaseException, plugin: str, module: str) -> str:

@@ -6,7 +6,9 @@
 
 The pytest fixtures (``harness_home``, ``registered_plugin``) come from
 ``harness.testing.fixtures``; add ``pytest_plugins = ["harness.testing.fixtures"]``
-to a conftest.py, or import them.
+to a conftest.py, or import them. Contract tests for each kind of component are in
+``harness.testing.contracts``; ``harness.testing.probe`` is a framework-free
+estimator for testing computes and loggers (``HARNESS_PLUGINS=harness.testing.probe``).
 """
 
 from __future__ import annotations

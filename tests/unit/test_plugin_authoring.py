@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from harness import hookimpl
-from harness.config import searchpath_options
 from harness.errors import ConfigError
-from harness.plugins import HarnessPlugins, describe_failure
+from harness.plugins import HarnessPlugins, describe_failure, searchpath_options
 from harness.scaffold import names_for, write_plugin
 
 
