@@ -18,6 +18,22 @@ class TestSklearnEstimator(EstimatorContract):
     invalid_overrides = ("estimator.C=-1", "+estimator.no_such_param=1")
 
 
+class TestScriptEstimator(EstimatorContract):
+    name = "script"
+    overrides = (
+        f"estimator.source_directory={Path(__file__).parent / 'script_src'}",
+        "estimator.entry_script=train.py",
+        "+estimator.script_params.score=0.5",
+    )
+    invalid_overrides = ("estimator.entry_script=missing.py",)
+
+
+class TestChainerEstimator(EstimatorContract):
+    name = "chainer"
+    overrides = ("epochs=1", "batch_size=64")
+    invalid_overrides = ("epochs=0",)
+
+
 class TestProbeEstimator(EstimatorContract):
     """The contract kit's own test estimator keeps its promises too."""
 
