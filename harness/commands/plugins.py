@@ -91,6 +91,8 @@ def _print_details(data: dict) -> None:
     print("config groups: " + (_join(data["config_groups"]) or "-"))
     print("search path:   " + (", ".join(data["config_searchpath"]) or "-"))
     print("hooks:         " + (", ".join(data["hooks"]) or "-"))
+    for warning in data["warnings"]:
+        print(f"warning:       {warning}")
 
 
 def _join(mapping: dict[str, list[str]]) -> str:
