@@ -92,7 +92,9 @@ def harness_config_searchpath() -> list[str]:
     Called before Hydra composes the config of ``harness train``. Return entries
     such as ``["pkg://harness_sklearn.conf"]``; a folder there named
     ``estimator/`` with ``mypkg.yaml`` makes ``+estimator=mypkg`` compose it.
-    Not firstresult: every plugin's entries are added, in plugin load order.
+    Not firstresult: every plugin's entries are added, in pluggy's call order (the
+    most recently loaded plugin first); when two plugins ship the same group option,
+    the first entry wins and a warning names both.
     """
 
 
