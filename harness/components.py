@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+# The datastore API is a package of its own; re-exported here with the other bases.
+from harness.datastore.base import Datastore
+
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
@@ -100,8 +103,3 @@ class Logger:
     def finish(self, status: str) -> None:
         """Called once when the job's process ends, with its status."""
 
-
-class Datastore:
-    """Stores files under paths; the datastore plugins define the operations."""
-
-    name: str = ""

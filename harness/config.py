@@ -52,6 +52,9 @@ def register_resolvers() -> None:
 
     if not OmegaConf.has_resolver("harness_home"):
         OmegaConf.register_new_resolver("harness_home", lambda: str(harness_home()))
+    from harness.datastore.resolver import register as register_datastore_resolver
+
+    register_datastore_resolver()  # ${datastore:[NAME:]PATH[,MODE]}
 
 
 def default_groups() -> dict[str, Any]:

@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from harness.components import Compute, Estimator, JobResult
+from harness.datastore.resolver import take_used as take_datastores_used
 from harness.errors import ConfigError, HarnessError
 from harness.jobspec import JobSpec
 from harness.plugins import HarnessPlugins, get_plugin_manager
@@ -73,6 +74,9 @@ def plan(cfg: DictConfig, manager: HarnessPlugins) -> _Plan:
     except HarnessError:
         raise
     except OmegaConfBaseException as exc:
+        cause = _harness_cause(exc)  # e.g. a ${datastore:...} path that does not exist
+        if cause is not None:
+            raise cause from None
         raise ConfigError(f"cannot resolve the config: {str(exc).splitlines()[0]}") from None
     estimator.validate(cfg)
     compute.validate(cfg)
@@ -83,6 +87,7 @@ def run_job(
     cfg: DictConfig, overrides: list[str], argv: list[str], sweep_id: str | None = None
 ) -> Outcome:
     manager = get_plugin_manager()
+    take_datastores_used()  # forget resolutions of an earlier job in this process
     job = plan(cfg, manager)
     source_dir = Path(str(cfg.estimator.get("source_directory") or os.getcwd())).resolve()
     store = RunStore()
@@ -93,7 +98,7 @@ def run_job(
         params=job.params,
         overrides=list(overrides),
         tags={str(k): str(v) for k, v in (cfg.get("tags") or {}).items()},
-        provenance=provenance.collect(source_dir, job.estimator.packages, argv),
+        provenance=_with_datastores(provenance.collect(source_dir, job.estimator.packages, argv)),
         sweep_id=sweep_id,
     )
     assert record.path is not None
@@ -134,6 +139,24 @@ def run_job(
     _call_hook(manager, "harness_after_run", record=record, status=status)
     name, goal = job.estimator.primary(cfg)
     return Outcome(record, EXIT_CODES[status], (name, goal, record.metrics.get(name)))
+
+
+def _harness_cause(exc: BaseException) -> HarnessError | None:
+    """The HarnessError a resolver raised, which OmegaConf wraps in its own error."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, HarnessError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _with_datastores(collected: dict[str, Any]) -> dict[str, Any]:
+    """Add the datastore paths that ``${datastore:...}`` resolved for this job."""
+    used = take_datastores_used()
+    if used:
+        collected["datastores"] = used
+    return collected
 
 
 def _call_hook(manager: HarnessPlugins, hook: str, **kwargs: Any) -> None:

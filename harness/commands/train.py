@@ -22,11 +22,13 @@ def task(cfg: Any) -> Any:
     _task_started = True
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
+    from omegaconf import OmegaConf
 
     from harness import driver, summary
 
     hydra_cfg = HydraConfig.get()
-    overrides = list(hydra_cfg.overrides.task)
+    # Unresolved: keep what the user typed (a `${datastore:...}` is resolved once, by the driver).
+    overrides = [str(o) for o in OmegaConf.to_container(hydra_cfg.overrides.task, resolve=False)]
     single = hydra_cfg.mode == RunMode.RUN
     try:
         outcome = driver.run_job(cfg, overrides, _argv)

@@ -1,0 +1,199 @@
+"""``harness datastore``: upload, list, download and verify data; configure datastores."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from harness.datastore.errors import DatastoreError
+from harness.output import print_json, print_table
+
+EPILOG = """examples:
+  harness datastore upload ./data --target datasets/cifar10
+  harness datastore list datasets
+  harness datastore verify datasets/cifar10
+  harness datastore download datasets/cifar10 ./copy
+  harness datastore add shared file:///mnt/shared/datastore
+  harness datastore ls
+
+in a training config:  '${datastore:datasets/cifar10}'   (mount: the path itself)
+                       '${datastore:datasets/cifar10,download}'
+                       '${datastore:shared:datasets/cifar10}'
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harness datastore",
+        description="Datastores: named places that hold training data.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="action", required=True)
+
+    def with_store(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--datastore", "-d", help="datastore name (default: the workspace default)")
+        p.add_argument("--format", choices=("text", "json"), default="text")
+        return p
+
+    up = with_store(sub.add_parser("upload", help="upload a folder's files to a datastore path"))
+    up.add_argument("src_dir", help="local folder to upload")
+    up.add_argument("--target", "-t", required=True, help="datastore path, e.g. datasets/cifar10")
+    up.add_argument("--overwrite", action="store_true", help="replace existing different files")
+    up.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    down = with_store(sub.add_parser("download", help="copy a datastore path to a local folder"))
+    down.add_argument("path", help="datastore path (a folder or a file)")
+    down.add_argument("dest", help="local folder to copy into")
+    down.add_argument("--overwrite", action="store_true", help="replace existing different files")
+    down.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    lst = with_store(sub.add_parser("list", help="files under a datastore path"))
+    lst.add_argument("path", nargs="?", default="", help="datastore path (default: everything)")
+
+    ver = with_store(sub.add_parser("verify", help="check files against the manifest (sha256)"))
+    ver.add_argument("path", nargs="?", default="", help="datastore path (default: everything)")
+
+    ls = sub.add_parser("ls", help="the configured datastores")
+    ls.add_argument("--format", choices=("text", "json"), default="text")
+
+    add = sub.add_parser("add", help="add a named datastore (a folder or an fsspec URL)")
+    add.add_argument("name")
+    add.add_argument("url", help="a folder, or file://, memory://, s3://, gs://, az://... URL")
+    add.add_argument("--type", dest="type_", help="datastore type (default: from the URL)")
+    add.add_argument(
+        "--option", "-o", action="append", default=[], metavar="KEY=VALUE",
+        help="filesystem option (no credentials: those come from the environment)",
+    )
+    add.add_argument("--default", action="store_true", help="make it the workspace default")
+
+    rm = sub.add_parser("remove", help="forget a named datastore (its data is left alone)")
+    rm.add_argument("name")
+    return parser
+
+
+def _store(opts: argparse.Namespace) -> Any:
+    from harness.datastore.registry import get_datastore
+
+    return get_datastore(opts.datastore)
+
+
+def cmd_upload(opts: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    if not Path(opts.src_dir).is_dir():
+        raise DatastoreError(f"'{opts.src_dir}' is not a folder; upload takes a folder")
+    summary = _store(opts).upload(
+        opts.src_dir, opts.target, overwrite=opts.overwrite, show_progress=_progress(opts)
+    )
+    print_json(summary.to_json()) if opts.format == "json" else summary.print()
+    return 0
+
+
+def cmd_download(opts: argparse.Namespace) -> int:
+    summary = _store(opts).download(
+        opts.path, opts.dest, overwrite=opts.overwrite, show_progress=_progress(opts)
+    )
+    print_json(summary.to_json()) if opts.format == "json" else summary.print()
+    return 0
+
+
+def _progress(opts: argparse.Namespace) -> bool:
+    return not opts.no_progress and opts.format != "json"
+
+
+def cmd_list(opts: argparse.Namespace) -> int:
+    store = _store(opts)
+    files = store.list(opts.path)
+    if opts.format == "json":
+        print_json(files)
+        return 0
+    rows = [(f["path"], f["size"], (f["sha256"] or "(untracked)")[:16]) for f in files]
+    print_table(f"{store.name}:{opts.path or '/'} ({store.url})", ("path", "size", "sha256"), rows)
+    return 0
+
+
+def cmd_verify(opts: argparse.Namespace) -> int:
+    report = _store(opts).verify(opts.path)
+    if opts.format == "json":
+        print_json(report.to_json())
+    else:
+        for name in report.corrupt:
+            print(f"CORRUPT   {name}")
+        for name in report.missing:
+            print(f"MISSING   {name}")
+        for name in report.untracked:
+            print(f"untracked {name} (not in the manifest; upload it to track it)")
+        verdict = "OK" if report.passed else "FAILED"
+        print(
+            f"{verdict}: {len(report.ok)} ok, {len(report.corrupt)} corrupt, "
+            f"{len(report.missing)} missing, {len(report.untracked)} untracked"
+        )
+    return 0 if report.passed else 1
+
+
+def cmd_ls(opts: argparse.Namespace) -> int:
+    from harness.datastore.registry import configured, public_options
+
+    default, stores = configured()
+    items = [
+        {
+            "name": name,
+            "type": entry["type"],
+            "url": entry["url"],
+            "options": public_options(entry.get("options") or {}),
+            "default": name == default,
+        }
+        for name, entry in sorted(stores.items())
+    ]
+    if opts.format == "json":
+        print_json(items)
+        return 0
+    rows = [
+        (i["name"] + (" *" if i["default"] else ""), i["type"], i["url"], i["options"] or "")
+        for i in items
+    ]
+    print_table("datastores (* = default)", ("name", "type", "url", "options"), rows)
+    return 0
+
+
+def cmd_add(opts: argparse.Namespace) -> int:
+    from harness.datastore import registry
+
+    options: dict[str, Any] = {}
+    for item in opts.option:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise DatastoreError(f"--option '{item}' is not KEY=VALUE")
+        options[key.strip()] = value
+    entry = registry.add(
+        opts.name, opts.url, type_=opts.type_, options=options, make_default=opts.default
+    )
+    print(f"added datastore '{opts.name}' ({entry['type']}: {entry['url']})")
+    if entry["url"].startswith("memory://"):
+        print("note: memory:// data lives only as long as the process that wrote it")
+    return 0
+
+
+def cmd_remove(opts: argparse.Namespace) -> int:
+    from harness.datastore import registry
+
+    registry.remove(opts.name)
+    print(f"removed datastore '{opts.name}' (its data was not touched)")
+    return 0
+
+
+ACTIONS = {
+    "upload": cmd_upload,
+    "download": cmd_download,
+    "list": cmd_list,
+    "verify": cmd_verify,
+    "ls": cmd_ls,
+    "add": cmd_add,
+    "remove": cmd_remove,
+}
+
+
+def main(args: list[str]) -> int:
+    opts = build_parser().parse_args(args)
+    return ACTIONS[opts.action](opts)

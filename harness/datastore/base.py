@@ -1,0 +1,226 @@
+"""The ``Datastore`` API: Azure ML's ``Datastore.upload`` / ``download`` / ``as_mount``.
+
+A datastore plugin implements a handful of storage primitives (``file_size``,
+``iter_files``, ``put_file``, ``open_read``, metadata read/write, ``local_path``);
+everything users call (upload with skip/overwrite rules and a manifest, download,
+list, verify, mount-or-download paths) is built once, here and in
+``transfer.py``, on top of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+from harness.datastore import manifest as mf
+from harness.datastore.errors import DatastorePathNotFound
+from harness.datastore.manifest import FileEntry
+from harness.datastore.paths import TEMP_MARK, normalize_key
+
+__all__ = ["Datastore", "Progress"]
+
+MANIFEST_NAME = "manifest.json"
+#: Called with the number of bytes just moved.
+Progress = Callable[[int], None]
+
+
+class Datastore:
+    """A named place that stores files under relative paths (keys).
+
+    Get one with ``Datastore.get(name)`` (``None``: the workspace's default).
+    """
+
+    #: The type name the plugin registers the class under (``local``, ``fsspec``).
+    type: ClassVar[str] = ""
+
+    def __init__(self, name: str, url: str, options: dict[str, Any] | None = None) -> None:
+        self.name = name
+        self.url = url
+        self.options = dict(options or {})
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} {self.url}>"
+
+    # -- the public API ------------------------------------------------------
+    @classmethod
+    def get(cls, name: str | None = None) -> Datastore:
+        """The datastore configured under ``name`` in the workspace (or the default)."""
+        from harness.datastore.registry import get_datastore
+
+        return get_datastore(name)
+
+    def upload(
+        self,
+        src_dir: str | os.PathLike[str],
+        target_path: str,
+        overwrite: bool = False,
+        show_progress: bool = True,
+    ) -> Any:
+        """Upload every file under ``src_dir`` to ``target_path``; returns a summary.
+
+        Identical files are skipped; existing different ones are skipped and listed
+        unless ``overwrite``. Each file appears under its final name only once
+        complete. The manifest gets each file's size and sha256.
+        """
+        from harness.datastore.transfer import upload
+
+        return upload(self, Path(src_dir), target_path, overwrite, show_progress)
+
+    def download(
+        self,
+        target_path: str,
+        dest_dir: str | os.PathLike[str],
+        overwrite: bool = False,
+        show_progress: bool = True,
+    ) -> Any:
+        """Copy the files under ``target_path`` into ``dest_dir``, checking sha256."""
+        from harness.datastore.transfer import download
+
+        return download(self, target_path, Path(dest_dir), overwrite, show_progress)
+
+    def list(self, path: str = "") -> list[dict[str, Any]]:
+        """Files under ``path``: ``{"path", "size", "sha256"}`` (sha256 None if untracked)."""
+        key = normalize_key(path, allow_root=True)
+        entries = self.manifest()
+        files = self.require(key) if key else list(self.iter_files(key))
+        return [
+            {"path": k, "size": size, "sha256": (entries[k].sha256 if k in entries else None)}
+            for k, size in files
+        ]
+
+    def path(self, target_path: str, mode: str = "mount") -> Path:
+        """A local path for ``target_path``: the data itself (mount) or a cached copy."""
+        from harness.datastore.inputs import resolve
+
+        return Path(resolve(self, target_path, mode)["local_path"])
+
+    def verify(self, path: str = "") -> Any:
+        """Check every file under ``path`` against the manifest; returns a report."""
+        from harness.datastore.transfer import verify
+
+        return verify(self, path)
+
+    def manifest(self) -> dict[str, FileEntry]:
+        return mf.parse(self.read_meta(MANIFEST_NAME))
+
+    def describe(self) -> dict[str, Any]:
+        """What run records and ``harness datastore ls`` show: no credentials."""
+        from harness.datastore.registry import public_options
+
+        return {
+            "name": self.name,
+            "type": self.type,
+            "url": self.url,
+            "options": public_options(self.options),
+        }
+
+    # -- storage primitives a plugin implements -------------------------------
+    def file_size(self, key: str) -> int | None:
+        """Size of the file at ``key``; None if there is none. A folder raises."""
+        raise NotImplementedError
+
+    def iter_files(self, prefix: str) -> Iterator[tuple[str, int]]:
+        """(key, size) of every file at or under ``prefix`` ('' = all), sorted,
+        leaving out the ``.harness`` folder and temporary upload names."""
+        raise NotImplementedError
+
+    def open_read(self, key: str) -> contextlib.AbstractContextManager[IO[bytes]]:
+        raise NotImplementedError
+
+    def put_file(self, key: str, src: Path, progress: Progress | None = None) -> FileEntry:
+        """Copy local ``src`` to ``key`` atomically (temporary name, then rename),
+        hashing as it copies; returns the written file's entry."""
+        raise NotImplementedError
+
+    def read_meta(self, name: str) -> bytes | None:
+        """A file of the ``.harness`` metadata folder, or None."""
+        raise NotImplementedError
+
+    def write_meta(self, name: str, data: bytes) -> None:
+        """Replace a metadata file atomically."""
+        raise NotImplementedError
+
+    def meta_lock(self) -> contextlib.AbstractContextManager[Any]:
+        """A lock held around read-modify-write of the manifest."""
+        raise NotImplementedError
+
+    def local_path(self, key: str) -> Path | None:
+        """The key's path on this machine's disk (what ``mount`` hands the job), or
+        None when the data is not on a local filesystem."""
+        return None
+
+    def remove_stale_temps(self, prefix: str) -> int:
+        """Delete temporary files that killed uploads left under ``prefix``."""
+        return 0
+
+    # -- helpers for implementations ---------------------------------------------
+    def get_file(
+        self, key: str, dest: Path, expected: FileEntry | None, progress: Progress | None = None
+    ) -> FileEntry:
+        """Copy ``key`` to local ``dest`` atomically; raise if it differs from ``expected``."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temp_name(dest)
+        try:
+            with self.open_read(key) as reader, open(tmp, "wb") as writer:
+                entry = copy_stream(reader, writer, progress)
+            check_entry(self, key, entry, expected)
+            os.replace(tmp, dest)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return entry
+
+    def hash_key(self, key: str) -> FileEntry:
+        local = self.local_path(key)
+        if local is not None:
+            return FileEntry(*mf.hash_file(str(local)))
+        with self.open_read(key) as reader:
+            return copy_stream(reader, None, None)
+
+    def require(self, key: str) -> list[tuple[str, int]]:
+        files = list(self.iter_files(key))
+        if not files:
+            raise DatastorePathNotFound(
+                f"datastore '{self.name}' has nothing at '{key}'; "
+                f"see what it holds with: harness datastore list --datastore {self.name}"
+            )
+        return files
+
+
+def temp_name(final: Path | str) -> Any:
+    """A sibling of ``final`` that listings skip: ``.NAME.harness-tmp-PID-RANDOM``."""
+    final_str = str(final)
+    head, _, tail = final_str.rpartition("/")
+    name = f".{tail}{TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}"
+    joined = f"{head}/{name}" if head else name
+    return Path(joined) if isinstance(final, Path) else joined
+
+
+def copy_stream(reader: IO[bytes], writer: IO[bytes] | None, progress: Progress | None) -> FileEntry:
+    """Copy (or, with no writer, just read) a stream, hashing it on the way."""
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := reader.read(mf.CHUNK):
+        digest.update(chunk)
+        if writer is not None:
+            writer.write(chunk)
+        size += len(chunk)
+        if progress is not None:
+            progress(len(chunk))
+    return FileEntry(size, digest.hexdigest())
+
+
+def check_entry(store: Datastore, key: str, got: FileEntry, expected: FileEntry | None) -> None:
+    from harness.datastore.errors import IntegrityError
+
+    if expected is not None and got != expected:
+        raise IntegrityError(
+            f"datastore '{store.name}': '{key}' is corrupt (size {got.size}, sha256 "
+            f"{got.sha256[:12]}…; the manifest says size {expected.size}, sha256 "
+            f"{expected.sha256[:12]}…); re-upload it with --overwrite"
+        )

@@ -1,0 +1,96 @@
+"""Path safety: datastore keys are normalised relative POSIX paths that never leave
+the datastore root, and source trees never follow a symlink out of themselves."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from harness.datastore.errors import UnsafePathError
+
+#: Folder at the root of every datastore that holds its manifest; never a user key.
+META_DIR = ".harness"
+#: Infix of the temporary names files are written under before the final rename.
+TEMP_MARK = ".harness-tmp-"
+
+
+def normalize_key(path: str | os.PathLike[str], *, allow_root: bool = False) -> str:
+    """``datasets//cifar10/./`` → ``datasets/cifar10``; refuse what could escape.
+
+    Refused: absolute paths, ``..`` segments, backslashes (a Windows ``..\\``),
+    the datastore's own metadata folder and temporary names.
+    """
+    raw = str(path).strip()
+    if raw.startswith(("/", "~")) or (len(raw) > 1 and raw[1] == ":"):
+        raise UnsafePathError(
+            f"datastore path '{raw}' is absolute; give a path relative to the datastore "
+            "root, e.g. datasets/cifar10"
+        )
+    if "\\" in raw or "\x00" in raw:
+        raise UnsafePathError(f"datastore path '{raw}' contains a backslash or NUL; use '/'")
+    parts = [p for p in PurePosixPath(raw).parts if p not in ("", ".")]
+    if ".." in parts:
+        raise UnsafePathError(
+            f"datastore path '{raw}' contains '..'; paths must stay inside the datastore"
+        )
+    if parts and parts[0] == META_DIR:
+        raise UnsafePathError(f"datastore path '{raw}' is reserved for harness metadata")
+    if any(TEMP_MARK in p for p in parts):
+        raise UnsafePathError(f"datastore path '{raw}' uses the reserved marker '{TEMP_MARK}'")
+    key = "/".join(parts)
+    if not key and not allow_root:
+        raise UnsafePathError("the datastore path is empty; give one, e.g. datasets/cifar10")
+    return key
+
+
+def join_key(*parts: str) -> str:
+    return "/".join(p for p in parts if p)
+
+
+def is_under(key: str, prefix: str) -> bool:
+    """Whether ``key`` is ``prefix`` itself or inside it (``prefix`` '' is the root)."""
+    return not prefix or key == prefix or key.startswith(prefix + "/")
+
+
+def walk_source(src: Path) -> Iterator[tuple[str, Path, int]]:
+    """(relative key, path, size) of every file under ``src``, sorted.
+
+    Symlinks are followed only while they point inside ``src``: one that escapes
+    is refused with the link's name, so an upload never copies what the user did
+    not mean to share (``data/secrets -> ~/.ssh``).
+    """
+    root = src.resolve()
+    if not root.is_dir():
+        raise UnsafePathError(f"'{src}' is not a folder; upload takes a folder")
+    found: list[tuple[str, Path, int]] = []
+    seen: set[Path] = {root}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        here = Path(dirpath)
+        for name in list(dirnames):
+            _check_link(root, here / name)
+            real = (here / name).resolve()
+            if real in seen:  # a link back to a folder already walked: no loops
+                dirnames.remove(name)
+            seen.add(real)
+        for name in filenames:
+            path = here / name
+            if path.is_symlink():
+                _check_link(root, path)
+            if TEMP_MARK in name or not path.is_file():
+                continue  # our own leftovers, sockets and FIFOs are not data
+            rel = path.relative_to(root).as_posix()
+            found.append((rel, path, path.stat().st_size))
+    found.sort()
+    return iter(found)
+
+
+def _check_link(root: Path, path: Path) -> None:
+    if not path.is_symlink():
+        return
+    target = path.resolve()
+    if target != root and root not in target.parents:
+        raise UnsafePathError(
+            f"'{path}' is a symlink to '{target}', outside the folder being uploaded; "
+            "copy the data in or remove the link"
+        )

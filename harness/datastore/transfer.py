@@ -1,0 +1,273 @@
+"""Upload, download and verify: the file-by-file work, in parallel, with progress.
+
+Every file is hashed while it is copied (one read), written under a temporary
+name and renamed, so a killed transfer never leaves a half file under a final
+name. Completed files reach the manifest even when the transfer is interrupted;
+a re-run finds the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.datastore import manifest as mf
+from harness.datastore.manifest import FileEntry
+from harness.datastore.paths import join_key, normalize_key, walk_source
+
+if TYPE_CHECKING:
+    from harness.datastore.base import Datastore
+
+#: Threads per transfer: hashing and file I/O release the GIL.
+WORKERS = int(os.environ.get("HARNESS_DATASTORE_THREADS", "0")) or min(8, 2 * (os.cpu_count() or 2))
+
+
+@dataclass
+class TransferSummary:
+    action: str
+    datastore: str
+    path: str
+    transferred: list[str] = field(default_factory=list)
+    identical: list[str] = field(default_factory=list)
+    existing_different: list[str] = field(default_factory=list)
+    overwritten: list[str] = field(default_factory=list)
+    bytes: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def print(self) -> None:
+        verb = "uploaded" if self.action == "upload" else "downloaded"
+        rate = self.bytes / self.seconds / 1e6 if self.seconds > 0 else 0.0
+        print(
+            f"{verb} {len(self.transferred)} file(s), {_human(self.bytes)} in "
+            f"{self.seconds:.2f} s ({rate:.0f} MB/s)"
+            + (f", {len(self.overwritten)} overwritten" if self.overwritten else "")
+        )
+        print(f"skipped {len(self.identical)} identical file(s)")
+        if self.existing_different:
+            print(
+                f"skipped {len(self.existing_different)} existing file(s) that differ "
+                "(left untouched; use --overwrite to replace them):"
+            )
+            for key in self.existing_different:
+                print(f"  {key}")
+
+
+@dataclass
+class VerifyReport:
+    datastore: str
+    path: str
+    ok: list[str] = field(default_factory=list)
+    corrupt: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    untracked: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not (self.corrupt or self.missing)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "passed": self.passed}
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n} B"
+
+
+@contextmanager
+def _progress(description: str, files: int, total: int, show: bool) -> Iterator[Any]:
+    """A rich bar in bytes with a files counter; yields ``advance(bytes, files)``."""
+    if not show:
+        yield lambda nbytes=0, nfiles=0: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[done]}/{task.fields[files]} files"),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+    task = bar.add_task(description, total=total or 1, files=files, done=0)
+    done = [0]
+    lock = threading.Lock()
+
+    def advance(nbytes: int = 0, nfiles: int = 0) -> None:
+        with lock:
+            done[0] += nfiles
+            bar.update(task, advance=nbytes, done=done[0])
+
+    with bar:
+        yield advance
+        if not total:
+            bar.update(task, completed=1)
+
+
+def _run_parallel(items: list[Any], work: Callable[[Any], None]) -> None:
+    """Run ``work`` over ``items`` on a thread pool; Ctrl-C stops new files starting
+    and waits for the running ones (each of which is atomic anyway)."""
+    if not items:
+        return
+    pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(items)))
+    futures = [pool.submit(work, item) for item in items]
+    try:
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in done:
+            future.result()  # re-raise the first failure
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _merge_manifest(store: Datastore, new: dict[str, FileEntry]) -> None:
+    if not new:
+        return
+    from harness.datastore.base import MANIFEST_NAME
+
+    with store.meta_lock():
+        entries = mf.parse(store.read_meta(MANIFEST_NAME))
+        entries.update(new)
+        store.write_meta(MANIFEST_NAME, mf.dump(entries))
+
+
+def upload(store: Datastore, src: Path, target: str, overwrite: bool, show: bool) -> TransferSummary:
+    key = normalize_key(target)
+    files = list(walk_source(src))
+    store.remove_stale_temps(key)
+    known = store.manifest()
+    summary = TransferSummary("upload", store.name, key)
+    new: dict[str, FileEntry] = {}
+    lock = threading.Lock()
+    started = time.perf_counter()
+
+    with _progress(f"upload → {store.name}:{key}", len(files), sum(f[2] for f in files), show) as advance:
+
+        def one(item: tuple[str, Path, int]) -> None:
+            rel, path, size = item
+            dest = join_key(key, rel)
+            existing = store.file_size(dest)
+            if existing is None:
+                entry = store.put_file(dest, path, lambda n: advance(n))
+                outcome = "transferred"
+            else:
+                source = FileEntry(*mf.hash_file(str(path)))
+                current = known.get(dest)
+                if current is None or current.size != existing:
+                    current = store.hash_key(dest)
+                if current == source:
+                    entry, outcome = source, "identical"
+                elif overwrite:
+                    entry, outcome = store.put_file(dest, path), "overwritten"
+                else:
+                    entry, outcome = current, "existing_different"
+                advance(size)
+            with lock:
+                if outcome in ("transferred", "overwritten"):
+                    summary.bytes += entry.size
+                    summary.transferred.append(dest)
+                if outcome != "transferred":
+                    getattr(summary, outcome).append(dest)
+                if known.get(dest) != entry:
+                    new[dest] = entry
+            advance(0, 1)
+
+        try:
+            _run_parallel(files, one)
+        finally:
+            _merge_manifest(store, new)  # what finished is recorded even on Ctrl-C
+    summary.seconds = time.perf_counter() - started
+    for name in ("transferred", "identical", "existing_different", "overwritten"):
+        getattr(summary, name).sort()
+    return summary
+
+
+def download(
+    store: Datastore, target: str, dest: Path, overwrite: bool, show: bool
+) -> TransferSummary:
+    key = normalize_key(target, allow_root=True)
+    files = store.require(key)
+    known = store.manifest()
+    summary = TransferSummary("download", store.name, key)
+    lock = threading.Lock()
+    started = time.perf_counter()
+    with _progress(f"download {store.name}:{key}", len(files), sum(s for _, s in files), show) as advance:
+
+        def one(item: tuple[str, int]) -> None:
+            src_key, size = item
+            local = dest / mf.relative_to(src_key, key)
+            expected = known.get(src_key)
+            outcome = "transferred"
+            if local.exists():
+                have = FileEntry(*mf.hash_file(str(local)))
+                wanted = expected or store.hash_key(src_key)
+                if have == wanted:
+                    outcome = "identical"
+                elif not overwrite:
+                    outcome = "existing_different"
+                else:
+                    outcome = "overwritten"
+            if outcome in ("transferred", "overwritten"):
+                store.get_file(src_key, local, expected, lambda n: advance(n))
+            else:
+                advance(size)
+            with lock:
+                if outcome in ("transferred", "overwritten"):
+                    summary.bytes += size
+                    summary.transferred.append(str(local))
+                if outcome != "transferred":
+                    getattr(summary, outcome).append(str(local))
+            advance(0, 1)
+
+        _run_parallel(files, one)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def verify(store: Datastore, path: str) -> VerifyReport:
+    key = normalize_key(path, allow_root=True)
+    entries = mf.entries_under(store.manifest(), key)
+    present = dict(store.iter_files(key))
+    if not entries and not present:
+        store.require(key)
+    report = VerifyReport(store.name, key)
+    lock = threading.Lock()
+
+    def one(item: tuple[str, FileEntry]) -> None:
+        name, expected = item
+        if name not in present:
+            outcome = "missing"
+        else:
+            outcome = "ok" if store.hash_key(name) == expected else "corrupt"
+        with lock:
+            getattr(report, outcome).append(name)
+
+    _run_parallel(sorted(entries.items()), one)
+    report.untracked = sorted(set(present) - set(entries))
+    for name in ("ok", "corrupt", "missing"):
+        getattr(report, name).sort()
+    return report
+
