@@ -16,7 +16,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("harness.commands.train", "train a model (Hydra: every config key is overridable)"),
     "runs": ("harness.commands.runs", "run history: list, show"),
     "plugins": ("harness.commands.plugins", "installed plugins: list, show; new: scaffold one"),
-    "datastore": ("harness.commands.datastore", "upload, list, download, verify data; add datastores"),
+    "datastore": (
+        "harness.commands.datastore",
+        "upload, list, download, verify data; add datastores",
+    ),
 }
 
 USAGE = """usage: harness COMMAND [ARGS...]

@@ -102,4 +102,3 @@ class Logger:
 
     def finish(self, status: str) -> None:
         """Called once when the job's process ends, with its status."""
-

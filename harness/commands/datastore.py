@@ -62,7 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("url", help="a folder, or file://, memory://, s3://, gs://, az://... URL")
     add.add_argument("--type", dest="type_", help="datastore type (default: from the URL)")
     add.add_argument(
-        "--option", "-o", action="append", default=[], metavar="KEY=VALUE",
+        "--option",
+        "-o",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="filesystem option (no credentials: those come from the environment)",
     )
     add.add_argument("--default", action="store_true", help="make it the workspace default")

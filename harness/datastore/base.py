@@ -201,7 +201,9 @@ def temp_name(final: Path | str) -> Any:
     return Path(joined) if isinstance(final, Path) else joined
 
 
-def copy_stream(reader: IO[bytes], writer: IO[bytes] | None, progress: Progress | None) -> FileEntry:
+def copy_stream(
+    reader: IO[bytes], writer: IO[bytes] | None, progress: Progress | None
+) -> FileEntry:
     """Copy (or, with no writer, just read) a stream, hashing it on the way."""
     digest = hashlib.sha256()
     size = 0

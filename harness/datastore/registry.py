@@ -83,7 +83,11 @@ def infer_type(url: str) -> str:
 
 
 def add(
-    name: str, url: str, *, type_: str | None = None, options: dict[str, Any] | None = None,
+    name: str,
+    url: str,
+    *,
+    type_: str | None = None,
+    options: dict[str, Any] | None = None,
     make_default: bool = False,
 ) -> dict[str, Any]:
     """Add (or replace) a named datastore; returns its stored entry."""

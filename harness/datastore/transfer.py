@@ -154,7 +154,9 @@ def _merge_manifest(store: Datastore, new: dict[str, FileEntry]) -> None:
         store.write_meta(MANIFEST_NAME, mf.dump(entries))
 
 
-def upload(store: Datastore, src: Path, target: str, overwrite: bool, show: bool) -> TransferSummary:
+def upload(
+    store: Datastore, src: Path, target: str, overwrite: bool, show: bool
+) -> TransferSummary:
     key = normalize_key(target)
     files = list(walk_source(src))
     store.remove_stale_temps(key)
@@ -164,7 +166,9 @@ def upload(store: Datastore, src: Path, target: str, overwrite: bool, show: bool
     lock = threading.Lock()
     started = time.perf_counter()
 
-    with _progress(f"upload → {store.name}:{key}", len(files), sum(f[2] for f in files), show) as advance:
+    with _progress(
+        f"upload → {store.name}:{key}", len(files), sum(f[2] for f in files), show
+    ) as advance:
 
         def one(item: tuple[str, Path, int]) -> None:
             rel, path, size = item
@@ -214,7 +218,9 @@ def download(
     summary = TransferSummary("download", store.name, key)
     lock = threading.Lock()
     started = time.perf_counter()
-    with _progress(f"download {store.name}:{key}", len(files), sum(s for _, s in files), show) as advance:
+    with _progress(
+        f"download {store.name}:{key}", len(files), sum(s for _, s in files), show
+    ) as advance:
 
         def one(item: tuple[str, int]) -> None:
             src_key, size = item
@@ -270,4 +276,3 @@ def verify(store: Datastore, path: str) -> VerifyReport:
     for name in ("ok", "corrupt", "missing"):
         getattr(report, name).sort()
     return report
-
