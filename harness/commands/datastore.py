@@ -169,7 +169,7 @@ def cmd_add(opts: argparse.Namespace) -> int:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise DatastoreError(f"--option '{item}' is not KEY=VALUE")
-        options[key.strip()] = value
+        options[key.strip()] = _option_value(value)
     entry = registry.add(
         opts.name, opts.url, type_=opts.type_, options=options, make_default=opts.default
     )
@@ -177,6 +177,16 @@ def cmd_add(opts: argparse.Namespace) -> int:
     if entry["url"].startswith("memory://"):
         print("note: memory:// data lives only as long as the process that wrote it")
     return 0
+
+
+def _option_value(text: str) -> Any:
+    """``true`` → True, ``3`` → 3, anything else stays a string (as YAML would read it)."""
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def cmd_remove(opts: argparse.Namespace) -> int:

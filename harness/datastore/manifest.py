@@ -39,7 +39,8 @@ def parse(data: bytes | None) -> dict[str, FileEntry]:
 
 def dump(entries: dict[str, FileEntry]) -> bytes:
     files = {key: entries[key].to_json() for key in sorted(entries)}
-    return json.dumps({"version": MANIFEST_VERSION, "files": files}, indent=1).encode()
+    # Compact: the C encoder (no indent) keeps a 100,000-file manifest well under a second.
+    return json.dumps({"version": MANIFEST_VERSION, "files": files}, separators=(",", ":")).encode()
 
 
 def entries_under(entries: dict[str, FileEntry], prefix: str) -> dict[str, FileEntry]:

@@ -58,39 +58,44 @@ def walk_source(src: Path) -> Iterator[tuple[str, Path, int]]:
 
     Symlinks are followed only while they point inside ``src``: one that escapes
     is refused with the link's name, so an upload never copies what the user did
-    not mean to share (``data/secrets -> ~/.ssh``).
+    not mean to share (``data/secrets -> ~/.ssh``). ``os.scandir`` keeps this at
+    one ``stat`` per file.
     """
     root = src.resolve()
     if not root.is_dir():
         raise UnsafePathError(f"'{src}' is not a folder; upload takes a folder")
+    root_str = str(root)
     found: list[tuple[str, Path, int]] = []
-    seen: set[Path] = {root}
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        here = Path(dirpath)
-        for name in list(dirnames):
-            _check_link(root, here / name)
-            real = (here / name).resolve()
-            if real in seen:  # a link back to a folder already walked: no loops
-                dirnames.remove(name)
-            seen.add(real)
-        for name in filenames:
-            path = here / name
-            if path.is_symlink():
-                _check_link(root, path)
-            if TEMP_MARK in name or not path.is_file():
-                continue  # our own leftovers, sockets and FIFOs are not data
-            rel = path.relative_to(root).as_posix()
-            found.append((rel, path, path.stat().st_size))
+    seen: set[str] = {root_str}
+    pending = [(root_str, "")]
+    while pending:
+        folder, rel_dir = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                rel = f"{rel_dir}{entry.name}"
+                if entry.is_symlink():
+                    real = _check_link(root_str, entry.path)
+                    if os.path.isdir(real):
+                        if real not in seen:  # a link back to a walked folder: no loops
+                            seen.add(real)
+                            pending.append((entry.path, rel + "/"))
+                        continue
+                elif entry.is_dir():
+                    seen.add(os.path.realpath(entry.path))
+                    pending.append((entry.path, rel + "/"))
+                    continue
+                if TEMP_MARK in entry.name or not entry.is_file():
+                    continue  # our own leftovers, sockets and FIFOs are not data
+                found.append((rel, Path(entry.path), entry.stat().st_size))
     found.sort()
     return iter(found)
 
 
-def _check_link(root: Path, path: Path) -> None:
-    if not path.is_symlink():
-        return
-    target = path.resolve()
-    if target != root and root not in target.parents:
+def _check_link(root: str, path: str) -> str:
+    target = os.path.realpath(path)
+    if target != root and not target.startswith(root + os.sep):
         raise UnsafePathError(
             f"'{path}' is a symlink to '{target}', outside the folder being uploaded; "
             "copy the data in or remove the link"
         )
+    return target

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -29,28 +30,40 @@ class LocalDatastore(Datastore):
     def __init__(self, name: str, url: str, options: dict[str, Any] | None = None) -> None:
         super().__init__(name, url, options)
         self.root = Path(url.removeprefix("file://")).expanduser().resolve()
+        self._root_str = str(self.root)
+        self._real_root = os.path.realpath(self._root_str)
+        self._safe_dirs: set[str] = set()
+        self._made_dirs: set[str] = set()
         if self.root.exists() and not self.root.is_dir():
             raise DatastoreError(f"datastore '{name}': {self.root} is not a folder")
 
     def _path(self, key: str) -> Path:
-        """The file for ``key``; refuses a key that a symlink inside the root
-        would carry outside it."""
-        path = self.root / key if key else self.root
-        real = path.resolve()
-        if real != self.root and self.root not in real.parents:
+        """The file for ``key``; refuses a key that a symlink inside the root would
+        carry outside it. Folders already checked are remembered (one ``lstat`` per
+        file instead of one per path component)."""
+        path = os.path.join(self._root_str, key) if key else self._root_str
+        parent = os.path.dirname(path) if key else self._root_str
+        if parent not in self._safe_dirs:
+            self._check_inside(key, parent)
+            self._safe_dirs.add(parent)
+        if key and os.path.islink(path):
+            self._check_inside(key, path)
+        return Path(path)
+
+    def _check_inside(self, key: str, path: str) -> None:
+        real = os.path.realpath(path)
+        if real != self._real_root and not real.startswith(self._real_root + os.sep):
             raise UnsafePathError(
                 f"datastore '{self.name}': '{key}' leads outside the datastore "
                 f"(to {real}) through a symlink; refusing"
             )
-        return path
 
     def file_size(self, key: str) -> int | None:
-        path = self._path(key)
         try:
-            st = path.stat()
+            st = os.stat(self._path(key))
         except FileNotFoundError:
             return None
-        if not path.is_file():
+        if not stat.S_ISREG(st.st_mode):
             raise DatastoreError(f"datastore '{self.name}': '{key}' is a folder, not a file")
         return st.st_size
 
@@ -77,7 +90,10 @@ class LocalDatastore(Datastore):
 
     def put_file(self, key: str, src: Path, progress: Progress | None = None) -> FileEntry:
         final = self._path(key)
-        final.parent.mkdir(parents=True, exist_ok=True)
+        parent = os.path.dirname(final)
+        if parent not in self._made_dirs:
+            os.makedirs(parent, exist_ok=True)
+            self._made_dirs.add(parent)
         tmp = temp_name(final)
         digest = hashlib.sha256()
         size = 0
