@@ -69,9 +69,9 @@ def harness_register_computes(register: Register) -> None:
 def harness_register_datastores(register: Register) -> None:
     """Register datastore classes (subclasses of ``harness.Datastore``).
 
-    Called once per process when the plugin manager is built. Datastores are
-    chosen by ``datastore.name`` or by a named datastore in the workspace.
-    Returns nothing.
+    Called once per process when the plugin manager is built. The name is a
+    datastore *type*: a named datastore in the workspace (``harness datastore add
+    NAME URL --type TYPE``) is built as ``cls(name, url, options)``. Returns nothing.
     """
 
 

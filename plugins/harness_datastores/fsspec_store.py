@@ -67,6 +67,10 @@ class FsspecDatastore(Datastore):
             info = self.fs.info(full)
         except FileNotFoundError:
             return None
+        except NotADirectoryError:
+            raise DatastoreError(
+                f"datastore '{self.name}': '{key}' would be inside a file; pick another path"
+            ) from None
         if info.get("type") == "directory":
             raise DatastoreError(f"datastore '{self.name}': '{key}' is a folder, not a file")
         return int(info["size"])

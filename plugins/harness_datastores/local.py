@@ -63,6 +63,10 @@ class LocalDatastore(Datastore):
             st = os.stat(self._path(key))
         except FileNotFoundError:
             return None
+        except NotADirectoryError:
+            raise DatastoreError(
+                f"datastore '{self.name}': '{key}' would be inside a file; pick another path"
+            ) from None
         if not stat.S_ISREG(st.st_mode):
             raise DatastoreError(f"datastore '{self.name}': '{key}' is a folder, not a file")
         return st.st_size
