@@ -103,3 +103,38 @@ def test_named_datastore_in_the_resolver(home, tmp_path):
     assert run["params"]["estimator"]["data"]["path"] == str(folder / "tab" / "data.csv")
     assert run["provenance"]["datastores"][0]["datastore"] == "shared"
     assert json.dumps(run["provenance"]["datastores"]).count("shared") >= 1
+
+
+SCRIPT = """\
+import argparse, os
+from harness import Run
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--data_path", required=True)
+args = parser.parse_args()
+names = sorted(os.listdir(args.data_path))
+rows = sum(1 for _ in open(os.path.join(args.data_path, "data.csv"))) - 1
+print("DATA_PATH", args.data_path, names)
+Run.get_context().log("rows", rows)
+"""
+
+
+def test_script_mode_gets_the_datastore_path_as_an_argument(home, tmp_path):
+    upload_csv(home, tmp_path)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "train.py").write_text(SCRIPT)
+    result = run_cli(
+        "train",
+        "+estimator=script",
+        f"estimator.source_directory={src}",
+        "estimator.entry_script=train.py",
+        "+estimator.script_params.data_path=${datastore:datasets/mycsv}",
+        home=home,
+    )
+    assert result.returncode == 0, result.output
+    stored = home / "datastores" / "default" / "datasets" / "mycsv"
+    assert f"DATA_PATH {stored} ['data.csv']" in result.stdout
+    run = show(home, result.run_id)
+    assert run["metrics"]["rows"] == 120
+    assert run["provenance"]["datastores"][0]["path"] == "datasets/mycsv"
