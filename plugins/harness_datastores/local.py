@@ -7,18 +7,18 @@ measures against ``cp -r``, so each file costs one read, one write and a rename.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from harness.datastore.base import Datastore, Progress, temp_name
+from harness.datastore.base import Datastore, Progress
 from harness.datastore.errors import DatastoreError, UnsafePathError
-from harness.datastore.manifest import CHUNK, FileEntry
+from harness.datastore.manifest import FileEntry
 from harness.datastore.paths import META_DIR, TEMP_MARK
 from harness.fileutil import atomic_write_bytes
+from harness_datastores.fastcopy import write_file
 
 #: Files are stored read-only so a mounted job cannot change them (root still can).
 FILE_MODE = 0o444
@@ -38,6 +38,9 @@ class LocalDatastore(Datastore):
             raise DatastoreError(f"datastore '{name}': {self.root} is not a folder")
 
     def _path(self, key: str) -> Path:
+        return Path(self._safe(key))
+
+    def _safe(self, key: str) -> str:
         """The file for ``key``; refuses a key that a symlink inside the root would
         carry outside it. Folders already checked are remembered (one ``lstat`` per
         file instead of one per path component)."""
@@ -48,7 +51,7 @@ class LocalDatastore(Datastore):
             self._safe_dirs.add(parent)
         if key and os.path.islink(path):
             self._check_inside(key, path)
-        return Path(path)
+        return path
 
     def _check_inside(self, key: str, path: str) -> None:
         real = os.path.realpath(path)
@@ -60,7 +63,7 @@ class LocalDatastore(Datastore):
 
     def file_size(self, key: str) -> int | None:
         try:
-            st = os.stat(self._path(key))
+            st = os.stat(self._safe(key))
         except FileNotFoundError:
             return None
         except NotADirectoryError:
@@ -93,36 +96,12 @@ class LocalDatastore(Datastore):
         return open(self._path(key), "rb")
 
     def put_file(self, key: str, src: Path, progress: Progress | None = None) -> FileEntry:
-        final = self._path(key)
+        final = self._safe(key)
         parent = os.path.dirname(final)
         if parent not in self._made_dirs:
             os.makedirs(parent, exist_ok=True)
             self._made_dirs.add(parent)
-        tmp = temp_name(final)
-        digest = hashlib.sha256()
-        size = 0
-        buffer = bytearray(CHUNK)
-        view = memoryview(buffer)
-        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-        try:
-            with open(src, "rb", buffering=0) as reader:
-                while n := reader.readinto(buffer):
-                    chunk = view[:n]
-                    digest.update(chunk)
-                    while chunk:  # os.write may write less than asked
-                        chunk = chunk[os.write(out, chunk) :]
-                    size += n
-                    if progress is not None:
-                        progress(n)
-            os.close(out)
-            out = -1
-            os.replace(tmp, final)
-        except BaseException:
-            if out >= 0:
-                os.close(out)
-            tmp.unlink(missing_ok=True)
-            raise
-        return FileEntry(size, digest.hexdigest())
+        return write_file(str(src), final, FILE_MODE, progress)
 
     def read_meta(self, name: str) -> bytes | None:
         path = self.root / META_DIR / name
