@@ -137,14 +137,14 @@ def cmd_verify(opts: argparse.Namespace) -> int:
 
 
 def cmd_ls(opts: argparse.Namespace) -> int:
-    from harness.datastore.registry import configured, public_options
+    from harness.datastore.registry import configured, public_options, public_url
 
     default, stores = configured()
     items = [
         {
             "name": name,
             "type": entry["type"],
-            "url": entry["url"],
+            "url": public_url(entry["url"]),
             "options": public_options(entry.get("options") or {}),
             "default": name == default,
         }

@@ -110,12 +110,12 @@ class Datastore:
 
     def describe(self) -> dict[str, Any]:
         """What run records and ``harness datastore ls`` show: no credentials."""
-        from harness.datastore.registry import public_options
+        from harness.datastore.registry import public_options, public_url
 
         return {
             "name": self.name,
             "type": self.type,
-            "url": self.url,
+            "url": public_url(self.url),
             "options": public_options(self.options),
         }
 

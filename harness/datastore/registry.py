@@ -63,6 +63,18 @@ def public_options(options: dict[str, Any]) -> dict[str, Any]:
     return {k: ("***" if _SECRET.search(k) else v) for k, v in options.items()}
 
 
+def public_url(url: str) -> str:
+    """The URL without user, password or query (for records), should a hand-edited
+    datastores.json hold any."""
+    parts = urlsplit(url)
+    if not (parts.username or parts.password or parts.query):
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return parts._replace(netloc=host, query="").geturl()
+
+
 def check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.username or parts.password:

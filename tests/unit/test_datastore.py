@@ -94,3 +94,12 @@ def test_local_default_datastore_path_modes(harness_home, tmp_path):
     copy = store.path("tab", mode="download")
     assert copy.parent.parent == harness_home / "cache" / "inputs"
     assert (copy / "f.csv").read_text() == "a,b\n1,2\n"
+
+
+def test_urls_in_records_never_carry_credentials():
+    assert registry.public_url("s3://AKIA:hunter2@bucket/p?sig=abc") == "s3://bucket/p"
+    assert registry.public_url("file:///data/x") == "file:///data/x"
+    assert registry.public_options({"anon": False, "secret": "s"}) == {
+        "anon": False,
+        "secret": "***",
+    }
