@@ -93,9 +93,14 @@ def _download_cached(
         try:
             os.rename(staging, final)  # atomic: a reader sees all of it or none
         except OSError:
-            if not (final / name).exists():
-                raise
-            # another run filled the same entry first: keep theirs
+            # The entry exists: another run filled it first, or the same content was
+            # cached under another name (a folder `x/` and its one file `f.csv`).
+            final.mkdir(exist_ok=True)
+            try:
+                os.rename(staging / name, final / name)
+            except OSError:
+                if not (final / name).exists():
+                    raise
         return digest, final / name, False
     finally:
         shutil.rmtree(staging, ignore_errors=True)

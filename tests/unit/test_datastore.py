@@ -103,3 +103,16 @@ def test_urls_in_records_never_carry_credentials():
         "anon": False,
         "secret": "***",
     }
+
+
+def test_same_content_under_two_names_shares_the_cache_entry(harness_home, tmp_path):
+    src = tmp_path / "d"
+    src.mkdir()
+    (src / "f.csv").write_text("a,b\n1,2\n")
+    store = Datastore.get()
+    store.upload(src, "folder", show_progress=False)
+    whole = store.path("folder", mode="download")  # <hash>/folder/f.csv
+    single = store.path("folder/f.csv", mode="download")  # same tree hash: <hash>/f.csv
+    assert whole.parent == single.parent
+    assert (whole / "f.csv").read_text() == single.read_text() == "a,b\n1,2\n"
+    assert store.path("folder/f.csv", mode="download") == single  # reused
