@@ -33,6 +33,8 @@ class HarnessConfig:
     lr: Optional[float] = None  # noqa: UP045 - OmegaConf needs typing.Optional
     epochs: Optional[int] = None  # noqa: UP045
     batch_size: Optional[int] = None  # noqa: UP045
+    # A run id or checkpoint file to continue from (estimators that checkpoint honour it).
+    resume: Optional[str] = None  # noqa: UP045
     tags: dict[str, str] = field(default_factory=dict)
     estimator: Any = MISSING
     compute: Any = MISSING
