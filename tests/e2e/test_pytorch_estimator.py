@@ -1,0 +1,276 @@
+"""The ``pytorch`` estimator through the real ``harness`` command.
+
+Tiny on purpose (digits, a few epochs, one CPU thread per process: this machine's
+2 cores are shared, and 2 OpenMP threads per process there are far slower).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from harness.testing import run_cli
+from harness.testing.datasets import write_cifar10, write_mnist
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+FAST = ("+estimator=pytorch", "estimator.threads=1")
+#: Metrics that do not depend on timing: these must match bit for bit.
+EXACT = ("accuracy", "val_loss", "train_loss", "loss")
+
+
+def train(home: Path, *args: str, env: dict[str, str] | None = None):
+    return run_cli("train", *FAST, *args, home=home, env=env)
+
+
+def show(home: Path, run_id: str) -> dict:
+    result = run_cli("runs", "show", run_id, "--format", "json", home=home)
+    assert result.returncode == 0, result.output
+    return result.json()
+
+
+def completed(home: Path, *args: str, env: dict[str, str] | None = None) -> dict:
+    result = train(home, *args, env=env)
+    assert result.returncode == 0, result.output
+    data = show(home, result.run_id)
+    assert data["status"] == "Completed"
+    data["stdout"] = result.stdout
+    return data
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    """One workspace with the digits runs several tests compare."""
+    home = tmp_path_factory.mktemp("torch-home")
+    adam = ("lr=0.003", "estimator.optimizer=adam")
+    variants = {
+        "full": (*adam, "epochs=3"),
+        "again": (*adam, "epochs=3"),
+        "seed1": (*adam, "epochs=3", "seed=1"),
+        "first2": (*adam, "epochs=2"),
+    }
+    # Two at a time (one thread each): the run store is safe under concurrency.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(completed, home, *args) for name, args in variants.items()}
+        runs = {name: future.result() for name, future in futures.items()}
+    return home, runs
+
+
+def test_digits_trains_to_accuracy_and_saves_model_and_checkpoints(digits):
+    _, runs = digits
+    run = runs["full"]
+    assert run["metrics"]["accuracy"] >= 0.85
+    assert [p["step"] for p in run["history"]["accuracy"]] == [0, 1, 2]
+    assert {p["step"] for p in run["history"]["loss"]} == {10, 20, 30, 40, 50, 60}  # log_every=10
+    for name in ("val_loss", "train_loss", "epoch_time", "samples_per_s"):
+        assert len(run["history"][name]) == 3, name
+    assert {
+        "outputs/model.pt",
+        "outputs/checkpoints/epoch_0001.pt",
+        "outputs/checkpoints/epoch_0003.pt",
+    } <= set(run["files"])
+    assert not [f for f in run["files"] if f.endswith(".tmp")]
+    assert "[epoch 3/3]" in run["stdout"]  # the console logger's per-epoch progress
+
+    import torch
+    from harness_pytorch.models import MLP
+
+    model = MLP((1, 8, 8), 10)
+    state = torch.load(Path(run["path"]) / "outputs" / "model.pt", weights_only=True)
+    model.load_state_dict(state)  # a plain state_dict of the default model
+
+
+def test_lr_override_reaches_the_optimizer(digits):
+    run = digits[1]["full"]
+    assert run["params"]["lr"] == 0.003
+    assert run["params"]["estimator"]["optimizer"] == "adam"
+    # `lr` is what the optimizer's param group held during each epoch.
+    assert [p["value"] for p in run["history"]["lr"]] == [0.003] * 3
+
+
+def test_same_seed_same_metrics_bit_for_bit(digits):
+    runs = digits[1]
+    for name in EXACT:
+        assert runs["full"]["history"][name] == _values(
+            runs["again"]["history"][name], like=runs["full"]["history"][name]
+        ), name
+    assert runs["seed1"]["metrics"]["val_loss"] != runs["full"]["metrics"]["val_loss"]
+
+
+def _values(history: list[dict], like: list[dict]) -> list[dict]:
+    """``history`` with the wall-clock times of ``like`` (only values and steps compare)."""
+    return [{**point, "time": ref["time"]} for point, ref in zip(history, like, strict=True)]
+
+
+@pytest.mark.parametrize("how", ["run id", "checkpoint file"])
+def test_resume_gives_the_same_final_metrics(digits, how):
+    home, runs = digits
+    first = runs["first2"]
+    assert len(first["history"]["accuracy"]) == 2
+    target = (
+        first["id"]
+        if how == "run id"
+        else str(Path(first["path"]) / "outputs/checkpoints/epoch_0002.pt")
+    )
+    resumed = completed(
+        home, "lr=0.003", "estimator.optimizer=adam", "epochs=3", f"resume={target}"
+    )
+    assert "resumed from" in resumed["stdout"] and "epoch 2" in resumed["stdout"]
+    assert [p["step"] for p in resumed["history"]["accuracy"]] == [2]  # only epoch 3 trained
+    for name in EXACT:
+        assert resumed["metrics"][name] == runs["full"]["metrics"][name], name
+
+
+def test_mnist_idx_gz_with_the_small_cnn(tmp_path, home):
+    folder = write_mnist(tmp_path / "mnist", n_train=400, n_test=100, gz=True)
+    run = completed(
+        home,
+        "estimator.data.format=mnist",
+        f"estimator.data.path={folder}",
+        "estimator.model=cnn",
+        "estimator.optimizer=adam",
+        "lr=0.003",
+        "epochs=4",
+    )
+    assert "SmallCNN" in run["stdout"] and "shape (1, 28, 28)" in run["stdout"]
+    assert run["metrics"]["accuracy"] >= 0.9
+
+
+def test_cifar_batches_with_lenet_amp_and_channels_last(tmp_path, home):
+    folder = write_cifar10(tmp_path / "cifar", n_per_batch=100, n_test=100)
+    run = completed(
+        home,
+        "estimator.data.format=cifar10",
+        f"estimator.data.path={folder.parent}",
+        "estimator.model._target_=lenet",
+        "estimator.amp=true",
+        "estimator.channels_last=true",
+        "estimator.optimizer=adam",
+        "lr=0.003",
+        "epochs=3",
+    )
+    assert "LeNet (62,006 parameters)" in run["stdout"]  # the tutorial's net, exactly
+    assert "amp bf16" in run["stdout"] and "shape (3, 32, 32)" in run["stdout"]
+    assert run["metrics"]["accuracy"] >= 0.8
+
+
+def test_imagefolder_through_torchvision(tmp_path, home):
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    colours = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}
+    for name, colour in colours.items():
+        (tmp_path / "images" / name).mkdir(parents=True)
+        for i in range(12):
+            pixels = np.clip(np.array(colour) + rng.integers(-30, 30, (20, 20, 3)), 0, 255)
+            Image.fromarray(pixels.astype(np.uint8)).save(tmp_path / "images" / name / f"{i}.png")
+    run = completed(
+        home,
+        "estimator.data.format=imagefolder",
+        f"estimator.data.path={tmp_path / 'images'}",
+        "estimator.data.image_size=16",
+        "epochs=3",
+    )
+    assert "shape (3, 16, 16)" in run["stdout"] and "29 train / 7 val" in run["stdout"]
+    assert run["metrics"]["accuracy"] >= 0.85
+
+
+def test_user_module_through_target(tmp_path, home):
+    package = tmp_path / "src" / "mypkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "models.py").write_text(
+        textwrap.dedent(
+            """
+            import torch.nn as nn
+
+            class Net(nn.Module):
+                def __init__(self, in_shape, num_classes, hidden=16):
+                    super().__init__()
+                    assert tuple(in_shape) == (1, 8, 8) and num_classes == 10
+                    self.body = nn.Sequential(
+                        nn.Flatten(), nn.Linear(64, hidden), nn.Tanh(), nn.Linear(hidden, num_classes)
+                    )
+
+                def forward(self, x):
+                    return self.body(x)
+            """
+        )
+    )
+    run = completed(
+        home,
+        "estimator.model._target_=mypkg.models.Net",
+        "+estimator.model.hidden=24",
+        env={"PYTHONPATH": str(tmp_path / "src")},
+    )
+    assert "Net (1,810 parameters)" in run["stdout"]  # 64*24+24 + 24*10+10
+    assert run["metrics"]["accuracy"] >= 0.85
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["estimator.data.format=mnist"], ["needs a path"]),
+        (
+            ["estimator.data.format=mnist", "estimator.data.path=/no/such/folder"],
+            ["/no/such/folder", "not a folder"],
+        ),
+        (["estimator.data.format=imagefolder"], ["imagefolder needs estimator.data.path"]),
+        (["estimator.model._target_=nope.models.Net"], ["cannot find module 'nope.models'"]),
+        (["estimator.optimizer=rmsprop"], ["rmsprop", "sgd, adam, adamw"]),
+        (["resume=no-such-run"], ["resume=no-such-run", "harness runs list"]),
+        (["estimator.threads=0"], ["estimator.threads"]),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(home, args, needles):
+    result = train(home, *args)
+    assert result.returncode == 2, result.output
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.output
+    assert all(n in lines[0] for n in needles), lines
+    assert not (home / "runs").exists() or not list((home / "runs").iterdir())
+
+
+def test_malformed_mnist_folder_names_the_missing_file(home, tmp_path):
+    folder = write_mnist(tmp_path / "mnist", n_train=20, n_test=10)
+    (folder / "t10k-labels-idx1-ubyte").unlink()
+    result = train(home, "estimator.data.format=mnist", f"estimator.data.path={folder}")
+    assert result.returncode == 2, result.output
+    assert "t10k-labels-idx1-ubyte" in result.stderr and str(folder) in result.stderr
+
+
+def test_loading_the_plugin_and_validating_does_not_import_torch(home):
+    code = textwrap.dedent(
+        """
+        import sys
+        from harness.plugins import get_plugin_manager
+        from omegaconf import OmegaConf
+        manager = get_plugin_manager()
+        estimator = manager.get("estimator", "pytorch")()
+        cfg = OmegaConf.create({"lr": 0.1, "epochs": 1, "batch_size": 8, "resume": None,
+            "estimator": OmegaConf.load(sys.argv[1])["estimator"]})
+        estimator.validate(cfg)
+        assert "torch" not in sys.modules, "torch imported"
+        print("ok")
+        """
+    )
+    import harness_pytorch
+
+    yaml = Path(harness_pytorch.__file__).parent / "conf" / "estimator" / "pytorch.yaml"
+    proc = subprocess.run([sys.executable, "-c", code, str(yaml)], capture_output=True, text=True)
+    assert proc.returncode == 0 and "ok" in proc.stdout, proc.stdout + proc.stderr
+    helped = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "harness", "--help"],
+        capture_output=True,
+        text=True,
+    )
+    assert helped.returncode == 0, helped.stderr
+    imported = {ln.split("|")[-1].strip() for ln in helped.stderr.splitlines() if "|" in ln}
+    assert "harness_pytorch" not in imported or "torch" not in imported
+    assert not {m for m in imported if m == "torch" or m.startswith("torch.")}
