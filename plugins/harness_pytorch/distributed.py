@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 from datetime import timedelta
 from typing import Any
 
@@ -32,9 +31,14 @@ def free_port() -> int:
 def _communicator(run: Any) -> Any:
     if run.comm is not None:
         return run.comm
-    if "MASTER_ADDR" not in os.environ and "mpi4py.MPI" in sys.modules:
-        # Launched as `python -m mpi4py …` without the mpi plugin's hook.
-        return sys.modules["mpi4py.MPI"].COMM_WORLD
+    launched_by_mpi = any(v in os.environ for v in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE"))
+    if "MASTER_ADDR" not in os.environ and launched_by_mpi:
+        # Started by mpiexec without the mpi plugin's hook: use COMM_WORLD directly.
+        try:
+            from mpi4py import MPI
+        except ImportError:
+            return None
+        return MPI.COMM_WORLD
     return None
 
 
