@@ -3,7 +3,8 @@
 Metrics (rank 0): ``loss`` every ``log_every`` steps (mean of those steps, on rank
 0's shard), and per epoch ``train_loss``, ``val_loss``, ``accuracy`` (validation),
 ``lr`` (the optimizer's actual value), ``epoch_time`` (the whole epoch: training,
-validation and the checkpoint write) and ``samples_per_s`` (training samples of
+validation and the checkpoint write; ``epoch_cpu_time`` is the CPU seconds this
+process used meanwhile, all threads) and ``samples_per_s`` (training samples of
 all ranks per second of the training pass).
 """
 
@@ -152,7 +153,7 @@ def _train(run: Any) -> None:
     for epoch in run.progress(range(epochs), total=epochs, description="epoch"):
         if epoch < start_epoch:
             continue  # done before the resume; progress still counts it
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         if sampler is not None:
             sampler.set_epoch(epoch)
         step, train_loss, seen = loop.train_epoch(
@@ -175,12 +176,14 @@ def _train(run: Any) -> None:
                 keep=int(est.get("keep_checkpoints") or 0),
             )
         epoch_time = time.perf_counter() - started
+        epoch_cpu_time = time.process_time() - cpu_started
         run.log("epoch", epoch + 1, step=epoch)
         run.log("lr", float(optimizer.param_groups[0]["lr"]), step=epoch)
         run.log("train_loss", train_loss / world, step=epoch)
         run.log("val_loss", loss_sum / count, step=epoch)
         run.log("accuracy", correct / count, step=epoch)
         run.log("epoch_time", epoch_time, step=epoch)
+        run.log("epoch_cpu_time", epoch_cpu_time, step=epoch)
         run.log("samples_per_s", seen / train_time, step=epoch)
 
     if start_epoch >= epochs:
