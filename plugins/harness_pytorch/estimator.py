@@ -27,6 +27,14 @@ class PyTorchEstimator(Estimator):
     def validate(self, config: Any) -> None:
         checks.validate(config)
 
+    def prepare(self, config: Any, job: Any) -> None:
+        # Workers start in the run folder: make relative paths absolute here, and pin
+        # `resume` to the checkpoint file it names now (the params then record which).
+        job.absolute_path("estimator", "data", "path")
+        if config.get("resume"):
+            job.params["resume"] = str(checks.resolve_checkpoint(str(config.resume)))
+            job.save()
+
     def primary(self, config: Any) -> tuple[str, str]:
         return "accuracy", "maximize"
 
@@ -141,7 +149,8 @@ def _train(run: Any) -> None:
     print(
         f"pytorch: {type(model).__name__} ({n_params:,} parameters) on {est.data.format} "
         f"({len(dataset.train)} train / {len(dataset.val)} val, shape {dataset.in_shape}), "
-        f"device {device}, threads {torch.get_num_threads()}, ranks {world}, global batch {batch_size * world}, amp {amp_note}",
+        f"device {device}, threads {torch.get_num_threads()}, ranks {world}, "
+        f"global batch {batch_size * world}, amp {amp_note}",
         flush=True,
     )
     checkpoint_dir = run.outputs_dir / checks.CHECKPOINT_DIR

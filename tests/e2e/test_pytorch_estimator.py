@@ -24,8 +24,8 @@ FAST = ("+estimator=pytorch", "estimator.threads=1")
 EXACT = ("accuracy", "val_loss", "train_loss", "loss")
 
 
-def train(home: Path, *args: str, env: dict[str, str] | None = None):
-    return run_cli("train", *FAST, *args, home=home, env=env)
+def train(home: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
+    return run_cli("train", *FAST, *args, home=home, env=env, cwd=cwd)
 
 
 def show(home: Path, run_id: str) -> dict:
@@ -34,8 +34,10 @@ def show(home: Path, run_id: str) -> dict:
     return result.json()
 
 
-def completed(home: Path, *args: str, env: dict[str, str] | None = None) -> dict:
-    result = train(home, *args, env=env)
+def completed(
+    home: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> dict:
+    result = train(home, *args, env=env, cwd=cwd)
     assert result.returncode == 0, result.output
     data = show(home, result.run_id)
     assert data["status"] == "Completed"
@@ -122,16 +124,21 @@ def test_resume_gives_the_same_final_metrics(digits, how):
     )
     assert "resumed from" in resumed["stdout"] and "epoch 2" in resumed["stdout"]
     assert [p["step"] for p in resumed["history"]["accuracy"]] == [2]  # only epoch 3 trained
+    # The run records the checkpoint file it started from.
+    assert resumed["params"]["resume"] == str(
+        (Path(first["path"]) / "outputs/checkpoints/epoch_0002.pt").resolve()
+    )
     for name in EXACT:
         assert resumed["metrics"][name] == runs["full"]["metrics"][name], name
 
 
-def test_mnist_idx_gz_with_the_small_cnn(tmp_path, home):
-    folder = write_mnist(tmp_path / "mnist", n_train=400, n_test=100, gz=True)
+def test_mnist_idx_gz_relative_path_with_the_small_cnn(tmp_path, home):
+    write_mnist(tmp_path / "mnist", n_train=400, n_test=100, gz=True)
     run = completed(
         home,
         "estimator.data.format=mnist",
-        f"estimator.data.path={folder}",
+        "estimator.data.path=mnist",  # relative to where harness train runs
+        cwd=tmp_path,
         "estimator.model=cnn",
         "estimator.optimizer=adam",
         "lr=0.003",
