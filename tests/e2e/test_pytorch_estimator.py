@@ -6,6 +6,7 @@ Tiny on purpose (digits, a few epochs, one CPU thread per process: this machine'
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -124,10 +125,11 @@ def test_resume_gives_the_same_final_metrics(digits, how):
     )
     assert "resumed from" in resumed["stdout"] and "epoch 2" in resumed["stdout"]
     assert [p["step"] for p in resumed["history"]["accuracy"]] == [2]  # only epoch 3 trained
-    # The run records the checkpoint file it started from.
-    assert resumed["params"]["resume"] == str(
-        (Path(first["path"]) / "outputs/checkpoints/epoch_0002.pt").resolve()
-    )
+    # The job was pinned to the checkpoint file it started from; run.json keeps the input.
+    assert resumed["params"]["resume"] == target
+    job = json.loads((Path(resumed["path"]) / "job.json").read_text())
+    checkpoint = Path(first["path"]) / "outputs/checkpoints/epoch_0002.pt"
+    assert job["params"]["resume"] == str(checkpoint.resolve())
     for name in EXACT:
         assert resumed["metrics"][name] == runs["full"]["metrics"][name], name
 
@@ -138,11 +140,11 @@ def test_mnist_idx_gz_relative_path_with_the_small_cnn(tmp_path, home):
         home,
         "estimator.data.format=mnist",
         "estimator.data.path=mnist",  # relative to where harness train runs
-        cwd=tmp_path,
         "estimator.model=cnn",
         "estimator.optimizer=adam",
         "lr=0.003",
         "epochs=4",
+        cwd=tmp_path,
     )
     assert "SmallCNN" in run["stdout"] and "shape (1, 28, 28)" in run["stdout"]
     assert run["metrics"]["accuracy"] >= 0.9
