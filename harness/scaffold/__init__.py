@@ -33,6 +33,7 @@ def names_for(name: str, kind: str) -> dict[str, str]:
     if kind not in KINDS:
         raise ConfigError(f"unknown plugin kind '{kind}'; choose one of {', '.join(KINDS)}")
     words = re.split(r"[-_]", name)
+    package = "harness_" + "_".join(words)
     try:
         harness_version = metadata.version("harness-ml")
     except metadata.PackageNotFoundError:
@@ -41,10 +42,16 @@ def names_for(name: str, kind: str) -> dict[str, str]:
         "name": name,
         "kind": kind,
         "group": kind,
-        "package": "harness_" + "_".join(words),
+        "package": package,
         "dist": "harness-" + "-".join(words),
         "cls": "".join(w.capitalize() for w in words) + kind.capitalize(),
         "harness_version": harness_version,
+        "options_note": (
+            "Named datastores of this type live in the workspace: `harness datastore add`."
+            if kind == "datastore"
+            else f"Options live in `{package}/conf/{kind}/{name}.yaml`; override any of them on the\n"
+            f"command line (`{kind}.KEY=VALUE`)."
+        ),
         "extra_deps": ', "scikit-learn>=1.3", "joblib"' if kind == "estimator" else "",
     }
 
@@ -60,16 +67,18 @@ def write_plugin(name: str, kind: str, directory: Path) -> tuple[Path, list[Path
         raise ConfigError(f"{root} already exists and is not empty; choose another --dir or name")
     component, config, test = templates.KIND_FILES[kind]
     package = Path(values["package"])
-    usage = Template(templates.USAGE[kind]).substitute(values)
+    # Substituted once here; Template does not re-read inserted values.
+    values["usage"] = Template(templates.USAGE[kind]).substitute(values)
     files = {
         Path("pyproject.toml"): templates.PYPROJECT,
-        Path("README.md"): templates.README.replace("$usage", usage),
-        package / "__init__.py": templates.INIT,
+        Path("README.md"): templates.README,
+        package / "__init__.py": templates.INIT if config else templates.INIT_NO_CONFIG,
         package / f"{kind}.py": component,
-        package / "conf" / "__init__.py": "",
-        package / "conf" / kind / f"{name}.yaml": config,
         Path("tests") / f"test_{values['package']}.py": test,
     }
+    if config is not None:
+        files[package / "conf" / "__init__.py"] = ""
+        files[package / "conf" / kind / f"{name}.yaml"] = config
     written = []
     for relative, source in files.items():
         path = root / relative

@@ -54,6 +54,20 @@ def harness_config_searchpath():
     return ["pkg://$package.conf"]
 '''
 
+INIT_NO_CONFIG = '''\
+"""harness plugin `$name`: registers the $kind."""
+
+from harness import hookimpl
+
+
+@hookimpl
+def harness_register_${group}s(register):
+    # Import the component lazily: `harness --help` and other plugins stay fast.
+    from $package.$kind import $cls
+
+    register("$name", $cls)
+'''
+
 ESTIMATOR = '''\
 """The `$name` estimator: a ridge classifier on scikit-learn's digits (replace with yours)."""
 
@@ -233,6 +247,113 @@ class Test$cls(LoggerContract):
         assert events[-1] == {"event": "finish", "status": logged.status}
 '''
 
+DATASTORE = '''\
+"""The `$name` datastore: files in a local folder (replace the primitives with your storage).
+
+The public API (upload with skip/overwrite rules and a manifest, download, list,
+verify, `$${datastore:...}` paths) is built by harness on top of these primitives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from filelock import FileLock
+
+from harness import Datastore
+from harness.datastore import DatastoreError
+from harness.datastore.manifest import FileEntry
+from harness.datastore.paths import META_DIR, TEMP_MARK
+from harness.fileutil import atomic_write_bytes
+
+
+class $cls(Datastore):
+    type = "$name"
+
+    def __init__(self, name, url, options=None):
+        super().__init__(name, url, options)
+        # `$name:///some/folder` or a plain folder path.
+        self.root = Path(url.split("://", 1)[-1]).expanduser().resolve()
+
+    def _path(self, key):
+        # Keys arrive normalised by harness (no '..', not absolute).
+        return self.root / key if key else self.root
+
+    def file_size(self, key):
+        path = self._path(key)
+        if path.is_dir():
+            raise DatastoreError(f"datastore '{self.name}': '{key}' is a folder, not a file")
+        return path.stat().st_size if path.exists() else None
+
+    def iter_files(self, prefix):
+        base = self._path(prefix)
+        if base.is_file():
+            yield prefix, base.stat().st_size
+            return
+        found = []
+        for path in base.rglob("*") if base.is_dir() else []:
+            key = path.relative_to(self.root).as_posix()
+            if path.is_file() and not key.startswith(META_DIR + "/") and TEMP_MARK not in path.name:
+                found.append((key, path.stat().st_size))
+        yield from sorted(found)
+
+    def open_read(self, key):
+        return open(self._path(key), "rb")
+
+    def put_file(self, key, src, progress=None):
+        # Write under a temporary name, then rename: a reader never sees half a file.
+        final = self._path(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        digest, size = hashlib.sha256(), 0
+        fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}{TEMP_MARK}{os.getpid()}-")
+        try:
+            with os.fdopen(fd, "wb") as out, open(src, "rb") as source:
+                while chunk := source.read(1 << 20):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+                    if progress:
+                        progress(len(chunk))
+            os.replace(tmp, final)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        return FileEntry(size, digest.hexdigest())
+
+    def read_meta(self, name):
+        path = self.root / META_DIR / name
+        return path.read_bytes() if path.exists() else None
+
+    def write_meta(self, name, data):
+        atomic_write_bytes(self.root / META_DIR / name, data)
+
+    def meta_lock(self):
+        (self.root / META_DIR).mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.root / META_DIR / "manifest.lock"))
+
+    def local_path(self, key):
+        return self._path(key)
+'''
+
+DATASTORE_TEST = '''\
+"""The harness contract for the `$name` datastore: bytes round-trip, nothing is
+overwritten without asking, and paths cannot leave the store."""
+
+from harness.testing.datastore_contract import DatastoreContract
+
+
+class Test$cls(DatastoreContract):
+    type_name = "$name"
+
+    def make_url(self, tmp_path):
+        return f"$name://{tmp_path / 'store'}"
+'''
+
 README = """\
 # $dist
 
@@ -251,8 +372,7 @@ harness plugins show $name
 $usage
 ```
 
-Options live in `$package/conf/$group/$name.yaml`; override any of them on the
-command line (`$group.KEY=VALUE`).
+$options_note
 
 ## Test
 
@@ -270,6 +390,9 @@ USAGE = {
     "harness train -m +estimator=$name estimator.alpha=0.1,1,10   # a sweep",
     "compute": "harness train compute=$name +compute.env.OMP_NUM_THREADS=1",
     "logger": "harness train +logger=$name      # then see the run folder's $name/events.jsonl",
+    "datastore": "harness datastore add mydata $name:///srv/data --type $name\n"
+    "harness datastore upload ./data --target datasets/x -d mydata\n"
+    "harness train 'estimator.data.path=$${datastore:mydata:datasets/x/data.csv}'",
 }
 
 #: kind → (component module source, config file source, test source).
@@ -277,4 +400,7 @@ KIND_FILES = {
     "estimator": (ESTIMATOR, ESTIMATOR_YAML, ESTIMATOR_TEST),
     "compute": (COMPUTE, COMPUTE_YAML, COMPUTE_TEST),
     "logger": (LOGGER, LOGGER_YAML, LOGGER_TEST),
+    # Datastores are configured in the workspace (`harness datastore add`), not in a
+    # config group: no YAML file.
+    "datastore": (DATASTORE, None, DATASTORE_TEST),
 }

@@ -10,6 +10,7 @@ from harness.testing.contracts import (
     Logged,
     LoggerContract,
 )
+from harness.testing.datastore_contract import DatastoreContract
 
 
 class TestSklearnEstimator(EstimatorContract):
@@ -55,3 +56,22 @@ class TestConsoleLogger(LoggerContract):
         stdout = (run_dir / "logs" / "stdout.txt").read_text()
         last = logged.metrics["probe_score"][-1]
         assert f"probe_score={last:.4g}" in stdout, stdout
+
+
+class TestLocalDatastore(DatastoreContract):
+    type_name = "local"
+
+    def make_url(self, tmp_path: Path) -> str:
+        return str(tmp_path / "store")
+
+
+class TestFsspecFileDatastore(DatastoreContract):
+    type_name = "fsspec"
+
+
+class TestFsspecMemoryDatastore(DatastoreContract):
+    type_name = "fsspec"
+    persistent = False
+
+    def make_url(self, tmp_path: Path) -> str:
+        return f"memory://contract-{tmp_path.name}/root"

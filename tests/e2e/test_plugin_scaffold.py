@@ -12,7 +12,7 @@ from pip_packages import installed
 
 from harness.testing import run_cli
 
-KINDS = {"estimator": "ridge", "compute": "plain", "logger": "jsonl"}
+KINDS = {"estimator": "ridge", "compute": "plain", "logger": "jsonl", "datastore": "folder"}
 
 
 def test_new_writes_a_complete_package(tmp_path):
@@ -77,7 +77,8 @@ def test_scaffolded_plugins_install_train_and_pass_their_own_tests(tmp_path, hom
         for kind, name in KINDS.items():
             assert plugins[name]["components"] == {kind: [name]}
             assert plugins[name]["distribution"] == f"harness-{name}"
-            assert plugins[name]["config_groups"] == {kind: [name]}
+            # Datastores are configured in the workspace, not in a config group.
+            assert plugins[name]["config_groups"] == ({} if kind == "datastore" else {kind: [name]})
 
         result = run_cli(
             "train", "+estimator=ridge", "estimator.alpha=0.5", "compute=plain", "+logger=jsonl",
@@ -92,6 +93,20 @@ def test_scaffolded_plugins_install_train_and_pass_their_own_tests(tmp_path, hom
         assert "outputs/model.joblib" in run["files"]
         events = (Path(run["path"]) / "jsonl" / "events.jsonl").read_text().splitlines()
         assert '"event": "finish", "status": "Completed"' in events[-1]
+
+        store = tmp_path / "folder-store"
+        added = run_cli(
+            "datastore", "add", "mine", f"folder://{store}", "--type", "folder", home=home
+        )
+        assert added.returncode == 0, added.output
+        data = tmp_path / "data"
+        data.mkdir()
+        (data / "x.csv").write_text("a,y\n1,0\n")
+        up = run_cli(
+            "datastore", "upload", str(data), "-t", "t", "-d", "mine", "--no-progress", home=home
+        )
+        assert up.returncode == 0, up.output
+        assert (store / "t" / "x.csv").read_text() == "a,y\n1,0\n"
 
         # What the author runs next: the generated tests, untouched.
         proc = subprocess.run(
