@@ -14,7 +14,11 @@ from harness.errors import HarnessError
 #: subcommand → (module, one-line help). Modules expose ``main(args) -> int``.
 COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("harness.commands.train", "train a model (Hydra: every config key is overridable)"),
-    "runs": ("harness.commands.runs", "run history: list, show"),
+    "runs": (
+        "harness.commands.runs",
+        "run history: list, show, metrics, logs, cancel, compare, plot, ...",
+    ),
+    "models": ("harness.commands.models", "model registry: register, list, show, download"),
     "plugins": ("harness.commands.plugins", "installed plugins: list, show; new: scaffold one"),
     "datastore": (
         "harness.commands.datastore",

@@ -1,12 +1,21 @@
-"""``harness runs``: the run history in the workspace."""
+"""``harness runs``: the run history in the workspace.
+
+list/show/metrics live here; the other actions each have a small module
+(``runs_files``: logs, download, tag, delete; ``runs_control``: cancel;
+``runs_compare``: compare, plot).
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+from datetime import datetime
 from typing import Any
 
+from harness.errors import ConfigError
 from harness.output import print_json, print_table, warn
 from harness.run import metrics
+from harness.run.liveness import reconcile
 from harness.run.record import RunRecord
 from harness.run.store import RunStore
 
@@ -15,16 +24,57 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness runs", description="Run history in the workspace."
     )
-    sub = parser.add_subparsers(dest="action", required=True)
-    listing = sub.add_parser("list", help="runs, newest first")
+    sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = sub.add_parser("list", help="runs, newest first (filters, sort by a metric)")
     listing.add_argument("--format", choices=("table", "json"), default="table")
     listing.add_argument("--experiment", help="only runs of this experiment")
     listing.add_argument("--status", help="only runs with this status (e.g. Failed)")
+    listing.add_argument("--estimator", help="only runs of this estimator")
+    listing.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="KEY[=VALUE]",
+        help="only runs with this tag (and value); repeatable",
+    )
+    listing.add_argument("--sort", metavar="METRIC", help="sort by this metric's final value")
+    listing.add_argument(
+        "--asc", action="store_true", help="with --sort: smallest first (default largest)"
+    )
     listing.add_argument("--limit", type=int, default=None, help="at most this many runs")
-    show = sub.add_parser("show", help="one run: params, metrics, files, provenance")
+    show = sub.add_parser("show", help="one run: params, metrics, tags, files, provenance")
     show.add_argument("run_id", help="a run id, or a prefix naming one run")
     show.add_argument("--format", choices=("table", "json"), default="table")
+    hist = sub.add_parser("metrics", help="the full history of a run's metrics")
+    hist.add_argument("run_id")
+    hist.add_argument("name", nargs="?", help="only this metric")
+    hist.add_argument("--format", choices=("table", "json"), default="table")
+
+    from harness.commands import runs_compare, runs_control, runs_files
+
+    runs_files.add_parsers(sub)
+    runs_control.add_parsers(sub)
+    runs_compare.add_parsers(sub)
     return parser
+
+
+def duration_s(record: RunRecord) -> float | None:
+    """Seconds from start to end (or to now while running)."""
+    if not record.started:
+        return None
+    start = datetime.fromisoformat(record.started)
+    end = datetime.fromisoformat(record.ended) if record.ended else datetime.now().astimezone()
+    return round((end - start).total_seconds(), 3)
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{secs:02.0f}s"
+    return f"{minutes}m{secs:04.1f}s" if minutes else f"{secs:.1f}s"
 
 
 def summary_json(store: RunStore, record: RunRecord) -> dict[str, Any]:
@@ -41,6 +91,7 @@ def summary_json(store: RunStore, record: RunRecord) -> dict[str, Any]:
         "tags": record.tags,
         "error": record.error,
         "metrics": store.current_metrics(record),
+        "duration_s": duration_s(record),
     }
 
 
@@ -56,12 +107,14 @@ def detail_json(store: RunStore, record: RunRecord) -> dict[str, Any]:
             "provenance": record.provenance,
             "world_size": record.world_size,
             "path": str(record.path),
+            "pid": record.pid,
+            "host": record.host,
         }
     )
     return data
 
 
-def _scalar_metrics(values: dict[str, Any]) -> str:
+def scalar_metrics(values: dict[str, Any]) -> str:
     from harness.summary import format_value
 
     return "  ".join(
@@ -69,16 +122,50 @@ def _scalar_metrics(values: dict[str, Any]) -> str:
     )
 
 
-def cmd_list(store: RunStore, opts: argparse.Namespace) -> int:
+def _tag_filter(specs: list[str]) -> list[tuple[str, str | None]]:
+    wanted = []
+    for spec in specs:
+        key, sep, value = spec.partition("=")
+        if not key:
+            raise ConfigError(f"--tag '{spec}': give KEY or KEY=VALUE")
+        wanted.append((key, value if sep else None))
+    return wanted
+
+
+def _metric_key(store: RunStore, name: str, ascending: bool):  # noqa: ANN202
+    def key(record: RunRecord) -> tuple[int, float]:
+        value = store.current_metrics(record).get(name)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
+            return (1, 0.0)  # runs without the metric go last either way
+        return (0, value if ascending else -value)
+
+    return key
+
+
+def select(store: RunStore, opts: argparse.Namespace) -> list[RunRecord]:
     records, problems = store.list()
     for problem in problems:
         warn(problem)
     if opts.experiment:
         records = [r for r in records if r.experiment == opts.experiment]
+    if opts.estimator:
+        records = [r for r in records if r.estimator == opts.estimator]
+    for key, value in _tag_filter(opts.tag):
+        records = [
+            r for r in records if key in r.tags and (value is None or r.tags[key] == value)
+        ]
+    records = [reconcile(store, r) if not r.is_final else r for r in records]
     if opts.status:
         records = [r for r in records if r.status.lower() == opts.status.lower()]
+    if opts.sort:
+        records.sort(key=_metric_key(store, opts.sort, opts.asc))
     if opts.limit is not None:
         records = records[: opts.limit]
+    return records
+
+
+def cmd_list(store: RunStore, opts: argparse.Namespace) -> int:
+    records = select(store, opts)
     if opts.format == "json":
         print_json([summary_json(store, r) for r in records])
         return 0
@@ -89,20 +176,21 @@ def cmd_list(store: RunStore, opts: argparse.Namespace) -> int:
             r.status,
             r.estimator,
             r.created[:19].replace("T", " "),
-            _scalar_metrics(store.current_metrics(r)),
+            format_duration(duration_s(r)),
+            scalar_metrics(store.current_metrics(r)),
         )
         for r in records
     ]
     print_table(
         f"runs in {store.root}",
-        ("id", "experiment", "status", "estimator", "created", "metrics"),
+        ("id", "experiment", "status", "estimator", "created", "duration", "metrics"),
         rows,
     )
     return 0
 
 
 def cmd_show(store: RunStore, opts: argparse.Namespace) -> int:
-    record = store.get(opts.run_id)
+    record = reconcile(store, store.get(opts.run_id))
     data = detail_json(store, record)
     if opts.format == "json":
         print_json(data)
@@ -114,13 +202,14 @@ def cmd_show(store: RunStore, opts: argparse.Namespace) -> int:
         f"estimator: {record.estimator}   compute: {record.compute}   world size: {record.world_size}"
     )
     print(f"created {record.created}   started {record.started}   ended {record.ended}")
+    print(f"duration: {format_duration(data['duration_s'])}")
     if record.error:
         print(f"error: {record.error}")
     if record.overrides:
         print(f"overrides: {' '.join(record.overrides)}")
     if record.tags:
         print("tags: " + ", ".join(f"{k}={v}" for k, v in record.tags.items()))
-    print(f"metrics: {_scalar_metrics(data['metrics']) or '(none)'}")
+    print(f"metrics: {scalar_metrics(data['metrics']) or '(none)'}")
     print("params:")
     print("  " + OmegaConf.to_yaml(OmegaConf.create(record.params)).rstrip().replace("\n", "\n  "))
     print("files:")
@@ -135,9 +224,35 @@ def cmd_show(store: RunStore, opts: argparse.Namespace) -> int:
     return 0
 
 
-ACTIONS = {"list": cmd_list, "show": cmd_show}
+def cmd_metrics(store: RunStore, opts: argparse.Namespace) -> int:
+    record = store.get(opts.run_id)
+    assert record.path is not None
+    history = metrics.history(record.path)
+    if opts.name is not None:
+        if opts.name not in history:
+            known = ", ".join(sorted(history)) or "(none logged)"
+            raise ConfigError(f"run {record.id} has no metric '{opts.name}'. Metrics: {known}")
+        history = {opts.name: history[opts.name]}
+    if opts.format == "json":
+        print_json(history if opts.name is None else history[opts.name])
+        return 0
+    rows = [
+        (name, point["step"], point["value"]) for name, points in history.items() for point in points
+    ]
+    print_table(f"metrics of {record.id}", ("metric", "step", "value"), rows)
+    return 0
 
 
 def main(args: list[str]) -> int:
+    from harness.commands import runs_compare, runs_control, runs_files
+
+    actions = {
+        "list": cmd_list,
+        "show": cmd_show,
+        "metrics": cmd_metrics,
+        **runs_files.ACTIONS,
+        **runs_control.ACTIONS,
+        **runs_compare.ACTIONS,
+    }
     opts = build_parser().parse_args(args)
-    return ACTIONS[opts.action](RunStore(), opts)
+    return actions[opts.action](RunStore(), opts)

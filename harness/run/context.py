@@ -142,6 +142,31 @@ class Run:
     def tag(self, key: str, value: Any = "") -> None:
         self.set_tags({key: value})
 
+    def register_model(
+        self,
+        model_name: str,
+        model_path: str,
+        tags: dict[str, str] | None = None,
+        description: str = "",
+    ) -> Any:
+        """Register a file this run wrote (e.g. ``outputs/model.joblib``) as the next
+        version of ``model_name``; returns the ``harness.registry.ModelVersion``."""
+        from harness.registry import ModelRegistry
+        from harness.run.metrics import last_values
+        from harness.run.store import RunStore
+
+        self.flush()  # the entry links the metrics logged so far
+        home = self.run_dir.parent.parent
+        record = RunStore(home).get(self.id)
+        return ModelRegistry(home).register(
+            model_name,
+            record,
+            str(model_path),
+            metrics=last_values(self.run_dir),
+            tags={str(k): str(v) for k, v in (tags or {}).items()},
+            description=description,
+        )
+
     def progress(
         self, iterable: Iterable[T], total: int | None = None, description: str = "epoch"
     ) -> Iterator[T]:

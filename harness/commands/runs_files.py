@@ -1,0 +1,166 @@
+"""``harness runs logs|download|tag|delete``: a run's files and its record."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from harness.errors import ConfigError, HarnessError, NotFoundError
+from harness.run.liveness import reconcile
+from harness.run.record import CANCELED, COMPLETED, FAILED, RunRecord
+from harness.run.store import RunStore
+
+#: `logs -f` exit codes mirror `harness train`: the run's outcome.
+FOLLOW_EXIT = {COMPLETED: 0, FAILED: 1, CANCELED: 130}
+POLL_S = 0.25
+
+
+def add_parsers(sub: Any) -> None:
+    logs = sub.add_parser("logs", help="a run's captured output (-f follows a running job)")
+    logs.add_argument("run_id")
+    logs.add_argument("-f", "--follow", action="store_true", help="follow until the run ends")
+    logs.add_argument("--file", help="only this file of logs/ (e.g. stderr.txt)")
+    download = sub.add_parser("download", help="copy a file or folder out of a run")
+    download.add_argument("run_id")
+    download.add_argument("path", help="path inside the run folder, e.g. outputs/model.joblib")
+    download.add_argument("dest", help="destination file or existing folder")
+    tag = sub.add_parser("tag", help="set tags on a run: KEY=VALUE ...")
+    tag.add_argument("run_id")
+    tag.add_argument("tags", nargs="+", metavar="KEY=VALUE")
+    delete = sub.add_parser("delete", help="delete runs and everything they wrote")
+    delete.add_argument("run_ids", nargs="+", metavar="RUN_ID")
+    delete.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+
+
+def inside_run(record: RunRecord, path: str) -> Path:
+    """``path`` (relative to the run folder, or absolute) resolved, refusing escapes."""
+    assert record.path is not None
+    root = record.path.resolve()
+    target = (root / path).resolve()
+    if not target.is_relative_to(root):
+        raise ConfigError(f"'{path}' is outside the folder of run {record.id} ({root})")
+    if not target.exists():
+        raise NotFoundError(
+            f"run {record.id} has no '{path}' (see `harness runs show {record.id}` for its files)"
+        )
+    return target
+
+
+# -- logs -------------------------------------------------------------------
+def _log_files(record: RunRecord, only: str | None) -> list[Path]:
+    logs = record.logs_dir
+    if only:
+        path = logs / only
+        if not path.is_file():
+            names = ", ".join(sorted(p.name for p in logs.glob("*.txt"))) or "(none yet)"
+            raise NotFoundError(f"run {record.id} has no logs/{only}. Files: {names}")
+        return [path]
+    order = {"stdout.txt": 0, "stderr.txt": 1}
+    return sorted(logs.glob("*.txt"), key=lambda p: (order.get(p.name, 2), p.name))
+
+
+def _sink(path: Path) -> IO[bytes]:
+    return sys.stderr.buffer if path.name == "stderr.txt" else sys.stdout.buffer
+
+
+def cmd_logs(store: RunStore, opts: argparse.Namespace) -> int:
+    record = reconcile(store, store.get(opts.run_id))
+    offsets: dict[Path, int] = {}
+
+    def pump() -> None:
+        for path in _log_files(record, opts.file):
+            with open(path, "rb") as handle:
+                handle.seek(offsets.get(path, 0))
+                chunk = handle.read()
+            if chunk:
+                offsets[path] = offsets.get(path, 0) + len(chunk)
+                sink = _sink(path)
+                sink.write(chunk)
+                sink.flush()
+
+    pump()
+    if not opts.follow:
+        return 0
+    while not record.is_final:
+        time.sleep(POLL_S)
+        pump()
+        record = reconcile(store, store.get(record.id))
+    pump()  # whatever the job wrote between the last read and its end
+    print(f"run {record.id}: {record.status}" + (f": {record.error}" if record.error else ""),
+          file=sys.stderr)
+    return FOLLOW_EXIT.get(record.status, 1)
+
+
+# -- download ---------------------------------------------------------------
+def cmd_download(store: RunStore, opts: argparse.Namespace) -> int:
+    record = store.get(opts.run_id)
+    source = inside_run(record, opts.path)
+    dest = Path(opts.dest)
+    if dest.is_dir():
+        dest = dest / source.name
+    if source.is_dir():
+        if dest.exists():
+            raise ConfigError(f"'{dest}' already exists; choose a new folder name")
+        shutil.copytree(source, dest)
+    else:
+        if not dest.parent.is_dir():
+            raise NotFoundError(f"no folder '{dest.parent}' to download into")
+        tmp = dest.with_name(f".{dest.name}.download")
+        shutil.copyfile(source, tmp)
+        tmp.replace(dest)  # atomic: no half-copied file under the final name
+    print(dest)
+    return 0
+
+
+# -- tag ----------------------------------------------------------------------
+def cmd_tag(store: RunStore, opts: argparse.Namespace) -> int:
+    tags: dict[str, str] = {}
+    for item in opts.tags:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"tag '{item}': write KEY=VALUE")
+        tags[key] = value
+    record = store.set_tags(opts.run_id, tags)
+    print(f"run {record.id} tags: " + ", ".join(f"{k}={v}" for k, v in record.tags.items()))
+    return 0
+
+
+# -- delete -------------------------------------------------------------------
+def _confirm(question: str) -> bool:
+    print(question, end=" ", flush=True)
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, ValueError):
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def cmd_delete(store: RunStore, opts: argparse.Namespace) -> int:
+    records = [reconcile(store, store.get(run_id)) for run_id in opts.run_ids]
+    running = [r.id for r in records if not r.is_final]
+    if running:
+        raise HarnessError(
+            f"run {', '.join(running)} is still {records[0].status if len(records) == 1 else 'active'}; "
+            "cancel it first (`harness runs cancel RUN_ID`)"
+        )
+    if not opts.yes:
+        names = ", ".join(r.id for r in records)
+        if not _confirm(f"delete {len(records)} run(s) ({names}) and all their files? [y/N]"):
+            print("nothing deleted", file=sys.stderr)
+            return 1
+    for record in records:
+        assert record.path is not None
+        # Rename first: listings skip dot-folders, so the run vanishes at once and a
+        # crash mid-way leaves a trash folder rather than half a run.
+        trash = record.path.with_name(f".deleted-{record.id}")
+        record.path.rename(trash)
+        shutil.rmtree(trash, ignore_errors=True)
+        print(f"deleted {record.id}")
+    return 0
+
+
+ACTIONS = {"logs": cmd_logs, "download": cmd_download, "tag": cmd_tag, "delete": cmd_delete}
