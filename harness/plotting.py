@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 from harness.errors import ConfigError
 from harness.fileutil import atomic_write_bytes
@@ -55,8 +54,9 @@ def plot_runs(
     cols = min(len(names), 3)
     rows = math.ceil(len(names) / cols)
     dpi = 100
-    fig, axes = plt.subplots(rows, cols, figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi, squeeze=False
+    )
     for index, name in enumerate(names):
         ax = axes[index // cols][index % cols]
         for record in records:
@@ -67,8 +67,9 @@ def plot_runs(
             values = [p[1] for p in points]
             label = f"{record.id} ({record.status})"
             # A single point would be invisible as a line.
-            ax.plot(steps, values, label=label, marker="o" if len(points) < 30 else None,
-                    markersize=3)
+            ax.plot(
+                steps, values, label=label, marker="o" if len(points) < 30 else None, markersize=3
+            )
         ax.set_title(name)
         ax.set_xlabel("step")
         ax.grid(True, alpha=0.3)

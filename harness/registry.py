@@ -245,7 +245,9 @@ def _copy_in(source: Path, dest: Path) -> dict[str, str]:
         return {source.name: sha256_file(dest / source.name)}
     shutil.copytree(source, dest, dirs_exist_ok=True)
     return {
-        p.relative_to(dest).as_posix(): sha256_file(p) for p in sorted(dest.rglob("*")) if p.is_file()
+        p.relative_to(dest).as_posix(): sha256_file(p)
+        for p in sorted(dest.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -253,7 +255,7 @@ def download(entry: ModelVersion, dest: Path) -> Path:
     """Copy a version's files to ``dest`` (a file path, or an existing folder), verified."""
     files_dir = Path(entry.path) / "files"
     if len(entry.files) == 1 and (files_dir / next(iter(entry.files))).is_file():
-        (name, digest), = entry.files.items()
+        ((name, digest),) = entry.files.items()
         target = dest / name if dest.is_dir() else dest
         if not target.parent.is_dir():
             raise NotFoundError(f"no folder '{target.parent}' to download into")
@@ -261,7 +263,9 @@ def download(entry: ModelVersion, dest: Path) -> Path:
         shutil.copyfile(files_dir / name, tmp)
         if sha256_file(tmp) != digest:
             tmp.unlink()
-            raise ConfigError(f"{entry.name}:{entry.version}: the stored file fails its sha256 check")
+            raise ConfigError(
+                f"{entry.name}:{entry.version}: the stored file fails its sha256 check"
+            )
         tmp.replace(target)
         return target
     target = dest / entry.name if dest.is_dir() else dest

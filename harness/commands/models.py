@@ -67,8 +67,10 @@ def _summary(entry: ModelVersion) -> dict[str, Any]:
 def _print_entry(entry: ModelVersion) -> None:
     from harness.summary import format_value
 
-    print(f"model {entry.name}  version {entry.version}"
-          + (f"  aliases: {', '.join(entry.aliases)}" if entry.aliases else ""))
+    print(
+        f"model {entry.name}  version {entry.version}"
+        + (f"  aliases: {', '.join(entry.aliases)}" if entry.aliases else "")
+    )
     print(f"run: {entry.run_id} (experiment {entry.experiment})  source: {entry.source_path}")
     print(f"sha256: {entry.sha256}  size: {entry.size} bytes  created: {entry.created}")
     if entry.description:
@@ -76,8 +78,10 @@ def _print_entry(entry: ModelVersion) -> None:
     if entry.tags:
         print("tags: " + ", ".join(f"{k}={v}" for k, v in entry.tags.items()))
     scalars = {k: v for k, v in entry.metrics.items() if isinstance(v, (int, float))}
-    print("metrics: " + ("  ".join(f"{k}={format_value(v)}" for k, v in sorted(scalars.items()))
-                         or "(none)"))
+    print(
+        "metrics: "
+        + ("  ".join(f"{k}={format_value(v)}" for k, v in sorted(scalars.items())) or "(none)")
+    )
     print("files: " + ", ".join(entry.files))
     print(f"folder: {entry.path}")
 
@@ -119,8 +123,16 @@ def cmd_list(registry: ModelRegistry, opts: argparse.Namespace) -> int:
     for name in names:
         versions = registry.versions(name)
         for entry in versions if opts.name else versions[-1:]:
-            rows.append((entry.name, entry.version, ", ".join(entry.aliases), entry.run_id,
-                             entry.created[:19].replace("T", " "), entry.description))
+            rows.append(
+                (
+                    entry.name,
+                    entry.version,
+                    ", ".join(entry.aliases),
+                    entry.run_id,
+                    entry.created[:19].replace("T", " "),
+                    entry.description,
+                )
+            )
     title = f"versions of {opts.name}" if opts.name else "models (latest version)"
     print_table(title, ("name", "version", "aliases", "run", "created", "description"), rows)
     return 0

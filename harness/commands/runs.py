@@ -151,9 +151,7 @@ def select(store: RunStore, opts: argparse.Namespace) -> list[RunRecord]:
     if opts.estimator:
         records = [r for r in records if r.estimator == opts.estimator]
     for key, value in _tag_filter(opts.tag):
-        records = [
-            r for r in records if key in r.tags and (value is None or r.tags[key] == value)
-        ]
+        records = [r for r in records if key in r.tags and (value is None or r.tags[key] == value)]
     records = [reconcile(store, r) if not r.is_final else r for r in records]
     if opts.status:
         records = [r for r in records if r.status.lower() == opts.status.lower()]
@@ -237,7 +235,9 @@ def cmd_metrics(store: RunStore, opts: argparse.Namespace) -> int:
         print_json(history if opts.name is None else history[opts.name])
         return 0
     rows = [
-        (name, point["step"], point["value"]) for name, points in history.items() for point in points
+        (name, point["step"], point["value"])
+        for name, points in history.items()
+        for point in points
     ]
     print_table(f"metrics of {record.id}", ("metric", "step", "value"), rows)
     return 0

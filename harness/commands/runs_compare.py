@@ -46,21 +46,21 @@ def cmd_compare(store: RunStore, opts: argparse.Namespace) -> int:
     flats = [flatten(r.params) for r in records]
     keys = sorted(set().union(*flats))
     _missing = object()
-    differing = [
-        k for k in keys if opts.all or len({repr(f.get(k, _missing)) for f in flats}) > 1
-    ]
+    differing = [k for k in keys if opts.all or len({repr(f.get(k, _missing)) for f in flats}) > 1]
     finals = [store.current_metrics(r) for r in records]
-    metric_names = sorted(
-        {k for m in finals for k, v in m.items() if isinstance(v, (int, float))}
-    )
+    metric_names = sorted({k for m in finals for k, v in m.items() if isinstance(v, (int, float))})
     if opts.format == "json":
         print_json(
             {
                 "runs": [r.id for r in records],
                 "status": {r.id: r.status for r in records},
-                "params": {k: {r.id: f.get(k) for r, f in zip(records, flats)} for k in differing},
+                "params": {
+                    k: {r.id: f.get(k) for r, f in zip(records, flats, strict=False)}
+                    for k in differing
+                },
                 "metrics": {
-                    k: {r.id: m.get(k) for r, m in zip(records, finals)} for k in metric_names
+                    k: {r.id: m.get(k) for r, m in zip(records, finals, strict=False)}
+                    for k in metric_names
                 },
             }
         )
@@ -92,7 +92,9 @@ def cmd_plot(store: RunStore, opts: argparse.Namespace) -> int:
         width, height = (int(x) for x in opts.size.lower().split("x"))
         assert width >= 100 and height >= 100
     except (ValueError, AssertionError):
-        raise ConfigError(f"--size '{opts.size}': write WIDTHxHEIGHT in pixels, each ≥ 100") from None
+        raise ConfigError(
+            f"--size '{opts.size}': write WIDTHxHEIGHT in pixels, each ≥ 100"
+        ) from None
     records = [store.get(run_id) for run_id in opts.run_ids]
     output = Path(opts.output)
     if not output.parent.is_dir():

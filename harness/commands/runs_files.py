@@ -90,8 +90,10 @@ def cmd_logs(store: RunStore, opts: argparse.Namespace) -> int:
         pump()
         record = reconcile(store, store.get(record.id))
     pump()  # whatever the job wrote between the last read and its end
-    print(f"run {record.id}: {record.status}" + (f": {record.error}" if record.error else ""),
-          file=sys.stderr)
+    print(
+        f"run {record.id}: {record.status}" + (f": {record.error}" if record.error else ""),
+        file=sys.stderr,
+    )
     return FOLLOW_EXIT.get(record.status, 1)
 
 
