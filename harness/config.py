@@ -82,9 +82,33 @@ def normalize_overrides(args: list[str], groups: dict[str, Any] | None = None) -
     whose default is a list (``logger``), ``+logger=x`` adds ``x`` to the defaults.
     """
     groups = default_groups() if groups is None else groups
-    result = []
+    result: list[str] = []
+    # List groups: every `+logger=x` and `logger=[...]` merge into one override, so
+    # `logger=[console,jsonl] +logger=mlflow +logger=tensorboard` keeps all four.
+    chosen: dict[str, list[str]] = {}
+    placed: dict[str, int] = {}
     for arg in args:
         match = _GROUP_OVERRIDE.match(arg)
+        if (
+            match
+            and match.group(1) in (None, "+")
+            and isinstance(groups.get(match.group(2)), list)
+            and "$" not in match.group(3)
+            and (match.group(1) == "+" or "," not in match.group(3) or "[" in match.group(3))
+        ):
+            group, value = match.group(2), match.group(3)
+            if match.group(1) == "+":
+                base = chosen.get(group, list(groups[group]))
+                chosen[group] = [*base, *(v for v in _as_list(value) if v not in base)]
+            else:
+                chosen[group] = _as_list(value)
+            merged = f"{group}=[{','.join(chosen[group])}]"
+            if group in placed:
+                result[placed[group]] = merged
+            else:
+                placed[group] = len(result)
+                result.append(merged)
+            continue
         if match and match.group(1) == "+" and match.group(2) in groups:
             group, value = match.group(2), match.group(3)
             default = groups[group]

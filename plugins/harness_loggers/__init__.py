@@ -1,4 +1,7 @@
-"""Built-in logger plugin: ``console`` (progress and metrics on the terminal)."""
+"""Built-in logger plugin: ``console``, ``tensorboard``, ``mlflow``, ``jsonl``.
+
+Each logger imports its library (tensorboard, mlflow) only when a job uses it.
+"""
 
 from harness.hookspecs import hookimpl
 
@@ -6,8 +9,14 @@ from harness.hookspecs import hookimpl
 @hookimpl
 def harness_register_loggers(register):
     from harness_loggers.console import ConsoleLogger
+    from harness_loggers.jsonl import JsonlLogger
+    from harness_loggers.mlflow_logger import MlflowLogger
+    from harness_loggers.tensorboard_logger import TensorBoardLogger
 
     register("console", ConsoleLogger)
+    register("tensorboard", TensorBoardLogger)
+    register("mlflow", MlflowLogger)
+    register("jsonl", JsonlLogger)
 
 
 @hookimpl
