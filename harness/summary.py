@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.driver import Outcome
 from harness.run.record import COMPLETED
+
+if TYPE_CHECKING:  # the driver pulls in OmegaConf and the plugins: not for `runs list`
+    from harness.driver import Outcome
 
 
 def format_value(value: Any) -> str:

@@ -1,0 +1,80 @@
+"""A stat-validated cache of run summaries, so ``harness runs list`` stays fast.
+
+``runs/.index.json`` maps each run id to the ``(inode, mtime_ns, size)`` of its
+``run.json`` and the summary fields of the record (everything but params,
+overrides and provenance). Every listing still scans the runs folder and stats
+every ``run.json`` — the source of truth — and re-reads only those whose stat
+changed. Since ``run.json`` is only ever replaced atomically (a new inode), any
+update is seen; new and deleted runs are found by the scan. The cache is written
+back (atomically, last writer wins) only when something changed; losing it costs
+one slow listing, never a wrong one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from harness.fileutil import atomic_write_bytes
+from harness.run.record import RECORD_FILE, RunRecord
+
+INDEX_FILE = ".index.json"
+INDEX_VERSION = 1
+#: Large fields that a listing never shows; `runs show` reads run.json itself.
+_LEFT_OUT = ("params", "overrides", "provenance")
+
+
+def _load_index(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        if data.get("version") == INDEX_VERSION and isinstance(data.get("runs"), dict):
+            return data["runs"]
+    except (OSError, ValueError, AttributeError):
+        pass
+    return {}
+
+
+def summaries(runs_root: Path) -> tuple[list[RunRecord], list[str]]:
+    """Every readable run (summary fields only), newest first, and the problems."""
+    records: list[RunRecord] = []
+    problems: list[str] = []
+    if not runs_root.is_dir():
+        return records, problems
+    index_path = runs_root / INDEX_FILE
+    cached = _load_index(index_path)
+    fresh: dict[str, Any] = {}
+    changed = False
+    with os.scandir(runs_root) as entries:
+        for entry in entries:
+            name = entry.name
+            if name.startswith(".") or not entry.is_dir():
+                continue
+            run_dir = Path(entry.path)
+            try:
+                st = os.stat(os.path.join(entry.path, RECORD_FILE))
+                key = [st.st_ino, st.st_mtime_ns, st.st_size]
+                hit = cached.get(name)
+                if hit is not None and hit[0] == key:
+                    summary = hit[1]
+                else:
+                    with open(run_dir / RECORD_FILE, encoding="utf-8") as handle:
+                        data = json.load(handle)
+                    if not isinstance(data, dict) or "id" not in data:
+                        raise ValueError("not a run record")
+                    summary = {k: v for k, v in data.items() if k not in _LEFT_OUT}
+                    changed = True
+                records.append(RunRecord.from_json(summary, path=run_dir))
+                fresh[name] = [key, summary]
+            except (OSError, ValueError, TypeError) as exc:
+                problems.append(f"skipped {name}: unreadable run record ({exc})")
+    if changed or len(fresh) != len(cached):
+        try:
+            payload = json.dumps({"version": INDEX_VERSION, "runs": fresh}, separators=(",", ":"))
+            atomic_write_bytes(index_path, payload.encode())
+        except OSError:
+            pass  # a read-only workspace lists fine, just without the cache
+    records.sort(key=lambda r: r.created, reverse=True)
+    return records, problems
