@@ -20,5 +20,14 @@ def harness_register_loggers(register):
 
 
 @hookimpl
+def harness_after_run(record, status):
+    # Only runs that used the mlflow logger carry its tag; others import nothing.
+    if "mlflow_run_id" in record.tags:
+        from harness_loggers.mlflow_logger import correct_final_status
+
+        correct_final_status(record, status)
+
+
+@hookimpl
 def harness_config_searchpath():
     return ["pkg://harness_loggers.conf"]

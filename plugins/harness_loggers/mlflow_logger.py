@@ -27,32 +27,36 @@ from harness_loggers.params import flatten
 MLFLOW_STATUS = {COMPLETED: "FINISHED", FAILED: "FAILED", CANCELED: "KILLED"}
 #: MLflow's own limits per log_batch call and per param value.
 MAX_METRICS, MAX_PARAMS, MAX_PARAM_CHARS = 1000, 100, 6000
+#: The harness run's tag that names its MLflow run.
+RUN_ID_TAG = "mlflow_run_id"
 _BAD_NAME_CHARS = re.compile(r"[^\w\-. /:]")
 
 
-def default_tracking_uri(home: Path) -> str:
-    return f"sqlite:///{home / 'mlflow.db'}"
+def tracking_uri(options: dict[str, Any], home: Path) -> str:
+    return str(
+        options.get("tracking_uri")
+        or os.environ.get("MLFLOW_TRACKING_URI")
+        or f"sqlite:///{home / 'mlflow.db'}"
+    )
+
+
+def _limit_http_retries(options: dict[str, Any]) -> None:
+    """An unreachable server should fail in seconds, not after MLflow's default
+    minutes of retries; the user's own environment settings win."""
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(options.get("http_retries", 2)))
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(options.get("http_timeout", 20)))
 
 
 class MlflowLogger(Logger):
     def __init__(self, run: Any, options: dict[str, Any]) -> None:
         super().__init__(run, options)
         self.home = Path(run.run_dir).parent.parent
-        self.tracking_uri = str(
-            options.get("tracking_uri")
-            or os.environ.get("MLFLOW_TRACKING_URI")
-            or default_tracking_uri(self.home)
-        )
+        self.tracking_uri = tracking_uri(options, self.home)
         self.experiment = str(options.get("experiment") or run.experiment)
         self.log_outputs = bool(options.get("log_outputs", True))
         self.finish_timeout = float(options.get("finish_timeout", 300))
-        # An unreachable server should fail in seconds, not after MLflow's default
-        # minutes of retries; the user's own settings win.
-        os.environ.setdefault(
-            "MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(options.get("http_retries", 2))
-        )
-        os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
-        os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(options.get("http_timeout", 20)))
+        _limit_http_retries(options)
         self.client: Any = None
         self.mlflow_run_id: str | None = None
         self.sink = BackgroundSink("mlflow")
@@ -81,6 +85,8 @@ class MlflowLogger(Logger):
         }
         created = self.client.create_run(experiment_id, run_name=self.run.id, tags=tags)
         self.mlflow_run_id = created.info.run_id
+        # Lets the driver correct the final status later (see correct_final_status).
+        self.run.set_tags({RUN_ID_TAG: self.mlflow_run_id})
 
     def _experiment_id(self) -> str:
         found = self.client.get_experiment_by_name(self.experiment)
@@ -138,7 +144,7 @@ class MlflowLogger(Logger):
             record_tags = RunStore(self.home).get(self.run.id).tags
         except Exception:
             record_tags = {}
-        tags = [RunTag(_name(k), str(v)) for k, v in record_tags.items()]
+        tags = [RunTag(_name(k), str(v)) for k, v in record_tags.items() if k != RUN_ID_TAG]
         tags.append(RunTag("harness.status", status))
         self.client.log_batch(self.mlflow_run_id, tags=tags)
         outputs = Path(self.run.outputs_dir)
@@ -150,3 +156,28 @@ class MlflowLogger(Logger):
 def _name(key: str) -> str:
     """MLflow accepts letters, digits, _ - . space / (and : on recent versions)."""
     return _BAD_NAME_CHARS.sub("_", str(key))
+
+
+def correct_final_status(record: Any, status: str) -> None:
+    """In the driver, after the final status is written: make MLflow agree with it.
+
+    The job tells its loggers how *it* ended, but the driver has the last word: a
+    job that it canceled may still exit 0 (sklearn's MLP swallows SIGINT), and a
+    job killed outright never calls ``finish``. Costs an MLflow import only for
+    runs that used the mlflow logger and did not complete.
+    """
+    import json
+
+    mlflow_run_id = record.tags.get(RUN_ID_TAG)
+    if not mlflow_run_id or status == COMPLETED or record.path is None:
+        return
+    spec = json.loads((record.path / "job.json").read_text())
+    options = (spec.get("loggers") or {}).get("mlflow") or {}
+    _limit_http_retries(options)
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri(options, record.path.parent.parent))
+    wanted = MLFLOW_STATUS.get(status, "FAILED")
+    if client.get_run(mlflow_run_id).info.status != wanted:
+        client.set_terminated(mlflow_run_id, status=wanted)
+        client.set_tag(mlflow_run_id, "harness.status", status)

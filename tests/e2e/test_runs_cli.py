@@ -46,11 +46,11 @@ def fake_run(store: RunStore, status: str = COMPLETED, metrics=None, **fields):
     return store.get(record.id)
 
 
-def start_slow_job(home: Path) -> tuple[subprocess.Popen, str, Path]:
+def start_slow_job(home: Path, *extra: str) -> tuple[subprocess.Popen, str, Path]:
     env = {**os.environ, "HARNESS_HOME": str(home)}
     env.pop("HARNESS_JOB_SPEC", None)
     proc = subprocess.Popen(
-        [harness_executable(), "train", *SLOW_JOB],
+        [harness_executable(), "train", *SLOW_JOB, *extra],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -222,8 +222,15 @@ def test_killed_driver_is_detected_as_failed(home):
 
 
 @pytest.mark.slow
-def test_cancel_stops_a_running_job_and_logs_follow_sees_it_end(home):
-    proc, run_id, run_dir = start_slow_job(home)
+def test_cancel_stops_a_running_job_and_logs_follow_sees_it_end(home, tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    proc, run_id, run_dir = start_slow_job(
+        home, "+logger=mlflow", f"logger.mlflow.tracking_uri={uri}"
+    )
+    deadline = time.time() + 120
+    while "mlflow_run_id" not in RunStore(home).get(run_id).tags:  # its MLflow run exists
+        assert time.time() < deadline, "the mlflow logger never started"
+        time.sleep(0.3)
     env = {**os.environ, "HARNESS_HOME": str(home)}
     follower = subprocess.Popen(
         [harness_executable(), "runs", "logs", run_id, "-f"],
@@ -250,5 +257,12 @@ def test_cancel_stops_a_running_job_and_logs_follow_sees_it_end(home):
     assert follower.returncode == 130
     assert "training MLPClassifier" in out
     assert f"run {run_id}: Canceled" in err
+    # The job itself may end "normally" (the MLP swallows SIGINT); the driver's
+    # Canceled still reaches MLflow.
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    (status,) = mlflow.search_runs(search_all_experiments=True)["status"]
+    assert status == "KILLED"
     again = run_cli("runs", "cancel", run_id, home=home)
     assert again.returncode == 2 and "already Canceled" in again.stderr
