@@ -201,7 +201,7 @@ class Run:
         """Loggers start on first use, so a process that never logs starts none."""
         if self._loggers is None:
             self._loggers = {}
-            if not self._records:
+            if not self._records or self.rank != 0:  # per-rank metrics: files only
                 return self._loggers
             from harness.plugins import get_plugin_manager
 
