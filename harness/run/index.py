@@ -37,6 +37,31 @@ def _load_index(path: Path) -> dict[str, Any]:
     return {}
 
 
+class _LazyPathRecord(RunRecord):
+    """A record whose ``path`` becomes a Path only when used: building 10,000
+    Path objects was a fifth of a listing, and most listings use a few."""
+
+    @property  # type: ignore[override]
+    def path(self) -> Path | None:
+        raw = self.__dict__.get("_raw_path")
+        if isinstance(raw, str):
+            raw = self.__dict__["_raw_path"] = Path(raw)
+        return raw
+
+    @path.setter
+    def path(self, value: Path | str | None) -> None:
+        self.__dict__["_raw_path"] = value
+
+
+def _record(summary: dict[str, Any], run_dir: str) -> RunRecord:
+    try:  # the summary came from RunRecord.to_json: every key is a field
+        record = _LazyPathRecord(**summary)
+    except TypeError:  # a key from a newer or older harness
+        record = _LazyPathRecord.from_json(summary)
+    record.path = run_dir  # type: ignore[assignment]  # made a Path on first use
+    return record
+
+
 def summaries(runs_root: Path) -> tuple[list[RunRecord], list[str]]:
     """Every readable run (summary fields only), newest first, and the problems."""
     records: list[RunRecord] = []
@@ -52,7 +77,7 @@ def summaries(runs_root: Path) -> tuple[list[RunRecord], list[str]]:
             name = entry.name
             if name.startswith(".") or not entry.is_dir():
                 continue
-            run_dir = Path(entry.path)
+            run_dir = entry.path
             try:
                 st = os.stat(os.path.join(entry.path, RECORD_FILE))
                 key = [st.st_ino, st.st_mtime_ns, st.st_size]
@@ -60,13 +85,13 @@ def summaries(runs_root: Path) -> tuple[list[RunRecord], list[str]]:
                 if hit is not None and hit[0] == key:
                     summary = hit[1]
                 else:
-                    with open(run_dir / RECORD_FILE, encoding="utf-8") as handle:
+                    with open(os.path.join(run_dir, RECORD_FILE), encoding="utf-8") as handle:
                         data = json.load(handle)
                     if not isinstance(data, dict) or "id" not in data:
                         raise ValueError("not a run record")
                     summary = {k: v for k, v in data.items() if k not in _LEFT_OUT}
                     changed = True
-                records.append(RunRecord.from_json(summary, path=run_dir))
+                records.append(_record(summary, run_dir))
                 fresh[name] = [key, summary]
             except (OSError, ValueError, TypeError) as exc:
                 problems.append(f"skipped {name}: unreadable run record ({exc})")
