@@ -34,6 +34,7 @@ def tensorboard_scalars(logdir):
     return acc
 
 
+@pytest.mark.slow
 def test_train_with_tensorboard_jsonl_and_mlflow_reads_back(home, tracking_uri):
     result = run_cli(
         "train",
@@ -80,6 +81,7 @@ def test_train_with_tensorboard_jsonl_and_mlflow_reads_back(home, tracking_uri):
     assert artifacts == ["outputs/model.joblib"]
 
 
+@pytest.mark.slow
 def test_failed_job_ends_its_mlflow_run_failed(home, tracking_uri, tmp_path):
     one_class = tmp_path / "one_class.csv"
     one_class.write_text("a,b,y\n1,2,0\n3,4,0\n5,6,0\n7,8,0\n")
@@ -99,6 +101,7 @@ def test_failed_job_ends_its_mlflow_run_failed(home, tracking_uri, tmp_path):
     assert row["tags.harness.status"] == "Failed"
 
 
+@pytest.mark.slow
 def test_unreachable_mlflow_server_is_reported_once_and_the_run_is_kept(home):
     result = run_cli(
         "train",
