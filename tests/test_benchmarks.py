@@ -52,3 +52,12 @@ def test_core_benchmark_records_its_claims(tmp_path):
         "python -c 'import sklearn'",
         "python -c 'import hydra'",
     }
+
+
+def test_committed_results_file_is_valid_and_complete():
+    """benchmarks/results.json is merged by hand when branches meet; it must stay
+    one valid JSON object with figures, machine and date for every claim."""
+    data = json.loads((BENCHMARKS / "results.json").read_text())
+    assert data, "no recorded figures"
+    for claim, entry in data.items():
+        assert {"figures", "machine", "when", "quick"} <= set(entry), claim
