@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harness.commands.datastore",
         "upload, list, download, verify data; add datastores",
     ),
+    "sweeps": ("harness.commands.sweeps", "hyperparameter sweeps: list, show, best"),
 }
 
 USAGE = """usage: harness COMMAND [ARGS...]

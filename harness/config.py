@@ -12,6 +12,8 @@ from typing import Any, Optional
 
 from omegaconf import MISSING, OmegaConf
 
+from harness.sweeps.config import SweepConfig
+
 CONF_DIR = Path(__file__).parent / "conf"
 CONFIG_NAME = "config"
 SCHEMA_NAME = "harness_schema"
@@ -40,13 +42,16 @@ class HarnessConfig:
     compute: Any = MISSING
     datastore: Any = None
     logger: Any = field(default_factory=dict)
-    sweep: Any = None
+    sweep: SweepConfig = field(default_factory=SweepConfig)
 
 
 def register_schema() -> None:
     from hydra.core.config_store import ConfigStore
 
+    from harness.sweeps.config import register as register_sweep_policies
+
     ConfigStore.instance().store(name=SCHEMA_NAME, node=HarnessConfig)
+    register_sweep_policies()
 
 
 def register_resolvers() -> None:

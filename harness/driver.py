@@ -25,6 +25,8 @@ from harness.plugins import HarnessPlugins, get_plugin_manager
 from harness.run import provenance
 from harness.run.record import CANCELED, COMPLETED, FAILED, RUNNING, RunRecord
 from harness.run.store import RunStore, now_iso
+from harness.sweeps import config as sweep_config
+from harness.sweeps.watch import watch_job
 
 EXIT_CODES = {COMPLETED: 0, FAILED: 1, CANCELED: 130}
 
@@ -89,6 +91,7 @@ def run_job(
     manager = get_plugin_manager()
     take_datastores_used()  # forget resolutions of an earlier job in this process
     job = plan(cfg, manager)
+    name, goal = sweep_config.primary(cfg, job.estimator)
     source_dir = Path(str(cfg.estimator.get("source_directory") or os.getcwd())).resolve()
     store = RunStore()
     record = store.create(
@@ -119,16 +122,20 @@ def run_job(
     store.set_status(
         record.id, RUNNING, started=now_iso(), pid=os.getpid(), host=socket.gethostname()
     )
-    try:
-        job.estimator.prepare(cfg, spec)
-        result = job.compute.launch(spec)
-    except KeyboardInterrupt:
-        result = JobResult(
-            exit_code=EXIT_CODES[CANCELED], canceled=True, error="interrupted (Ctrl-C)"
-        )
-    except BaseException as exc:
-        store.set_status(record.id, FAILED, error=f"{type(exc).__name__}: {exc}")
-        raise
+    # In a sweep the watch links the run and may stop it early (harness/sweeps/watch.py).
+    with watch_job(cfg, record, sweep_id, name, goal) as watch:
+        try:
+            job.estimator.prepare(cfg, spec)
+            result = job.compute.launch(spec)
+        except KeyboardInterrupt:
+            result = JobResult(
+                exit_code=EXIT_CODES[CANCELED], canceled=True, error="interrupted (Ctrl-C)"
+            )
+        except BaseException as exc:
+            store.set_status(record.id, FAILED, error=f"{type(exc).__name__}: {exc}")
+            raise
+    if result.canceled and watch.stop_reason:
+        result.error = watch.stop_reason
     # A cancel wins over the exit code: some libraries (sklearn's MLP) swallow the
     # interrupt and return normally, but the user still stopped the run.
     status = CANCELED if result.canceled else COMPLETED if result.exit_code == 0 else FAILED
@@ -137,7 +144,6 @@ def run_job(
     if status == FAILED:
         _call_hook(manager, "harness_on_run_error", record=record, error=error or "")
     _call_hook(manager, "harness_after_run", record=record, status=status)
-    name, goal = job.estimator.primary(cfg)
     return Outcome(record, EXIT_CODES[status], (name, goal, record.metrics.get(name)))
 
 

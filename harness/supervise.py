@@ -24,6 +24,10 @@ GRACE_S = 10.0
 #: Set in a job's environment when the driver writes to a terminal, so the
 #: console logger may draw live progress bars through the pipe.
 TERMINAL_ENV = "HARNESS_TERMINAL"
+#: Set from another thread of the driver (the sweep watch, harness/sweeps/watch.py)
+#: to stop the job this process supervises exactly as Ctrl-C does; the result is
+#: ``canceled``. One job per driver process, so one event per process suffices.
+STOP_REQUEST = threading.Event()
 
 
 @dataclass
@@ -121,6 +125,11 @@ def run_supervised(
                 result = Supervised(code)
                 break
             except subprocess.TimeoutExpired:
+                if STOP_REQUEST.is_set():
+                    stop_group(proc)
+                    code = proc.returncode if proc.returncode is not None else 130
+                    result = Supervised(code, canceled=True)
+                    break
                 if deadline is not None and time.monotonic() > deadline:
                     stop_group(proc, grace=3.0)
                     result = Supervised(

@@ -30,23 +30,25 @@ def task(cfg: Any) -> Any:
     # Unresolved: keep what the user typed (a `${datastore:...}` is resolved once, by the driver).
     overrides = [str(o) for o in OmegaConf.to_container(hydra_cfg.overrides.task, resolve=False)]
     single = hydra_cfg.mode == RunMode.RUN
+    if not single:
+        from harness.sweeps.job import run_sweep_job
+
+        return run_sweep_job(cfg, overrides, _argv, int(hydra_cfg.job.num))
     try:
         outcome = driver.run_job(cfg, overrides, _argv)
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
-        if single:
-            raise SystemExit(exc.exit_code) from None
-        raise
+        raise SystemExit(exc.exit_code) from None
     summary.print_outcome(outcome)
-    if single:
-        raise SystemExit(outcome.exit_code)
-    return outcome.primary[2]
+    raise SystemExit(outcome.exit_code)
 
 
 def main(args: list[str]) -> int:
     global _argv
     from harness import config
     from harness.plugins import get_plugin_manager
+    from harness.sweeps import callback as sweep_callback
+    from harness.sweeps import config as sweep_config
 
     _argv = ["harness", "train", *args]
     config.register_schema()
@@ -54,7 +56,7 @@ def main(args: list[str]) -> int:
     config.APP_ACTIVE = True
     manager = get_plugin_manager()  # load plugins (and show their warnings) before composing
     groups = config.default_groups()
-    overrides = config.normalize_overrides(args, groups)
+    overrides = sweep_config.normalize_overrides(config.normalize_overrides(args, groups))
     config.check_group_choices(overrides, groups, manager.config_searchpath())
 
     import hydra
@@ -63,11 +65,19 @@ def main(args: list[str]) -> int:
     app = hydra.main(version_base=None, config_path="pkg://harness.conf", config_name="config")(
         task
     )
+    code = 0
     try:
         app()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if code == 1 and not _task_started:
-            return 2  # Hydra already printed the config error
-        return code
-    return 0
+            code = 2  # Hydra already printed the config error
+    except KeyboardInterrupt:
+        if sweep_callback.CURRENT is None:
+            raise
+        code = 130
+    if sweep_callback.CURRENT is not None:  # a multirun: summarise the sweep
+        from harness.sweeps.finish import finish_sweep
+
+        code = finish_sweep(sweep_callback.CURRENT, code)
+    return code

@@ -1,0 +1,120 @@
+"""``harness sweeps``: sweeps in the workspace and their results."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from harness.errors import NotFoundError
+from harness.output import print_json, print_table
+from harness.sweeps import summary as sweep_summary
+from harness.sweeps.store import SweepStore
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harness sweeps",
+        description="Hyperparameter sweeps (harness train -m) and their results.",
+    )
+    sub = parser.add_subparsers(dest="action", required=True)
+    listing = sub.add_parser("list", help="sweeps, newest first")
+    listing.add_argument("--format", choices=("table", "json"), default="table")
+    show = sub.add_parser("show", help="one sweep: every run, sorted, best marked")
+    show.add_argument("sweep_id", help="a sweep id, or a prefix naming one sweep")
+    show.add_argument("--format", choices=("table", "json"), default="table")
+    best = sub.add_parser("best", help="the best run of a sweep by its primary metric")
+    best.add_argument("sweep_id", help="a sweep id, or a prefix naming one sweep")
+    best.add_argument("--format", choices=("table", "json"), default="table")
+    return parser
+
+
+def load_summary(store: SweepStore, sweep_id: str) -> dict[str, Any]:
+    """The saved table of a finished sweep; the live state of a running one."""
+    sweep = store.get(sweep_id)
+    return store.summary(sweep.id) or sweep_summary.build(store, sweep)
+
+
+def cmd_list(store: SweepStore, opts: argparse.Namespace) -> int:
+    items = []
+    for sweep in store.list():
+        result = load_summary(store, sweep.id)
+        best = result["best"]
+        items.append(
+            {
+                "id": sweep.id,
+                "status": sweep.status,
+                "experiment": sweep.experiment,
+                "created": sweep.created,
+                "sweeper": sweep.sweeper,
+                "launcher": sweep.launcher,
+                "metric": result["metric"],
+                "goal": result["goal"],
+                "counts": result["counts"],
+                "best_run_id": best["run_id"] if best else None,
+                "best_value": best["value"] if best else None,
+            }
+        )
+    if opts.format == "json":
+        print_json(items)
+        return 0
+    from harness.summary import format_value
+
+    rows = [
+        (
+            i["id"],
+            i["status"],
+            i["created"][:19].replace("T", " "),
+            f"{i['sweeper']}/{i['launcher']}",
+            i["counts"]["total"],
+            f"{i['metric']}={format_value(i['best_value'])}" if i["best_run_id"] else "-",
+        )
+        for i in items
+    ]
+    print_table(
+        f"sweeps in {store.root}",
+        ("id", "status", "created", "sweeper/launcher", "runs", "best"),
+        rows,
+    )
+    return 0
+
+
+def cmd_show(store: SweepStore, opts: argparse.Namespace) -> int:
+    result = load_summary(store, opts.sweep_id)
+    if opts.format == "json":
+        print_json(result)
+    else:
+        sweep_summary.print_summary(result)
+    return 0
+
+
+def cmd_best(store: SweepStore, opts: argparse.Namespace) -> int:
+    result = load_summary(store, opts.sweep_id)
+    best = result["best"]
+    if best is None:
+        raise NotFoundError(
+            f"sweep {result['sweep_id']} has no completed run with a value of {result['metric']}"
+        )
+    data = {
+        "sweep_id": result["sweep_id"],
+        "metric": result["metric"],
+        "goal": result["goal"],
+        **best,
+    }
+    if opts.format == "json":
+        print_json(data)
+        return 0
+    from harness.summary import format_value
+
+    print(f"best run: {best['run_id']}")
+    print(f"{result['metric']} ({result['goal']}): {format_value(best['value'])}")
+    print(f"overrides: {' '.join(best['overrides'])}")
+    print(f"details: harness runs show {best['run_id']}")
+    return 0
+
+
+ACTIONS = {"list": cmd_list, "show": cmd_show, "best": cmd_best}
+
+
+def main(args: list[str]) -> int:
+    opts = build_parser().parse_args(args)
+    return ACTIONS[opts.action](SweepStore(), opts)

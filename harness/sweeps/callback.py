@@ -1,0 +1,143 @@
+"""The Hydra callback that turns a multirun into a harness sweep.
+
+``on_multirun_start`` runs in the ``harness train -m`` process after Hydra
+composes and *before* it instantiates the sweeper and launcher, so it can still
+adjust their config:
+
+- check the ``sweep`` node (one clear line, exit 2);
+- map HyperDrive's limits onto the sweeper/launcher, or refuse them (exit 2):
+  ``max_total_runs`` → Optuna ``n_trials`` (basic sweeper: refused if the grid is
+  larger), ``max_concurrent_runs`` → joblib ``n_jobs`` (basic launcher: runs one
+  at a time anyway); ``max_duration`` is enforced by the jobs themselves;
+- set Optuna's ``direction`` from ``sweep.goal`` (or the estimator's goal);
+- create the sweep record and export its id to every job (``HARNESS_SWEEP_ID``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, open_dict, read_write
+
+from harness.errors import ConfigError
+from harness.sweeps import config as sweep_config
+from harness.sweeps.store import SWEEP_ENV, SweepRecord, SweepStore
+
+#: The sweep started by this process (read by ``harness train`` once Hydra returns).
+CURRENT: SweepRecord | None = None
+
+
+def _hydra_override_keys(config: DictConfig) -> set[str]:
+    keys = set()
+    for item in config.hydra.overrides.hydra:
+        keys.add(str(item).split("=", 1)[0].lstrip("+~"))
+    return keys
+
+
+def _kind(target: str | None) -> str:
+    target = (target or "").lower()
+    for kind in ("optuna", "basic", "joblib"):
+        if kind in target:
+            return kind
+    return target or "?"
+
+
+def grid_size(config: DictConfig) -> int:
+    """How many jobs Hydra's basic sweeper will launch for these overrides."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    params = config.hydra.sweeper.get("params") or {}
+    arguments = [f"{k}={v}" for k, v in params.items()] + list(config.hydra.overrides.task)
+    overrides = OverridesParser.create().parse_overrides(arguments)
+    return sum(len(batch) for batch in BasicSweeper.split_arguments(overrides, None))
+
+
+def apply_limits(config: DictConfig, sweeper: str, launcher: str, explicit: set[str]) -> None:
+    sweep = config.sweep
+    total, concurrent = sweep.max_total_runs, sweep.max_concurrent_runs
+    if total is not None:
+        if sweeper == "optuna":
+            trials = int(config.hydra.sweeper.n_trials)
+            config.hydra.sweeper.n_trials = (
+                min(trials, total) if "hydra.sweeper.n_trials" in explicit else total
+            )
+        elif sweeper == "basic":
+            size = grid_size(config)
+            if size > total:
+                raise ConfigError(
+                    f"the grid has {size} combinations, more than sweep.max_total_runs={total}; "
+                    "narrow the grid, raise the limit, or sample it with hydra/sweeper=optuna"
+                )
+        else:
+            raise ConfigError(
+                f"sweep.max_total_runs is not supported with the sweeper {sweeper}; "
+                "set that sweeper's own budget instead"
+            )
+    if concurrent is not None:
+        if launcher == "joblib":
+            jobs = int(config.hydra.launcher.n_jobs)
+            if jobs < 1 or jobs > concurrent:
+                config.hydra.launcher.n_jobs = concurrent
+        elif launcher != "basic":  # the basic launcher runs one job at a time
+            raise ConfigError(
+                f"sweep.max_concurrent_runs is not supported with the launcher {launcher}; "
+                "use hydra/launcher=joblib, or set that launcher's own parallelism"
+            )
+
+
+def apply_direction(config: DictConfig, explicit: set[str]) -> tuple[str, str]:
+    """Optuna minimises unless told otherwise; make it follow the sweep's goal."""
+    from harness.plugins import get_plugin_manager
+
+    estimator = get_plugin_manager().get("estimator", str(config.estimator.name))()
+    metric, goal = sweep_config.primary(config, estimator)
+    direction = config.hydra.sweeper.get("direction")
+    if "hydra.sweeper.direction" in explicit:
+        given = str(direction).rsplit(".", 1)[-1].lower()
+        if given != goal:
+            raise ConfigError(
+                f"hydra.sweeper.direction={given} contradicts the sweep's goal ({metric}: {goal}); "
+                "set only sweep.goal (the harness sets Optuna's direction from it)"
+            )
+    else:
+        config.hydra.sweeper.direction = goal
+    return metric, goal
+
+
+class SweepCallback(Callback):
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        global CURRENT
+        try:
+            sweep_config.validate(config.get("sweep"))
+            sweeper = _kind(config.hydra.sweeper.get("_target_"))
+            launcher = _kind(config.hydra.launcher.get("_target_"))
+            explicit = _hydra_override_keys(config)
+            metric = goal = None
+            with read_write(config), open_dict(config):
+                apply_limits(config, sweeper, launcher, explicit)
+                if sweeper == "optuna":
+                    metric, goal = apply_direction(config, explicit)
+        except ConfigError as exc:
+            print(f"harness: error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        from omegaconf import OmegaConf
+
+        settings = OmegaConf.to_container(config.sweep, resolve=True)
+        CURRENT = SweepStore().create(
+            experiment=str(config.get("experiment", "default")),
+            sweeper=sweeper,
+            launcher=launcher,
+            metric=metric or (config.sweep.get("metric")),
+            goal=goal or (config.sweep.get("goal")),
+            settings=settings if isinstance(settings, dict) else {},
+            command=["harness", "train", *sys.argv[1:]],
+            hydra_sweep_dir=str(config.hydra.sweep.dir),
+            started_at=time.time(),
+        )
+        os.environ[SWEEP_ENV] = CURRENT.id
+        print(f"sweep id: {CURRENT.id}", flush=True)

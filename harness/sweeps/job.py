@@ -1,0 +1,76 @@
+"""One job of a multirun: what the task function does when Hydra sweeps.
+
+Unlike a single run, a job never raises back into Hydra: Hydra's basic sweeper
+re-raises the first failure only after its whole batch, and Optuna's stops the
+study. A failed or rejected job is recorded and the sweep goes on (unless
+``sweep.fail_fast``); the summary at the end lists every failure.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.run.record import CANCELED, COMPLETED, FAILED
+from harness.sweeps.store import SweepStore, current_sweep_id
+
+
+def run_sweep_job(cfg: Any, overrides: list[str], argv: list[str], job_num: int) -> Any:
+    """Run one job of the sweep; return its primary metric to the sweeper (None
+    for a run that did not complete, which Optuna records as a failed trial)."""
+    from harness import driver, summary
+
+    sweep_id = current_sweep_id()
+    store = SweepStore()
+    fail_fast = bool((cfg.get("sweep") or {}).get("fail_fast", False))
+    if sweep_id:
+        skip = store.stop_reason(sweep_id) or _past_deadline(cfg, store, sweep_id)
+        if skip:
+            print(f"job #{job_num} not started: {skip}", flush=True)
+            store.record_unstarted(
+                sweep_id,
+                job_num,
+                overrides=overrides,
+                status=CANCELED,
+                error=f"not started: {skip}",
+            )
+            return None
+        if len(argv) <= 2:  # a joblib worker process: the command line lives in the record
+            argv = store.get(sweep_id).command or argv
+    try:
+        outcome = driver.run_job(cfg, overrides, argv, sweep_id=sweep_id)
+    except HarnessError as exc:
+        print(f"harness: error: job #{job_num} ({' '.join(overrides)}): {exc}", file=sys.stderr)
+        if sweep_id:
+            store.record_unstarted(
+                sweep_id, job_num, overrides=overrides, status=FAILED, error=str(exc)
+            )
+            if fail_fast:
+                store.request_stop(sweep_id, f"stopped by sweep.fail_fast: job #{job_num} failed")
+        return None
+    summary.print_outcome(outcome)
+    status = outcome.record.status
+    if status == FAILED and fail_fast and sweep_id:
+        store.request_stop(sweep_id, f"stopped by sweep.fail_fast: run {outcome.record.id} failed")
+    if status == CANCELED and outcome.record.error in ("canceled", "interrupted (Ctrl-C)"):
+        # The user pressed Ctrl-C: stop the whole sweep, not just this job.
+        if sweep_id:
+            store.request_stop(sweep_id, "canceled by the user")
+        raise KeyboardInterrupt
+    return outcome.primary[2] if status == COMPLETED else None
+
+
+def _past_deadline(cfg: Any, store: SweepStore, sweep_id: str) -> str | None:
+    sweep = cfg.get("sweep")
+    limit = sweep.get("max_duration") if sweep is not None else None
+    if not limit:
+        return None
+    try:
+        started = store.get(sweep_id).started_at
+    except Exception:
+        return None
+    if time.time() > started + float(limit):
+        return f"sweep.max_duration ({float(limit):g} s) reached"
+    return None

@@ -1,0 +1,159 @@
+"""Sweep records: ``$HARNESS_HOME/sweeps/<sweep id>/``.
+
+```
+sweep.json          the sweep: settings, status; written only by the process that
+                    ran ``harness train -m`` (one writer, atomic replace)
+runs/<run id>.json  one link per run, written by the job that created the run
+unstarted/<n>.json  one per job that never got a run (rejected config, or skipped
+                    after fail_fast / max_duration), written by that job
+stop.json           present once the sweep must stop (fail_fast, max_duration)
+summary.json        the summary table, written when the sweep ends
+```
+
+One file per writer and atomic replaces: parallel jobs never share a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from harness.errors import NotFoundError
+from harness.fileutil import atomic_write_json, read_json
+from harness.run.store import now_iso
+from harness.workspace import harness_home
+
+#: Carries the sweep id from ``harness train -m`` into its jobs, also into the
+#: joblib launcher's worker processes (they inherit the environment).
+SWEEP_ENV = "HARNESS_SWEEP_ID"
+
+SWEEP_FILE, SUMMARY_FILE, STOP_FILE = "sweep.json", "summary.json", "stop.json"
+RUNNING, COMPLETED, FAILED = "Running", "Completed", "Failed"
+
+
+@dataclass
+class SweepRecord:
+    id: str
+    created: str
+    status: str = RUNNING
+    ended: str | None = None
+    experiment: str = "default"
+    sweeper: str = ""
+    launcher: str = ""
+    #: Primary metric and goal when known up front (else each run's own).
+    metric: str | None = None
+    goal: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    command: list[str] = field(default_factory=list)
+    hydra_sweep_dir: str | None = None
+    #: time.time() when the sweep started; max_duration counts from here.
+    started_at: float = 0.0
+
+
+class SweepStore:
+    def __init__(self, home: Path | None = None) -> None:
+        self.root = (home or harness_home()) / "sweeps"
+
+    def folder(self, sweep_id: str) -> Path:
+        return self.root / sweep_id
+
+    # -- the parent: create, finish ----------------------------------------
+    def create(self, **fields: Any) -> SweepRecord:
+        self.root.mkdir(parents=True, exist_ok=True)
+        while True:
+            sweep_id = f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+            try:
+                (self.root / sweep_id).mkdir()  # exclusive: the id is unique
+                break
+            except FileExistsError:
+                continue
+        for sub in ("runs", "unstarted"):
+            (self.root / sweep_id / sub).mkdir()
+        record = SweepRecord(id=sweep_id, created=now_iso(), **fields)
+        self.save(record)
+        return record
+
+    def save(self, record: SweepRecord) -> None:
+        atomic_write_json(self.folder(record.id) / SWEEP_FILE, asdict(record))
+
+    def save_summary(self, sweep_id: str, summary: dict[str, Any]) -> None:
+        atomic_write_json(self.folder(sweep_id) / SUMMARY_FILE, summary)
+
+    # -- the jobs: link runs, record jobs without runs, stop ----------------
+    def link_run(self, sweep_id: str, run_id: str, **fields: Any) -> None:
+        atomic_write_json(
+            self.folder(sweep_id) / "runs" / f"{run_id}.json", {"run_id": run_id, **fields}
+        )
+
+    def record_unstarted(self, sweep_id: str, job_num: int, **fields: Any) -> None:
+        atomic_write_json(
+            self.folder(sweep_id) / "unstarted" / f"{job_num}.json", {"job": job_num, **fields}
+        )
+
+    def request_stop(self, sweep_id: str, reason: str) -> None:
+        """Later jobs are skipped and running ones canceled; the first reason stays."""
+        path = self.folder(sweep_id) / STOP_FILE
+        if not path.exists():
+            atomic_write_json(path, {"reason": reason, "time": now_iso()})
+
+    def stop_reason(self, sweep_id: str) -> str | None:
+        try:
+            return str(read_json(self.folder(sweep_id) / STOP_FILE)["reason"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    # -- reading -----------------------------------------------------------
+    def resolve_id(self, sweep_id: str) -> str:
+        if (self.root / sweep_id / SWEEP_FILE).exists():
+            return sweep_id
+        matches = sorted(p.name for p in self.root.glob(f"{sweep_id}*")) if sweep_id else []
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise NotFoundError(f"no sweep '{sweep_id}' in {self.root} (see `harness sweeps list`)")
+        raise NotFoundError(f"'{sweep_id}' matches {len(matches)} sweeps; give more of the id")
+
+    def get(self, sweep_id: str) -> SweepRecord:
+        data = read_json(self.folder(self.resolve_id(sweep_id)) / SWEEP_FILE)
+        known = set(SweepRecord.__dataclass_fields__)
+        return SweepRecord(**{k: v for k, v in data.items() if k in known})
+
+    def list(self) -> list[SweepRecord]:
+        records = []
+        if self.root.is_dir():
+            for folder in self.root.iterdir():
+                try:
+                    records.append(self.get(folder.name))
+                except (OSError, ValueError, TypeError, NotFoundError):
+                    continue
+        return sorted(records, key=lambda r: r.created, reverse=True)
+
+    def links(self, sweep_id: str) -> list[dict[str, Any]]:
+        return _read_all(self.folder(sweep_id) / "runs")
+
+    def unstarted(self, sweep_id: str) -> list[dict[str, Any]]:
+        return _read_all(self.folder(sweep_id) / "unstarted")
+
+    def summary(self, sweep_id: str) -> dict[str, Any] | None:
+        path = self.folder(self.resolve_id(sweep_id)) / SUMMARY_FILE
+        return read_json(path) if path.exists() else None
+
+
+def _read_all(folder: Path) -> list[dict[str, Any]]:
+    items = []
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.json")):
+            try:
+                items.append(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                continue  # a half-written file cannot exist (atomic), but a foreign one can
+    return items
+
+
+def current_sweep_id() -> str | None:
+    return os.environ.get(SWEEP_ENV) or None

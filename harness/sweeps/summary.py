@@ -1,0 +1,164 @@
+"""The sweep summary: one row per job, sorted by the primary metric, best marked.
+
+Built from the sweep's run links and run records, so ``harness sweeps show`` on a
+running sweep shows its live state; the final table is saved as summary.json.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime
+from typing import Any
+
+from harness.errors import NotFoundError
+from harness.run.record import CANCELED, COMPLETED, FAILED
+from harness.run.store import RunStore
+from harness.sweeps.store import SweepRecord, SweepStore
+
+EARLY = "early-terminated"
+
+
+def _seconds(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
+def _rows(store: SweepStore, sweep: SweepRecord) -> tuple[list[dict[str, Any]], str | None, str]:
+    runs = RunStore()
+    rows: list[dict[str, Any]] = []
+    metric, goal = sweep.metric, sweep.goal
+    for link in store.links(sweep.id):
+        metric = metric or link.get("metric")
+        goal = goal or link.get("goal")
+        try:
+            record = runs.get(link["run_id"])
+        except (NotFoundError, OSError, ValueError, KeyError):
+            continue
+        values = runs.current_metrics(record)
+        value = values.get(link.get("metric") or metric or "")
+        error = record.error if record.status != COMPLETED else None
+        rows.append(
+            {
+                "run_id": record.id,
+                "overrides": list(link.get("overrides") or record.overrides),
+                "status": record.status,
+                "value": value if isinstance(value, (int, float)) else None,
+                "error": error,
+                "early_terminated": bool(
+                    record.status == CANCELED and error and error.startswith(EARLY)
+                ),
+                "created": record.created,
+                "duration_s": _seconds(record.started, record.ended),
+            }
+        )
+    for job in store.unstarted(sweep.id):
+        rows.append(
+            {
+                "run_id": None,
+                "overrides": list(job.get("overrides") or []),
+                "status": job.get("status", FAILED),
+                "value": None,
+                "error": job.get("error"),
+                "early_terminated": False,
+                "created": None,
+                "duration_s": None,
+            }
+        )
+    return rows, metric, goal or "maximize"
+
+
+def build(store: SweepStore, sweep: SweepRecord) -> dict[str, Any]:
+    rows, metric, goal = _rows(store, sweep)
+    sign = -1.0 if goal == "maximize" else 1.0
+    order = {COMPLETED: 0, CANCELED: 1, FAILED: 2}
+
+    def key(row: dict[str, Any]) -> tuple[Any, ...]:
+        value = row["value"]
+        has_value = row["status"] == COMPLETED and value is not None
+        return (order.get(row["status"], 3), not has_value, sign * value if has_value else 0.0)
+
+    rows.sort(key=key)
+    best = next((r for r in rows if r["status"] == COMPLETED and r["value"] is not None), None)
+    for row in rows:
+        row["best"] = row is best
+    completed_durations = [
+        r["duration_s"] for r in rows if r["status"] == COMPLETED and r["duration_s"] is not None
+    ]
+    typical = statistics.median(completed_durations) if completed_durations else None
+    early = [r for r in rows if r["early_terminated"]]
+    saved = sum(max(0.0, typical - (r["duration_s"] or 0.0)) for r in early) if typical else 0.0
+    common = set.intersection(*(set(r["overrides"]) for r in rows)) if len(rows) > 1 else set()
+    return {
+        "sweep_id": sweep.id,
+        "status": sweep.status,
+        "created": sweep.created,
+        "ended": sweep.ended,
+        "sweeper": sweep.sweeper,
+        "launcher": sweep.launcher,
+        "metric": metric,
+        "goal": goal,
+        "counts": {
+            "total": len(rows),
+            "completed": sum(r["status"] == COMPLETED for r in rows),
+            "failed": sum(r["status"] == FAILED for r in rows),
+            "canceled": sum(r["status"] == CANCELED for r in rows),
+            "early_terminated": len(early),
+            "not_started": sum(r["run_id"] is None and r["status"] == CANCELED for r in rows),
+        },
+        # Estimate: each stopped run would have taken the median completed run's time.
+        "early_terminated_saved_s": round(saved, 3),
+        "best": best,
+        "fixed_overrides": sorted(common),
+        "runs": rows,
+    }
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    import sys
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from harness.summary import format_value
+
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    metric = summary["metric"] or "metric"
+    fixed = set(summary["fixed_overrides"])
+    table = Table(title=f"sweep {summary['sweep_id']}: {metric} ({summary['goal']})")
+    for column in ("", "run", "overrides", "status", metric):
+        table.add_column(column, no_wrap=True)
+    table.add_column("note", overflow="fold")
+    for row in summary["runs"]:
+        shown = [o for o in row["overrides"] if o not in fixed]
+        note = "best" if row["best"] else (row["error"] or "")
+        table.add_row(
+            "*" if row["best"] else "",
+            row["run_id"] or "-",
+            " ".join(shown),
+            row["status"],
+            "" if row["value"] is None else format_value(row["value"]),
+            note,
+        )
+    console.print(table)
+    counts = summary["counts"]
+    if fixed:
+        print(f"same in every run: {' '.join(sorted(fixed))}")
+    line = (
+        f"{counts['total']} runs: {counts['completed']} completed, {counts['failed']} failed, "
+        f"{counts['early_terminated']} early-terminated"
+    )
+    if counts["early_terminated"]:
+        line += f" (saved ~{summary['early_terminated_saved_s']:.1f} s of training)"
+    if counts["not_started"]:
+        line += f", {counts['not_started']} not started"
+    print(line)
+    best = summary["best"]
+    if best:
+        print(
+            f"best: run {best['run_id']}  {metric}={format_value(best['value'])}  "
+            f"{' '.join(best['overrides'])}"
+        )
+    else:
+        print("best: none (no run completed with a value of the primary metric)")
+    print(f"details: harness sweeps show {summary['sweep_id']}", flush=True)

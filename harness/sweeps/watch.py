@@ -1,0 +1,159 @@
+"""The sweep watch: a small thread in the driver of each sweep job.
+
+While the compute supervises the job, the watch polls the job's metric files
+and those of the sweep's other runs, and asks the supervisor to stop the job
+(``supervise.STOP_REQUEST``, handled exactly like Ctrl-C) when
+
+- the early-termination policy says the job fell behind,
+- the sweep ran past ``sweep.max_duration``, or
+- another job failed and ``sweep.fail_fast`` is set (``stop.json`` exists).
+
+The driver then records the run ``Canceled`` with the watch's reason. Outside a
+sweep the watch is a no-op. It never touches the job's process itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from harness.errors import NotFoundError
+from harness.run import metrics
+from harness.run.record import RunRecord
+from harness.run.store import RunStore
+from harness.supervise import STOP_REQUEST
+from harness.sweeps import policies
+from harness.sweeps.config import policy_options
+from harness.sweeps.store import SweepStore
+
+#: Seconds between checks; metrics reach the files about once a second anyway.
+POLL_S = 0.5
+
+
+def metric_history(run_dir: Path, name: str) -> policies.History:
+    history: policies.History = {}
+    for event in metrics.read_events(run_dir):
+        value = event.value
+        if event.name == name and isinstance(value, (int, float)) and math.isfinite(value):
+            history[int(event.step)] = float(value)
+    return history
+
+
+class JobWatch:
+    def __init__(
+        self,
+        store: SweepStore,
+        sweep_id: str,
+        record: RunRecord,
+        metric: str,
+        goal: str,
+        policy: dict[str, Any] | None,
+        deadline: float | None,
+        max_duration: float | None,
+    ) -> None:
+        self.store, self.sweep_id, self.record = store, sweep_id, record
+        self.metric, self.goal, self.policy = metric, goal, policy
+        self.deadline, self.max_duration = deadline, max_duration
+        #: Why the watch stopped the job (None: it did not).
+        self.stop_reason: str | None = None
+        self._done = threading.Event()
+        self._final_peers: dict[str, policies.Peer] = {}
+        self._thread = threading.Thread(target=self._loop, name="harness-sweep-watch", daemon=True)
+
+    def start(self) -> None:
+        STOP_REQUEST.clear()
+        self._thread.start()
+
+    def close(self) -> None:
+        self._done.set()
+        self._thread.join(timeout=10)
+        STOP_REQUEST.clear()
+
+    def _loop(self) -> None:
+        while not self._done.wait(POLL_S):
+            try:
+                reason = self.check()
+            except Exception as exc:  # the watch must never fail the job
+                print(f"harness: warning: sweep watch: {exc}", flush=True)
+                continue
+            if reason:
+                self.stop_reason = reason
+                STOP_REQUEST.set()
+                return
+
+    def check(self) -> str | None:
+        """One poll: the reason to stop the job now, or None."""
+        stop = self.store.stop_reason(self.sweep_id)
+        if stop:
+            return stop
+        if self.deadline is not None and time.time() > self.deadline:
+            return f"sweep.max_duration ({self.max_duration:g} s) reached"
+        if self.policy is None:
+            return None
+        assert self.record.path is not None
+        own = metric_history(self.record.path, self.metric)
+        if not own:
+            return None
+        reason = policies.should_stop(own, self._peers(), self.goal, self.policy)
+        if reason:
+            return f"early-terminated by {self.policy['name']} policy: {reason}"
+        return None
+
+    def _peers(self) -> list[policies.Peer]:
+        """The sweep's other runs; a finished run's history is read only once."""
+        runs = RunStore()
+        peers = []
+        for link in self.store.links(self.sweep_id):
+            run_id = link.get("run_id")
+            if not run_id or run_id == self.record.id or link.get("metric") != self.metric:
+                continue
+            if run_id in self._final_peers:
+                peers.append(self._final_peers[run_id])
+                continue
+            try:
+                peer_record = runs.get(run_id)
+            except (OSError, ValueError, TypeError, NotFoundError):
+                continue
+            assert peer_record.path is not None
+            peer = policies.Peer(
+                metric_history(peer_record.path, self.metric), peer_record.is_final
+            )
+            if peer.finished:
+                self._final_peers[run_id] = peer
+            peers.append(peer)
+        return peers
+
+
+class _NoWatch:
+    stop_reason: str | None = None
+
+
+@contextlib.contextmanager
+def watch_job(
+    config: Any, record: RunRecord, sweep_id: str | None, metric: str, goal: str
+) -> Iterator[JobWatch | _NoWatch]:
+    """Link the run to its sweep and watch it while the body (the compute) runs."""
+    if not sweep_id:
+        yield _NoWatch()
+        return
+    store = SweepStore()
+    store.link_run(sweep_id, record.id, metric=metric, goal=goal, overrides=list(record.overrides))
+    sweep = config.get("sweep")
+    max_duration = sweep.get("max_duration") if sweep is not None else None
+    deadline = None
+    if max_duration:
+        with contextlib.suppress(Exception):
+            deadline = store.get(sweep_id).started_at + float(max_duration)
+    watch = JobWatch(
+        store, sweep_id, record, metric, goal, policy_options(sweep), deadline, max_duration
+    )
+    watch.start()
+    try:
+        yield watch
+    finally:
+        watch.close()
