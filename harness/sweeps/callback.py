@@ -90,12 +90,16 @@ def apply_limits(config: DictConfig, sweeper: str, launcher: str, explicit: set[
             )
 
 
-def apply_direction(config: DictConfig, explicit: set[str]) -> tuple[str, str]:
-    """Optuna minimises unless told otherwise; make it follow the sweep's goal."""
+def _primary(config: DictConfig) -> tuple[str, str]:
     from harness.plugins import get_plugin_manager
 
     estimator = get_plugin_manager().get("estimator", str(config.estimator.name))()
-    metric, goal = sweep_config.primary(config, estimator)
+    return sweep_config.primary(config, estimator)
+
+
+def apply_direction(config: DictConfig, explicit: set[str]) -> tuple[str, str]:
+    """Optuna minimises unless told otherwise; make it follow the sweep's goal."""
+    metric, goal = _primary(config)
     direction = config.hydra.sweeper.get("direction")
     if "hydra.sweeper.direction" in explicit:
         given = str(direction).rsplit(".", 1)[-1].lower()
@@ -122,6 +126,8 @@ class SweepCallback(Callback):
                 apply_limits(config, sweeper, launcher, explicit)
                 if sweeper == "optuna":
                     metric, goal = apply_direction(config, explicit)
+                elif config.sweep.metric is not None:
+                    metric, goal = _primary(config)  # a metric without its goal fails here
         except ConfigError as exc:
             print(f"harness: error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None

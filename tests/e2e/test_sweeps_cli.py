@@ -1,0 +1,167 @@
+"""Sweeps through the real `harness` command: grid, failures, Optuna, joblib, limits."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from harness.testing import run_cli
+
+# Iris fits in milliseconds: the runs cost little more than their process start.
+FAST = ["estimator.data.format=iris", "estimator.max_iter=200"]
+
+
+def sweep_id_of(result) -> str:
+    for line in result.stdout.splitlines():
+        if line.startswith("sweep id:"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError(f"no 'sweep id:' line\n{result.output}")
+
+
+def override(row, key: str) -> str:
+    """The value a run's overrides give ``key``."""
+    (value,) = [o.split("=", 1)[1] for o in row["overrides"] if o.startswith(f"{key}=")]
+    return value
+
+
+def cli_json(home, *args):
+    result = run_cli(*args, "--format", "json", home=home)
+    assert result.returncode == 0, result.output
+    return result.json()
+
+
+def run_json(home, run_id):
+    return cli_json(home, "runs", "show", run_id)
+
+
+def test_grid_with_one_failing_combination(home):
+    result = run_cli("train", "-m", *FAST, "estimator.C=0.01,1,-1", home=home)
+    assert result.returncode == 1, result.output  # one job failed
+    sweep_id = sweep_id_of(result)
+    # The summary table: every combination, the failure with its reason, the best.
+    assert "3 runs: 2 completed, 1 failed" in result.stdout
+    assert "estimator.C=-1" in result.stdout and "must be a float in the range" in result.stdout
+    shown = cli_json(home, "sweeps", "show", sweep_id)
+    assert shown["status"] == "Failed" and shown["metric"] == "accuracy"
+    assert shown["counts"] == {
+        "total": 3,
+        "completed": 2,
+        "failed": 1,
+        "canceled": 0,
+        "early_terminated": 0,
+        "not_started": 0,
+    }
+    rows = shown["runs"]
+    completed = [r for r in rows if r["status"] == "Completed"]
+    # Every run is linked to the sweep, and the table is sorted best first.
+    for row in completed:
+        assert run_json(home, row["run_id"])["sweep_id"] == sweep_id
+        assert run_json(home, row["run_id"])["metrics"]["accuracy"] == row["value"]
+    assert [r["status"] for r in rows] == ["Completed", "Completed", "Failed"]
+    assert completed[0]["value"] >= completed[1]["value"]
+    assert override(rows[2], "estimator.C") == "-1" and "must be a float" in rows[2]["error"]
+    # `best` agrees with the true best of the completed runs.
+    best = cli_json(home, "sweeps", "best", sweep_id)
+    assert best["value"] == max(r["value"] for r in completed)
+    assert best["run_id"] == completed[0]["run_id"] and best["metric"] == "accuracy"
+    # The list knows it too.
+    (listed,) = cli_json(home, "sweeps", "list")
+    assert listed["id"] == sweep_id and listed["best_run_id"] == best["run_id"]
+
+
+def test_fail_fast_stops_the_sweep_at_the_first_failure(home):
+    result = run_cli("train", "-m", *FAST, "estimator.C=-1,0.5", "sweep.fail_fast=true", home=home)
+    assert result.returncode == 1, result.output
+    shown = cli_json(home, "sweeps", "show", sweep_id_of(result))
+    statuses = {override(r, "estimator.C"): (r["status"], r["error"]) for r in shown["runs"]}
+    assert statuses["-1"][0] == "Failed"
+    assert statuses["0.5"][0] == "Canceled"
+    assert "not started: stopped by sweep.fail_fast" in statuses["0.5"][1]
+    assert not (home / "runs").exists() or not list((home / "runs").iterdir())
+
+
+def test_joblib_parallel_sweep_keeps_every_record_intact(home):
+    values = ["0.01", "0.1", "1", "10"]
+    result = run_cli(
+        "train",
+        "-m",
+        *FAST,
+        f"estimator.C={','.join(values)}",
+        "hydra/launcher=joblib",
+        "sweep.max_concurrent_runs=2",
+        home=home,
+    )
+    assert result.returncode == 0, result.output
+    sweep_id = sweep_id_of(result)
+    runs = cli_json(home, "runs", "list")
+    assert len(runs) == 4
+    pids = set()
+    for summary in runs:
+        data = run_json(home, summary["id"])
+        assert data["status"] == "Completed" and data["sweep_id"] == sweep_id
+        assert 0 < data["metrics"]["accuracy"] <= 1
+        assert "outputs/model.joblib" in data["files"]
+        pids.add(data["provenance"].get("pid") or summary["id"])
+    shown = cli_json(home, "sweeps", "show", sweep_id)
+    assert shown["launcher"] == "joblib" and shown["counts"]["completed"] == 4
+    assert sorted(override(r, "estimator.C") for r in shown["runs"]) == sorted(values)
+
+
+def test_optuna_best_is_the_true_best_of_its_trials(home):
+    result = run_cli(
+        "train",
+        "-m",
+        *FAST,
+        "hydra/sweeper=optuna",
+        "hydra/sweeper/sampler=random",
+        "hydra.sweeper.sampler.seed=3",
+        "estimator.C=choice(0.001,0.03,1)",
+        "sweep.max_total_runs=4",  # becomes Optuna's n_trials
+        home=home,
+    )
+    assert result.returncode == 0, result.output
+    sweep_id = sweep_id_of(result)
+    shown = cli_json(home, "sweeps", "show", sweep_id)
+    assert shown["sweeper"] == "optuna" and shown["counts"]["completed"] == 4
+    values = [r["value"] for r in shown["runs"]]
+    assert len(set(values)) > 1, "the trials must differ for the test to mean anything"
+    best = cli_json(home, "sweeps", "best", sweep_id)
+    assert best["value"] == max(values)
+    # Optuna was told to maximise: its own best is the same trial value.
+    sweep_dir = cli_json(home, "sweeps", "list")[0]
+    results_file = next((home / "multirun").glob("*/optimization_results.yaml"))
+    optuna_best = yaml.safe_load(results_file.read_text())
+    assert optuna_best["best_value"] == pytest.approx(best["value"])
+    assert sweep_dir["goal"] == "maximize"
+
+
+def test_a_contradicting_optuna_direction_is_refused(home):
+    result = run_cli(
+        "train",
+        "-m",
+        *FAST,
+        "hydra/sweeper=optuna",
+        "hydra.sweeper.direction=minimize",
+        "estimator.C=choice(0.1,1)",
+        home=home,
+    )
+    assert result.returncode == 2, result.output
+    assert "contradicts the sweep's goal (accuracy: maximize)" in result.stderr
+    assert not (home / "runs").exists() or not list((home / "runs").iterdir())
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["estimator.C=0.1,1,10", "sweep.max_total_runs=2"], "grid has 3 combinations"),
+        (["estimator.C=0.1,1", "sweep.policy=bandit"], "exactly one of"),
+        (["estimator.C=0.1,1", "sweep.policy=bandid"], "unknown sweep.policy 'bandid'"),
+        (["estimator.C=0.1,1", "sweep.goal=up"], "sweep.goal must be maximize or minimize"),
+        (["estimator.C=0.1,1", "sweep.metric=loss"], "needs sweep.goal"),
+    ],
+)
+def test_sweep_settings_that_cannot_be_honoured_are_refused(home, args, message):
+    result = run_cli("train", "-m", *FAST, *args, home=home)
+    assert result.returncode == 2, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
