@@ -157,7 +157,7 @@ def print_summary(summary: dict[str, Any]) -> None:
     if best:
         print(
             f"best: run {best['run_id']}  {metric}={format_value(best['value'])}  "
-            f"{' '.join(best['overrides'])}"
+            f"{' '.join(o for o in best['overrides'] if o not in fixed)}"
         )
     else:
         print("best: none (no run completed with a value of the primary metric)")

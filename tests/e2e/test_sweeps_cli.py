@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -165,3 +167,60 @@ def test_sweep_settings_that_cannot_be_honoured_are_refused(home, args, message)
     assert result.returncode == 2, result.output
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# A model whose `score` curve is fixed in advance (tests/e2e/sweep_models): the
+# run with quality 0.2 is certain to fall behind the one with quality 1.0.
+MODELS = str(Path(__file__).parent / "sweep_models")
+RAMP = [
+    "estimator.data.format=iris",
+    "estimator.model._target_=ramp_model.RampModel",
+    "~estimator.C",
+    "~estimator.max_iter",
+    "+estimator.quality=1.0,0.2",
+    "+estimator.steps=20",
+    "sweep.metric=score",
+    "sweep.goal=maximize",
+]
+
+
+def score_reports(home, run_id) -> int:
+    return len(run_json(home, run_id)["history"]["score"])
+
+
+@pytest.mark.parametrize(
+    "launcher, policy",
+    [
+        ([], ["sweep.policy=bandit", "sweep.policy.slack_factor=0.1"]),
+        (
+            ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
+            ["sweep.policy=truncation", "sweep.policy.truncation_percentage=50"],
+        ),
+    ],
+    ids=["bandit-sequential", "truncation-joblib"],
+)
+def test_policy_stops_the_clearly_worse_run_early(home, launcher, policy):
+    result = run_cli(
+        "train",
+        "-m",
+        *RAMP,
+        *policy,
+        "sweep.policy.delay_evaluation=2",
+        *launcher,
+        home=home,
+        env={"PYTHONPATH": MODELS},
+    )
+    assert result.returncode == 0, result.output  # an early stop is not a failure
+    name = policy[0].split("=")[1]
+    shown = cli_json(home, "sweeps", "show", sweep_id_of(result))
+    rows = {override(r, "+estimator.quality"): r for r in shown["runs"]}
+    good, bad = rows["1.0"], rows["0.2"]
+    assert good["status"] == "Completed" and good["best"]
+    assert score_reports(home, good["run_id"]) == 20
+    assert bad["status"] == "Canceled" and bad["early_terminated"]
+    assert bad["error"].startswith(f"early-terminated by {name} policy")
+    # Stopped early: it would have reported 100 times (20 / 0.2) if left alone.
+    assert 3 <= score_reports(home, bad["run_id"]) < 100
+    assert run_json(home, bad["run_id"])["status"] == "Canceled"
+    assert shown["counts"]["early_terminated"] == 1 and shown["counts"]["failed"] == 0
+    assert "1 early-terminated (saved ~" in result.stdout
