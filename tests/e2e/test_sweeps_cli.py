@@ -224,3 +224,21 @@ def test_policy_stops_the_clearly_worse_run_early(home, launcher, policy):
     assert run_json(home, bad["run_id"])["status"] == "Canceled"
     assert shown["counts"]["early_terminated"] == 1 and shown["counts"]["failed"] == 0
     assert "1 early-terminated (saved ~" in result.stdout
+
+
+def test_max_duration_cancels_the_running_job_and_skips_the_rest(home):
+    # Each run would report `score` 100 times in ≥ 10 s; the sweep may take 6 s.
+    ramp = [
+        a if not a.startswith("+estimator.quality") else "+estimator.quality=0.2,0.21" for a in RAMP
+    ]
+    result = run_cli(
+        "train", "-m", *ramp, "sweep.max_duration=6", home=home, env={"PYTHONPATH": MODELS}
+    )
+    assert result.returncode == 0, result.output
+    shown = cli_json(home, "sweeps", "show", sweep_id_of(result))
+    assert shown["counts"]["total"] == 2 and shown["counts"]["canceled"] == 2
+    for row in shown["runs"]:
+        assert "sweep.max_duration (6 s) reached" in row["error"]
+        if row["run_id"]:
+            assert score_reports(home, row["run_id"]) < 95
+    assert shown["counts"]["not_started"] >= 1
