@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
@@ -169,19 +167,38 @@ def test_sweep_settings_that_cannot_be_honoured_are_refused(home, args, message)
     assert "Traceback" not in result.stderr
 
 
-# A model whose `score` curve is fixed in advance (tests/e2e/sweep_models): the
-# run with quality 0.2 is certain to fall behind the one with quality 1.0.
-MODELS = str(Path(__file__).parent / "sweep_models")
-RAMP = [
-    "estimator.data.format=iris",
-    "estimator.model._target_=ramp_model.RampModel",
-    "~estimator.C",
-    "~estimator.max_iter",
-    "+estimator.quality=1.0,0.2",
-    "+estimator.steps=20",
-    "sweep.metric=score",
-    "sweep.goal=maximize",
-]
+# A training script whose `score` curve is fixed in advance: the run with quality
+# 0.2 is certain to fall behind the one with quality 1.0. A worse run trains longer
+# (steps / quality), so a parallel peer always catches up before it would end.
+RAMP_SCRIPT = """
+import argparse, time
+from harness import Run
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--quality", type=float)
+parser.add_argument("--steps", type=int)
+args = parser.parse_args()
+run = Run.get_context()
+for step in range(round(args.steps / args.quality)):
+    run.log("score", args.quality * (step + 1), step=step)
+    time.sleep(0.1)
+"""
+
+
+@pytest.fixture
+def ramp(tmp_path):
+    """Overrides for a script-mode sweep over the ramp script's quality."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "ramp.py").write_text(RAMP_SCRIPT)
+    return [
+        "+estimator=script",
+        f"estimator.source_directory={source}",
+        "estimator.entry_script=ramp.py",
+        "estimator.primary_metric=score",
+        "+estimator.script_params.quality=1.0,0.2",
+        "+estimator.script_params.steps=20",
+    ]
 
 
 def score_reports(home, run_id) -> int:
@@ -199,21 +216,20 @@ def score_reports(home, run_id) -> int:
     ],
     ids=["bandit-sequential", "truncation-joblib"],
 )
-def test_policy_stops_the_clearly_worse_run_early(home, launcher, policy):
+def test_policy_stops_the_clearly_worse_run_early(home, ramp, launcher, policy):
     result = run_cli(
         "train",
         "-m",
-        *RAMP,
+        *ramp,
         *policy,
         "sweep.policy.delay_evaluation=2",
         *launcher,
         home=home,
-        env={"PYTHONPATH": MODELS},
     )
     assert result.returncode == 0, result.output  # an early stop is not a failure
     name = policy[0].split("=")[1]
     shown = cli_json(home, "sweeps", "show", sweep_id_of(result))
-    rows = {override(r, "+estimator.quality"): r for r in shown["runs"]}
+    rows = {override(r, "+estimator.script_params.quality"): r for r in shown["runs"]}
     good, bad = rows["1.0"], rows["0.2"]
     assert good["status"] == "Completed" and good["best"]
     assert score_reports(home, good["run_id"]) == 20
@@ -226,14 +242,10 @@ def test_policy_stops_the_clearly_worse_run_early(home, launcher, policy):
     assert "1 early-terminated (saved ~" in result.stdout
 
 
-def test_max_duration_cancels_the_running_job_and_skips_the_rest(home):
-    # Each run would report `score` 100 times in ≥ 10 s; the sweep may take 6 s.
-    ramp = [
-        a if not a.startswith("+estimator.quality") else "+estimator.quality=0.2,0.21" for a in RAMP
-    ]
-    result = run_cli(
-        "train", "-m", *ramp, "sweep.max_duration=6", home=home, env={"PYTHONPATH": MODELS}
-    )
+def test_max_duration_cancels_the_running_job_and_skips_the_rest(home, ramp):
+    # Each run would report `score` about 100 times in ≥ 10 s; the sweep may take 6 s.
+    ramp = [a.replace("=1.0,0.2", "=0.2,0.21") for a in ramp]
+    result = run_cli("train", "-m", *ramp, "sweep.max_duration=6", home=home)
     assert result.returncode == 0, result.output
     shown = cli_json(home, "sweeps", "show", sweep_id_of(result))
     assert shown["counts"]["total"] == 2 and shown["counts"]["canceled"] == 2
