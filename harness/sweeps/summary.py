@@ -126,9 +126,13 @@ def print_summary(summary: dict[str, Any]) -> None:
     metric = summary["metric"] or "metric"
     fixed = set(summary["fixed_overrides"])
     table = Table(title=f"sweep {summary['sweep_id']}: {metric} ({summary['goal']})")
-    for column in ("", "run", "overrides", "status", metric):
-        table.add_column(column, no_wrap=True)
-    table.add_column("note", overflow="fold")
+    # Ids, statuses and values stay whole; overrides and notes wrap.
+    table.add_column("", no_wrap=True)
+    table.add_column("run", no_wrap=True, min_width=22)
+    table.add_column("overrides", overflow="fold", ratio=2)
+    table.add_column("status", no_wrap=True)
+    table.add_column(metric, no_wrap=True)
+    table.add_column("note", overflow="fold", ratio=3)
     for row in summary["runs"]:
         shown = [o for o in row["overrides"] if o not in fixed]
         note = "best" if row["best"] else (row["error"] or "")
@@ -145,7 +149,7 @@ def print_summary(summary: dict[str, Any]) -> None:
     if fixed:
         print(f"same in every run: {' '.join(sorted(fixed))}")
     line = (
-        f"{counts['total']} runs: {counts['completed']} completed, {counts['failed']} failed, "
+        f"{counts['total']} run{'' if counts['total'] == 1 else 's'}: {counts['completed']} completed, {counts['failed']} failed, "
         f"{counts['early_terminated']} early-terminated"
     )
     if counts["early_terminated"]:
