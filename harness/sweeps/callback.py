@@ -57,7 +57,9 @@ def grid_size(config: DictConfig) -> int:
     return sum(len(batch) for batch in BasicSweeper.split_arguments(overrides, None))
 
 
-def apply_limits(config: DictConfig, sweeper: str, launcher: str, explicit: set[str]) -> None:
+def apply_limits(
+    config: DictConfig, sweeper: str, launcher: str, explicit: set[str], applied: dict[str, Any]
+) -> None:
     sweep = config.sweep
     total, concurrent = sweep.max_total_runs, sweep.max_concurrent_runs
     if total is not None:
@@ -66,6 +68,7 @@ def apply_limits(config: DictConfig, sweeper: str, launcher: str, explicit: set[
             config.hydra.sweeper.n_trials = (
                 min(trials, total) if "hydra.sweeper.n_trials" in explicit else total
             )
+            applied["hydra.sweeper.n_trials"] = int(config.hydra.sweeper.n_trials)
         elif sweeper == "basic":
             size = grid_size(config)
             if size > total:
@@ -83,6 +86,7 @@ def apply_limits(config: DictConfig, sweeper: str, launcher: str, explicit: set[
             jobs = int(config.hydra.launcher.n_jobs)
             if jobs < 1 or jobs > concurrent:
                 config.hydra.launcher.n_jobs = concurrent
+            applied["hydra.launcher.n_jobs"] = int(config.hydra.launcher.n_jobs)
         elif launcher != "basic":  # the basic launcher runs one job at a time
             raise ConfigError(
                 f"sweep.max_concurrent_runs is not supported with the launcher {launcher}; "
@@ -97,7 +101,9 @@ def _primary(config: DictConfig) -> tuple[str, str]:
     return sweep_config.primary(config, estimator)
 
 
-def apply_direction(config: DictConfig, explicit: set[str]) -> tuple[str, str]:
+def apply_direction(
+    config: DictConfig, explicit: set[str], applied: dict[str, Any]
+) -> tuple[str, str]:
     """Optuna minimises unless told otherwise; make it follow the sweep's goal."""
     metric, goal = _primary(config)
     direction = config.hydra.sweeper.get("direction")
@@ -110,6 +116,7 @@ def apply_direction(config: DictConfig, explicit: set[str]) -> tuple[str, str]:
             )
     else:
         config.hydra.sweeper.direction = goal
+    applied["hydra.sweeper.direction"] = goal
     return metric, goal
 
 
@@ -122,10 +129,11 @@ class SweepCallback(Callback):
             launcher = _kind(config.hydra.launcher.get("_target_"))
             explicit = _hydra_override_keys(config)
             metric = goal = None
+            applied: dict[str, Any] = {}
             with read_write(config), open_dict(config):
-                apply_limits(config, sweeper, launcher, explicit)
+                apply_limits(config, sweeper, launcher, explicit, applied)
                 if sweeper == "optuna":
-                    metric, goal = apply_direction(config, explicit)
+                    metric, goal = apply_direction(config, explicit, applied)
                 elif config.sweep.metric is not None:
                     metric, goal = _primary(config)  # a metric without its goal fails here
         except ConfigError as exc:
@@ -141,9 +149,12 @@ class SweepCallback(Callback):
             metric=metric or (config.sweep.get("metric")),
             goal=goal or (config.sweep.get("goal")),
             settings=settings if isinstance(settings, dict) else {},
+            applied=applied,
             command=["harness", "train", *sys.argv[1:]],
             hydra_sweep_dir=str(config.hydra.sweep.dir),
             started_at=time.time(),
         )
         os.environ[SWEEP_ENV] = CURRENT.id
         print(f"sweep id: {CURRENT.id}", flush=True)
+        if applied:
+            print("sweep settings: " + " ".join(f"{k}={v}" for k, v in applied.items()), flush=True)

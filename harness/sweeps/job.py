@@ -15,6 +15,7 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.run.record import CANCELED, COMPLETED, FAILED
 from harness.sweeps.store import SweepStore, current_sweep_id
+from harness.sweeps.watch import is_watch_reason
 
 
 def run_sweep_job(cfg: Any, overrides: list[str], argv: list[str], job_num: int) -> Any:
@@ -54,7 +55,7 @@ def run_sweep_job(cfg: Any, overrides: list[str], argv: list[str], job_num: int)
     status = outcome.record.status
     if status == FAILED and fail_fast and sweep_id:
         store.request_stop(sweep_id, f"stopped by sweep.fail_fast: run {outcome.record.id} failed")
-    if status == CANCELED and outcome.record.error in ("canceled", "interrupted (Ctrl-C)"):
+    if status == CANCELED and not is_watch_reason(outcome.record.error):
         # The user pressed Ctrl-C: stop the whole sweep, not just this job.
         if sweep_id:
             store.request_stop(sweep_id, "canceled by the user")

@@ -49,6 +49,8 @@ class SweepRecord:
     metric: str | None = None
     goal: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    #: What the sweep settings set in Hydra's sweeper/launcher config (n_jobs, n_trials, direction).
+    applied: dict[str, Any] = field(default_factory=dict)
     command: list[str] = field(default_factory=list)
     hydra_sweep_dir: str | None = None
     #: time.time() when the sweep started; max_duration counts from here.

@@ -96,6 +96,7 @@ def build(store: SweepStore, sweep: SweepRecord) -> dict[str, Any]:
         "ended": sweep.ended,
         "sweeper": sweep.sweeper,
         "launcher": sweep.launcher,
+        "applied": sweep.applied,
         "metric": metric,
         "goal": goal,
         "counts": {

@@ -33,6 +33,12 @@ from harness.sweeps.store import SweepStore
 
 #: Seconds between checks; metrics reach the files about once a second anyway.
 POLL_S = 0.5
+#: How every reason the watch gives begins (a cancel without one came from the user).
+REASON_PREFIXES = ("early-terminated by ", "sweep.max_duration ", "stopped by sweep.fail_fast")
+
+
+def is_watch_reason(error: str | None) -> bool:
+    return bool(error) and str(error).startswith(REASON_PREFIXES)
 
 
 def metric_history(run_dir: Path, name: str) -> policies.History:

@@ -104,6 +104,8 @@ def test_joblib_parallel_sweep_keeps_every_record_intact(home):
         pids.add(data["provenance"].get("pid") or summary["id"])
     shown = cli_json(home, "sweeps", "show", sweep_id)
     assert shown["launcher"] == "joblib" and shown["counts"]["completed"] == 4
+    # joblib's default (all cores) was capped by sweep.max_concurrent_runs.
+    assert shown["applied"] == {"hydra.launcher.n_jobs": 2}
     assert sorted(override(r, "estimator.C") for r in shown["runs"]) == sorted(values)
 
 
@@ -123,6 +125,10 @@ def test_optuna_best_is_the_true_best_of_its_trials(home):
     sweep_id = sweep_id_of(result)
     shown = cli_json(home, "sweeps", "show", sweep_id)
     assert shown["sweeper"] == "optuna" and shown["counts"]["completed"] == 4
+    assert shown["applied"] == {
+        "hydra.sweeper.n_trials": 4,
+        "hydra.sweeper.direction": "maximize",
+    }
     values = [r["value"] for r in shown["runs"]]
     assert len(set(values)) > 1, "the trials must differ for the test to mean anything"
     best = cli_json(home, "sweeps", "best", sweep_id)
