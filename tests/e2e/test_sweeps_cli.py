@@ -81,6 +81,7 @@ def test_fail_fast_stops_the_sweep_at_the_first_failure(home):
 
 
 def test_joblib_parallel_sweep_keeps_every_record_intact(home):
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")  # the `sweeps` extra
     values = ["0.01", "0.1", "1", "10"]
     result = run_cli(
         "train",
@@ -110,6 +111,7 @@ def test_joblib_parallel_sweep_keeps_every_record_intact(home):
 
 
 def test_optuna_best_is_the_true_best_of_its_trials(home):
+    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")  # the `sweeps` extra
     result = run_cli(
         "train",
         "-m",
@@ -142,6 +144,7 @@ def test_optuna_best_is_the_true_best_of_its_trials(home):
 
 
 def test_a_contradicting_optuna_direction_is_refused(home):
+    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
     result = run_cli(
         "train",
         "-m",
@@ -223,6 +226,8 @@ def score_reports(home, run_id) -> int:
     ids=["bandit-sequential", "truncation-joblib"],
 )
 def test_policy_stops_the_clearly_worse_run_early(home, ramp, launcher, policy):
+    if launcher:
+        pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
     result = run_cli(
         "train",
         "-m",
