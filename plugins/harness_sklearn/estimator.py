@@ -43,10 +43,17 @@ def build_model(config: Any) -> Any:
             f"{cls.__name__} has no parameter(s) {', '.join('estimator.' + b for b in bad)}; "
             f"its parameters are: {known} (remove one with ~estimator.NAME)"
         ) from None
+    if not (hasattr(model, "get_params") and hasattr(model, "fit")):
+        raise ConfigError(
+            f"estimator.model._target_: {cls.__name__} is not a scikit-learn estimator "
+            "(it needs fit and get_params); for other libraries use +estimator=script"
+        )
     if "random_state" in model.get_params() and model.get_params()["random_state"] is None:
         model.set_params(random_state=int(config.seed))
+    # Only estimators that declare constraints can be checked before fitting
+    # (third-party ones subclassing BaseEstimator often don't).
     validate = getattr(model, "_validate_params", None)
-    if validate is not None:
+    if validate is not None and hasattr(type(model), "_parameter_constraints"):
         try:
             validate()
         except (ValueError, TypeError) as exc:

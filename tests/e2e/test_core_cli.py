@@ -238,3 +238,54 @@ def test_relative_data_path_means_the_callers_directory(home, tmp_path):
     result = run_cli("train", "estimator.data.path=data.csv", home=home, cwd=tmp_path)
     assert result.returncode == 0, result.output
     assert show(result.run_id, home)["metrics"]["n_train"] == 30
+
+
+USER_MODELS = '''
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.neighbors import KNeighborsClassifier
+
+
+class Knn(ClassifierMixin, BaseEstimator):
+    """A user's own estimator: no _parameter_constraints declared."""
+
+    def __init__(self, k=3):
+        self.k = k
+
+    def fit(self, X, y):
+        self.inner_ = KNeighborsClassifier(self.k).fit(X, y)
+        self.classes_ = self.inner_.classes_
+        return self
+
+    def predict(self, X):
+        return self.inner_.predict(X)
+
+
+class NotAnEstimator:
+    pass
+'''
+
+
+def test_users_own_sklearn_style_model(home, tmp_path):
+    (tmp_path / "mymodels.py").write_text(USER_MODELS)
+    env = {"PYTHONPATH": str(tmp_path)}
+    ok = run_cli(
+        "train",
+        "estimator.model._target_=mymodels.Knn",
+        "~estimator.C",
+        "~estimator.max_iter",
+        "+estimator.k=5",
+        home=home,
+        env=env,
+    )
+    assert ok.returncode == 0, ok.output
+    assert show(ok.run_id, home)["metrics"]["accuracy"] >= 0.9
+    bad = run_cli(
+        "train",
+        "estimator.model._target_=mymodels.NotAnEstimator",
+        "~estimator.C",
+        "~estimator.max_iter",
+        home=home,
+        env=env,
+    )
+    assert bad.returncode == 2 and "not a scikit-learn estimator" in bad.stderr, bad.output
+    assert "Traceback" not in bad.stderr

@@ -85,7 +85,8 @@ def test_scaffold_names():
     with pytest.raises(ConfigError, match="lowercase"):
         names_for("S3", "logger")
     with pytest.raises(ConfigError, match="unknown plugin kind"):
-        names_for("ok", "datastore")
+        names_for("ok", "trainer")
+    assert names_for("lake", "datastore")["cls"] == "LakeDatastore"
 
 
 def test_scaffold_files_are_valid_python_and_yaml(tmp_path):
@@ -93,7 +94,7 @@ def test_scaffold_files_are_valid_python_and_yaml(tmp_path):
 
     from omegaconf import OmegaConf
 
-    for kind in ("estimator", "compute", "logger"):
+    for kind in ("estimator", "compute", "logger", "datastore"):
         root, files = write_plugin(f"my-{kind}", kind, tmp_path)
         for path in files:
             if path.suffix == ".py":
