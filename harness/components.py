@@ -34,6 +34,9 @@ class Estimator:
     goal: ClassVar[str] = "maximize"
     #: Distributions whose versions go into the run's provenance.
     packages: ClassVar[tuple[str, ...]] = ()
+    #: Whether every MPI rank trains (on its share of the data). False: under
+    #: ``compute=mpi`` only rank 0 trains and the driver warns (scikit-learn).
+    data_parallel: ClassVar[bool] = True
 
     def validate(self, config: DictConfig) -> None:
         """Check ``config`` (the whole composed config); raise ``ConfigError``."""

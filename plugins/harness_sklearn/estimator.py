@@ -66,6 +66,8 @@ def build_model(config: Any) -> Any:
 
 class SklearnEstimator(Estimator):
     packages = ("scikit-learn", "numpy", "scipy", "joblib")
+    # scikit-learn fits in one process; under compute=mpi only rank 0 trains.
+    data_parallel = False
 
     def validate(self, config: Any) -> None:
         build_model(config)

@@ -1,0 +1,25 @@
+"""Built-in compute plugin ``mpi``: the job runs as MPI ranks under ``mpiexec``."""
+
+from harness.hookspecs import hookimpl
+
+
+@hookimpl
+def harness_register_computes(register):
+    from harness_mpi.compute import MpiCompute
+
+    register("mpi", MpiCompute)
+
+
+@hookimpl
+def harness_config_searchpath():
+    return ["pkg://harness_mpi.conf"]
+
+
+@hookimpl
+def harness_worker_start(run):
+    """Give every rank of an mpi job its communicator as ``run.comm``."""
+    spec = getattr(run, "spec", None)
+    if spec is not None and spec.compute == "mpi":
+        from mpi4py import MPI
+
+        run.comm = MPI.COMM_WORLD

@@ -1,0 +1,76 @@
+"""What every MPI rank runs: ``python -m mpi4py -m harness_mpi.rank JOB_SPEC``.
+
+``-m mpi4py`` turns an unhandled exception (or a non-zero exit) on any rank into
+``MPI_Abort``, so one failing rank ends the whole job in about a second instead
+of leaving the others blocked in a collective forever.
+
+Before anything else runs, the rank points its own stdout and stderr (the file
+descriptors, not just ``sys.stdout``) at ``logs/rank_N.txt``. Why here and not
+with mpiexec's ``--output-filename``: it works the same with any MPI (Open MPI's
+option differs between versions and MPICH has none), it gives one file per rank
+with both streams in order, and a write to a file descriptor is in the file the
+moment it is made, so the traceback before an ``MPI_Abort``, C-level output and a
+fatal signal's last words are never lost in a forwarding buffer. The driver
+follows ``rank_0.txt`` to the terminal; mpiexec's own messages go to
+``logs/mpiexec.txt``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+#: Kept open so the launcher's I/O forwarding never sees the rank's pipes close early.
+_original_fds: tuple[int, int] | None = None
+
+
+def rank_log(logs_dir: Path, rank: int) -> Path:
+    return logs_dir / f"rank_{rank}.txt"
+
+
+def redirect_output(path: Path) -> None:
+    """Send this process's fds 1 and 2 (and everything it starts) to ``path``."""
+    global _original_fds
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    _original_fds = (os.dup(1), os.dup(2))
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def trains_on_every_rank(estimator: str) -> bool:
+    """False for estimators that declare ``data_parallel = False`` (scikit-learn)."""
+    from harness.plugins import get_plugin_manager
+
+    return bool(getattr(get_plugin_manager().get("estimator", estimator), "data_parallel", True))
+
+
+def main(argv: list[str]) -> int:
+    from mpi4py import MPI
+
+    from harness import worker
+    from harness.jobspec import JobSpec
+
+    if len(argv) != 1:
+        print("usage: python -m mpi4py -m harness_mpi.rank JOB_SPEC", file=sys.stderr)
+        return 2
+    spec = JobSpec.load(argv[0])
+    comm = MPI.COMM_WORLD
+    rank = comm.Get_rank()
+    redirect_output(rank_log(spec.logs_dir, rank))
+    os.environ.setdefault("HARNESS_QUIET_PLUGINS", "1")
+    if rank != 0 and not trains_on_every_rank(spec.estimator):
+        print(
+            f"rank {rank}: estimator '{spec.estimator}' has no data-parallel training; "
+            "it trains on rank 0 only, this rank has nothing to do"
+        )
+        return 0
+    return worker.main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
