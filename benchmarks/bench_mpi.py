@@ -1,0 +1,165 @@
+"""MPI claims: the cost of compute=mpi over a plain mpiexec, and 1 → 2 rank scaling.
+
+- Overhead (target: within 5%): the same fixed work on 2 ranks, launched as
+  `harness train ... compute=mpi compute.process_count_per_node=2` and as a plain
+  `mpiexec -n 2 python work.py`, alternated in one run. The work is a fixed number
+  of numpy matrix products per rank followed by an allreduce, the shape of one
+  data-parallel step. The harness side runs it from a small estimator plugin
+  found through its entry point, exactly as a third-party plugin is found.
+  Wall time includes everything the user waits for: the harness side pays CLI
+  start-up, Hydra composition, the run record, plugin loading on every rank.
+- Scaling: samples per second on 1 and 2 ranks for the framework estimators
+  that exist on this install (`pytorch`, `chainer`), see `scaling()`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from _common import alternate, parser, record, stats
+
+WORK = '''
+import time
+import numpy as np
+
+
+def work(products: int) -> float:
+    """Fixed work for one rank: `products` 256x256 matrix products, then an allreduce."""
+    from mpi4py import MPI
+
+    rng = np.random.default_rng(MPI.COMM_WORLD.Get_rank())
+    a = rng.standard_normal((256, 256))
+    acc = np.zeros_like(a)
+    for _ in range(products):
+        acc += a @ a
+    return MPI.COMM_WORLD.allreduce(float(acc[0, 0]))
+'''
+
+PLAIN = """
+import sys
+from benchwork import work
+
+total = work(int(sys.argv[1]))
+"""
+
+PLUGIN = """
+from harness import Estimator, hookimpl
+
+
+class BenchWork(Estimator):
+    def train(self, run):
+        from benchwork import work
+
+        run.log("total", work(int(run.params.estimator.products)))
+
+
+@hookimpl
+def harness_register_estimators(register):
+    register("benchwork", BenchWork)
+
+
+@hookimpl
+def harness_config_searchpath():
+    return ["pkg://harness_benchwork.conf"]
+"""
+
+PLUGIN_YAML = """\
+# @package _global_
+estimator:
+  name: benchwork
+  products: 100
+"""
+
+
+def make_site(root: Path) -> Path:
+    """The shared work module, the plain script and the harness plugin (with entry point)."""
+    site = root / "site"
+    package = site / "harness_benchwork"
+    (package / "conf" / "estimator").mkdir(parents=True)
+    (site / "benchwork.py").write_text(textwrap.dedent(WORK))
+    (site / "plain.py").write_text(textwrap.dedent(PLAIN))
+    (package / "__init__.py").write_text(textwrap.dedent(PLUGIN))
+    (package / "conf" / "__init__.py").write_text("")
+    (package / "conf" / "estimator" / "benchwork.yaml").write_text(PLUGIN_YAML)
+    dist = site / "harness_benchwork-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: harness-benchwork\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[harness]\nbenchwork = harness_benchwork\n")
+    return site
+
+
+def find_mpiexec() -> str:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
+    from harness_mpi.launcher import find_mpiexec as find
+
+    return find()
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
+    import subprocess
+
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark command failed: {cmd}\n{proc.stdout}\n{proc.stderr}")
+    return time.perf_counter() - started
+
+
+def overhead(products: int, repeats: int) -> dict[str, object]:
+    mpiexec = find_mpiexec()
+    root = Path(tempfile.mkdtemp(prefix="bench-mpi-"))
+    try:
+        site = make_site(root)
+        env = {
+            **os.environ,
+            "HARNESS_HOME": str(root / "home"),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
+            "PATH": os.pathsep.join([str(Path(mpiexec).parent), os.environ.get("PATH", "")]),
+        }
+        if os.geteuid() == 0:  # the harness side sets these itself
+            env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+        harness = [str(Path(sys.executable).with_name("harness")), "train", "+estimator=benchwork"]
+        sides = {
+            "harness compute=mpi, 2 ranks": lambda: timed(
+                [*harness, f"estimator.products={products}", "compute=mpi",
+                 "compute.process_count_per_node=2"],
+                env, root,
+            ),  # fmt: skip
+            "plain mpiexec -n 2 python": lambda: timed(
+                [mpiexec, "-n", "2", sys.executable, str(site / "plain.py"), str(products)],
+                env, root,
+            ),  # fmt: skip
+        }
+        samples = alternate(sides, repeats)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    harness_s = stats(samples["harness compute=mpi, 2 ranks"])
+    plain_s = stats(samples["plain mpiexec -n 2 python"])
+    return {
+        "products_per_rank": products,
+        "wall_s": {name: stats(values) for name, values in samples.items()},
+        "overhead_s": harness_s["median"] - plain_s["median"],
+        "overhead_ratio": harness_s["median"] / plain_s["median"] - 1,
+        # The overhead is a fixed start-up cost, not a per-step one: the job length at
+        # which it falls to 5% of the wall time.
+        "job_s_for_5pct": (harness_s["median"] - plain_s["median"]) / 0.05,
+        "target_ratio": 0.05,
+    }
+
+
+def main() -> None:
+    opts = parser(__doc__).parse_args()
+    figures: dict[str, object] = {
+        "overhead": overhead(products=300 if opts.quick else 10000, repeats=2 if opts.quick else 3)
+    }
+    record(opts.results, "mpi", figures, opts.quick)
+
+
+if __name__ == "__main__":
+    main()
