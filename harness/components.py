@@ -37,6 +37,10 @@ class Estimator:
     #: Whether every MPI rank trains (on its share of the data). False: under
     #: ``compute=mpi`` only rank 0 trains and the driver warns (scikit-learn).
     data_parallel: ClassVar[bool] = True
+    #: True when ``train`` runs the user's code in a child process (script mode).
+    #: Under ``compute=mpi`` that child, not the worker, then owns the MPI rank: the
+    #: worker leaves MPI uninitialised (``run.comm`` stays None there).
+    trains_in_child_process: ClassVar[bool] = False
 
     def validate(self, config: DictConfig) -> None:
         """Check ``config`` (the whole composed config); raise ``ConfigError``."""

@@ -19,7 +19,12 @@ def harness_config_searchpath():
 def harness_worker_start(run):
     """Give every rank of an mpi job its communicator as ``run.comm``."""
     spec = getattr(run, "spec", None)
-    if spec is not None and spec.compute == "mpi":
+    if spec is None or spec.compute != "mpi":
+        return
+    from harness_mpi.rank import estimator_flag
+
+    # A script-mode child owns the rank; initialising MPI here would take it away.
+    if not estimator_flag(spec.estimator, "trains_in_child_process", False):
         from mpi4py import MPI
 
         run.comm = MPI.COMM_WORLD

@@ -2,7 +2,11 @@
 
 ``-m mpi4py`` turns an unhandled exception (or a non-zero exit) on any rank into
 ``MPI_Abort``, so one failing rank ends the whole job in about a second instead
-of leaving the others blocked in a collective forever.
+of leaving the others blocked in a collective forever. MPI is initialised by the
+``harness_worker_start`` hook (``run.comm``), not here, and not at all when the
+estimator runs the user's script as a child process: that child owns the rank and
+runs under ``-m mpi4py`` itself. A rank that never initialised MPI and exits
+non-zero ends the job too (mpiexec stops the others).
 
 Before anything else runs, the rank points its own stdout and stderr (the file
 descriptors, not just ``sys.stdout``) at ``logs/rank_N.txt``. Why here and not
@@ -42,16 +46,31 @@ def redirect_output(path: Path) -> None:
     os.close(fd)
 
 
-def trains_on_every_rank(estimator: str) -> bool:
-    """False for estimators that declare ``data_parallel = False`` (scikit-learn)."""
+#: Where the launchers put the rank: Open MPI, PMIx, MPICH/Intel MPI.
+_RANK_VARS = ("OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK")
+
+
+def launcher_rank() -> int:
+    """This process's rank, read from the launcher's environment.
+
+    Not from ``MPI.COMM_WORLD``: initialising MPI here would take the rank away from
+    a script-mode child process, which must be the one to initialise it.
+    """
+    for name in _RANK_VARS:
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 0
+
+
+def estimator_flag(estimator: str, flag: str, default: bool) -> bool:
+    """A class attribute of the job's estimator (``data_parallel`` and the like)."""
     from harness.plugins import get_plugin_manager
 
-    return bool(getattr(get_plugin_manager().get("estimator", estimator), "data_parallel", True))
+    return bool(getattr(get_plugin_manager().get("estimator", estimator), flag, default))
 
 
 def main(argv: list[str]) -> int:
-    from mpi4py import MPI
-
     from harness import worker
     from harness.jobspec import JobSpec
 
@@ -59,11 +78,10 @@ def main(argv: list[str]) -> int:
         print("usage: python -m mpi4py -m harness_mpi.rank JOB_SPEC", file=sys.stderr)
         return 2
     spec = JobSpec.load(argv[0])
-    comm = MPI.COMM_WORLD
-    rank = comm.Get_rank()
+    rank = launcher_rank()
     redirect_output(rank_log(spec.logs_dir, rank))
     os.environ.setdefault("HARNESS_QUIET_PLUGINS", "1")
-    if rank != 0 and not trains_on_every_rank(spec.estimator):
+    if rank != 0 and not estimator_flag(spec.estimator, "data_parallel", True):
         print(
             f"rank {rank}: estimator '{spec.estimator}' has no data-parallel training; "
             "it trains on rank 0 only, this rank has nothing to do"

@@ -61,6 +61,9 @@ def script_argv(est: Any) -> list[str]:
 class ScriptEstimator(Estimator):
     """Azure ML's ScriptRunConfig: ``source_directory``, ``entry_script``, arguments."""
 
+    # The script is a child process; under compute=mpi it owns the MPI rank.
+    trains_in_child_process = True
+
     def __init__(self) -> None:
         self._snapshot: snapshots.Snapshot | None = None
 
@@ -131,7 +134,7 @@ class ScriptEstimator(Estimator):
             shown = shlex.join(["python", entry, *argv])
             print(f"harness: running {shown} in {workdir}", flush=True)
         proc = subprocess.Popen(
-            [sys.executable, entry, *argv],
+            [sys.executable, *mpi_abort_mode(run), entry, *argv],
             cwd=workdir,
             env=script_environment(run, bool(est.get("azureml_compat", False))),
         )
@@ -139,6 +142,16 @@ class ScriptEstimator(Estimator):
         if code != 0:
             print(f"harness: {entry} exited with code {code}", flush=True)
             raise SystemExit(code if code > 0 else 128 - code)
+
+
+def mpi_abort_mode(run: Any) -> list[str]:
+    """``-m mpi4py`` on several MPI ranks: a script that raises on one rank then calls
+    MPI_Abort and ends the job, instead of leaving the other ranks in a collective."""
+    import importlib.util
+
+    if run.world_size > 1 and importlib.util.find_spec("mpi4py") is not None:
+        return ["-m", "mpi4py"]
+    return []
 
 
 def script_environment(run: Any, azureml_compat: bool) -> dict[str, str]:
