@@ -23,8 +23,12 @@ def harness_worker_start(run):
         return
     from harness_mpi.rank import estimator_flag
 
-    # A script-mode child owns the rank; initialising MPI here would take it away.
-    if not estimator_flag(spec.estimator, "trains_in_child_process", False):
+    # MPI_Init waits for every rank, so initialise it only where all ranks will:
+    # not for a script-mode child (it owns the rank and initialises MPI itself), and
+    # not for an estimator that trains on rank 0 alone (the other ranks exit at once).
+    if estimator_flag(spec.estimator, "data_parallel", True) and not estimator_flag(
+        spec.estimator, "trains_in_child_process", False
+    ):
         from mpi4py import MPI
 
         run.comm = MPI.COMM_WORLD
