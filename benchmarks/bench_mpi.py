@@ -8,8 +8,10 @@
   found through its entry point, exactly as a third-party plugin is found.
   Wall time includes everything the user waits for: the harness side pays CLI
   start-up, Hydra composition, the run record, plugin loading on every rank.
-- Scaling: samples per second on 1 and 2 ranks for the framework estimators
-  that exist on this install (`pytorch`, `chainer`), see `scaling()`.
+- Scaling: samples per second (the estimator's own `samples_per_sec`, all ranks
+  together, median over epochs after the first) on 1 and 2 ranks with the same
+  per-rank batch, for the framework estimators installed (`pytorch`, `chainer`).
+  Efficiency = samples/s on 2 ranks / (2 x samples/s on 1 rank).
 """
 
 from __future__ import annotations
@@ -162,12 +164,111 @@ def overhead(products: list[int], repeats: int) -> dict[str, object]:
     return figures
 
 
+#: Framework estimators that train data-parallel, with their benchmark settings.
+#: The default per-rank batch, then a larger one (fewer allreduces per sample).
+FRAMEWORKS = {
+    "pytorch": [["epochs=4"], ["epochs=4", "batch_size=256"]],
+    "chainer": [["epochs=4"], ["epochs=4", "batch_size=256"]],
+}
+THROUGHPUT_METRIC = "samples_per_sec"
+
+
+def installed_estimators(env: dict[str, str]) -> set[str]:
+    import json
+    import subprocess
+
+    harness = str(Path(sys.executable).with_name("harness"))
+    out = subprocess.run(
+        [harness, "plugins", "list", "--format", "json"], env=env, capture_output=True, text=True
+    ).stdout
+    return {name for p in json.loads(out) for name in p["components"].get("estimator", [])}
+
+
+def throughput(estimator: str, ranks: int, settings: list[str], env: dict[str, str]) -> float:
+    """Samples per second (all ranks together) reported by the estimator: the median
+    over epochs after the first (start-up and first-touch costs excluded)."""
+    import json
+    import subprocess
+
+    harness = str(Path(sys.executable).with_name("harness"))
+    train = subprocess.run(
+        [harness, "train", f"+estimator={estimator}", *settings, "compute=mpi",
+         f"compute.process_count_per_node={ranks}"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    run_id = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in train.stdout.splitlines()
+            if ln.startswith("run id:")
+        ),
+        None,
+    )
+    if train.returncode != 0 or run_id is None:
+        raise SystemExit(f"{estimator} on {ranks} rank(s) failed:\n{train.stdout}\n{train.stderr}")
+    shown = subprocess.run(
+        [harness, "runs", "show", run_id, "--format", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    history = json.loads(shown.stdout)["history"].get(THROUGHPUT_METRIC, [])
+    values = [point["value"] for point in history[1:] or history]
+    if not values:
+        raise SystemExit(f"{estimator} logged no {THROUGHPUT_METRIC}")
+    return stats(values)["median"]
+
+
+def scaling(repeats: int, only: list[str] | None) -> dict[str, object]:
+    """1 vs 2 ranks, same per-rank batch (weak scaling), alternated."""
+    mpiexec = find_mpiexec()
+    home = tempfile.mkdtemp(prefix="bench-mpi-scaling-")
+    env = {
+        **os.environ,
+        "HARNESS_HOME": home,
+        "PATH": os.pathsep.join([str(Path(mpiexec).parent), os.environ.get("PATH", "")]),
+    }
+    figures: dict[str, object] = {}
+    try:
+        available = installed_estimators(env)
+        for name, variants in FRAMEWORKS.items():
+            if name not in available:
+                figures[name] = "not measured: estimator not installed"
+                continue
+            if only is not None and name not in only:
+                continue
+            for settings in variants[:1] if only is not None else variants:
+                samples = alternate(
+                    {
+                        f"{ranks} rank(s)": lambda r=ranks, n=name, s=settings: throughput(
+                            n, r, s, env
+                        )
+                        for ranks in (1, 2)
+                    },
+                    repeats,
+                )
+                one, two = stats(samples["1 rank(s)"]), stats(samples["2 rank(s)"])
+                figures[f"{name} {' '.join(settings)}"] = {
+                    "samples_per_s": {"1 rank": one, "2 ranks": two},
+                    "speedup": two["median"] / one["median"],
+                    # Ideal weak scaling doubles the samples per second on 2 ranks.
+                    "efficiency": two["median"] / (2 * one["median"]),
+                }
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return figures
+
+
 def main() -> None:
     opts = parser(__doc__).parse_args()
     figures: dict[str, object] = {
         "overhead": overhead(
             products=[300] if opts.quick else [0, 3000], repeats=2 if opts.quick else 5
-        )
+        ),
+        # --quick: one framework, one round, to keep CI's benchmark check short.
+        "scaling": scaling(
+            repeats=1 if opts.quick else 3, only=["chainer"] if opts.quick else None
+        ),
     }
     record(opts.results, "mpi", figures, opts.quick)
 
