@@ -6,6 +6,7 @@ The accuracy bars are the single-process tests' own (tests/e2e/test_*_estimator.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,19 @@ def test_chainer_trains_with_chainermn_on_two_ranks(home, mpi_path):
     assert "ChainerMN" in result.stdout  # rank 0 streamed live
     assert data["metrics"]["accuracy"] >= 0.85  # the single-process bar
     assert "outputs/model.npz" in data["files"]
+
+
+@pytest.mark.slow
+def test_pytorch_trains_with_ddp_on_two_ranks(home, mpi_path):
+    # The single-process test's settings and bar (test_pytorch_estimator.py).
+    result, data, logs = two_rank_run(
+        home, mpi_path, "+estimator=pytorch", "lr=0.003", "estimator.optimizer=adam", "epochs=3"
+    )
+    assert data["metrics"]["accuracy"] >= 0.85
+    assert "outputs/model.pt" in data["files"]  # saved once, by rank 0
+    # DDP keeps the replicas identical: both ranks print the same model digest.
+    digests = [
+        re.search(r"rank \d: model digest (\S+)", (logs / f"rank_{r}.txt").read_text())
+        for r in (0, 1)
+    ]
+    assert all(digests) and digests[0].group(1) == digests[1].group(1)
