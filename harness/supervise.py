@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -46,6 +46,32 @@ def _pump(source: BinaryIO, sinks: Sequence[BinaryIO]) -> None:
                 sink.flush()
             except (OSError, ValueError):  # a closed terminal must not stop the capture
                 continue
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child get SIGTERM when the driver dies.
+
+    The job runs in its own session (so Ctrl-C reaches only the driver), which also
+    means nothing stops it if the driver is SIGKILLed: mpiexec and its ranks, or a
+    local worker, would train on unsupervised. Linux's PR_SET_PDEATHSIG closes that
+    gap. libc is looked up here, before the fork, so the child only makes one call.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    driver = os.getpid()
+
+    def preexec() -> None:
+        prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG
+        if os.getppid() != driver:  # the driver died before prctl took effect
+            os._exit(1)
+
+    return preexec
 
 
 def job_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -104,6 +130,7 @@ def run_supervised(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE if err_log else subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=_die_with_parent(),  # noqa: PLW1509 - a single prctl call, see above
     )
     term_out = [sys.stdout.buffer] if echo else []
     term_err = [sys.stderr.buffer] if echo else []

@@ -8,6 +8,7 @@ traceback of a failure goes to stderr, which the compute captures into ``logs/``
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 
@@ -24,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print("usage: python -m harness.worker JOB_SPEC", file=sys.stderr)
         return 2
+    # SIGTERM (a dead driver, a stop that escalates past SIGINT) is a cancel too:
+    # raising KeyboardInterrupt lets the run flush its metrics tail and close.
+    signal.signal(signal.SIGTERM, _interrupt)
     spec = JobSpec.load(args[0])
     os.environ[JOB_ENV] = str(spec.spec_path)
     # The driver already showed plugin warnings once; don't repeat them per rank.
@@ -49,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         run.close(status)
     return code
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -216,6 +216,11 @@ def test_killed_driver_is_detected_as_failed(home):
         shown = run_cli("runs", "show", run_id, "--format", "json", home=home).json()
         assert shown["status"] == "Failed"
         assert "driver process" in shown["error"] and str(proc.pid) in shown["error"]
+        # The job dies with its driver instead of training on unsupervised.
+        deadline = time.time() + 30
+        while workers_of(run_dir):
+            assert time.time() < deadline, "the job outlived its killed driver"
+            time.sleep(0.2)
     finally:
         for pid in workers_of(run_dir).split():
             os.kill(int(pid), signal.SIGKILL)
