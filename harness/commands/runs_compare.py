@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.errors import ConfigError
 from harness.output import print_json, print_table
+from harness.params import flatten
 from harness.run.store import RunStore
 
 
@@ -23,20 +24,6 @@ def add_parsers(sub: Any) -> None:
     )
     plot.add_argument("-o", "--output", default="harness-plot.png", help="PNG file to write")
     plot.add_argument("--size", default="1000x600", help="image size in pixels, WIDTHxHEIGHT")
-
-
-def flatten(params: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested config → ``{"estimator.C": 0.5, ...}``."""
-    if not isinstance(params, dict):
-        return {prefix: params}
-    flat: dict[str, Any] = {}
-    for key, value in params.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, dict) and value:
-            flat.update(flatten(value, name))
-        else:
-            flat[name] = value
-    return flat
 
 
 def cmd_compare(store: RunStore, opts: argparse.Namespace) -> int:

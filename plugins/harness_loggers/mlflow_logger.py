@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.components import Logger
+from harness.params import flatten
 from harness.run.record import CANCELED, COMPLETED, FAILED
 from harness_loggers.background import BackgroundSink
-from harness_loggers.params import flatten
 
 #: harness status → MLflow RunStatus name.
 MLFLOW_STATUS = {COMPLETED: "FINISHED", FAILED: "FAILED", CANCELED: "KILLED"}

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from harness.components import Logger
+from harness.params import flatten
 from harness_loggers.background import BackgroundSink
-from harness_loggers.params import flatten
 
 
 class TensorBoardLogger(Logger):

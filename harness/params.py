@@ -1,4 +1,5 @@
-"""Nested config → flat ``{"estimator.C": 0.5}`` for loggers with flat params."""
+"""Nested config → flat dotted keys: the form MLflow params, TensorBoard's hparams
+text and ``harness runs compare`` tables want."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 
 def flatten(params: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"estimator": {"C": 0.5}}`` → ``{"estimator.C": 0.5}``; empty dicts stay leaves."""
     if not isinstance(params, dict):
         return {prefix: params}
     flat: dict[str, Any] = {}
