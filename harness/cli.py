@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "upload, list, download, verify data; add datastores",
     ),
     "sweeps": ("harness.commands.sweeps", "hyperparameter sweeps: list, show, best"),
+    "bench": ("harness.commands.bench", "benchmark suites: run, compare, list"),
 }
 
 USAGE = """usage: harness COMMAND [ARGS...]

@@ -88,6 +88,8 @@ def plan(cfg: DictConfig, manager: HarnessPlugins) -> _Plan:
 def run_job(
     cfg: DictConfig, overrides: list[str], argv: list[str], sweep_id: str | None = None
 ) -> Outcome:
+    # A run started inside a sweep (e.g. a `harness bench` cell) joins it.
+    sweep_id = sweep_id or os.environ.get("HARNESS_SWEEP_ID") or None
     manager = get_plugin_manager()
     take_datastores_used()  # forget resolutions of an earlier job in this process
     job = plan(cfg, manager)
