@@ -82,7 +82,7 @@ def cell_figures(run_dir: Path, target: float) -> dict[str, Any]:
         "throughput_samples_per_s": throughput(history),
         "peak_rss_mb": _last(history, "peak_rss_mb"),
         "gpu_peak_mb": _last(history, "gpu_peak_mb"),
-        "curve": [[round(t, 6), a] for t, a in curve],
+        "curve": [[t, a] for t, a in curve],
     }
 
 

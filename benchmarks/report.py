@@ -1,0 +1,152 @@
+"""Print the key figures of ``benchmarks/results.json`` as a Markdown table, or
+write them into README.md's "Performance" section:
+
+    python benchmarks/report.py              # the key figures of every claim
+    python benchmarks/report.py --all        # every numeric figure
+    python benchmarks/report.py --readme     # refresh README.md between the markers
+
+A claim not listed in KEY_FIGURES shows all its numeric figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+README = HERE.parent / "README.md"
+START, END = "<!-- performance:start -->", "<!-- performance:end -->"
+
+#: claim → (what it measures, glob patterns of the figures that carry the claim)
+KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
+    "core": (
+        "run.log rate; start-up against plain imports",
+        ["run_log_calls_per_s", "startup_s.*", "ratio_cfg_job_to_import_hydra"],
+    ),
+    "plugins": ("plugin loading", ["builtin_plugins_load_cost_s", "startup_s.plugins list*"]),
+    "pytorch_overhead": (
+        "PyTorch through the harness against a plain loop (target ratio <= 1.02)",
+        ["in_process.epoch_time_ratio", "in_process.epoch_time_s.*", "processes.wall_time_ratio"],
+    ),
+    "mpi": (
+        "2-rank overhead against plain mpiexec; 1 to 2-rank scaling",
+        ["*overhead*", "*speedup"],
+    ),
+    "sweeps": (
+        "joblib n_jobs=2 against the sequential launcher",
+        ["sweep_wall_s.*", "speedup_joblib_vs_basic"],
+    ),
+    "datastore_upload": (
+        "datastore upload against cp -r",
+        ["*.upload_MB_per_s", "*.cp_r_MB_per_s"],
+    ),
+    "runstore": (
+        "runs list over 10,000 runs; run.log with loggers against mlflow.log_metric",
+        [
+            "runs_list_s.runs list (table)",
+            "runs_list_s.runs list --format json",
+            "mlflow_log_metric_calls_per_s",
+            "run_log_with_loggers_end_to_end_per_s",
+        ],
+    ),
+}
+
+
+def is_stats(value: Any) -> bool:
+    return isinstance(value, dict) and {"median", "min", "max"} <= set(value)
+
+
+def flatten(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in figures.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if is_stats(value):
+            out.append((path, value))
+        elif isinstance(value, dict):
+            out.extend(flatten(value, path))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out.append((path, value))
+    return out
+
+
+def fmt_number(value: float) -> str:
+    if value == 0 or abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+def fmt(value: Any) -> str:
+    if is_stats(value):
+        return (
+            f"{fmt_number(value['median'])} ({fmt_number(value['min'])}–"
+            f"{fmt_number(value['max'])}, n={value.get('n', '?')})"
+        )
+    return fmt_number(value)
+
+
+def table(results: dict[str, Any], everything: bool = False) -> str:
+    lines = [
+        "| claim | figure | median (min–max) or value | mode | taken |",
+        "|---|---|---|---|---|",
+    ]
+    machines = set()
+    for claim in sorted(results):
+        entry = results[claim]
+        what, patterns = KEY_FIGURES.get(claim, ("", ["*"]))
+        rows = flatten(entry.get("figures") or {})
+        if not everything:
+            rows = [(p, v) for p, v in rows if any(fnmatch.fnmatchcase(p, g) for g in patterns)]
+        machine = entry.get("machine") or {}
+        machines.add(
+            f"{machine.get('cpus', '?')} CPUs, {machine.get('processor', '?')}, "
+            f"{machine.get('platform', '?')}, Python {machine.get('python', '?')}"
+        )
+        mode = "quick" if entry.get("quick") else "full"
+        when = str(entry.get("when", ""))[:10]
+        label = f"`{claim}`" + (f" ({what})" if what else "")
+        for index, (path, value) in enumerate(rows):
+            lines.append(
+                f"| {label} | {path} | {fmt(value)} | {mode} | {when} |"
+                if index == 0
+                else f"| | {path} | {fmt(value)} | | |"
+            )
+    lines += ["", "Machine: " + "; ".join(sorted(machines)) + "."]
+    return "\n".join(lines)
+
+
+def write_readme(text: str, readme: Path = README) -> None:
+    content = readme.read_text(encoding="utf-8")
+    if START not in content or END not in content:
+        raise SystemExit(f"report: {readme} has no {START} ... {END} markers")
+    head, rest = content.split(START, 1)
+    _, tail = rest.split(END, 1)
+    tmp = readme.with_suffix(".md.tmp")
+    tmp.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
+    os.replace(tmp, readme)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=HERE / "results.json")
+    parser.add_argument("--all", action="store_true", help="every numeric figure")
+    parser.add_argument("--readme", action="store_true", help="write into README.md's section")
+    opts = parser.parse_args(argv)
+    results = json.loads(opts.results.read_text(encoding="utf-8"))
+    text = table(results, opts.all)
+    if opts.readme:
+        write_readme(text)
+        print(f"updated {README}")
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
