@@ -118,6 +118,9 @@ def table(results: dict[str, Any], everything: bool = False) -> str:
                 else f"| | {path} | {fmt(value)} | | |"
             )
     lines += ["", "Machine: " + "; ".join(sorted(machines)) + "."]
+    missing = [claim for claim in KEY_FIGURES if claim not in results]
+    if missing:
+        lines += ["", "Not in results.json yet: " + ", ".join(f"`{c}`" for c in missing) + "."]
     return "\n".join(lines)
 
 

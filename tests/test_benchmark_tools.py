@@ -35,6 +35,7 @@ def test_report_prints_key_figures_and_unknown_claims_in_full():
     assert "run_log_target_per_s" not in text  # not a key figure of `core`
     assert "| `newclaim` | a.b | 1.5 | quick |" in text  # unlisted claim: every number
     assert "run_log_target_per_s | 200,000" in report.table(RESULTS, everything=True)
+    assert "Not in results.json yet: `plugins`, `pytorch_overhead`" in text
 
 
 def test_report_rewrites_only_the_readme_section(tmp_path):
