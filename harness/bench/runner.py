@@ -45,7 +45,7 @@ class SuiteSweep:
             sweeper="harness bench",
             launcher="sequential",
             metric="accuracy",
-            goal="max",
+            goal="maximize",
             settings={"bench_suite": suite.name, "bench_id": bench_id},
             command=argv,
             started_at=time.time(),
@@ -53,9 +53,17 @@ class SuiteSweep:
         self.id = self.record.id
 
     def finish(self, status: str) -> None:
-        if self.record is not None:
-            self.record.status, self.record.ended = status, now_iso()
-            self.store.save(self.record)
+        if self.record is None:
+            return
+        self.record.status, self.record.ended = status, now_iso()
+        self.store.save(self.record)
+        # The same summary `harness train -m` leaves, for `harness sweeps show/best`.
+        from harness.sweeps import summary as sweep_summary
+
+        result = sweep_summary.build(self.store, self.record)
+        code = 0 if status == "Completed" else 130 if status == "Canceled" else 1
+        result.update(status=status, ended=self.record.ended, exit_code=code)
+        self.store.save_summary(self.record.id, result)
 
 
 def installed_estimators() -> set[str]:
@@ -125,7 +133,8 @@ def run_suite(
             doc["cells"].append(entry)
     except KeyboardInterrupt:
         doc["interrupted"] = True
-    sweep.finish("Canceled" if doc["interrupted"] else "Completed")
+    failed = any(cell["status"] not in ("Completed", "Skipped") for cell in doc["cells"])
+    sweep.finish("Canceled" if doc["interrupted"] else "Failed" if failed else "Completed")
     doc["ended"] = now_iso()
     return doc
 
