@@ -43,7 +43,7 @@ KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
     ),
     "datastore_upload": (
         "datastore upload against cp -r",
-        ["*.upload_MB_per_s", "*.cp_r_MB_per_s"],
+        ["*.upload_MB_per_s", "*.cp_r_MB_per_s", "*.ratio_upload_to_cp"],
     ),
     "runstore": (
         "runs list over 10,000 runs; run.log with loggers against mlflow.log_metric",
@@ -79,7 +79,7 @@ def fmt_number(value: float) -> str:
         return f"{value:,.0f}"
     if abs(value) >= 10:
         return f"{value:.1f}"
-    return f"{value:.3g}"
+    return f"{value:.4g}"
 
 
 def fmt(value: Any) -> str:
