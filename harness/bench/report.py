@@ -112,8 +112,12 @@ def plot(doc: dict[str, Any], path: Path) -> None:
             label=cell["key"],
         )
         drawn += 1
+    times = [p[0] for c in doc["cells"] for p in c.get("curve") or [] if p[0] > 0]
+    log_scale = bool(times) and max(times) / min(times) > 20
+    if log_scale:  # fast and slow cells differ by orders of magnitude: keep both readable
+        ax.set_xscale("log")
     ax.axhline(doc["target_accuracy"], color="grey", linestyle="--", linewidth=1, label="target")
-    ax.set_xlabel("training time (s, cumulative per epoch)")
+    ax.set_xlabel("training time (s, cumulative per epoch" + (", log scale)" if log_scale else ")"))
     ax.set_ylabel("validation accuracy")
     ax.set_title(f"bench {doc['suite']}: accuracy against time")
     ax.grid(True, alpha=0.3)

@@ -52,6 +52,10 @@ def test_ci_suite_runs_every_cell_and_writes_the_table(ci_bench):
         assert cell["peak_rss_mb"] > 10  # a Python process with numpy loaded
         assert cell["wall_s"] > 0
         assert cell["curve"] and cell["curve"][-1][1] == cell["final_accuracy"]
+        if cell["estimator"] == "pytorch" and doc["machine"]["gpu"]:
+            assert cell["gpu_peak_mb"] > 0  # device=auto picked the GPU
+        else:
+            assert cell["gpu_peak_mb"] is None
         reached = [t for t, acc in cell["curve"] if acc >= doc["target_accuracy"]]
         assert cell["time_to_target_s"] == (reached[0] if reached else None)
     markdown = (out / "results.md").read_text()
@@ -85,6 +89,24 @@ def test_every_cell_is_a_run_in_history_linked_to_the_sweep(ci_bench):
         assert run["experiment"] == "bench-ci"
         assert run["tags"] == {"bench": doc["id"], "bench_cell": cell["key"]}
         assert run["metrics"]["peak_rss_mb"] == cell["peak_rss_mb"]
+
+
+@pytest.mark.slow
+def test_the_sweep_record_lists_every_cell_run(ci_bench):
+    import importlib.util
+
+    home, out, _ = ci_bench
+    doc = json.loads((out / "results.json").read_text())
+    if importlib.util.find_spec("harness.sweeps") is None:
+        assert doc["sweep_record"] is False and doc["sweep_id"] == f"bench-{doc['id']}"
+        return
+    assert doc["sweep_record"] is True
+    shown = run_cli("sweeps", "show", doc["sweep_id"], "--format", "json", home=home)
+    assert shown.returncode == 0, shown.output
+    text = shown.stdout
+    for cell in doc["cells"]:
+        if cell["run_id"]:
+            assert cell["run_id"] in text
 
 
 @pytest.mark.slow
