@@ -131,6 +131,8 @@ def run_suite(
                 entry.update(_figures(entry, suite.target_accuracy))
                 echo("    " + _outcome_line(entry))
             doc["cells"].append(entry)
+            if entry["exit_code"] == 130:  # the user stopped this cell: stop the suite
+                raise KeyboardInterrupt
     except KeyboardInterrupt:
         doc["interrupted"] = True
     failed = any(cell["status"] not in ("Completed", "Skipped") for cell in doc["cells"])
@@ -142,13 +144,12 @@ def run_suite(
 def run_cell(cell: Cell, command: list[str], env: dict[str, str], log: Path) -> dict[str, Any]:
     started = time.perf_counter()
     with open(log, "w", encoding="utf-8") as handle:
-        proc = subprocess.run(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
+        code = _wait(proc)
     wall = time.perf_counter() - started
     found = RUN_ID.findall(log.read_text(encoding="utf-8", errors="replace"))
-    entry = _cell_entry(cell, command, status="Failed", exit_code=proc.returncode)
+    entry = _cell_entry(cell, command, status="Failed", exit_code=code)
     entry.update(wall_s=wall, log=str(log))
-    if proc.returncode == 130:
-        raise KeyboardInterrupt
     if not found:  # rejected before a run existed (bad overrides): exit 2
         entry["error"] = _last_line(log) or f"harness train exited {proc.returncode}"
         return entry
@@ -160,6 +161,19 @@ def run_cell(cell: Cell, command: list[str], env: dict[str, str], log: Path) -> 
     entry.update(run_id=record.id, status=record.status, error=record.error)
     entry["run_dir"] = str(record.path)
     return entry
+
+
+def _wait(proc: subprocess.Popen[bytes]) -> int:
+    """The cell's exit status. On Ctrl-C the cell (same process group) got the SIGINT
+    too and is canceling its run: let it finish recording, as `harness train` does."""
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        try:
+            return proc.wait(timeout=60)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            proc.terminate()
+            return proc.wait()
 
 
 def _figures(entry: dict[str, Any], target: float) -> dict[str, Any]:

@@ -164,3 +164,51 @@ def test_bench_list_shows_the_builtin_suites(home):
     result = run_cli("bench", "list", home=home)
     assert result.returncode == 0, result.output
     assert "ci" in result.stdout and "default" in result.stdout
+
+
+@pytest.mark.slow
+def test_ctrl_c_cancels_the_running_cell_and_keeps_the_cells_so_far(home, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from harness.testing import harness_executable
+
+    # A suite of the user's own (by path): a quick cell, then one that would run long.
+    suite = tmp_path / "long.yaml"
+    suite.write_text(
+        "target_accuracy: 0.9\n"
+        "datasets: {digits: {format: digits}}\n"
+        "estimators:\n"
+        "  sklearn: {overrides: [+estimator=sklearn]}\n"
+        "  chainer: {overrides: [+estimator=chainer, epochs=500, estimator.model.n_units=16]}\n"
+    )
+    out = tmp_path / "out"
+    env = {**os.environ, "HARNESS_HOME": str(home)}
+    env.pop("HARNESS_JOB_SPEC", None)
+    proc = subprocess.Popen(
+        [harness_executable(), "bench", "run", str(suite), "--out", str(out)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # a terminal's Ctrl-C reaches the whole process group
+    )
+    # Wait until the long cell has logged an epoch, then press "Ctrl-C".
+    deadline = time.monotonic() + 300
+    runs = home / "runs"
+    while time.monotonic() < deadline:
+        folders = sorted(runs.glob("*")) if runs.is_dir() else []
+        if len(folders) == 2 and any((folders[1] / "metrics").glob("*.jsonl")):
+            break
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, output
+    doc = json.loads((out / "results.json").read_text())
+    assert doc["interrupted"] is True
+    assert [c["status"] for c in doc["cells"]] == ["Completed", "Canceled"], output
+    shown = run_cli("runs", "show", doc["cells"][1]["run_id"], "--format", "json", home=home)
+    assert shown.json()["status"] == "Canceled"
+    assert "Interrupted" in (out / "results.md").read_text()
