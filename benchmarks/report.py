@@ -52,6 +52,7 @@ KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
             "runs_list_s.runs list --format json",
             "mlflow_log_metric_calls_per_s",
             "run_log_with_loggers_end_to_end_per_s",
+            "ratio_end_to_end_to_mlflow_log_metric",
         ],
     ),
 }
