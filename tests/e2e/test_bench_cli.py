@@ -194,6 +194,8 @@ def test_ctrl_c_cancels_the_running_cell_and_keeps_the_cells_so_far(home, tmp_pa
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,  # a terminal's Ctrl-C reaches the whole process group
+        # Under a background shell SIGINT is ignored, and that is inherited: undo it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     # Wait until the long cell has logged an epoch, then press "Ctrl-C".
     deadline = time.monotonic() + 300
