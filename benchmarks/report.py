@@ -35,7 +35,7 @@ KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
     ),
     "mpi": (
         "2-rank overhead against plain mpiexec; 1 to 2-rank scaling",
-        ["*overhead*", "*speedup"],
+        ["overhead.*.overhead_s", "overhead.*.wall_s.*", "scaling.*speedup"],
     ),
     "sweeps": (
         "joblib n_jobs=2 against the sequential launcher",
