@@ -12,7 +12,7 @@ from pip_packages import installed
 
 from harness.testing import run_cli
 
-KINDS = {"estimator": "ridge", "compute": "plain", "logger": "jsonl", "datastore": "folder"}
+KINDS = {"estimator": "ridge", "compute": "plain", "logger": "eventlog", "datastore": "folder"}
 
 
 def test_new_writes_a_complete_package(tmp_path):
@@ -81,7 +81,7 @@ def test_scaffolded_plugins_install_train_and_pass_their_own_tests(tmp_path, hom
             assert plugins[name]["config_groups"] == ({} if kind == "datastore" else {kind: [name]})
 
         result = run_cli(
-            "train", "+estimator=ridge", "estimator.alpha=0.5", "compute=plain", "+logger=jsonl",
+            "train", "+estimator=ridge", "estimator.alpha=0.5", "compute=plain", "+logger=eventlog",
             home=home,
         )  # fmt: skip
         assert result.returncode == 0, result.output
@@ -91,7 +91,7 @@ def test_scaffolded_plugins_install_train_and_pass_their_own_tests(tmp_path, hom
         assert run["params"]["estimator"]["alpha"] == 0.5
         assert run["metrics"]["accuracy"] > 0.8
         assert "outputs/model.joblib" in run["files"]
-        events = (Path(run["path"]) / "jsonl" / "events.jsonl").read_text().splitlines()
+        events = (Path(run["path"]) / "eventlog" / "events.jsonl").read_text().splitlines()
         assert '"event": "finish", "status": "Completed"' in events[-1]
 
         store = tmp_path / "folder-store"
