@@ -187,22 +187,29 @@ def test_ctrl_c_cancels_the_job_and_keeps_its_record(home):
     proc = subprocess.Popen(
         [exe, "train", *slow], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    run_id = proc.stdout.readline().split(":", 1)[1].strip()
-    run_dir = home / "runs" / run_id
-    deadline = time.time() + 60
-    stdout_log = run_dir / "logs" / "stdout.txt"
-    while not stdout_log.exists() or "training MLPClassifier" not in stdout_log.read_text():
-        assert time.time() < deadline, "job never started"
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=60) == 130
-    data = show(run_id, home)
-    assert data["status"] == "Canceled"
-    assert data["metrics"]["n_train"] == 1347  # written before the cancel, kept
-    workers = subprocess.run(
-        ["pgrep", "-f", f"harness.worker {run_dir}"], capture_output=True, text=True
-    )
-    assert workers.stdout.strip() == ""
+    try:
+        run_id = proc.stdout.readline().split(":", 1)[1].strip()
+        run_dir = home / "runs" / run_id
+        deadline = time.time() + 60
+        stdout_log = run_dir / "logs" / "stdout.txt"
+        while not stdout_log.exists() or "training MLPClassifier" not in stdout_log.read_text():
+            assert time.time() < deadline, "job never started"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+        data = show(run_id, home)
+        assert data["status"] == "Canceled"
+        assert data["metrics"]["n_train"] == 1347  # written before the cancel, kept
+        workers = subprocess.run(
+            ["pgrep", "-f", f"harness.worker {run_dir}"], capture_output=True, text=True
+        )
+        assert workers.stdout.strip() == ""
+    finally:
+        # A failed assertion must not leave an endless MLP job behind: killing the
+        # driver takes its job down too (PR_SET_PDEATHSIG, harness/supervise.py).
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
 
 
 def test_offline_run_outside_a_job_prints_metrics(tmp_path):
