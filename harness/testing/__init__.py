@@ -22,7 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CliResult", "harness_executable", "run_cli"]
+__all__ = ["SLOW_SKLEARN_JOB", "CliResult", "harness_executable", "run_cli"]
+
+#: ``harness train`` overrides for a job that trains until it is stopped (an
+#: MLPClassifier that never converges): for tests of cancel, Ctrl-C and ``logs -f``.
+SLOW_SKLEARN_JOB = (
+    "estimator.model._target_=sklearn.neural_network.MLPClassifier",
+    "~estimator.C",
+    "estimator.max_iter=100000",
+    "+estimator.tol=0",
+    "+estimator.n_iter_no_change=100000",
+    "+estimator.hidden_layer_sizes=[256,256]",
+)
 
 
 @dataclass

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from harness.testing import harness_executable, run_cli
+from harness.testing import SLOW_SKLEARN_JOB, harness_executable, run_cli
 
 
 def show(run_id, home):
@@ -176,16 +176,12 @@ def test_parallel_trains_all_recorded(home):
 def test_ctrl_c_cancels_the_job_and_keeps_its_record(home):
     exe = harness_executable()
     env = {**os.environ, "HARNESS_HOME": str(home)}
-    slow = [
-        "estimator.model._target_=sklearn.neural_network.MLPClassifier",
-        "~estimator.C",
-        "estimator.max_iter=100000",
-        "+estimator.tol=0",
-        "+estimator.n_iter_no_change=100000",
-        "+estimator.hidden_layer_sizes=[256,256]",
-    ]
     proc = subprocess.Popen(
-        [exe, "train", *slow], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [exe, "train", *SLOW_SKLEARN_JOB],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         run_id = proc.stdout.readline().split(":", 1)[1].strip()

@@ -14,17 +14,7 @@ import pytest
 
 from harness.run.record import COMPLETED, FAILED, RUNNING
 from harness.run.store import RunStore, now_iso
-from harness.testing import harness_executable, run_cli
-
-#: An MLPClassifier that trains until stopped (tests/e2e/test_core_cli.py uses it too).
-SLOW_JOB = [
-    "estimator.model._target_=sklearn.neural_network.MLPClassifier",
-    "~estimator.C",
-    "estimator.max_iter=100000",
-    "+estimator.tol=0",
-    "+estimator.n_iter_no_change=100000",
-    "+estimator.hidden_layer_sizes=[256,256]",
-]
+from harness.testing import SLOW_SKLEARN_JOB, harness_executable, run_cli
 
 
 def fake_run(store: RunStore, status: str = COMPLETED, metrics=None, **fields):
@@ -50,7 +40,7 @@ def start_slow_job(home: Path, *extra: str) -> tuple[subprocess.Popen, str, Path
     env = {**os.environ, "HARNESS_HOME": str(home)}
     env.pop("HARNESS_JOB_SPEC", None)
     proc = subprocess.Popen(
-        [harness_executable(), "train", *SLOW_JOB, *extra],
+        [harness_executable(), "train", *SLOW_SKLEARN_JOB, *extra],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
