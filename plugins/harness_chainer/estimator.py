@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import datasets
 from harness.components import Estimator
 from harness.errors import ConfigError
 from harness_chainer.compat import chainer_available
@@ -60,6 +59,8 @@ class ChainerEstimator(Estimator):
         if not isinstance(test_size, (int, float)) or not 0 < test_size < 1:
             raise ConfigError(f"estimator.data.test_size must be in (0, 1), got {test_size!r}")
         fmt, path = str(est.data.get("format")), est.data.get("path")
+        from harness import datasets  # numpy: not at plugin load, which every command pays
+
         datasets.check(fmt, None if path is None else str(path))
 
     def prepare(self, config: Any, job: Any) -> None:

@@ -36,7 +36,7 @@ class MpiCompute(Compute):
             self.kind = launcher.flavor(str(settings.mpiexec))
         size = settings.world_size
         cmd = launcher.mpiexec_command(settings, self.kind, str(job.spec_path))
-        env = job_environment(launcher.launcher_environment(self.kind))
+        env = job_environment(launcher.launcher_environment(self.kind, settings))
         job.logs_dir.mkdir(parents=True, exist_ok=True)
         follower = FileFollower(rank_log(job.logs_dir, 0), sys.stdout.buffer)
         follower.start()

@@ -34,7 +34,8 @@ class ProbeEstimator(Estimator):
         comm = run.comm
         total = comm.allreduce(run.rank + 1) if comm is not None else None
         print(f"probe rank={run.rank} world={run.world_size} local={run.local_rank} "
-              f"pid={os.getpid()} allreduce={total} comm={type(comm).__name__}", flush=True)
+              f"pid={os.getpid()} allreduce={total} comm={type(comm).__name__} "
+              f"btl={os.environ.get('OMPI_MCA_btl')}", flush=True)
         run.log("rank_seen", run.rank)
         run.log("allreduce", total)
         if run.rank == est.fail_rank:
@@ -119,6 +120,8 @@ def test_two_ranks_get_rank_world_size_and_the_communicator(home, mpi_env):
     assert "probe rank=1 world=2 local=1" in rank_logs["rank_1.txt"]
     # run.comm is mpi4py's COMM_WORLD on every rank: 1 + 2 summed over both ranks.
     assert "allreduce=3 comm=Intracomm" in rank_logs["rank_1.txt"]
+    # A single-node job skips Open MPI's libfabric probe, unless the user chose BTLs.
+    assert f"btl={os.environ.get('OMPI_MCA_btl', '^ofi')}" in rank_logs["rank_0.txt"]  # noqa: SIM112 - Open MPI's own spelling
     # Metrics come from rank 0 only; rank 0 is streamed to the terminal, rank 1 is not.
     assert data["metrics"]["rank_seen"] == 0 and data["metrics"]["allreduce"] == 3
     metric_files = os.listdir(home / "runs" / result.run_id / "metrics")

@@ -56,6 +56,52 @@ def test_root_gets_open_mpis_two_consent_variables(monkeypatch):
     assert launcher.launcher_environment(OPEN_MPI) == {}
 
 
+@pytest.fixture()
+def no_user_btl(monkeypatch, tmp_path):
+    """No BTL choice in the environment, the home folder or the MPI prefix."""
+    monkeypatch.delenv("OMPI_MCA_btl", raising=False)
+    monkeypatch.setattr(launcher.Path, "home", lambda: tmp_path / "home")
+    monkeypatch.setattr(launcher.os, "geteuid", lambda: 1000)
+    (tmp_path / "prefix" / "bin").mkdir(parents=True)
+    (tmp_path / "prefix" / "etc").mkdir()
+    return tmp_path
+
+
+def test_single_node_open_mpi_skips_the_fabric_probe_unless_told_otherwise(no_user_btl):
+    mpiexec = str(no_user_btl / "prefix" / "bin" / "mpiexec")
+    single = MpiSettings(process_count_per_node=2, mpiexec=mpiexec)
+    assert launcher.launcher_environment(OPEN_MPI, single) == {"OMPI_MCA_btl": "^ofi"}
+    assert launcher.launcher_environment(MPICH, single) == {}
+    multi = MpiSettings(2, 2, hosts=["a", "b"], mpiexec=mpiexec)
+    assert launcher.launcher_environment(OPEN_MPI, multi) == {}
+    opted_out = MpiSettings(2, mpiexec=mpiexec, skip_fabric_probe=False)
+    assert launcher.launcher_environment(OPEN_MPI, opted_out) == {}
+
+
+@pytest.mark.parametrize("where", ["env", "args", "home file", "prefix file"])
+def test_a_users_own_btl_choice_is_left_alone(no_user_btl, monkeypatch, where):
+    mpiexec = str(no_user_btl / "prefix" / "bin" / "mpiexec")
+    settings = MpiSettings(process_count_per_node=2, mpiexec=mpiexec)
+    if where == "env":
+        monkeypatch.setenv("OMPI_MCA_btl", "self,tcp")
+    elif where == "args":
+        settings.mpiexec_args = ["--mca", "btl", "self,tcp"]
+    elif where == "home file":
+        (no_user_btl / "home" / ".openmpi").mkdir(parents=True)
+        (no_user_btl / "home" / ".openmpi" / "mca-params.conf").write_text("btl = self,tcp\n")
+    else:
+        conf = no_user_btl / "prefix" / "etc" / "openmpi-mca-params.conf"
+        conf.write_text("# btl = commented out\nbtl=self,sm\n")
+    assert launcher.launcher_environment(OPEN_MPI, settings) == {}
+
+
+def test_a_commented_btl_line_is_not_a_choice(no_user_btl):
+    conf = no_user_btl / "prefix" / "etc" / "openmpi-mca-params.conf"
+    conf.write_text("# btl = self,tcp\nbtl_tcp_if_include = eth0\n")
+    settings = MpiSettings(mpiexec=str(no_user_btl / "prefix" / "bin" / "mpiexec"))
+    assert launcher.launcher_environment(OPEN_MPI, settings) == {"OMPI_MCA_btl": "^ofi"}
+
+
 @pytest.mark.parametrize(
     ("node", "needle"),
     [
@@ -66,6 +112,7 @@ def test_root_gets_open_mpis_two_consent_variables(monkeypatch):
         ({"hostfile": "/no/such/hostfile"}, "/no/such/hostfile"),
         ({"timeout": -1}, "compute.timeout"),
         ({"mpiexec_args": [1]}, "mpiexec_args"),
+        ({"skip_fabric_probe": "yes"}, "skip_fabric_probe"),
         ({"mpiexec": "/no/such/mpiexec"}, "compute.mpiexec"),
     ],
 )

@@ -117,3 +117,27 @@ def test_disable_env_skips_entry_points(monkeypatch):
 
 def test_get_plugin_manager_is_built_once():
     assert get_plugin_manager() is get_plugin_manager()
+
+
+def test_loading_every_built_in_plugin_imports_no_framework_or_heavy_library():
+    """Every command loads all plugins: a plugin that imports numpy, a framework or a
+    service client at load time makes every `harness ...` call pay for it (chainer's
+    estimator module once cost 75 ms of numpy this way)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from harness.plugins import get_plugin_manager\n"
+        "m = get_plugin_manager()\n"
+        "assert {'sklearn', 'pytorch', 'chainer', 'script', 'mpi', 'datastores'} <= set(m.infos)\n"
+        "for name in ('sklearn', 'pytorch', 'chainer', 'script'):\n"
+        "    m.get('estimator', name)\n"
+        "m.get('compute', 'mpi')\n"
+        "heavy = {'numpy', 'torch', 'chainer', 'sklearn', 'mlflow', 'tensorboard', 'optuna',\n"
+        "         'mpi4py', 'fsspec', 'scipy', 'hydra'}\n"
+        "print(sorted(heavy & {name.split('.')[0] for name in sys.modules}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
