@@ -22,6 +22,12 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.json"
 
+# A user's installed packages come with bytecode (pip compiles it at install time).
+# A shell that forbids writing it would make every `harness` start recompile its
+# ~100 modules (an editable install has no prebuilt bytecode), a cost users never
+# pay, so the commands benchmarked here may write and reuse it.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
 
 def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)

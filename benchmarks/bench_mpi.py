@@ -8,6 +8,11 @@
   found through its entry point, exactly as a third-party plugin is found.
   Wall time includes everything the user waits for: the harness side pays CLI
   start-up, Hydra composition, the run record, plugin loading on every rank.
+  Two plain sides: as a user types it (Open MPI's defaults), and with the one
+  setting the harness adds on a single node (OMPI_MCA_btl=^ofi: no libfabric
+  probe, see docs/mpi.md), which isolates the harness's own machinery. Each side
+  runs once untimed first. Two amounts of work: none (the fixed cost alone) and
+  a job of about 25 s, a short training run.
 - Scaling: samples per second (the estimator's own metric, all ranks
   together, median over epochs after the first) on 1 and 2 ranks with the same
   per-rank batch, for the framework estimators installed (`pytorch`, `chainer`).
@@ -79,6 +84,11 @@ estimator:
 """
 
 
+HARNESS_SIDE = "harness compute=mpi, 2 ranks"
+PLAIN_AS_TYPED = "plain mpiexec -n 2 python (Open MPI defaults)"
+PLAIN_SAME_TRANSPORT = "plain mpiexec -n 2 python, OMPI_MCA_btl=^ofi (the harness's setting)"
+
+
 def make_site(root: Path) -> Path:
     """The shared work module, the plain script and the harness plugin (with entry point)."""
     site = root / "site"
@@ -96,8 +106,11 @@ def make_site(root: Path) -> Path:
     return site
 
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
+from harness_mpi.launcher import NO_FABRIC_BTL  # noqa: E402
+
+
 def find_mpiexec() -> str:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
     from harness_mpi.launcher import find_mpiexec as find
 
     return find()
@@ -129,34 +142,35 @@ def overhead(products: list[int], repeats: int) -> dict[str, object]:
         if os.geteuid() == 0:  # the harness side sets these itself
             env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
         harness = [str(Path(sys.executable).with_name("harness")), "train", "+estimator=benchwork"]
+        plain = [mpiexec, "-n", "2", sys.executable, str(site / "plain.py")]
+        same_transport = {**env, **NO_FABRIC_BTL}
         for amount in products:
             sides = {
-                "harness compute=mpi, 2 ranks": lambda n=amount: timed(
-                    [
-                        *harness,
-                        f"estimator.products={n}",
-                        "compute=mpi",
-                        "compute.process_count_per_node=2",
-                    ],
-                    env,
-                    root,
-                ),  # fmt: skip
-                "plain mpiexec -n 2 python": lambda n=amount: timed(
-                    [mpiexec, "-n", "2", sys.executable, str(site / "plain.py"), str(n)],
-                    env,
-                    root,
-                ),  # fmt: skip
-            }
+                HARNESS_SIDE: lambda n=amount: timed(
+                    [*harness, f"estimator.products={n}", "compute=mpi",
+                     "compute.process_count_per_node=2"],
+                    env, root,
+                ),
+                PLAIN_AS_TYPED: lambda n=amount: timed([*plain, str(n)], env, root),
+                PLAIN_SAME_TRANSPORT: lambda n=amount: timed(
+                    [*plain, str(n)], same_transport, root
+                ),
+            }  # fmt: skip
+            for side in sides.values():  # untimed: first-run bytecode and file caches
+                side()
             samples = alternate(sides, repeats)
-            harness_s = stats(samples["harness compute=mpi, 2 ranks"])["median"]
-            plain_s = stats(samples["plain mpiexec -n 2 python"])["median"]
+            medians = {name: stats(values)["median"] for name, values in samples.items()}
+            harness_s = medians[HARNESS_SIDE]
             figures[f"products_{amount}"] = {
                 "wall_s": {name: stats(values) for name, values in samples.items()},
-                "overhead_s": harness_s - plain_s,
-                "overhead_ratio": harness_s / plain_s - 1,
+                # The claim: the harness's own machinery, same MPI transport on both sides.
+                "overhead_s": harness_s - medians[PLAIN_SAME_TRANSPORT],
+                "overhead_ratio": harness_s / medians[PLAIN_SAME_TRANSPORT] - 1,
+                # What a user sees against the mpiexec line they would have typed.
+                "ratio_vs_plain_as_typed": harness_s / medians[PLAIN_AS_TYPED] - 1,
                 # A fixed start-up cost, not a per-step one: the job length at which it
                 # falls to the 5% target.
-                "job_s_for_5pct": (harness_s - plain_s) / 0.05,
+                "job_s_for_5pct": (harness_s - medians[PLAIN_SAME_TRANSPORT]) / 0.05,
             }
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -265,7 +279,7 @@ def main() -> None:
     opts = parser(__doc__).parse_args()
     figures: dict[str, object] = {
         "overhead": overhead(
-            products=[300] if opts.quick else [0, 3000], repeats=2 if opts.quick else 5
+            products=[300] if opts.quick else [0, 50000], repeats=2 if opts.quick else 5
         ),
         # --quick: one framework, one round, to keep CI's benchmark check short.
         "scaling": scaling(
