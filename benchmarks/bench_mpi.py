@@ -91,18 +91,18 @@ PLAIN_SAME_TRANSPORT = "plain mpiexec -n 2 python, OMPI_MCA_btl=^ofi (the harnes
 
 def make_site(root: Path) -> Path:
     """The shared work module, the plain script and the harness plugin (with entry point)."""
+    from harness.testing.plugin_site import write_plugin_site
+
     site = root / "site"
-    package = site / "harness_benchwork"
-    (package / "conf" / "estimator").mkdir(parents=True)
+    write_plugin_site(
+        site,
+        "harness_benchwork",
+        PLUGIN,
+        {"estimator/benchwork.yaml": PLUGIN_YAML},
+        name="benchwork",
+    )
     (site / "benchwork.py").write_text(textwrap.dedent(WORK))
     (site / "plain.py").write_text(textwrap.dedent(PLAIN))
-    (package / "__init__.py").write_text(textwrap.dedent(PLUGIN))
-    (package / "conf" / "__init__.py").write_text("")
-    (package / "conf" / "estimator" / "benchwork.yaml").write_text(PLUGIN_YAML)
-    dist = site / "harness_benchwork-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: harness-benchwork\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[harness]\nbenchwork = harness_benchwork\n")
     return site
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any, ClassVar
 
 from harness.datastore import manifest as mf
-from harness.datastore.errors import DatastorePathNotFound
+from harness.datastore.errors import DatastoreError, DatastorePathNotFound
 from harness.datastore.manifest import FileEntry
 from harness.datastore.paths import TEMP_MARK, normalize_key
 
@@ -123,6 +123,22 @@ class Datastore:
     def file_size(self, key: str) -> int | None:
         """Size of the file at ``key``; None if there is none. A folder raises."""
         raise NotImplementedError
+
+    def checked_size(self, key: str, stat: Callable[[], tuple[bool, int]]) -> int | None:
+        """For ``file_size``: ``stat()`` gives (is a file, size) of ``key`` as the
+        storage sees it; here the same answers for every plugin: None when nothing is
+        there, a clear error for a folder or for a path under a file."""
+        try:
+            is_file, size = stat()
+        except FileNotFoundError:
+            return None
+        except NotADirectoryError:
+            raise DatastoreError(
+                f"datastore '{self.name}': '{key}' would be inside a file; pick another path"
+            ) from None
+        if not is_file:
+            raise DatastoreError(f"datastore '{self.name}': '{key}' is a folder, not a file")
+        return size
 
     def iter_files(self, prefix: str) -> Iterator[tuple[str, int]]:
         """(key, size) of every file at or under ``prefix`` ('' = all), sorted,

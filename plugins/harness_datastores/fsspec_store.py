@@ -63,17 +63,12 @@ class FsspecDatastore(Datastore):
 
     def file_size(self, key: str) -> int | None:
         full = self._full(key)
-        try:
+
+        def stat() -> tuple[bool, int]:
             info = self.fs.info(full)
-        except FileNotFoundError:
-            return None
-        except NotADirectoryError:
-            raise DatastoreError(
-                f"datastore '{self.name}': '{key}' would be inside a file; pick another path"
-            ) from None
-        if info.get("type") == "directory":
-            raise DatastoreError(f"datastore '{self.name}': '{key}' is a folder, not a file")
-        return int(info["size"])
+            return info.get("type") != "directory", int(info.get("size") or 0)
+
+        return self.checked_size(key, stat)
 
     def iter_files(self, prefix: str) -> Iterator[tuple[str, int]]:
         full = self._full(prefix)

@@ -62,17 +62,11 @@ class LocalDatastore(Datastore):
             )
 
     def file_size(self, key: str) -> int | None:
-        try:
+        def regular_file() -> tuple[bool, int]:
             st = os.stat(self._safe(key))
-        except FileNotFoundError:
-            return None
-        except NotADirectoryError:
-            raise DatastoreError(
-                f"datastore '{self.name}': '{key}' would be inside a file; pick another path"
-            ) from None
-        if not stat.S_ISREG(st.st_mode):
-            raise DatastoreError(f"datastore '{self.name}': '{key}' is a folder, not a file")
-        return st.st_size
+            return stat.S_ISREG(st.st_mode), st.st_size
+
+        return self.checked_size(key, regular_file)
 
     def iter_files(self, prefix: str) -> Iterator[tuple[str, int]]:
         base = self._path(prefix)

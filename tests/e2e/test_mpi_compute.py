@@ -13,13 +13,13 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
 from harness.testing import harness_executable, run_cli
+from harness.testing.plugin_site import write_plugin_site
 
 PROBE = '''
 import os, signal, sys, time
@@ -80,16 +80,13 @@ def mpi_env(tmp_path_factory) -> dict[str, str]:
         mpiexec = find_mpiexec()
     except Exception as exc:  # the [mpi] extra is part of the documented set-up
         pytest.fail(f"these tests need mpiexec: {exc}")
-    site = tmp_path_factory.mktemp("probe-site")
-    package = site / "harness_mpi_probe"
-    (package / "conf" / "estimator").mkdir(parents=True)
-    (package / "__init__.py").write_text(textwrap.dedent(PROBE))
-    (package / "conf" / "__init__.py").write_text("")
-    (package / "conf" / "estimator" / "probe.yaml").write_text(PROBE_YAML)
-    dist = site / "harness_mpi_probe-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: harness-mpi-probe\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[harness]\nprobe = harness_mpi_probe\n")
+    site = write_plugin_site(
+        tmp_path_factory.mktemp("probe-site"),
+        "harness_mpi_probe",
+        PROBE,
+        {"estimator/probe.yaml": PROBE_YAML},
+        name="probe",
+    )
     return {
         "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
         "PATH": os.pathsep.join([str(Path(mpiexec).parent), os.environ.get("PATH", "")]),
