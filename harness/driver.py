@@ -20,7 +20,7 @@ from omegaconf.errors import OmegaConfBaseException
 from harness.components import Compute, Estimator, JobResult
 from harness.datastore.resolver import take_used as take_datastores_used
 from harness.errors import ConfigError, HarnessError
-from harness.jobspec import JobSpec
+from harness.jobspec import CONFIG_ERROR_FILE, JobSpec
 from harness.plugins import HarnessPlugins, get_plugin_manager
 from harness.run import provenance
 from harness.run.record import CANCELED, COMPLETED, FAILED, RUNNING, RunRecord
@@ -136,6 +136,16 @@ def run_job(
         except BaseException as exc:
             store.set_status(record.id, FAILED, error=f"{type(exc).__name__}: {exc}")
             raise
+    refused = _config_error(spec)
+    if refused is not None:
+        # The job's own check (Estimator.validate_in_job) refused the config: a
+        # user's mistake like any other, so no Failed run is left behind.
+        store.discard(record.id)
+        if sweep_id:
+            from harness.sweeps.store import SweepStore
+
+            SweepStore().unlink_run(sweep_id, record.id)
+        raise ConfigError(refused)
     if result.canceled and watch.stop_reason:
         result.error = watch.stop_reason
     # A cancel wins over the exit code: some libraries (sklearn's MLP) swallow the
@@ -172,6 +182,14 @@ def _call_hook(manager: HarnessPlugins, hook: str, **kwargs: Any) -> None:
         getattr(manager.pm.hook, hook)(**kwargs)
     except Exception as exc:  # a plugin's hook must not lose the run
         print(f"harness: warning: a plugin failed in {hook}: {exc}", file=sys.stderr)
+
+
+def _config_error(spec: JobSpec) -> str | None:
+    path = spec.spec_path.parent / CONFIG_ERROR_FILE
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
 
 
 def _last_error_line(logs_dir: Path) -> str | None:

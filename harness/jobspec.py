@@ -16,6 +16,9 @@ from harness.fileutil import atomic_write_json, read_json
 JOB_FILE = "job.json"
 #: Set in every job process; ``Run.get_context()`` reads it.
 JOB_ENV = "HARNESS_JOB_SPEC"
+#: Written into the run folder by the job when ``Estimator.validate_in_job`` refuses
+#: the config; the driver then discards the run and reports the line (exit 2).
+CONFIG_ERROR_FILE = "config_error.txt"
 
 
 @dataclass

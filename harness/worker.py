@@ -7,16 +7,22 @@ traceback of a failure goes to stderr, which the compute captures into ``logs/``
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import signal
 import sys
+import threading
 import traceback
 
-from harness.jobspec import JOB_ENV, JobSpec
+from harness.errors import HarnessError
+from harness.fileutil import atomic_write_bytes
+from harness.jobspec import CONFIG_ERROR_FILE, JOB_ENV, JobSpec
 from harness.run.context import Run
 from harness.run.record import CANCELED, COMPLETED, FAILED
 
 EXIT_FAILED = 1
+EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130
 
 
@@ -39,8 +45,17 @@ def main(argv: list[str] | None = None) -> int:
     run = Run.get_context()
     status, code = COMPLETED, 0
     try:
-        manager.pm.hook.harness_worker_start(run=run)
         estimator = manager.get("estimator", spec.estimator)()
+        # Before the worker-start hooks: no rank has initialised MPI yet, so every
+        # rank refusing the same config ends the job at once.
+        estimator.validate_in_job(run.params)
+    except HarnessError as exc:
+        if run.rank == 0:
+            atomic_write_bytes(spec.spec_path.parent / CONFIG_ERROR_FILE, str(exc).encode())
+        run.close(FAILED)
+        return EXIT_CONFIG
+    try:
+        manager.pm.hook.harness_worker_start(run=run)
         estimator.train(run)
     except KeyboardInterrupt:
         status, code = CANCELED, EXIT_INTERRUPTED
@@ -76,5 +91,27 @@ def _log_peak_rss(run: Run) -> None:
         pass
 
 
+def exit_now(code: int) -> None:
+    """End the job process without the interpreter's teardown.
+
+    Once the run is closed nothing is left to do but Python's own finalisation,
+    which garbage-collects every module: 1-2 s after a torch job (measured: the
+    status line came 1.03 s after the last epoch on a quiet 2-core machine), all of
+    it on the run's critical path. What a normal exit does that matters still
+    happens: non-daemon threads are joined, atexit handlers run (mpi4py's
+    MPI_Finalize, multiprocessing's worker clean-up, a library's own), and the
+    standard streams are flushed.
+    """
+    main_thread = threading.main_thread()
+    for thread in threading.enumerate():
+        if thread is not main_thread and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -155,12 +155,7 @@ def cmd_delete(store: RunStore, opts: argparse.Namespace) -> int:
             print("nothing deleted", file=sys.stderr)
             return 1
     for record in records:
-        assert record.path is not None
-        # Rename first: listings skip dot-folders, so the run vanishes at once and a
-        # crash mid-way leaves a trash folder rather than half a run.
-        trash = record.path.with_name(f".deleted-{record.id}")
-        record.path.rename(trash)
-        shutil.rmtree(trash, ignore_errors=True)
+        store.discard(record.id)
         print(f"deleted {record.id}")
     return 0
 

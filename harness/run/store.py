@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -125,6 +126,15 @@ class RunStore:
                 setattr(record, key, value)
 
         return self.update(run_id, change)
+
+    def discard(self, run_id: str) -> None:
+        """Remove a run and everything it wrote."""
+        run_dir = self.root / self.resolve_id(run_id)
+        # Rename first: listings skip dot-folders, so the run vanishes at once and a
+        # crash mid-way leaves a trash folder rather than half a run.
+        trash = run_dir.with_name(f".deleted-{run_dir.name}")
+        run_dir.rename(trash)
+        shutil.rmtree(trash, ignore_errors=True)
 
     def set_tags(self, run_id: str, tags: dict[str, Any]) -> RunRecord:
         return self.update(run_id, lambda r: r.tags.update({k: str(v) for k, v in tags.items()}))

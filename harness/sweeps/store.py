@@ -92,6 +92,10 @@ class SweepStore:
             self.folder(sweep_id) / "runs" / f"{run_id}.json", {"run_id": run_id, **fields}
         )
 
+    def unlink_run(self, sweep_id: str, run_id: str) -> None:
+        """Forget a run that was discarded (its config was refused in the job)."""
+        (self.folder(sweep_id) / "runs" / f"{run_id}.json").unlink(missing_ok=True)
+
     def record_unstarted(self, sweep_id: str, job_num: int, **fields: Any) -> None:
         atomic_write_json(
             self.folder(sweep_id) / "unstarted" / f"{job_num}.json", {"job": job_num, **fields}
