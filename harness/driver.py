@@ -24,6 +24,7 @@ from harness.jobspec import CONFIG_ERROR_FILE, JobSpec
 from harness.plugins import HarnessPlugins, get_plugin_manager
 from harness.run import provenance
 from harness.run.record import CANCELED, COMPLETED, FAILED, RUNNING, RunRecord
+from harness.run.resources import TreeMonitor
 from harness.run.store import RunStore, now_iso
 from harness.sweeps import config as sweep_config
 from harness.sweeps.watch import watch_job
@@ -125,10 +126,12 @@ def run_job(
         record.id, RUNNING, started=now_iso(), pid=os.getpid(), host=socket.gethostname()
     )
     # In a sweep the watch links the run and may stop it early (harness/sweeps/watch.py).
+    monitor = TreeMonitor()  # system figures of the job's processes
     with watch_job(cfg, record, sweep_id, name, goal) as watch:
         try:
             job.estimator.prepare(cfg, spec)
-            result = job.compute.launch(spec)
+            with monitor:
+                result = job.compute.launch(spec)
         except KeyboardInterrupt:
             result = JobResult(
                 exit_code=EXIT_CODES[CANCELED], canceled=True, error="interrupted (Ctrl-C)"
@@ -152,7 +155,13 @@ def run_job(
     # interrupt and return normally, but the user still stopped the run.
     status = CANCELED if result.canceled else COMPLETED if result.exit_code == 0 else FAILED
     error = None if status == COMPLETED else (result.error or _last_error_line(spec.logs_dir))
-    record = store.set_status(record.id, status, error=error, world_size=result.world_size)
+    record = store.set_status(
+        record.id,
+        status,
+        error=error,
+        world_size=result.world_size,
+        system=monitor.figures(),
+    )
     if status == FAILED:
         _call_hook(manager, "harness_on_run_error", record=record, error=error or "")
     _call_hook(manager, "harness_after_run", record=record, status=status)

@@ -66,29 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         status, code = FAILED, EXIT_FAILED
     finally:
-        _log_peak_rss(run)
         run.close(status)
     return code
 
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
-
-
-def _log_peak_rss(run: Run) -> None:
-    """``peak_rss_mb``: this process's and its waited-for children's peak RSS (an
-    upper bound on the job's peak: the two maxima may not coincide)."""
-    try:
-        import resource
-
-        kib = (
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        )
-        scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # macOS: bytes, Linux: KiB
-        run.log("peak_rss_mb", kib / scale)
-    except Exception:  # (no resource module on Windows) memory figures are optional
-        pass
 
 
 def exit_now(code: int) -> None:

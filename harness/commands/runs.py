@@ -100,6 +100,7 @@ def summary_json(store: RunStore, record: RunRecord) -> dict[str, Any]:
         "tags": record.tags,
         "error": record.error,
         "metrics": store.current_metrics(record),
+        "system": store.current_system(record),
         "duration_s": duration_s(record),
     }
 

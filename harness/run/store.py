@@ -22,6 +22,7 @@ from harness.errors import NotFoundError
 from harness.fileutil import atomic_write_json
 from harness.run import metrics
 from harness.run.record import FINAL_STATUSES, QUEUED, RECORD_FILE, TRANSITIONS, RunRecord
+from harness.run.resources import split_system
 from harness.workspace import harness_home
 
 LOCK_FILE = ".lock"
@@ -91,7 +92,15 @@ class RunStore:
         if record.is_final and record.metrics:
             return record.metrics
         assert record.path is not None
-        return metrics.last_values(record.path)
+        return split_system(metrics.last_values(record.path))[0]
+
+    def current_system(self, record: RunRecord) -> dict[str, Any]:
+        """System figures (harness/run/resources.py); a live run has only those
+        its job logged under ``system/`` so far."""
+        if record.is_final:
+            return record.system
+        assert record.path is not None
+        return split_system(metrics.last_values(record.path))[1]
 
     def files(self, record: RunRecord) -> list[str]:
         assert record.path is not None
@@ -114,6 +123,9 @@ class RunStore:
         return record
 
     def set_status(self, run_id: str, status: str, **fields: Any) -> RunRecord:
+        """``system=`` figures are added to those the job logged under ``system/``."""
+        measured = fields.pop("system", None) or {}
+
         def change(record: RunRecord) -> None:
             if status != record.status and status not in TRANSITIONS[record.status]:
                 raise ValueError(f"run {record.id}: cannot go from {record.status} to {status}")
@@ -121,7 +133,8 @@ class RunStore:
             if status in FINAL_STATUSES:
                 record.ended = now_iso()
                 assert record.path is not None
-                record.metrics = metrics.last_values(record.path)
+                record.metrics, record.system = split_system(metrics.last_values(record.path))
+                record.system.update(measured)
             for key, value in fields.items():
                 setattr(record, key, value)
 

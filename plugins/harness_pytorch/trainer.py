@@ -191,7 +191,9 @@ class Trainer:
         run.log("epoch_cpu_time", epoch_cpu_time, step=epoch)
         run.log("samples_per_s", seen / train_time, step=epoch)
         if device.type == "cuda":  # the GPU column of `harness bench`
-            run.log("gpu_peak_mb", torch.cuda.max_memory_allocated(device) / 2**20, step=epoch)
+            run.log(
+                "system/gpu_peak_mb", torch.cuda.max_memory_allocated(device) / 2**20, step=epoch
+            )
 
     def finish(self) -> None:
         if self.start_epoch >= self.epochs:
