@@ -54,9 +54,19 @@ KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
             "*.upload_MB_per_s",
             "*.cp_r_MB_per_s",
             "*.ratio_upload_to_cp",
-            "*.sha256_only_ratio_to_cp",
+            "*.ratio_upload_sha256_to_cp",
+            "*.blake3_only_ratio_to_cp",
             "sha256_one_core_MB_per_s",
+            "blake3_one_core_MB_per_s",
         ],
+    ),
+    "overhead": (
+        "harness train against the same work as a plain script (target: + 0.5 s at most)",
+        ["*.added_s", "*.harness_s", "*.plain_s", "*.tail_after_training_s"],
+    ),
+    "gpu": (
+        "pytorch epoch against plain loops on a GPU (target ratio <= 1.02)",
+        ["configs.*.ratio_*"],
     ),
     "runstore": (
         "runs list over 10,000 runs; run.log with loggers against mlflow.log_metric",
