@@ -66,7 +66,7 @@ class PlainLoop:
 
     def __init__(self, arrays: Any, batch: int, device: Any, bf16: bool, resident: bool) -> None:
         import torch
-        from harness_pytorch.models import LeNet
+        from harness.plugins.pytorch.models import LeNet
         from torch.utils.data import DataLoader, TensorDataset
 
         torch.manual_seed(0)
@@ -138,9 +138,9 @@ class HarnessSide:
     """The estimator's own Trainer in this process, from the composed config."""
 
     def __init__(self, params: dict[str, Any], home: Path, **estimator: Any) -> None:
-        from harness_pytorch.trainer import Trainer
+        from harness.plugins.pytorch.trainer import Trainer
 
-        from harness.jobspec import JobSpec
+        from harness.contract.jobspec import JobSpec
         from harness.run.context import Run
         from harness.run.store import RunStore
 
@@ -285,7 +285,7 @@ def main() -> None:
     import torch
 
     from harness.datasets import load_cifar10
-    from harness.testing.datasets import write_cifar10
+    from harness.datasets.synthetic import write_cifar10
 
     cuda = torch.cuda.is_available()
     quick = args.quick or not cuda

@@ -15,11 +15,11 @@ import sys
 import threading
 import traceback
 
+from harness.contract.jobspec import CONFIG_ERROR_FILE, JOB_ENV, JobSpec
 from harness.errors import HarnessError
-from harness.fileutil import atomic_write_bytes
-from harness.jobspec import CONFIG_ERROR_FILE, JOB_ENV, JobSpec
 from harness.run.context import Run
 from harness.run.record import CANCELED, COMPLETED, FAILED
+from harness.storage.workspace import atomic_write_bytes
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     # The driver already showed plugin warnings once; don't repeat them per rank.
     os.environ.setdefault("HARNESS_QUIET_PLUGINS", "1")
 
-    from harness.plugins import get_plugin_manager
+    from harness.contract.manager import get_plugin_manager
 
     manager = get_plugin_manager()
     run = Run.get_context()

@@ -76,8 +76,8 @@ def _last(history: dict[str, list[dict[str, Any]]], name: str) -> float | None:
 
 def _system_figures(run_dir: Path) -> dict[str, Any]:
     """The run's ``system`` figures (run.json, written when the run ended)."""
-    from harness.fileutil import read_json
     from harness.run.record import RECORD_FILE
+    from harness.storage.workspace import read_json
 
     try:
         return dict(read_json(run_dir / RECORD_FILE).get("system") or {})
