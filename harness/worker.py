@@ -83,7 +83,7 @@ def exit_now(code: int) -> None:
     it on the run's critical path. What a normal exit does that matters still
     happens: non-daemon threads are joined, atexit handlers run (mpi4py's
     MPI_Finalize, multiprocessing's worker clean-up, a library's own), and the
-    standard streams are flushed.
+    standard streams are flushed. See ``finish`` for when it is used.
     """
     main_thread = threading.main_thread()
     for thread in threading.enumerate():
@@ -96,5 +96,14 @@ def exit_now(code: int) -> None:
     os._exit(code)
 
 
+def finish(code: int) -> None:
+    """Leave the job process: fast when it succeeded. A failure takes Python's
+    normal exit, so that under ``python -m mpi4py`` an error still aborts every rank
+    (MPI_Finalize in an atexit handler could wait for ranks stuck in a collective)."""
+    if code == 0:
+        exit_now(0)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    exit_now(main())
+    finish(main())

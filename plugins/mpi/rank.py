@@ -91,4 +91,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from harness.worker import finish
+
+    finish(main(sys.argv[1:]))
