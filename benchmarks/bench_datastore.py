@@ -122,12 +122,16 @@ def one_core_MB_per_s(name: str) -> float:
 
 
 def main() -> None:
-    opts = parser(__doc__).parse_args()
+    p = parser(__doc__)
+    p.add_argument("--large-only", action="store_true", help="only the tree of large files")
+    opts = p.parse_args()
     trees = (
         {"large files": (4, 256 << 10), "small files": (400, 4096)}
         if opts.quick
         else {"large files": (4, 256 << 20), "small files": (20_000, 4096)}
     )
+    if opts.large_only:
+        trees.pop("small files")
     repeats = 3 if opts.quick else 5
     figures: dict[str, object] = {}
     work = Path(tempfile.mkdtemp(prefix="bench-datastore-", dir=os.environ.get("BENCH_DIR")))

@@ -90,6 +90,12 @@ def exit_now(code: int) -> None:
         if thread is not main_thread and not thread.daemon:
             thread.join()
     atexit._run_exitfuncs()
+    # mpi4py finalises MPI at interpreter exit, not through atexit: without this,
+    # mpiexec reports a rank that "exited without calling finalize". Used only if
+    # the job already imported it (the core never imports mpi4py).
+    mpi = sys.modules.get("mpi4py.MPI")
+    if mpi is not None and mpi.Is_initialized() and not mpi.Is_finalized():
+        mpi.Finalize()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
