@@ -12,7 +12,8 @@ import signal
 import sys
 import traceback
 
-from harness.contract.jobspec import JOB_ENV, JobSpec
+from harness import envvars
+from harness.contract.jobspec import JobSpec
 from harness.run.context import Run
 from harness.run.record import CANCELED, COMPLETED, FAILED
 
@@ -29,9 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     # raising KeyboardInterrupt lets the run flush its metrics tail and close.
     signal.signal(signal.SIGTERM, _interrupt)
     spec = JobSpec.load(args[0])
-    os.environ[JOB_ENV] = str(spec.spec_path)
+    os.environ[envvars.JOB_SPEC] = str(spec.spec_path)
     # The driver already showed plugin warnings once; don't repeat them per rank.
-    os.environ.setdefault("HARNESS_QUIET_PLUGINS", "1")
+    os.environ.setdefault(envvars.QUIET_PLUGINS, "1")
 
     from harness.contract.manager import get_plugin_manager
 

@@ -14,8 +14,6 @@ from typing import Any
 from harness.storage.workspace import atomic_write_json, read_json
 
 JOB_FILE = "job.json"
-#: Set in every job process; ``Run.get_context()`` reads it.
-JOB_ENV = "HARNESS_JOB_SPEC"
 
 
 @dataclass

@@ -18,6 +18,7 @@ from typing import Any
 
 import pluggy
 
+from harness import envvars
 from harness.contract import hookspecs
 from harness.errors import PluginError, UnknownComponentError
 
@@ -30,10 +31,10 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "harness"
-DISABLE_ENV = "HARNESS_DISABLE_PLUGINS"
+DISABLE_ENV = envvars.DISABLE_PLUGINS
 #: Extra plugin modules to load by import name, as pytest's PYTEST_PLUGINS: for
 #: testing a plugin without installing it. Job processes inherit it.
-EXTRA_ENV = "HARNESS_PLUGINS"
+EXTRA_ENV = envvars.PLUGINS
 #: kind → the registration hook that fills it.
 KINDS: dict[str, str] = {
     "estimator": "harness_register_estimators",
@@ -186,7 +187,7 @@ class HarnessPlugins:
         if message in self.problems:  # hooks run more than once per process; say it once
             return
         self.problems.append(message)
-        if not os.environ.get("HARNESS_QUIET_PLUGINS"):
+        if not os.environ.get(envvars.QUIET_PLUGINS):
             print(f"harness: warning: {message}", file=sys.stderr)
 
     # -- components --------------------------------------------------------

@@ -12,15 +12,13 @@ from typing import Any, Optional
 
 from omegaconf import MISSING, OmegaConf
 
-from harness.sweeps.config import SweepConfig
-
 CONF_DIR = Path(__file__).parents[1] / "conf"
 CONFIG_NAME = "config"
 SCHEMA_NAME = "harness_schema"
 
-#: True while the harness's own Hydra app composes; the search-path plugin checks
-#: it so the harness never adds its groups to somebody else's Hydra app.
-APP_ACTIVE = False
+#: Top-level nodes that a layer above the run adds to the schema (the sweep layer
+#: adds ``sweep``): name → (type, default factory).
+_SECTIONS: dict[str, tuple[Any, Any]] = {}
 
 
 @dataclass
@@ -42,26 +40,42 @@ class HarnessConfig:
     compute: Any = MISSING
     datastore: Any = None
     logger: Any = field(default_factory=dict)
-    sweep: SweepConfig = field(default_factory=SweepConfig)
+
+
+def add_section(name: str, schema: Any) -> None:
+    """Add a typed top-level node (a dataclass) to the schema: how a layer on top
+    of single runs (sweeps) brings its own settings without this module knowing
+    it. Call before ``register_schema``."""
+    _SECTIONS[name] = (schema, schema)
+
+
+def schema() -> type:
+    """``HarnessConfig`` plus the sections added with ``add_section``."""
+    if not _SECTIONS:
+        return HarnessConfig
+    from dataclasses import make_dataclass
+
+    extra = [
+        (name, kind, field(default_factory=factory)) for name, (kind, factory) in _SECTIONS.items()
+    ]
+    return make_dataclass("HarnessConfig", extra, bases=(HarnessConfig,))
 
 
 def register_schema() -> None:
     from hydra.core.config_store import ConfigStore
 
-    from harness.sweeps.config import register as register_sweep_policies
-
-    ConfigStore.instance().store(name=SCHEMA_NAME, node=HarnessConfig)
-    register_sweep_policies()
+    ConfigStore.instance().store(name=SCHEMA_NAME, node=schema())
 
 
 def register_resolvers() -> None:
+    from harness.datastore.resolver import register as register_datastore_resolver
+    from harness.job import session
     from harness.storage.workspace import harness_home
 
     if not OmegaConf.has_resolver("harness_home"):
         OmegaConf.register_new_resolver("harness_home", lambda: str(harness_home()))
-    from harness.datastore.resolver import register as register_datastore_resolver
-
-    register_datastore_resolver()  # ${datastore:[NAME:]PATH[,MODE]}
+    # ${datastore:[NAME:]PATH[,MODE]}; what it resolves goes into the run's provenance.
+    register_datastore_resolver(lambda record: session.ensure().record_datastore(record))
 
 
 def default_groups() -> dict[str, Any]:

@@ -3,16 +3,23 @@
 config → checks → run record (Queued) → job spec → compute (Running) → final
 status → after-run hooks. Nothing reaches back up but the exit status and the
 primary metric.
+
+The driver knows nothing of sweeps: a layer on top (``harness.sweeps``) passes in
+what it adds to a run: the sweep id, a ``watch`` that may stop the job early, and
+how to pick the primary metric.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -20,13 +27,11 @@ from omegaconf.errors import OmegaConfBaseException
 from harness.contract.components import Compute, Estimator, JobResult
 from harness.contract.jobspec import JobSpec
 from harness.contract.manager import HarnessPlugins, get_plugin_manager
-from harness.datastore.resolver import take_used as take_datastores_used
 from harness.errors import ConfigError, HarnessError
+from harness.job import session
 from harness.run import provenance
 from harness.run.record import CANCELED, COMPLETED, FAILED, RUNNING, RunRecord
 from harness.run.store import RunStore, now_iso
-from harness.sweeps import config as sweep_config
-from harness.sweeps.watch import watch_job
 
 EXIT_CODES = {COMPLETED: 0, FAILED: 1, CANCELED: 130}
 
@@ -37,6 +42,28 @@ class Outcome:
     exit_code: int
     #: (name, goal, value) of the primary metric; value is None when not logged.
     primary: tuple[str, str, Any]
+
+
+class Watch(Protocol):
+    """What a ``watch`` yields while the compute runs: why it stopped the job
+    (through the session's ``stop`` event), or None."""
+
+    stop_reason: str | None
+
+
+#: ``watch(record, metric, goal)`` → a context manager around the compute's launch.
+WatchFactory = Callable[[RunRecord, str, str], AbstractContextManager[Watch]]
+#: ``primary(config, estimator)`` → (metric, goal) of the run.
+PrimaryMetric = Callable[[DictConfig, Estimator], "tuple[str, str]"]
+
+
+class _NoWatch:
+    stop_reason: str | None = None
+
+
+@contextlib.contextmanager
+def no_watch(record: RunRecord, metric: str, goal: str) -> Iterator[Watch]:
+    yield _NoWatch()
 
 
 @dataclass
@@ -86,14 +113,26 @@ def plan(cfg: DictConfig, manager: HarnessPlugins) -> _Plan:
 
 
 def run_job(
-    cfg: DictConfig, overrides: list[str], argv: list[str], sweep_id: str | None = None
+    cfg: DictConfig,
+    overrides: list[str],
+    argv: list[str] | None = None,
+    *,
+    sweep_id: str | None = None,
+    watch: WatchFactory | None = None,
+    primary: PrimaryMetric | None = None,
 ) -> Outcome:
-    # A run started inside a sweep (e.g. a `harness bench` cell) joins it.
-    sweep_id = sweep_id or os.environ.get("HARNESS_SWEEP_ID") or None
+    """Run one job from its composed config to its final status.
+
+    ``overrides`` are recorded as typed; ``argv`` is the command line for the
+    provenance (default: the session's). The sweep layer passes ``sweep_id``,
+    ``watch`` and ``primary``; a plain run leaves them out.
+    """
+    current = session.ensure()
+    argv = current.argv if argv is None else argv
     manager = get_plugin_manager()
-    take_datastores_used()  # forget resolutions of an earlier job in this process
+    current.take_datastores()  # forget resolutions of an earlier job in this process
     job = plan(cfg, manager)
-    name, goal = sweep_config.primary(cfg, job.estimator)
+    name, goal = (primary or _estimator_primary)(cfg, job.estimator)
     source_dir = Path(str(cfg.estimator.get("source_directory") or os.getcwd())).resolve()
     store = RunStore()
     record = store.create(
@@ -103,7 +142,9 @@ def run_job(
         params=job.params,
         overrides=list(overrides),
         tags={str(k): str(v) for k, v in (cfg.get("tags") or {}).items()},
-        provenance=_with_datastores(provenance.collect(source_dir, job.estimator.packages, argv)),
+        provenance=_with_datastores(
+            provenance.collect(source_dir, job.estimator.packages, argv), current
+        ),
         sweep_id=sweep_id,
     )
     assert record.path is not None
@@ -125,7 +166,7 @@ def run_job(
         record.id, RUNNING, started=now_iso(), pid=os.getpid(), host=socket.gethostname()
     )
     # In a sweep the watch links the run and may stop it early (harness/sweeps/watch.py).
-    with watch_job(cfg, record, sweep_id, name, goal) as watch:
+    with (watch or no_watch)(record, name, goal) as job_watch:
         try:
             job.estimator.prepare(cfg, spec)
             result = job.compute.launch(spec)
@@ -136,8 +177,8 @@ def run_job(
         except BaseException as exc:
             store.set_status(record.id, FAILED, error=f"{type(exc).__name__}: {exc}")
             raise
-    if result.canceled and watch.stop_reason:
-        result.error = watch.stop_reason
+    if result.canceled and job_watch.stop_reason:
+        result.error = job_watch.stop_reason
     # A cancel wins over the exit code: some libraries (sklearn's MLP) swallow the
     # interrupt and return normally, but the user still stopped the run.
     status = CANCELED if result.canceled else COMPLETED if result.exit_code == 0 else FAILED
@@ -159,9 +200,13 @@ def _harness_cause(exc: BaseException) -> HarnessError | None:
     return None
 
 
-def _with_datastores(collected: dict[str, Any]) -> dict[str, Any]:
+def _estimator_primary(cfg: DictConfig, estimator: Estimator) -> tuple[str, str]:
+    return estimator.primary(cfg)
+
+
+def _with_datastores(collected: dict[str, Any], current: session.Session) -> dict[str, Any]:
     """Add the datastore paths that ``${datastore:...}`` resolved for this job."""
-    used = take_datastores_used()
+    used = current.take_datastores()
     if used:
         collected["datastores"] = used
     return collected

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from harness import envvars
 from harness.testing import CliResult, run_cli
 
 __all__ = ["ComputeContract", "EstimatorContract", "Logged", "LoggerContract", "PROBE_PLUGIN"]
@@ -37,8 +38,8 @@ PROBE_PLUGIN = "harness.testing.probe"
 
 
 def _with_probe(env: dict[str, str]) -> dict[str, str]:
-    extra = [m for m in env.get("HARNESS_PLUGINS", "").split(",") if m]
-    return {**env, "HARNESS_PLUGINS": ",".join([*extra, PROBE_PLUGIN])}
+    extra = [m for m in env.get(envvars.PLUGINS, "").split(",") if m]
+    return {**env, envvars.PLUGINS: ",".join([*extra, PROBE_PLUGIN])}
 
 
 def show_run(run_id: str, home: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -214,7 +215,7 @@ class ComputeContract(_Contract):
         assert done.returncode == 0, done.output
         params = show_run(done.run_id, tmp_path, self.cli_env())["params"]
         params["estimator"]["exit_code"] = 3
-        for key, value in {**self.cli_env(), "HARNESS_HOME": str(tmp_path)}.items():
+        for key, value in {**self.cli_env(), envvars.HOME: str(tmp_path)}.items():
             monkeypatch.setenv(key, value)
         manager = HarnessPlugins()
         manager.load_entry_points()

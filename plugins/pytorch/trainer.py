@@ -20,6 +20,8 @@ import torch
 from harness.plugins.pytorch import checkpoints, checks, data, distributed, loop
 from harness.plugins.pytorch.models import build_model
 
+from harness import envvars
+
 
 def train(run: Any) -> None:
     try:
@@ -57,9 +59,7 @@ def configure_threads(setting: Any, device: Any) -> None:
     if setting not in (None, "auto"):
         torch.set_num_threads(int(setting))
         return
-    local_size = int(
-        os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE") or os.environ.get("LOCAL_WORLD_SIZE") or 1
-    )
+    local_size = envvars.first_int(envvars.LOCAL_SIZE_VARS, 1)
     if device.type == "cpu" and local_size > 1:
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_size))
 
