@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     run = Run.get_context()
     status, code = COMPLETED, 0
     try:
+        # The chosen compute first (e.g. MPI's communicator), then every plugin's hook.
+        manager.get("compute", spec.compute)().worker_start(run)
         manager.pm.hook.harness_worker_start(run=run)
         estimator = manager.get("estimator", spec.estimator)()
         estimator.train(run)

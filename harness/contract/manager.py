@@ -256,6 +256,21 @@ class HarnessPlugins:
     def plugin_of(self, kind: str, name: str) -> str:
         return self.components[kind][name].plugin
 
+    def describe(self, kind: str, name: str) -> str:
+        """``plugin 'x' (dist 1.0)`` for the plugin that registered a component."""
+        entry = self.components[kind].get(name)
+        return self._where(entry.plugin) if entry is not None else "an unknown plugin"
+
+    def origin(self, kind: str, name: str) -> dict[str, str | None]:
+        """Plugin, distribution and version that supplied a component (provenance)."""
+        entry = self.components[kind].get(name)
+        info = self.infos.get(entry.plugin) if entry is not None else None
+        return {
+            "plugin": entry.plugin if entry is not None else None,
+            "distribution": info.distribution if info is not None else None,
+            "version": info.version if info is not None else None,
+        }
+
     # -- config groups ----------------------------------------------------
     def config_searchpath(self) -> list[str]:
         entries: list[str] = []

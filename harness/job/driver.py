@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from harness.contract.components import Compute, Estimator, JobResult
+from harness.contract.components import ESTIMATOR_TRAITS, Compute, Estimator, JobResult
 from harness.contract.jobspec import JobSpec
 from harness.contract.manager import HarnessPlugins, get_plugin_manager
 from harness.errors import ConfigError, HarnessError
@@ -158,6 +158,7 @@ def run_job(
         loggers=job.loggers,
         workdir=str(record.path),
         sweep_id=sweep_id,
+        estimator_traits={t: bool(getattr(job.estimator, t)) for t in ESTIMATOR_TRAITS},
     )
     spec.save()
     _call_hook(manager, "harness_before_run", record=record)
@@ -169,7 +170,7 @@ def run_job(
     with (watch or no_watch)(record, name, goal) as job_watch:
         try:
             job.estimator.prepare(cfg, spec)
-            result = job.compute.launch(spec)
+            result = _checked_result(job.compute.launch(spec), manager, job.compute_name)
         except KeyboardInterrupt:
             result = JobResult(
                 exit_code=EXIT_CODES[CANCELED], canceled=True, error="interrupted (Ctrl-C)"
@@ -182,7 +183,7 @@ def run_job(
     # A cancel wins over the exit code: some libraries (sklearn's MLP) swallow the
     # interrupt and return normally, but the user still stopped the run.
     status = CANCELED if result.canceled else COMPLETED if result.exit_code == 0 else FAILED
-    error = None if status == COMPLETED else (result.error or _last_error_line(spec.logs_dir))
+    error = None if status == COMPLETED else (result.error or _last_error_line(spec, result))
     record = store.set_status(record.id, status, error=error, world_size=result.world_size)
     if status == FAILED:
         _call_hook(manager, "harness_on_run_error", record=record, error=error or "")
@@ -219,14 +220,30 @@ def _call_hook(manager: HarnessPlugins, hook: str, **kwargs: Any) -> None:
         print(f"harness: warning: a plugin failed in {hook}: {exc}", file=sys.stderr)
 
 
-def _last_error_line(logs_dir: Path) -> str | None:
-    """The last non-blank line of the job's stderr: usually the exception."""
-    for name in ("stderr.txt", "rank_0.txt"):
-        path = logs_dir / name
-        if path.is_file():
-            lines = [
-                ln.strip() for ln in path.read_text(errors="replace").splitlines() if ln.strip()
-            ]
-            if lines:
-                return lines[-1][:500]
+def _checked_result(result: Any, manager: HarnessPlugins, compute: str) -> JobResult:
+    """The compute's result, or a failed one naming the plugin that broke the contract
+    (a wrong type used to crash the driver and leave the run ``Running``)."""
+    problem = None
+    if not isinstance(result, JobResult):
+        problem = f"returned {type(result).__name__} {result!r:.80}, not a JobResult"
+    elif not isinstance(result.exit_code, int) or isinstance(result.exit_code, bool):
+        problem = f"returned a JobResult whose exit_code is {result.exit_code!r}, not an int"
+    if problem is None:
+        return result
+    message = (
+        f"compute '{compute}' of {manager.describe('compute', compute)} broke the plugin "
+        f"contract: Compute.launch {problem}"
+    )
+    print(f"harness: error: {message}", file=sys.stderr)
+    return JobResult(exit_code=EXIT_CODES[FAILED], error=message)
+
+
+def _last_error_line(spec: JobSpec, result: JobResult) -> str | None:
+    """The last non-blank line of the log the compute names (default: the job's
+    stderr): usually the exception."""
+    path = Path(result.error_log) if result.error_log else spec.logs_dir / "stderr.txt"
+    if path.is_file():
+        lines = [ln.strip() for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
+        if lines:
+            return lines[-1][:500]
     return None

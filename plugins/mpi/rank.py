@@ -57,13 +57,6 @@ def launcher_rank() -> int:
     return envvars.rank()
 
 
-def estimator_flag(estimator: str, flag: str, default: bool) -> bool:
-    """A class attribute of the job's estimator (``data_parallel`` and the like)."""
-    from harness.contract.manager import get_plugin_manager
-
-    return bool(getattr(get_plugin_manager().get("estimator", estimator), flag, default))
-
-
 def main(argv: list[str]) -> int:
     from harness import worker
     from harness.contract.jobspec import JobSpec
@@ -75,7 +68,7 @@ def main(argv: list[str]) -> int:
     rank = launcher_rank()
     redirect_output(rank_log(spec.logs_dir, rank))
     os.environ.setdefault(envvars.QUIET_PLUGINS, "1")
-    if rank != 0 and not estimator_flag(spec.estimator, "data_parallel", True):
+    if rank != 0 and not spec.trait("data_parallel", True):
         print(
             f"rank {rank}: estimator '{spec.estimator}' has no data-parallel training; "
             "it trains on rank 0 only, this rank has nothing to do"
