@@ -60,7 +60,9 @@ def main(args: list[str]) -> int:
     manager = get_plugin_manager()  # load plugins (and show their warnings) before composing
     groups = config.default_groups()
     overrides = sweep_config.normalize_overrides(config.normalize_overrides(args, groups))
-    config.check_group_choices(overrides, groups, manager.config_searchpath())
+    config.check_group_choices(
+        overrides, groups, manager.config_searchpath(), manager.why_missing
+    )
 
     import hydra
 

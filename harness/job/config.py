@@ -148,28 +148,28 @@ def _as_list(value: str) -> list[str]:
 
 
 def group_options(group: str, searchpath: list[str]) -> list[str]:
-    """Option names of a config group across the plugins' ``pkg://`` search-path entries."""
-    from importlib import resources
+    """Option names of a config group across the plugins' ``pkg://`` and ``file://``
+    search-path entries."""
+    from harness.contract.manager import searchpath_options
 
     options: set[str] = set()
     for entry in searchpath:
-        if not entry.startswith("pkg://"):
-            continue
-        try:
-            folder = resources.files(entry.removeprefix("pkg://")).joinpath(group)
-            options.update(
-                p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml")
-            )
-        except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, TypeError):
-            continue
+        options.update(searchpath_options(entry).get(group, []))
     return sorted(options)
 
 
-def check_group_choices(args: list[str], groups: dict[str, Any], searchpath: list[str]) -> None:
+def check_group_choices(
+    args: list[str],
+    groups: dict[str, Any],
+    searchpath: list[str],
+    why_missing: Any = None,
+) -> None:
     """Fail with one clear line on an unknown group option, before Hydra composes.
 
     Hydra's own message for this lists the whole search path; users need the
-    bad value and the choices. Sweeps (``a,b``) and interpolations are left to Hydra.
+    bad value and the choices, and (``why_missing(group, option)``, from the plugin
+    manager) why an option a plugin seems to offer is not there. Sweeps (``a,b``)
+    and interpolations are left to Hydra.
     """
     from harness.errors import UnknownComponentError
 
@@ -184,4 +184,5 @@ def check_group_choices(args: list[str], groups: dict[str, Any], searchpath: lis
         available = group_options(group, searchpath)
         for choice in _as_list(value) if is_list else [value]:
             if choice not in available:
-                raise UnknownComponentError(group, choice, available)
+                reason = why_missing(group, choice) if why_missing else None
+                raise UnknownComponentError(group, choice, available, reason)

@@ -80,6 +80,15 @@ def component_name(cfg: DictConfig, kind: str) -> str:
     node = cfg.get(kind)
     name = node.get("name") if isinstance(node, DictConfig) else None
     if not name:
+        nested = node.get(kind) if isinstance(node, DictConfig) else None
+        if isinstance(nested, DictConfig) and nested.get("name"):
+            # A group file that starts with `estimator:` but lacks the package header
+            # lands one level too deep (Hydra puts a group file under its group).
+            raise ConfigError(
+                f"the config file {kind}/{nested.get('name')}.yaml put its keys under "
+                f"{kind}.{kind}: give it the first line '# @package _global_' "
+                f"(or drop its top-level '{kind}:' key)"
+            )
         raise ConfigError(f"the config has no {kind}.name; choose one with {kind}=NAME")
     return str(name)
 
@@ -142,8 +151,10 @@ def run_job(
         params=job.params,
         overrides=list(overrides),
         tags={str(k): str(v) for k, v in (cfg.get("tags") or {}).items()},
-        provenance=_with_datastores(
-            provenance.collect(source_dir, job.estimator.packages, argv), current
+        provenance=_with_plugins(
+            _with_datastores(provenance.collect(source_dir, job.estimator.packages, argv), current),
+            manager,
+            job,
         ),
         sweep_id=sweep_id,
     )
@@ -201,6 +212,20 @@ def _harness_cause(exc: BaseException) -> HarnessError | None:
     return None
 
 
+def _with_plugins(collected: dict[str, Any], manager: HarnessPlugins, job: _Plan) -> dict[str, Any]:
+    """Which plugin, distribution and version supplied each component of the run."""
+    datastore_types = sorted(
+        {str(d["type"]) for d in collected.get("datastores", []) if "type" in d}
+    )
+    collected["plugins"] = {
+        "estimator": manager.origin("estimator", job.estimator_name),
+        "compute": manager.origin("compute", job.compute_name),
+        "loggers": {name: manager.origin("logger", name) for name in job.loggers},
+        "datastores": {kind: manager.origin("datastore", kind) for kind in datastore_types},
+    }
+    return collected
+
+
 def _estimator_primary(cfg: DictConfig, estimator: Estimator) -> tuple[str, str]:
     return estimator.primary(cfg)
 
@@ -214,10 +239,17 @@ def _with_datastores(collected: dict[str, Any], current: session.Session) -> dic
 
 
 def _call_hook(manager: HarnessPlugins, hook: str, **kwargs: Any) -> None:
-    try:
-        getattr(manager.pm.hook, hook)(**kwargs)
-    except Exception as exc:  # a plugin's hook must not lose the run
-        print(f"harness: warning: a plugin failed in {hook}: {exc}", file=sys.stderr)
+    """Call each plugin's implementation on its own, so one that raises is named
+    (plugin and distribution) and the others still run."""
+    for impl in reversed(getattr(manager.pm.hook, hook).get_hookimpls()):
+        try:
+            impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+        except Exception as exc:  # a plugin's hook must not lose the run
+            print(
+                f"harness: warning: {manager.where(impl.plugin_name)} failed in {hook}: "
+                f"{type(exc).__name__}: {exc}",
+                file=sys.stderr,
+            )
 
 
 def _checked_result(result: Any, manager: HarnessPlugins, compute: str) -> JobResult:

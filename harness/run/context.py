@@ -78,6 +78,8 @@ class Run:
         self._loggers: dict[str, Any] | None = None
         self._closed = False
         self._failed_by_exception = False
+        #: Logger name → "plugin 'x' (dist version)", for messages about it.
+        self._logger_origin: dict[str, str] = {}
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="harness-flush", daemon=True)
         self._flusher.start()
@@ -196,12 +198,15 @@ class Run:
 
             manager = get_plugin_manager()
             for name, options in self.spec.loggers.items():
+                self._logger_origin[name] = manager.describe("logger", name)
                 try:
                     logger = manager.get("logger", name)(self, dict(options or {}))
                     logger.log_params(self.spec.params)
                 except Exception as exc:
                     print(
-                        f"harness: logger '{name}' failed to start, skipped: {exc}", file=sys.stderr
+                        f"harness: warning: logger '{name}' of {self._logger_origin[name]} "
+                        f"failed to start, skipped: {type(exc).__name__}: {exc}",
+                        file=sys.stderr,
                     )
                     continue
                 self._loggers[name] = logger
@@ -216,7 +221,8 @@ class Run:
                 except Exception as exc:
                     # Reported once, then switched off: a logger never fails the job.
                     print(
-                        f"harness: logger '{name}' failed and is switched off: {exc}",
+                        f"harness: warning: logger '{name}' of {self._logger_origin[name]} "
+                        f"failed in {method} and is switched off: {type(exc).__name__}: {exc}",
                         file=sys.stderr,
                     )
                     loggers.pop(name, None)
