@@ -52,6 +52,12 @@ def main(args: list[str]) -> int:
     from harness.job import config
     from harness.sweeps import config as sweep_config
 
+    if args[:1] in (["-sc"], ["--shell-completion"]) and args[1:2] != ["query=bash"]:
+        # Hydra's install script would complete `harness` as one Hydra app; ours
+        # covers every command and asks Hydra about `train`'s overrides.
+        from harness.cli import completion
+
+        return completion.handle(args)
     current = session.start(["harness", "train", *args])
     sweep_config.register()  # the sweep layer's `sweep` node and policy group
     config.register_schema()
