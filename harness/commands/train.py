@@ -66,8 +66,9 @@ def main(args: list[str]) -> int:
     manager = get_plugin_manager()  # load plugins (and show their warnings) before composing
     groups = config.default_groups()
     overrides = sweep_config.normalize_overrides(config.normalize_overrides(args, groups))
+    typed = config.register_plugin_schemas(manager.config_schemas())
     config.check_group_choices(
-        overrides, groups, manager.config_searchpath(), manager.why_missing
+        overrides, groups, manager.config_searchpath(), manager.why_missing, typed
     )
 
     import hydra
@@ -80,7 +81,11 @@ def main(args: list[str]) -> int:
     code = 0
     try:
         app()
+        if "--help" in args or "-h" in args:  # Hydra printed its part and returned
+            _print_component_options(manager)
     except SystemExit as exc:
+        if exc.code in (0, None) and ("--help" in args or "-h" in args):
+            _print_component_options(manager)
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if code == 1 and not current.task_started:
             code = 2  # Hydra already printed the config error
@@ -96,3 +101,9 @@ def main(args: list[str]) -> int:
         print()
         print_sweep_summary(result)
     return code
+
+
+def _print_component_options(manager: Any) -> None:
+    from harness.cli.config_help import print_component_options
+
+    print_component_options(manager)

@@ -327,6 +327,36 @@ class HarnessPlugins:
         }
 
     # -- config groups ----------------------------------------------------
+    def config_schemas(self) -> list[tuple[str, str, type, str]]:
+        """(group, option, dataclass, plugin) for every typed option plugins register."""
+        found: list[tuple[str, str, type, str]] = []
+        for impl in reversed(self.pm.hook.harness_config_schemas.get_hookimpls()):
+            plugin = impl.plugin_name
+            added: list[tuple[str, str, type, str]] = []
+
+            def register(
+                group: str, name: str, node: type, plugin: str = plugin, added: list = added
+            ) -> None:
+                added.append((str(group), str(name), node, plugin))
+
+            try:
+                impl.function(register=register)
+            except Exception as exc:
+                self._warn(
+                    f"{self._where(plugin)} failed in harness_config_schemas: "
+                    f"{type(exc).__name__}: {exc}",
+                    plugin,
+                )
+                continue
+            found.extend(added)
+            info = self.infos.get(plugin)
+            if info is not None:
+                for group, name, _, _ in added:
+                    options = info.config_groups.setdefault(group, [])
+                    if name not in options:
+                        options.append(name)
+        return found
+
     def config_searchpath(self) -> list[str]:
         entries: list[str] = []
         owners: dict[tuple[str, str], str] = {}
@@ -370,6 +400,7 @@ class HarnessPlugins:
     def plugins(self) -> Iterable[PluginInfo]:
         _ = self.components  # fills PluginInfo.components
         self.config_searchpath()
+        self.config_schemas()  # typed options count as config groups too
         return self.infos.values()
 
 
@@ -378,11 +409,7 @@ HOOKS_DOC = "docs/plugins.md (harness.contract.hookspecs)"
 
 
 def _hook_names() -> frozenset[str]:
-    return frozenset(
-        name
-        for name in dir(hookspecs)
-        if name.startswith("harness_") and callable(getattr(hookspecs, name))
-    )
+    return frozenset(hookspecs._hook_names())
 
 
 def _ships_option(module: str, group: str, option: str) -> bool:

@@ -67,6 +67,31 @@ def register_schema() -> None:
     ConfigStore.instance().store(name=SCHEMA_NAME, node=schema())
 
 
+#: Where a typed option of each group lands in the composed config.
+_SCHEMA_PACKAGES = {"estimator": "_global_", "compute": "compute", "logger": "logger.{name}"}
+
+
+def register_plugin_schemas(schemas: list[tuple[str, str, type, str]]) -> dict[str, list[str]]:
+    """Store the plugins' typed options (``harness_config_schemas``) in Hydra's
+    ConfigStore; returns group → option names, for the checks before composing."""
+    from hydra.core.config_store import ConfigStore
+
+    from harness.errors import PluginError
+
+    store = ConfigStore.instance()
+    options: dict[str, list[str]] = {}
+    for group, name, node, plugin in schemas:
+        if group not in _SCHEMA_PACKAGES:
+            raise PluginError(
+                f"plugin '{plugin}' registered a config schema for the group '{group}'; "
+                f"groups: {', '.join(_SCHEMA_PACKAGES)}"
+            )
+        package = _SCHEMA_PACKAGES[group].format(name=name)
+        store.store(group=group, name=name, node=node, package=package, provider=plugin)
+        options.setdefault(group, []).append(name)
+    return options
+
+
 def register_resolvers() -> None:
     from harness.datastore.resolver import register as register_datastore_resolver
     from harness.job import session
@@ -163,12 +188,14 @@ def check_group_choices(
     groups: dict[str, Any],
     searchpath: list[str],
     why_missing: Any = None,
+    typed: dict[str, list[str]] | None = None,
 ) -> None:
     """Fail with one clear line on an unknown group option, before Hydra composes.
 
     Hydra's own message for this lists the whole search path; users need the
     bad value and the choices, and (``why_missing(group, option)``, from the plugin
-    manager) why an option a plugin seems to offer is not there. Sweeps (``a,b``)
+    manager) why an option a plugin seems to offer is not there. ``typed`` adds the
+    options plugins registered as dataclasses (``register_plugin_schemas``). Sweeps (``a,b``)
     and interpolations are left to Hydra.
     """
     from harness.errors import UnknownComponentError
@@ -181,7 +208,7 @@ def check_group_choices(
         is_list = isinstance(groups[group], list)
         if "," in value and not (is_list and value.startswith("[")):
             continue  # a multirun sweep over options
-        available = group_options(group, searchpath)
+        available = sorted({*group_options(group, searchpath), *(typed or {}).get(group, [])})
         for choice in _as_list(value) if is_list else [value]:
             if choice not in available:
                 reason = why_missing(group, choice) if why_missing else None

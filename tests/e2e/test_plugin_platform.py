@@ -320,3 +320,26 @@ def test_contract_kit_checks_origin_presence_and_warnings(tmp_path, env):
         "the harness warned" in out and "harness_register_estimator is not a harness hook" in out
     ), out
     assert "4 failed" in out, out
+
+
+# -- typed config options (harness_config_schemas) -------------------------------
+
+
+def test_a_typed_option_rejects_a_wrong_type_while_composing(tmp_path):
+    result = run_cli("train", "compute.timeout=abc", home=tmp_path)
+    assert result.returncode == 2, result.output
+    assert "compute.timeout" in result.stderr and "could not be converted to Float" in result.stderr
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+    shown = run_cli("train", "compute=local", "--cfg", "job", home=tmp_path)
+    assert shown.returncode == 0 and "compute:\n  name: local\n  timeout: null\n" in shown.stdout
+
+
+def test_train_help_lists_each_components_options_with_types_and_defaults(tmp_path):
+    result = run_cli("train", "--help", home=tmp_path)
+    assert result.returncode == 0, result.output
+    options = result.stdout.split("== Options of each component ==", 1)[1]
+    assert "compute=local  (typed, plugin 'local')\n  compute.name: str = local\n" in options
+    assert "  compute.timeout: float or null = None\n" in options
+    assert "estimator=sklearn  (estimator/sklearn.yaml)" in options
+    assert "  estimator.C: float = 1.0\n" in options
+    assert "estimator=pytorch" in options and "  estimator.optimizer: str = " in options
