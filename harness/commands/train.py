@@ -8,6 +8,8 @@ only; everything else the task needs is on the session (``harness.job.session``)
 
 from __future__ import annotations
 
+import io
+import re
 import sys
 from typing import Any
 
@@ -18,6 +20,7 @@ from harness.job import session
 def task(cfg: Any) -> Any:
     current = session.ensure()  # a joblib worker of a multirun starts without one
     current.task_started = True
+    _release_stderr(current)
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
     from omegaconf import OmegaConf
@@ -79,16 +82,28 @@ def main(args: list[str]) -> int:
         task
     )
     code = 0
+    # Until the task starts, Hydra's own messages are held back: a composition
+    # error becomes one `harness: error:` line instead of Hydra's five.
+    current.held_stderr = (sys.stderr, io.StringIO())
+    sys.stderr = current.held_stderr[1]
     try:
         app()
+        _release_stderr(current)
         if "--help" in args or "-h" in args:  # Hydra printed its part and returned
             _print_component_options(manager)
     except SystemExit as exc:
+        held = _release_stderr(current)
         if exc.code in (0, None) and ("--help" in args or "-h" in args):
             _print_component_options(manager)
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if code == 1 and not current.task_started:
-            code = 2  # Hydra already printed the config error
+            code = 2  # a config error: Hydra's message, as one line
+            for line in held.splitlines():  # plugin warnings shown while composing
+                if line.startswith("harness: warning"):
+                    print(line, file=sys.stderr)
+            print(f"harness: error: {one_line(held)}", file=sys.stderr)
+        elif held:
+            sys.stderr.write(held)
     except KeyboardInterrupt:
         if current.sweep is None:
             raise
@@ -107,3 +122,36 @@ def _print_component_options(manager: Any) -> None:
     from harness.cli.config_help import print_component_options
 
     print_component_options(manager)
+
+
+def _release_stderr(current: session.Session) -> str:
+    """Restore stderr; return what was held back (and show it when the task starts)."""
+    held = getattr(current, "held_stderr", None)
+    if held is None:
+        return ""
+    current.held_stderr = None
+    sys.stderr = held[0]
+    text = held[1].getvalue()
+    if current.task_started and text:
+        sys.stderr.write(text)
+        return ""
+    return text
+
+
+_HYDRA_NOISE = re.compile(
+    r"^(full_key:|object_type=|reference_type=|Set the environment variable HYDRA_FULL_ERROR)"
+)
+
+
+def one_line(text: str) -> str:
+    """Hydra's multi-line composition error as one line (its key and its reason).
+
+    Lines the harness itself printed (``harness: error: ...``) are kept as they are."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    ours = [ln.removeprefix("harness: error: ") for ln in lines if ln.startswith("harness: error:")]
+    if ours:
+        return ours[0]
+    lines = [ln for ln in lines if not _HYDRA_NOISE.match(ln) and not ln.startswith("harness:")]
+    if lines and lines[0].startswith("Error merging override "):
+        return f"{lines[0].removeprefix('Error merging override ')}: {' '.join(lines[1:])}"
+    return " ".join(lines) or "the config could not be composed"

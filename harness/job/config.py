@@ -87,9 +87,27 @@ def register_plugin_schemas(schemas: list[tuple[str, str, type, str]]) -> dict[s
                 f"groups: {', '.join(_SCHEMA_PACKAGES)}"
             )
         package = _SCHEMA_PACKAGES[group].format(name=name)
+        if package == "_global_":
+            node = _global_node(node)
         store.store(group=group, name=name, node=node, package=package, provider=plugin)
         options.setdefault(group, []).append(name)
     return options
+
+
+def _global_node(schema: type) -> Any:
+    """A top-level option as a plain node whose dataclass fields stay typed: the root
+    is ``HarnessConfig`` (which types ``lr``, ``epochs``, ...), and OmegaConf merges
+    no other dataclass into it, but its ``estimator`` node is untyped (``Any``)."""
+    import dataclasses
+
+    node = OmegaConf.create({})
+    for item in dataclasses.fields(schema):
+        if item.default_factory is not dataclasses.MISSING:
+            value = item.default_factory()
+        else:
+            value = item.default
+        node[item.name] = OmegaConf.structured(value) if dataclasses.is_dataclass(value) else value
+    return node
 
 
 def register_resolvers() -> None:

@@ -108,7 +108,8 @@ def plan(cfg: DictConfig, manager: HarnessPlugins) -> _Plan:
         )
         loggers[str(name)] = options or {}  # type: ignore[assignment]
     try:
-        params = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+        # enum_to_str: job.json and run.json hold an Enum option as its name ("adam").
+        params = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True, enum_to_str=True)
     except HarnessError:
         raise
     except OmegaConfBaseException as exc:

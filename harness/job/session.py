@@ -38,6 +38,8 @@ class Session:
     stop: threading.Event = field(default_factory=threading.Event)
     #: The ``${datastore:...}`` paths resolved for the job being planned.
     datastores_used: list[dict[str, Any]] = field(default_factory=list)
+    #: (the real stderr, the buffer) while Hydra composes: its errors become one line.
+    held_stderr: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record_datastore(self, record: dict[str, Any]) -> None:

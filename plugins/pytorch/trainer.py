@@ -85,13 +85,13 @@ class Trainer:
         seed, self.epochs, self.batch_size = int(cfg.seed), int(cfg.epochs), int(cfg.batch_size)
         self.world, self.rank = int(run.world_size), int(run.rank)
         self.device = device = pick_device(str(est.device), int(run.local_rank))
-        configure_determinism(bool(est.get("deterministic", True)), device)
-        configure_threads(est.get("threads", "auto"), device)
+        configure_determinism(bool(est.deterministic), device)
+        configure_threads(est.threads, device)
         torch.manual_seed(seed)
 
         self.dataset = data.load(est.data, seed)
         model = build_model(est.model, self.dataset.in_shape, self.dataset.num_classes).to(device)
-        channels_last = bool(est.get("channels_last", False))
+        channels_last = bool(est.channels_last)
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
         self.model = model
@@ -103,7 +103,7 @@ class Trainer:
             float(est.weight_decay),
         )
         autocast, self.scaler, self.amp_note = loop.amp_settings(
-            bool(est.get("amp", False)), device
+            bool(est.amp), device
         )
         self.settings = loop.StepSettings(
             device, int(est.log_every), autocast, self.scaler, channels_last
@@ -134,7 +134,7 @@ class Trainer:
             ids = [device.index] if device.type == "cuda" else None
             self.trained = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
         self.checkpoint_dir = run.outputs_dir / checks.CHECKPOINT_DIR
-        self.keep_checkpoints = int(est.get("keep_checkpoints") or 0)
+        self.keep_checkpoints = int(est.keep_checkpoints)
 
     def describe(self) -> None:
         d, n_params = self.dataset, sum(p.numel() for p in self.model.parameters())
