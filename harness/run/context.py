@@ -204,8 +204,8 @@ class Run:
                     logger.log_params(self.spec.params)
                 except Exception as exc:
                     print(
-                        f"harness: warning: logger '{name}' of {self._logger_origin[name]} "
-                        f"failed to start, skipped: {type(exc).__name__}: {exc}",
+                        f"harness: warning: logger '{name}' failed to start, skipped "
+                        f"({self._logger_origin[name]}): {type(exc).__name__}: {exc}",
                         file=sys.stderr,
                     )
                     continue
@@ -221,8 +221,8 @@ class Run:
                 except Exception as exc:
                     # Reported once, then switched off: a logger never fails the job.
                     print(
-                        f"harness: warning: logger '{name}' of {self._logger_origin[name]} "
-                        f"failed in {method} and is switched off: {type(exc).__name__}: {exc}",
+                        f"harness: warning: logger '{name}' failed in {method} and is switched "
+                        f"off ({self._logger_origin[name]}): {type(exc).__name__}: {exc}",
                         file=sys.stderr,
                     )
                     loggers.pop(name, None)
