@@ -24,51 +24,39 @@ class {cls}(Estimator):
         run.log("accuracy", 0.5)
 """
 
-TYPO = (
-    ESTIMATOR.format(cls="Typo")
-    + """
+
+def plain_estimator_plugin(cls: str, name: str, searchpath: str = "", extra: str = "") -> str:
+    """An estimator plugin that registers ``name``; its config search path is its
+    package's conf/ unless ``searchpath`` (a Python expression) says otherwise."""
+    searchpath = searchpath or f'["pkg://harness_{name}.conf"]'
+    hooks = f"""
+from pathlib import Path
+
 @hookimpl
 def harness_register_estimators(register):
-    register("typo", Typo)
+    register("{name}", {cls})
 
+@hookimpl
+def harness_config_searchpath():
+    return {searchpath}
+"""
+    return ESTIMATOR.format(cls=cls) + hooks + extra
+
+
+TYPO = plain_estimator_plugin(
+    "Typo",
+    "typo",
+    extra="""
 @hookimpl
 def harness_register_estimator(register):   # misspelled: never called
     register("typo2", Typo)
 
 def harness_before_run(record):             # no @hookimpl: never called
     raise RuntimeError("must not run")
-
-@hookimpl
-def harness_config_searchpath():
-    return ["pkg://harness_typo.conf"]
-"""
+""",
 )
-
-NOYAML = (
-    ESTIMATOR.format(cls="NoYaml")
-    + """
-@hookimpl
-def harness_register_estimators(register):
-    register("noyaml", NoYaml)
-
-@hookimpl
-def harness_config_searchpath():
-    return ["pkg://harness_noyaml.conf"]
-"""
-)
-
-NOHEAD = (
-    ESTIMATOR.format(cls="NoHead")
-    + """
-@hookimpl
-def harness_register_estimators(register):
-    register("nohead", NoHead)
-
-@hookimpl
-def harness_config_searchpath():
-    return ["pkg://harness_nohead.conf"]
-"""
-)
+NOYAML = plain_estimator_plugin("NoYaml", "noyaml")
+NOHEAD = plain_estimator_plugin("NoHead", "nohead")
 
 FAILING = """
 from harness import Logger, hookimpl
@@ -90,20 +78,10 @@ def harness_after_run(record, status):
     raise RuntimeError("after-run exploded")
 """
 
-FILECONF = (
-    ESTIMATOR.format(cls="FileConf")
-    + """
-from pathlib import Path
-
-@hookimpl
-def harness_register_estimators(register):
-    register("filecfg", FileConf)
-
-@hookimpl
-def harness_config_searchpath():
-    return [(Path(__file__).parent / "myconf").as_uri()]
-"""
+FILECONF = plain_estimator_plugin(
+    "FileConf", "filecfg", searchpath='[(Path(__file__).parent / "myconf").as_uri()]'
 )
+
 
 GLOBAL_YAML = "# @package _global_\nestimator:\n  name: {name}\n"
 
