@@ -9,6 +9,7 @@ only; everything else the task needs is on the session (``harness.job.session``)
 from __future__ import annotations
 
 import io
+import os
 import re
 import sys
 from typing import Any
@@ -97,12 +98,14 @@ def main(args: list[str]) -> int:
             _print_component_options(manager)
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if code == 1 and not current.task_started:
-            code = 2  # a config error: Hydra's message, as one line
+            code = 2  # a config error
+        if code == 2 and not current.task_started and not os.environ.get("HYDRA_FULL_ERROR"):
+            # Hydra's message as one line (the sweep layer's own errors pass through)
             for line in held.splitlines():  # plugin warnings shown while composing
                 if line.startswith("harness: warning"):
                     print(line, file=sys.stderr)
             print(f"harness: error: {one_line(held)}", file=sys.stderr)
-        elif held:
+        elif held:  # (HYDRA_FULL_ERROR=1: Hydra's own report, traceback included)
             sys.stderr.write(held)
     except KeyboardInterrupt:
         if current.sweep is None:
