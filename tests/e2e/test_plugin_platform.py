@@ -322,4 +322,6 @@ def test_train_help_lists_each_components_options_with_types_and_defaults(tmp_pa
     assert "  compute.timeout: float or null = None\n" in options
     assert "estimator=sklearn  (estimator/sklearn.yaml)" in options
     assert "  estimator.C: float = 1.0\n" in options
-    assert "estimator=pytorch" in options and "  estimator.optimizer: str = " in options
+    assert "estimator=pytorch  (typed, plugin 'pytorch')" in options
+    assert "  estimator.optimizer: sgd|adam|adamw = " in options  # an Enum: its choices
+    assert "  lr: float = " in options
