@@ -15,7 +15,8 @@ import sys
 import threading
 import traceback
 
-from harness.contract.jobspec import CONFIG_ERROR_FILE, JOB_ENV, JobSpec
+from harness import envvars
+from harness.contract.jobspec import CONFIG_ERROR_FILE, JobSpec
 from harness.errors import HarnessError
 from harness.run.context import Run
 from harness.run.record import CANCELED, COMPLETED, FAILED
@@ -35,9 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     # raising KeyboardInterrupt lets the run flush its metrics tail and close.
     signal.signal(signal.SIGTERM, _interrupt)
     spec = JobSpec.load(args[0])
-    os.environ[JOB_ENV] = str(spec.spec_path)
+    os.environ[envvars.JOB_SPEC] = str(spec.spec_path)
     # The driver already showed plugin warnings once; don't repeat them per rank.
-    os.environ.setdefault("HARNESS_QUIET_PLUGINS", "1")
+    os.environ.setdefault(envvars.QUIET_PLUGINS, "1")
 
     from harness.contract.manager import get_plugin_manager
 
@@ -55,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         run.close(FAILED)
         return EXIT_CONFIG
     try:
+        # The chosen compute first (e.g. MPI's communicator), then every plugin's hook.
+        manager.get("compute", spec.compute)().worker_start(run)
         manager.pm.hook.harness_worker_start(run=run)
         estimator.train(run)
     except KeyboardInterrupt:

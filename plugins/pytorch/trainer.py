@@ -20,6 +20,7 @@ import torch
 from harness.plugins.pytorch import batches, checkpoints, checks, data, distributed, loop
 from harness.plugins.pytorch.models import build_model
 
+from harness import envvars
 from harness.errors import ConfigError
 
 
@@ -82,9 +83,7 @@ def configure_threads(setting: Any, device: Any) -> None:
     if setting not in (None, "auto"):
         torch.set_num_threads(int(setting))
         return
-    local_size = int(
-        os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE") or os.environ.get("LOCAL_WORLD_SIZE") or 1
-    )
+    local_size = envvars.first_int(envvars.LOCAL_SIZE_VARS, 1)
     share = max(1, (os.cpu_count() or 1) // local_size)
     if device.type == "cuda":
         torch.set_num_threads(min(GPU_JOB_THREADS, share))
@@ -129,12 +128,12 @@ class Trainer:
         self.device = device = pick_device(str(est.device), int(run.local_rank))
         self.deterministic = deterministic_setting(est.get("deterministic", "auto"), device)
         configure_determinism(self.deterministic, device)
-        configure_threads(est.get("threads", "auto"), device)
+        configure_threads(est.threads, device)
         torch.manual_seed(seed)
 
         self.dataset = data.load(est.data, seed)
         model = build_model(est.model, self.dataset.in_shape, self.dataset.num_classes).to(device)
-        channels_last = bool(est.get("channels_last", False))
+        channels_last = bool(est.channels_last)
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
         self.model = model
@@ -145,9 +144,7 @@ class Trainer:
             float(est.momentum),
             float(est.weight_decay),
         )
-        autocast, self.scaler, self.amp_note = loop.amp_settings(
-            bool(est.get("amp", False)), device
-        )
+        autocast, self.scaler, self.amp_note = loop.amp_settings(bool(est.amp), device)
         self.settings = loop.StepSettings(
             device, int(est.log_every), autocast, self.scaler, channels_last
         )
@@ -200,7 +197,7 @@ class Trainer:
             self.trained = torch.compile(self.trained)
             self.evaluated = torch.compile(model) if self.world > 1 else self.trained
         self.checkpoint_dir = run.outputs_dir / checks.CHECKPOINT_DIR
-        self.keep_checkpoints = int(est.get("keep_checkpoints") or 0)
+        self.keep_checkpoints = int(est.keep_checkpoints)
 
     def describe(self) -> None:
         d, n_params = self.dataset, sum(p.numel() for p in self.model.parameters())
