@@ -252,7 +252,7 @@ def test_user_module_through_target(tmp_path, home):
         (["estimator.threads=0"], ["estimator.threads"]),
         (["estimator.deterministic=sometimes"], ["estimator.deterministic", "auto"]),
         (["estimator.data_on_device=maybe"], ["estimator.data_on_device", "true | false"]),
-        (["estimator.compile=yes"], ["estimator.compile", "true | false"]),
+        (["estimator.compile=maybe"], ["compile", "maybe"]),
         (["estimator.backend=mpi"], ["estimator.backend", "nccl | gloo"]),
     ],
 )
