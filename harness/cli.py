@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "sweeps": ("harness.commands.sweeps", "hyperparameter sweeps: list, show, best"),
     "bench": ("harness.commands.bench", "benchmark suites: run, compare, list"),
+    "ui": ("harness.commands.ui", "web dashboard of runs, sweeps and models, live (--open)"),
 }
 
 USAGE = """usage: harness COMMAND [ARGS...]
@@ -41,6 +42,7 @@ examples:
   harness train --cfg job                         # show the composed config
   harness train -m estimator.C=0.1,1,10           # a sweep (Hydra multirun)
   harness runs list
+  harness ui --open                               # the dashboard in a browser
   harness plugins list
 
 `harness COMMAND --help` gives each command's own help.

@@ -151,24 +151,49 @@ def _metric_key(store: RunStore, name: str, ascending: bool):  # noqa: ANN202
     return key
 
 
+def filter_runs(
+    store: RunStore,
+    records: list[RunRecord],
+    *,
+    experiment: str | None = None,
+    estimator: str | None = None,
+    tags: list[str] | tuple[str, ...] = (),
+    status: str | None = None,
+    sort: str | None = None,
+    ascending: bool = False,
+) -> list[RunRecord]:
+    """The runs `harness runs list` and the dashboard show: filtered, live status
+    reconciled, optionally sorted by a metric's final value (newest first otherwise)."""
+    if experiment:
+        records = [r for r in records if r.experiment == experiment]
+    if estimator:
+        records = [r for r in records if r.estimator == estimator]
+    for key, value in _tag_filter(list(tags)):
+        records = [r for r in records if key in r.tags and (value is None or r.tags[key] == value)]
+    records = [reconcile(store, r) if not r.is_final else r for r in records]
+    if status:
+        records = [r for r in records if r.status.lower() == status.lower()]
+    if sort:
+        records.sort(key=_metric_key(store, sort, ascending))
+    return records
+
+
 def select(store: RunStore, opts: argparse.Namespace) -> list[RunRecord]:
     from harness.run.index import summaries
 
     records, problems = summaries(store.root)
     for problem in problems:
         warn(problem)
-    if opts.experiment:
-        records = [r for r in records if r.experiment == opts.experiment]
-    if opts.estimator:
-        records = [r for r in records if r.estimator == opts.estimator]
-    for key, value in _tag_filter(opts.tag):
-        records = [r for r in records if key in r.tags and (value is None or r.tags[key] == value)]
-    records = [reconcile(store, r) if not r.is_final else r for r in records]
-    if opts.status:
-        records = [r for r in records if r.status.lower() == opts.status.lower()]
-    if opts.sort:
-        records.sort(key=_metric_key(store, opts.sort, opts.asc))
-    return records
+    return filter_runs(
+        store,
+        records,
+        experiment=opts.experiment,
+        estimator=opts.estimator,
+        tags=opts.tag,
+        status=opts.status,
+        sort=opts.sort,
+        ascending=opts.asc,
+    )
 
 
 def cmd_list(store: RunStore, opts: argparse.Namespace) -> int:
