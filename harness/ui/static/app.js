@@ -222,7 +222,7 @@ async function pageSweep(sweepId) {
     const best = s.best && s.best.run_id;
     const rows = s.runs.map(row => `<tr class="${row.run_id && row.run_id === best ? "best" : ""}" data-run="${esc(row.run_id || "")}"><td>${runLink(row.run_id)}</td><td>${status(row.status)}${row.early_terminated ? ' <span class="pill">early-terminated</span>' : ""}</td><td class="num">${fmt(row.value)}</td><td class="mono">${esc((row.overrides || []).join(" "))}</td><td class="num">${dur(row.duration_s)}</td><td class="error">${esc(row.error || "")}</td></tr>`);
     main.innerHTML = `<h1>Sweep <span class="mono">${esc(s.sweep_id)}</span> ${status(s.status)}</h1>
-    ${kv([["primary metric", `${esc(s.metric)} (${esc(s.goal)})`], ["best", best ? `${fmt(s.best.value)} — ${runLink(best)}` : "-"], ["runs", esc(JSON.stringify(s.counts))]])}
+    ${kv([["primary metric", `${esc(s.metric)} (${esc(s.goal)})`], ["best", best ? `${fmt(s.best.value)} — ${runLink(best)}` : "-"], ["runs", Object.entries(s.counts).filter(([k, v]) => v || k === "total").map(([k, v]) => `${v} ${esc(k.replace("_", " "))}`).join(" · ")]])}
     <p><a href="#/runs?sweep=${esc(s.sweep_id)}">these runs in the runs list</a></p>
     ${table(["run", "status", esc(s.metric || "value"), "overrides", "duration", "reason"], rows, "sweep")}
     <h2>Parameters against ${esc(s.metric)}</h2><div class="grid" id="param-charts"></div>
