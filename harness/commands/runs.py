@@ -16,7 +16,7 @@ from harness.errors import ConfigError
 from harness.output import print_json, print_table, warn
 from harness.run import metrics
 from harness.run.liveness import reconcile
-from harness.run.record import RunRecord
+from harness.run.record import FINAL_STATUSES, RunRecord
 from harness.run.store import RunStore
 
 #: Rows a table shows unless --limit says otherwise: rendering 10,000 rows with rich
@@ -170,7 +170,8 @@ def filter_runs(
         records = [r for r in records if r.estimator == estimator]
     for key, value in _tag_filter(list(tags)):
         records = [r for r in records if key in r.tags and (value is None or r.tags[key] == value)]
-    records = [reconcile(store, r) if not r.is_final else r for r in records]
+    # `r.status in FINAL_STATUSES`, not the property: this loop sees every run.
+    records = [r if r.status in FINAL_STATUSES else reconcile(store, r) for r in records]
     if status:
         records = [r for r in records if r.status.lower() == status.lower()]
     if sort:

@@ -74,21 +74,13 @@ def runs_page(st: State, params: dict[str, Any]) -> dict[str, Any]:
     )
     offset, limit = params.get("offset", 0), params.get("limit", PAGE)
     page = records[offset : offset + limit]
-    all_records = [r for r, _ in entries]
     return {
         "total": len(records),
         "offset": offset,
         "limit": limit,
         "runs": [runs_cmd.summary_json(st.runs, r) for r in page],
         "damaged": [d.to_json() for d in damaged],
-        "facets": {
-            "experiment": sorted({r.experiment for r in all_records}),
-            "estimator": sorted({r.estimator for r in all_records}),
-            "status": sorted({r.status for r in all_records}),
-            "metric": sorted(
-                {k for r in all_records for k, v in r.metrics.items() if _is_number(v)}
-            ),
-        },
+        "facets": st.index.facets(),
     }
 
 
@@ -408,7 +400,3 @@ ROUTES = [
     Route("/api/bench", list_bench),
     Route("/api/bench/{bench_id}", get_bench),
 ]
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -65,6 +68,27 @@ async def index(request: Request) -> Response:
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
 
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Keep the run index fresh on a background thread, so no request pays for a
+    full scan of a large workspace (``RunIndex`` docstring)."""
+    index = app.state.harness.index
+    stop = threading.Event()
+
+    def rescan() -> None:
+        while True:  # the first scan at once: the first page is then already warm
+            index.refresh(full=True)
+            if stop.wait(index.FULL_SCAN_S / 2):
+                return
+
+    thread = threading.Thread(target=rescan, name="harness-ui-index", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
 def create_app(home: Path, policy: Policy) -> Starlette:
     routes = [
         Route("/", index),
@@ -77,6 +101,7 @@ def create_app(home: Path, policy: Policy) -> Starlette:
         routes=routes,
         middleware=[Middleware(Guard)],
         exception_handlers={HarnessError: harness_error},
+        lifespan=lifespan,
     )
     app.state.harness = State(home)
     app.state.policy = policy

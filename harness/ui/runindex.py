@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from harness.params import flatten
-from harness.run.record import RECORD_FILE, RunRecord
+from harness.run.record import FINAL_STATUSES, RECORD_FILE, RunRecord
 from harness.run.store import RunStore
 
 
@@ -50,37 +51,93 @@ def load_record(path: str) -> RunRecord:
 
 
 class RunIndex:
+    """Full scans (a stat per run) run at most every ``FULL_SCAN_S`` seconds, normally
+    on the server's background thread; a request only re-stats the runs that are not
+    final yet, the only ones whose record changes often. So a page of 10,000 runs is
+    served from memory, a new run appears within ``FULL_SCAN_S``, and a live run's
+    status is never stale."""
+
+    FULL_SCAN_S = 2.0
+
     def __init__(self, store: RunStore) -> None:
         self.store = store
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[tuple[int, int, int], RunRecord, str]] = {}
         self._damaged: dict[str, tuple[tuple[int, int, int] | None, Damaged]] = {}
+        self._scanned_at = float("-inf")
+        self._active: set[str] = set()  # runs not final yet: re-stated on every request
+        self._sorted: list[tuple[RunRecord, str]] | None = None
+        self._facets: dict[str, list[str]] | None = None
         self.generation = 0  # bumped whenever anything changed: the live list's signal
 
-    def refresh(self) -> tuple[list[tuple[RunRecord, str]], list[Damaged]]:
+    def refresh(self, full: bool = False) -> tuple[list[tuple[RunRecord, str]], list[Damaged]]:
         """Every run (newest first) with its search text, and the damaged folders."""
+        if full or time.monotonic() - self._scanned_at > self.FULL_SCAN_S:
+            seen = self._stat_all()  # outside the lock: requests keep being served
+            with self._lock:
+                changed = self._apply(seen)
+                self._scanned_at = time.monotonic()
+        else:
+            with self._lock:
+                changed = False
+                for name in list(self._active):
+                    changed |= self._visit(name, str(self.store.root / name))
         with self._lock:
-            changed = self._scan()
-            if changed:
-                self.generation += 1
-            runs = sorted(self._entries.values(), key=lambda e: e[1].created, reverse=True)
-            return [(r, text) for _, r, text in runs], [d for _, d in self._damaged.values()]
+            if changed or self._sorted is None:
+                if changed:
+                    self.generation += 1
+                self._sorted = [
+                    (r, text)
+                    for _, r, text in sorted(
+                        self._entries.values(), key=lambda e: e[1].created, reverse=True
+                    )
+                ]
+                self._facets = None
+            return self._sorted, [d for _, d in self._damaged.values()]
 
-    def _scan(self) -> bool:
+    def facets(self) -> dict[str, list[str]]:
+        """The values the filter menus offer; recomputed only after a change."""
+        with self._lock:
+            if self._facets is None:
+                records = [r for _, r, _ in self._entries.values()]
+                self._facets = {
+                    "experiment": sorted({r.experiment for r in records}),
+                    "estimator": sorted({r.estimator for r in records}),
+                    "status": sorted({r.status for r in records}),
+                    "metric": sorted(
+                        {k for r in records for k, v in r.metrics.items() if _is_number(v)}
+                    ),
+                }
+            return self._facets
+
+    def _stat_all(self) -> dict[str, tuple[str, tuple[int, int, int] | None]]:
         root = self.store.root
-        seen: set[str] = set()
+        seen: dict[str, tuple[str, tuple[int, int, int] | None]] = {}
+        if not root.is_dir():
+            return seen
+        with os.scandir(root) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith(".") or not entry.is_dir(follow_symlinks=False):
+                    continue
+                try:
+                    st = os.stat(os.path.join(entry.path, RECORD_FILE))
+                    seen[name] = (entry.path, (st.st_ino, st.st_mtime_ns, st.st_size))
+                except OSError:
+                    seen[name] = (entry.path, None)
+        return seen
+
+    def _apply(self, seen: dict[str, tuple[str, tuple[int, int, int] | None]]) -> bool:
         changed = False
-        if root.is_dir():
-            with os.scandir(root) as entries:
-                for entry in entries:
-                    name = entry.name
-                    if name.startswith(".") or not entry.is_dir(follow_symlinks=False):
-                        continue
-                    seen.add(name)
-                    changed |= self._visit(name, entry.path)
-        for gone in (set(self._entries) | set(self._damaged)) - seen:
+        for name, (path, key) in seen.items():
+            hit = self._entries.get(name)
+            if key is not None and hit is not None and hit[0] == key:
+                continue
+            changed |= self._visit(name, path)
+        for gone in (set(self._entries) | set(self._damaged)) - set(seen):
             self._entries.pop(gone, None)
             self._damaged.pop(gone, None)
+            self._active.discard(gone)
             changed = True
         return changed
 
@@ -101,6 +158,10 @@ class RunIndex:
                 record.path = self.store.root / name
                 self._entries[name] = (key, record, search_text(record))
                 self._damaged.pop(name, None)
+                if record.status in FINAL_STATUSES:
+                    self._active.discard(name)
+                else:
+                    self._active.add(name)
                 return True
             except (OSError, ValueError, TypeError) as exc:
                 failure = exc
@@ -108,5 +169,10 @@ class RunIndex:
         if old is not None and old[0] == key:
             return False
         self._entries.pop(name, None)
+        self._active.discard(name)
         self._damaged[name] = (key, Damaged(name, f"unreadable run record ({failure})"))
         return True
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

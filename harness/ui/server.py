@@ -15,24 +15,31 @@ DEFAULT_PORT = 5000
 PORT_TRIES = 50
 
 
-def _bindable(host: str, port: int) -> bool:
+def _bind(host: str, port: int) -> socket.socket | None:
+    """A listening socket on (host, port), or None when the port is taken."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                return False
-            raise ConfigError(f"--host {host}: cannot listen there ({exc.strerror})") from None
-    return True
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            return None
+        raise ConfigError(f"--host {host}: cannot listen there ({exc.strerror})") from None
+    return sock
 
 
-def free_port(host: str, start: int, fixed: bool) -> int:
-    """``start`` if free; else the next free one (unless the user fixed the port)."""
+def listen(host: str, start: int, fixed: bool) -> socket.socket:
+    """Listen on ``start``, or the next free port (unless the user fixed the port).
+
+    The socket is bound here and handed to uvicorn, so the URL printed is already
+    served and no other process can take the port in between."""
     for port in range(start, start + (1 if fixed else PORT_TRIES)):
-        if _bindable(host, port):
-            return port
+        sock = _bind(host, port)
+        if sock is not None:
+            return sock
     if fixed:
         raise ConfigError(f"port {start} on {host} is in use; pick another --port")
     raise ConfigError(f"no free port in {start}..{start + PORT_TRIES - 1} on {host}; give --port")
@@ -53,7 +60,8 @@ def serve(
 
     if token is not None and len(token) < 16:
         raise ConfigError("--token must be at least 16 characters (or leave it out: one is made)")
-    port = free_port(host, port, port_fixed)
+    sock = listen(host, port, port_fixed)
+    port = sock.getsockname()[1]
     policy = Policy(token=token or new_token(), host=host, port=port)
     app = create_app(home, policy)
     base = f"http://{url_host(host)}:{port}/"
@@ -78,6 +86,6 @@ def serve(
         # Live pages hold event streams open; don't wait for them on Ctrl-C.
         timeout_graceful_shutdown=1,
     )
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[sock])
     sys.stdout.flush()
     return 0

@@ -263,3 +263,23 @@ def test_register_and_cancel_through_the_api(home):
     # cancel of a finished run: a clear refusal, the record untouched
     refused = c.post(f"/api/runs/{run_id}/cancel", headers=csrf(c))
     assert refused.status_code == 409 and "already Completed" in refused.json()["error"]
+
+
+def test_run_index_sees_live_status_at_once_and_new_runs_within_a_full_scan(home):
+    from harness.ui.runindex import RunIndex
+
+    live = write_run(home, status=RUNNING)
+    index = RunIndex(RunStore(home))
+    records, _ = index.refresh()
+    assert [(r.status, text.split()[0]) for r, text in records] == [(RUNNING, live)]
+    generation = index.generation
+    RunStore(home).set_status(live, FAILED, error="boom")
+    newer = write_run(home)
+    records, _ = index.refresh()  # quick path: the live run is re-read, no full scan
+    assert [(r.id, r.status) for r, _ in records] == [(live, FAILED)]
+    assert index.generation == generation + 1
+    records, _ = index.refresh(full=True)
+    assert [r.id for r, _ in records] == [newer, live]
+    (home / "runs" / newer / "run.json").write_text("{torn")
+    records, damaged = index.refresh(full=True)
+    assert [r.id for r, _ in records] == [live] and [d.id for d in damaged] == [newer]

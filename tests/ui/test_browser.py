@@ -192,4 +192,3 @@ def test_datastore_page_lists_files_with_sizes_and_hashes(home, tmp_path, browse
     row.wait_for(timeout=TIMEOUT_MS)
     assert hashlib.sha256(b"a,b\n1,2\n").hexdigest() in row.inner_text()
     assert "8" in row.locator("td.num").inner_text()
-
