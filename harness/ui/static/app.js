@@ -242,7 +242,8 @@ async function pageSweep(sweepId) {
       const logX = numeric && pos.length === done.length && pos.length > 2 && Math.max(...pos) / Math.min(...pos) > 50;
       lineChart(card.querySelector(".chart"), [{ label: metricKey, xs: pts.map(q => q[0]), ys: pts.map(q => q[1]) }], { scatter: true, xLabel: p, yLabel: metricKey, logX, xValues: cats ? (u, splits) => splits.map(v => cats[v] ?? "") : undefined });
     });
-    parallelCoordinates(document.getElementById("parallel"), params.concat([metricKey]), data, metricKey);
+    // runs with a value only: a failed run's parameters would stretch the axes for nothing
+    parallelCoordinates(document.getElementById("parallel"), params.concat([metricKey]), data.filter(d => d[metricKey] !== null && d[metricKey] !== undefined), metricKey);
   };
   render(await api(`/api/sweeps/${encodeURIComponent(sweepId)}`));
   const es = new EventSource(`/api/sweeps/${encodeURIComponent(sweepId)}/events`);

@@ -49,6 +49,10 @@ function parallelCoordinates(el, columns, rows, colorKey) {
     const numeric = vals.every(v => typeof v === "number");
     if (numeric) {
       const lo = Math.min(...vals), hi = Math.max(...vals);
+      if (lo > 0 && hi / lo > 50) {  // a swept learning rate or C: log axis, like the scatter charts
+        const a = Math.log(lo), b = Math.log(hi);
+        return { col, pos: v => (Math.log(v) - a) / (b - a), label: v => (+v).toPrecision(3), ticks: [lo, hi] };
+      }
       return { col, pos: v => (hi === lo ? 0.5 : (v - lo) / (hi - lo)), label: v => (+v).toPrecision(3), ticks: [lo, hi] };
     }
     const cats = [...new Set(vals.map(String))];
