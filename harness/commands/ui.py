@@ -34,8 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(args: list[str]) -> int:
+    from harness.storage.workspace import harness_home
     from harness.ui.server import DEFAULT_PORT, serve
-    from harness.workspace import harness_home
 
     opts = build_parser().parse_args(args)
     if opts.port is not None and not 0 < opts.port < 65536:

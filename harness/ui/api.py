@@ -225,7 +225,7 @@ async def tag_run(request: Request) -> Response:
 
 async def register_model(request: Request) -> Response:
     from harness.commands.models import model_json
-    from harness.registry import check_name
+    from harness.storage.model_registry import check_name
 
     st = state(request)
     run_id = check_id("run id", request.path_params["run_id"])
@@ -322,7 +322,7 @@ async def list_datastores(request: Request) -> Response:
 
 
 async def datastore_files(request: Request) -> Response:
-    from harness.datastore.registry import configured, get_datastore
+    from harness.datastore.settings import configured, get_datastore
 
     name = check_id("datastore name", request.path_params["name"])
     if name not in configured()[1]:

@@ -16,8 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from harness.params import flatten
-from harness.run.record import FINAL_STATUSES, RECORD_FILE, RunRecord
+from harness.run.record import FINAL_STATUSES, RECORD_FILE, RunRecord, flatten
 from harness.run.store import RunStore
 
 

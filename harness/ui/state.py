@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.registry import ModelRegistry
 from harness.run.store import RunStore
+from harness.storage.model_registry import ModelRegistry
 from harness.sweeps.store import SweepStore
 from harness.ui.runindex import RunIndex
 

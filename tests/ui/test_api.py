@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from ui_helpers import TOKEN, write_run
 
-from harness.registry import ModelRegistry
 from harness.run.record import FAILED, RUNNING
 from harness.run.store import RunStore
+from harness.storage.model_registry import ModelRegistry
 from harness.testing import run_cli
 from harness.ui.live import RunFollower
 
