@@ -78,7 +78,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     def rescan() -> None:
         while True:  # the first scan at once: the first page is then already warm
             index.refresh(full=True)
-            if stop.wait(index.FULL_SCAN_S / 2):
+            if stop.wait(index.scan_interval):
                 return
 
     thread = threading.Thread(target=rescan, name="harness-ui-index", daemon=True)

@@ -283,3 +283,50 @@ def test_run_index_sees_live_status_at_once_and_new_runs_within_a_full_scan(home
     (home / "runs" / newer / "run.json").write_text("{torn")
     records, damaged = index.refresh(full=True)
     assert [r.id for r, _ in records] == [live] and [d.id for d in damaged] == [newer]
+
+
+WRITER = """
+import sys, time
+from harness.run.metrics import MetricEvent, append_events
+from harness.run.store import RunStore
+store = RunStore()
+record = store.create(experiment="busy", estimator="sklearn", compute="local")
+store.set_status(record.id, "Running")
+for step in range(40):
+    append_events(record.path / "metrics" / "rank0-1.jsonl",
+                  [MetricEvent("loss", 1.0 / (step + 1), step, time.time())])
+    if step % 10 == 0:
+        store.set_tags(record.id, {"step": str(step)})
+    time.sleep(0.01)
+store.set_status(record.id, "Completed")
+"""
+
+
+def test_pages_keep_answering_while_16_runs_are_written_at_once(home):
+    import subprocess
+    import sys
+
+    c = client(home)
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER], env={**os.environ}) for _ in range(16)
+    ]
+    answered = 0
+    try:
+        while any(w.poll() is None for w in writers):
+            listed = c.get("/api/runs?limit=100")
+            assert listed.status_code == 200
+            assert listed.json()["damaged"] == []  # atomic replaces: never half a record
+            for run in listed.json()["runs"][:4]:
+                for url in (f"/api/runs/{run['id']}", f"/api/runs/{run['id']}/metrics"):
+                    response = c.get(url)
+                    assert response.status_code == 200, (url, response.text)
+                    assert "damaged" not in response.json()
+                    answered += 1
+    finally:
+        for writer in writers:
+            writer.wait(120)
+    assert [w.returncode for w in writers] == [0] * 16
+    assert answered > 0
+    final = c.get("/api/runs?limit=100").json()
+    assert final["total"] == 16 and {r["status"] for r in final["runs"]} == {"Completed"}
+    assert all(len(r["metrics"]) == 1 and r["tags"] == {"step": "30"} for r in final["runs"])
