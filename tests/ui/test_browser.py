@@ -126,6 +126,11 @@ def test_compare_two_runs(home, browser_page):
     page.goto(page.url.split("#")[0] + "#/runs")
     for run_id in (first, second):
         page.locator(f'tr[data-run="{run_id}"] input.pick').check()
+    # the list redraws live as runs appear; the ticks must survive that
+    page.locator(f'tr[data-run="{first}"] input.pick').wait_for(timeout=TIMEOUT_MS)
+    later = write_run(home, params={"lr": 0.9})
+    page.locator(f'tr[data-run="{later}"]').wait_for(timeout=TIMEOUT_MS)
+    assert page.locator("input.pick:checked").count() == 2
     page.locator("#compare").click()
     table = page.locator("table.compare")
     table.wait_for(timeout=TIMEOUT_MS)

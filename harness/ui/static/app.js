@@ -4,6 +4,7 @@
 const main = document.getElementById("main");
 let session = { authenticated: false, csrf: null };
 let live = [];  // EventSources and timers of the current page, closed on navigation
+const picked = new Set();  // runs ticked for Compare on the runs page
 
 function closeLive() { live.forEach(x => (x.close ? x.close() : clearInterval(x))); live = []; }
 function esc(v) { return String(v ?? "").replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]); }
@@ -67,12 +68,22 @@ async function pageRuns(query) {
   document.getElementById("filters").onsubmit = (ev) => { ev.preventDefault(); const fd = new FormData(ev.target); const ch = { offset: "" }; for (const k of ["q", "experiment", "status", "estimator", "tag", "sweep", "sort", "asc"]) ch[k] = fd.get(k) || ""; go(ch); };
   document.getElementById("prev").onclick = () => go({ offset: Math.max(0, offset - limit) || "" });
   document.getElementById("next").onclick = () => go({ offset: offset + limit });
-  const picks = () => [...main.querySelectorAll("input.pick:checked")].map(i => i.value);
-  main.querySelectorAll("input.pick").forEach(i => (i.onchange = () => { document.getElementById("compare").disabled = picks().length < 2; }));
-  document.getElementById("compare").onclick = () => { location.hash = "#/compare?ids=" + picks().join(","); };
+  // The selection survives the live redraws (a new run must not untick the boxes).
+  const compareButton = document.getElementById("compare");
+  const syncPicks = () => { compareButton.disabled = picked.size < 2; };
+  main.querySelectorAll("input.pick").forEach(i => {
+    i.checked = picked.has(i.value);
+    i.onchange = () => { if (i.checked) picked.add(i.value); else picked.delete(i.value); syncPicks(); };
+  });
+  syncPicks();
+  compareButton.onclick = () => { location.hash = "#/compare?ids=" + [...picked].join(","); picked.clear(); };
   const es = new EventSource("/api/events/runs");
   let pending = null;
-  es.addEventListener("changed", () => { clearTimeout(pending); pending = setTimeout(() => { if (!picks().length && document.activeElement.tagName !== "INPUT") route(); }, 300); });
+  const redraw = () => {  // not while the user types a filter: try again shortly
+    if (document.activeElement && document.activeElement.tagName === "INPUT" && document.activeElement.type !== "checkbox") pending = setTimeout(redraw, 1000);
+    else route();
+  };
+  es.addEventListener("changed", () => { clearTimeout(pending); pending = setTimeout(redraw, 300); });
   live.push(es);
 }
 
