@@ -24,7 +24,6 @@ from harness.commands import runs as runs_cmd
 from harness.errors import HarnessError, NotFoundError
 from harness.run import metrics
 from harness.run.liveness import reconcile
-from harness.run.record import RECORD_FILE
 from harness.ui.ids import BadId, check_id, inside
 from harness.ui.state import State
 
@@ -101,21 +100,28 @@ async def list_runs(request: Request) -> Response:
     return json_response(await run_in_threadpool(runs_page, state(request), params))
 
 
-def _run(st: State, run_id: str) -> Any:
+def run_folder(st: State, run_id: str) -> Path:
+    """The folder of exactly this run (never a prefix match), or a 404."""
     check_id("run id", run_id)
-    if not (st.runs.root / run_id).is_dir():
+    folder = st.runs.root / run_id
+    if not folder.is_dir():
         raise NotFoundError(f"no run '{run_id}'")
-    return st.runs.get(run_id)
+    return folder
+
+
+def _run(st: State, run_id: str) -> Any:
+    run_folder(st, run_id)
+    try:
+        return st.runs.get(run_id)
+    except (OSError, ValueError, TypeError) as exc:  # an action on a damaged record
+        raise HarnessError(f"run {run_id}: unreadable run record ({exc})") from None
 
 
 def run_detail(st: State, run_id: str) -> dict[str, Any]:
-    check_id("run id", run_id)
-    folder = st.runs.root / run_id
+    run_folder(st, run_id)
     try:
-        record = reconcile(st.runs, _run(st, run_id))
+        record = reconcile(st.runs, st.runs.get(run_id))
     except (OSError, ValueError, TypeError) as exc:  # damaged: say so, keep the files
-        if not (folder / RECORD_FILE).exists() and not folder.is_dir():
-            raise NotFoundError(f"no run '{run_id}'") from None
         return {
             "id": run_id,
             "status": "Damaged",
@@ -132,12 +138,12 @@ async def get_run(request: Request) -> Response:
 
 async def get_metrics(request: Request) -> Response:
     st = state(request)
-    record = _run(st, request.path_params["run_id"])
-    history = await run_in_threadpool(metrics.history, record.path)
+    run_id = request.path_params["run_id"]
+    history = await run_in_threadpool(metrics.history, run_folder(st, run_id))
     name = request.path_params.get("name")
     if name is not None:
         if name not in history:
-            raise NotFoundError(f"run {record.id} has no metric '{name}'")
+            raise NotFoundError(f"run {run_id} has no metric '{name}'")
         return json_response(history[name])
     return json_response(history)
 
@@ -172,7 +178,7 @@ async def run_file(request: Request) -> Response:
     relative = request.path_params["path"]
     if relative.split("/", 1)[0] not in ("outputs", "logs"):
         raise BadId("only files under outputs/ and logs/ can be read")
-    path = inside(st.runs.root / run_id, relative)
+    path = inside(run_folder(st, run_id), relative)
     return _send_file(path, request.query_params.get("download") == "1")
 
 
@@ -182,9 +188,9 @@ async def compare(request: Request) -> Response:
     ids = [i for i in request.query_params.get("ids", "").split(",") if i]
     if len(ids) < 2:
         raise BadId("compare needs ?ids=RUN,RUN[,…]: two or more run ids")
-    for run_id in ids:
-        check_id("run id", run_id)
     st = state(request)
+    for run_id in ids:
+        _run(st, run_id)
     data = await run_in_threadpool(compare_json, st.runs, ids)
     data["history"] = {
         run_id: await run_in_threadpool(metrics.history, st.runs.root / run_id) for run_id in ids

@@ -18,7 +18,6 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
-from harness.ui.ids import check_id
 from harness.ui.live import RunFollower
 
 POLL_S = 0.5
@@ -57,8 +56,10 @@ def _run_snapshot(st: Any, follower: RunFollower, run_id: str) -> list[str]:
 
 async def run_events(request: Request) -> StreamingResponse:
     st = request.app.state.harness
-    run_id = check_id("run id", request.path_params["run_id"])
-    follower = RunFollower(st.runs.root / run_id)
+    from harness.ui.api import run_folder
+
+    run_id = request.path_params["run_id"]
+    follower = RunFollower(run_folder(st, run_id))  # a 404 for no such run
 
     async def body() -> AsyncIterator[str]:
         quiet = 0.0
@@ -98,7 +99,8 @@ async def sweep_events(request: Request) -> StreamingResponse:
     from harness.ui.api import sweep_detail
 
     st = request.app.state.harness
-    sweep_id = check_id("sweep id", request.path_params["sweep_id"])
+    sweep_id = request.path_params["sweep_id"]
+    sweep_detail(st, sweep_id)  # a 404 for no such sweep, before the stream starts
 
     async def body() -> AsyncIterator[str]:
         last = None

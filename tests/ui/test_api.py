@@ -165,6 +165,15 @@ def test_damaged_records_are_shown_as_damaged_not_a_500(home):
     with c.stream("GET", "/api/runs/20260101-000000-aaaaaa/events") as response:
         first = next(response.iter_lines())
     assert first == "event: run"
+    damaged = "20260101-000000-aaaaaa"
+    assert c.get(f"/api/runs/{damaged}/metrics").json() == {}
+    assert c.get(f"/api/compare?ids={good},{damaged}").status_code == 409
+    authed = client(home, token=True)
+    tag = authed.post(f"/api/runs/{damaged}/tags", json={"tags": {"a": "1"}}, headers=csrf(authed))
+    assert tag.status_code == 409 and "unreadable run record" in tag.json()["error"]
+    assert c.get("/api/runs/20991231-000000-ffffff/events").status_code == 404
+    assert c.get("/api/sweeps/20991231-000000-ffffff/events").status_code == 404
+    assert c.get(f"/api/runs/{good[:9]}").status_code == 404  # never a prefix match
     # a torn metrics line in a good run is skipped, not an error
     with open(home / "runs" / good / "metrics" / "rank0-1.jsonl", "a") as handle:
         handle.write('{"name": "loss", "val')
