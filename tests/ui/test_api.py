@@ -339,3 +339,41 @@ def test_pages_keep_answering_while_16_runs_are_written_at_once(home):
     final = c.get("/api/runs?limit=100").json()
     assert final["total"] == 16 and {r["status"] for r in final["runs"]} == {"Completed"}
     assert all(len(r["metrics"]) == 1 and r["tags"] == {"step": "30"} for r in final["runs"])
+
+
+def test_bench_results_are_listed_and_served_whole(home):
+    from harness.bench.report import write_all
+
+    doc = {
+        "id": "20260102-030405-abcdef",
+        "suite": "ci",
+        "target_accuracy": 0.8,
+        "sweep_id": None,
+        "interrupted": False,
+        "machine": {"cpus": 2, "gpu": None, "platform": "Linux", "python": "3.11"},
+        "description": "a hand-made suite result",
+        "cells": [
+            {
+                "key": "sklearn/digits/default",
+                "estimator": "sklearn",
+                "dataset": "digits",
+                "setting": "default",
+                "status": "Completed",
+                "final_accuracy": 0.95,
+                "curve": [[0.5, 0.9], [1.0, 0.95]],
+                "run_id": None,
+            }
+        ],
+    }
+    folder = home / "bench" / doc["id"]
+    folder.mkdir(parents=True)
+    write_all(doc, folder)  # the bench's own writer: results.json, .md, .png
+    (home / "bench" / "20260102-000000-broken").mkdir()
+    (home / "bench" / "20260102-000000-broken" / "results.json").write_text("{")
+    c = client(home)
+    listed = c.get("/api/bench").json()
+    assert [(b["id"], b["cells"]) for b in listed] == [(doc["id"], 1)]  # the broken one left out
+    assert c.get(f"/api/bench/{doc['id']}").json() == doc
+    broken = c.get("/api/bench/20260102-000000-broken")
+    assert broken.status_code == 409 and "damaged" in broken.json()["error"]
+    assert c.get("/api/bench/20990101-000000-000000").status_code == 404
