@@ -65,3 +65,21 @@ print("[Completed]" in widget.value, 'data-points="7"' in widget.value)""",
     assert any(WIDGET_MIME in out.get("data", {}) for out in shown), shown
     assert [o["text"] for o in shown if o.get("name") == "stdout"] == ["HTML True True\n"]
     assert nb.cells[2].outputs[0]["text"] == "True True\n"
+
+
+def test_sweep_view_marks_the_best_run(home):
+    from harness.sweeps.store import SweepStore
+    from harness.ui.widget import RunDetails
+
+    sweeps = SweepStore(home)
+    sweep = sweeps.create(metric="accuracy", goal="maximize", experiment="exp")
+    ids = {}
+    for c, acc in (("0.1", 0.8), ("1", 0.95), ("10", 0.9)):
+        ids[c] = write_run(home, points={"accuracy": [acc]})
+        sweeps.link_run(sweep.id, ids[c], overrides=[f"estimator.C={c}"], metric="accuracy")
+    details = RunDetails(sweep.id)
+    text = details.text().splitlines()
+    assert text[0].startswith(f"sweep {sweep.id} [Running]  metric accuracy (maximize)")
+    assert text[1].startswith(f"* {ids['1']}") and "estimator.C=1" in text[1]
+    assert [line[0] for line in text[1:]] == ["*", " ", " "]
+    assert details.html().count("★") == 1
