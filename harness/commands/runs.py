@@ -8,7 +8,6 @@ list/show/metrics live here; the other actions each have a small module
 from __future__ import annotations
 
 import argparse
-import math
 from datetime import datetime
 from typing import Any
 
@@ -142,11 +141,20 @@ def _tag_filter(specs: list[str]) -> list[tuple[str, str | None]]:
 
 
 def _metric_key(store: RunStore, name: str, ascending: bool):  # noqa: ANN202
+    sign = 1.0 if ascending else -1.0
+
     def key(record: RunRecord) -> tuple[int, float]:
-        value = store.current_metrics(record).get(name)
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
+        # Called once per run (10,000 in a big listing): the final record's own
+        # metrics without a method call, and plain type checks instead of isinstance.
+        values = (
+            record.metrics
+            if record.status in FINAL_STATUSES and record.metrics
+            else store.current_metrics(record)
+        )
+        value = values.get(name)
+        if value.__class__ not in (int, float) or value != value:  # bools, None, NaN
             return (1, 0.0)  # runs without the metric go last either way
-        return (0, value if ascending else -value)
+        return (0, sign * value)
 
     return key
 
