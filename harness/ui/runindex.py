@@ -156,6 +156,10 @@ class RunIndex:
         try:
             st = os.stat(os.path.join(path, RECORD_FILE))
             key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError as exc:
+            if _being_created(path):
+                return False  # RunStore.create makes the folder first, run.json after
+            key, failure = None, exc
         except OSError as exc:
             key, failure = None, exc
         else:
@@ -183,6 +187,17 @@ class RunIndex:
         self._active.discard(name)
         self._damaged[name] = (key, Damaged(name, f"unreadable run record ({failure})"))
         return True
+
+
+#: A run folder younger than this without a run.json is still being created.
+CREATING_S = 30.0
+
+
+def _being_created(path: str) -> bool:
+    try:
+        return time.time() - os.stat(path).st_mtime < CREATING_S
+    except OSError:
+        return False
 
 
 def _is_number(value: Any) -> bool:

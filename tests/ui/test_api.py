@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import warnings
 from pathlib import Path
 
@@ -147,9 +148,12 @@ def test_damaged_records_are_shown_as_damaged_not_a_500(home):
         ("20260101-000000-aaaaaa", "{not json"),
         ("20260101-000000-bbbbbb", "[1, 2]"),
         ("20260101-000000-cccccc", None),
+        ("20260101-000000-dddddd", "creating"),
     ]:
         (home / "runs" / name).mkdir()
-        if content is not None:
+        if content is None:  # no run.json for a minute: not a run being created
+            os.utime(home / "runs" / name, (time.time() - 60, time.time() - 60))
+        elif content != "creating":  # "creating": a fresh folder, run.json not yet written
             (home / "runs" / name / "run.json").write_text(content)
     c = client(home)
     listed = c.get("/api/runs").json()
