@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("harness.commands.bench", "benchmark suites: run, compare, list"),
     "ui": ("harness.commands.ui", "web dashboard of runs, sweeps and models, live (--open)"),
 }
+#: Not in the table above: ``harness completion SHELL`` prints the completion script.
 
 USAGE = """usage: harness COMMAND [ARGS...]
 
@@ -44,6 +45,7 @@ examples:
   harness runs list
   harness ui --open                               # the dashboard in a browser
   harness plugins list
+  eval "$(harness completion bash)"               # Tab completion (bash, zsh)
 
 `harness COMMAND --help` gives each command's own help.
 Workspace: $HARNESS_HOME, default ~/.harness
@@ -67,6 +69,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"harness {version('harness-ml')}")
         return 0
     name, rest = args[0], args[1:]
+    if name in ("-sc", "--shell-completion", "completion"):
+        from harness.cli import completion
+
+        try:
+            if name == "completion":
+                sys.stdout.write(completion.script(rest[0] if rest else "bash"))
+                return 0
+            return completion.handle(args)
+        except HarnessError as exc:
+            print(f"harness: error: {exc}", file=sys.stderr)
+            return exc.exit_code
     if name not in COMMANDS:
         print(
             f"harness: error: unknown command '{name}'. Commands: {', '.join(COMMANDS)}",
