@@ -21,14 +21,6 @@ def harness_worker_start(run):
     spec = getattr(run, "spec", None)
     if spec is None or spec.compute != "mpi":
         return
-    from harness_mpi.rank import estimator_flag
+    from harness_mpi.rank import attach_communicator
 
-    # MPI_Init waits for every rank, so initialise it only where all ranks will:
-    # not for a script-mode child (it owns the rank and initialises MPI itself), and
-    # not for an estimator that trains on rank 0 alone (the other ranks exit at once).
-    if estimator_flag(spec.estimator, "data_parallel", True) and not estimator_flag(
-        spec.estimator, "trains_in_child_process", False
-    ):
-        from mpi4py import MPI
-
-        run.comm = MPI.COMM_WORLD
+    attach_communicator(run)

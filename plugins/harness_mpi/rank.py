@@ -70,6 +70,23 @@ def estimator_flag(estimator: str, flag: str, default: bool) -> bool:
     return bool(getattr(get_plugin_manager().get("estimator", estimator), flag, default))
 
 
+def attach_communicator(run: object) -> None:
+    """Set ``run.comm = MPI.COMM_WORLD`` where every rank will initialise MPI.
+
+    MPI_Init waits for every rank, so initialise it only where all ranks will:
+    not for a script-mode child (it owns the rank and initialises MPI itself), and
+    not for an estimator that trains on rank 0 alone (the other ranks exit at once).
+    Shared by every compute that starts MPI ranks (``mpi``, ``slurm``).
+    """
+    estimator = run.spec.estimator  # type: ignore[attr-defined]
+    if estimator_flag(estimator, "data_parallel", True) and not estimator_flag(
+        estimator, "trains_in_child_process", False
+    ):
+        from mpi4py import MPI
+
+        run.comm = MPI.COMM_WORLD  # type: ignore[attr-defined]
+
+
 def main(argv: list[str]) -> int:
     from harness import worker
     from harness.jobspec import JobSpec
