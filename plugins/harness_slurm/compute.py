@@ -171,19 +171,12 @@ def _result(
     if name == "COMPLETED":
         return JobResult(exit_code=0, world_size=size)
     code = state.exit_code if state is not None and state.exit_code else 1
-    if name in ("CANCELLED", "PREEMPTED"):
+    if state is not None and name in ("CANCELLED", "PREEMPTED"):
         return JobResult(
-            exit_code=EXIT_CANCELED,
-            canceled=True,
-            error=f"{scheduler.SCHEDULER_ENDED[name]} (slurm job {job_id})",
-            world_size=size,
+            exit_code=EXIT_CANCELED, canceled=True, error=state.describe(job_id), world_size=size
         )
-    if name in scheduler.SCHEDULER_ENDED:
-        return JobResult(
-            exit_code=code,
-            error=f"{scheduler.SCHEDULER_ENDED[name]} (slurm job {job_id}, {name})",
-            world_size=size,
-        )
+    if state is not None and name in scheduler.SCHEDULER_ENDED:
+        return JobResult(exit_code=code, error=state.describe(job_id), world_size=size)
     if not (job.logs_dir / NODE_MARK).is_file():
         return JobResult(exit_code=code, error=_no_workspace(job, job_id, folder), world_size=size)
     from harness_mpi.diagnose import exception_line
@@ -198,11 +191,8 @@ def _result(
                 world_size=size,
             )
     last = _last_line(folder)
-    return JobResult(
-        exit_code=code,
-        error=f"slurm job {job_id} ended {name} (exit code {code})" + (f": {last}" if last else ""),
-        world_size=size,
-    )
+    said = state.describe(job_id) if state is not None else f"slurm job {job_id}: state unknown"
+    return JobResult(exit_code=code, error=said + (f": {last}" if last else ""), world_size=size)
 
 
 def _no_workspace(job: JobSpec, job_id: str, folder: Path) -> str:

@@ -60,6 +60,15 @@ class JobState:
     def final(self) -> bool:
         return self.state in FINAL
 
+    def describe(self, job_id: str) -> str:
+        """Why the job ended, for a run's error: the scheduler's reason if it ended
+        the job, else how its processes ended."""
+        if self.state in SCHEDULER_ENDED:
+            return f"{SCHEDULER_ENDED[self.state]} (slurm job {job_id}, {self.state})"
+        if self.signal:
+            return f"slurm job {job_id} ended {self.state}: killed by signal {self.signal}"
+        return f"slurm job {job_id} ended {self.state} (exit code {self.exit_code})"
+
 
 def require_slurm() -> None:
     """One line when this machine cannot talk to a Slurm cluster (exit 2)."""
@@ -114,23 +123,43 @@ def _fields(line: str) -> dict[str, str]:
     return fields
 
 
-def job_state(job_id: str) -> JobState | None:
-    """The job's state now; None if neither scontrol nor sacct knows it (yet)."""
+def _scontrol(job_id: str) -> list[dict[str, str]]:
     done = subprocess.run(
         ["scontrol", "show", "job", "-o", str(job_id)], capture_output=True, text=True, timeout=60
     )
-    if done.returncode == 0 and done.stdout.strip():
-        # A batch job is one line; an array would be several (the harness submits none).
-        fields = _fields(done.stdout.strip().splitlines()[0])
-        code, _, sig = fields.get("ExitCode", "").partition(":")
-        return JobState(
-            state=fields.get("JobState", "UNKNOWN"),
-            reason=fields.get("Reason", ""),
-            exit_code=int(code) if code.isdigit() else None,
-            signal=int(sig) if sig.isdigit() else None,
-            nodes=fields.get("NodeList", ""),
-        )
+    if done.returncode != 0:
+        return []
+    return [_fields(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def _state_of(fields: dict[str, str]) -> JobState:
+    code, _, sig = fields.get("ExitCode", "").partition(":")
+    return JobState(
+        state=fields.get("JobState", "UNKNOWN"),
+        reason=fields.get("Reason", ""),
+        exit_code=int(code) if code.isdigit() else None,
+        signal=int(sig) if sig.isdigit() else None,
+        nodes=fields.get("NodeList", ""),
+    )
+
+
+def job_state(job_id: str) -> JobState | None:
+    """The job's state now; None if neither scontrol nor sacct knows it (yet)."""
+    lines = _scontrol(job_id)
+    if lines:
+        return _state_of(lines[0])
     return _sacct_state(job_id)
+
+
+def array_states(array_id: str) -> dict[str, JobState]:
+    """Every started task of a job array, ``"ARRAY_TASK"`` → state, in one call.
+    Tasks still pending in the array's own record are left out (not final)."""
+    states = {}
+    for fields in _scontrol(array_id):
+        task = fields.get("ArrayTaskId", "")
+        if task.isdigit():
+            states[f"{fields.get('ArrayJobId', array_id)}_{task}"] = _state_of(fields)
+    return states
 
 
 def _sacct_state(job_id: str) -> JobState | None:

@@ -20,6 +20,7 @@ its run in the shared workspace. What changes is the wait:
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -71,6 +72,9 @@ class _Sweep:
                     Singleton.get_state(),
                 )
             )
+        from harness.sweeps.job import REMOTE_ENV
+
+        os.environ[REMOTE_ENV] = "1"  # exported to the jobs by sbatch; see harness/sweeps/job.py
         try:
             jobs = executor.map_array(self.launcher, *zip(*job_params, strict=True))
         except Exception as exc:  # submitit's FailedJobError carries sbatch's stderr
@@ -85,8 +89,10 @@ class _Sweep:
         results: dict[int, JobReturn] = {}
         try:
             while waiting:
+                states = scheduler.array_states(array_id)
                 for i, job in list(waiting.items()):
-                    outcome = self._outcome(job, job_overrides[i], initial_job_idx + i)
+                    state = states.get(str(job.job_id))
+                    outcome = self._outcome(job, state, job_overrides[i], initial_job_idx + i)
                     if outcome is not None:
                         results[i] = outcome
                         del waiting[i]
@@ -113,24 +119,29 @@ class _Sweep:
         )
         return executor
 
-    def _outcome(self, job: Any, overrides: Sequence[str], num: int) -> JobReturn | None:
+    def _outcome(
+        self, job: Any, state: scheduler.JobState | None, overrides: Sequence[str], num: int
+    ) -> JobReturn | None:
         """The job's JobReturn once it has ended; None while it runs."""
-        if job.paths.result_pickle.exists():
-            return _unpickle_result(job, overrides)
-        state = scheduler.job_state(job.job_id)
-        if state is None or not state.final:
+        has_result = job.paths.result_pickle.exists()
+        if state is None and not has_result:
+            state = scheduler.job_state(job.job_id)  # a task the array listing no longer shows
+        if state is not None and not state.final:
+            return None  # still running (or writing its result and exiting)
+        if state is None and not has_result:
             return None
-        # Ended, but submitit wrote no result (yet): the file may lag on a shared FS.
-        for _ in range(10):
-            if job.paths.result_pickle.exists():
-                return _unpickle_result(job, overrides)
+        for _ in range(10):  # ended: the result file may lag on a shared file system
+            if has_result or state is None or state.state == "COMPLETED":
+                break
             time.sleep(0.5)
-        reason = scheduler.SCHEDULER_ENDED.get(
-            state.state, f"slurm job ended {state.state} (exit code {state.exit_code})"
-        )
-        _settle_runs(str(job.job_id), num, list(overrides), state.state, reason)
-        print(f"job #{num} (slurm {job.job_id}): {reason}", file=sys.stderr, flush=True)
-        return _empty_return(overrides)
+            has_result = job.paths.result_pickle.exists()
+        if state is not None and state.final and state.state != "COMPLETED":
+            # The scheduler ended it (or it died without a word): its run cannot have
+            # said so itself. Settle it with Slurm's reason.
+            reason = state.describe(str(job.job_id))
+            _settle_runs(str(job.job_id), num, list(overrides), state.state, reason)
+            print(f"job #{num} (slurm {job.job_id}): {reason}", file=sys.stderr, flush=True)
+        return _unpickle_result(job, overrides) if has_result else _empty_return(overrides)
 
     def _cancel(
         self, array_id: str, jobs: Sequence[Any], overrides: Sequence[Sequence[str]], first: int
@@ -208,7 +219,9 @@ def _settle_runs(
         if record.extra.get("slurm_job_id") != job_id:
             continue
         found = True
-        if not record.is_final:
+        # Not final: the driver was killed with its job. Canceled on the node: the
+        # driver saw only a SIGTERM; Slurm knows why (time limit, scancel, preemption).
+        if not record.is_final or (record.status == CANCELED and not user):
             runs.set_status(record.id, status, error=reason)
     already = any(int(u.get("job", -1)) == num for u in sweeps.unstarted(sweep_id))
     if not found and not already:
