@@ -11,7 +11,7 @@ _SIGNALED = re.compile(r"process rank (\d+) with PID \d+ on node \S+ exited on\s
 _ABORTED = re.compile(r"process rank (\d+) with PID \d+ on node \S+ calling\s+\"abort\"")
 #: Open MPI's "A daemon failed to report back after being spawned" names the host.
 _REMOTE_HOST = re.compile(r"Remote host:\s+(\S+)")
-_DASHES = re.compile(r"^-{10,}$")
+_DASHES = re.compile(r"^-{3,}$")
 
 
 def exception_line(log: str) -> str | None:
