@@ -1,7 +1,7 @@
 """The harness's ``submitit_slurm`` launcher class (Hydra loads launchers only from
 the ``hydra_plugins`` package). The sweep callback puts it in place of
 hydra-submitit-launcher's ``SlurmLauncher``; the work is in
-``harness_slurm.sweep_launcher``. Nothing here when the ``[cluster]`` extra is
+``harness.plugins.slurm.sweep_launcher``. Nothing here when the ``[cluster]`` extra is
 not installed."""
 
 from __future__ import annotations
@@ -17,6 +17,6 @@ if SlurmLauncher is not None:
 
     class SlurmSweepLauncher(SlurmLauncher):  # type: ignore[misc, valid-type]
         def launch(self, job_overrides: Any, initial_job_idx: int) -> Any:
-            from harness_slurm.sweep_launcher import launch
+            from harness.plugins.slurm.sweep_launcher import launch
 
             return launch(self, job_overrides, initial_job_idx)
