@@ -41,6 +41,9 @@ class SlurmSettings:
             # The job's stderr goes into its stdout log: one file, in order.
             "stderr_to_stdout": True,
             "srun_args": self.srun_arguments(),
+            # One task needs no job step: srun costs seconds per job on some clusters
+            # (5 s on the test cluster, benchmarks/README.md); ranks do need it.
+            "use_srun": self.world_size > 1 or bool(self.srun_args),
             "additional_parameters": dict(self.sbatch_args),
         }
         if self.partition:
