@@ -11,7 +11,8 @@ slurm-wlm and munge; ``harness.testing.slurm_cluster``), two CPUs' worth of slot
   (``compute.poll_interval=0.25``). Wall time from the command to the job's end as
   the user sees it; the harness side includes its CLI start-up, Hydra, the run
   record, the trial submission (``sbatch --test-only``), submitit's pickling and
-  the worker's start-up on the node.
+  the worker's start-up on the node. A fourth side runs the same job with
+  ``compute=local``: the harness's own fixed cost on this machine, no cluster.
 - A sweep: N jobs of the same work with ``hydra/launcher=submitit_slurm``, against
   N plain ``sbatch --wrap`` jobs submitted at once and polled until all are final.
   Per-job overhead = (harness wall - plain wall) / N.
@@ -66,11 +67,12 @@ def plain_jobs(
     return time.perf_counter() - started
 
 
-def harness_job(seconds: float, env: dict[str, str]) -> float:
+def harness_job(seconds: float, env: dict[str, str], compute: str = "slurm") -> float:
+    options = [f"compute.poll_interval={POLL_S}"] if compute == "slurm" else []
     started = time.perf_counter()
     subprocess.run(
-        [HARNESS, "train", "+estimator=probe", "compute=slurm", f"estimator.seconds={seconds}",
-         f"compute.poll_interval={POLL_S}"],
+        [HARNESS, "train", "+estimator=probe", f"compute={compute}",
+         f"estimator.seconds={seconds}", *options],
         env=env, capture_output=True, check=True,
     )  # fmt: skip
     return time.perf_counter() - started
@@ -114,6 +116,9 @@ def main() -> int:
                         1, seconds, env, root / "out", srun=True
                     ),
                     "harness compute=slurm": lambda: harness_job(seconds, env),
+                    "harness compute=local (no cluster)": lambda: harness_job(
+                        seconds, env, "local"
+                    ),
                 },
                 rounds,
             )
@@ -136,7 +141,7 @@ def main() -> int:
     figures: dict = {"work_s": seconds, "sweep_jobs": sweep_jobs, "poll_s": POLL_S}
     figures["one_job_wall_s"] = {name: stats(s) for name, s in single.items()}
     figures["sweep_wall_s"] = {name: stats(s) for name, s in sweep.items()}
-    plain_one, plain_one_srun, harness_one = (
+    plain_one, plain_one_srun, harness_one, harness_local = (
         figures["one_job_wall_s"][k]["median"] for k in single
     )
     plain_sweep, plain_sweep_srun, harness_sweep_s = (
@@ -146,6 +151,8 @@ def main() -> int:
     # runs a single-rank job without a step, as the plain sbatch --wrap does.
     figures["overhead_per_job_s"] = {
         "compute=slurm vs sbatch --wrap": harness_one - plain_one,
+        # The harness's own fixed cost on this machine, without any cluster.
+        "compute=local vs the work alone": harness_local - seconds,
         "submitit_slurm sweep vs sbatch --wrap 'srun ...'": (harness_sweep_s - plain_sweep_srun)
         / sweep_jobs,
         "submitit_slurm sweep vs sbatch --wrap": (harness_sweep_s - plain_sweep) / sweep_jobs,

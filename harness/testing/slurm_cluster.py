@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,7 +52,16 @@ class SlurmCluster:
 
     # ------------------------------------------------------------------ start
     @classmethod
-    def start(cls, root: Path, cpus: int = 2, timeout: float = 60.0) -> SlurmCluster:
+    def start(
+        cls,
+        root: Path,
+        cpus: int = 2,
+        timeout: float = 60.0,
+        hidden_from_node: Sequence[Path] = (),
+    ) -> SlurmCluster:
+        """Start the cluster in ``root``. ``hidden_from_node``: folders the node does
+        not see (an empty tmpfs over each in slurmd's own mount namespace), to test a
+        workspace that is not on a shared file system."""
         missing = [
             tool
             for tool in ("munged", "slurmctld", "slurmd", "sbatch", "scontrol")
@@ -72,10 +83,13 @@ class SlurmCluster:
             cluster._start_munge()
             cluster._write_conf(cpus)
             cluster._spawn(["slurmctld", "-D", "-f", str(cluster.conf)], "slurmctld")
-            cluster._spawn(
-                ["slurmd", "-D", "-N", NODE, "-f", str(cluster.conf)],
-                "slurmd",
-            )
+            slurmd = [cluster._sbin("slurmd"), "-D", "-N", NODE, "-f", str(cluster.conf)]
+            if hidden_from_node:
+                mounts = " && ".join(
+                    f"mount -t tmpfs harness-hidden {shlex.quote(str(p))}" for p in hidden_from_node
+                )
+                slurmd = ["unshare", "-m", "sh", "-c", f"{mounts} && exec {shlex.join(slurmd)}"]
+            cluster._spawn(slurmd, "slurmd")
             cluster._wait_idle(timeout)
         except BaseException:
             cluster.stop()
@@ -155,7 +169,7 @@ class SlurmCluster:
         self.conf.write_text("\n".join(lines) + "\n")
 
     def _spawn(self, cmd: list[str], name: str) -> None:
-        cmd = [self._sbin(cmd[0]), *cmd[1:]]
+        cmd = [shutil.which(cmd[0]) or self._sbin(cmd[0]), *cmd[1:]]
         out = open(self.root / "log" / f"{name}.out", "ab")  # noqa: SIM115 - handed to the child
         proc = subprocess.Popen(
             cmd, stdout=out, stderr=subprocess.STDOUT, env=self.env(), start_new_session=True

@@ -60,6 +60,16 @@ def _positive_int(node: Any, key: str) -> int:
     return value
 
 
+def string_list(node: Any, key: str) -> list[str]:
+    """``compute.KEY`` as a list of command-line arguments (a string is split)."""
+    args = node.get(key) or []
+    if isinstance(args, str):
+        args = args.split()
+    if not all(isinstance(a, str) for a in args):
+        raise ConfigError(f"compute.{key} must be a list of strings, got {args!r}")
+    return list(args)
+
+
 def settings_from(node: Any) -> MpiSettings:
     """Check the ``compute`` node (a DictConfig or dict); ConfigError on a mistake."""
     settings = MpiSettings(
@@ -97,12 +107,7 @@ def settings_from(node: Any) -> MpiSettings:
             f"compute.node_count={settings.node_count} but compute.hosts names only "
             f"{len(settings.hosts)} host(s)"
         )
-    args = node.get("mpiexec_args") or []
-    if isinstance(args, str):
-        args = args.split()
-    if not all(isinstance(a, str) for a in args):
-        raise ConfigError(f"compute.mpiexec_args must be a list of strings, got {args!r}")
-    settings.mpiexec_args = list(args)
+    settings.mpiexec_args = string_list(node, "mpiexec_args")
     timeout = node.get("timeout")
     if timeout is not None and (
         isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0

@@ -110,12 +110,9 @@ def settings_from(node: Any) -> SlurmSettings:
             f"compute.sbatch_args must be a mapping like {{qos: high}}, got {extra!r}"
         )
     settings.sbatch_args = {str(k).lstrip("-").replace("_", "-"): v for k, v in extra.items()}
-    srun = node.get("srun_args") or []
-    if isinstance(srun, str):
-        srun = srun.split()
-    if not all(isinstance(a, str) for a in srun):
-        raise ConfigError(f"compute.srun_args must be a list of strings, got {srun!r}")
-    settings.srun_args = list(srun)
+    from harness.plugins.mpi.launcher import string_list
+
+    settings.srun_args = string_list(node, "srun_args")
     mpi = node.get("mpi", "pmix")
     settings.mpi = str(mpi) if mpi else None
     name = node.get("job_name")

@@ -43,20 +43,14 @@ def run_rank(spec_path: str) -> int:
         # As compute=mpi does on one node: skip Open MPI's ~1 s libfabric probe
         # (plugins/mpi/launcher.py says why), unless the user chose BTLs.
         os.environ.setdefault("OMPI_MCA_btl", "^ofi")
-    from harness.plugins.mpi.rank import estimator_flag, rank_log, redirect_output
+    from harness.plugins.mpi.rank import start_rank
 
     from harness.contract.jobspec import JobSpec
 
     job = JobSpec.load(spec)
     if rank == 0:
         (job.logs_dir / NODE_MARK).write_text(socket.gethostname() + "\n")
-    redirect_output(rank_log(job.logs_dir, rank))
-    os.environ.setdefault("HARNESS_QUIET_PLUGINS", "1")
-    if rank != 0 and not estimator_flag(job.estimator, "data_parallel", True):
-        print(
-            f"rank {rank}: estimator '{job.estimator}' has no data-parallel training; "
-            "it trains on rank 0 only, this rank has nothing to do"
-        )
+    if not start_rank(job, rank):
         return 0
     from harness import worker
 

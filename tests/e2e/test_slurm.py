@@ -162,6 +162,28 @@ def test_scheduler_rejections_are_one_line_with_slurms_reason(home, slurm_env):
     assert not (home / "runs").exists() or not any((home / "runs").iterdir())
 
 
+def test_a_node_that_does_not_see_the_workspace_is_one_line(tmp_path_factory, slurm_env):
+    """A second cluster whose node has an empty tmpfs over the workspace's folder."""
+    hidden = tmp_path_factory.mktemp("not-shared")
+    try:
+        private = SlurmCluster.start(tmp_path_factory.mktemp("slurm-private"),
+                                     hidden_from_node=[hidden])  # fmt: skip
+    except ClusterUnavailable as exc:
+        pytest.skip(f"a node with a private mount namespace could not start: {exc}")
+    try:
+        home = hidden / "home"
+        env = {**slurm_env, "SLURM_CONF": str(private.conf)}
+        result = run_cli("train", "+estimator=probe", "compute=slurm", home=home, env=env,
+                         timeout=300)  # fmt: skip
+    finally:
+        private.stop()
+    assert result.returncode == 1, result.output
+    data = show(result.run_id, home, env)
+    assert data["status"] == "Failed"
+    assert "never reached the workspace" in data["error"], data["error"]
+    assert str(home) in data["error"] and "shared file system" in data["error"]
+
+
 @pytest.mark.slow
 def test_a_job_stopped_at_its_time_limit_ends_failed_with_the_reason(home, slurm_env):
     result = run_cli(
