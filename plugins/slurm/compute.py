@@ -24,7 +24,7 @@ from harness.plugins.slurm.task import NODE_MARK, run_rank
 
 from harness.contract.components import Compute, JobResult
 from harness.contract.jobspec import JobSpec
-from harness.job.supervise import STOP_REQUEST
+from harness.job.supervise import STOP_REQUEST, sigterm_as_interrupt
 
 #: Seconds to wait for Slurm to end a cancelled job before giving up on it.
 CANCEL_WAIT_S = 60.0
@@ -90,7 +90,8 @@ class SlurmCompute(Compute):
         follower.start()
         canceled_by = None
         try:
-            state = self._follow(job_id, settings)
+            with sigterm_as_interrupt():  # `harness runs cancel` cancels the job too
+                state = self._follow(job_id, settings)
             if state is None:  # a sweep policy or deadline asked to stop
                 canceled_by = "stop"
                 state = _cancel_and_wait(job_id)

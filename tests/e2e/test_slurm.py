@@ -147,6 +147,29 @@ def test_ctrl_c_cancels_the_slurm_job_and_the_run(home, slurm_env):
     assert "scancel" in data["error"]
 
 
+def test_harness_runs_cancel_cancels_the_slurm_job(home, slurm_env):
+    env = {**os.environ, "HARNESS_HOME": str(home), **slurm_env}
+    proc = subprocess.Popen(
+        [harness_executable(), "train", "+estimator=probe", "compute=slurm",
+         "estimator.sleep=300"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    seen = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        seen.append(line)
+        if "probe rank=0" in line:
+            break
+    run_id = next(ln.split(":", 1)[1].strip() for ln in seen if ln.startswith("run id:"))
+    cancel = run_cli("runs", "cancel", run_id, home=home, env=slurm_env, timeout=180)
+    assert cancel.returncode == 0, cancel.output
+    rest, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, "".join(seen) + rest
+    data = show(run_id, home, slurm_env)
+    assert data["status"] == "Canceled" and "scancel" in data["error"]
+    assert scontrol_state(data["extra"]["slurm_job_id"], slurm_env) == "CANCELLED"
+
+
 def test_scheduler_rejections_are_one_line_with_slurms_reason(home, slurm_env):
     cases = [
         ("compute.partition=no_such_partition", "invalid partition"),
