@@ -16,18 +16,6 @@ def harness_config_searchpath():
 
 
 @hookimpl
-def harness_worker_start(run):
-    """Give every rank of a multi-rank slurm job its communicator as ``run.comm``,
-    exactly as ``compute=mpi`` does (srun started the ranks with PMIx)."""
-    spec = getattr(run, "spec", None)
-    if spec is None or spec.compute != "slurm" or run.world_size <= 1:
-        return
-    from harness.plugins.mpi.rank import attach_communicator
-
-    attach_communicator(run)
-
-
-@hookimpl
 def harness_before_run(record):
     """A run whose driver runs inside a Slurm job (a sweep job of the submitit
     launcher) remembers that job, so the sweep can settle the run if the

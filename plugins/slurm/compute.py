@@ -107,6 +107,14 @@ class SlurmCompute(Compute):
             follower.stop()
         return _result(job, job_id, state, size, canceled_by, folder)
 
+    def worker_start(self, run: Any) -> None:
+        """A multi-rank job's ranks get ``run.comm`` exactly as under ``compute=mpi``
+        (srun started them with PMIx); a single rank needs no MPI."""
+        if run.world_size > 1:
+            from harness.plugins.mpi.compute import MpiCompute
+
+            MpiCompute().worker_start(run)
+
     def _follow(self, job_id: str, settings: SlurmSettings) -> scheduler.JobState | None:
         """Poll until the job is final; None when asked to stop (sweep watch)."""
         shown = ""
