@@ -24,7 +24,8 @@ from harness.plugins.slurm.task import NODE_MARK, run_rank
 
 from harness.contract.components import Compute, JobResult
 from harness.contract.jobspec import JobSpec
-from harness.job.supervise import STOP_REQUEST, sigterm_as_interrupt
+from harness.job import session
+from harness.job.supervise import sigterm_as_interrupt
 
 #: Seconds to wait for Slurm to end a cancelled job before giving up on it.
 CANCEL_WAIT_S = 60.0
@@ -119,8 +120,9 @@ class SlurmCompute(Compute):
         """Poll until the job is final; None when asked to stop (sweep watch)."""
         shown = ""
         unknown_since = time.monotonic()
+        stop = session.ensure().stop  # set by the sweep watch (early termination)
         while True:
-            if STOP_REQUEST.is_set():
+            if stop.is_set():
                 return None
             state = scheduler.job_state(job_id)
             if state is None:
