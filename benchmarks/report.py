@@ -48,6 +48,10 @@ KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
         "joblib n_jobs=2 against the sequential launcher",
         ["sweep_wall_s.*", "speedup_joblib_vs_basic"],
     ),
+    "slurm": (
+        "per-job overhead of compute=slurm and the submitit sweep against sbatch --wrap",
+        ["overhead_per_job_s.*", "one_job_wall_s.*", "sweep_wall_s.*"],
+    ),
     "datastore_upload": (
         "datastore upload against cp -r",
         [

@@ -118,6 +118,8 @@ def detail_json(store: RunStore, record: RunRecord) -> dict[str, Any]:
             "path": str(record.path),
             "pid": record.pid,
             "host": record.host,
+            # What computes and plugins add (e.g. slurm_job_id).
+            "extra": record.extra,
         }
     )
     return data
@@ -263,6 +265,8 @@ def cmd_show(store: RunStore, opts: argparse.Namespace) -> int:
         print(f"overrides: {' '.join(record.overrides)}")
     if record.tags:
         print("tags: " + ", ".join(f"{k}={v}" for k, v in record.tags.items()))
+    if record.extra:
+        print("extra: " + ", ".join(f"{k}={v}" for k, v in record.extra.items()))
     print(f"metrics: {scalar_metrics(data['metrics']) or '(none)'}")
     print("params:")
     print("  " + OmegaConf.to_yaml(OmegaConf.create(record.params)).rstrip().replace("\n", "\n  "))

@@ -7,8 +7,10 @@ adjust their config:
 - check the ``sweep`` node (one clear line, exit 2);
 - map HyperDrive's limits onto the sweeper/launcher, or refuse them (exit 2):
   ``max_total_runs`` → Optuna ``n_trials`` (basic sweeper: refused if the grid is
-  larger), ``max_concurrent_runs`` → joblib ``n_jobs`` (basic launcher: runs one
-  at a time anyway); ``max_duration`` is enforced by the jobs themselves;
+  larger), ``max_concurrent_runs`` → joblib ``n_jobs`` or the Slurm job array's
+  ``array_parallelism`` (basic launcher: runs one at a time anyway);
+  ``max_duration`` is enforced by the jobs themselves;
+- swap a cluster launcher for the harness's subclass (``WRAPPED_LAUNCHERS``);
 - set Optuna's ``direction`` from ``sweep.goal`` (or the estimator's goal);
 - create the sweep record and export its id to every job (``HARNESS_SWEEP_ID``).
 """
@@ -36,8 +38,20 @@ def _hydra_override_keys(config: DictConfig) -> set[str]:
     return keys
 
 
+#: Hydra launchers whose waiting the harness does itself, so that a sweep follows its
+#: cluster jobs (scheduler-ended jobs settled, Ctrl-C cancels them): upstream class →
+#: the plugin's subclass. Swapped in ``on_multirun_start``; options stay the user's.
+WRAPPED_LAUNCHERS = {
+    "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher": (
+        "hydra_plugins.harness_slurm_launcher.SlurmSweepLauncher"
+    ),
+}
+
+
 def _kind(target: str | None) -> str:
     target = (target or "").lower()
+    if "submitit" in target:
+        return "submitit_slurm" if "slurm" in target else "submitit_local"
     for kind in ("optuna", "basic", "joblib"):
         if kind in target:
             return kind
@@ -85,6 +99,13 @@ def apply_limits(
             if jobs < 1 or jobs > concurrent:
                 config.hydra.launcher.n_jobs = concurrent
             applied["hydra.launcher.n_jobs"] = int(config.hydra.launcher.n_jobs)
+        elif launcher == "submitit_slurm":  # a job array, so many tasks at a time
+            parallel = int(config.hydra.launcher.array_parallelism)
+            if parallel < 1 or parallel > concurrent:
+                config.hydra.launcher.array_parallelism = concurrent
+            applied["hydra.launcher.array_parallelism"] = int(
+                config.hydra.launcher.array_parallelism
+            )
         elif launcher != "basic":  # the basic launcher runs one job at a time
             raise ConfigError(
                 f"sweep.max_concurrent_runs is not supported with the launcher {launcher}; "
@@ -128,6 +149,9 @@ class SweepCallback(Callback):
             metric = goal = None
             applied: dict[str, Any] = {}
             with read_write(config), open_dict(config):
+                target = str(config.hydra.launcher.get("_target_"))
+                if target in WRAPPED_LAUNCHERS:
+                    config.hydra.launcher._target_ = WRAPPED_LAUNCHERS[target]
                 apply_limits(config, sweeper, launcher, explicit, applied)
                 if sweeper == "optuna":
                     metric, goal = apply_direction(config, explicit, applied)

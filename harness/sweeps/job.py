@@ -8,6 +8,7 @@ study. A failed or rejected job is recorded and the sweep goes on (unless
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -18,6 +19,12 @@ from harness.run.record import CANCELED, COMPLETED, FAILED
 from harness.sweeps import config as sweep_config
 from harness.sweeps.store import SweepStore, current_sweep_id
 from harness.sweeps.watch import is_watch_reason, watch_job
+
+#: Set in the environment of sweep jobs that a cluster launcher started. A cancel
+#: there came from the cluster (scancel, preemption, a time limit's SIGTERM), not
+#: from a Ctrl-C on the sweep: the job must not stop the whole sweep. (The
+#: launcher itself stops the sweep when its user presses Ctrl-C.)
+REMOTE_ENV = "HARNESS_SWEEP_REMOTE_JOB"
 
 if TYPE_CHECKING:
     from harness.job.driver import Outcome
@@ -80,7 +87,11 @@ def run_sweep_job(
     status = outcome.record.status
     if status == FAILED and fail_fast and sweep_id:
         store.request_stop(sweep_id, f"stopped by sweep.fail_fast: run {outcome.record.id} failed")
-    if status == CANCELED and not is_watch_reason(outcome.record.error):
+    if (
+        status == CANCELED
+        and not is_watch_reason(outcome.record.error)
+        and not os.environ.get(REMOTE_ENV)
+    ):
         # The user pressed Ctrl-C: stop the whole sweep, not just this job.
         if sweep_id:
             store.request_stop(sweep_id, "canceled by the user")
