@@ -40,7 +40,7 @@ def _hydra_override_keys(config: DictConfig) -> set[str]:
 
 def _kind(target: str | None) -> str:
     target = (target or "").lower()
-    for kind in ("optuna", "basic", "joblib"):
+    for kind in ("optuna", "basic", "joblib", "ray"):
         if kind in target:
             return kind
     return target or "?"
@@ -87,10 +87,15 @@ def apply_limits(
             if jobs < 1 or jobs > concurrent:
                 config.hydra.launcher.n_jobs = concurrent
             applied["hydra.launcher.n_jobs"] = int(config.hydra.launcher.n_jobs)
+        elif launcher == "ray":
+            given = config.hydra.launcher.get("max_concurrent")
+            if given is None or given > concurrent:
+                config.hydra.launcher.max_concurrent = concurrent
+            applied["hydra.launcher.max_concurrent"] = int(config.hydra.launcher.max_concurrent)
         elif launcher != "basic":  # the basic launcher runs one job at a time
             raise ConfigError(
                 f"sweep.max_concurrent_runs is not supported with the launcher {launcher}; "
-                "use hydra/launcher=joblib, or set that launcher's own parallelism"
+                "use hydra/launcher=joblib or ray, or set that launcher's own parallelism"
             )
 
 

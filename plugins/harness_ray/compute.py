@@ -43,7 +43,9 @@ def placement(compute: Any) -> dict[str, Any]:
     from omegaconf import DictConfig, OmegaConf
 
     def plain(value: Any) -> Any:
-        return OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
+        return (
+            OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
+        )
 
     options: dict[str, Any] = {
         "num_cpus": compute.get("num_cpus", 1),
@@ -83,9 +85,7 @@ class RayCompute(Compute):
         try:
             import ray  # noqa: F401
         except ImportError:
-            raise ConfigError(
-                "compute=ray needs Ray: pip install 'harness-ml[cluster]'"
-            ) from None
+            raise ConfigError("compute=ray needs Ray: pip install 'harness-ml[cluster]'") from None
         options = placement(compute)
         try:  # Ray's own checks of the values (negative CPUs, a bad runtime_env …)
             _actor_class().options(**options)
@@ -109,10 +109,13 @@ class RayCompute(Compute):
         run_dir = Path(job.run_dir)
         payload = transfer.pack(run_dir)
         options = placement(compute)
-        actor = _actor_class().options(
-            **options, name=f"harness-{job.run_id}", max_restarts=0, max_task_retries=0
-        ).remote()
-        follower = _Follower(actor, run_dir)
+        actor = (
+            _actor_class()
+            .options(**options, name=f"harness-{job.run_id}", max_restarts=0, max_task_retries=0)
+            .remote()
+        )
+        store = RunStore(run_dir.parent.parent)
+        follower = _Follower(actor, run_dir, lambda tags: store.set_tags(job.run_id, tags))
         previous = _sigterm_as_interrupt()
         try:
             return follower.run(payload, asdict(job), _forwarded_env(), compute.get("timeout"))
@@ -122,8 +125,6 @@ class RayCompute(Compute):
             follower.bring_back()
             with contextlib.suppress(Exception):
                 ray.kill(actor)
-            if follower.placed:
-                RunStore(run_dir.parent.parent).set_tags(job.run_id, follower.placed)
 
 
 def _fits(needs: dict[str, float], resources: dict[str, float]) -> bool:
@@ -132,7 +133,9 @@ def _fits(needs: dict[str, float], resources: dict[str, float]) -> bool:
 
 def _forwarded_env() -> dict[str, str]:
     return {
-        k: v for k, v in os.environ.items() if k.startswith(FORWARD_PREFIXES) and k not in FORWARD_SKIP
+        k: v
+        for k, v in os.environ.items()
+        if k.startswith(FORWARD_PREFIXES) and k not in FORWARD_SKIP
     }
 
 
@@ -150,8 +153,8 @@ def _sigterm_as_interrupt() -> Any:
 class _Follower:
     """Follows one actor: placement, polls, stop, and the results at the end."""
 
-    def __init__(self, actor: Any, run_dir: Path) -> None:
-        self.actor, self.run_dir = actor, run_dir
+    def __init__(self, actor: Any, run_dir: Path, on_placed: Any) -> None:
+        self.actor, self.run_dir, self.on_placed = actor, run_dir, on_placed
         self.placed: dict[str, str] = {}
         self.alive = True
 
@@ -168,6 +171,7 @@ class _Follower:
                 "ray.node_ip": str(info["node_ip"]),
                 "ray.pid": str(info["pid"]),
             }
+            self.on_placed(self.placed)  # the run's tags say where it runs
             deadline = None if timeout is None else time.monotonic() + float(timeout)
             while True:
                 code = self._poll()
@@ -238,8 +242,10 @@ class _Follower:
         try:
             data = ray.get(self.actor.collect.remote())
         except Exception as exc:  # what was streamed stays; say what is missing
-            print(f"harness: warning: the run folder did not come back from Ray: {exc}",
-                  file=sys.stderr)
+            print(
+                f"harness: warning: the run folder did not come back from Ray: {exc}",
+                file=sys.stderr,
+            )
             return
         staging = self.run_dir / ".from-ray"
         transfer.unpack(data, staging)
