@@ -86,7 +86,11 @@ def plan(cfg: DictConfig, manager: HarnessPlugins) -> _Plan:
 
 
 def run_job(
-    cfg: DictConfig, overrides: list[str], argv: list[str], sweep_id: str | None = None
+    cfg: DictConfig,
+    overrides: list[str],
+    argv: list[str],
+    sweep_id: str | None = None,
+    sweep_job: int | None = None,
 ) -> Outcome:
     # A run started inside a sweep (e.g. a `harness bench` cell) joins it.
     sweep_id = sweep_id or os.environ.get("HARNESS_SWEEP_ID") or None
@@ -125,7 +129,7 @@ def run_job(
         record.id, RUNNING, started=now_iso(), pid=os.getpid(), host=socket.gethostname()
     )
     # In a sweep the watch links the run and may stop it early (harness/sweeps/watch.py).
-    with watch_job(cfg, record, sweep_id, name, goal) as watch:
+    with watch_job(cfg, record, sweep_id, name, goal, sweep_job) as watch:
         try:
             job.estimator.prepare(cfg, spec)
             result = job.compute.launch(spec)

@@ -16,6 +16,7 @@ adjust their config:
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import time
 from typing import Any
@@ -25,6 +26,7 @@ from omegaconf import DictConfig, open_dict, read_write
 
 from harness.errors import ConfigError
 from harness.sweeps import config as sweep_config
+from harness.sweeps.resume import RESUME_ENV, reopen
 from harness.sweeps.store import SWEEP_ENV, SweepRecord, SweepStore
 
 #: The sweep started by this process (read by ``harness train`` once Hydra returns).
@@ -146,6 +148,12 @@ class SweepCallback(Callback):
             raise SystemExit(2) from None
         from omegaconf import OmegaConf
 
+        resuming = os.environ.get(RESUME_ENV)
+        if resuming:  # `harness sweeps resume`: the same record goes on
+            CURRENT = reopen(SweepStore(), resuming)
+            os.environ[SWEEP_ENV] = CURRENT.id
+            print(f"sweep id: {CURRENT.id} (resumed)", flush=True)
+            return
         settings = OmegaConf.to_container(config.sweep, resolve=True)
         CURRENT = SweepStore().create(
             experiment=str(config.get("experiment", "default")),
@@ -158,6 +166,9 @@ class SweepCallback(Callback):
             command=["harness", "train", *sys.argv[1:]],
             hydra_sweep_dir=str(config.hydra.sweep.dir),
             started_at=time.time(),
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            cwd=os.getcwd(),
         )
         os.environ[SWEEP_ENV] = CURRENT.id
         print(f"sweep id: {CURRENT.id}", flush=True)

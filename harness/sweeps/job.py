@@ -14,6 +14,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.run.record import CANCELED, COMPLETED, FAILED
+from harness.sweeps import resume
 from harness.sweeps.store import SweepStore, current_sweep_id
 from harness.sweeps.watch import is_watch_reason
 
@@ -38,10 +39,19 @@ def run_sweep_job(cfg: Any, overrides: list[str], argv: list[str], job_num: int)
                 error=f"not started: {skip}",
             )
             return None
+        if resume.active():  # a finished run of this job from before is kept
+            kept = resume.kept_run(store, sweep_id, job_num, overrides)
+            if kept is not None:
+                metric = (cfg.get("sweep") or {}).get("metric") or store.get(sweep_id).metric
+                print(
+                    f"job #{job_num} kept: run {kept.id} ({resume.describe(kept, metric)})",
+                    flush=True,
+                )
+                return _kept_value(kept, store, sweep_id)
         if len(argv) <= 2:  # a joblib worker process: the command line lives in the record
             argv = store.get(sweep_id).command or argv
     try:
-        outcome = driver.run_job(cfg, overrides, argv, sweep_id=sweep_id)
+        outcome = driver.run_job(cfg, overrides, argv, sweep_id=sweep_id, sweep_job=job_num)
     except HarnessError as exc:
         print(f"harness: error: job #{job_num} ({' '.join(overrides)}): {exc}", file=sys.stderr)
         if sweep_id:
@@ -74,4 +84,14 @@ def _past_deadline(cfg: Any, store: SweepStore, sweep_id: str) -> str | None:
         return None
     if time.time() > started + float(limit):
         return f"sweep.max_duration ({float(limit):g} s) reached"
+    return None
+
+
+def _kept_value(record: Any, store: SweepStore, sweep_id: str) -> Any:
+    """What the sweeper gets for a kept run: its primary metric if it completed."""
+    if record.status != COMPLETED:
+        return None
+    for link in store.links(sweep_id):
+        if link.get("run_id") == record.id:
+            return record.metrics.get(link.get("metric") or "")
     return None
