@@ -281,9 +281,9 @@ def _merge_tree(source: Path, target: Path) -> None:
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
-    for line in text.splitlines():
-        line = line.strip()
-        if "died" in line or "killed" in line or "terminated" in line or "OOM" in line:
-            return line[:300]
-    return (text.splitlines() or [type(exc).__name__])[0][:300]
+    """Ray's cause of an actor's death: its message is a headline, tab-indented
+    details (class, ids, pid, ip), then the cause ("killed by `ray.kill`", "its
+    node died", "out of memory")."""
+    lines = [line.rstrip() for line in str(exc).strip().splitlines() if line.strip()]
+    causes = [line.strip() for line in lines[1:] if not line.startswith(("\t", " "))]
+    return (causes[0] if causes else lines[0] if lines else type(exc).__name__)[:300]
