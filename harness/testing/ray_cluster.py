@@ -161,6 +161,10 @@ def local_ray_cluster(cpus_per_node: int = 1) -> Iterator[LocalRayCluster]:
             time.sleep(1.0)
         yield LocalRayCluster(address=address, node_ids=node_ids, logs=log)
     finally:
+        import ray
+
+        if ray.is_initialized():  # this process joined (an in-process test): leave first
+            ray.shutdown()
         for proc in reversed(procs):
             _stop(proc)
         shutil.rmtree(root, ignore_errors=True)

@@ -1,8 +1,9 @@
 """Hydra sweep overrides → Optuna 4 distributions (the spelling hydra-optuna-sweeper used).
 
 ``choice(a,b)`` → categorical; ``range(1,10)`` (``range(0.1,1,0.1)``) → int (float)
-with a step, ``shuffle(range(...))`` → categorical; ``interval(a,b)`` → int or float,
-``tag(log, interval(a,b))`` → log scale. Anything else is a fixed value.
+with a step, ``shuffle(range(...))`` → categorical; ``interval(a,b)`` → float,
+``tag(int, interval(a,b))`` → int, ``tag(log, …)`` → log scale. Anything else is a
+fixed value.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def distribution(override: Override) -> BaseDistribution | str:
         return IntDistribution(int(value.start), int(value.stop) - 1, step=int(value.step))
     if override.is_interval_sweep():
         log = "log" in value.tags
-        if isinstance(value.start, int) and isinstance(value.end, int):
-            return IntDistribution(value.start, value.end, log=log)
+        if "int" in value.tags:  # Hydra's interval bounds are always floats
+            return IntDistribution(int(value.start), int(value.end), log=log)
         return FloatDistribution(float(value.start), float(value.end), log=log)
     raise ValueError(f"{override.input_line} is not a sweep the optuna sweeper understands")
 

@@ -18,6 +18,7 @@ import pytest
 
 from harness.run.store import RunStore
 from harness.testing import SLOW_SKLEARN_JOB, harness_executable, run_cli
+from harness.testing.contracts import ComputeContract
 
 pytestmark = pytest.mark.slow
 
@@ -220,3 +221,59 @@ def test_a_sweep_on_the_ray_launcher_is_one_sweep_with_every_run_linked(cluster,
         assert record.tags["ray.node_id"] == cluster.node_ids["worker_node"]
     best = cli(cluster, home, "sweeps", "best", sweep_id, "--format", "json").json()
     assert best["value"] == max(r["value"] for r in completed)
+
+
+def test_ctrl_c_on_a_ray_sweep_cancels_its_tasks_and_every_run(cluster, home):
+    env = {**os.environ, **cluster.env, "HARNESS_HOME": str(home)}
+    env.pop("HARNESS_JOB_SPEC", None)
+    proc = subprocess.Popen(
+        [
+            harness_executable(),
+            "train",
+            "-m",
+            *SLOW_SKLEARN_JOB,
+            "+estimator.alpha=0.0001,0.001",
+            "hydra/launcher=ray",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    sweep_id = proc.stdout.readline().split(":", 1)[1].strip()
+    deadline = time.time() + 240
+    while True:  # both jobs train, one on each node
+        logs = list((home / "runs").glob("*/logs/stdout.txt")) if (home / "runs").exists() else []
+        if len(logs) == 2 and all("training MLPClassifier" in p.read_text() for p in logs):
+            break
+        assert proc.poll() is None, proc.communicate()
+        assert time.time() < deadline, "the sweep's jobs never started on the cluster"
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out + err
+    store = RunStore(home)
+    records = [store.get(p.name) for p in (home / "runs").iterdir() if p.is_dir()]
+    assert len(records) == 2 and {r.status for r in records} == {"Canceled"}
+    assert {r.tags["ray.node_id"] for r in records} == set(cluster.node_ids.values())
+    for record in records:
+        found = subprocess.run(
+            ["pgrep", "-f", f"harness.worker {home / 'runs' / record.id}"],
+            capture_output=True,
+            text=True,
+        )
+        assert found.stdout.strip() == "", "a job outlived the canceled sweep"
+    shown = cli(cluster, home, "sweeps", "show", sweep_id, "--format", "json").json()
+    assert shown["counts"]["canceled"] == 2 and shown["status"] == "Failed"
+
+
+class TestRayComputeContract(ComputeContract):
+    """compute=ray passes the contract every compute passes, on the cluster."""
+
+    name = "ray"
+    invalid_overrides = ("compute.timeout=-5", "compute.num_gpus=64")
+
+    @pytest.fixture(autouse=True)
+    def _on_the_cluster(self, cluster, monkeypatch):
+        self.env = dict(cluster.env)
+        monkeypatch.setenv("RAY_ADDRESS", cluster.address)  # launch() in this process
