@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 JOURNAL_FILE = "optuna.journal"
 #: Set on a trial whose job never reported (the sweep died or was interrupted).
 INTERRUPTED_ATTR = "harness_interrupted"
-#: Set on such a trial once a resumed sweep asked its parameters again.
-REDONE_ATTR = "harness_redone"
+#: Set on the trial that repeats an interrupted one (its number).
+REDO_OF_ATTR = "harness_redo_of"
 #: The sweep's job number of a trial's run (``harness sweeps resume`` matches on it).
 JOB_ATTR = "harness_job"
 
@@ -122,8 +122,8 @@ class OptunaSweeper(Sweeper):
             trials = []
             for _ in range(batch):
                 if redo:
-                    trial_id, params, _ = redo.pop(0)
-                    _ask_again(study, trial_id, params)
+                    number, params, _ = redo.pop(0)
+                    _ask_again(study, number, params)
                 trials.append(study.ask(fixed_distributions=space))
             overrides = [_overrides(trial.params, fixed) for trial in trials]
             for number, trial in enumerate(trials, start=self.job_idx):
@@ -179,18 +179,20 @@ def _was_interrupted(trial: optuna.trial.FrozenTrial) -> bool:
 
 
 def _interrupted(study: optuna.study.Study) -> list[tuple[int, dict[str, Any], int | None]]:
-    """(trial id, parameters, job number) of the trials whose jobs never reported
-    and were not asked again yet: marked by a Ctrl-C, or still RUNNING after a
-    crash (those are marked now), oldest first."""
+    """(trial number, parameters, job number) of the trials whose jobs never
+    reported and that no later trial repeats yet: marked by a Ctrl-C, or still
+    RUNNING after a crash (those are marked now), oldest first."""
+    trials = study.get_trials(deepcopy=False)
+    repeated = {t.user_attrs.get(REDO_OF_ATTR) for t in trials}
     redo = []
-    for trial in study.trials:
+    for trial in trials:
         if trial.state == TrialState.RUNNING:
             study._storage.set_trial_user_attr(trial._trial_id, INTERRUPTED_ATTR, True)
             study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
         elif not (trial.state == TrialState.FAIL and _was_interrupted(trial)):
             continue
-        if not trial.user_attrs.get(REDONE_ATTR):
-            redo.append((trial._trial_id, dict(trial.params), trial.user_attrs.get(JOB_ATTR)))
+        if trial.number not in repeated:
+            redo.append((trial.number, dict(trial.params), trial.user_attrs.get(JOB_ATTR)))
     return redo
 
 
@@ -202,7 +204,7 @@ def _replay(
     study: optuna.study.Study,
     space: dict[str, Any],
     fixed: dict[str, str],
-    trial_id: int,
+    number: int,
     params: dict[str, Any],
     job: int | None,
 ) -> bool:
@@ -217,7 +219,7 @@ def _replay(
     kept = resume.kept_run(store, sweep_id, int(job), list(_overrides(params, fixed)))
     if kept is None:
         return False
-    _ask_again(study, trial_id, params)
+    _ask_again(study, number, params)
     trial = study.ask(fixed_distributions=space)
     trial.set_user_attr(JOB_ATTR, int(job))
     links = {link.get("run_id"): link for link in store.links(sweep_id)}
@@ -230,6 +232,6 @@ def _replay(
     return True
 
 
-def _ask_again(study: optuna.study.Study, trial_id: int, params: dict[str, Any]) -> None:
-    study._storage.set_trial_user_attr(trial_id, REDONE_ATTR, True)
-    study.enqueue_trial(params, skip_if_exists=False)
+def _ask_again(study: optuna.study.Study, number: int, params: dict[str, Any]) -> None:
+    """Queue the parameters of trial ``number`` again; the next ``ask`` takes them."""
+    study.enqueue_trial(params, user_attrs={REDO_OF_ATTR: number}, skip_if_exists=False)

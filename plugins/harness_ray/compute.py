@@ -162,7 +162,7 @@ class _Follower:
         self, payload: bytes, spec: dict[str, Any], env: dict[str, str], timeout: float | None
     ) -> JobResult:
         import ray
-        from ray.exceptions import RayActorError, RayTaskError
+        from ray.exceptions import RayError
 
         try:
             info = self._wait_placed(self.actor.start.remote(payload, spec, env))
@@ -192,7 +192,7 @@ class _Follower:
                 ray.kill(self.actor)
                 self.alive = False
                 return JobResult(exit_code=130, canceled=True, error="canceled")
-        except (RayActorError, RayTaskError) as exc:
+        except RayError as exc:  # the actor died, its runtime_env failed to set up, ...
             self.alive = False
             return JobResult(exit_code=1, error=f"Ray: {_reason(exc)}")
 
