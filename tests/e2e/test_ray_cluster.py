@@ -198,8 +198,7 @@ def test_a_sweep_on_the_ray_launcher_is_one_sweep_with_every_run_linked(cluster,
         *FAST,
         "estimator.C=0.01,1,-1",
         "hydra/launcher=ray",
-        "+hydra.launcher.ray.remote.resources={worker_node:1}",
-        "sweep.max_concurrent_runs=2",
+        "sweep.max_concurrent_runs=1",
     )
     assert result.returncode == 1, result.output  # C=-1 is refused by its job
     sweep_id = next(
@@ -209,16 +208,21 @@ def test_a_sweep_on_the_ray_launcher_is_one_sweep_with_every_run_linked(cluster,
     )
     shown = cli(cluster, home, "sweeps", "show", sweep_id, "--format", "json").json()
     assert shown["launcher"] == "ray"
-    assert shown["applied"] == {"hydra.launcher.max_concurrent": 2}
+    assert shown["applied"] == {"hydra.launcher.max_concurrent": 1}
     assert shown["counts"]["total"] == 3 and shown["counts"]["completed"] == 2
     assert shown["counts"]["failed"] == 1
     completed = [r for r in shown["runs"] if r["status"] == "Completed"]
     store = RunStore(home)
-    for row in completed:
-        record = store.get(row["run_id"])
+    records = [store.get(p.name) for p in (home / "runs").iterdir() if p.is_dir()]
+    assert len(records) == 2  # C=-1 was refused before its run existed
+    for record in records:
         assert record.sweep_id == sweep_id
-        # Each job's driver ran in a Ray task on the worker node.
-        assert record.tags["ray.node_id"] == cluster.node_ids["worker_node"]
+        # Each job's driver ran in a Ray task on a node of the cluster.
+        assert record.tags["ray.node_id"] in cluster.node_ids.values()
+    # The cluster has room for two at once; max_concurrent_runs=1 kept them apart.
+    spans = sorted((r.started, r.ended) for r in records)
+    for (_, ended), (started, _) in zip(spans, spans[1:], strict=False):
+        assert started >= ended, spans
     best = cli(cluster, home, "sweeps", "best", sweep_id, "--format", "json").json()
     assert best["value"] == max(r["value"] for r in completed)
 
@@ -277,3 +281,32 @@ class TestRayComputeContract(ComputeContract):
     def _on_the_cluster(self, cluster, monkeypatch):
         self.env = dict(cluster.env)
         monkeypatch.setenv("RAY_ADDRESS", cluster.address)  # launch() in this process
+
+
+def test_a_policy_stops_the_worse_job_of_a_ray_sweep(cluster, home, tmp_path):
+    from test_sweeps_cli import RAMP_SCRIPT  # the same fixed score curves as locally
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "ramp.py").write_text(RAMP_SCRIPT)
+    result = cli(
+        cluster, home, "train", "-m", "+estimator=script",
+        f"estimator.source_directory={source}", "estimator.entry_script=ramp.py",
+        "estimator.primary_metric=score", "+estimator.script_params.quality=1.0,0.2",
+        "+estimator.script_params.steps=20", "sweep.policy=truncation",
+        "sweep.policy.truncation_percentage=50", "sweep.policy.delay_evaluation=2",
+        "hydra/launcher=ray",
+    )  # fmt: skip
+    assert result.returncode == 0, result.output  # an early stop is not a failure
+    sweep_id = next(
+        line.split(":", 1)[1].strip()
+        for line in result.stdout.splitlines()
+        if line.startswith("sweep id:")
+    )
+    shown = cli(cluster, home, "sweeps", "show", sweep_id, "--format", "json").json()
+    rows = {
+        next(o for o in r["overrides"] if "quality" in o).split("=")[1]: r for r in shown["runs"]
+    }
+    assert rows["1.0"]["status"] == "Completed" and rows["1.0"]["best"]
+    assert rows["0.2"]["status"] == "Canceled" and rows["0.2"]["early_terminated"]
+    assert rows["0.2"]["error"].startswith("early-terminated by truncation policy")
