@@ -44,7 +44,7 @@ def run_one(
     from hydra.core.hydra_config import HydraConfig
     from hydra.core.utils import run_job
 
-    from harness import config
+    from harness.job import config
 
     config.register_resolvers()
     config.APP_ACTIVE = True
@@ -71,7 +71,7 @@ def run_one(
 
 def job_env() -> dict[str, str]:
     """The harness's environment for the jobs: the workspace, the sweep id, plugins."""
-    from harness.workspace import harness_home
+    from harness.storage.workspace import harness_home
 
     env = {k: v for k, v in os.environ.items() if k.startswith("HARNESS_")}
     env["HARNESS_HOME"] = str(harness_home())
@@ -95,7 +95,7 @@ class RayLauncher(Launcher):
         self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
     ) -> Sequence[JobReturn]:
         import ray
-        from harness_ray.connect import connect
+        from harness.plugins.ray.connect import connect
 
         assert self.config is not None and self.hydra_context is not None
         setup_globals()
