@@ -141,7 +141,7 @@ def main() -> None:
                         ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
                     ),
                 },
-                1 if opts.quick else 3,
+                1 if opts.quick else 2,
             )
     except ClusterUnavailable as exc:
         record(opts.results, "ray", {"skipped": str(exc)}, opts.quick)

@@ -8,6 +8,7 @@ fixed value.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -33,10 +34,13 @@ def distribution(override: Override) -> BaseDistribution | str:
     if override.is_range_sweep():
         if value.shuffle:
             return _choices(override)
+        # Hydra's range leaves out its stop; Optuna's high is the last value taken.
+        count = math.ceil((value.stop - value.start) / value.step)
         if any(isinstance(x, float) for x in (value.start, value.stop, value.step)):
-            # hydra's range excludes its stop; Optuna's high is inclusive.
-            return FloatDistribution(value.start, value.stop - value.step, step=value.step)
-        return IntDistribution(int(value.start), int(value.stop) - 1, step=int(value.step))
+            last = value.start + (count - 1) * value.step
+            return FloatDistribution(value.start, last, step=value.step)
+        last = int(value.start) + (count - 1) * int(value.step)
+        return IntDistribution(int(value.start), last, step=int(value.step))
     if override.is_interval_sweep():
         log = "log" in value.tags
         if "int" in value.tags:  # Hydra's interval bounds are always floats
