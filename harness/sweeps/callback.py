@@ -25,12 +25,10 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, open_dict, read_write
 
 from harness.errors import ConfigError
+from harness.job import session
 from harness.sweeps import config as sweep_config
 from harness.sweeps.resume import RESUME_ENV, reopen
-from harness.sweeps.store import SWEEP_ENV, SweepRecord, SweepStore
-
-#: The sweep started by this process (read by ``harness train`` once Hydra returns).
-CURRENT: SweepRecord | None = None
+from harness.sweeps.store import SWEEP_ENV, SweepStore
 
 
 def _hydra_override_keys(config: DictConfig) -> set[str]:
@@ -129,7 +127,6 @@ def apply_direction(
 
 class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        global CURRENT
         try:
             sweep_config.validate(config.get("sweep"))
             sweeper = _kind(config.hydra.sweeper.get("_target_"))
@@ -150,12 +147,13 @@ class SweepCallback(Callback):
 
         resuming = os.environ.get(RESUME_ENV)
         if resuming:  # `harness sweeps resume`: the same record goes on
-            CURRENT = reopen(SweepStore(), resuming)
-            os.environ[SWEEP_ENV] = CURRENT.id
-            print(f"sweep id: {CURRENT.id} (resumed)", flush=True)
+            sweep = reopen(SweepStore(), resuming)
+            session.ensure().sweep = sweep
+            os.environ[SWEEP_ENV] = sweep.id
+            print(f"sweep id: {sweep.id} (resumed)", flush=True)
             return
         settings = OmegaConf.to_container(config.sweep, resolve=True)
-        CURRENT = SweepStore().create(
+        sweep = SweepStore().create(
             experiment=str(config.get("experiment", "default")),
             sweeper=sweeper,
             launcher=launcher,
@@ -170,7 +168,9 @@ class SweepCallback(Callback):
             host=socket.gethostname(),
             cwd=os.getcwd(),
         )
-        os.environ[SWEEP_ENV] = CURRENT.id
-        print(f"sweep id: {CURRENT.id}", flush=True)
+        # ``harness train`` summarises it once Hydra returns.
+        session.ensure().sweep = sweep
+        os.environ[SWEEP_ENV] = sweep.id
+        print(f"sweep id: {sweep.id}", flush=True)
         if applied:
             print("sweep settings: " + " ".join(f"{k}={v}" for k, v in applied.items()), flush=True)

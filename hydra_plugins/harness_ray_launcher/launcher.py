@@ -44,10 +44,10 @@ def run_one(
     from hydra.core.hydra_config import HydraConfig
     from hydra.core.utils import run_job
 
-    from harness.job import config
+    from harness.job import config, session
 
     config.register_resolvers()
-    config.APP_ACTIVE = True
+    session.ensure().app_active = True
     setup_globals()
     Singleton.set_state(singleton_state)
     # Which node ran the job, in the run's tags (as compute=ray records it).

@@ -28,7 +28,7 @@ from harness.plugins.ray.connect import alive_nodes, connect, describe_resources
 from harness.contract.components import Compute, JobResult
 from harness.contract.jobspec import JobSpec
 from harness.errors import ConfigError
-from harness.job.supervise import STOP_REQUEST
+from harness.job import session
 from harness.run.store import RunStore
 
 POLL_S = 0.25
@@ -173,11 +173,12 @@ class _Follower:
             }
             self.on_placed(self.placed)  # the run's tags say where it runs
             deadline = None if timeout is None else time.monotonic() + float(timeout)
+            stop = session.ensure().stop  # the sweep watch sets it to stop the job early
             while True:
                 code = self._poll()
                 if code is not None:
                     return JobResult(exit_code=code)
-                if STOP_REQUEST.is_set():
+                if stop.is_set():
                     return self._stop(canceled=True, error="canceled")
                 if deadline is not None and time.monotonic() > deadline:
                     self._stop(canceled=False, error="")
