@@ -9,23 +9,24 @@ fixed value.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, Transformer
-from optuna.distributions import (
-    BaseDistribution,
-    CategoricalDistribution,
-    FloatDistribution,
-    IntDistribution,
-)
+
+if TYPE_CHECKING:  # Hydra imports every hydra_plugins module at start-up: no optuna there
+    from optuna.distributions import BaseDistribution, CategoricalDistribution
 
 
 def _choices(override: Override) -> CategoricalDistribution:
+    from optuna.distributions import CategoricalDistribution
+
     return CategoricalDistribution(list(override.sweep_iterator(transformer=Transformer.encode)))
 
 
 def distribution(override: Override) -> BaseDistribution | str:
+    from optuna.distributions import FloatDistribution, IntDistribution
+
     if not override.is_sweep_override():
         return override.get_value_element_as_str()
     value: Any = override.value()
@@ -51,6 +52,8 @@ def distribution(override: Override) -> BaseDistribution | str:
 
 def from_overrides(arguments: list[str]) -> tuple[dict[str, BaseDistribution], dict[str, str]]:
     """(search space, fixed values) of a multirun's overrides."""
+    from optuna.distributions import BaseDistribution
+
     space: dict[str, BaseDistribution] = {}
     fixed: dict[str, str] = {}
     for override in OverridesParser.create().parse_overrides(arguments):
@@ -64,6 +67,8 @@ def from_overrides(arguments: list[str]) -> tuple[dict[str, BaseDistribution], d
 
 def grid_choices(space: dict[str, BaseDistribution]) -> dict[str, list[Any]]:
     """The values a GridSampler walks; only discrete distributions have them."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
     grid: dict[str, list[Any]] = {}
     for name, dist in space.items():
         if isinstance(dist, CategoricalDistribution):

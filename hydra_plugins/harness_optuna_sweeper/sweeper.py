@@ -15,17 +15,18 @@ import functools
 import logging
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import optuna
 from hydra.core.plugins import Plugins
 from hydra.core.utils import JobReturn, JobStatus
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
-from optuna.trial import TrialState
 
 from hydra_plugins.harness_optuna_sweeper import search_space
+
+if TYPE_CHECKING:  # Hydra imports every hydra_plugins module at start-up: optuna only here
+    import optuna
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,13 @@ INTERRUPTED_ATTR = "harness_interrupted"
 REDO_OF_ATTR = "harness_redo_of"
 #: The sweep's job number of a trial's run (``harness sweeps resume`` matches on it).
 JOB_ATTR = "harness_job"
+
+
+def _trial_state() -> Any:
+    """Optuna's TrialState, imported when a sweep runs (not when Hydra scans plugins)."""
+    from optuna.trial import TrialState
+
+    return TrialState
 
 
 def _direction(direction: Any) -> str:
@@ -71,6 +79,8 @@ class OptunaSweeper(Sweeper):
         )
 
     def _study(self, space: dict[str, Any]) -> optuna.study.Study:
+        import optuna
+
         from harness.sweeps.store import SweepStore, current_sweep_id
 
         sweep_id = current_sweep_id()
@@ -142,7 +152,7 @@ class OptunaSweeper(Sweeper):
 
     def _save_results(self, study: optuna.study.Study) -> None:
         assert self.config is not None
-        completed = [t for t in study.trials if t.state == TrialState.COMPLETE]
+        completed = [t for t in study.trials if t.state == _trial_state().COMPLETE]
         if not completed:
             return
         best = study.best_trial
@@ -161,7 +171,7 @@ def _tell(study: optuna.study.Study, trial: optuna.trial.Trial, ret: JobReturn) 
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        study.tell(trial, state=TrialState.FAIL)
+        study.tell(trial, state=_trial_state().FAIL)
         return
     study.tell(trial, number)
 
@@ -169,7 +179,7 @@ def _tell(study: optuna.study.Study, trial: optuna.trial.Trial, ret: JobReturn) 
 def _mark_interrupted(study: optuna.study.Study, trial: optuna.trial.Trial) -> None:
     try:
         trial.set_user_attr(INTERRUPTED_ATTR, True)
-        study.tell(trial, state=TrialState.FAIL)
+        study.tell(trial, state=_trial_state().FAIL)
     except Exception as exc:  # a second Ctrl-C or a told trial: the resume copes
         log.debug(f"could not mark trial {trial.number}: {exc}")
 
@@ -186,10 +196,10 @@ def _interrupted(study: optuna.study.Study) -> list[tuple[int, dict[str, Any], i
     repeated = {t.user_attrs.get(REDO_OF_ATTR) for t in trials}
     redo = []
     for trial in trials:
-        if trial.state == TrialState.RUNNING:
+        if trial.state == _trial_state().RUNNING:
             study._storage.set_trial_user_attr(trial._trial_id, INTERRUPTED_ATTR, True)
-            study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-        elif not (trial.state == TrialState.FAIL and _was_interrupted(trial)):
+            study._storage.set_trial_state_values(trial._trial_id, _trial_state().FAIL)
+        elif not (trial.state == _trial_state().FAIL and _was_interrupted(trial)):
             continue
         if trial.number not in repeated:
             redo.append((trial.number, dict(trial.params), trial.user_attrs.get(JOB_ATTR)))
@@ -227,7 +237,7 @@ def _replay(
     if kept.status == "Completed" and isinstance(value, (int, float)):
         study.tell(trial, float(value))
     else:
-        study.tell(trial, state=TrialState.FAIL)
+        study.tell(trial, state=_trial_state().FAIL)
     print(f"optuna: trial {trial.number} kept run {kept.id} ({kept.status})", flush=True)
     return True
 
