@@ -44,6 +44,16 @@ KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
             "scaling.*efficiency",
         ],
     ),
+    "ray": (
+        "compute=ray per job against plain Ray; a 16-job sweep, Ray launcher against joblib",
+        [
+            "per_job_wall_s.*.median",
+            "overhead_vs_plain_script_s",
+            "overhead_vs_warm_task_s",
+            "sweep_wall_s.*.median",
+            "ratio_ray_vs_joblib",
+        ],
+    ),
     "sweeps": (
         "joblib n_jobs=2 against the sequential launcher",
         ["sweep_wall_s.*", "speedup_joblib_vs_basic"],

@@ -25,6 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     best = sub.add_parser("best", help="the best run of a sweep by its primary metric")
     best.add_argument("sweep_id", help="a sweep id, or a prefix naming one sweep")
     best.add_argument("--format", choices=("table", "json"), default="table")
+    resume = sub.add_parser(
+        "resume",
+        help="continue a sweep after a crash or Ctrl-C: finished runs are kept, not repeated",
+    )
+    resume.add_argument("sweep_id", help="a sweep id, or a prefix naming one sweep")
     return parser
 
 
@@ -113,7 +118,13 @@ def cmd_best(store: SweepStore, opts: argparse.Namespace) -> int:
     return 0
 
 
-ACTIONS = {"list": cmd_list, "show": cmd_show, "best": cmd_best}
+def cmd_resume(store: SweepStore, opts: argparse.Namespace) -> int:
+    from harness.sweeps.resume import resume
+
+    return resume(store.resolve_id(opts.sweep_id))
+
+
+ACTIONS = {"list": cmd_list, "show": cmd_show, "best": cmd_best, "resume": cmd_resume}
 
 
 def main(args: list[str]) -> int:

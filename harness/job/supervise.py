@@ -46,7 +46,7 @@ def _pump(source: BinaryIO, sinks: Sequence[BinaryIO]) -> None:
                 continue
 
 
-def _die_with_parent() -> Callable[[], None] | None:
+def die_with_parent() -> Callable[[], None] | None:
     """A ``preexec_fn`` that makes the child get SIGTERM when the driver dies.
 
     The job runs in its own session (so Ctrl-C reaches only the driver), which also
@@ -135,7 +135,7 @@ def run_supervised(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE if err_log else subprocess.STDOUT,
         start_new_session=True,
-        preexec_fn=_die_with_parent(),  # noqa: PLW1509 - a single prctl call, see above
+        preexec_fn=die_with_parent(),  # noqa: PLW1509 - a single prctl call, see above
     )
     term_out = [sys.stdout.buffer] if echo else []
     term_err = [sys.stderr.buffer] if echo else []

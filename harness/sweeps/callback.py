@@ -18,6 +18,7 @@ adjust their config:
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import time
 from typing import Any
@@ -28,6 +29,7 @@ from omegaconf import DictConfig, open_dict, read_write
 from harness.errors import ConfigError
 from harness.job import session
 from harness.sweeps import config as sweep_config
+from harness.sweeps.resume import RESUME_ENV, reopen
 from harness.sweeps.store import SWEEP_ENV, SweepStore
 
 
@@ -52,7 +54,7 @@ def _kind(target: str | None) -> str:
     target = (target or "").lower()
     if "submitit" in target:
         return "submitit_slurm" if "slurm" in target else "submitit_local"
-    for kind in ("optuna", "basic", "joblib"):
+    for kind in ("optuna", "basic", "joblib", "ray"):
         if kind in target:
             return kind
     return target or "?"
@@ -106,10 +108,15 @@ def apply_limits(
             applied["hydra.launcher.array_parallelism"] = int(
                 config.hydra.launcher.array_parallelism
             )
+        elif launcher == "ray":
+            given = config.hydra.launcher.get("max_concurrent")
+            if given is None or given > concurrent:
+                config.hydra.launcher.max_concurrent = concurrent
+            applied["hydra.launcher.max_concurrent"] = int(config.hydra.launcher.max_concurrent)
         elif launcher != "basic":  # the basic launcher runs one job at a time
             raise ConfigError(
                 f"sweep.max_concurrent_runs is not supported with the launcher {launcher}; "
-                "use hydra/launcher=joblib, or set that launcher's own parallelism"
+                "use hydra/launcher=joblib or ray, or set that launcher's own parallelism"
             )
 
 
@@ -162,6 +169,13 @@ class SweepCallback(Callback):
             raise SystemExit(2) from None
         from omegaconf import OmegaConf
 
+        resuming = os.environ.get(RESUME_ENV)
+        if resuming:  # `harness sweeps resume`: the same record goes on
+            sweep = reopen(SweepStore(), resuming)
+            session.ensure().sweep = sweep
+            os.environ[SWEEP_ENV] = sweep.id
+            print(f"sweep id: {sweep.id} (resumed)", flush=True)
+            return
         settings = OmegaConf.to_container(config.sweep, resolve=True)
         sweep = SweepStore().create(
             experiment=str(config.get("experiment", "default")),
@@ -174,6 +188,9 @@ class SweepCallback(Callback):
             command=["harness", "train", *sys.argv[1:]],
             hydra_sweep_dir=str(config.hydra.sweep.dir),
             started_at=time.time(),
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            cwd=os.getcwd(),
         )
         # ``harness train`` summarises it once Hydra returns.
         session.ensure().sweep = sweep

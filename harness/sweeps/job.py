@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from harness.errors import HarnessError
 from harness.run.record import CANCELED, COMPLETED, FAILED
 from harness.sweeps import config as sweep_config
+from harness.sweeps import resume
 from harness.sweeps.store import SweepStore, current_sweep_id
 from harness.sweeps.watch import is_watch_reason, watch_job
 
@@ -30,12 +31,15 @@ if TYPE_CHECKING:
     from harness.job.driver import Outcome
 
 
-def sweep_options(cfg: Any, sweep_id: str | None) -> dict[str, Any]:
+def sweep_options(cfg: Any, sweep_id: str | None, job_num: int | None = None) -> dict[str, Any]:
     """What the sweep layer adds to ``driver.run_job``: the sweep id, the watch
-    (links the run, may stop it early) and the sweep's primary metric."""
+    (links the run with its job number, may stop it early) and the sweep's primary
+    metric."""
     return {
         "sweep_id": sweep_id,
-        "watch": lambda record, metric, goal: watch_job(cfg, record, sweep_id, metric, goal),
+        "watch": lambda record, metric, goal: watch_job(
+            cfg, record, sweep_id, metric, goal, job_num
+        ),
         "primary": sweep_config.primary,
     }
 
@@ -67,10 +71,19 @@ def run_sweep_job(
                 error=f"not started: {skip}",
             )
             return None
+        if resume.active():  # a finished run of this job from before is kept
+            kept = resume.kept_run(store, sweep_id, job_num, overrides)
+            if kept is not None:
+                metric = (cfg.get("sweep") or {}).get("metric") or store.get(sweep_id).metric
+                print(
+                    f"job #{job_num} kept: run {kept.id} ({resume.describe(kept, metric)})",
+                    flush=True,
+                )
+                return _kept_value(kept, store, sweep_id)
         if len(argv) <= 2:  # a joblib worker process: the command line lives in the record
             argv = store.get(sweep_id).command or argv
     try:
-        outcome = driver.run_job(cfg, overrides, argv, **sweep_options(cfg, sweep_id))
+        outcome = driver.run_job(cfg, overrides, argv, **sweep_options(cfg, sweep_id, job_num))
     except HarnessError as exc:
         print(f"harness: error: job #{job_num} ({' '.join(overrides)}): {exc}", file=sys.stderr)
         if sweep_id:
@@ -110,4 +123,14 @@ def _past_deadline(cfg: Any, store: SweepStore, sweep_id: str) -> str | None:
         return None
     if time.time() > started + float(limit):
         return f"sweep.max_duration ({float(limit):g} s) reached"
+    return None
+
+
+def _kept_value(record: Any, store: SweepStore, sweep_id: str) -> Any:
+    """What the sweeper gets for a kept run: its primary metric if it completed."""
+    if record.status != COMPLETED:
+        return None
+    for link in store.links(sweep_id):
+        if link.get("run_id") == record.id:
+            return record.metrics.get(link.get("metric") or "")
     return None

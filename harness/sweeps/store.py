@@ -55,6 +55,13 @@ class SweepRecord:
     hydra_sweep_dir: str | None = None
     #: time.time() when the sweep started; max_duration counts from here.
     started_at: float = 0.0
+    #: The ``harness train -m`` process and where it ran (``sweeps resume`` checks
+    #: that it is gone and starts again from ``cwd``).
+    pid: int | None = None
+    host: str | None = None
+    cwd: str | None = None
+    #: How many times ``harness sweeps resume`` continued this sweep.
+    resumed: int = 0
 
 
 class SweepStore:
