@@ -11,12 +11,14 @@ from harness.errors import ConfigError, HarnessError
 
 if TYPE_CHECKING:
     from harness.components import Compute, Datastore, Estimator, JobResult, Logger
+    from harness.envs.environment import Environment
     from harness.run.context import Run
 
 __all__ = [
     "Compute",
     "ConfigError",
     "Datastore",
+    "Environment",
     "Estimator",
     "HarnessError",
     "JobResult",
@@ -32,6 +34,7 @@ _LAZY = {
     "Logger": "harness.components",
     "Datastore": "harness.components",
     "JobResult": "harness.components",
+    "Environment": "harness.envs.environment",
     "hookimpl": "harness.hookspecs",
 }
 

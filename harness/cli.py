@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "sweeps": ("harness.commands.sweeps", "hyperparameter sweeps: list, show, best"),
     "bench": ("harness.commands.bench", "benchmark suites: run, compare, list"),
+    "envs": (
+        "harness.commands.envs",
+        "Python environments for runs: create, list, show, build, delete, prune",
+    ),
 }
 
 USAGE = """usage: harness COMMAND [ARGS...]

@@ -19,6 +19,9 @@ from omegaconf.errors import OmegaConfBaseException
 
 from harness.components import Compute, Estimator, JobResult
 from harness.datastore.resolver import take_used as take_datastores_used
+from harness.envs import runtime as envs_runtime
+from harness.envs.errors import EnvironmentBuildError
+from harness.envs.resolve import ResolvedEnvironment
 from harness.errors import ConfigError, HarnessError
 from harness.jobspec import JobSpec
 from harness.plugins import HarnessPlugins, get_plugin_manager
@@ -27,6 +30,7 @@ from harness.run.record import CANCELED, COMPLETED, FAILED, RUNNING, RunRecord
 from harness.run.store import RunStore, now_iso
 from harness.sweeps import config as sweep_config
 from harness.sweeps.watch import watch_job
+from harness.workspace import harness_home
 
 EXIT_CODES = {COMPLETED: 0, FAILED: 1, CANCELED: 130}
 
@@ -47,6 +51,8 @@ class _Plan:
     compute: Compute
     loggers: dict[str, dict[str, Any]]
     params: dict[str, Any]
+    #: ``estimator.environment`` resolved (None: the harness's own interpreter).
+    environment: ResolvedEnvironment | None = None
 
 
 def component_name(cfg: DictConfig, kind: str) -> str:
@@ -82,7 +88,8 @@ def plan(cfg: DictConfig, manager: HarnessPlugins) -> _Plan:
         raise ConfigError(f"cannot resolve the config: {str(exc).splitlines()[0]}") from None
     estimator.validate(cfg)
     compute.validate(cfg)
-    return _Plan(estimator_name, estimator, compute_name, compute, loggers, params)  # type: ignore[arg-type]
+    environment = envs_runtime.for_config(cfg, harness_home())  # a bad spec: exit 2 here
+    return _Plan(estimator_name, estimator, compute_name, compute, loggers, params, environment)  # type: ignore[arg-type]
 
 
 def run_job(
@@ -103,7 +110,10 @@ def run_job(
         params=job.params,
         overrides=list(overrides),
         tags={str(k): str(v) for k, v in (cfg.get("tags") or {}).items()},
-        provenance=_with_datastores(provenance.collect(source_dir, job.estimator.packages, argv)),
+        provenance=_with_environment(
+            _with_datastores(provenance.collect(source_dir, job.estimator.packages, argv)),
+            job.environment,
+        ),
         sweep_id=sweep_id,
     )
     assert record.path is not None
@@ -127,8 +137,13 @@ def run_job(
     # In a sweep the watch links the run and may stop it early (harness/sweeps/watch.py).
     with watch_job(cfg, record, sweep_id, name, goal) as watch:
         try:
+            if job.environment is not None:
+                _prepare_environment(store, record.id, job.environment, spec)
             job.estimator.prepare(cfg, spec)
             result = job.compute.launch(spec)
+        except EnvironmentBuildError as exc:  # the run needed it: Failed, exit 1
+            print(f"harness: error: {exc}", file=sys.stderr, flush=True)
+            result = JobResult(exit_code=EXIT_CODES[FAILED], error=str(exc))
         except KeyboardInterrupt:
             result = JobResult(
                 exit_code=EXIT_CODES[CANCELED], canceled=True, error="interrupted (Ctrl-C)"
@@ -165,6 +180,27 @@ def _with_datastores(collected: dict[str, Any]) -> dict[str, Any]:
     if used:
         collected["datastores"] = used
     return collected
+
+
+def _with_environment(
+    collected: dict[str, Any], environment: ResolvedEnvironment | None
+) -> dict[str, Any]:
+    if environment is not None:
+        collected["environment"] = environment.summary()
+    return collected
+
+
+def _prepare_environment(
+    store: RunStore, run_id: str, environment: ResolvedEnvironment, spec: JobSpec
+) -> None:
+    """Build or reuse the run's environment; record what it holds (uv pip freeze)."""
+    built = envs_runtime.prepare_run(environment, spec, harness_home())
+    details = built.provenance()
+
+    def record_environment(record: RunRecord) -> None:
+        record.provenance["environment"] = details
+
+    store.update(run_id, record_environment)
 
 
 def _call_hook(manager: HarnessPlugins, hook: str, **kwargs: Any) -> None:

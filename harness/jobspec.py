@@ -7,6 +7,7 @@ to the job, which keeps the data flow one way.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,13 @@ class JobSpec:
     #: Whether ranks other than 0 also record metrics.
     per_rank_metrics: bool = False
     sweep_id: str | None = None
+    #: The interpreter every job process runs: a run's environment (harness/envs/),
+    #: or empty for the harness's own. Computes start ``worker_python``.
+    python: str = ""
+
+    @property
+    def worker_python(self) -> str:
+        return self.python or sys.executable
 
     @property
     def spec_path(self) -> Path:

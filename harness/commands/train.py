@@ -56,6 +56,9 @@ def main(args: list[str]) -> int:
     config.APP_ACTIVE = True
     manager = get_plugin_manager()  # load plugins (and show their warnings) before composing
     groups = config.default_groups()
+    from harness.envs.overrides import quote_environment_overrides
+
+    args = quote_environment_overrides(args)  # [numpy<2] as typed, not Hydra-quoted
     overrides = sweep_config.normalize_overrides(config.normalize_overrides(args, groups))
     config.check_group_choices(overrides, groups, manager.config_searchpath())
 

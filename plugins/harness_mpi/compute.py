@@ -35,7 +35,9 @@ class MpiCompute(Compute):
         if self.settings is None:
             self.kind = launcher.flavor(str(settings.mpiexec))
         size = settings.world_size
-        cmd = launcher.mpiexec_command(settings, self.kind, str(job.spec_path))
+        cmd = launcher.mpiexec_command(
+            settings, self.kind, str(job.spec_path), python=job.worker_python
+        )
         env = job_environment(launcher.launcher_environment(self.kind, settings))
         job.logs_dir.mkdir(parents=True, exist_ok=True)
         follower = FileFollower(rank_log(job.logs_dir, 0), sys.stdout.buffer)
