@@ -74,8 +74,12 @@ def main():
                         help="Number of images in each mini-batch")  # fmt: skip
     parser.add_argument("--epochs", "-e", type=int, default=20,
                         help="Number of sweeps over the dataset to train")  # fmt: skip
-    parser.add_argument("--output_dir", "-o", default="./outputs", help="Directory to output the result")
-    parser.add_argument("--gpu_id", "-g", default=-1, help="ID of the GPU to be used. Set to -1 if you use CPU")
+    parser.add_argument(
+        "--output_dir", "-o", default="./outputs", help="Directory to output the result"
+    )
+    parser.add_argument(
+        "--gpu_id", "-g", default=-1, help="ID of the GPU to be used. Set to -1 if you use CPU"
+    )
     parser.add_argument("--data_dir", default=None, help="MNIST IDX files (default: download)")
     args = parser.parse_args()
 
@@ -108,22 +112,22 @@ def main():
         optimizer.update()
 
         if train_iter.is_new_epoch:
-            print("epoch:{:02d} train_loss:{:.04f} ".format(
-                train_iter.epoch, float(loss.array)), end="")  # fmt: skip
+            print(f"epoch:{train_iter.epoch:02d} train_loss:{float(loss.array):.04f} ", end="")  # fmt: skip
             test_losses, test_accuracies = [], []
             while True:
                 test_batch = test_iter.next()
                 image_test, target_test = concat_examples(test_batch, -1)
                 with chainer.using_config("train", False), chainer.no_backprop_mode():
                     prediction_test = model.predictor(image_test)
-                test_losses.append(float(F.softmax_cross_entropy(prediction_test, target_test).array))
+                test_losses.append(
+                    float(F.softmax_cross_entropy(prediction_test, target_test).array)
+                )
                 test_accuracies.append(float(F.accuracy(prediction_test, target_test).array))
                 if test_iter.is_new_epoch:
                     test_iter.reset()
                     break
             val_accuracy = float(np.mean(test_accuracies))
-            print("val_loss:{:.04f} val_accuracy:{:.04f}".format(
-                float(np.mean(test_losses)), val_accuracy))  # fmt: skip
+            print(f"val_loss:{float(np.mean(test_losses)):.04f} val_accuracy:{val_accuracy:.04f}")  # fmt: skip
             run.log("Accuracy", val_accuracy)
 
     os.makedirs(args.output_dir, exist_ok=True)

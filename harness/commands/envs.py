@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="conda package names (mapped to PyPI by the documented table)")  # fmt: skip
     create.add_argument("--requirements", metavar="FILE", help="a requirements.txt")
     create.add_argument("--conda-file", metavar="FILE", help="a conda environment.yml")
-    create.add_argument("--python", help="interpreter version (3.11) or path; default: the harness's")
+    create.add_argument(
+        "--python", help="interpreter version (3.11) or path; default: the harness's"
+    )
     create.add_argument("--build-constraint", nargs="+", default=[], metavar="REQ",
                         help="constraints for building source packages (e.g. setuptools<81)")  # fmt: skip
     create.add_argument("--build", action="store_true", help="build it now too")
@@ -131,8 +133,14 @@ def cmd_list(home: Path, opts: argparse.Namespace) -> int:
         f"environments in {home}",
         ("name", "version", "kind", "python", "built", "packages"),
         [
-            (r["name"], r["version"], r["kind"], r["python"], "yes" if r["built"] else "no",
-             " ".join(r["requirements"]) or "(none)")  # fmt: skip
+            (
+                r["name"],
+                r["version"],
+                r["kind"],
+                r["python"],
+                "yes" if r["built"] else "no",
+                " ".join(r["requirements"]) or "(none)",
+            )  # fmt: skip
             for r in rows
         ],
     )
@@ -207,9 +215,12 @@ def cmd_prune(home: Path, opts: argparse.Namespace) -> int:
         for folder in sorted(root.iterdir()):
             if folder.name.startswith(BUILDING_PREFIX) and not _builder_alive(folder):
                 removed.append({"path": str(folder), "reason": "leftover of a killed build"})
-            elif (folder / RECORD).is_file() and folder.name not in named:
-                if _last_used(folder) < cutoff:
-                    removed.append({"path": str(folder), "reason": "no definition names it"})
+            elif (
+                (folder / RECORD).is_file()
+                and folder.name not in named
+                and _last_used(folder) < cutoff
+            ):
+                removed.append({"path": str(folder), "reason": "no definition names it"})
     if not opts.dry_run:
         for entry in removed:
             shutil.rmtree(entry["path"], ignore_errors=True)
@@ -272,4 +283,3 @@ def main(args: list[str]) -> int:
     }
     opts = build_parser().parse_args(args)
     return actions[opts.action](harness_home(), opts)
-

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -156,8 +157,7 @@ def _write_overlay(env: Path, resolved: ResolvedEnvironment) -> None:
     lines = [
         "# Written by the harness: its own packages, after this environment's (see",
         "# harness/envs/resolve.py). The next line is executed by Python's site module.",
-        "import site, sys; "
-        + "; ".join(f"{call}({folder!r})" for folder in resolved.overlay),
+        "import site, sys; " + "; ".join(f"{call}({folder!r})" for folder in resolved.overlay),
     ]
     (site_packages / OVERLAY_PTH).write_text("\n".join(lines) + "\n")
 
@@ -218,15 +218,13 @@ def one_paragraph(text: str) -> str:
             lines = lines[index:]
             break
     paragraph = " ".join(lines) or "uv failed without a message"
-    paragraph = paragraph.removeprefix("error: ")
+    paragraph = paragraph.removeprefix("error: ").replace(" cause: ", ": ")
     return "environment build failed: " + paragraph
 
 
 def _touch(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):  # a read-only shared environment is still usable
         path.touch()
-    except OSError:  # a read-only shared environment is still usable
-        pass
 
 
 def _named(record: dict[str, Any], resolved: ResolvedEnvironment) -> dict[str, Any]:

@@ -18,15 +18,61 @@ from harness.envs.errors import EnvironmentSpecError
 CONDA_TO_PYPI: dict[str, str] = {
     **{
         name: name
-        for name in (
-            "numpy scipy pandas scikit-learn matplotlib seaborn pillow requests tqdm h5py "
-            "six joblib chainer tabulate pytest sympy networkx tensorboard protobuf "
-            "cloudpickle click attrs packaging filelock pyarrow xgboost lightgbm "
-            "statsmodels scikit-image imageio numba cython mpi4py onnx torchvision "
-            "torchaudio transformers tokenizers datasets mlflow optuna hydra-core "
-            "omegaconf rich fsspec jinja2 python-dateutil pytz typing-extensions "
-            "setuptools wheel ipykernel notebook"
-        ).split()
+        for name in [
+            "numpy",
+            "scipy",
+            "pandas",
+            "scikit-learn",
+            "matplotlib",
+            "seaborn",
+            "pillow",
+            "requests",
+            "tqdm",
+            "h5py",
+            "six",
+            "joblib",
+            "chainer",
+            "tabulate",
+            "pytest",
+            "sympy",
+            "networkx",
+            "tensorboard",
+            "protobuf",
+            "cloudpickle",
+            "click",
+            "attrs",
+            "packaging",
+            "filelock",
+            "pyarrow",
+            "xgboost",
+            "lightgbm",
+            "statsmodels",
+            "scikit-image",
+            "imageio",
+            "numba",
+            "cython",
+            "mpi4py",
+            "onnx",
+            "torchvision",
+            "torchaudio",
+            "transformers",
+            "tokenizers",
+            "datasets",
+            "mlflow",
+            "optuna",
+            "hydra-core",
+            "omegaconf",
+            "rich",
+            "fsspec",
+            "jinja2",
+            "python-dateutil",
+            "pytz",
+            "typing-extensions",
+            "setuptools",
+            "wheel",
+            "ipykernel",
+            "notebook",
+        ]
     },
     "pytorch": "torch",
     "pytorch-cpu": "torch",

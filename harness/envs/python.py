@@ -114,7 +114,7 @@ def _probe(path: str) -> Interpreter:
 
 def _is_version(text: str) -> bool:
     parts = text.split(".")
-    return 1 <= len(parts) <= 3 and all(p.isdigit() for p in parts) and parts[0] == "3"
+    return 1 <= len(parts) <= 3 and all(p.isdigit() for p in parts)
 
 
 def _version_key(version: str) -> tuple[int, ...]:

@@ -104,8 +104,7 @@ def get(home: Path, reference: str) -> Definition:
     chosen = version if version is not None else known[-1]
     if chosen not in known:
         raise NotFoundError(
-            f"environment {name} has no version {chosen}; versions: "
-            + ", ".join(map(str, known))
+            f"environment {name} has no version {chosen}; versions: " + ", ".join(map(str, known))
         )
     return load(home, name, chosen)
 
@@ -132,9 +131,7 @@ def register(home: Path, definition: Definition) -> tuple[Definition, bool]:
         raise EnvironmentSpecError("an environment needs a name to be registered")
     name = check_name(definition.name)
     if is_reserved(name):
-        raise EnvironmentSpecError(
-            f"'{name}' is a curated environment name; choose another name"
-        )
+        raise EnvironmentSpecError(f"'{name}' is a curated environment name; choose another name")
     folder = registry_root(home) / name
     folder.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder / ".lock")):

@@ -123,7 +123,9 @@ def harness_import_roots() -> list[str]:
         locations = (
             list(getattr(module, "__path__", []) or [])
             if module is not None
-            else list(spec.submodule_search_locations or []) if spec is not None else []
+            else list(spec.submodule_search_locations or [])
+            if spec is not None
+            else []
         )
         for location in locations:
             parent = str(Path(location).resolve().parent)

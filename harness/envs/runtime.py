@@ -8,6 +8,10 @@ the environment's interpreter: every compute starts ``job.python``.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,17 +45,39 @@ def definition_of(value: Any, home: Path) -> Definition | None:
 def for_config(cfg: Any, home: Path) -> ResolvedEnvironment | None:
     """The environment a composed config asks for, resolved (None: the harness's own)."""
     estimator = cfg.get("estimator") if hasattr(cfg, "get") else None
-    value = estimator.get(CONFIG_KEY) if estimator is not None and hasattr(estimator, "get") else None
+    value = (
+        estimator.get(CONFIG_KEY) if estimator is not None and hasattr(estimator, "get") else None
+    )
     definition = definition_of(value, home)
     return resolve(definition) if definition is not None else None
 
 
 def prepare_run(resolved: ResolvedEnvironment, job: Any, home: Path) -> BuiltEnvironment:
     """Build or reuse the run's environment and make the job start its Python."""
-    built = ensure_built(resolved, home, log=Path(job.logs_dir) / BUILD_LOG)
+    with _sigterm_as_interrupt():  # `harness runs cancel` during a build: clean up too
+        built = ensure_built(resolved, home, log=Path(job.logs_dir) / BUILD_LOG)
     job.python = str(built.python)
     job.save()
     return built
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While building, SIGTERM raises KeyboardInterrupt, so the half-built folder is
+    removed and the run ends Canceled, as Ctrl-C does (the default would kill the
+    driver on the spot)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _plain(value: Any) -> Any:

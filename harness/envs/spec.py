@@ -140,9 +140,7 @@ def from_mapping(data: Any, where: str = "estimator.environment") -> Definition:
         python=_python(data.get("python"), where),
         pip_packages=_string_list(data.get("pip_packages"), f"{where}.pip_packages"),
         conda_packages=_string_list(data.get("conda_packages"), f"{where}.conda_packages"),
-        build_constraints=_string_list(
-            data.get("build_constraints"), f"{where}.build_constraints"
-        ),
+        build_constraints=_string_list(data.get("build_constraints"), f"{where}.build_constraints"),
     )
     if data.get("requirements"):
         definition.pip_packages += read_requirements_file(str(data["requirements"]))
