@@ -12,7 +12,8 @@ from harness.errors import ConfigError
 from harness_sklearn import data as datasets
 
 #: Keys of the `estimator` node that are not model parameters.
-RESERVED = frozenset({"name", "model", "data"})
+# "environment" is read by the driver (harness/envs), not a model parameter.
+RESERVED = frozenset({"name", "model", "data", "environment"})
 
 
 def model_class(target: str) -> type:
