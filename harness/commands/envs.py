@@ -13,13 +13,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness.cli.output import print_json, print_table
 from harness.envs import registry
 from harness.envs.build import BUILDING_PREFIX, LAST_USED, RECORD, envs_root, find_built
 from harness.envs.errors import EnvironmentSpecError
 from harness.envs.resolve import resolve
 from harness.envs.spec import Definition, from_mapping
-from harness.output import print_json, print_table
-from harness.workspace import harness_home
+from harness.storage.workspace import harness_home
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,7 +29,7 @@ from typing import Any
 from harness.envs.errors import EnvironmentBuildError
 from harness.envs.resolve import ResolvedEnvironment
 from harness.envs.uv import python_of, uv_command, uv_environment
-from harness.fileutil import atomic_write_json, read_json
+from harness.storage.workspace import atomic_write_json, read_json
 
 RECORD = "harness-env.json"
 OVERLAY_PTH = "_harness_overlay.pth"
@@ -172,7 +172,7 @@ def _site_packages(env: Path) -> Path:
 
 
 def _uv(args: list[str], home: Path, output: list[str], keep: bool = True) -> str:
-    from harness.supervise import _die_with_parent
+    from harness.job.supervise import _die_with_parent
 
     command = [*uv_command(), *args]
     output.append(f"$ uv {' '.join(args)}\n")

@@ -22,7 +22,7 @@ from harness.envs.spec import Definition, from_mapping, merge_conda_file, read_r
 def workspace_home(workspace: Any = None) -> Path:
     """A workspace given as None (HARNESS_HOME), a folder, or an object that
     carries one (``.home``, ``.path`` or ``.root``, as the SDK's Workspace does)."""
-    from harness.workspace import harness_home
+    from harness.storage.workspace import harness_home
 
     if workspace is None:
         return harness_home()

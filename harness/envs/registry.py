@@ -18,7 +18,7 @@ from typing import Any
 from harness.envs.errors import EnvironmentSpecError
 from harness.envs.spec import Definition, check_name, from_mapping, parse_reference
 from harness.errors import NotFoundError
-from harness.fileutil import atomic_write_json, read_json
+from harness.storage.workspace import atomic_write_json, read_json
 
 CURATED_PACKAGE = "harness.envs.curated"
 #: Azure ML v1 curated environment → the harness's curated environment.

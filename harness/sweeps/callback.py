@@ -95,7 +95,7 @@ def apply_limits(
 
 
 def _primary(config: DictConfig) -> tuple[str, str]:
-    from harness.plugins import get_plugin_manager
+    from harness.contract.manager import get_plugin_manager
 
     estimator = get_plugin_manager().get("estimator", str(config.estimator.name))()
     return sweep_config.primary(config, estimator)
@@ -126,7 +126,7 @@ def prebuild_environment(config: DictConfig) -> None:
     from harness.envs import runtime as envs_runtime
     from harness.envs.build import ensure_built
     from harness.envs.errors import EnvironmentBuildError
-    from harness.workspace import harness_home
+    from harness.storage.workspace import harness_home
 
     resolved = envs_runtime.for_config(config, harness_home())
     if resolved is None:

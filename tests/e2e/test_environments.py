@@ -452,7 +452,7 @@ def test_python_api_environment(home, tmp_path, src):
 @pytest.mark.slow
 def test_mpi_ranks_all_run_the_environment_python(home, src):
     pytest.importorskip("mpi4py")
-    from harness_mpi.launcher import find_mpiexec
+    from harness.plugins.mpi.launcher import find_mpiexec
 
     path = os.pathsep.join([str(Path(find_mpiexec()).parent), os.environ["PATH"]])
     result = run_cli(
@@ -471,7 +471,7 @@ def test_mpi_ranks_all_run_the_environment_python(home, src):
 
 @pytest.mark.slow
 def test_the_chainer_tutorial_runs_in_the_curated_chainer_environment(home, tmp_path):
-    from harness.testing.datasets import write_mnist
+    from harness.datasets.synthetic import write_mnist
 
     data = write_mnist(tmp_path / "mnist", n_train=300, n_test=100)
     result = run_cli(
