@@ -121,6 +121,9 @@ def _build(resolved: ResolvedEnvironment, home: Path, log: Path | None) -> Built
                 constraints.write_text("\n".join(resolved.build_constraints) + "\n")
                 install[2:2] = ["--build-constraints", str(constraints)]
             _uv(install, home, output)
+        if resolved.harness_install:  # another Python: the harness itself, no deps
+            _uv(["pip", "install", "--python", str(python), "--no-deps",
+                 *resolved.harness_install], home, output)  # fmt: skip
         freeze = _uv(["pip", "freeze", "--python", str(python)], home, output, keep=False)
         record = {
             "hash": resolved.hash,
@@ -152,12 +155,13 @@ def _build(resolved: ResolvedEnvironment, home: Path, log: Path | None) -> Built
 
 def _write_overlay(env: Path, resolved: ResolvedEnvironment) -> None:
     """The .pth that makes the harness importable after the environment's own packages."""
+    if not resolved.overlay:
+        return
     site_packages = _site_packages(env)
-    call = "site.addsitedir" if resolved.same_python else "sys.path.append"
     lines = [
         "# Written by the harness: its own packages, after this environment's (see",
         "# harness/envs/resolve.py). The next line is executed by Python's site module.",
-        "import site, sys; " + "; ".join(f"{call}({folder!r})" for folder in resolved.overlay),
+        "import site; " + "; ".join(f"site.addsitedir({folder!r})" for folder in resolved.overlay),
     ]
     (site_packages / OVERLAY_PTH).write_text("\n".join(lines) + "\n")
 

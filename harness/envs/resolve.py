@@ -10,8 +10,9 @@ site-packages *after* the environment's own (``site.addsitedir``, so their
 nothing is copied, building stays a matter of the user's packages, and an
 import that the environment satisfies never reaches the harness's folders.
 That only works for the same Python minor version. For another version the
-harness's core requirements are installed into the environment too, and the
-overlay is reduced to the harness's own import roots plus its metadata.
+harness's compiled dependencies cannot be loaded, so its core requirements are
+installed into the environment with the user's, and the harness itself with
+``--no-deps`` (from its source folder, or its released version); no overlay.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import site
-import sys
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -44,6 +44,8 @@ class ResolvedEnvironment:
     overlay: tuple[str, ...]
     #: True when the overlay is the harness's whole site-packages (same minor).
     same_python: bool
+    #: Another minor version: the harness itself, installed with ``--no-deps``.
+    harness_install: tuple[str, ...] = ()
 
     def key(self) -> dict[str, Any]:
         return {
@@ -53,6 +55,7 @@ class ResolvedEnvironment:
             "requirements": sorted(self.requirements, key=str.lower),
             "build_constraints": sorted(self.build_constraints, key=str.lower),
             "overlay": list(self.overlay),
+            "harness": list(self.harness_install),
         }
 
     @property
@@ -83,7 +86,7 @@ def resolve(definition: Definition) -> ResolvedEnvironment:
         # harness's core requirements too; the user's own lines come first and
         # uv resolves both together (a real conflict is a resolver error).
         requirements = [*requirements, *core_requirements()]
-        overlay = harness_import_roots()
+        overlay = []
     return ResolvedEnvironment(
         definition=definition,
         interpreter=interpreter,
@@ -93,6 +96,7 @@ def resolve(definition: Definition) -> ResolvedEnvironment:
         ),
         overlay=tuple(overlay),
         same_python=same,
+        harness_install=() if same else tuple(harness_itself()),
     )
 
 
@@ -105,47 +109,39 @@ def harness_site_dirs() -> list[str]:
     return [str(Path(d).resolve()) for d in dirs if Path(d).is_dir()]
 
 
-@cache
-def harness_import_roots() -> list[str]:
-    """The folders holding the harness's own packages and metadata (harness, the
-    built-in plugins, hydra_plugins, harness_ml's .dist-info)."""
-    roots: list[str] = []
-    dist = metadata.distribution(DISTRIBUTION)
-    names = {"harness", "hydra_plugins"}
-    names.update(ep.value.split(":")[0].split(".")[0] for ep in dist.entry_points)
-    for name in sorted(names):
-        module = sys.modules.get(name)
-        spec = None
-        if module is None:
-            from importlib.util import find_spec
+def harness_itself() -> list[str]:
+    """How to install this very harness into an environment of another Python:
+    its source folder (``--no-deps``; editable when it is installed editable here),
+    or its released version."""
+    found = list(metadata.distributions(name=DISTRIBUTION))
+    # An .egg-info in the working directory (a source checkout) has no install
+    # record; the installed .dist-info says where the harness came from.
+    dist = next((d for d in found if d.read_text("direct_url.json")), found[0])
+    try:
+        direct = json.loads(dist.read_text("direct_url.json") or "null")
+    except ValueError:
+        direct = None
+    if direct and str(direct.get("url", "")).startswith("file://"):
+        folder = str(direct["url"])[len("file://") :]
+        editable = bool((direct.get("dir_info") or {}).get("editable"))
+        return ["-e", folder] if editable else [folder]
+    return [f"{DISTRIBUTION}=={dist.version}"]
 
-            spec = find_spec(name)
-        locations = (
-            list(getattr(module, "__path__", []) or [])
-            if module is not None
-            else list(spec.submodule_search_locations or [])
-            if spec is not None
-            else []
-        )
-        for location in locations:
-            parent = str(Path(location).resolve().parent)
-            if parent not in roots:
-                roots.append(parent)
-    dist_path = getattr(dist, "_path", None)  # the .dist-info folder (for entry points)
-    if dist_path is not None:
-        parent = str(Path(dist_path).resolve().parent)
-        if parent not in roots:
-            roots.append(parent)
-    return roots
+
+#: Core requirements a job never imports (only the driver builds environments).
+DRIVER_ONLY = {"uv"}
 
 
 def core_requirements() -> list[str]:
-    """harness-ml's own requirements, without extras."""
+    """harness-ml's own requirements, without extras and without the driver-only ones."""
     from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
 
     lines = []
     for line in metadata.requires(DISTRIBUTION) or []:
         req = Requirement(line)
+        if canonicalize_name(req.name) in DRIVER_ONLY:
+            continue
         if req.marker is None or req.marker.evaluate({"extra": ""}):
             req.marker = None
             lines.append(str(req))
