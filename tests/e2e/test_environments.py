@@ -494,3 +494,46 @@ def test_the_chainer_tutorial_runs_in_the_curated_chainer_environment(home, tmp_
     assert environment["name"] == "harness-chainer"
     assert any(p.startswith("numpy==1.") for p in environment["packages"])
     assert (home / "runs" / result.run_id / "outputs" / "model.npz").is_file()
+
+
+def other_minor_python() -> str | None:
+    """An interpreter of another minor version on this machine, if any."""
+    import glob
+    import shutil
+
+    from harness.envs.python import installed_interpreters
+
+    own = sys.version_info[:2]
+    candidates = [i.path for i in installed_interpreters()]
+    candidates += [shutil.which(f"python3.{minor}") or "" for minor in range(8, 16)]
+    candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.*/bin/python3.*[0-9]")))
+    for path in candidates:
+        if not path or not os.access(path, os.X_OK):
+            continue
+        out = subprocess.run(
+            [path, "-c", "import sys; print(*sys.version_info[:2])"], capture_output=True, text=True
+        )
+        version = tuple(int(v) for v in out.stdout.split()) if out.returncode == 0 else ()
+        if version and version != own and version >= (3, 10):
+            return path
+    return None
+
+
+@pytest.mark.slow
+def test_another_python_version_gets_the_harness_installed(home, src):
+    python = other_minor_python()
+    if python is None:
+        pytest.skip("no interpreter of another minor version (>= 3.10) on this machine")
+    result = train(
+        home, src, "+estimator.environment.pip_packages=[tabulate==0.9.0]",
+        f"+estimator.environment.python={python}",
+    )  # fmt: skip
+    assert result.returncode == 0, result.output
+    seen = probe(home, result.run_id)
+    assert seen["found"]["tabulate"] == "0.9.0"
+    environment = record(home, result.run_id)["provenance"]["environment"]
+    assert environment["python"] != sys.version.split()[0]
+    # The harness and its core requirements are installed, not overlaid.
+    assert any(p.startswith("hydra-core==") for p in environment["packages"])
+    env_dir = Path(environment["path"])
+    assert not list(env_dir.glob("lib/python*/site-packages/_harness_overlay.pth"))
