@@ -113,7 +113,6 @@ def _build(resolved: ResolvedEnvironment, home: Path, log: Path | None) -> Built
         _uv(["venv", "--relocatable", "--quiet", "--python", resolved.interpreter.path,
              str(temp)], home, output)  # fmt: skip
         python = python_of(temp)
-        _write_overlay(temp, resolved)
         if resolved.requirements:
             install = ["pip", "install", "--python", str(python), *resolved.requirements]
             if resolved.build_constraints:
@@ -125,6 +124,8 @@ def _build(resolved: ResolvedEnvironment, home: Path, log: Path | None) -> Built
             _uv(["pip", "install", "--python", str(python), "--no-deps",
                  *resolved.harness_install], home, output)  # fmt: skip
         freeze = _uv(["pip", "freeze", "--python", str(python)], home, output, keep=False)
+        # Last, so uv installs and lists only the environment's own packages.
+        _write_overlay(temp, resolved)
         record = {
             "hash": resolved.hash,
             "name": resolved.definition.name,
