@@ -85,6 +85,8 @@ def main() -> None:
             rounds,
         )
 
+        parts = overhead_parts(home, cache, rounds * 2)
+
         warm: list[float] = []
         cold: list[float] = []
         for n in range(builds):
@@ -99,6 +101,9 @@ def main() -> None:
         # than wall time on a shared machine.
         "startup_cpu_s": {name: stats(values) for name, values in cpu.items()},
         "cached_env_overhead_cpu_s": statistics_difference(cpu),
+        # The environment's own share, piece by piece (small, so less exposed to
+        # the machine's noise than two whole runs).
+        "parts_s": parts,
         "first_build_s": {
             "uv cache holds the wheel": stats(warm),
             "empty uv cache (download from PyPI)": stats(cold),
@@ -111,10 +116,72 @@ def main() -> None:
         )
     print(f"cached environment adds {figures['cached_env_overhead_s']:.3f} s (target < 0.3 s)")
     print(f"... in CPU time of the process tree: {figures['cached_env_overhead_cpu_s']:.3f} s")
+    for name, value in parts.items():
+        print(f"part: {name}: {value['median']:.4f} s ({value['min']:.4f}-{value['max']:.4f})")
     for name, value in figures["first_build_s"].items():
         print(
             f"first build, {name}: {value['median']:.3f} s ({value['min']:.3f}-{value['max']:.3f})"
         )
+
+
+DRIVER_CODE = """
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from omegaconf import OmegaConf
+from harness.contract.manager import get_plugin_manager
+from harness.run.store import RunStore
+# What the driver has done anyway: config composed, plugins loaded, record created.
+get_plugin_manager()
+cfg = OmegaConf.create({"estimator": {"environment": {"pip_packages": [PACKAGE]}}})
+home = Path(HOME)
+store = RunStore(home)
+record = store.create(experiment="bench", estimator="script", compute="local",
+                      params={}, overrides=[], tags={}, provenance={})
+started, cpu = time.perf_counter(), time.process_time()
+from harness.envs import runtime
+resolved = runtime.for_config(cfg, home)
+job = SimpleNamespace(logs_dir=record.path / "logs", python="", save=lambda: None)
+built = runtime.prepare_run(resolved, job, home)
+store.update(record.id, lambda r: r.provenance.update(environment=built.provenance()))
+print(time.perf_counter() - started, time.process_time() - cpu)
+print(job.python)
+"""
+
+
+def overhead_parts(home: Path, cache: Path, repeats: int) -> dict[str, dict[str, float]]:
+    """What a cached environment adds, piece by piece: the driver's import of
+    harness.envs, lookup and record update (in a fresh process, timed inside it),
+    and the interpreter start-up of the environment's Python against the
+    harness's own (the worker and a script each start one)."""
+    code = DRIVER_CODE.replace("HOME", repr(str(home))).replace("PACKAGE", repr(PACKAGE))
+    env = {**os.environ, "HARNESS_HOME": str(home), "UV_CACHE_DIR": str(cache)}
+    found: dict[str, str] = {}
+    driver_cpu: list[float] = []
+
+    def driver_side() -> float:
+        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                             text=True, env=env).stdout.split()  # fmt: skip
+        found["python"] = out[2]
+        driver_cpu.append(float(out[1]))
+        return float(out[0])
+
+    driver_side()
+    start = "import harness.worker, harness.run.context"
+    samples = alternate(
+        {
+            "driver: import harness.envs, resolve, find the build, record it": driver_side,
+            "worker start-up, harness's Python": lambda: time_command(
+                [sys.executable, "-c", start], env
+            ),
+            "worker start-up, environment's Python": lambda: time_command(
+                [found["python"], "-c", start], env
+            ),
+        },
+        repeats,
+    )
+    samples["driver, CPU seconds of the same"] = driver_cpu[1:]
+    return {name: stats(values) for name, values in samples.items()}
 
 
 def statistics_difference(samples: dict[str, list[float]]) -> float:

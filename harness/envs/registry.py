@@ -59,7 +59,9 @@ def curated(name: str) -> Definition | None:
     if target not in curated_names():
         return None
     text = resources.files(CURATED_PACKAGE).joinpath(f"{target}.yaml").read_text()
-    definition = from_mapping(yaml.safe_load(text) or {}, where=f"curated environment {target}")
+    definition = from_mapping(
+        yaml.safe_load(text) or {}, where=f"curated environment {target}", check=False
+    )
     definition.name, definition.version = target, 1
     return definition
 
@@ -111,7 +113,10 @@ def get(home: Path, reference: str) -> Definition:
 
 def load(home: Path, name: str, version: int) -> Definition:
     data = read_json(registry_root(home) / name / f"{version}.json")
-    definition = from_mapping(data["definition"], where=f"environment {name}:{version}")
+    # Checked when it was registered; resolve() checks again unless it knows it.
+    definition = from_mapping(
+        data["definition"], where=f"environment {name}:{version}", check=False
+    )
     definition.name, definition.version = name, version
     return definition
 

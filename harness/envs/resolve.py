@@ -17,6 +17,7 @@ installed into the environment with the user's, and the harness itself with
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import site
@@ -28,6 +29,7 @@ from typing import Any
 
 from harness.envs.python import Interpreter, find_interpreter, own_interpreter
 from harness.envs.spec import Definition, check_requirement
+from harness.storage.workspace import atomic_write_json, read_json
 
 #: Bump when the layout of a built environment changes: old builds are not reused.
 FORMAT = 1
@@ -75,29 +77,78 @@ class ResolvedEnvironment:
         }
 
 
-def resolve(definition: Definition) -> ResolvedEnvironment:
+def resolve(definition: Definition, home: Path | None = None) -> ResolvedEnvironment:
+    """Resolve ``definition`` on this machine.
+
+    With a workspace (``home``), the canonical requirement lines are remembered in
+    ``envs/.resolved/<key>.json``, keyed by the definition as written: a run that
+    reuses a known definition then never imports ``packaging`` (its requirement
+    parser alone cost more than the rest of the environment's start-up; measured
+    in benchmarks/bench_envs.py). A remembered definition was checked when it was
+    first resolved.
+    """
     interpreter = find_interpreter(definition.python)
-    requirements = definition.requirements()
     same = interpreter.minor == own_interpreter().minor
-    if same:
-        overlay = harness_site_dirs()
-    else:
-        # Another Python cannot load this one's compiled packages: install the
-        # harness's core requirements too; the user's own lines come first and
-        # uv resolves both together (a real conflict is a resolver error).
-        requirements = [*requirements, *core_requirements()]
-        overlay = []
+    overlay = harness_site_dirs() if same else []
+    harness_install = () if same else tuple(harness_itself())
+    memo = _memo_path(home, definition, interpreter, overlay, harness_install)
+    lines = _read_memo(memo)
+    if lines is None:
+        requirements = definition.requirements()
+        if not same:
+            # Another Python cannot load this one's compiled packages: install the
+            # harness's core requirements too; the user's own lines come first and
+            # uv resolves both together (a real conflict is a resolver error).
+            requirements = [*requirements, *core_requirements()]
+        constraints = [
+            check_requirement(c, "build_constraints") for c in definition.build_constraints
+        ]
+        lines = {"requirements": requirements, "build_constraints": constraints}
+        if memo is not None:
+            with contextlib.suppress(OSError):
+                memo.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_json(memo, lines)
     return ResolvedEnvironment(
         definition=definition,
         interpreter=interpreter,
-        requirements=tuple(requirements),
-        build_constraints=tuple(
-            check_requirement(c, "build_constraints") for c in definition.build_constraints
-        ),
+        requirements=tuple(lines["requirements"]),
+        build_constraints=tuple(lines["build_constraints"]),
         overlay=tuple(overlay),
         same_python=same,
-        harness_install=() if same else tuple(harness_itself()),
+        harness_install=harness_install,
     )
+
+
+def _memo_path(
+    home: Path | None,
+    definition: Definition,
+    interpreter: Interpreter,
+    overlay: list[str],
+    harness_install: tuple[str, ...],
+) -> Path | None:
+    if home is None:
+        return None
+    written = {
+        "format": FORMAT,
+        "content": definition.content(),
+        "interpreter": [interpreter.path, interpreter.version],
+        "overlay": overlay,
+        # Another Python adds the harness's own requirements, which change with it.
+        "harness": [*harness_install, metadata.version(DISTRIBUTION)] if harness_install else [],
+    }
+    key = hashlib.sha256(json.dumps(written, sort_keys=True).encode()).hexdigest()[:24]
+    return home / "envs" / ".resolved" / f"{key}.json"
+
+
+def _read_memo(memo: Path | None) -> dict[str, list[str]] | None:
+    if memo is None:
+        return None
+    try:
+        data = read_json(memo)
+        return {"requirements": list(data["requirements"]),
+                "build_constraints": list(data["build_constraints"])}  # fmt: skip
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 @cache

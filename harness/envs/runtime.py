@@ -39,7 +39,7 @@ def definition_of(value: Any, home: Path) -> Definition | None:
 
         version = data.get("version")
         return registry.get(home, f"{data['name']}:{version}" if version else str(data["name"]))
-    return from_mapping(data)
+    return from_mapping(data, check=False)  # resolve() checks what it has not seen
 
 
 def for_config(cfg: Any, home: Path) -> ResolvedEnvironment | None:
@@ -49,7 +49,7 @@ def for_config(cfg: Any, home: Path) -> ResolvedEnvironment | None:
         estimator.get(CONFIG_KEY) if estimator is not None and hasattr(estimator, "get") else None
     )
     definition = definition_of(value, home)
-    return resolve(definition) if definition is not None else None
+    return resolve(definition, home) if definition is not None else None
 
 
 def prepare_run(resolved: ResolvedEnvironment, job: Any, home: Path) -> BuiltEnvironment:

@@ -122,8 +122,12 @@ def read_requirements_file(path: str | Path) -> list[str]:
     return lines
 
 
-def from_mapping(data: Any, where: str = "estimator.environment") -> Definition:
-    """An inline mapping (``pip_packages``, ``python``, ``requirements``, ...)."""
+def from_mapping(data: Any, where: str = "estimator.environment", check: bool = True) -> Definition:
+    """An inline mapping (``pip_packages``, ``python``, ``requirements``, ...).
+
+    ``check=False`` leaves the requirement lines to ``resolve`` (which checks them
+    unless it has seen this definition before): the path of a run, kept free of
+    the ``packaging`` import when nothing is new."""
     if not isinstance(data, dict):
         raise EnvironmentSpecError(
             f"{where} must be a name (NAME[:VERSION]) or a mapping with pip_packages, "
@@ -146,9 +150,10 @@ def from_mapping(data: Any, where: str = "estimator.environment") -> Definition:
         definition.pip_packages += read_requirements_file(str(data["requirements"]))
     if data.get("conda_file"):
         merge_conda_file(definition, str(data["conda_file"]))
-    definition.requirements()  # every line checked now, before anything is written
-    for line in definition.build_constraints:
-        check_requirement(line, f"{where}.build_constraints")
+    if check:
+        definition.requirements()  # every line checked now, before anything is written
+        for line in definition.build_constraints:
+            check_requirement(line, f"{where}.build_constraints")
     return definition
 
 
