@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from harness.contract.components import Compute, Datastore, Estimator, JobResult, Logger
     from harness.envs.environment import Environment
     from harness.run.context import Run
+    from harness.ui.widget import RunDetails
 
 __all__ = [
     "Compute",
@@ -24,11 +25,13 @@ __all__ = [
     "JobResult",
     "Logger",
     "Run",
+    "RunDetails",
     "hookimpl",
 ]
 
 _LAZY = {
     "Run": "harness.run.context",
+    "RunDetails": "harness.ui.widget",
     "Estimator": "harness.contract.components",
     "Compute": "harness.contract.components",
     "Logger": "harness.contract.components",

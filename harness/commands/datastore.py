@@ -136,11 +136,12 @@ def cmd_verify(opts: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
-def cmd_ls(opts: argparse.Namespace) -> int:
+def datastore_items() -> list[dict[str, Any]]:
+    """`harness datastore ls --format json`: the configured datastores (no secrets)."""
     from harness.datastore.settings import configured, public_options, public_url
 
     default, stores = configured()
-    items = [
+    return [
         {
             "name": name,
             "type": entry["type"],
@@ -150,6 +151,10 @@ def cmd_ls(opts: argparse.Namespace) -> int:
         }
         for name, entry in sorted(stores.items())
     ]
+
+
+def cmd_ls(opts: argparse.Namespace) -> int:
+    items = datastore_items()
     if opts.format == "json":
         print_json(items)
         return 0

@@ -18,7 +18,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.run.liveness import reconcile
-from harness.run.record import QUEUED
+from harness.run.record import QUEUED, RunRecord
 from harness.run.store import RunStore
 
 
@@ -31,8 +31,12 @@ def add_parsers(sub: Any) -> None:
     cancel.add_argument("--no-wait", action="store_true", help="signal and return at once")
 
 
-def cmd_cancel(store: RunStore, opts: argparse.Namespace) -> int:
-    record = reconcile(store, store.get(opts.run_id))
+def request_cancel(store: RunStore, run_id: str) -> tuple[RunRecord, bool]:
+    """Ask a run's driver to stop (SIGTERM); the CLI and the dashboard both call this.
+
+    Returns the record and whether a signal was sent (False: the driver was already
+    gone and the run has been reconciled to its final status)."""
+    record = reconcile(store, store.get(run_id))
     if record.is_final:
         raise HarnessError(f"run {record.id} is already {record.status}; nothing to cancel")
     if record.status == QUEUED or record.pid is None:
@@ -45,7 +49,13 @@ def cmd_cancel(store: RunStore, opts: argparse.Namespace) -> int:
     try:
         os.kill(record.pid, signal.SIGTERM)
     except ProcessLookupError:
-        record = reconcile(store, store.get(record.id))
+        return reconcile(store, store.get(record.id)), False
+    return record, True
+
+
+def cmd_cancel(store: RunStore, opts: argparse.Namespace) -> int:
+    record, signalled = request_cancel(store, opts.run_id)
+    if not signalled:
         print(f"run {record.id}: {record.status} (its driver was already gone)")
         return 0
     print(f"canceling run {record.id} (driver pid {record.pid})", file=sys.stderr)

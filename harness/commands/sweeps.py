@@ -8,7 +8,7 @@ from typing import Any
 from harness.cli.output import print_json, print_sweep_summary, print_table
 from harness.errors import NotFoundError
 from harness.sweeps import summary as sweep_summary
-from harness.sweeps.store import SweepStore
+from harness.sweeps.store import SweepRecord, SweepStore
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,26 +34,27 @@ def load_summary(store: SweepStore, sweep_id: str) -> dict[str, Any]:
     return store.summary(sweep.id) or sweep_summary.build(store, sweep)
 
 
+def sweep_item(store: SweepStore, sweep: SweepRecord) -> dict[str, Any]:
+    """One row of `harness sweeps list --format json` (and of the dashboard's list)."""
+    result = load_summary(store, sweep.id)
+    best = result["best"]
+    return {
+        "id": sweep.id,
+        "status": sweep.status,
+        "experiment": sweep.experiment,
+        "created": sweep.created,
+        "sweeper": sweep.sweeper,
+        "launcher": sweep.launcher,
+        "metric": result["metric"],
+        "goal": result["goal"],
+        "counts": result["counts"],
+        "best_run_id": best["run_id"] if best else None,
+        "best_value": best["value"] if best else None,
+    }
+
+
 def cmd_list(store: SweepStore, opts: argparse.Namespace) -> int:
-    items = []
-    for sweep in store.list():
-        result = load_summary(store, sweep.id)
-        best = result["best"]
-        items.append(
-            {
-                "id": sweep.id,
-                "status": sweep.status,
-                "experiment": sweep.experiment,
-                "created": sweep.created,
-                "sweeper": sweep.sweeper,
-                "launcher": sweep.launcher,
-                "metric": result["metric"],
-                "goal": result["goal"],
-                "counts": result["counts"],
-                "best_run_id": best["run_id"] if best else None,
-                "best_value": best["value"] if best else None,
-            }
-        )
+    items = [sweep_item(store, sweep) for sweep in store.list()]
     if opts.format == "json":
         print_json(items)
         return 0
