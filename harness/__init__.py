@@ -11,6 +11,7 @@ from harness.errors import ConfigError, HarnessError
 
 if TYPE_CHECKING:
     from harness.contract.components import Compute, Datastore, Estimator, JobResult, Logger
+    from harness.envs.environment import Environment
     from harness.run.context import Run
     from harness.ui.widget import RunDetails
 
@@ -18,6 +19,7 @@ __all__ = [
     "Compute",
     "ConfigError",
     "Datastore",
+    "Environment",
     "Estimator",
     "HarnessError",
     "JobResult",
@@ -35,6 +37,7 @@ _LAZY = {
     "Logger": "harness.contract.components",
     "Datastore": "harness.contract.components",
     "JobResult": "harness.contract.components",
+    "Environment": "harness.envs.environment",
     "hookimpl": "harness.contract.hookspecs",
 }
 

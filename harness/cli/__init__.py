@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "sweeps": ("harness.commands.sweeps", "hyperparameter sweeps: list, show, best"),
     "bench": ("harness.commands.bench", "benchmark suites: run, compare, list"),
+    "envs": (
+        "harness.commands.envs",
+        "Python environments for runs: create, list, show, build, delete, prune",
+    ),
     "ui": ("harness.commands.ui", "web dashboard of runs, sweeps and models, live (--open)"),
 }
 #: Not in the table above: ``harness completion SHELL`` prints the completion script.

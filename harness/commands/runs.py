@@ -58,11 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("name", nargs="?", help="only this metric")
     hist.add_argument("--format", choices=("table", "json"), default="table")
 
-    from harness.commands import runs_compare, runs_control, runs_files
+    from harness.commands import runs_compare, runs_control, runs_files, runs_rerun
 
     runs_files.add_parsers(sub)
     runs_control.add_parsers(sub)
     runs_compare.add_parsers(sub)
+    runs_rerun.add_parsers(sub)
     return parser
 
 
@@ -278,8 +279,26 @@ def cmd_show(store: RunStore, opts: argparse.Namespace) -> int:
         f"provenance: python {record.provenance.get('python')} on {record.provenance.get('host')}"
         + (f", git {git['commit'][:10]}{' (dirty)' if git['dirty'] else ''}" if git else "")
     )
+    environment = record.provenance.get("environment")
+    if environment:
+        print(environment_line(environment))
+        for line in environment.get("packages") or []:
+            print(f"  {line}")
     print(f"folder: {record.path}")
     return 0
+
+
+def environment_line(environment: dict[str, Any]) -> str:
+    """One line naming a run's environment (provenance["environment"])."""
+    name = environment.get("name") or "(inline)"
+    version = environment.get("version")
+    label = f"{name}:{version}" if version is not None else name
+    packages = environment.get("packages")
+    count = f", {len(packages)} packages (uv pip freeze):" if packages is not None else ""
+    return (
+        f"environment: {label}  hash {environment.get('hash')}  "
+        f"python {environment.get('python')}{count}"
+    )
 
 
 def cmd_metrics(store: RunStore, opts: argparse.Namespace) -> int:
@@ -304,7 +323,7 @@ def cmd_metrics(store: RunStore, opts: argparse.Namespace) -> int:
 
 
 def main(args: list[str]) -> int:
-    from harness.commands import runs_compare, runs_control, runs_files
+    from harness.commands import runs_compare, runs_control, runs_files, runs_rerun
 
     actions = {
         "list": cmd_list,
@@ -313,6 +332,7 @@ def main(args: list[str]) -> int:
         **runs_files.ACTIONS,
         **runs_control.ACTIONS,
         **runs_compare.ACTIONS,
+        **runs_rerun.ACTIONS,
     }
     opts = build_parser().parse_args(args)
     return actions[opts.action](RunStore(), opts)

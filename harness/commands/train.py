@@ -69,6 +69,9 @@ def main(args: list[str]) -> int:
     current.app_active = True
     manager = get_plugin_manager()  # load plugins (and show their warnings) before composing
     groups = config.default_groups()
+    from harness.envs.overrides import quote_environment_overrides
+
+    args = quote_environment_overrides(args)  # [numpy<2] as typed, not Hydra-quoted
     overrides = sweep_config.normalize_overrides(config.normalize_overrides(args, groups))
     typed = config.register_plugin_schemas(manager.config_schemas())
     config.check_group_choices(

@@ -7,6 +7,7 @@ to the job, which keeps the data flow one way.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,13 @@ class JobSpec:
     #: ``Estimator.trains_in_child_process``), so a compute or worker reads them
     #: here instead of looking the estimator class up again.
     estimator_traits: dict[str, bool] = field(default_factory=dict)
+    #: The interpreter every job process runs: a run's environment (harness/envs/),
+    #: or empty for the harness's own. Computes start ``worker_python``.
+    python: str = ""
+
+    @property
+    def worker_python(self) -> str:
+        return self.python or sys.executable
 
     def trait(self, name: str, default: bool = False) -> bool:
         return bool(self.estimator_traits.get(name, default))

@@ -27,12 +27,16 @@ from omegaconf.errors import OmegaConfBaseException
 from harness.contract.components import ESTIMATOR_TRAITS, Compute, Estimator, JobResult
 from harness.contract.jobspec import CONFIG_ERROR_FILE, JobSpec
 from harness.contract.manager import HarnessPlugins, get_plugin_manager
+from harness.envs import runtime as envs_runtime
+from harness.envs.errors import EnvironmentBuildError
+from harness.envs.resolve import ResolvedEnvironment
 from harness.errors import ConfigError, HarnessError
 from harness.job import session
 from harness.run import provenance
 from harness.run.record import CANCELED, COMPLETED, FAILED, RUNNING, RunRecord
 from harness.run.resources import TreeMonitor
 from harness.run.store import RunStore, now_iso
+from harness.storage.workspace import harness_home
 
 EXIT_CODES = {COMPLETED: 0, FAILED: 1, CANCELED: 130}
 
@@ -84,6 +88,8 @@ class _Plan:
     compute: Compute
     loggers: dict[str, dict[str, Any]]
     params: dict[str, Any]
+    #: ``estimator.environment`` resolved (None: the harness's own interpreter).
+    environment: ResolvedEnvironment | None = None
 
 
 def component_name(cfg: DictConfig, kind: str) -> str:
@@ -129,7 +135,8 @@ def plan(cfg: DictConfig, manager: HarnessPlugins) -> _Plan:
         raise ConfigError(f"cannot resolve the config: {str(exc).splitlines()[0]}") from None
     estimator.validate(cfg)
     compute.validate(cfg)
-    return _Plan(estimator_name, estimator, compute_name, compute, loggers, params)  # type: ignore[arg-type]
+    environment = envs_runtime.for_config(cfg, harness_home())  # a bad spec: exit 2 here
+    return _Plan(estimator_name, estimator, compute_name, compute, loggers, params, environment)  # type: ignore[arg-type]
 
 
 def run_job(
@@ -162,10 +169,15 @@ def run_job(
         params=job.params,
         overrides=list(overrides),
         tags={str(k): str(v) for k, v in (cfg.get("tags") or {}).items()},
-        provenance=_with_plugins(
-            _with_datastores(provenance.collect(source_dir, job.estimator.packages, argv), current),
-            manager,
-            job,
+        provenance=_with_environment(
+            _with_plugins(
+                _with_datastores(
+                    provenance.collect(source_dir, job.estimator.packages, argv), current
+                ),
+                manager,
+                job,
+            ),
+            job.environment,
         ),
         sweep_id=sweep_id,
     )
@@ -192,10 +204,15 @@ def run_job(
     monitor = TreeMonitor()  # system figures of the job's processes
     with (watch or no_watch)(record, name, goal) as job_watch:
         try:
+            if job.environment is not None:
+                _prepare_environment(store, record.id, job.environment, spec)
             job.estimator.prepare(cfg, spec)
             with monitor:
                 launched = job.compute.launch(spec)
             result = _checked_result(launched, manager, job.compute_name)
+        except EnvironmentBuildError as exc:  # the run needed it: Failed, exit 1
+            print(f"harness: error: {exc}", file=sys.stderr, flush=True)
+            result = JobResult(exit_code=EXIT_CODES[FAILED], error=str(exc))
         except KeyboardInterrupt:
             result = JobResult(
                 exit_code=EXIT_CODES[CANCELED], canceled=True, error="interrupted (Ctrl-C)"
@@ -262,6 +279,27 @@ def _with_datastores(collected: dict[str, Any], current: session.Session) -> dic
     if used:
         collected["datastores"] = used
     return collected
+
+
+def _with_environment(
+    collected: dict[str, Any], environment: ResolvedEnvironment | None
+) -> dict[str, Any]:
+    if environment is not None:
+        collected["environment"] = environment.summary()
+    return collected
+
+
+def _prepare_environment(
+    store: RunStore, run_id: str, environment: ResolvedEnvironment, spec: JobSpec
+) -> None:
+    """Build or reuse the run's environment; record what it holds (uv pip freeze)."""
+    built = envs_runtime.prepare_run(environment, spec, harness_home())
+    details = built.provenance()
+
+    def record_environment(record: RunRecord) -> None:
+        record.provenance["environment"] = details
+
+    store.update(run_id, record_environment)
 
 
 def _call_hook(manager: HarnessPlugins, hook: str, **kwargs: Any) -> None:

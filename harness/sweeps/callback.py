@@ -146,6 +146,24 @@ def apply_direction(
     return metric, goal
 
 
+def prebuild_environment(config: DictConfig) -> None:
+    """Build the sweep's environment once, before any job starts (jobs then find it
+    built; without this, parallel jobs would queue on the build lock instead)."""
+    from harness.envs import runtime as envs_runtime
+    from harness.envs.build import ensure_built
+    from harness.envs.errors import EnvironmentBuildError
+    from harness.storage.workspace import harness_home
+
+    resolved = envs_runtime.for_config(config, harness_home())
+    if resolved is None:
+        return
+    try:
+        ensure_built(resolved, harness_home())
+    except EnvironmentBuildError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
 class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         try:
@@ -164,6 +182,7 @@ class SweepCallback(Callback):
                     metric, goal = apply_direction(config, explicit, applied)
                 elif config.sweep.metric is not None:
                     metric, goal = _primary(config)  # a metric without its goal fails here
+            prebuild_environment(config)
         except ConfigError as exc:
             print(f"harness: error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None

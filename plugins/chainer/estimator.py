@@ -29,7 +29,9 @@ class ChainerEstimator(Estimator):
     packages = ("chainer", "numpy", "mpi4py")
 
     def validate(self, config: Any) -> None:
-        if not chainer_available():
+        # With an environment (estimator.environment) chainer comes from there, not
+        # from the harness's own interpreter: the job itself finds out.
+        if not config.estimator.get("environment") and not chainer_available():
             raise ConfigError(
                 "chainer is not installed: pip install --build-constraint "
                 "build-constraints.txt 'harness-ml[chainer]' (see README, Set-up)"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from harness.contract.components import Compute, JobResult
 from harness.contract.jobspec import JobSpec
 from harness.errors import ConfigError
@@ -21,7 +19,7 @@ class LocalCompute(Compute):
     def launch(self, job: JobSpec) -> JobResult:
         timeout = job.params["compute"].get("timeout")
         outcome = run_supervised(
-            [sys.executable, "-m", "harness.worker", str(job.spec_path)],
+            [job.worker_python, "-m", "harness.worker", str(job.spec_path)],
             cwd=job.workdir,
             env=job_environment(),
             stdout_path=job.logs_dir / "stdout.txt",

@@ -36,7 +36,9 @@ class MpiCompute(Compute):
         size = settings.world_size
         if size > 1 and not job.trait("data_parallel", True):
             _warn_single_process(job.estimator, size)
-        cmd = launcher.mpiexec_command(settings, self.kind, str(job.spec_path))
+        cmd = launcher.mpiexec_command(
+            settings, self.kind, str(job.spec_path), python=job.worker_python
+        )
         env = job_environment(launcher.launcher_environment(self.kind, settings))
         job.logs_dir.mkdir(parents=True, exist_ok=True)
         follower = FileFollower(rank_log(job.logs_dir, 0), sys.stdout.buffer)

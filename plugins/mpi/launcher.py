@@ -178,7 +178,11 @@ def physical_cores() -> int:
 
 
 def mpiexec_command(
-    settings: MpiSettings, kind: str, spec_path: str, cores: int | None = None
+    settings: MpiSettings,
+    kind: str,
+    spec_path: str,
+    cores: int | None = None,
+    python: str | None = None,
 ) -> list[str]:
     """The full command line: launcher, placement, user args, then each rank's Python."""
     assert settings.mpiexec is not None
@@ -206,7 +210,8 @@ def mpiexec_command(
                 cmd += ["-launcher-exec", settings.rsh_agent]
     cmd += ["-n", str(size), *settings.mpiexec_args]
     # -u: unbuffered, so a rank's last lines reach its log even when MPI aborts it.
-    return [*cmd, sys.executable, "-u", "-m", "mpi4py", "-m", RANK_MODULE, spec_path]
+    # Every rank runs the job's Python (its environment's, when it has one).
+    return [*cmd, python or sys.executable, "-u", "-m", "mpi4py", "-m", RANK_MODULE, spec_path]
 
 
 def _slots(host: str, ppn: int) -> str:

@@ -82,6 +82,10 @@ class PyTorchOptions:
     #: Keep the last N epoch checkpoints; 0 keeps every one.
     keep_checkpoints: int = 0
     data: PyTorchData = field(default_factory=PyTorchData)
+    #: The Python environment the job runs in (docs/environments.md): None = the
+    #: harness's own; a name (harness-pytorch, NAME:VERSION) or a mapping
+    #: (pip_packages, python, requirements, conda_file).
+    environment: Any = None
 
 
 @dataclass

@@ -15,7 +15,8 @@ from harness.contract.components import Estimator
 from harness.errors import ConfigError
 
 #: Keys of the `estimator` node that are not model parameters.
-RESERVED = frozenset({"name", "model", "data"})
+# "environment" is read by the driver (harness/envs), not a model parameter.
+RESERVED = frozenset({"name", "model", "data", "environment"})
 
 
 #: scikit-learn regressors whose names do not end in Regressor/Regression.

@@ -1,0 +1,1 @@
+"""Curated environments shipped with the harness (one YAML file each)."""

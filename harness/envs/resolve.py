@@ -1,0 +1,199 @@
+"""A definition resolved against this machine: interpreter, package lines, the
+harness overlay, and the content hash that names the built folder.
+
+**The overlay.** The worker (``python -m harness.worker``) must run inside the
+environment, so the harness and its dependencies must be importable there. The
+environment's own packages must still win (a user's ``numpy<2`` over the
+harness's NumPy 2). A ``.pth`` file in the environment appends the harness's
+site-packages *after* the environment's own (``site.addsitedir``, so their
+``.pth`` files, editable installs included, work as in the harness's own venv):
+nothing is copied, building stays a matter of the user's packages, and an
+import that the environment satisfies never reaches the harness's folders.
+That only works for the same Python minor version. For another version the
+harness's compiled dependencies cannot be loaded, so its core requirements are
+installed into the environment with the user's, and the harness itself with
+``--no-deps`` (from its source folder, or its released version); no overlay.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import site
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from harness.envs.python import Interpreter, find_interpreter, own_interpreter
+from harness.envs.spec import Definition, check_requirement
+from harness.storage.workspace import atomic_write_json, read_json
+
+#: Bump when the layout of a built environment changes: old builds are not reused.
+FORMAT = 1
+DISTRIBUTION = "harness-ml"
+
+
+@dataclass(frozen=True)
+class ResolvedEnvironment:
+    definition: Definition
+    interpreter: Interpreter
+    requirements: tuple[str, ...]
+    build_constraints: tuple[str, ...]
+    #: Folders the environment's .pth appends to sys.path (see the module doc).
+    overlay: tuple[str, ...]
+    #: True when the overlay is the harness's whole site-packages (same minor).
+    same_python: bool
+    #: Another minor version: the harness itself, installed with ``--no-deps``.
+    harness_install: tuple[str, ...] = ()
+
+    def key(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "python": self.interpreter.version,
+            "interpreter": self.interpreter.path,
+            "requirements": sorted(self.requirements, key=str.lower),
+            "build_constraints": sorted(self.build_constraints, key=str.lower),
+            "overlay": list(self.overlay),
+            "harness": list(self.harness_install),
+        }
+
+    @property
+    def hash(self) -> str:
+        blob = json.dumps(self.key(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def summary(self) -> dict[str, Any]:
+        """The part a run's provenance records before the environment is built."""
+        return {
+            "name": self.definition.name,
+            "version": self.definition.version,
+            "hash": self.hash,
+            "python": self.interpreter.version,
+            "requirements": list(self.requirements),
+            "definition": self.definition.to_json(),
+        }
+
+
+def resolve(definition: Definition, home: Path | None = None) -> ResolvedEnvironment:
+    """Resolve ``definition`` on this machine.
+
+    With a workspace (``home``), the canonical requirement lines are remembered in
+    ``envs/.resolved/<key>.json``, keyed by the definition as written: a run that
+    reuses a known definition then never imports ``packaging`` (its requirement
+    parser alone cost more than the rest of the environment's start-up; measured
+    in benchmarks/bench_envs.py). A remembered definition was checked when it was
+    first resolved.
+    """
+    interpreter = find_interpreter(definition.python)
+    same = interpreter.minor == own_interpreter().minor
+    overlay = harness_site_dirs() if same else []
+    harness_install = () if same else tuple(harness_itself())
+    memo = _memo_path(home, definition, interpreter, overlay, harness_install)
+    lines = _read_memo(memo)
+    if lines is None:
+        requirements = definition.requirements()
+        if not same:
+            # Another Python cannot load this one's compiled packages: install the
+            # harness's core requirements too; the user's own lines come first and
+            # uv resolves both together (a real conflict is a resolver error).
+            requirements = [*requirements, *core_requirements()]
+        constraints = [
+            check_requirement(c, "build_constraints") for c in definition.build_constraints
+        ]
+        lines = {"requirements": requirements, "build_constraints": constraints}
+        if memo is not None:
+            with contextlib.suppress(OSError):
+                memo.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_json(memo, lines)
+    return ResolvedEnvironment(
+        definition=definition,
+        interpreter=interpreter,
+        requirements=tuple(lines["requirements"]),
+        build_constraints=tuple(lines["build_constraints"]),
+        overlay=tuple(overlay),
+        same_python=same,
+        harness_install=harness_install,
+    )
+
+
+def _memo_path(
+    home: Path | None,
+    definition: Definition,
+    interpreter: Interpreter,
+    overlay: list[str],
+    harness_install: tuple[str, ...],
+) -> Path | None:
+    if home is None:
+        return None
+    written = {
+        "format": FORMAT,
+        "content": definition.content(),
+        "interpreter": [interpreter.path, interpreter.version],
+        "overlay": overlay,
+        # Another Python adds the harness's own requirements, which change with it.
+        "harness": [*harness_install, metadata.version(DISTRIBUTION)] if harness_install else [],
+    }
+    key = hashlib.sha256(json.dumps(written, sort_keys=True).encode()).hexdigest()[:24]
+    return home / "envs" / ".resolved" / f"{key}.json"
+
+
+def _read_memo(memo: Path | None) -> dict[str, list[str]] | None:
+    if memo is None:
+        return None
+    try:
+        data = read_json(memo)
+        return {"requirements": list(data["requirements"]),
+                "build_constraints": list(data["build_constraints"])}  # fmt: skip
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+@cache
+def harness_site_dirs() -> list[str]:
+    """The site-packages folders of the interpreter the harness runs in."""
+    dirs = list(site.getsitepackages())
+    if site.ENABLE_USER_SITE and Path(site.getusersitepackages()).is_dir():
+        dirs.append(site.getusersitepackages())
+    return [str(Path(d).resolve()) for d in dirs if Path(d).is_dir()]
+
+
+def harness_itself() -> list[str]:
+    """How to install this very harness into an environment of another Python:
+    its source folder (``--no-deps``; editable when it is installed editable here),
+    or its released version."""
+    found = list(metadata.distributions(name=DISTRIBUTION))
+    # An .egg-info in the working directory (a source checkout) has no install
+    # record; the installed .dist-info says where the harness came from.
+    dist = next((d for d in found if d.read_text("direct_url.json")), found[0])
+    try:
+        direct = json.loads(dist.read_text("direct_url.json") or "null")
+    except ValueError:
+        direct = None
+    if direct and str(direct.get("url", "")).startswith("file://"):
+        folder = str(direct["url"])[len("file://") :]
+        editable = bool((direct.get("dir_info") or {}).get("editable"))
+        return ["-e", folder] if editable else [folder]
+    return [f"{DISTRIBUTION}=={dist.version}"]
+
+
+#: Core requirements a job never imports (only the driver builds environments).
+DRIVER_ONLY = {"uv"}
+
+
+def core_requirements() -> list[str]:
+    """harness-ml's own requirements, without extras and without the driver-only ones."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    lines = []
+    for line in metadata.requires(DISTRIBUTION) or []:
+        req = Requirement(line)
+        if canonicalize_name(req.name) in DRIVER_ONLY:
+            continue
+        if req.marker is None or req.marker.evaluate({"extra": ""}):
+            req.marker = None
+            lines.append(str(req))
+    return lines

@@ -1,0 +1,91 @@
+"""Environments for runs: what the driver (and a sweep) calls.
+
+``for_config`` reads ``estimator.environment`` and resolves it before anything is
+written (a bad spec is exit 2). ``prepare_run`` builds or reuses it once the
+run exists (a build failure fails that run, exit 1) and points the job spec at
+the environment's interpreter: every compute starts ``job.python``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from harness.envs.build import BuiltEnvironment, ensure_built
+from harness.envs.resolve import ResolvedEnvironment, resolve
+from harness.envs.spec import Definition, from_mapping
+
+#: The config key, under ``estimator``.
+CONFIG_KEY = "environment"
+#: The build's own log, in the run's logs/.
+BUILD_LOG = "environment.txt"
+
+
+def definition_of(value: Any, home: Path) -> Definition | None:
+    """A config value (None, ``NAME[:VERSION]``, or a mapping) as a definition."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        from harness.envs import registry
+
+        return registry.get(home, value)
+    data = _plain(value)
+    if isinstance(data, dict) and set(data) <= {"name", "version"} and data.get("name"):
+        from harness.envs import registry
+
+        version = data.get("version")
+        return registry.get(home, f"{data['name']}:{version}" if version else str(data["name"]))
+    return from_mapping(data, check=False)  # resolve() checks what it has not seen
+
+
+def for_config(cfg: Any, home: Path) -> ResolvedEnvironment | None:
+    """The environment a composed config asks for, resolved (None: the harness's own)."""
+    estimator = cfg.get("estimator") if hasattr(cfg, "get") else None
+    value = (
+        estimator.get(CONFIG_KEY) if estimator is not None and hasattr(estimator, "get") else None
+    )
+    definition = definition_of(value, home)
+    return resolve(definition, home) if definition is not None else None
+
+
+def prepare_run(resolved: ResolvedEnvironment, job: Any, home: Path) -> BuiltEnvironment:
+    """Build or reuse the run's environment and make the job start its Python."""
+    with _sigterm_as_interrupt():  # `harness runs cancel` during a build: clean up too
+        built = ensure_built(resolved, home, log=Path(job.logs_dir) / BUILD_LOG)
+    job.python = str(built.python)
+    job.save()
+    return built
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While building, SIGTERM raises KeyboardInterrupt, so the half-built folder is
+    removed and the run ends Canceled, as Ctrl-C does (the default would kill the
+    driver on the spot)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _plain(value: Any) -> Any:
+    try:
+        from omegaconf import DictConfig, ListConfig, OmegaConf
+
+        if isinstance(value, (DictConfig, ListConfig)):
+            return OmegaConf.to_container(value, resolve=True)
+    except ImportError:  # pragma: no cover - omegaconf is a core dependency
+        pass
+    return value

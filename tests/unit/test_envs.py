@@ -1,0 +1,159 @@
+"""Environment definitions, conda mapping, override quoting, hashing (no builds)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from harness.commands.runs_rerun import hydra_literal
+from harness.envs import registry
+from harness.envs.build import one_paragraph
+from harness.envs.conda import conda_to_pip
+from harness.envs.errors import EnvironmentSpecError
+from harness.envs.overrides import quote_environment_overrides
+from harness.envs.python import find_interpreter, matches
+from harness.envs.resolve import resolve
+from harness.envs.spec import Definition, from_mapping, parse_reference
+
+
+@pytest.mark.parametrize(
+    ("conda", "pip"),
+    [
+        ("scikit-learn", "scikit-learn"),
+        ("pytorch", "torch"),
+        ("conda-forge::py-xgboost>=1.7", "xgboost>=1.7"),
+        ("numpy=1.26", "numpy==1.26.*"),
+        ("numpy=1.26.4=py311h0", "numpy==1.26.4.*"),
+        ("numpy 1.26", "numpy==1.26.*"),
+        ("pip", None),
+        ("python=3.11", None),
+    ],
+)
+def test_conda_names_map_through_the_table(conda, pip):
+    assert conda_to_pip(conda) == pip
+
+
+def test_a_conda_only_package_is_refused_naming_it():
+    with pytest.raises(EnvironmentSpecError, match="conda package 'cudatoolkit' has no PyPI"):
+        conda_to_pip("cudatoolkit=11.8")
+
+
+def test_the_hash_depends_on_content_not_order_or_name():
+    a = resolve(from_mapping({"name": "a", "pip_packages": ["tabulate==0.9.0", "six"]}))
+    b = resolve(from_mapping({"pip_packages": ["six", "tabulate==0.9.0"]}))
+    c = resolve(from_mapping({"pip_packages": ["six", "tabulate==0.8.10"]}))
+    d = resolve(from_mapping({"pip_packages": ["six"], "conda_packages": ["tabulate==0.9.0"]}))
+    assert a.hash == b.hash == d.hash != c.hash
+    assert a.interpreter.version == ".".join(map(str, sys.version_info[:3]))
+
+
+def test_the_default_python_is_the_harness_own_without_a_subprocess(monkeypatch):
+    import subprocess
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("no process should start for the default interpreter")
+
+    monkeypatch.setattr(subprocess, "run", refuse)
+    minor = ".".join(map(str, sys.version_info[:2]))
+    assert find_interpreter(None).version == find_interpreter(minor).version
+
+
+def test_version_matching():
+    assert matches("3.11.7", "3.11") and matches("3.11.7", "3") and matches("3.11.7", "3.11.7")
+    assert not matches("3.11.7", "3.1") and not matches("3.11.7", "3.11.6")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"pip_packages": "tabulate"}, None),
+        ({"pip_packages": [True]}, "must be a list of strings"),
+        ({"python": 3.1}, "quote the version"),
+        ({"version": 0}, "positive integer"),
+        ({"name": "../x"}, "is invalid"),
+        ({"pip_packages": ["-e ."]}, "pip options"),
+        ({"build_constraints": ["setuptools<<81"]}, "not a valid requirement"),
+        ("tabulate", "must be a name"),
+    ],
+)
+def test_mapping_checks(data, message):
+    if message is None:
+        assert from_mapping(data).pip_packages == ["tabulate"]
+    else:
+        with pytest.raises(EnvironmentSpecError, match=message):
+            from_mapping(data)
+
+
+def test_references_and_curated_names(tmp_path):
+    assert parse_reference("tab:3") == ("tab", 3)
+    assert parse_reference("harness-chainer") == ("harness-chainer", None)
+    with pytest.raises(EnvironmentSpecError):
+        parse_reference("tab:x")
+    chainer = registry.get(tmp_path, "AzureML-Chainer-5.1.0-CPU")
+    assert chainer.name == "harness-chainer" and "numpy<2" in chainer.pip_packages
+    # Every v1 name maps onto a shipped curated environment.
+    assert set(registry.V1_NAMES.values()) <= set(registry.curated_names())
+    assert registry.get(tmp_path, "AzureML-PyTorch-1.3-CPU").name == "harness-pytorch"
+
+
+def test_registering_versions(tmp_path):
+    first, new = registry.register(tmp_path, Definition(name="t", pip_packages=["six"]))
+    assert (first.version, new) == (1, True)
+    same, new = registry.register(tmp_path, Definition(name="t", pip_packages=["six"]))
+    assert (same.version, new) == (1, False)
+    second, _ = registry.register(tmp_path, Definition(name="t", pip_packages=["six==1.16.0"]))
+    assert second.version == 2 and registry.versions(tmp_path, "t") == [1, 2]
+    assert registry.get(tmp_path, "t").pip_packages == ["six==1.16.0"]
+    assert registry.get(tmp_path, "t:1").pip_packages == ["six"]
+    assert registry.delete(tmp_path, "t:1") == [1]
+    third, _ = registry.register(tmp_path, Definition(name="t", pip_packages=["six"]))
+    assert third.version == 3  # numbers are not reused
+    with pytest.raises(EnvironmentSpecError, match="curated"):
+        registry.register(tmp_path, Definition(name="harness-sklearn", pip_packages=["six"]))
+
+
+def test_environment_overrides_are_quoted_for_hydra():
+    assert quote_environment_overrides(
+        [
+            "+estimator.environment.pip_packages=[tabulate==0.9.0,numpy<2,'six']",
+            "estimator.environment.pip_packages=requests[socks]>=2",
+            "+estimator.environment.python=3.10",
+            "estimator.environment=tab:1",
+            "estimator.environment=a,b",
+            "estimator.environment={pip_packages:[x]}",
+            "lr=0.1",
+        ]
+    ) == [
+        "+estimator.environment.pip_packages=['tabulate==0.9.0','numpy<2','six']",
+        "estimator.environment.pip_packages='requests[socks]>=2'",
+        "+estimator.environment.python='3.10'",
+        "estimator.environment='tab:1'",
+        "estimator.environment=a,b",
+        "estimator.environment={pip_packages:[x]}",
+        "lr=0.1",
+    ]
+
+
+def test_hydra_literal_round_trips_through_hydra():
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    value = {"name": "t", "version": 1, "python": "3.11.7", "pip_packages": ["numpy<2", "a'b"]}
+    parsed = OverridesParser.create().parse_override(f"++x={hydra_literal(value)}")
+    assert parsed.value() == value
+
+
+def test_uv_errors_become_one_paragraph():
+    text = (
+        "  × No solution found when resolving dependencies:\n"
+        "  ╰─▶ Because zz was not found in the package registry and you require zz==1,\n"
+        "      we can conclude that your requirements are unsatisfiable.\n"
+    )
+    assert one_paragraph(text) == (
+        "environment build failed: No solution found when resolving dependencies: Because zz "
+        "was not found in the package registry and you require zz==1, we can conclude that "
+        "your requirements are unsatisfiable."
+    )
+    assert one_paragraph("error: No solution found\n  cause: Because x\n") == (
+        "environment build failed: No solution found: Because x"
+    )
