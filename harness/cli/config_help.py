@@ -59,7 +59,10 @@ def _yaml_rows(data: Any, prefix: str) -> list[tuple[str, str, Any]]:
 
 def _yaml_file(entry: str, group: str, option: str) -> Any:
     if entry.startswith("pkg://"):
-        return resources.files(entry.removeprefix("pkg://")).joinpath(group, f"{option}.yaml")
+        # One part at a time: a conf folder without __init__.py is a namespace
+        # package, whose MultiplexedPath.joinpath takes a single argument.
+        folder = resources.files(entry.removeprefix("pkg://")).joinpath(group)
+        return folder.joinpath(f"{option}.yaml")
     return Path(entry.removeprefix("file://")) / group / f"{option}.yaml"
 
 
