@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "DamagedRecordError",
     "HarnessError",
     "NotFoundError",
     "PluginError",
@@ -27,6 +28,14 @@ class ConfigError(HarnessError):
 
 class NotFoundError(HarnessError):
     """A run, model, file or path that the user named does not exist."""
+
+
+class DamagedRecordError(HarnessError):
+    """A workspace record (run.json, model.json, registry.json, …) that cannot be read.
+
+    Listings skip it with a warning naming the file; commands on that one record say
+    so in one line; ``harness doctor`` repairs or removes it.
+    """
 
 
 class PluginError(HarnessError):

@@ -23,8 +23,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from harness.errors import NotFoundError
-from harness.fileutil import atomic_write_json, read_json
+from harness.errors import DamagedRecordError, NotFoundError
+from harness.fileutil import atomic_write_json, read_json, read_json_nofollow
+from harness.ids import check_id_prefix, check_sweep_id, is_run_id
 from harness.run.store import now_iso
 from harness.workspace import harness_home
 
@@ -62,7 +63,8 @@ class SweepStore:
         self.root = (home or harness_home()) / "sweeps"
 
     def folder(self, sweep_id: str) -> Path:
-        return self.root / sweep_id
+        """The folder of an exact sweep id (checked: it never leaves ``sweeps/``)."""
+        return self.root / check_sweep_id(sweep_id)
 
     # -- the parent: create, finish ----------------------------------------
     def create(self, **fields: Any) -> SweepRecord:
@@ -111,9 +113,15 @@ class SweepStore:
 
     # -- reading -----------------------------------------------------------
     def resolve_id(self, sweep_id: str) -> str:
-        if (self.root / sweep_id / SWEEP_FILE).exists():
+        """An exact id or a prefix naming one sweep; never globbed (``harness.ids``)."""
+        check_id_prefix(sweep_id, "sweep")
+        if is_run_id(sweep_id) and (self.root / sweep_id / SWEEP_FILE).exists():
             return sweep_id
-        matches = sorted(p.name for p in self.root.glob(f"{sweep_id}*")) if sweep_id else []
+        try:
+            names = os.listdir(self.root)
+        except FileNotFoundError:
+            names = []
+        matches = sorted(n for n in names if n.startswith(sweep_id) and is_run_id(n))
         if len(matches) == 1:
             return matches[0]
         if not matches:
@@ -121,17 +129,33 @@ class SweepStore:
         raise NotFoundError(f"'{sweep_id}' matches {len(matches)} sweeps; give more of the id")
 
     def get(self, sweep_id: str) -> SweepRecord:
-        data = read_json(self.folder(self.resolve_id(sweep_id)) / SWEEP_FILE)
-        known = set(SweepRecord.__dataclass_fields__)
-        return SweepRecord(**{k: v for k, v in data.items() if k in known})
+        path = self.folder(self.resolve_id(sweep_id)) / SWEEP_FILE
+        try:
+            data = read_json_nofollow(path)
+            known = set(SweepRecord.__dataclass_fields__)
+            record = SweepRecord(**{k: v for k, v in data.items() if k in known})
+            if record.id != path.parent.name:
+                raise ValueError(f"its id '{record.id}' is not its folder's name")
+            return record
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            raise DamagedRecordError(
+                f"damaged sweep record {path}: {exc}; `harness doctor --fix` removes it"
+            ) from None
 
     def list(self) -> list[SweepRecord]:
+        """Readable sweeps, newest first; a damaged one is skipped with a warning."""
+        from harness.output import warn
+
         records = []
         if self.root.is_dir():
             for folder in self.root.iterdir():
+                if not is_run_id(folder.name):
+                    continue
                 try:
                     records.append(self.get(folder.name))
-                except (OSError, ValueError, TypeError, NotFoundError):
+                except DamagedRecordError as exc:
+                    warn(f"skipped {exc}")
+                except NotFoundError:
                     continue
         return sorted(records, key=lambda r: r.created, reverse=True)
 
@@ -143,7 +167,15 @@ class SweepStore:
 
     def summary(self, sweep_id: str) -> dict[str, Any] | None:
         path = self.folder(self.resolve_id(sweep_id)) / SUMMARY_FILE
-        return read_json(path) if path.exists() else None
+        if not path.exists():
+            return None
+        try:
+            return read_json_nofollow(path)
+        except (OSError, ValueError) as exc:
+            from harness.output import warn
+
+            warn(f"skipped damaged sweep summary {path}: {exc}")
+            return None
 
 
 def _read_all(folder: Path) -> list[dict[str, Any]]:
