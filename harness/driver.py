@@ -22,7 +22,7 @@ from harness.datastore.resolver import take_used as take_datastores_used
 from harness.errors import ConfigError, HarnessError
 from harness.jobspec import JobSpec
 from harness.plugins import HarnessPlugins, get_plugin_manager
-from harness.run import provenance
+from harness.run import ownership, provenance
 from harness.run.record import CANCELED, COMPLETED, FAILED, RUNNING, RunRecord
 from harness.run.store import RunStore, now_iso
 from harness.sweeps import config as sweep_config
@@ -121,21 +121,30 @@ def run_job(
     spec.save()
     _call_hook(manager, "harness_before_run", record=record)
     print(f"run id: {record.id}", flush=True)
-    store.set_status(
-        record.id, RUNNING, started=now_iso(), pid=os.getpid(), host=socket.gethostname()
-    )
-    # In a sweep the watch links the run and may stop it early (harness/sweeps/watch.py).
-    with watch_job(cfg, record, sweep_id, name, goal) as watch:
-        try:
-            job.estimator.prepare(cfg, spec)
-            result = job.compute.launch(spec)
-        except KeyboardInterrupt:
-            result = JobResult(
-                exit_code=EXIT_CODES[CANCELED], canceled=True, error="interrupted (Ctrl-C)"
-            )
-        except BaseException as exc:
-            store.set_status(record.id, FAILED, error=f"{type(exc).__name__}: {exc}")
-            raise
+    marker = ownership.claim(record.path)  # held open until the run ends
+    try:
+        store.set_status(
+            record.id,
+            RUNNING,
+            started=now_iso(),
+            pid=os.getpid(),
+            pid_start=ownership.start_ticks(os.getpid()),
+            host=socket.gethostname(),
+        )
+        # In a sweep the watch links the run and may stop it early (harness/sweeps/watch.py).
+        with watch_job(cfg, record, sweep_id, name, goal) as watch:
+            try:
+                job.estimator.prepare(cfg, spec)
+                result = job.compute.launch(spec)
+            except KeyboardInterrupt:
+                result = JobResult(
+                    exit_code=EXIT_CODES[CANCELED], canceled=True, error="interrupted (Ctrl-C)"
+                )
+            except BaseException as exc:
+                store.set_status(record.id, FAILED, error=f"{type(exc).__name__}: {exc}")
+                raise
+    finally:
+        ownership.release(marker)
     if result.canceled and watch.stop_reason:
         result.error = watch.stop_reason
     # A cancel wins over the exit code: some libraries (sklearn's MLP) swallow the

@@ -44,6 +44,9 @@ class RunRecord:
     ended: str | None = None
     error: str | None = None
     pid: int | None = None
+    #: the driver's start time in clock ticks since boot (proof of ownership, see
+    #: harness/run/ownership.py)
+    pid_start: int | None = None
     host: str | None = None
     world_size: int = 1
     sweep_id: str | None = None
