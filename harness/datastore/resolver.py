@@ -39,11 +39,17 @@ def parse(spec: str, mode: str | None = None) -> tuple[str | None, str, str]:
     return name, spec, (str(mode).strip() if mode else "mount")
 
 
-def resolve(spec: str, mode: str | None = None) -> str:
+def resolve(spec: str = "", mode: str | None = None, *extra: Any) -> str:
     """The resolver function: a datastore path → a local path (string)."""
+    from harness.datastore.errors import DatastoreError
     from harness.datastore.inputs import resolve as resolve_input
     from harness.datastore.registry import get_datastore
 
+    if extra:
+        raise DatastoreError(
+            "${datastore:...} takes a path and an optional mode (mount or download), "
+            "e.g. ${datastore:datasets/cifar10,download}"
+        )
     name, path, mode = parse(spec, mode)
     record = resolve_input(get_datastore(name), path, mode)
     with _lock:

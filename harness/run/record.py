@@ -13,6 +13,7 @@ QUEUED, RUNNING, COMPLETED, FAILED, CANCELED = (
     "Failed",
     "Canceled",
 )
+STATUSES = (QUEUED, RUNNING, COMPLETED, FAILED, CANCELED)
 FINAL_STATUSES = frozenset({COMPLETED, FAILED, CANCELED})
 #: Allowed status changes; anything else is a bug in the caller.
 TRANSITIONS: dict[str, frozenset[str]] = {
