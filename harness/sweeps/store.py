@@ -15,9 +15,11 @@ One file per writer and atomic replaces: parallel jobs never share a file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
+import socket
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -56,6 +58,11 @@ class SweepRecord:
     hydra_sweep_dir: str | None = None
     #: time.time() when the sweep started; max_duration counts from here.
     started_at: float = 0.0
+    #: The process that drives the sweep (liveness, as for runs: harness/run/liveness.py).
+    pid: int | None = None
+    pid_start: int | None = None
+    host: str | None = None
+    error: str | None = None
 
 
 class SweepStore:
@@ -78,6 +85,11 @@ class SweepStore:
                 continue
         for sub in ("runs", "unstarted"):
             (self.root / sweep_id / sub).mkdir()
+        from harness.run.ownership import start_ticks
+
+        fields.setdefault("pid", os.getpid())
+        fields.setdefault("pid_start", start_ticks(os.getpid()))
+        fields.setdefault("host", socket.gethostname())
         record = SweepRecord(id=sweep_id, created=now_iso(), **fields)
         self.save(record)
         return record
@@ -136,11 +148,30 @@ class SweepStore:
             record = SweepRecord(**{k: v for k, v in data.items() if k in known})
             if record.id != path.parent.name:
                 raise ValueError(f"its id '{record.id}' is not its folder's name")
-            return record
         except (OSError, ValueError, TypeError, AttributeError) as exc:
             raise DamagedRecordError(
                 f"damaged sweep record {path}: {exc}; `harness doctor --fix` removes it"
             ) from None
+        return self._reconcile(record)
+
+    def _reconcile(self, record: SweepRecord) -> SweepRecord:
+        """A ``Running`` sweep whose driver is gone (killed) is shown and saved
+        ``Failed`` with the reason, as runs are; another host's sweep is left alone."""
+        if record.status != RUNNING or record.pid is None or record.host != socket.gethostname():
+            return record
+        from harness.run.ownership import start_ticks
+
+        began = start_ticks(record.pid)
+        if began is not None and (record.pid_start is None or began == record.pid_start):
+            return record  # alive (or an older record without a start time)
+        record.status, record.ended = FAILED, now_iso()
+        record.error = (
+            f"the sweep's driver process (pid {record.pid} on {record.host}) ended without "
+            "recording a final status"
+        )
+        with contextlib.suppress(OSError):  # a read-only workspace still shows the truth
+            self.save(record)
+        return record
 
     def list(self) -> list[SweepRecord]:
         """Readable sweeps, newest first; a damaged one is skipped with a warning."""
