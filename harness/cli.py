@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "sweeps": ("harness.commands.sweeps", "hyperparameter sweeps: list, show, best"),
     "bench": ("harness.commands.bench", "benchmark suites: run, compare, list"),
+    "doctor": (
+        "harness.commands.doctor",
+        "check the workspace for damaged or stuck records; --fix repairs them",
+    ),
 }
 
 USAGE = """usage: harness COMMAND [ARGS...]

@@ -282,7 +282,10 @@ def _copy_in(source: Path, dest: Path) -> tuple[dict[str, str], int]:
     warning); return (relative path → sha256, total bytes)."""
     from harness.safecopy import copy_out
 
-    dest.mkdir(parents=True)
+    if source.is_dir():
+        dest.parent.mkdir(parents=True, exist_ok=True)  # copy_out creates dest itself
+    else:
+        dest.mkdir(parents=True)  # the file goes inside, under its own name
     report = copy_out(source, dest, hash_files=True)
     for rel in report.skipped:
         warn(f"skipped {source.name}/{rel}: a symlink or special file, not registered")

@@ -273,6 +273,8 @@ def download(
     known = store.manifest()
     summary = TransferSummary("download", store.name, key)
     checked: set[Path] = set()
+    for src_key, _ in files:  # before anything is written or shown
+        _refuse_links(dest, dest / mf.relative_to(src_key, key), checked)
     lock = threading.Lock()
     started = time.perf_counter()
     with _progress(
@@ -282,7 +284,6 @@ def download(
         def one(item: tuple[str, int]) -> None:
             src_key, size = item
             local = dest / mf.relative_to(src_key, key)
-            _refuse_links(dest, local, checked)
             expected = known.get(src_key)
             outcome = "transferred"
             if local.exists():
