@@ -193,7 +193,7 @@ class ModelRegistry:
             message = f"damaged model record {path}: {exc}; `harness doctor --fix` rebuilds it"
             if strict:
                 raise DamagedRecordError(message) from None
-            warn(message)
+            _warn_once(message)
             return {"next_version": 1, "aliases": {}}
 
     def names(self) -> list[str]:
@@ -218,7 +218,7 @@ class ModelRegistry:
                 try:
                     entry = _read_entry(child / ENTRY_FILE)
                 except DamagedRecordError as exc:
-                    warn(f"skipped {exc}")
+                    _warn_once(f"skipped {exc}")
                     continue
                 entry.path = str(child)
                 entry.aliases = sorted(a for a, v in aliases.items() if v == entry.version)
@@ -250,6 +250,7 @@ class ModelRegistry:
     def set_alias(self, name: str, version: int, alias: str) -> ModelVersion:
         check_alias(alias)
         check_name(name)
+        self._state(self.root / name, strict=True)  # damaged: one line, before anything
         entry = self.get(f"{name}:{check_model_version(version)}")
         folder = self.root / name
         with FileLock(str(folder / ".lock")):
@@ -261,6 +262,7 @@ class ModelRegistry:
 
     def delete(self, name: str, version: int) -> ModelVersion:
         check_name(name)
+        self._state(self.root / name, strict=True)
         entry = self.get(f"{name}:{check_model_version(version)}")
         folder = self.root / name
         with FileLock(str(folder / ".lock")):
@@ -271,6 +273,16 @@ class ModelRegistry:
             (folder / str(version)).rename(trash)
         shutil.rmtree(trash, ignore_errors=True)
         return entry
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """Listing reads a model's files more than once; say each problem once."""
+    if message not in _warned:
+        _warned.add(message)
+        warn(message)
 
 
 def _is_dir(path: Path) -> bool:
