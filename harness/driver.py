@@ -150,7 +150,14 @@ def run_job(
     # A cancel wins over the exit code: some libraries (sklearn's MLP) swallow the
     # interrupt and return normally, but the user still stopped the run.
     status = CANCELED if result.canceled else COMPLETED if result.exit_code == 0 else FAILED
-    error = None if status == COMPLETED else (result.error or _last_error_line(spec.logs_dir))
+    error = None
+    if status != COMPLETED:
+        error = result.error or _last_error_line(spec.logs_dir)
+        if error is None or (result.exit_code < 0 and not result.error):
+            from harness.supervise import describe_exit
+
+            killed = describe_exit(result.exit_code)  # a signal leaves no traceback
+            error = killed if error is None else f"{killed}; last output: {error}"
     record = store.set_status(record.id, status, error=error, world_size=result.world_size)
     if status == FAILED:
         _call_hook(manager, "harness_on_run_error", record=record, error=error or "")

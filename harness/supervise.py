@@ -181,6 +181,19 @@ def run_supervised(
     return result
 
 
+def describe_exit(code: int) -> str:
+    """An exit status in words: ``-9`` (or 137 from a shell/launcher) names SIGKILL."""
+    signum = -code if code < 0 else code - 128 if 128 < code < 128 + 65 else 0
+    if signum:
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            name = f"signal {signum}"
+        how = "was killed by" if code < 0 else f"exited with code {code}, i.e. killed by"
+        return f"the job {how} {name} (signal {signum})"
+    return f"the job exited with code {code}"
+
+
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 

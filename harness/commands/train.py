@@ -77,9 +77,14 @@ def main(args: list[str]) -> int:
     try:
         app()
     except Exception as exc:
-        if _task_started or full_error == "1":
-            raise
-        print(f"harness: error: {hydra_error_line(exc)}", file=sys.stderr)
+        if _task_started:
+            raise  # not a config error: an internal bug keeps its traceback
+        if full_error == "1":
+            import traceback
+
+            traceback.print_exc()  # what the user asked for, still exit 2
+        else:
+            print(f"harness: error: {hydra_error_line(exc)}", file=sys.stderr)
         code = 2
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

@@ -146,6 +146,8 @@ def remove(name: str) -> None:
             f"'{DEFAULT_NAME}' is the workspace's built-in datastore and cannot be removed; "
             "`harness datastore add NAME URL --default` makes another one the default"
         )
+    if name not in _read()["datastores"]:  # checked before the lock file is made, too
+        raise DatastoreError(f"no datastore named '{name}' to remove")
     with _lock():
         data = _read()
         if name not in data["datastores"]:

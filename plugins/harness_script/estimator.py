@@ -140,7 +140,10 @@ class ScriptEstimator(Estimator):
         )
         code = _wait(proc)
         if code != 0:
-            print(f"harness: {entry} exited with code {code}", flush=True)
+            from harness.supervise import describe_exit
+
+            said = describe_exit(code).replace("the job", entry, 1)
+            print(f"harness: {said}", flush=True)
             raise SystemExit(code if code > 0 else 128 - code)
 
 

@@ -80,8 +80,10 @@ def test_racing_tags_and_delete_never_bring_a_run_back(home, trial):
         assert proc.returncode in (0, 2), out + err
         if proc.returncode == 2:  # a tag that lost the race says so in one line
             lines = [ln for ln in err.splitlines() if ln.strip()]
-            assert len(lines) == 1 and f"run {run_id} was deleted" in lines[0] or (
-                f"no run '{run_id}'" in lines[0]
+            assert (
+                len(lines) == 1
+                and f"run {run_id} was deleted" in lines[0]
+                or (f"no run '{run_id}'" in lines[0])
             ), err
     assert results[3][0].returncode == 0, results[3]
     assert not run_dir.exists()  # not even a folder holding only run.json or .lock
@@ -98,8 +100,18 @@ def test_concurrent_registrations_get_distinct_versions(home):
     run_dir = make_run(home)
     (run_dir / "outputs" / "model.bin").write_bytes(b"m")
     procs = [
-        _start(home, "models", "register", "m", "--run", run_dir.name, "--path",
-               "outputs/model.bin", "--format", "json")
+        _start(
+            home,
+            "models",
+            "register",
+            "m",
+            "--run",
+            run_dir.name,
+            "--path",
+            "outputs/model.bin",
+            "--format",
+            "json",
+        )
         for _ in range(6)
     ]
     versions = []

@@ -183,9 +183,7 @@ def test_runs_logs_file_cannot_name_a_path(home, outside):
         assert "top secret" not in result.stdout
 
 
-def test_datastore_download_refuses_a_symlinked_folder_in_the_destination(
-    home, outside, tmp_path
-):
+def test_datastore_download_refuses_a_symlinked_folder_in_the_destination(home, outside, tmp_path):
     src = tmp_path / "src"
     (src / "sub").mkdir(parents=True)
     (src / "sub" / "f.txt").write_text("data")

@@ -64,8 +64,14 @@ def _registered(home, versions: int = 2):
     for name in ("a", "b"):
         for _ in range(versions):
             result = run_cli(
-                "models", "register", name, "--run", run_dir.name, "--path",
-                "outputs/model.bin", home=home,
+                "models",
+                "register",
+                name,
+                "--run",
+                run_dir.name,
+                "--path",
+                "outputs/model.bin",
+                home=home,
             )
             assert result.returncode == 0, result.output
     return run_dir
@@ -107,8 +113,16 @@ def test_a_damaged_registry_state_warns_readers_and_stops_writers(home):
     fixed = run_cli("doctor", "--fix", home=home)
     assert fixed.returncode == 0, fixed.output
     again = run_cli(
-        "models", "register", "a", "--run", run_dir.name, "--path", "outputs/model.bin",
-        "--format", "json", home=home,
+        "models",
+        "register",
+        "a",
+        "--run",
+        run_dir.name,
+        "--path",
+        "outputs/model.bin",
+        "--format",
+        "json",
+        home=home,
     )
     assert again.returncode == 0 and again.json()["version"] == 3, again.output
     assert run_cli("doctor", home=home).returncode == 0
@@ -127,9 +141,9 @@ def test_doctor_moves_damaged_records_aside_and_clears_leftovers(home):
     report = run_cli("doctor", "--format", "json", home=home)
     assert report.returncode == 1
     kinds = sorted((f["kind"], f["path"]) for f in report.json())
-    assert kinds == sorted(
-        [("run", str(bad)), ("leftover", str(trash)), ("sweep", str(sweep))]
-    ), report.output
+    assert kinds == sorted([("run", str(bad)), ("leftover", str(trash)), ("sweep", str(sweep))]), (
+        report.output
+    )
     fixed = run_cli("doctor", "--fix", "--format", "json", home=home)
     assert fixed.returncode == 0, fixed.output
     assert not bad.exists() and not trash.exists() and not sweep.exists() and good.exists()
