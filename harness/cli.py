@@ -84,6 +84,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        import errno
+
+        if exc.errno != errno.ENOSPC:
+            raise
+        # A full disk is no user mistake (exit 1), but it is no bug either: one line.
+        where = exc.filename or "path unknown"
+        print(f"harness: error: no space left on device ({where})", file=sys.stderr)
+        return 1
 
 
 def entry() -> None:

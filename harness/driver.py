@@ -7,6 +7,7 @@ primary metric.
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import sys
@@ -140,6 +141,12 @@ def run_job(
                 result = JobResult(
                     exit_code=EXIT_CODES[CANCELED], canceled=True, error="interrupted (Ctrl-C)"
                 )
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    store.set_status(record.id, FAILED, error=f"{type(exc).__name__}: {exc}")
+                    raise
+                where = exc.filename or record.path
+                result = JobResult(exit_code=1, error=f"no space left on device ({where})")
             except BaseException as exc:
                 store.set_status(record.id, FAILED, error=f"{type(exc).__name__}: {exc}")
                 raise
@@ -158,6 +165,9 @@ def run_job(
 
             killed = describe_exit(result.exit_code)  # a signal leaves no traceback
             error = killed if error is None else f"{killed}; last output: {error}"
+        from harness.supervise import no_space_reason
+
+        error = no_space_reason(error) or error  # ENOSPC anywhere reads the same
     record = store.set_status(record.id, status, error=error, world_size=result.world_size)
     if status == FAILED:
         _call_hook(manager, "harness_on_run_error", record=record, error=error or "")

@@ -8,7 +8,9 @@ cancel`` (SIGTERM to the driver) can stop it and everything it started.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -35,20 +37,48 @@ class Supervised:
     exit_code: int
     canceled: bool = False
     timed_out: bool = False
+    #: The last few KB the job wrote to stderr (kept in memory: on a full disk the
+    #: log file cannot hold them), and the log file a full disk refused, if any.
+    stderr_tail: bytes = b""
+    no_space: str | None = None
 
 
-def _pump(source: BinaryIO, sinks: Sequence[BinaryIO]) -> None:
+_TAIL = 8192
+_NO_SPACE = re.compile(r"No space left on device(?:: '([^']+)')?")
+
+
+def no_space_reason(text: str | bytes | None, fallback_path: str | None = None) -> str | None:
+    """``no space left on device (PATH)`` if ``text`` shows an ENOSPC, else None."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    found = _NO_SPACE.search(text or "")
+    if found is None:
+        return None
+    return f"no space left on device ({found.group(1) or fallback_path or 'path unknown'})"
+
+
+def _pump(
+    source: BinaryIO,
+    sinks: Sequence[BinaryIO],
+    tail: bytearray | None = None,
+    full: list[str] | None = None,
+) -> None:
     fd = source.fileno()
     while chunk := os.read(fd, 65536):
+        if tail is not None:
+            tail += chunk
+            del tail[:-_TAIL]
         for sink in sinks:
             try:
                 sink.write(chunk)
                 sink.flush()
-            except (OSError, ValueError):  # a closed terminal must not stop the capture
+            except (OSError, ValueError) as exc:  # a closed terminal must not stop the capture
+                if full is not None and getattr(exc, "errno", None) == errno.ENOSPC:
+                    full.append(str(getattr(sink, "name", "?")))
                 continue
 
 
-def _die_with_parent() -> Callable[[], None] | None:
+def die_with_parent() -> Callable[[], None] | None:
     """A ``preexec_fn`` that makes the child get SIGTERM when the driver dies.
 
     The job runs in its own session (so Ctrl-C reaches only the driver), which also
@@ -130,14 +160,24 @@ def run_supervised(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE if err_log else subprocess.STDOUT,
         start_new_session=True,
-        preexec_fn=_die_with_parent(),  # noqa: PLW1509 - a single prctl call, see above
+        preexec_fn=die_with_parent(),  # noqa: PLW1509 - a single prctl call, see above
     )
     term_out = [sys.stdout.buffer] if echo else []
     term_err = [sys.stderr.buffer] if echo else []
-    pumps = [threading.Thread(target=_pump, args=(proc.stdout, [out_log, *term_out]), daemon=True)]
+    tail = bytearray()
+    full: list[str] = []
+    pumps = [
+        threading.Thread(
+            target=_pump,
+            args=(proc.stdout, [out_log, *term_out], None if err_log else tail, full),
+            daemon=True,
+        )
+    ]
     if err_log:
         pumps.append(
-            threading.Thread(target=_pump, args=(proc.stderr, [err_log, *term_err]), daemon=True)
+            threading.Thread(
+                target=_pump, args=(proc.stderr, [err_log, *term_err], tail, full), daemon=True
+            )
         )
     for pump in pumps:
         pump.start()
@@ -175,9 +215,12 @@ def run_supervised(
             signal.signal(signal.SIGTERM, previous)
         for pump in pumps:
             pump.join(timeout=5)
-        out_log.close()
-        if err_log:
-            err_log.close()
+        for log in (out_log, err_log):
+            if log is not None:
+                with contextlib.suppress(OSError):  # a full disk: what fitted is kept
+                    log.close()
+    result.stderr_tail = bytes(tail)
+    result.no_space = full[0] if full else None
     return result
 
 

@@ -9,6 +9,7 @@ can all touch a run at once without losing an update.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import secrets
@@ -27,6 +28,8 @@ from harness.run.record import FINAL_STATUSES, QUEUED, RECORD_FILE, TRANSITIONS,
 from harness.workspace import harness_home
 
 LOCK_FILE = ".lock"
+RESERVE_FILE = ".reserve"
+RESERVE_BYTES = 256 * 1024
 
 
 def now_iso() -> str:
@@ -49,11 +52,21 @@ class RunStore:
                 break
             except FileExistsError:
                 continue
-        for sub in ("outputs", "logs", metrics.METRICS_DIR):
-            (run_dir / sub).mkdir()
         record = RunRecord(id=run_id, status=QUEUED, created=now_iso(), **fields)
         record.path = run_dir
-        atomic_write_json(run_dir / RECORD_FILE, record.to_json())
+        try:
+            for sub in ("outputs", "logs", metrics.METRICS_DIR):
+                (run_dir / sub).mkdir()
+            atomic_write_json(run_dir / RECORD_FILE, record.to_json())
+            # Space kept back for the final status: when a job fills the disk, the
+            # driver frees this and can still record `Failed` (see update()).
+            with open(run_dir / RESERVE_FILE, "wb") as handle:
+                handle.write(b"\0" * RESERVE_BYTES)
+        except OSError as exc:
+            shutil.rmtree(run_dir, ignore_errors=True)  # no half-made run is left behind
+            if exc.errno == errno.ENOSPC:
+                raise NoSpaceError(f"no space left on device ({exc.filename or run_dir})") from None
+            raise
         return record
 
     # -- reading -----------------------------------------------------------
@@ -135,9 +148,11 @@ class RunStore:
             record = load_record(run_dir)
             mutate(record)
             try:
-                atomic_write_json(run_dir / RECORD_FILE, record.to_json(), make_parents=False)
+                _write_record(run_dir, record)
             except FileNotFoundError:
                 raise _deleted(run_dir.name) from None
+            if record.is_final:
+                (run_dir / RESERVE_FILE).unlink(missing_ok=True)
         return record
 
     def delete(self, run_id: str, *, force: bool = False) -> str:
@@ -183,6 +198,23 @@ class RunStore:
 
     def set_tags(self, run_id: str, tags: dict[str, Any]) -> RunRecord:
         return self.update(run_id, lambda r: r.tags.update({k: str(v) for k, v in tags.items()}))
+
+
+class NoSpaceError(HarnessError):
+    """The disk is full: not a user's mistake, so exit 1 (the job's failure code)."""
+
+    exit_code = 1
+
+
+def _write_record(run_dir: Path, record: RunRecord) -> None:
+    """Replace run.json; on a full disk, free the run's reserve and try once more."""
+    try:
+        atomic_write_json(run_dir / RECORD_FILE, record.to_json(), make_parents=False)
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC or not (run_dir / RESERVE_FILE).exists():
+            raise
+        (run_dir / RESERVE_FILE).unlink()
+        atomic_write_json(run_dir / RECORD_FILE, record.to_json(), make_parents=False)
 
 
 def _is_run_folder(path: Path) -> bool:

@@ -7,7 +7,7 @@ import sys
 from harness.components import Compute, JobResult
 from harness.errors import ConfigError
 from harness.jobspec import JobSpec
-from harness.supervise import job_environment, run_supervised
+from harness.supervise import job_environment, no_space_reason, run_supervised
 
 
 class LocalCompute(Compute):
@@ -31,5 +31,10 @@ class LocalCompute(Compute):
         error = f"timed out after {timeout} s (compute.timeout)" if outcome.timed_out else None
         if outcome.canceled:
             error = "canceled"
+        elif outcome.exit_code != 0:
+            # a job that filled the disk could not log why: read it from memory
+            error = no_space_reason(outcome.stderr_tail, outcome.no_space or job.run_dir)
+            if error is None and outcome.no_space:
+                error = f"no space left on device ({outcome.no_space})"
         code = outcome.exit_code if not outcome.timed_out else 124
         return JobResult(exit_code=code, canceled=outcome.canceled, error=error)
