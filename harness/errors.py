@@ -6,6 +6,8 @@ Anything else that escapes is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import sys
+
 __all__ = [
     "ConfigError",
     "DamagedRecordError",
@@ -13,6 +15,7 @@ __all__ = [
     "NotFoundError",
     "PluginError",
     "UnknownComponentError",
+    "warn",
 ]
 
 
@@ -49,3 +52,9 @@ class UnknownComponentError(ConfigError):
         self.kind, self.name, self.available = kind, name, available
         choices = ", ".join(sorted(available)) or "(none loaded)"
         super().__init__(f"unknown {kind} '{name}'. Available: {choices}")
+
+
+def warn(message: str) -> None:
+    """One ``harness: warning:`` line on stderr, for layers below the CLI (the stores
+    warn about a damaged record they skip) without importing the CLI's printers."""
+    print(f"harness: warning: {message}", file=sys.stderr)

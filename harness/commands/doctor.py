@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from harness.output import print_json, print_table
+from harness.cli.output import print_json, print_table
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(args: list[str]) -> int:
-    from harness.doctor import examine
+    from harness.storage.doctor import examine
 
     opts = build_parser().parse_args(args)
     findings = examine(fix=opts.fix)

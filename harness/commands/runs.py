@@ -12,8 +12,8 @@ import math
 from datetime import datetime
 from typing import Any
 
+from harness.cli.output import print_json, print_table, warn
 from harness.errors import ConfigError
-from harness.output import print_json, print_table, warn
 from harness.run import metrics
 from harness.run.liveness import reconcile
 from harness.run.record import RunRecord
@@ -124,7 +124,7 @@ def detail_json(store: RunStore, record: RunRecord) -> dict[str, Any]:
 
 
 def scalar_metrics(values: dict[str, Any]) -> str:
-    from harness.summary import format_value
+    from harness.cli.output import format_value
 
     return "  ".join(
         f"{k}={format_value(v)}" for k, v in sorted(values.items()) if isinstance(v, (int, float))

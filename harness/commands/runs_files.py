@@ -38,7 +38,7 @@ def add_parsers(sub: Any) -> None:
 def inside_run(record: RunRecord, path: str) -> Path:
     """``path`` (relative to the run folder) checked: inside the run, no symlinks."""
     assert record.path is not None
-    from harness.safecopy import inside
+    from harness.storage.safecopy import inside
 
     target = inside(record.path, path, f"run {record.id}")
     if not target.exists():
@@ -99,8 +99,8 @@ def cmd_logs(store: RunStore, opts: argparse.Namespace) -> int:
 
 # -- download ---------------------------------------------------------------
 def cmd_download(store: RunStore, opts: argparse.Namespace) -> int:
-    from harness.output import warn
-    from harness.safecopy import copy_out
+    from harness.cli.output import warn
+    from harness.storage.safecopy import copy_out
 
     record = store.get(opts.run_id)
     source = inside_run(record, opts.path)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from harness.datastore import manifest as mf
 from harness.datastore.errors import DatastoreError
 from harness.datastore.paths import normalize_key
-from harness.workspace import harness_home
+from harness.storage.workspace import harness_home
 
 if TYPE_CHECKING:
     from harness.datastore.base import Datastore
@@ -145,7 +145,7 @@ def _cached_files(entry: Path) -> dict[str, os.stat_result] | None:
 
 def _write_stamp(entry: Path) -> None:
     """Size and mtime of each cached file as written: the cheap half of the check."""
-    from harness.fileutil import atomic_write_json
+    from harness.storage.workspace import atomic_write_json
 
     files = _cached_files(entry) or {}
     atomic_write_json(

@@ -43,7 +43,7 @@ def resolve(spec: str = "", mode: str | None = None, *extra: Any) -> str:
     """The resolver function: a datastore path → a local path (string)."""
     from harness.datastore.errors import DatastoreError
     from harness.datastore.inputs import resolve as resolve_input
-    from harness.datastore.registry import get_datastore
+    from harness.datastore.settings import get_datastore
 
     if extra:
         raise DatastoreError(

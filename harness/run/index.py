@@ -18,9 +18,9 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from harness.fileutil import atomic_write_bytes, read_json_nofollow
 from harness.ids import is_run_id
 from harness.run.record import RECORD_FILE, RunRecord
+from harness.storage.workspace import atomic_write_bytes, read_json_nofollow
 
 INDEX_FILE = ".index.json"
 INDEX_VERSION = 1

@@ -21,11 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import DamagedRecordError, HarnessError, NotFoundError
-from harness.fileutil import atomic_write_json, read_json_nofollow
 from harness.ids import check_id_prefix, is_run_id
 from harness.run import metrics
 from harness.run.record import FINAL_STATUSES, QUEUED, RECORD_FILE, TRANSITIONS, RunRecord
-from harness.workspace import harness_home
+from harness.storage.workspace import atomic_write_json, harness_home, read_json_nofollow
 
 LOCK_FILE = ".lock"
 RESERVE_FILE = ".reserve"

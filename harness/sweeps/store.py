@@ -26,10 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import DamagedRecordError, NotFoundError
-from harness.fileutil import atomic_write_json, read_json, read_json_nofollow
 from harness.ids import check_id_prefix, check_sweep_id, is_run_id
 from harness.run.store import now_iso
-from harness.workspace import harness_home
+from harness.storage.workspace import atomic_write_json, harness_home, read_json, read_json_nofollow
 
 #: Carries the sweep id from ``harness train -m`` into its jobs, also into the
 #: joblib launcher's worker processes (they inherit the environment).
@@ -175,7 +174,7 @@ class SweepStore:
 
     def list(self) -> list[SweepRecord]:
         """Readable sweeps, newest first; a damaged one is skipped with a warning."""
-        from harness.output import warn
+        from harness.errors import warn
 
         records = []
         if self.root.is_dir():
@@ -203,7 +202,7 @@ class SweepStore:
         try:
             return read_json_nofollow(path)
         except (OSError, ValueError) as exc:
-            from harness.output import warn
+            from harness.errors import warn
 
             warn(f"skipped damaged sweep summary {path}: {exc}")
             return None

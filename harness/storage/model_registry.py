@@ -1,0 +1,328 @@
+"""The model registry: ``$HARNESS_HOME/models/<name>/<version>/``.
+
+```
+models/<name>/
+  .lock            held while a version number is taken or aliases change
+  registry.json    {"next_version": N, "aliases": {"production": 3}}
+  <version>/       model.json (the entry) + files/ (the copied model, sha256 in model.json)
+```
+
+Versions come from the ``next_version`` counter read and bumped under the lock, so
+concurrent registrations never share a number and a deleted version is never
+reused (as in MLflow). The files are copied into a hidden staging folder and
+renamed into place with ``model.json`` already inside, so a version either exists
+completely or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from harness.errors import ConfigError, DamagedRecordError, NotFoundError, warn
+from harness.ids import NAME_PATTERN, check_alias, check_model_name, check_model_version
+from harness.run.record import RunRecord
+from harness.storage.workspace import atomic_write_json, harness_home, read_json_nofollow
+
+ENTRY_FILE = "model.json"
+STATE_FILE = "registry.json"
+
+
+@dataclass
+class ModelVersion:
+    name: str
+    version: int
+    run_id: str
+    experiment: str
+    source_path: str  # relative to the run folder
+    files: dict[str, str]  # path relative to files/ → sha256
+    sha256: str  # of the file, or of the sorted (path, sha256) list for a folder
+    size: int
+    created: str
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+    path: str = ""  # the version's folder (not saved)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("path")
+        return data
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def parse_ref(ref: str) -> tuple[str, int | None, str | None]:
+    """``NAME``, ``NAME:VERSION`` or ``NAME@ALIAS`` → (name, version, alias)."""
+    name, alias = ref, None
+    version: int | None = None
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+    elif ":" in ref:
+        name, raw = ref.split(":", 1)
+        if not raw.isdigit() or int(raw) < 1:
+            raise ConfigError(f"'{ref}': the version after ':' must be a number ≥ 1")
+        version = check_model_version(raw)
+    check_name(name)
+    if alias is not None:
+        check_alias(alias)
+    return name, version, alias
+
+
+def check_name(name: str) -> None:
+    check_model_name(name)
+
+
+def _read_entry(path: Path) -> ModelVersion:
+    """A version's model.json; damage is a one-line ``DamagedRecordError`` naming it."""
+    try:
+        data = read_json_nofollow(path)
+        entry = ModelVersion(**data)
+        if not isinstance(entry.files, dict) or str(entry.version) != path.parent.name:
+            raise ValueError("it does not describe this version")
+        return entry
+    except (OSError, ValueError, TypeError) as exc:
+        raise DamagedRecordError(
+            f"damaged model record {path}: {exc}; `harness doctor --fix` repairs or removes it"
+        ) from None
+
+
+class ModelRegistry:
+    def __init__(self, home: Path | None = None) -> None:
+        self.root = (home or harness_home()) / "models"
+
+    # -- registering ----------------------------------------------------------
+    def register(
+        self,
+        name: str,
+        record: RunRecord,
+        model_path: str,
+        *,
+        metrics: dict[str, Any],
+        tags: dict[str, str] | None = None,
+        description: str = "",
+    ) -> ModelVersion:
+        """Copy ``model_path`` (inside the run folder) in as the next version of ``name``."""
+        from harness.run.store import now_iso
+
+        check_name(name)
+        source, relative = self._source(record, model_path)
+        folder = self.root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = folder / f".staging-{uuid.uuid4().hex}"
+        try:
+            files, size = _copy_in(source, staging / "files")
+            if source.is_file():
+                digest = files[source.name]
+            else:
+                digest = hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest()
+            with FileLock(str(folder / ".lock")):
+                state = self._state(folder, strict=True)
+                existing = [int(p.name) for p in folder.iterdir() if p.name.isdigit()]
+                version = max([int(state.get("next_version", 1)), *(v + 1 for v in existing)])
+                state["next_version"] = version + 1
+                atomic_write_json(folder / STATE_FILE, state)
+            entry = ModelVersion(
+                name=name,
+                version=version,
+                run_id=record.id,
+                experiment=record.experiment,
+                source_path=relative,
+                files=files,
+                sha256=digest,
+                size=size,
+                created=now_iso(),
+                description=description,
+                tags=dict(tags or {}),
+                params=record.params,
+                metrics=metrics,
+            )
+            atomic_write_json(staging / ENTRY_FILE, entry.to_json())
+            staging.rename(folder / str(version))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        entry.path = str(folder / str(version))
+        return entry
+
+    @staticmethod
+    def _source(record: RunRecord, model_path: str) -> tuple[Path, str]:
+        from harness.storage.safecopy import inside
+
+        assert record.path is not None
+        root = Path(os.path.abspath(record.path))
+        source = inside(root, model_path, f"run {record.id}")
+        if not source.exists():
+            raise NotFoundError(
+                f"run {record.id} has no '{model_path}' "
+                f"(see `harness runs show {record.id}` for its files)"
+            )
+        return source, source.relative_to(root).as_posix()
+
+    # -- reading --------------------------------------------------------------
+    @staticmethod
+    def _state(folder: Path, *, strict: bool = False) -> dict[str, Any]:
+        """registry.json. Damaged: readers warn and see no aliases; writers
+        (``strict``) refuse, so a counter is never reset by accident."""
+        path = folder / STATE_FILE
+        if not os.path.lexists(path):
+            return {"next_version": 1, "aliases": {}}
+        try:
+            state = read_json_nofollow(path)
+            if not isinstance(state, dict) or not isinstance(state.get("aliases", {}), dict):
+                raise ValueError("not a registry state")
+            int(state.get("next_version", 1))
+            return state
+        except (OSError, ValueError, TypeError) as exc:
+            message = f"damaged model record {path}: {exc}; `harness doctor --fix` rebuilds it"
+            if strict:
+                raise DamagedRecordError(message) from None
+            _warn_once(message)
+            return {"next_version": 1, "aliases": {}}
+
+    def names(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            p.name
+            for p in self.root.iterdir()
+            if NAME_PATTERN.match(p.name) and _is_dir(p) and self.versions(p.name)
+        )
+
+    def versions(self, name: str) -> list[ModelVersion]:
+        """Readable versions of ``name``; a damaged one is skipped with a warning."""
+        check_name(name)
+        folder = self.root / name
+        if not _is_dir(folder):
+            return []
+        aliases = self._state(folder).get("aliases", {})
+        found = []
+        for child in folder.iterdir():
+            if child.name.isdigit() and _is_dir(child):
+                try:
+                    entry = _read_entry(child / ENTRY_FILE)
+                except DamagedRecordError as exc:
+                    _warn_once(f"skipped {exc}")
+                    continue
+                entry.path = str(child)
+                entry.aliases = sorted(a for a, v in aliases.items() if v == entry.version)
+                found.append(entry)
+        return sorted(found, key=lambda e: e.version)
+
+    def get(self, ref: str) -> ModelVersion:
+        """``NAME`` (latest), ``NAME:VERSION`` or ``NAME@ALIAS``."""
+        name, version, alias = parse_ref(ref)
+        versions = self.versions(name)
+        if not versions:
+            known = ", ".join(self.names()) or "(none registered)"
+            raise NotFoundError(f"no model '{name}'. Models: {known}")
+        if alias is not None:
+            aliases = self._state(self.root / name).get("aliases", {})
+            if alias not in aliases:
+                known = ", ".join(sorted(aliases)) or "(none set)"
+                raise NotFoundError(f"model '{name}' has no alias '{alias}'. Aliases: {known}")
+            version = int(aliases[alias])
+        if version is None:
+            return versions[-1]
+        for entry in versions:
+            if entry.version == version:
+                return entry
+        have = ", ".join(str(e.version) for e in versions)
+        raise NotFoundError(f"model '{name}' has no version {version}. Versions: {have}")
+
+    # -- changing -------------------------------------------------------------
+    def set_alias(self, name: str, version: int, alias: str) -> ModelVersion:
+        check_alias(alias)
+        check_name(name)
+        self._state(self.root / name, strict=True)  # damaged: one line, before anything
+        entry = self.get(f"{name}:{check_model_version(version)}")
+        folder = self.root / name
+        with FileLock(str(folder / ".lock")):
+            state = self._state(folder, strict=True)
+            state.setdefault("aliases", {})[alias] = version
+            atomic_write_json(folder / STATE_FILE, state)
+        entry.aliases = sorted({*entry.aliases, alias})
+        return entry
+
+    def delete(self, name: str, version: int) -> ModelVersion:
+        check_name(name)
+        self._state(self.root / name, strict=True)
+        entry = self.get(f"{name}:{check_model_version(version)}")
+        folder = self.root / name
+        with FileLock(str(folder / ".lock")):
+            state = self._state(folder, strict=True)
+            state["aliases"] = {a: v for a, v in state.get("aliases", {}).items() if v != version}
+            atomic_write_json(folder / STATE_FILE, state)
+            trash = folder / f".deleted-{version}-{uuid.uuid4().hex}"
+            (folder / str(version)).rename(trash)
+        shutil.rmtree(trash, ignore_errors=True)
+        return entry
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """Listing reads a model's files more than once; say each problem once."""
+    if message not in _warned:
+        _warned.add(message)
+        warn(message)
+
+
+def _is_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def _copy_in(source: Path, dest: Path) -> tuple[dict[str, str], int]:
+    """Copy a file or folder to ``dest/`` (regular files only, symlinks skipped with a
+    warning); return (relative path → sha256, total bytes)."""
+    from harness.storage.safecopy import copy_out
+
+    if source.is_dir():
+        dest.parent.mkdir(parents=True, exist_ok=True)  # copy_out creates dest itself
+    else:
+        dest.mkdir(parents=True)  # the file goes inside, under its own name
+    report = copy_out(source, dest, hash_files=True)
+    for rel in report.skipped:
+        warn(f"skipped {source.name}/{rel}: a symlink or special file, not registered")
+    return report.files, report.bytes
+
+
+def download(entry: ModelVersion, dest: Path) -> Path:
+    """Copy a version's files to ``dest`` (a file path, or an existing folder), verified."""
+    from harness.storage.safecopy import copy_out
+
+    files_dir = Path(entry.path) / "files"
+    if len(entry.files) == 1 and (files_dir / next(iter(entry.files))).is_file():
+        ((name, digest),) = entry.files.items()
+        source = files_dir / name
+    else:
+        source, digest = files_dir, ""
+    if source.is_dir():
+        target = dest / entry.name if dest.is_dir() else dest
+        report = copy_out(source, target, hash_files=True)
+        if report.files != entry.files:
+            shutil.rmtree(target, ignore_errors=True)  # a folder we just created
+            raise ConfigError(
+                f"{entry.name}:{entry.version}: the stored files fail their sha256 check"
+            )
+        return target
+    if sha256_file(source) != digest:
+        raise ConfigError(f"{entry.name}:{entry.version}: the stored file fails its sha256 check")
+    report = copy_out(source, dest)
+    assert report.target is not None
+    return report.target
