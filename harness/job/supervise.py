@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from harness.run.record import STOP_NOTE  # noqa: F401  (re-exported for the computes)
+
 #: Seconds a job gets to flush and exit after SIGINT before SIGTERM, then SIGKILL.
 GRACE_S = 10.0
 #: Set in a job's environment when the driver writes to a terminal, so the
@@ -143,6 +145,7 @@ def run_supervised(
     stderr_path: Path | None,
     timeout: float | None = None,
     echo: bool = True,
+    stop_note: Path | None = None,
 ) -> Supervised:
     """Run ``cmd`` to the end, teeing output into the log files (and the terminal).
 
@@ -198,6 +201,9 @@ def run_supervised(
                     result = Supervised(code, canceled=True)
                     break
                 if deadline is not None and time.monotonic() > deadline:
+                    # A timeout ends the run Failed: say so before the interrupt, so the
+                    # job tells its loggers the run's own final status, not Canceled.
+                    write_stop_note(stop_note, "Failed")
                     stop_group(proc, grace=3.0)
                     result = Supervised(
                         proc.returncode if proc.returncode is not None else -9, timed_out=True
@@ -222,6 +228,14 @@ def run_supervised(
     result.stderr_tail = bytes(tail)
     result.no_space = full[0] if full else None
     return result
+
+
+def write_stop_note(path: Path | None, status: str) -> None:
+    """Tell the job which final status an interrupt that follows means."""
+    if path is None:
+        return
+    with contextlib.suppress(OSError):
+        path.write_text(status, encoding="utf-8")
 
 
 def describe_exit(code: int) -> str:

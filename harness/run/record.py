@@ -25,6 +25,17 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 RECORD_FILE = "run.json"
+#: Written into the run folder by the supervisor before it interrupts a job for a
+#: reason other than a cancel (a timeout: "Failed"), so the job's Run.close tells
+#: the loggers the run's own final status.
+STOP_NOTE = ".stop-status"
+
+
+def read_stop_note(run_dir: Path) -> str | None:
+    try:
+        return (run_dir / STOP_NOTE).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 @dataclass

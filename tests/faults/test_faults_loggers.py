@@ -45,3 +45,21 @@ def test_script_mode_makes_one_mlflow_run_holding_every_metric(home, tmp_path):
     assert row["run_id"] == shown["tags"]["mlflow_run_id"]
     assert row["metrics.acc"] == 0.7 and row["metrics.peak_rss_mb"] > 0
     assert row["status"] == "FINISHED"
+
+
+def test_on_a_timeout_the_loggers_receive_the_runs_own_final_status(home, tmp_path):
+    """The job is interrupted by the timeout; the run ends Failed and so must the
+    status the loggers are given (the jsonl logger records what it was told)."""
+    import json
+
+    from harness.testing import SLOW_SKLEARN_JOB
+
+    result = run_cli(
+        "train", *SLOW_SKLEARN_JOB, "compute.timeout=8", "+logger=jsonl", home=home, cwd=tmp_path
+    )
+    assert result.returncode == 1, result.output
+    shown = run_cli("runs", "show", result.run_id, "--format", "json", home=home).json()
+    assert shown["status"] == "Failed" and "timed out" in shown["error"]
+    lines = (home / "runs" / result.run_id / "logs" / "metrics.jsonl").read_text().splitlines()
+    told = [json.loads(line)["status"] for line in lines if '"status"' in line]
+    assert told == ["Failed"], told
