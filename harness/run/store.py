@@ -28,7 +28,7 @@ from harness.storage.workspace import atomic_write_json, harness_home, read_json
 
 LOCK_FILE = ".lock"
 RESERVE_FILE = ".reserve"
-RESERVE_BYTES = 256 * 1024
+RESERVE_BYTES = 64 * 1024  # run.json is a few KB; this covers a large one
 
 
 def now_iso() -> str:
