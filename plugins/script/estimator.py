@@ -22,6 +22,7 @@ from typing import Any
 from harness.plugins.script import snapshot as snapshots
 from harness.plugins.script.arguments import build_argv
 
+from harness import envvars
 from harness.contract.components import Estimator
 from harness.errors import ConfigError
 from harness.storage.workspace import atomic_write_json, harness_home, read_json
@@ -165,9 +166,9 @@ def mpi_abort_mode(run: Any) -> list[str]:
 def script_environment(run: Any, azureml_compat: bool) -> dict[str, str]:
     """The worker's environment (HARNESS_JOB_SPEC included) plus the run's folders."""
     env = dict(os.environ)
-    env["HARNESS_OUTPUTS_DIR"] = str(run.outputs_dir)
-    env["HARNESS_LOGS_DIR"] = str(run.logs_dir)
-    env["HARNESS_RUN_ID"] = str(run.id)
+    env[envvars.OUTPUTS_DIR] = str(run.outputs_dir)
+    env[envvars.LOGS_DIR] = str(run.logs_dir)
+    env[envvars.RUN_ID] = str(run.id)
     if azureml_compat:
         # Only this child sees the shim: nothing is installed, a real azureml elsewhere
         # stays untouched.
