@@ -102,8 +102,8 @@ def summaries(runs_root: Path) -> tuple[list[RunRecord], list[str]]:
                 fresh[name] = [key, summary]
             except (OSError, ValueError, TypeError) as exc:
                 problems.append(
-                    f"skipped {os.path.join(run_dir, RECORD_FILE)}: damaged run record ({exc}); "
-                    "`harness doctor` repairs or removes it"
+                    f"skipped {name}: damaged run record {os.path.join(run_dir, RECORD_FILE)} "
+                    f"({exc}); `harness doctor` repairs or removes it"
                 )
     if changed or len(fresh) != len(cached):
         try:
