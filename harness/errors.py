@@ -6,12 +6,16 @@ Anything else that escapes is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import sys
+
 __all__ = [
     "ConfigError",
+    "DamagedRecordError",
     "HarnessError",
     "NotFoundError",
     "PluginError",
     "UnknownComponentError",
+    "warn",
 ]
 
 
@@ -27,6 +31,14 @@ class ConfigError(HarnessError):
 
 class NotFoundError(HarnessError):
     """A run, model, file or path that the user named does not exist."""
+
+
+class DamagedRecordError(HarnessError):
+    """A workspace record (run.json, model.json, registry.json, …) that cannot be read.
+
+    Listings skip it with a warning naming the file; commands on that one record say
+    so in one line; ``harness doctor`` repairs or removes it.
+    """
 
 
 class PluginError(HarnessError):
@@ -45,3 +57,9 @@ class UnknownComponentError(ConfigError):
             return
         choices = ", ".join(sorted(available)) or "(none loaded)"
         super().__init__(f"unknown {kind} '{name}'. Available: {choices}")
+
+
+def warn(message: str) -> None:
+    """One ``harness: warning:`` line on stderr, for layers below the CLI (the stores
+    warn about a damaged record they skip) without importing the CLI's printers."""
+    print(f"harness: warning: {message}", file=sys.stderr)

@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Python environments for runs: create, list, show, build, delete, prune",
     ),
     "ui": ("harness.commands.ui", "web dashboard of runs, sweeps and models, live (--open)"),
+    "doctor": (
+        "harness.commands.doctor",
+        "check the workspace for damaged or stuck records; --fix repairs them",
+    ),
 }
 #: Not in the table above: ``harness completion SHELL`` prints the completion script.
 
@@ -99,6 +103,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        import errno
+
+        if exc.errno != errno.ENOSPC:
+            raise
+        # A full disk is no user mistake (exit 1), but it is no bug either: one line.
+        where = exc.filename or "path unknown"
+        print(f"harness: error: no space left on device ({where})", file=sys.stderr)
+        return 1
 
 
 def entry() -> None:

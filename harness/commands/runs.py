@@ -194,6 +194,12 @@ def filter_runs(
 def select(store: RunStore, opts: argparse.Namespace) -> list[RunRecord]:
     from harness.run.index import summaries
 
+    if opts.status:
+        from harness.run.record import STATUSES
+
+        wanted = [s for s in STATUSES if s.lower() == opts.status.lower()]
+        if not wanted:
+            raise ConfigError(f"--status '{opts.status}': use one of {', '.join(STATUSES)}")
     records, problems = summaries(store.root)
     for problem in problems:
         warn(problem)

@@ -46,6 +46,18 @@ def request_cancel(store: RunStore, run_id: str) -> tuple[RunRecord, bool]:
         raise HarnessError(
             f"run {record.id} is driven from host {record.host}; run the cancel there"
         )
+    from harness.run.ownership import unproven
+
+    why = unproven(record)
+    if why is not None:
+        record = reconcile(store, store.get(record.id))
+        if record.is_final:
+            print(f"run {record.id}: {record.status} (its driver was already gone)")
+            return 0
+        raise HarnessError(
+            f"run {record.id}: not signalling pid {record.pid}: {why}; "
+            "only the run's own driver is ever signalled"
+        )
     try:
         os.kill(record.pid, signal.SIGTERM)
     except ProcessLookupError:

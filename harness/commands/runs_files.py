@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -37,12 +36,11 @@ def add_parsers(sub: Any) -> None:
 
 
 def inside_run(record: RunRecord, path: str) -> Path:
-    """``path`` (relative to the run folder, or absolute) resolved, refusing escapes."""
+    """``path`` (relative to the run folder) checked: inside the run, no symlinks."""
     assert record.path is not None
-    root = record.path.resolve()
-    target = (root / path).resolve()
-    if not target.is_relative_to(root):
-        raise ConfigError(f"'{path}' is outside the folder of run {record.id} ({root})")
+    from harness.storage.safecopy import inside
+
+    target = inside(record.path, path, f"run {record.id}")
     if not target.exists():
         raise NotFoundError(
             f"run {record.id} has no '{path}' (see `harness runs show {record.id}` for its files)"
@@ -54,8 +52,10 @@ def inside_run(record: RunRecord, path: str) -> Path:
 def _log_files(record: RunRecord, only: str | None) -> list[Path]:
     logs = record.logs_dir
     if only:
+        if "/" in only or only in ("", ".", "..") or "\x00" in only:
+            raise ConfigError(f"--file '{only}': give a file name from logs/, e.g. stderr.txt")
         path = logs / only
-        if not path.is_file():
+        if path.is_symlink() or not path.is_file():
             names = ", ".join(sorted(p.name for p in logs.glob("*.txt"))) or "(none yet)"
             raise NotFoundError(f"run {record.id} has no logs/{only}. Files: {names}")
         return [path]
@@ -99,22 +99,15 @@ def cmd_logs(store: RunStore, opts: argparse.Namespace) -> int:
 
 # -- download ---------------------------------------------------------------
 def cmd_download(store: RunStore, opts: argparse.Namespace) -> int:
+    from harness.cli.output import warn
+    from harness.storage.safecopy import copy_out
+
     record = store.get(opts.run_id)
     source = inside_run(record, opts.path)
-    dest = Path(opts.dest)
-    if dest.is_dir():
-        dest = dest / source.name
-    if source.is_dir():
-        if dest.exists():
-            raise ConfigError(f"'{dest}' already exists; choose a new folder name")
-        shutil.copytree(source, dest)
-    else:
-        if not dest.parent.is_dir():
-            raise NotFoundError(f"no folder '{dest.parent}' to download into")
-        tmp = dest.with_name(f".{dest.name}.download")
-        shutil.copyfile(source, tmp)
-        tmp.replace(dest)  # atomic: no half-copied file under the final name
-    print(dest)
+    report = copy_out(source, Path(opts.dest))
+    for rel in report.skipped:
+        warn(f"skipped {opts.path.rstrip('/')}/{rel}: a symlink or special file, not copied")
+    print(report.target)
     return 0
 
 
@@ -142,21 +135,28 @@ def _confirm(question: str) -> bool:
 
 
 def cmd_delete(store: RunStore, opts: argparse.Namespace) -> int:
-    records = [reconcile(store, store.get(run_id)) for run_id in opts.run_ids]
-    running = [r.id for r in records if not r.is_final]
-    if running:
-        raise HarnessError(
-            f"run {', '.join(running)} is still {records[0].status if len(records) == 1 else 'active'}; "
-            "cancel it first (`harness runs cancel RUN_ID`)"
-        )
-    if not opts.yes:
-        names = ", ".join(r.id for r in records)
-        if not _confirm(f"delete {len(records)} run(s) ({names}) and all their files? [y/N]"):
-            print("nothing deleted", file=sys.stderr)
-            return 1
-    for record in records:
-        store.discard(record.id)
-        print(f"deleted {record.id}")
+    from harness.errors import DamagedRecordError
+
+    names = []
+    for run_id in opts.run_ids:
+        try:
+            record = reconcile(store, store.get(run_id))
+        except DamagedRecordError:
+            names.append(store.folder(run_id).name)  # a damaged record can be deleted
+            continue
+        if not record.is_final:
+            raise HarnessError(
+                f"run {record.id} is still {record.status}; "
+                f"cancel it first (`harness runs cancel {record.id}`)"
+            )
+        names.append(record.id)
+    question = f"delete {len(names)} run(s) ({', '.join(names)}) and all their files? [y/N]"
+    if not opts.yes and not _confirm(question):
+        print("nothing deleted", file=sys.stderr)
+        return 1
+    for name in names:
+        store.delete(name)
+        print(f"deleted {name}")
     return 0
 
 

@@ -114,6 +114,18 @@ def main(args: list[str]) -> int:
         if current.sweep is None:
             raise
         code = 130
+    except Exception:
+        # HYDRA_FULL_ERROR=1 makes Hydra raise instead of printing: show what was held
+        # back and the full traceback (on the real stderr), still exit 2 for a config error
+        held = _release_stderr(current)
+        if held:
+            sys.stderr.write(held)
+        if current.task_started:
+            raise
+        import traceback
+
+        traceback.print_exc()
+        code = 2
     if current.sweep is not None:  # a multirun: summarise the sweep
         from harness.cli.output import print_sweep_summary
         from harness.sweeps.summary import close_sweep

@@ -56,6 +56,12 @@ def load(
 def check(fmt: str, path: str | None) -> None:
     """Driver-side check: the files exist with the expected names (nothing is read)."""
     if fmt == "digits":
+        if path:  # a path with the built-in format would be silently ignored
+            raise DatasetError(
+                f"estimator.data.path '{path}' cannot be read with data format 'digits' "
+                "(built in, no files); set estimator.data.format to mnist or cifar10, "
+                "or drop the path"
+            )
         return
     if fmt not in FORMATS:
         raise DatasetError(f"unknown data format '{fmt}'; use one of {', '.join(FORMATS)}")

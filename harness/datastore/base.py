@@ -157,9 +157,18 @@ class Datastore:
     def open_read(self, key: str) -> contextlib.AbstractContextManager[IO[bytes]]:
         raise NotImplementedError
 
-    def put_file(self, key: str, src: Path, progress: Progress | None = None) -> FileEntry:
+    def put_file(
+        self, key: str, src: Path, progress: Progress | None = None, *, exclusive: bool = False
+    ) -> FileEntry:
         """Copy local ``src`` to ``key`` atomically (temporary name, then rename),
-        hashing as it copies; returns the written file's entry."""
+        hashing as it copies; returns the written file's entry.
+
+        ``exclusive=True``: raise ``FileExistsError`` instead of replacing a file that
+        exists at the moment of the final rename (another upload may have put it
+        there since ``file_size`` said nothing was). Uploads without ``--overwrite``
+        rely on it. A plugin without the keyword is served by
+        ``transfer.put_new``, which holds ``meta_lock`` around check and put.
+        """
         raise NotImplementedError
 
     def read_meta(self, name: str) -> bytes | None:
@@ -190,8 +199,13 @@ class Datastore:
         """Copy ``key`` to local ``dest`` atomically; raise if it differs from ``expected``."""
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = temp_name(dest)
+        # unpredictable name, created exclusively, never through a planted link
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
-            with self.open_read(key) as reader, open(tmp, "wb") as writer:
+            with (
+                self.open_read(key) as reader,
+                os.fdopen(os.open(tmp, flags, 0o644), "wb") as writer,
+            ):
                 entry = copy_stream(
                     reader, writer, progress, expected.algorithm if expected else None
                 )

@@ -8,9 +8,11 @@ manifest hash) that the driver puts into the run's provenance.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
+import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,8 +80,16 @@ def _download_cached(
     root = cache_root()
     if complete:
         digest = mf.tree_hash(tracked, key)
-        if (root / digest / name).exists():
-            return digest, root / digest / name, True
+        entry = root / digest / name
+        if os.path.lexists(entry):
+            if _cache_intact(entry, key, tracked):
+                return digest, entry, True
+            print(
+                f"harness: note: the cached copy of '{key}' ({entry}) no longer matches the "
+                "datastore's manifest; downloading it again",
+                file=sys.stderr,
+            )
+            _discard(entry)
     root.mkdir(parents=True, exist_ok=True)
     staging = root / f".staging-{os.getpid()}-{secrets.token_hex(4)}"
     try:
@@ -88,6 +98,7 @@ def _download_cached(
             rel = mf.relative_to(src_key, key)
             dest = staging / name if src_key == key else staging / name / rel
             got[src_key] = store.get_file(src_key, dest, tracked.get(src_key))
+            os.chmod(dest, 0o444)  # read-only to jobs (the check below catches root too)
         digest = mf.tree_hash(got, key)
         final = root / digest
         try:
@@ -101,6 +112,94 @@ def _download_cached(
             except OSError:
                 if not (final / name).exists():
                     raise
+        _write_stamp(final / name)
         return digest, final / name, False
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _stamp_path(entry: Path) -> Path:
+    return entry.with_name(f".stamp-{entry.name}.json")
+
+
+def _cached_files(entry: Path) -> dict[str, os.stat_result] | None:
+    """Relative path → lstat of every file of a cache entry; None if anything in it is
+    a symlink or not a regular file (a job must not be handed a link out)."""
+    found: dict[str, os.stat_result] = {}
+    st = os.lstat(entry)
+    if stat.S_ISREG(st.st_mode):
+        return {entry.name: st}
+    if not stat.S_ISDIR(st.st_mode):
+        return None
+    for dirpath, dirnames, filenames in os.walk(entry):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            info = os.lstat(path)
+            if stat.S_ISDIR(info.st_mode):
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                return None
+            found[os.path.relpath(path, entry)] = info
+    return found
+
+
+def _write_stamp(entry: Path) -> None:
+    """Size and mtime of each cached file as written: the cheap half of the check."""
+    from harness.storage.workspace import atomic_write_json
+
+    files = _cached_files(entry) or {}
+    atomic_write_json(
+        _stamp_path(entry), {rel: [st.st_size, st.st_mtime_ns] for rel, st in files.items()}
+    )
+
+
+def _cache_intact(entry: Path, key: str, tracked: dict[str, mf.FileEntry]) -> bool:
+    """Whether a cache entry still holds exactly the manifest's bytes: the same set of
+    regular files, each with its size; a file whose mtime differs from the stamp taken
+    at download is hashed in full."""
+    import json
+
+    try:
+        files = _cached_files(entry)
+    except OSError:
+        return False
+    if files is None:
+        return False
+    try:
+        stamp = json.loads(_stamp_path(entry).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stamp = {}
+    single = entry.is_file()
+    expected = {(entry.name if single else mf.relative_to(k, key)): fe for k, fe in tracked.items()}
+    if set(files) != set(expected):
+        return False
+    hashed = False
+    for rel, fe in expected.items():
+        st = files[rel]
+        if st.st_size != fe.size:
+            return False
+        if stamp.get(rel) == [st.st_size, st.st_mtime_ns]:
+            continue
+        path = entry if single else entry / rel
+        if mf.hash_file(str(path), fe.algorithm) != fe:  # the manifest entry's own algorithm
+            return False
+        hashed = True
+    if hashed:
+        with contextlib.suppress(OSError):
+            _write_stamp(entry)  # the bytes are right: next time the cheap check holds
+    return True
+
+
+def _discard(entry: Path) -> None:
+    trash = entry.with_name(f".discarded-{entry.name}-{secrets.token_hex(4)}")
+    try:
+        os.rename(entry, trash)
+    except OSError:
+        return
+    _stamp_path(entry).unlink(missing_ok=True)
+    if trash.is_dir() and not trash.is_symlink():
+        for dirpath, _, _ in os.walk(trash):  # read-only files in read-only-able folders
+            os.chmod(dirpath, 0o755)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        trash.unlink(missing_ok=True)

@@ -37,11 +37,17 @@ def parse(spec: str, mode: str | None = None) -> tuple[str | None, str, str]:
     return name, spec, (str(mode).strip() if mode else "mount")
 
 
-def resolve(spec: str, mode: str | None = None) -> dict[str, Any]:
+def resolve(spec: str = "", mode: str | None = None, *extra: Any) -> dict[str, Any]:
     """A datastore path → its input record (``local_path`` is the local path)."""
+    from harness.datastore.errors import DatastoreError
     from harness.datastore.inputs import resolve as resolve_input
     from harness.datastore.settings import get_datastore
 
+    if extra:
+        raise DatastoreError(
+            "${datastore:...} takes a path and an optional mode (mount or download), "
+            "e.g. ${datastore:datasets/cifar10,download}"
+        )
     name, path, mode = parse(spec, mode)
     return resolve_input(get_datastore(name), path, mode)
 
@@ -51,8 +57,9 @@ def register(on_resolve: Callable[[dict[str, Any]], None]) -> None:
     resolution's record goes to ``on_resolve``."""
     from omegaconf import OmegaConf
 
-    def resolver(spec: str, mode: str | None = None) -> str:
-        record = resolve(spec, mode)
+    def resolver(spec: str = "", mode: str | None = None, *extra: Any) -> str:
+        # `${datastore:}` calls this with no argument: a one-line error, not a TypeError
+        record = resolve(spec, mode, *extra)
         on_resolve(record)
         return str(record["local_path"])
 

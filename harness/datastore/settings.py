@@ -15,11 +15,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness.datastore.errors import DatastoreError
+from harness.errors import DamagedRecordError
+from harness.ids import check_datastore_name
 from harness.storage.workspace import atomic_write_json, harness_home, read_json
 
 SETTINGS_FILE = "datastores.json"
 DEFAULT_NAME = "default"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 #: Option names that hold credentials; they belong in the environment.
 _SECRET = re.compile(r"key|secret|token|password|passwd|credential|sas|connection|auth", re.I)
 
@@ -40,8 +41,12 @@ def _read() -> dict[str, Any]:
         return {"default": DEFAULT_NAME, "datastores": {}}
     try:
         data = read_json(path)
-    except ValueError as exc:
-        raise DatastoreError(f"{path} is not valid JSON ({exc}); fix or remove it") from None
+        if not isinstance(data, dict) or not isinstance(data.get("datastores", {}), dict):
+            raise ValueError("not a datastore registry")
+    except (OSError, ValueError) as exc:
+        raise DamagedRecordError(
+            f"damaged datastore registry {path}: {exc}; fix or remove it (`harness doctor`)"
+        ) from None
     data.setdefault("default", DEFAULT_NAME)
     data.setdefault("datastores", {})
     return data
@@ -104,10 +109,7 @@ def add(
     """Add (or replace) a named datastore; returns its stored entry."""
     from harness.contract.manager import get_plugin_manager
 
-    if not _NAME.match(name):
-        raise DatastoreError(
-            f"datastore name '{name}' is not allowed; use letters, digits, '_', '-', '.'"
-        )
+    check_datastore_name(name)
     if name == DEFAULT_NAME:
         raise DatastoreError(
             f"'{DEFAULT_NAME}' is the workspace's built-in datastore; pick another name "
@@ -137,6 +139,14 @@ def add(
 
 
 def remove(name: str) -> None:
+    check_datastore_name(name)
+    if name == DEFAULT_NAME:
+        raise DatastoreError(
+            f"'{DEFAULT_NAME}' is the workspace's built-in datastore and cannot be removed; "
+            "`harness datastore add NAME URL --default` makes another one the default"
+        )
+    if name not in _read()["datastores"]:  # checked before the lock file is made, too
+        raise DatastoreError(f"no datastore named '{name}' to remove")
     with _lock():
         data = _read()
         if name not in data["datastores"]:
@@ -152,7 +162,7 @@ def get_datastore(name: str | None = None) -> Any:
     from harness.contract.manager import get_plugin_manager
 
     default, stores = configured()
-    name = name or default
+    name = check_datastore_name(name or default)
     if name not in stores:
         raise DatastoreError(
             f"unknown datastore '{name}'. Configured: {', '.join(sorted(stores))} "

@@ -186,6 +186,25 @@ def _merge_manifest(store: Datastore, new: dict[str, FileEntry]) -> None:
         store.write_meta(MANIFEST_NAME, mf.dump(entries))
 
 
+def _takes_exclusive(store: Datastore) -> bool:
+    import inspect
+
+    try:
+        return "exclusive" in inspect.signature(store.put_file).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def put_new(store: Datastore, key: str, path: Path, progress: Any, exclusive: bool) -> Any:
+    """Put a file that must not replace one (``FileExistsError`` if one appeared)."""
+    if exclusive:
+        return store.put_file(key, path, progress, exclusive=True)
+    with store.meta_lock():  # an older plugin: make check-and-put one step here
+        if store.file_size(key) is not None:
+            raise FileExistsError(key)
+        return store.put_file(key, path, progress)
+
+
 def upload(
     store: Datastore, src: Path, target: str, overwrite: bool, show: bool
 ) -> TransferSummary:
@@ -197,6 +216,7 @@ def upload(
     new: dict[str, FileEntry] = {}
     lock = threading.Lock()
     started = time.perf_counter()
+    exclusive = _takes_exclusive(store)
 
     with _progress(
         f"upload → {store.name}:{key}", len(files), sum(f[2] for f in files), show
@@ -206,10 +226,15 @@ def upload(
             rel, path, size = item
             dest = join_key(key, rel)
             existing = store.file_size(dest)
+            entry: FileEntry | None = None
             if existing is None:
-                entry = store.put_file(dest, path, lambda n: advance(n))
-                outcome = "transferred"
-            else:
+                try:
+                    entry = put_new(store, dest, path, lambda n: advance(n), exclusive)
+                    outcome = "transferred"
+                except FileExistsError:  # a racing upload put it there first
+                    existing = store.file_size(dest)
+                    known.pop(dest, None)  # hash what is on disk now
+            if entry is None:
                 current = known.get(dest)
                 if current is None or current.size != existing:
                     current = store.hash_key(dest)
@@ -250,6 +275,9 @@ def download(
     files = store.require(key)
     known = store.manifest()
     summary = TransferSummary("download", store.name, key)
+    checked: set[Path] = set()
+    for src_key, _ in files:  # before anything is written or shown
+        _refuse_links(dest, dest / mf.relative_to(src_key, key), checked)
     lock = threading.Lock()
     started = time.perf_counter()
     with _progress(
@@ -285,6 +313,27 @@ def download(
         _run_parallel(files, one, lambda item: item[1])
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _refuse_links(dest: Path, local: Path, checked: set[Path]) -> None:
+    """No folder between ``dest`` (the user's choice) and ``local``, nor ``local``
+    itself, may be a symlink: a download never writes through one planted in the
+    destination. Folders already checked are remembered (one lstat each)."""
+    from harness.datastore.errors import UnsafePathError
+
+    parts = local.relative_to(dest).parts
+    current = dest
+    for i, part in enumerate(parts):
+        current = current / part
+        if current in checked:
+            continue
+        if current.is_symlink():
+            raise UnsafePathError(
+                f"'{current}' in the destination is a symlink; a download never writes "
+                "through one (remove it or choose another destination)"
+            )
+        if i < len(parts) - 1 and current.is_dir():
+            checked.add(current)
 
 
 def verify(store: Datastore, path: str) -> VerifyReport:

@@ -12,6 +12,7 @@ how to pick the primary metric.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import socket
 import sys
@@ -32,7 +33,7 @@ from harness.envs.errors import EnvironmentBuildError
 from harness.envs.resolve import ResolvedEnvironment
 from harness.errors import ConfigError, HarnessError
 from harness.job import session
-from harness.run import provenance
+from harness.run import ownership, provenance
 from harness.run.record import CANCELED, COMPLETED, FAILED, RUNNING, RunRecord
 from harness.run.resources import TreeMonitor
 from harness.run.store import RunStore, now_iso
@@ -197,47 +198,68 @@ def run_job(
     spec.save()
     _call_hook(manager, "harness_before_run", record=record)
     print(f"run id: {record.id}", flush=True)
-    store.set_status(
-        record.id, RUNNING, started=now_iso(), pid=os.getpid(), host=socket.gethostname()
-    )
-    # In a sweep the watch links the run and may stop it early (harness/sweeps/watch.py).
+    marker = ownership.claim(record.path)  # held open until the run ends
     monitor = TreeMonitor()  # system figures of the job's processes
-    with (watch or no_watch)(record, name, goal) as job_watch:
-        try:
-            if job.environment is not None:
-                _prepare_environment(store, record.id, job.environment, spec)
-            job.estimator.prepare(cfg, spec)
-            with monitor:
-                launched = job.compute.launch(spec)
-            result = _checked_result(launched, manager, job.compute_name)
-        except EnvironmentBuildError as exc:  # the run needed it: Failed, exit 1
-            print(f"harness: error: {exc}", file=sys.stderr, flush=True)
-            result = JobResult(exit_code=EXIT_CODES[FAILED], error=str(exc))
-        except KeyboardInterrupt:
-            result = JobResult(
-                exit_code=EXIT_CODES[CANCELED], canceled=True, error="interrupted (Ctrl-C)"
-            )
-        except BaseException as exc:
-            store.set_status(record.id, FAILED, error=f"{type(exc).__name__}: {exc}")
-            raise
+    try:
+        store.set_status(
+            record.id,
+            RUNNING,
+            started=now_iso(),
+            pid=os.getpid(),
+            pid_start=ownership.start_ticks(os.getpid()),
+            host=socket.gethostname(),
+        )
+        # In a sweep the watch links the run and may stop it early (harness/sweeps/watch.py).
+        with (watch or no_watch)(record, name, goal) as job_watch:
+            try:
+                if job.environment is not None:
+                    _prepare_environment(store, record.id, job.environment, spec)
+                job.estimator.prepare(cfg, spec)
+                with monitor:
+                    launched = job.compute.launch(spec)
+                result = _checked_result(launched, manager, job.compute_name)
+            except EnvironmentBuildError as exc:  # the run needed it: Failed, exit 1
+                print(f"harness: error: {exc}", file=sys.stderr, flush=True)
+                result = JobResult(exit_code=EXIT_CODES[FAILED], error=str(exc))
+            except KeyboardInterrupt:
+                result = JobResult(
+                    exit_code=EXIT_CODES[CANCELED], canceled=True, error="interrupted (Ctrl-C)"
+                )
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    store.set_status(record.id, FAILED, error=f"{type(exc).__name__}: {exc}")
+                    raise
+                where = exc.filename or record.path
+                result = JobResult(exit_code=1, error=f"no space left on device ({where})")
+            except BaseException as exc:
+                store.set_status(record.id, FAILED, error=f"{type(exc).__name__}: {exc}")
+                raise
+    finally:
+        ownership.release(marker)
     refused = _config_error(spec)
     if refused is not None:
         # The job's own check (Estimator.validate_in_job) refused the config: a
         # user's mistake like any other, so no Failed run is left behind.
-        store.discard(record.id)
+        store.delete(record.id, force=True)
         raise RefusedInJob(refused, record.id)
     if result.canceled and job_watch.stop_reason:
         result.error = job_watch.stop_reason
     # A cancel wins over the exit code: some libraries (sklearn's MLP) swallow the
     # interrupt and return normally, but the user still stopped the run.
     status = CANCELED if result.canceled else COMPLETED if result.exit_code == 0 else FAILED
-    error = None if status == COMPLETED else (result.error or _last_error_line(spec, result))
+    error = None
+    if status != COMPLETED:
+        error = result.error or _last_error_line(spec, result)
+        if error is None or (result.exit_code < 0 and not result.error):
+            from harness.job.supervise import describe_exit
+
+            killed = describe_exit(result.exit_code)  # a signal leaves no traceback
+            error = killed if error is None else f"{killed}; last output: {error}"
+        from harness.job.supervise import no_space_reason
+
+        error = no_space_reason(error) or error  # ENOSPC anywhere reads the same
     record = store.set_status(
-        record.id,
-        status,
-        error=error,
-        world_size=result.world_size,
-        system=monitor.figures(),
+        record.id, status, error=error, world_size=result.world_size, system=monitor.figures()
     )
     if status == FAILED:
         _call_hook(manager, "harness_on_run_error", record=record, error=error or "")

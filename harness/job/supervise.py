@@ -8,7 +8,9 @@ cancel`` (SIGTERM to the driver) can stop it and everything it started.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from harness import envvars
+from harness.run.record import STOP_NOTE  # noqa: F401  (re-exported for the computes)
 
 #: Seconds a job gets to flush and exit after SIGINT before SIGTERM, then SIGKILL.
 GRACE_S = 10.0
@@ -33,16 +36,44 @@ class Supervised:
     exit_code: int
     canceled: bool = False
     timed_out: bool = False
+    #: The last few KB the job wrote to stderr (kept in memory: on a full disk the
+    #: log file cannot hold them), and the log file a full disk refused, if any.
+    stderr_tail: bytes = b""
+    no_space: str | None = None
 
 
-def _pump(source: BinaryIO, sinks: Sequence[BinaryIO]) -> None:
+_TAIL = 8192
+_NO_SPACE = re.compile(r"No space left on device(?:: '([^']+)')?")
+
+
+def no_space_reason(text: str | bytes | None, fallback_path: str | None = None) -> str | None:
+    """``no space left on device (PATH)`` if ``text`` shows an ENOSPC, else None."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    found = _NO_SPACE.search(text or "")
+    if found is None:
+        return None
+    return f"no space left on device ({found.group(1) or fallback_path or 'path unknown'})"
+
+
+def _pump(
+    source: BinaryIO,
+    sinks: Sequence[BinaryIO],
+    tail: bytearray | None = None,
+    full: list[str] | None = None,
+) -> None:
     fd = source.fileno()
     while chunk := os.read(fd, 65536):
+        if tail is not None:
+            tail += chunk
+            del tail[:-_TAIL]
         for sink in sinks:
             try:
                 sink.write(chunk)
                 sink.flush()
-            except (OSError, ValueError):  # a closed terminal must not stop the capture
+            except (OSError, ValueError) as exc:  # a closed terminal must not stop the capture
+                if full is not None and getattr(exc, "errno", None) == errno.ENOSPC:
+                    full.append(str(getattr(sink, "name", "?")))
                 continue
 
 
@@ -112,6 +143,7 @@ def run_supervised(
     timeout: float | None = None,
     echo: bool = True,
     stop: threading.Event | None = None,
+    stop_note: Path | None = None,
 ) -> Supervised:
     """Run ``cmd`` to the end, teeing output into the log files (and the terminal).
 
@@ -139,10 +171,20 @@ def run_supervised(
     )
     term_out = [sys.stdout.buffer] if echo else []
     term_err = [sys.stderr.buffer] if echo else []
-    pumps = [threading.Thread(target=_pump, args=(proc.stdout, [out_log, *term_out]), daemon=True)]
+    tail = bytearray()
+    full: list[str] = []
+    pumps = [
+        threading.Thread(
+            target=_pump,
+            args=(proc.stdout, [out_log, *term_out], None if err_log else tail, full),
+            daemon=True,
+        )
+    ]
     if err_log:
         pumps.append(
-            threading.Thread(target=_pump, args=(proc.stderr, [err_log, *term_err]), daemon=True)
+            threading.Thread(
+                target=_pump, args=(proc.stderr, [err_log, *term_err], tail, full), daemon=True
+            )
         )
     for pump in pumps:
         pump.start()
@@ -163,6 +205,9 @@ def run_supervised(
                     result = Supervised(code, canceled=True)
                     break
                 if deadline is not None and time.monotonic() > deadline:
+                    # A timeout ends the run Failed: say so before the interrupt, so the
+                    # job tells its loggers the run's own final status, not Canceled.
+                    write_stop_note(stop_note, "Failed")
                     stop_group(proc, grace=3.0)
                     result = Supervised(
                         proc.returncode if proc.returncode is not None else -9, timed_out=True
@@ -180,9 +225,12 @@ def run_supervised(
             signal.signal(signal.SIGTERM, previous)
         for pump in pumps:
             pump.join(timeout=5)
-        out_log.close()
-        if err_log:
-            err_log.close()
+        for log in (out_log, err_log):
+            if log is not None:
+                with contextlib.suppress(OSError):  # a full disk: what fitted is kept
+                    log.close()
+    result.stderr_tail = bytes(tail)
+    result.no_space = full[0] if full else None
     return result
 
 
@@ -197,6 +245,27 @@ def sigterm_as_interrupt() -> Iterator[None]:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def write_stop_note(path: Path | None, status: str) -> None:
+    """Tell the job which final status an interrupt that follows means."""
+    if path is None:
+        return
+    with contextlib.suppress(OSError):
+        path.write_text(status, encoding="utf-8")
+
+
+def describe_exit(code: int) -> str:
+    """An exit status in words: ``-9`` (or 137 from a shell/launcher) names SIGKILL."""
+    signum = -code if code < 0 else code - 128 if 128 < code < 128 + 65 else 0
+    if signum:
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            name = f"signal {signum}"
+        how = "was killed by" if code < 0 else f"exited with code {code}, i.e. killed by"
+        return f"the job {how} {name} (signal {signum})"
+    return f"the job exited with code {code}"
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:

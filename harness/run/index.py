@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
+from harness.ids import is_run_id
 from harness.run.record import RECORD_FILE, RunRecord
-from harness.storage.workspace import atomic_write_bytes
+from harness.storage.workspace import atomic_write_bytes, read_json_nofollow
 
 INDEX_FILE = ".index.json"
 INDEX_VERSION = 1
@@ -75,26 +77,34 @@ def summaries(runs_root: Path) -> tuple[list[RunRecord], list[str]]:
     with os.scandir(runs_root) as entries:
         for entry in entries:
             name = entry.name
-            if name.startswith(".") or not entry.is_dir():
+            if name.startswith(".") or not entry.is_dir(follow_symlinks=False):
                 continue
             run_dir = entry.path
             try:
-                st = os.stat(os.path.join(entry.path, RECORD_FILE))
+                if not is_run_id(name):
+                    raise ValueError("the folder name is not a run id")
+                st = os.lstat(os.path.join(entry.path, RECORD_FILE))
+                if not stat.S_ISREG(st.st_mode):
+                    raise ValueError("run.json is not a regular file")
                 key = [st.st_ino, st.st_mtime_ns, st.st_size]
                 hit = cached.get(name)
                 if hit is not None and hit[0] == key:
                     summary = hit[1]
                 else:
-                    with open(os.path.join(run_dir, RECORD_FILE), encoding="utf-8") as handle:
-                        data = json.load(handle)
+                    data = read_json_nofollow(os.path.join(run_dir, RECORD_FILE))
                     if not isinstance(data, dict) or "id" not in data:
                         raise ValueError("not a run record")
+                    if data["id"] != name:
+                        raise ValueError(f"its id '{data['id']}' is not its folder's name")
                     summary = {k: v for k, v in data.items() if k not in _LEFT_OUT}
                     changed = True
                 records.append(_record(summary, run_dir))
                 fresh[name] = [key, summary]
             except (OSError, ValueError, TypeError) as exc:
-                problems.append(f"skipped {name}: unreadable run record ({exc})")
+                problems.append(
+                    f"skipped {name}: damaged run record {os.path.join(run_dir, RECORD_FILE)} "
+                    f"({exc}); `harness doctor` repairs or removes it"
+                )
     if changed or len(fresh) != len(cached):
         try:
             payload = json.dumps({"version": INDEX_VERSION, "runs": fresh}, separators=(",", ":"))

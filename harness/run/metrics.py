@@ -58,14 +58,18 @@ def read_events(run_dir: Path) -> Iterator[MetricEvent]:
         return iter(())
     events: list[MetricEvent] = []
     for file in folder.glob("*.jsonl"):
-        with open(file, encoding="utf-8") as handle:
+        try:
+            handle = open(file, "rb")  # noqa: SIM115  # bytes: a bad line must not stop the rest
+        except OSError:
+            continue
+        with handle:
             for line in handle:
-                if not line.endswith("\n"):
+                if not line.endswith(b"\n"):
                     break  # still being written
                 try:
-                    raw = json.loads(line)
+                    raw = json.loads(line)  # UnicodeDecodeError is a ValueError
                     events.append(MetricEvent(raw["name"], raw["value"], raw["step"], raw["time"]))
-                except (ValueError, KeyError):
+                except (ValueError, KeyError, TypeError):
                     continue
     events.sort(key=lambda e: e.time)
     return iter(events)

@@ -13,6 +13,7 @@ QUEUED, RUNNING, COMPLETED, FAILED, CANCELED = (
     "Failed",
     "Canceled",
 )
+STATUSES = (QUEUED, RUNNING, COMPLETED, FAILED, CANCELED)
 FINAL_STATUSES = frozenset({COMPLETED, FAILED, CANCELED})
 #: Allowed status changes; anything else is a bug in the caller.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -24,6 +25,17 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 RECORD_FILE = "run.json"
+#: Written into the run folder by the supervisor before it interrupts a job for a
+#: reason other than a cancel (a timeout: "Failed"), so the job's Run.close tells
+#: the loggers the run's own final status.
+STOP_NOTE = ".stop-status"
+
+
+def read_stop_note(run_dir: Path) -> str | None:
+    try:
+        return (run_dir / STOP_NOTE).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 @dataclass
@@ -44,6 +56,9 @@ class RunRecord:
     ended: str | None = None
     error: str | None = None
     pid: int | None = None
+    #: the driver's start time in clock ticks since boot (proof of ownership, see
+    #: harness/run/ownership.py)
+    pid_start: int | None = None
     host: str | None = None
     world_size: int = 1
     sweep_id: str | None = None

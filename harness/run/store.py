@@ -8,23 +8,28 @@ can all touch a run at once without losing an update.
 
 from __future__ import annotations
 
-import json
+import contextlib
+import errno
+import fcntl
+import os
 import secrets
 import shutil
-from collections.abc import Callable
+import stat
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
-
-from harness.errors import NotFoundError
+from harness.errors import DamagedRecordError, HarnessError, NotFoundError
+from harness.ids import check_id_prefix, is_run_id
 from harness.run import metrics
 from harness.run.record import FINAL_STATUSES, QUEUED, RECORD_FILE, TRANSITIONS, RunRecord
 from harness.run.resources import split_system
-from harness.storage.workspace import atomic_write_json, harness_home
+from harness.storage.workspace import atomic_write_json, harness_home, read_json_nofollow
 
 LOCK_FILE = ".lock"
+RESERVE_FILE = ".reserve"
+RESERVE_BYTES = 64 * 1024  # run.json is a few KB; this covers a large one
 
 
 def now_iso() -> str:
@@ -47,28 +52,56 @@ class RunStore:
                 break
             except FileExistsError:
                 continue
-        for sub in ("outputs", "logs", metrics.METRICS_DIR):
-            (run_dir / sub).mkdir()
         record = RunRecord(id=run_id, status=QUEUED, created=now_iso(), **fields)
         record.path = run_dir
-        atomic_write_json(run_dir / RECORD_FILE, record.to_json())
+        try:
+            for sub in ("outputs", "logs", metrics.METRICS_DIR):
+                (run_dir / sub).mkdir()
+            atomic_write_json(run_dir / RECORD_FILE, record.to_json())
+            # Space kept back for the final status: when a job fills the disk, the
+            # driver frees this and can still record `Failed` (see update()).
+            with open(run_dir / RESERVE_FILE, "wb") as handle:
+                handle.write(b"\0" * RESERVE_BYTES)
+        except OSError as exc:
+            shutil.rmtree(run_dir, ignore_errors=True)  # no half-made run is left behind
+            if exc.errno == errno.ENOSPC:
+                raise NoSpaceError(f"no space left on device ({exc.filename or run_dir})") from None
+            raise
         return record
 
     # -- reading -----------------------------------------------------------
     def resolve_id(self, run_id: str) -> str:
-        """An exact id, or a prefix that names exactly one run."""
-        if (self.root / run_id / RECORD_FILE).exists():
+        """An exact id, or a prefix that names exactly one run.
+
+        The text is checked against the run id pattern first (``harness.ids``), so
+        ``..``, ``/`` and glob characters never reach a path; a prefix is matched
+        with ``startswith`` against the folder names, never globbed.
+        """
+        check_id_prefix(run_id)
+        if is_run_id(run_id) and _is_run_folder(self.root / run_id):
             return run_id
-        matches = sorted(p.name for p in self.root.glob(f"{run_id}*")) if run_id else []
+        try:
+            names = os.listdir(self.root)
+        except FileNotFoundError:
+            names = []
+        matches = sorted(
+            n
+            for n in names
+            if n.startswith(run_id) and is_run_id(n) and _is_run_folder(self.root / n)
+        )
         if len(matches) == 1:
             return matches[0]
         if not matches:
             raise NotFoundError(f"no run '{run_id}' in {self.root} (see `harness runs list`)")
         raise NotFoundError(f"'{run_id}' matches {len(matches)} runs; give more of the id")
 
+    def folder(self, run_id: str) -> Path:
+        """The folder of the run ``run_id`` names (validated, inside ``runs/``)."""
+        return self.root / self.resolve_id(run_id)
+
     def get(self, run_id: str) -> RunRecord:
-        run_dir = self.root / self.resolve_id(run_id)
-        return RunRecord.from_json(_load(run_dir / RECORD_FILE), path=run_dir)
+        """The record; a damaged ``run.json`` is a one-line ``DamagedRecordError``."""
+        return load_record(self.folder(run_id))
 
     def list(self) -> tuple[list[RunRecord], list[str]]:
         """All readable runs, newest first, and a line for each unreadable one."""
@@ -80,9 +113,9 @@ class RunStore:
             if run_dir.name.startswith("."):
                 continue
             try:
-                records.append(RunRecord.from_json(_load(run_dir / RECORD_FILE), path=run_dir))
-            except (OSError, ValueError, TypeError) as exc:
-                problems.append(f"skipped {run_dir.name}: unreadable run record ({exc})")
+                records.append(load_record(run_dir))
+            except HarnessError as exc:
+                problems.append(f"skipped {run_dir.name}: {exc}")
         records.sort(key=lambda r: r.created, reverse=True)
         return records, problems
 
@@ -113,13 +146,49 @@ class RunStore:
 
     # -- changing ----------------------------------------------------------
     def update(self, run_id: str, mutate: Callable[[RunRecord], None]) -> RunRecord:
-        """Read, change and atomically rewrite a record under the run's lock."""
-        run_dir = self.root / self.resolve_id(run_id)
-        with FileLock(str(run_dir / LOCK_FILE)):
-            record = RunRecord.from_json(_load(run_dir / RECORD_FILE), path=run_dir)
+        """Read, change and atomically rewrite a record under the run's lock.
+
+        A run deleted meanwhile stays deleted: the lock and the rewrite never
+        create the folder again (``NotFoundError`` instead).
+        """
+        run_dir = self.folder(run_id)
+        with run_lock(run_dir):
+            record = load_record(run_dir)
             mutate(record)
-            atomic_write_json(run_dir / RECORD_FILE, record.to_json())
+            try:
+                _write_record(run_dir, record)
+            except FileNotFoundError:
+                raise _deleted(run_dir.name) from None
+            if record.is_final:
+                (run_dir / RESERVE_FILE).unlink(missing_ok=True)
         return record
+
+    def delete(self, run_id: str, *, force: bool = False) -> str:
+        """Remove a run and everything it wrote; refuses an active run unless ``force``.
+
+        A damaged record can be deleted (that is how it is cleared). The folder is
+        renamed away under the run's lock first, so listings stop showing it at once,
+        a racing ``tag`` finds it gone, and a crash leaves only a hidden trash folder.
+        """
+        run_dir = self.folder(run_id)
+        name = run_dir.name
+        with run_lock(run_dir):
+            try:
+                record = load_record(run_dir)
+            except DamagedRecordError:
+                record = None
+            if record is not None and not record.is_final and not force:
+                raise HarnessError(
+                    f"run {name} is still {record.status}; cancel it first "
+                    f"(`harness runs cancel {name}`)"
+                )
+            trash = self.root / f".deleted-{name}-{secrets.token_hex(4)}"
+            try:
+                run_dir.rename(trash)
+            except FileNotFoundError:
+                raise _deleted(name) from None
+        shutil.rmtree(trash, ignore_errors=True)  # never follows symlinks
+        return name
 
     def set_status(self, run_id: str, status: str, **fields: Any) -> RunRecord:
         """``system=`` figures are added to those the job logged under ``system/``."""
@@ -139,22 +208,76 @@ class RunStore:
 
         return self.update(run_id, change)
 
-    def discard(self, run_id: str) -> None:
-        """Remove a run and everything it wrote."""
-        run_dir = self.root / self.resolve_id(run_id)
-        # Rename first: listings skip dot-folders, so the run vanishes at once and a
-        # crash mid-way leaves a trash folder rather than half a run.
-        trash = run_dir.with_name(f".deleted-{run_dir.name}")
-        run_dir.rename(trash)
-        shutil.rmtree(trash, ignore_errors=True)
-
     def set_tags(self, run_id: str, tags: dict[str, Any]) -> RunRecord:
         return self.update(run_id, lambda r: r.tags.update({k: str(v) for k, v in tags.items()}))
 
 
-def _load(path: Path) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
-    if not isinstance(data, dict) or "id" not in data:
-        raise ValueError("not a run record")
-    return data
+class NoSpaceError(HarnessError):
+    """The disk is full: not a user's mistake, so exit 1 (the job's failure code)."""
+
+    exit_code = 1
+
+
+def _write_record(run_dir: Path, record: RunRecord) -> None:
+    """Replace run.json; on a full disk, free the run's reserve and try once more."""
+    try:
+        atomic_write_json(run_dir / RECORD_FILE, record.to_json(), make_parents=False)
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC or not (run_dir / RESERVE_FILE).exists():
+            raise
+        (run_dir / RESERVE_FILE).unlink()
+        atomic_write_json(run_dir / RECORD_FILE, record.to_json(), make_parents=False)
+
+
+def _is_run_folder(path: Path) -> bool:
+    """A real folder (not a symlink that could lead out of the workspace)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _deleted(run_id: str) -> NotFoundError:
+    return NotFoundError(f"run {run_id} was deleted (see `harness runs list`)")
+
+
+def load_record(run_dir: Path) -> RunRecord:
+    """Read ``run_dir/run.json``. It must be a regular file (not a link), valid JSON,
+    a record, and name its own folder; otherwise ``DamagedRecordError`` naming it."""
+    path = run_dir / RECORD_FILE
+    try:
+        data = read_json_nofollow(path)
+        if not isinstance(data, dict) or "id" not in data:
+            raise ValueError("not a run record")
+        if data["id"] != run_dir.name:
+            raise ValueError(f"its id '{data['id']}' is not its folder's name")
+        return RunRecord.from_json(data, path=run_dir)
+    except FileNotFoundError:
+        if not run_dir.is_dir():
+            raise _deleted(run_dir.name) from None
+        problem = "run.json is missing"
+    except (OSError, ValueError, TypeError) as exc:
+        problem = str(exc) or type(exc).__name__
+    raise DamagedRecordError(
+        f"damaged run record {path}: {problem}; remove it with "
+        f"`harness runs delete {run_dir.name} --yes` or `harness doctor --fix`"
+    )
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: Path) -> Iterator[None]:
+    """The run's own lock (``runs/<id>/.lock``, flock; compatible with filelock).
+
+    Opened without ``O_CREAT`` of any folder: if the run was deleted, this raises
+    ``NotFoundError`` rather than bringing its folder back.
+    """
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(run_dir / LOCK_FILE, flags, 0o644)
+    except (FileNotFoundError, NotADirectoryError):
+        raise _deleted(run_dir.name) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

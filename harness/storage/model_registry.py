@@ -17,7 +17,7 @@ completely or not at all.
 from __future__ import annotations
 
 import hashlib
-import re
+import os
 import shutil
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -26,11 +26,11 @@ from typing import Any
 
 from filelock import FileLock
 
-from harness.errors import ConfigError, NotFoundError
+from harness.errors import ConfigError, DamagedRecordError, NotFoundError, warn
+from harness.ids import NAME_PATTERN, check_alias, check_model_name, check_model_version
 from harness.run.record import RunRecord
-from harness.storage.workspace import atomic_write_json, harness_home, read_json
+from harness.storage.workspace import atomic_write_json, harness_home, read_json_nofollow
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 ENTRY_FILE = "model.json"
 STATE_FILE = "registry.json"
 
@@ -77,16 +77,29 @@ def parse_ref(ref: str) -> tuple[str, int | None, str | None]:
         name, raw = ref.split(":", 1)
         if not raw.isdigit() or int(raw) < 1:
             raise ConfigError(f"'{ref}': the version after ':' must be a number ≥ 1")
-        version = int(raw)
+        version = check_model_version(raw)
     check_name(name)
+    if alias is not None:
+        check_alias(alias)
     return name, version, alias
 
 
 def check_name(name: str) -> None:
-    if not NAME_PATTERN.match(name):
-        raise ConfigError(
-            f"model name '{name}': use letters, digits, '.', '_' or '-' (starting with a letter or digit)"
-        )
+    check_model_name(name)
+
+
+def _read_entry(path: Path) -> ModelVersion:
+    """A version's model.json; damage is a one-line ``DamagedRecordError`` naming it."""
+    try:
+        data = read_json_nofollow(path)
+        entry = ModelVersion(**data)
+        if not isinstance(entry.files, dict) or str(entry.version) != path.parent.name:
+            raise ValueError("it does not describe this version")
+        return entry
+    except (OSError, ValueError, TypeError) as exc:
+        raise DamagedRecordError(
+            f"damaged model record {path}: {exc}; `harness doctor --fix` repairs or removes it"
+        ) from None
 
 
 class ModelRegistry:
@@ -113,14 +126,13 @@ class ModelRegistry:
         folder.mkdir(parents=True, exist_ok=True)
         staging = folder / f".staging-{uuid.uuid4().hex}"
         try:
-            files = _copy_in(source, staging / "files")
+            files, size = _copy_in(source, staging / "files")
             if source.is_file():
                 digest = files[source.name]
             else:
                 digest = hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest()
-            size = sum(p.stat().st_size for p in (staging / "files").rglob("*") if p.is_file())
             with FileLock(str(folder / ".lock")):
-                state = self._state(folder)
+                state = self._state(folder, strict=True)
                 existing = [int(p.name) for p in folder.iterdir() if p.name.isdigit()]
                 version = max([int(state.get("next_version", 1)), *(v + 1 for v in existing)])
                 state["next_version"] = version + 1
@@ -149,14 +161,11 @@ class ModelRegistry:
 
     @staticmethod
     def _source(record: RunRecord, model_path: str) -> tuple[Path, str]:
+        from harness.storage.safecopy import inside
+
         assert record.path is not None
-        root = record.path.resolve()
-        source = (root / model_path).resolve()
-        if not source.is_relative_to(root):
-            raise ConfigError(
-                f"'{model_path}' is outside the folder of run {record.id}; "
-                "register a file the run wrote (e.g. outputs/model.joblib)"
-            )
+        root = Path(os.path.abspath(record.path))
+        source = inside(root, model_path, f"run {record.id}")
         if not source.exists():
             raise NotFoundError(
                 f"run {record.id} has no '{model_path}' "
@@ -166,24 +175,49 @@ class ModelRegistry:
 
     # -- reading --------------------------------------------------------------
     @staticmethod
-    def _state(folder: Path) -> dict[str, Any]:
+    def _state(folder: Path, *, strict: bool = False) -> dict[str, Any]:
+        """registry.json. Damaged: readers warn and see no aliases; writers
+        (``strict``) refuse, so a counter is never reset by accident."""
         path = folder / STATE_FILE
-        return read_json(path) if path.exists() else {"next_version": 1, "aliases": {}}
+        if not os.path.lexists(path):
+            return {"next_version": 1, "aliases": {}}
+        try:
+            state = read_json_nofollow(path)
+            if not isinstance(state, dict) or not isinstance(state.get("aliases", {}), dict):
+                raise ValueError("not a registry state")
+            int(state.get("next_version", 1))
+            return state
+        except (OSError, ValueError, TypeError) as exc:
+            message = f"damaged model record {path}: {exc}; `harness doctor --fix` rebuilds it"
+            if strict:
+                raise DamagedRecordError(message) from None
+            _warn_once(message)
+            return {"next_version": 1, "aliases": {}}
 
     def names(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and self.versions(p.name))
+        return sorted(
+            p.name
+            for p in self.root.iterdir()
+            if NAME_PATTERN.match(p.name) and _is_dir(p) and self.versions(p.name)
+        )
 
     def versions(self, name: str) -> list[ModelVersion]:
+        """Readable versions of ``name``; a damaged one is skipped with a warning."""
+        check_name(name)
         folder = self.root / name
-        if not folder.is_dir():
+        if not _is_dir(folder):
             return []
         aliases = self._state(folder).get("aliases", {})
         found = []
         for child in folder.iterdir():
-            if child.name.isdigit() and (child / ENTRY_FILE).is_file():
-                entry = ModelVersion(**read_json(child / ENTRY_FILE))
+            if child.name.isdigit() and _is_dir(child):
+                try:
+                    entry = _read_entry(child / ENTRY_FILE)
+                except DamagedRecordError as exc:
+                    _warn_once(f"skipped {exc}")
+                    continue
                 entry.path = str(child)
                 entry.aliases = sorted(a for a, v in aliases.items() if v == entry.version)
                 found.append(entry)
@@ -212,22 +246,25 @@ class ModelRegistry:
 
     # -- changing -------------------------------------------------------------
     def set_alias(self, name: str, version: int, alias: str) -> ModelVersion:
-        if not NAME_PATTERN.match(alias) or alias.isdigit():
-            raise ConfigError(f"alias '{alias}': use a name such as 'production' or 'champion'")
-        entry = self.get(f"{name}:{version}")
+        check_alias(alias)
+        check_name(name)
+        self._state(self.root / name, strict=True)  # damaged: one line, before anything
+        entry = self.get(f"{name}:{check_model_version(version)}")
         folder = self.root / name
         with FileLock(str(folder / ".lock")):
-            state = self._state(folder)
+            state = self._state(folder, strict=True)
             state.setdefault("aliases", {})[alias] = version
             atomic_write_json(folder / STATE_FILE, state)
         entry.aliases = sorted({*entry.aliases, alias})
         return entry
 
     def delete(self, name: str, version: int) -> ModelVersion:
-        entry = self.get(f"{name}:{version}")
+        check_name(name)
+        self._state(self.root / name, strict=True)
+        entry = self.get(f"{name}:{check_model_version(version)}")
         folder = self.root / name
         with FileLock(str(folder / ".lock")):
-            state = self._state(folder)
+            state = self._state(folder, strict=True)
             state["aliases"] = {a: v for a, v in state.get("aliases", {}).items() if v != version}
             atomic_write_json(folder / STATE_FILE, state)
             trash = folder / f".deleted-{version}-{uuid.uuid4().hex}"
@@ -236,39 +273,56 @@ class ModelRegistry:
         return entry
 
 
-def _copy_in(source: Path, dest: Path) -> dict[str, str]:
-    """Copy a file or folder to ``dest/``; return relative path → sha256."""
-    dest.mkdir(parents=True)
-    if source.is_file():
-        shutil.copyfile(source, dest / source.name)
-        return {source.name: sha256_file(dest / source.name)}
-    shutil.copytree(source, dest, dirs_exist_ok=True)
-    return {
-        p.relative_to(dest).as_posix(): sha256_file(p)
-        for p in sorted(dest.rglob("*"))
-        if p.is_file()
-    }
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """Listing reads a model's files more than once; say each problem once."""
+    if message not in _warned:
+        _warned.add(message)
+        warn(message)
+
+
+def _is_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def _copy_in(source: Path, dest: Path) -> tuple[dict[str, str], int]:
+    """Copy a file or folder to ``dest/`` (regular files only, symlinks skipped with a
+    warning); return (relative path → sha256, total bytes)."""
+    from harness.storage.safecopy import copy_out
+
+    if source.is_dir():
+        dest.parent.mkdir(parents=True, exist_ok=True)  # copy_out creates dest itself
+    else:
+        dest.mkdir(parents=True)  # the file goes inside, under its own name
+    report = copy_out(source, dest, hash_files=True)
+    for rel in report.skipped:
+        warn(f"skipped {source.name}/{rel}: a symlink or special file, not registered")
+    return report.files, report.bytes
 
 
 def download(entry: ModelVersion, dest: Path) -> Path:
     """Copy a version's files to ``dest`` (a file path, or an existing folder), verified."""
+    from harness.storage.safecopy import copy_out
+
     files_dir = Path(entry.path) / "files"
     if len(entry.files) == 1 and (files_dir / next(iter(entry.files))).is_file():
         ((name, digest),) = entry.files.items()
-        target = dest / name if dest.is_dir() else dest
-        if not target.parent.is_dir():
-            raise NotFoundError(f"no folder '{target.parent}' to download into")
-        tmp = target.with_name(f".{target.name}.download")
-        shutil.copyfile(files_dir / name, tmp)
-        if sha256_file(tmp) != digest:
-            tmp.unlink()
+        source = files_dir / name
+    else:
+        source, digest = files_dir, ""
+    if source.is_dir():
+        target = dest / entry.name if dest.is_dir() else dest
+        report = copy_out(source, target, hash_files=True)
+        if report.files != entry.files:
+            shutil.rmtree(target, ignore_errors=True)  # a folder we just created
             raise ConfigError(
-                f"{entry.name}:{entry.version}: the stored file fails its sha256 check"
+                f"{entry.name}:{entry.version}: the stored files fail their sha256 check"
             )
-        tmp.replace(target)
         return target
-    target = dest / entry.name if dest.is_dir() else dest
-    if target.exists():
-        raise ConfigError(f"'{target}' already exists; choose a new folder name")
-    shutil.copytree(files_dir, target)
-    return target
+    if sha256_file(source) != digest:
+        raise ConfigError(f"{entry.name}:{entry.version}: the stored file fails its sha256 check")
+    report = copy_out(source, dest)
+    assert report.target is not None
+    return report.target

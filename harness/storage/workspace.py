@@ -29,14 +29,20 @@ def harness_home() -> Path:
 # Atomic writes: every write into the workspace goes through here.
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+def atomic_write_bytes(
+    path: str | os.PathLike[str], data: bytes, *, make_parents: bool = True
+) -> None:
     """Write to a temporary file in the same folder, then rename over `path`.
 
     A reader sees the old file or the new one, never half of either, even if the
-    writer is killed mid-way.
+    writer is killed mid-way. The temporary name is unpredictable and created with
+    ``O_EXCL|O_NOFOLLOW`` (``mkstemp``), so a planted symlink is never written
+    through. ``make_parents=False`` for records that must not come back once their
+    folder is deleted.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if make_parents:
+        target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -47,10 +53,23 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         raise
 
 
-def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True, default=str).encode())
+def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, make_parents: bool = True) -> None:
+    atomic_write_bytes(
+        path,
+        json.dumps(obj, indent=2, sort_keys=True, default=str).encode(),
+        make_parents=make_parents,
+    )
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
+
+
+def read_json_nofollow(path: str | os.PathLike[str]) -> Any:
+    """``read_json`` that refuses a symlink (ELOOP) instead of reading its target:
+    workspace records are regular files, and a planted link must not make the
+    harness read (and echo) a file outside the workspace."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        return json.loads(handle.read().decode("utf-8"))

@@ -74,6 +74,13 @@ def grid_size(config: DictConfig) -> int:
 def apply_limits(
     config: DictConfig, sweeper: str, launcher: str, explicit: set[str], applied: dict[str, Any]
 ) -> None:
+    if launcher == "joblib":  # joblib refuses 0 only once the launcher runs: check now
+        jobs = config.hydra.launcher.get("n_jobs")
+        if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs == 0):
+            raise ConfigError(
+                f"hydra.launcher.n_jobs={jobs}: give a number of parallel jobs ≥ 1 "
+                "(or -1 for one per core)"
+            )
     sweep = config.sweep
     total, concurrent = sweep.max_total_runs, sweep.max_concurrent_runs
     if total is not None:

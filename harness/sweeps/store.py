@@ -15,18 +15,21 @@ One file per writer and atomic replaces: parallel jobs never share a file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
+import socket
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from harness import envvars
-from harness.errors import NotFoundError
+from harness.errors import DamagedRecordError, NotFoundError
+from harness.ids import check_id_prefix, check_sweep_id, is_run_id
 from harness.run.store import now_iso
-from harness.storage.workspace import atomic_write_json, harness_home, read_json
+from harness.storage.workspace import atomic_write_json, harness_home, read_json, read_json_nofollow
 
 #: Carries the sweep id from ``harness train -m`` into its jobs, also into the
 #: joblib launcher's worker processes (they inherit the environment).
@@ -55,11 +58,14 @@ class SweepRecord:
     hydra_sweep_dir: str | None = None
     #: time.time() when the sweep started; max_duration counts from here.
     started_at: float = 0.0
-    #: The ``harness train -m`` process and where it ran (``sweeps resume`` checks
-    #: that it is gone and starts again from ``cwd``).
+    #: The ``harness train -m`` process and where it ran: liveness as for runs
+    #: (harness/run/liveness.py); ``sweeps resume`` checks that it is gone and starts
+    #: again from ``cwd``.
     pid: int | None = None
+    pid_start: int | None = None
     host: str | None = None
     cwd: str | None = None
+    error: str | None = None
     #: How many times ``harness sweeps resume`` continued this sweep.
     resumed: int = 0
 
@@ -69,7 +75,8 @@ class SweepStore:
         self.root = (home or harness_home()) / "sweeps"
 
     def folder(self, sweep_id: str) -> Path:
-        return self.root / sweep_id
+        """The folder of an exact sweep id (checked: it never leaves ``sweeps/``)."""
+        return self.root / check_sweep_id(sweep_id)
 
     # -- the parent: create, finish ----------------------------------------
     def create(self, **fields: Any) -> SweepRecord:
@@ -83,6 +90,11 @@ class SweepStore:
                 continue
         for sub in ("runs", "unstarted"):
             (self.root / sweep_id / sub).mkdir()
+        from harness.run.ownership import start_ticks
+
+        fields.setdefault("pid", os.getpid())
+        fields.setdefault("pid_start", start_ticks(os.getpid()))
+        fields.setdefault("host", socket.gethostname())
         record = SweepRecord(id=sweep_id, created=now_iso(), **fields)
         self.save(record)
         return record
@@ -122,9 +134,15 @@ class SweepStore:
 
     # -- reading -----------------------------------------------------------
     def resolve_id(self, sweep_id: str) -> str:
-        if (self.root / sweep_id / SWEEP_FILE).exists():
+        """An exact id or a prefix naming one sweep; never globbed (``harness.ids``)."""
+        check_id_prefix(sweep_id, "sweep")
+        if is_run_id(sweep_id) and (self.root / sweep_id / SWEEP_FILE).exists():
             return sweep_id
-        matches = sorted(p.name for p in self.root.glob(f"{sweep_id}*")) if sweep_id else []
+        try:
+            names = os.listdir(self.root)
+        except FileNotFoundError:
+            names = []
+        matches = sorted(n for n in names if n.startswith(sweep_id) and is_run_id(n))
         if len(matches) == 1:
             return matches[0]
         if not matches:
@@ -132,17 +150,52 @@ class SweepStore:
         raise NotFoundError(f"'{sweep_id}' matches {len(matches)} sweeps; give more of the id")
 
     def get(self, sweep_id: str) -> SweepRecord:
-        data = read_json(self.folder(self.resolve_id(sweep_id)) / SWEEP_FILE)
-        known = set(SweepRecord.__dataclass_fields__)
-        return SweepRecord(**{k: v for k, v in data.items() if k in known})
+        path = self.folder(self.resolve_id(sweep_id)) / SWEEP_FILE
+        try:
+            data = read_json_nofollow(path)
+            known = set(SweepRecord.__dataclass_fields__)
+            record = SweepRecord(**{k: v for k, v in data.items() if k in known})
+            if record.id != path.parent.name:
+                raise ValueError(f"its id '{record.id}' is not its folder's name")
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            raise DamagedRecordError(
+                f"damaged sweep record {path}: {exc}; `harness doctor --fix` removes it"
+            ) from None
+        return self._reconcile(record)
+
+    def _reconcile(self, record: SweepRecord) -> SweepRecord:
+        """A ``Running`` sweep whose driver is gone (killed) is shown and saved
+        ``Failed`` with the reason, as runs are; another host's sweep is left alone."""
+        if record.status != RUNNING or record.pid is None or record.host != socket.gethostname():
+            return record
+        from harness.run.ownership import start_ticks
+
+        began = start_ticks(record.pid)
+        if began is not None and (record.pid_start is None or began == record.pid_start):
+            return record  # alive (or an older record without a start time)
+        record.status, record.ended = FAILED, now_iso()
+        record.error = (
+            f"the sweep's driver process (pid {record.pid} on {record.host}) ended without "
+            "recording a final status"
+        )
+        with contextlib.suppress(OSError):  # a read-only workspace still shows the truth
+            self.save(record)
+        return record
 
     def list(self) -> list[SweepRecord]:
+        """Readable sweeps, newest first; a damaged one is skipped with a warning."""
+        from harness.errors import warn
+
         records = []
         if self.root.is_dir():
             for folder in self.root.iterdir():
+                if not is_run_id(folder.name):
+                    continue
                 try:
                     records.append(self.get(folder.name))
-                except (OSError, ValueError, TypeError, NotFoundError):
+                except DamagedRecordError as exc:
+                    warn(f"skipped {exc}")
+                except NotFoundError:
                     continue
         return sorted(records, key=lambda r: r.created, reverse=True)
 
@@ -154,7 +207,15 @@ class SweepStore:
 
     def summary(self, sweep_id: str) -> dict[str, Any] | None:
         path = self.folder(self.resolve_id(sweep_id)) / SUMMARY_FILE
-        return read_json(path) if path.exists() else None
+        if not path.exists():
+            return None
+        try:
+            return read_json_nofollow(path)
+        except (OSError, ValueError) as exc:
+            from harness.errors import warn
+
+            warn(f"skipped damaged sweep summary {path}: {exc}")
+            return None
 
 
 def _read_all(folder: Path) -> list[dict[str, Any]]:

@@ -40,8 +40,15 @@ def _proc_fds() -> int | None:
     return _proc_fd if _proc_fd >= 0 else None
 
 
-def write_file(src: str, final: str, mode: int, progress: Progress | None) -> FileEntry:
-    """Copy ``src`` to ``final`` atomically, hashing it; returns its size and hash."""
+def write_file(
+    src: str, final: str, mode: int, progress: Progress | None, *, exclusive: bool = False
+) -> FileEntry:
+    """Copy ``src`` to ``final`` atomically, hashing it; returns its size and hash.
+
+    ``exclusive``: never replace an existing ``final`` (``FileExistsError``); the
+    final step is a ``link``, which the kernel refuses when the name exists, so of
+    two racing writers exactly one wins.
+    """
     parent = os.path.dirname(final)
     proc = _proc_fds()
     anonymous = -1
@@ -56,6 +63,8 @@ def write_file(src: str, final: str, mode: int, progress: Progress | None) -> Fi
             try:
                 os.link(str(anonymous), final, src_dir_fd=proc, follow_symlinks=True)
             except FileExistsError:  # replacing a file: link under a temp name, rename
+                if exclusive:
+                    raise
                 tmp = temp_name(final)
                 os.link(str(anonymous), tmp, src_dir_fd=proc, follow_symlinks=True)
                 os.replace(tmp, final)
@@ -68,7 +77,11 @@ def write_file(src: str, final: str, mode: int, progress: Progress | None) -> Fi
         entry = _copy(src, out, progress)
         os.close(out)
         out = -1
-        os.replace(tmp, final)
+        if exclusive:
+            os.link(tmp, final)  # EEXIST if another writer got there first
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, final)
         return entry
     except BaseException:
         if out >= 0:

@@ -88,7 +88,9 @@ class FsspecDatastore(Datastore):
     def open_read(self, key: str) -> contextlib.AbstractContextManager[IO[bytes]]:
         return self.fs.open(self._full(key), "rb")
 
-    def put_file(self, key: str, src: Path, progress: Progress | None = None) -> FileEntry:
+    def put_file(
+        self, key: str, src: Path, progress: Progress | None = None, *, exclusive: bool = False
+    ) -> FileEntry:
         final = self._full(key)
         tmp = temp_name(final)
         digest = mf.new_digest()
@@ -102,7 +104,15 @@ class FsspecDatastore(Datastore):
                     size += len(chunk)
                     if progress is not None:
                         progress(len(chunk))
-            self.fs.mv(tmp, final)
+            if exclusive:
+                # fsspec has no "rename unless it exists": check and move under the
+                # datastore's lock (which serialises writers on this machine)
+                with self.meta_lock():
+                    if self.fs.exists(final):
+                        raise FileExistsError(final)
+                    self.fs.mv(tmp, final)
+            else:
+                self.fs.mv(tmp, final)
         except BaseException:
             with contextlib.suppress(Exception):
                 self.fs.rm(tmp)

@@ -90,13 +90,15 @@ class LocalDatastore(Datastore):
     def open_read(self, key: str) -> contextlib.AbstractContextManager[IO[bytes]]:
         return open(self._path(key), "rb")
 
-    def put_file(self, key: str, src: Path, progress: Progress | None = None) -> FileEntry:
+    def put_file(
+        self, key: str, src: Path, progress: Progress | None = None, *, exclusive: bool = False
+    ) -> FileEntry:
         final = self._safe(key)
         parent = os.path.dirname(final)
         if parent not in self._made_dirs:
             os.makedirs(parent, exist_ok=True)
             self._made_dirs.add(parent)
-        return write_file(str(src), final, FILE_MODE, progress)
+        return write_file(str(src), final, FILE_MODE, progress, exclusive=exclusive)
 
     def read_meta(self, name: str) -> bytes | None:
         path = self.root / META_DIR / name

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from harness.contract.components import Compute, JobResult
 from harness.contract.jobspec import JobSpec
 from harness.errors import ConfigError
-from harness.job.supervise import job_environment, run_supervised
+from harness.job.supervise import STOP_NOTE, job_environment, no_space_reason, run_supervised
 
 
 class LocalCompute(Compute):
@@ -25,9 +28,15 @@ class LocalCompute(Compute):
             stdout_path=job.logs_dir / "stdout.txt",
             stderr_path=job.logs_dir / "stderr.txt",
             timeout=timeout,
+            stop_note=Path(job.run_dir) / STOP_NOTE,
         )
         error = f"timed out after {timeout} s (compute.timeout)" if outcome.timed_out else None
         if outcome.canceled:
             error = "canceled"
+        elif error is None and outcome.exit_code != 0:
+            # a job that filled the disk could not log why: read it from memory
+            error = no_space_reason(outcome.stderr_tail, outcome.no_space or job.run_dir)
+            if error is None and outcome.no_space:
+                error = f"no space left on device ({outcome.no_space})"
         code = outcome.exit_code if not outcome.timed_out else 124
         return JobResult(exit_code=code, canceled=outcome.canceled, error=error)

@@ -83,10 +83,21 @@ class MlflowLogger(Logger):
             "harness.experiment": self.run.experiment,
             "mlflow.runName": self.run.id,
         }
-        created = self.client.create_run(experiment_id, run_name=self.run.id, tags=tags)
-        self.mlflow_run_id = created.info.run_id
-        # Lets the driver correct the final status later (see correct_final_status).
-        self.run.set_tags({RUN_ID_TAG: self.mlflow_run_id})
+        # One harness run is one MLflow run, also when several processes log (script
+        # mode: the worker and the user's script): the first creates it and tags the
+        # harness run; the others find the tag under the same lock and reuse it.
+        from filelock import FileLock
+
+        run_dir = Path(self.run.run_dir)
+        with FileLock(str(run_dir / ".mlflow.lock")):
+            existing = _tagged_run_id(run_dir)
+            if existing is not None:
+                self.mlflow_run_id = existing
+                return
+            created = self.client.create_run(experiment_id, run_name=self.run.id, tags=tags)
+            self.mlflow_run_id = created.info.run_id
+            # Lets the driver correct the final status later (see correct_final_status).
+            self.run.set_tags({RUN_ID_TAG: self.mlflow_run_id})
 
     def _experiment_id(self) -> str:
         found = self.client.get_experiment_by_name(self.experiment)
@@ -151,6 +162,18 @@ class MlflowLogger(Logger):
         if self.log_outputs and outputs.is_dir() and any(outputs.iterdir()):
             self.client.log_artifacts(self.mlflow_run_id, str(outputs), artifact_path="outputs")
         self.client.set_terminated(self.mlflow_run_id, status=MLFLOW_STATUS.get(status, "FAILED"))
+
+
+def _tagged_run_id(run_dir: Path) -> str | None:
+    """The MLflow run another process of this harness run already created, if any."""
+    import json
+
+    try:
+        tags = json.loads((run_dir / "run.json").read_text(encoding="utf-8")).get("tags") or {}
+    except (OSError, ValueError, AttributeError):
+        return None
+    value = tags.get(RUN_ID_TAG)
+    return str(value) if value else None
 
 
 def _name(key: str) -> str:

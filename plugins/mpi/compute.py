@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 from harness.plugins.mpi import launcher
@@ -12,7 +13,7 @@ from harness.plugins.mpi.rank import rank_log
 
 from harness.contract.components import Compute, JobResult
 from harness.contract.jobspec import JobSpec
-from harness.job.supervise import job_environment, run_supervised
+from harness.job.supervise import STOP_NOTE, job_environment, run_supervised
 
 EXIT_TIMED_OUT = 124
 
@@ -51,6 +52,7 @@ class MpiCompute(Compute):
                 stdout_path=job.logs_dir / "mpiexec.txt",
                 stderr_path=None,
                 timeout=settings.timeout,
+                stop_note=Path(job.run_dir) / STOP_NOTE,
             )
         finally:
             follower.stop()

@@ -134,14 +134,22 @@ class ScriptEstimator(Estimator):
         if run.rank == 0:
             shown = shlex.join(["python", entry, *argv])
             print(f"harness: running {shown} in {workdir}", flush=True)
+        from harness.job.supervise import die_with_parent
+
         proc = subprocess.Popen(
             [sys.executable, *mpi_abort_mode(run), entry, *argv],
             cwd=workdir,
             env=script_environment(run, bool(est.get("azureml_compat", False))),
+            # the script dies with its worker (an MPI rank killed with SIGKILL must not
+            # leave its training script re-parented to init, still running)
+            preexec_fn=die_with_parent(),  # noqa: PLW1509 - one prctl call
         )
         code = _wait(proc)
         if code != 0:
-            print(f"harness: {entry} exited with code {code}", flush=True)
+            from harness.job.supervise import describe_exit
+
+            said = describe_exit(code).replace("the job", entry, 1)
+            print(f"harness: {said}", flush=True)
             raise SystemExit(code if code > 0 else 128 - code)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,13 @@ def collect(root: Path, exclude: tuple[Path, ...] = ()) -> Snapshot:
             if path.is_symlink():
                 snapshot.links.append(rel)
                 continue
-            size = path.stat().st_size
+            info = path.stat()
+            if not stat.S_ISREG(info.st_mode):  # a FIFO would block the copy forever
+                raise ConfigError(
+                    f"'{path}' in the source folder is not a regular file (a FIFO, socket "
+                    "or device); remove it or list it in a .harnessignore file"
+                )
+            size = info.st_size
             snapshot.files.append(rel)
             snapshot.size += size
             top = rel.split("/", 1)[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +14,33 @@ FILE_FORMATS = ("csv", "npz")
 
 def check(data: Any) -> None:
     """Driver-side check of ``estimator.data`` (no loading)."""
+    test_size = data.get("test_size", 0.25)
+    if (
+        isinstance(test_size, bool)
+        or not isinstance(test_size, (int, float))
+        or not 0 < test_size < 1
+    ):
+        raise ConfigError(f"estimator.data.test_size must be between 0 and 1, got {test_size!r}")
     fmt = _format(data)
+    path = data.get("path")
     if fmt in BUNDLED:
+        if path:  # the suffix was not .csv/.npz: training would silently ignore the path
+            raise ConfigError(
+                f"estimator.data.path '{path}': the sklearn estimator reads "
+                f"{', '.join('.' + f for f in FILE_FORMATS)} files (or a bundled dataset "
+                f"without a path: {', '.join(BUNDLED)})"
+            )
         return
     if fmt not in FILE_FORMATS:
         raise ConfigError(
             f"estimator.data.format '{fmt}' is not supported; use one of {', '.join(BUNDLED + FILE_FORMATS)}"
         )
-    path = data.get("path")
     if not path:
         raise ConfigError(f"estimator.data.format={fmt} needs estimator.data.path=FILE")
     if not Path(str(path)).is_file():
         raise ConfigError(f"estimator.data.path: no such file '{path}' (expected a .{fmt} file)")
+    if not os.access(str(path), os.R_OK):
+        raise ConfigError(f"estimator.data.path '{path}' is not readable (check its permissions)")
 
 
 def _format(data: Any) -> str:

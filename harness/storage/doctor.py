@@ -1,0 +1,202 @@
+"""``harness doctor``: find damaged or stuck workspace records, and repair them.
+
+Listings already skip a damaged record with a warning; this is where it gets
+cleared. Nothing is deleted that a user might want back: a damaged record's
+folder is moved to ``$HARNESS_HOME/damaged/`` (its outputs stay readable there).
+Only the harness's own leftovers (``.deleted-*`` trash, ``.staging-*`` folders of
+interrupted registrations) are removed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.ids import NAME_PATTERN, is_run_id
+from harness.storage.workspace import harness_home
+
+DAMAGED_DIR = "damaged"
+
+
+@dataclass
+class Finding:
+    kind: str  # run | sweep | model | model-version | model-state | leftover
+    path: str
+    problem: str
+    fix: str  # what --fix does (or did)
+    fixed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def examine(home: Path | None = None, *, fix: bool = False) -> list[Finding]:
+    """Every problem found in the workspace; with ``fix``, each one repaired."""
+    home = home or harness_home()
+    findings: list[Finding] = []
+    findings += _runs(home)
+    findings += _sweeps(home)
+    findings += _models(home)
+    if fix:
+        for finding in findings:
+            _repair(home, finding)
+    return findings
+
+
+def _runs(home: Path) -> list[Finding]:
+    from harness.run.liveness import reconcile
+    from harness.run.store import RunStore, load_record
+
+    store = RunStore(home)
+    found: list[Finding] = []
+    if not store.root.is_dir():
+        return found
+    for entry in sorted(store.root.iterdir()):
+        name = entry.name
+        if name.startswith(".deleted-"):
+            found.append(
+                Finding("leftover", str(entry), "trash of an interrupted delete", "remove")
+            )
+            continue
+        if name.startswith("."):
+            continue
+        if not is_run_id(name) or entry.is_symlink() or not entry.is_dir():
+            found.append(
+                Finding("run", str(entry), "not a run folder (name or type)", "move to damaged/")
+            )
+            continue
+        try:
+            record = load_record(entry)
+        except HarnessError as exc:
+            found.append(Finding("run", str(entry), str(exc), "move to damaged/"))
+            continue
+        if not record.is_final:
+            now = reconcile(store, record)  # a dead driver: Failed, with the reason
+            if now.status != record.status:
+                found.append(
+                    Finding(
+                        "run",
+                        str(entry),
+                        f"was {record.status}: {now.error}",
+                        "marked Failed",
+                        fixed=True,
+                    )
+                )
+    return found
+
+
+def _sweeps(home: Path) -> list[Finding]:
+    from harness.sweeps.store import SweepStore
+
+    store = SweepStore(home)
+    found: list[Finding] = []
+    if not store.root.is_dir():
+        return found
+    for entry in sorted(store.root.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if not is_run_id(entry.name) or entry.is_symlink() or not entry.is_dir():
+            found.append(Finding("sweep", str(entry), "not a sweep folder", "move to damaged/"))
+            continue
+        try:
+            before = _status(entry / "sweep.json")
+            record = store.get(entry.name)
+        except HarnessError as exc:
+            found.append(Finding("sweep", str(entry), str(exc), "move to damaged/"))
+            continue
+        if before != record.status:
+            found.append(
+                Finding(
+                    "sweep",
+                    str(entry),
+                    f"was {before}: {record.error}",
+                    "marked Failed",
+                    fixed=True,
+                )
+            )
+    return found
+
+
+def _status(path: Path) -> str | None:
+    from harness.storage.workspace import read_json_nofollow
+
+    try:
+        return str(read_json_nofollow(path).get("status"))
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _models(home: Path) -> list[Finding]:
+    from harness.errors import DamagedRecordError
+    from harness.storage.model_registry import ENTRY_FILE, STATE_FILE, ModelRegistry, _read_entry
+
+    registry = ModelRegistry(home)
+    found: list[Finding] = []
+    if not registry.root.is_dir():
+        return found
+    for folder in sorted(registry.root.iterdir()):
+        if not NAME_PATTERN.match(folder.name) or folder.is_symlink() or not folder.is_dir():
+            found.append(Finding("model", str(folder), "not a model folder", "move to damaged/"))
+            continue
+        for child in sorted(folder.iterdir()):
+            if child.name.startswith((".staging-", ".deleted-")):
+                found.append(
+                    Finding(
+                        "leftover", str(child), "an interrupted registration or delete", "remove"
+                    )
+                )
+            elif child.name.isdigit():
+                try:
+                    _read_entry(child / ENTRY_FILE)
+                except DamagedRecordError as exc:
+                    found.append(Finding("model-version", str(child), str(exc), "move to damaged/"))
+        state = folder / STATE_FILE
+        if os.path.lexists(state):
+            try:
+                registry._state(folder, strict=True)
+            except DamagedRecordError as exc:
+                found.append(
+                    Finding(
+                        "model-state",
+                        str(state),
+                        str(exc),
+                        "rebuild from the versions on disk (aliases are lost)",
+                    )
+                )
+    return found
+
+
+def _repair(home: Path, finding: Finding) -> None:
+    if finding.fixed:
+        return
+    path = Path(finding.path)
+    if finding.fix == "remove":
+        shutil.rmtree(path, ignore_errors=True)
+    elif finding.fix == "move to damaged/":
+        target_dir = home / DAMAGED_DIR
+        target_dir.mkdir(exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        relative = path.relative_to(home).as_posix().replace("/", "-")
+        target = target_dir / f"{stamp}-{relative}"
+        path.rename(target)
+        finding.fix = f"moved to {target}"
+    elif finding.kind == "model-state":
+        _rebuild_state(path.parent)
+    finding.fixed = True
+
+
+def _rebuild_state(folder: Path) -> None:
+    from filelock import FileLock
+
+    from harness.storage.model_registry import STATE_FILE
+    from harness.storage.workspace import atomic_write_json
+
+    with FileLock(str(folder / ".lock")):
+        versions = [int(p.name) for p in folder.iterdir() if p.name.isdigit()]
+        state = {"next_version": max(versions, default=0) + 1, "aliases": {}}
+        atomic_write_json(folder / STATE_FILE, state)

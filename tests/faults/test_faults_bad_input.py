@@ -1,0 +1,145 @@
+"""Invariant 6: every user error is one line on stderr, exit 2, no traceback, and
+nothing written (the workspace and the working folder are byte-for-byte unchanged)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from faultkit import assert_user_error, make_run, tree
+
+from harness.testing import run_cli
+
+#: (id, argv, words the one line must contain). {run} is a real finished run,
+#: {src} a script source folder holding a FIFO, {tmp} a scratch folder.
+BAD_INPUTS = [
+    ("runs-delete-dot", ["runs", "delete", ".", "--yes"], ["'.'"]),
+    ("runs-tag-dot", ["runs", "tag", ".", "k=v"], ["'.'"]),
+    ("runs-metrics-dot", ["runs", "metrics", "."], ["'.'"]),
+    ("runs-compare-dot", ["runs", "compare", ".", "{run}"], ["'.'"]),
+    ("runs-show-glob", ["runs", "show", "**"], ["'**'"]),
+    ("runs-show-traversal", ["runs", "show", "*/../../../*"], ["not a run id"]),
+    ("runs-list-bogus-status", ["runs", "list", "--status", "Bogus"], ["Bogus", "Completed"]),
+    ("runs-tag-no-equals", ["runs", "tag", "{run}", "novalue"], ["KEY=VALUE"]),
+    ("runs-download-escape", ["runs", "download", "{run}", "../../..", "{tmp}"], ["outside"]),
+    ("runs-logs-file-path", ["runs", "logs", "{run}", "--file", "../run.json"], ["--file"]),
+    ("sweeps-show-dot", ["sweeps", "show", "."], ["'.'"]),
+    ("datastore-remove-default", ["datastore", "remove", "default"], ["built-in"]),
+    ("datastore-remove-unknown", ["datastore", "remove", "nosuch"], ["nosuch"]),
+    ("datastore-upload-missing", ["datastore", "upload", "/no/such/dir", "--target", "x"], []),
+    ("datastore-download-escape", ["datastore", "download", "../x", "{tmp}"], ["'..'"]),
+    (
+        "models-bad-name",
+        ["models", "register", "a/b", "--run", "{run}", "--path", "outputs"],
+        ["model name"],
+    ),
+    ("models-numeric-alias", ["models", "alias", "m", "1", "7"], ["alias"]),
+    ("models-show-unknown", ["models", "show", "nosuch"], ["nosuch"]),
+    ("train-datastore-empty-override", ["train", "${datastore:}"], ["datastore"]),
+    ("train-datastore-empty", ["train", "estimator.data.path=${datastore:}"], ["needs a path"]),
+    ("train-lr-abc", ["train", "lr=abc"], ["lr", "abc"]),
+    ("train-unknown-key", ["train", "nosuchkey=1"], ["nosuchkey", "+nosuchkey=1"]),
+    ("train-unclosed-list", ["train", "estimator.C=[1,2"], ["[1,2"]),
+    ("train-test-size", ["train", "estimator.data.test_size=2"], ["test_size"]),
+    (
+        "train-sklearn-txt",
+        ["train", "estimator.data.path=/etc/hostname"],
+        ["/etc/hostname", ".csv"],
+    ),
+    ("train-sklearn-missing", ["train", "estimator.data.path=/no/such.csv"], ["/no/such.csv"]),
+    (
+        "train-pytorch-digits-path",
+        ["train", "+estimator=pytorch", "estimator.data.path=/etc/hostname"],
+        ["/etc/hostname"],
+    ),
+    (
+        "train-chainer-digits-path",
+        ["train", "+estimator=chainer", "estimator.data.path=/etc/hostname"],
+        ["/etc/hostname"],
+    ),
+    (
+        "train-joblib-n-jobs-0",
+        ["train", "-m", "estimator.C=1,2", "hydra/launcher=joblib", "hydra.launcher.n_jobs=0"],
+        ["n_jobs"],
+    ),
+    ("train-unknown-estimator", ["train", "+estimator=nosuch"], ["nosuch"]),
+    ("train-unknown-launcher", ["train", "-m", "hydra/launcher=nosuch"], ["nosuch", "joblib"]),
+    (
+        "train-script-fifo",
+        [
+            "train",
+            "+estimator=script",
+            "estimator.source_directory={src}",
+            "estimator.entry_script=train.py",
+        ],
+        ["fifo", "not a regular file"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "args,needles", [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS]
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(home, tmp_path, args, needles):
+    run_dir = make_run(home)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "train.py").write_text("print('hi')\n")
+    os.mkfifo(src / "fifo")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    args = [
+        a.replace("{run}", run_dir.name).replace("{src}", str(src)).replace("{tmp}", str(scratch))
+        for a in args
+    ]
+    before = tree(home, scratch, cwd, src)
+    result = run_cli(*args, home=home, cwd=cwd)
+    assert_user_error(result, *needles)
+    after = tree(home, scratch, cwd, src)
+    # `runs list` may refresh its own cache file; nothing else may change
+    for path in (str(home / "runs" / ".index.json"),):
+        before.pop(path, None)
+        after.pop(path, None)
+    assert after == before, sorted(set(after) ^ set(before))
+
+
+def test_hydra_full_error_still_gives_hydras_full_text(home, tmp_path):
+    result = run_cli("train", "lr=abc", home=home, cwd=tmp_path, env={"HYDRA_FULL_ERROR": "1"})
+    assert result.returncode == 2, result.output
+    assert "Traceback" in result.stderr and "could not be converted" in result.stderr
+
+
+def test_a_killed_worker_names_the_signal(home, tmp_path):
+    """A job killed by a signal is Failed with the signal named, not `Failed (None)`."""
+    script = tmp_path / "src"
+    script.mkdir()
+    (script / "train.py").write_text("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")
+    result = run_cli(
+        "train",
+        "+estimator=script",
+        f"estimator.source_directory={script}",
+        "estimator.entry_script=train.py",
+        home=home,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1, result.output
+    shown = run_cli("runs", "show", result.run_id, "--format", "json", home=home).json()
+    assert shown["status"] == "Failed"
+    assert "SIGKILL" in (shown["error"] or ""), shown["error"]
+
+
+@pytest.mark.parametrize(
+    "code,words",
+    [
+        (-9, "killed by SIGKILL"),
+        (137, "code 137, i.e. killed by SIGKILL"),
+        (-15, "SIGTERM"),
+        (3, "exited with code 3"),
+    ],
+)
+def test_exit_statuses_are_described_in_words(code, words):
+    from harness.job.supervise import describe_exit
+
+    assert words in describe_exit(code)

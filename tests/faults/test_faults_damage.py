@@ -1,0 +1,169 @@
+"""Invariant 5: damage stays where it is, is reported naming the file, and can be
+cleared; every other record stays usable."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from faultkit import assert_user_error, make_run
+
+from harness.testing import run_cli
+
+CORRUPTIONS = {
+    "truncated": b'{"id": "2026',
+    "not-json": b"\x00\xff garbage",
+    "wrong-type": b"[1, 2, 3]",
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("damage", sorted(CORRUPTIONS))
+def test_a_damaged_run_record_is_skipped_reported_and_deletable(home, damage):
+    good = make_run(home)
+    bad = make_run(home)
+    (bad / "run.json").write_bytes(CORRUPTIONS[damage])
+    listing = run_cli("runs", "list", "--format", "json", home=home)
+    assert listing.returncode == 0, listing.output
+    assert [r["id"] for r in listing.json()] == [good.name]
+    assert str(bad / "run.json") in listing.stderr and "doctor" in listing.stderr
+    for args in (
+        ["runs", "show", bad.name],
+        ["runs", "metrics", bad.name],
+        ["runs", "tag", bad.name, "k=v"],
+        ["runs", "logs", bad.name],
+        ["runs", "compare", good.name, bad.name],
+        ["runs", "download", bad.name, "outputs", str(home / "x")],
+        ["models", "register", "m", "--run", bad.name, "--path", "outputs"],
+    ):
+        result = run_cli(*args, home=home)
+        assert_user_error(result, str(bad / "run.json"))
+    assert run_cli("runs", "show", good.name, home=home).returncode == 0
+    deleted = run_cli("runs", "delete", bad.name, "--yes", home=home)
+    assert deleted.returncode == 0, deleted.output
+    assert not bad.exists() and good.exists()
+
+
+def test_a_metrics_file_with_bad_bytes_keeps_the_good_lines(home):
+    run_dir = make_run(home)
+    (run_dir / "metrics" / "rank0-1.jsonl").write_bytes(
+        b'{"name": "loss", "value": 0.5, "step": 0, "time": 1.0}\n'
+        b'{"name": "lo\xff\xfess", "value": 1, "step": 1, "time": 2.0}\n'
+        b"\x80\x81 not json\n"
+        b'{"name": "loss", "value": 0.25, "step": 1, "time": 3.0}\n'
+    )
+    result = run_cli("runs", "metrics", run_dir.name, "loss", "--format", "json", home=home)
+    assert result.returncode == 0, result.output
+    assert [p["value"] for p in result.json()] == [0.5, 0.25]
+    assert run_cli("runs", "show", run_dir.name, home=home).returncode == 0
+
+
+def _registered(home, versions: int = 2):
+    run_dir = make_run(home)
+    (run_dir / "outputs" / "model.bin").write_bytes(b"model")
+    for name in ("a", "b"):
+        for _ in range(versions):
+            result = run_cli(
+                "models",
+                "register",
+                name,
+                "--run",
+                run_dir.name,
+                "--path",
+                "outputs/model.bin",
+                home=home,
+            )
+            assert result.returncode == 0, result.output
+    return run_dir
+
+
+def test_a_damaged_model_version_is_skipped_and_the_rest_work(home, tmp_path):
+    _registered(home)
+    entry = home / "models" / "a" / "2" / "model.json"
+    entry.write_text("{not json")
+    listing = run_cli("models", "list", "--format", "json", home=home)
+    assert listing.returncode == 0, listing.output
+    by_name = {m["name"]: [v["version"] for v in m["versions"]] for m in listing.json()}
+    assert by_name == {"a": [1], "b": [1, 2]}
+    assert str(entry) in listing.stderr
+    assert run_cli("models", "show", "a", home=home).returncode == 0
+    assert run_cli("models", "show", "b:2", home=home).returncode == 0
+    missing = run_cli("models", "show", "a:2", home=home)
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    down = run_cli("models", "download", "b", str(tmp_path / "b.bin"), home=home)
+    assert down.returncode == 0 and (tmp_path / "b.bin").read_bytes() == b"model"
+
+
+def test_a_damaged_registry_state_warns_readers_and_stops_writers(home):
+    run_dir = _registered(home)
+    state = home / "models" / "a" / "registry.json"
+    state.write_bytes(b"\xff\xfe")
+    listing = run_cli("models", "list", home=home)
+    assert listing.returncode == 0 and str(state) in listing.stderr, listing.output
+    assert run_cli("models", "show", "b", home=home).returncode == 0
+    registered = run_cli(
+        "models", "register", "a", "--run", run_dir.name, "--path", "outputs/model.bin", home=home
+    )
+    assert_user_error(registered, str(state), "doctor")
+    assert_user_error(run_cli("models", "alias", "a", "1", "prod", home=home), str(state))
+    # harness doctor reports it, --fix rebuilds it, and the registry works again
+    report = run_cli("doctor", "--format", "json", home=home)
+    assert report.returncode == 1, report.output
+    assert [f["path"] for f in report.json()] == [str(state)]
+    fixed = run_cli("doctor", "--fix", home=home)
+    assert fixed.returncode == 0, fixed.output
+    again = run_cli(
+        "models",
+        "register",
+        "a",
+        "--run",
+        run_dir.name,
+        "--path",
+        "outputs/model.bin",
+        "--format",
+        "json",
+        home=home,
+    )
+    assert again.returncode == 0 and again.json()["version"] == 3, again.output
+    assert run_cli("doctor", home=home).returncode == 0
+
+
+def test_doctor_moves_damaged_records_aside_and_clears_leftovers(home):
+    good = make_run(home)
+    bad = make_run(home)
+    (bad / "run.json").write_text("{")
+    (bad / "outputs" / "keep.txt").write_text("still here")
+    trash = home / "runs" / ".deleted-20260101-000000-abcdef-1234"
+    trash.mkdir()
+    sweep = home / "sweeps" / "20260101-000000-abcdef"
+    sweep.mkdir(parents=True)
+    (sweep / "sweep.json").write_text("[]")
+    report = run_cli("doctor", "--format", "json", home=home)
+    assert report.returncode == 1
+    kinds = sorted((f["kind"], f["path"]) for f in report.json())
+    assert kinds == sorted([("run", str(bad)), ("leftover", str(trash)), ("sweep", str(sweep))]), (
+        report.output
+    )
+    fixed = run_cli("doctor", "--fix", "--format", "json", home=home)
+    assert fixed.returncode == 0, fixed.output
+    assert not bad.exists() and not trash.exists() and not sweep.exists() and good.exists()
+    moved = list((home / "damaged").glob("*runs-" + bad.name))
+    assert len(moved) == 1 and (moved[0] / "outputs" / "keep.txt").read_text() == "still here"
+    assert run_cli("doctor", home=home).returncode == 0
+    assert run_cli("sweeps", "list", home=home).returncode == 0
+
+
+def test_a_damaged_sweep_record_is_skipped_with_a_warning(home):
+    sweep = home / "sweeps" / "20260101-000000-abcdef"
+    sweep.mkdir(parents=True)
+    (sweep / "sweep.json").write_text("{")
+    listing = run_cli("sweeps", "list", "--format", "json", home=home)
+    assert listing.returncode == 0 and json.loads(listing.stdout) == [], listing.output
+    assert str(sweep / "sweep.json") in listing.stderr
+    assert_user_error(run_cli("sweeps", "show", sweep.name, home=home), str(sweep / "sweep.json"))
+
+
+def test_a_damaged_datastore_registry_is_one_line(home):
+    (home / "datastores.json").write_text("{")
+    result = run_cli("datastore", "ls", home=home)
+    assert_user_error(result, str(home / "datastores.json"))
