@@ -13,6 +13,15 @@ if TYPE_CHECKING:
     from harness.components import Compute, Datastore, Estimator, JobResult, Logger
     from harness.run.context import Run
 
+#: The Python API (harness/sdk): what notebooks use and the CLI calls.
+_SDK = (
+    "Workspace", "Experiment", "ScriptRunConfig", "EstimatorConfig", "MpiConfiguration",
+    "SweepConfig", "SweepRun", "GridSampling", "RandomSampling", "BayesianSampling",
+    "BanditPolicy", "MedianStoppingPolicy", "TruncationSelectionPolicy",
+    "NoTerminationPolicy", "PrimaryMetricGoal", "Model", "Dataset", "DataReference",
+    "RunFailedError", "SubmitError", "choice", "uniform", "loguniform", "quniform", "randint",
+)
+
 __all__ = [
     "Compute",
     "ConfigError",
@@ -23,9 +32,11 @@ __all__ = [
     "Logger",
     "Run",
     "hookimpl",
+    *_SDK,
 ]
 
 _LAZY = {
+    **{name: "harness.sdk" for name in _SDK},
     "Run": "harness.run.context",
     "Estimator": "harness.components",
     "Compute": "harness.components",
