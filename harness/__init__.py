@@ -15,11 +15,31 @@ if TYPE_CHECKING:
 
 #: The Python API (harness/sdk): what notebooks use and the CLI calls.
 _SDK = (
-    "Workspace", "Experiment", "ScriptRunConfig", "EstimatorConfig", "MpiConfiguration",
-    "SweepConfig", "SweepRun", "GridSampling", "RandomSampling", "BayesianSampling",
-    "BanditPolicy", "MedianStoppingPolicy", "TruncationSelectionPolicy",
-    "NoTerminationPolicy", "PrimaryMetricGoal", "Model", "Dataset", "DataReference",
-    "RunFailedError", "SubmitError", "choice", "uniform", "loguniform", "quniform", "randint",
+    "Workspace",
+    "Experiment",
+    "ScriptRunConfig",
+    "EstimatorConfig",
+    "MpiConfiguration",
+    "SweepConfig",
+    "SweepRun",
+    "GridSampling",
+    "RandomSampling",
+    "BayesianSampling",
+    "BanditPolicy",
+    "MedianStoppingPolicy",
+    "TruncationSelectionPolicy",
+    "NoTerminationPolicy",
+    "PrimaryMetricGoal",
+    "Model",
+    "Dataset",
+    "DataReference",
+    "RunFailedError",
+    "SubmitError",
+    "choice",
+    "uniform",
+    "loguniform",
+    "quniform",
+    "randint",
 )
 
 __all__ = [

@@ -26,7 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "sweeps": ("harness.commands.sweeps", "hyperparameter sweeps: list, show, best"),
     "bench": ("harness.commands.bench", "benchmark suites: run, compare, list"),
-    "compat": ("harness.commands.compat", "Azure ML v1 layer: compat azureml --install/--uninstall"),
+    "compat": (
+        "harness.commands.compat",
+        "Azure ML v1 layer: compat azureml --install/--uninstall",
+    ),
 }
 
 USAGE = """usage: harness COMMAND [ARGS...]

@@ -110,8 +110,15 @@ class ModelRegistry:
         """Copy ``model_path`` (inside the run folder) in as the next version of ``name``."""
         source, relative = self._source(record, model_path)
         return self._add(
-            name, source, relative, run_id=record.id, experiment=record.experiment,
-            params=record.params, metrics=metrics, tags=tags, description=description,
+            name,
+            source,
+            relative,
+            run_id=record.id,
+            experiment=record.experiment,
+            params=record.params,
+            metrics=metrics,
+            tags=tags,
+            description=description,
             properties=properties,
         )
 
@@ -132,8 +139,16 @@ class ModelRegistry:
         if not source.exists():
             raise NotFoundError(f"model_path '{model_path}' does not exist")
         return self._add(
-            name, source, str(source), run_id="", experiment="", params={}, metrics={},
-            tags=tags, description=description, properties=properties,
+            name,
+            source,
+            str(source),
+            run_id="",
+            experiment="",
+            params={},
+            metrics={},
+            tags=tags,
+            description=description,
+            properties=properties,
         )
 
     def _add(

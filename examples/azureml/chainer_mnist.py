@@ -14,11 +14,10 @@ import chainer
 import chainer.functions as F
 import chainer.links as L
 import numpy as np
+from azureml.core.run import Run
 from chainer import Chain, iterators, optimizers, serializers
 from chainer.backends import cuda
 from chainer.dataset import concat_examples
-
-from azureml.core.run import Run
 
 run = Run.get_context()
 
@@ -75,8 +74,10 @@ def main():
         optimizer.update()
         if train_iter.is_new_epoch:
             val_loss, val_accuracy = evaluate(model, test, args.batchsize, args.gpu_id)
-            print(f"epoch:{train_iter.epoch:02d} train_loss:{float(cuda.to_cpu(loss.array)):.04f} "
-                  f"val_loss:{val_loss:.04f} val_accuracy:{val_accuracy:.04f}")
+            print(
+                f"epoch:{train_iter.epoch:02d} train_loss:{float(cuda.to_cpu(loss.array)):.04f} "
+                f"val_loss:{val_loss:.04f} val_accuracy:{val_accuracy:.04f}"
+            )
             run.log("Accuracy", val_accuracy)
 
     os.makedirs(args.output_dir, exist_ok=True)

@@ -36,10 +36,12 @@ STANDIN_MARKER = ".harness-standin"
 def write_mnist_tutorial(folder: str = "./data", n_train: int = 600, n_test: int = 100) -> Path:
     target = Path(folder)
     write_mnist(target, n_train, n_test, gz=True)
-    for official, name in (("train-images-idx3-ubyte.gz", "train-images.gz"),
-                           ("train-labels-idx1-ubyte.gz", "train-labels.gz"),
-                           ("t10k-images-idx3-ubyte.gz", "test-images.gz"),
-                           ("t10k-labels-idx1-ubyte.gz", "test-labels.gz")):
+    for official, name in (
+        ("train-images-idx3-ubyte.gz", "train-images.gz"),
+        ("train-labels-idx1-ubyte.gz", "train-labels.gz"),
+        ("t10k-images-idx3-ubyte.gz", "test-images.gz"),
+        ("t10k-labels-idx1-ubyte.gz", "test-labels.gz"),
+    ):
         (target / official).replace(target / name)
     return target
 
@@ -52,8 +54,9 @@ def write_cifar10(folder: str = "./data", n_per_batch: int = 20, n_test: int = 4
 
 def write_chainer_mnist(root: str | None = None, n_train: int = 600, n_test: int = 100) -> Path:
     """What ``chainer.datasets.get_mnist()`` would have downloaded and cached."""
-    base = Path(root or os.environ.get("CHAINER_DATASET_ROOT")
-                or Path.home() / ".chainer" / "dataset")
+    base = Path(
+        root or os.environ.get("CHAINER_DATASET_ROOT") or Path.home() / ".chainer" / "dataset"
+    )
     target = base / "pfnet" / "chainer" / "mnist"
     target.mkdir(parents=True, exist_ok=True)
     staging = target / "idx"
@@ -71,8 +74,11 @@ def write_chainer_mnist(root: str | None = None, n_train: int = 600, n_test: int
 if __name__ == "__main__":
     kind = sys.argv[1] if len(sys.argv) > 1 else ""
     where = sys.argv[2] if len(sys.argv) > 2 else None
-    makers = {"mnist": write_mnist_tutorial, "cifar10": write_cifar10,
-              "chainer-mnist": write_chainer_mnist}
+    makers = {
+        "mnist": write_mnist_tutorial,
+        "cifar10": write_cifar10,
+        "chainer-mnist": write_chainer_mnist,
+    }
     if kind not in makers:
         sys.exit(f"usage: python make_data.py {'|'.join(makers)} [FOLDER]")
     print(makers[kind](where) if where else makers[kind]())

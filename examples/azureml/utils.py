@@ -13,4 +13,6 @@ def load_data(filename, label=False):
         if label:
             return np.frombuffer(gz.read(count), dtype=np.uint8).reshape(count, 1)
         rows, cols = struct.unpack(">II", gz.read(8))
-        return np.frombuffer(gz.read(count * rows * cols), dtype=np.uint8).reshape(count, rows * cols)
+        return np.frombuffer(gz.read(count * rows * cols), dtype=np.uint8).reshape(
+            count, rows * cols
+        )

@@ -17,8 +17,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="layer", required=True, metavar="LAYER")
     aml = sub.add_parser("azureml", help="the Azure ML v1 layer: --install, --uninstall, or status")
     group = aml.add_mutually_exclusive_group()
-    group.add_argument("--install", action="store_true",
-                       help="expose the shim as the `azureml` package in this environment")
+    group.add_argument(
+        "--install",
+        action="store_true",
+        help="expose the shim as the `azureml` package in this environment",
+    )
     group.add_argument("--uninstall", action="store_true", help="remove it again")
     aml.add_argument("--site", help="the site-packages folder (default: this interpreter's)")
     return parser
@@ -31,8 +34,10 @@ def main(args: list[str]) -> int:
     if opts.install:
         path = compat.install(opts.site)
         print(f"installed the azureml layer: {path}")
-        print("`import azureml.core` now uses the harness in this environment "
-              "(restart running notebook kernels)")
+        print(
+            "`import azureml.core` now uses the harness in this environment "
+            "(restart running notebook kernels)"
+        )
         return 0
     if opts.uninstall:
         path = compat.uninstall(opts.site)

@@ -9,17 +9,11 @@ writer of the final status and reuses the tested shutdown path.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import socket
 import sys
-import time
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.run.liveness import reconcile
-from harness.run.record import QUEUED
 from harness.run.store import RunStore
+from harness.sdk.run import cancel_run
 
 
 def add_parsers(sub: Any) -> None:
@@ -32,32 +26,18 @@ def add_parsers(sub: Any) -> None:
 
 
 def cmd_cancel(store: RunStore, opts: argparse.Namespace) -> int:
-    record = reconcile(store, store.get(opts.run_id))
-    if record.is_final:
-        raise HarnessError(f"run {record.id} is already {record.status}; nothing to cancel")
-    if record.status == QUEUED or record.pid is None:
-        raise HarnessError(f"run {record.id} has not started yet; try again in a moment")
-    here = socket.gethostname()
-    if record.host != here:
-        raise HarnessError(
-            f"run {record.id} is driven from host {record.host}; run the cancel there"
+    # The Python API's cancel (run.cancel()), with the command's waiting options.
+    record = cancel_run(
+        store, opts.run_id, timeout=opts.timeout, wait=not opts.no_wait, start_grace_s=0.0
+    )
+    if opts.no_wait or record.is_final:
+        print(
+            f"run {record.id}: {record.status}"
+            if record.is_final
+            else f"canceling run {record.id} (driver pid {record.pid})",
+            file=sys.stdout if record.is_final else sys.stderr,
         )
-    try:
-        os.kill(record.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        record = reconcile(store, store.get(record.id))
-        print(f"run {record.id}: {record.status} (its driver was already gone)")
         return 0
-    print(f"canceling run {record.id} (driver pid {record.pid})", file=sys.stderr)
-    if opts.no_wait:
-        return 0
-    deadline = time.monotonic() + opts.timeout
-    while time.monotonic() < deadline:
-        record = reconcile(store, store.get(record.id))
-        if record.is_final:
-            print(f"run {record.id}: {record.status}")
-            return 0
-        time.sleep(0.2)
     print(
         f"harness: run {record.id} is still stopping after {opts.timeout:g} s; "
         "check again with `harness runs show`",

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from harness.errors import ConfigError, HarnessError, NotFoundError
 from harness.run.liveness import reconcile
 from harness.run.record import CANCELED, COMPLETED, FAILED, RunRecord
 from harness.run.store import RunStore
+from harness.sdk.follow import LogFollower, follow
+from harness.sdk.run import Run, inside_run  # noqa: F401 - inside_run: kept importable here
 
 #: `logs -f` exit codes mirror `harness train`: the run's outcome.
 FOLLOW_EXIT = {COMPLETED: 0, FAILED: 1, CANCELED: 130}
@@ -36,20 +37,6 @@ def add_parsers(sub: Any) -> None:
     delete.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
 
 
-def inside_run(record: RunRecord, path: str) -> Path:
-    """``path`` (relative to the run folder, or absolute) resolved, refusing escapes."""
-    assert record.path is not None
-    root = record.path.resolve()
-    target = (root / path).resolve()
-    if not target.is_relative_to(root):
-        raise ConfigError(f"'{path}' is outside the folder of run {record.id} ({root})")
-    if not target.exists():
-        raise NotFoundError(
-            f"run {record.id} has no '{path}' (see `harness runs show {record.id}` for its files)"
-        )
-    return target
-
-
 # -- logs -------------------------------------------------------------------
 def _log_files(record: RunRecord, only: str | None) -> list[Path]:
     logs = record.logs_dir
@@ -63,33 +50,16 @@ def _log_files(record: RunRecord, only: str | None) -> list[Path]:
     return sorted(logs.glob("*.txt"), key=lambda p: (order.get(p.name, 2), p.name))
 
 
-def _sink(path: Path) -> IO[bytes]:
-    return sys.stderr.buffer if path.name == "stderr.txt" else sys.stdout.buffer
-
-
 def cmd_logs(store: RunStore, opts: argparse.Namespace) -> int:
-    record = reconcile(store, store.get(opts.run_id))
-    offsets: dict[Path, int] = {}
-
-    def pump() -> None:
-        for path in _log_files(record, opts.file):
-            with open(path, "rb") as handle:
-                handle.seek(offsets.get(path, 0))
-                chunk = handle.read()
-            if chunk:
-                offsets[path] = offsets.get(path, 0) + len(chunk)
-                sink = _sink(path)
-                sink.write(chunk)
-                sink.flush()
-
-    pump()
+    handle = Run.get(opts.run_id)
+    record = handle.record()
+    _log_files(record, opts.file)  # a missing --file is one clear error
+    # The same follower as run.wait_for_completion(show_output=True) in the Python API.
     if not opts.follow:
+        LogFollower(record.logs_dir, opts.file).pump()
         return 0
-    while not record.is_final:
-        time.sleep(POLL_S)
-        pump()
-        record = reconcile(store, store.get(record.id))
-    pump()  # whatever the job wrote between the last read and its end
+    follow(record.logs_dir, lambda: handle.record().is_final, only=opts.file)
+    record = handle.record()
     print(
         f"run {record.id}: {record.status}" + (f": {record.error}" if record.error else ""),
         file=sys.stderr,
@@ -99,22 +69,7 @@ def cmd_logs(store: RunStore, opts: argparse.Namespace) -> int:
 
 # -- download ---------------------------------------------------------------
 def cmd_download(store: RunStore, opts: argparse.Namespace) -> int:
-    record = store.get(opts.run_id)
-    source = inside_run(record, opts.path)
-    dest = Path(opts.dest)
-    if dest.is_dir():
-        dest = dest / source.name
-    if source.is_dir():
-        if dest.exists():
-            raise ConfigError(f"'{dest}' already exists; choose a new folder name")
-        shutil.copytree(source, dest)
-    else:
-        if not dest.parent.is_dir():
-            raise NotFoundError(f"no folder '{dest.parent}' to download into")
-        tmp = dest.with_name(f".{dest.name}.download")
-        shutil.copyfile(source, tmp)
-        tmp.replace(dest)  # atomic: no half-copied file under the final name
-    print(dest)
+    print(Run.get(opts.run_id).download_file(opts.path, opts.dest))
     return 0
 
 
@@ -126,7 +81,9 @@ def cmd_tag(store: RunStore, opts: argparse.Namespace) -> int:
         if not sep or not key:
             raise ConfigError(f"tag '{item}': write KEY=VALUE")
         tags[key] = value
-    record = store.set_tags(opts.run_id, tags)
+    handle = Run.get(opts.run_id)
+    handle.set_tags(tags)
+    record = handle.record()
     print(f"run {record.id} tags: " + ", ".join(f"{k}={v}" for k, v in record.tags.items()))
     return 0
 

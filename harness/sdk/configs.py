@@ -22,8 +22,12 @@ class MpiConfiguration:
 
     ``hosts`` names the machines when ``node_count > 1`` (as ``compute.hosts``)."""
 
-    def __init__(self, process_count_per_node: int = 1, node_count: int = 1,
-                 hosts: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        process_count_per_node: int = 1,
+        node_count: int = 1,
+        hosts: Sequence[str] | None = None,
+    ) -> None:
         self.process_count_per_node = process_count_per_node
         self.node_count = node_count
         self.hosts = list(hosts) if hosts else None
@@ -39,8 +43,10 @@ class MpiConfiguration:
         return items
 
     def __repr__(self) -> str:
-        return (f"MpiConfiguration(process_count_per_node={self.process_count_per_node}, "
-                f"node_count={self.node_count})")
+        return (
+            f"MpiConfiguration(process_count_per_node={self.process_count_per_node}, "
+            f"node_count={self.node_count})"
+        )
 
 
 def compute_overrides(compute_target: Any, distributed: Any) -> list[str]:
@@ -48,9 +54,7 @@ def compute_overrides(compute_target: Any, distributed: Any) -> list[str]:
     items: list[str] = []
     if distributed is not None:
         if not hasattr(distributed, "to_overrides"):
-            raise ConfigError(
-                f"distributed_job_config={distributed!r}: give an MpiConfiguration"
-            )
+            raise ConfigError(f"distributed_job_config={distributed!r}: give an MpiConfiguration")
         return list(distributed.to_overrides())
     if compute_target is None:
         return items
@@ -82,7 +86,9 @@ def environment_overrides(environment: Any) -> list[str]:
             file=sys.stderr,
         )
         return []
-    return [ov.assign("estimator.environment", dict(value) if isinstance(value, Mapping) else value)]
+    return [
+        ov.assign("estimator.environment", dict(value) if isinstance(value, Mapping) else value)
+    ]
 
 
 def _source_dir(path: Any) -> str:
@@ -136,20 +142,28 @@ class ScriptRunConfig:
 
     def to_overrides(self) -> list[str]:
         if not self.script:
-            raise ConfigError("ScriptRunConfig needs script= (the file to run, relative to source_directory)")
+            raise ConfigError(
+                "ScriptRunConfig needs script= (the file to run, relative to source_directory)"
+            )
         items = [
             "+estimator=script",
             ov.assign("estimator.source_directory", _source_dir(self.source_directory)),
             ov.assign("estimator.entry_script", str(self.script)),
         ]
         for key, value in self.script_params.items():
-            items.append(ov.assign(f"estimator.script_params.{self.script_param_key(key)}",
-                                   value if isinstance(value, bool) or value is None
-                                   else ov.text(value)))
+            items.append(
+                ov.assign(
+                    f"estimator.script_params.{self.script_param_key(key)}",
+                    value if isinstance(value, bool) or value is None else ov.text(value),
+                )
+            )
         if self.arguments:
             items.append(ov.assign("estimator.arguments", [ov.text(a) for a in self.arguments]))
-        inputs = {ref.name: ref for ref in [*self.arguments, *self.script_params.values()]
-                  if getattr(ref, "name", None) and hasattr(ref, "to_config_value")}
+        inputs = {
+            ref.name: ref
+            for ref in [*self.arguments, *self.script_params.values()]
+            if getattr(ref, "name", None) and hasattr(ref, "to_config_value")
+        }
         if inputs:
             items.append(ov.assign("estimator.named_inputs", inputs))
         if self.azureml_compat:

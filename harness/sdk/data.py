@@ -19,8 +19,9 @@ from harness.sdk.overrides import Interpolation
 class DataReference:
     """``datastore.path('x').as_mount()``, ``dataset.as_named_input('n').as_download()``."""
 
-    def __init__(self, datastore: str | None, path: str = "", mode: str = "mount",
-                 name: str | None = None) -> None:
+    def __init__(
+        self, datastore: str | None, path: str = "", mode: str = "mount", name: str | None = None
+    ) -> None:
         from harness.datastore.paths import normalize_key
 
         self.datastore = datastore
@@ -31,7 +32,9 @@ class DataReference:
     def as_mount(self, path_on_compute: str | None = None) -> DataReference:
         return DataReference(self.datastore, self.path, "mount", self.name)
 
-    def as_download(self, path_on_compute: str | None = None, overwrite: bool = False) -> DataReference:
+    def as_download(
+        self, path_on_compute: str | None = None, overwrite: bool = False
+    ) -> DataReference:
         return DataReference(self.datastore, self.path, "download", self.name)
 
     def as_named_input(self, name: str) -> DataReference:
@@ -67,8 +70,9 @@ class FileDataset(DataReference):
         from harness.datastore.registry import get_datastore
 
         target = Path(target_path or ".")
-        get_datastore(self.datastore).download(self.path, target, overwrite=overwrite,
-                                               show_progress=False)
+        get_datastore(self.datastore).download(
+            self.path, target, overwrite=overwrite, show_progress=False
+        )
         return [str(target / p.lstrip("/")) for p in self.to_path()]
 
     def mount(self, mount_point: str | None = None) -> Any:
@@ -82,7 +86,9 @@ class FileDataset(DataReference):
 class TabularDataset(DataReference):
     """Delimited files under a datastore path (``Dataset.Tabular.from_delimited_files``)."""
 
-    def __init__(self, *args: Any, separator: str = ",", header: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, separator: str = ",", header: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.separator, self.header = separator, header
 
@@ -90,13 +96,18 @@ class TabularDataset(DataReference):
         import pandas as pd
 
         root = self.local_path()
-        files = [root] if root.is_file() else sorted(
-            p for p in root.rglob("*") if p.is_file() and p.suffix in (".csv", ".tsv", ".txt")
+        files = (
+            [root]
+            if root.is_file()
+            else sorted(
+                p for p in root.rglob("*") if p.is_file() and p.suffix in (".csv", ".tsv", ".txt")
+            )
         )
         if not files:
             raise ConfigError(f"no delimited files under datastore path '{self.path}'")
-        frames = [pd.read_csv(f, sep=self.separator, header=0 if self.header else None)
-                  for f in files]
+        frames = [
+            pd.read_csv(f, sep=self.separator, header=0 if self.header else None) for f in files
+        ]
         return pd.concat(frames, ignore_index=True)
 
 
@@ -104,7 +115,9 @@ def _one_path(path: Any) -> tuple[str | None, str]:
     """``(datastore, 'p')``, a DataReference, or ``'datastore_name/p'`` style tuples."""
     if isinstance(path, list):
         if len(path) != 1:
-            raise ConfigError("give one datastore path per dataset (a list of several is not supported)")
+            raise ConfigError(
+                "give one datastore path per dataset (a list of several is not supported)"
+            )
         path = path[0]
     if isinstance(path, DataReference):
         return path.datastore, path.path
@@ -131,8 +144,9 @@ class _FileFactory:
 
 class _TabularFactory:
     @staticmethod
-    def from_delimited_files(path: Any, validate: bool = True, separator: str = ",",
-                             header: Any = True, **_: Any) -> TabularDataset:
+    def from_delimited_files(
+        path: Any, validate: bool = True, separator: str = ",", header: Any = True, **_: Any
+    ) -> TabularDataset:
         store, sub = _one_path(path)
         dataset = TabularDataset(store, sub, separator=separator, header=bool(header))
         if validate:

@@ -34,8 +34,9 @@ class Experiment:
         for key, value in (tags or {}).items():
             items.append(ov.assign(f"tags.{ov.check_key(str(key), 'tag name')}", str(value)))
         multirun = bool(getattr(config, "is_sweep", False))
-        kind, ident, _ = launcher.start(items, self.workspace.home, multirun=multirun,
-                                        cwd=os.getcwd())
+        kind, ident, _ = launcher.start(
+            items, self.workspace.home, multirun=multirun, cwd=os.getcwd()
+        )
         if kind == "sweep":
             return SweepRun(ident, workspace=self.workspace, experiment=self, config=config)
         return Run(self, ident, workspace=self.workspace)
@@ -49,7 +50,9 @@ class Experiment:
         records, _ = summaries(RunStore(self.workspace.home).root)
         for record in records:
             if record.experiment == self.name:
-                if isinstance(tags, dict) and any(record.tags.get(k) != str(v) for k, v in tags.items()):
+                if isinstance(tags, dict) and any(
+                    record.tags.get(k) != str(v) for k, v in tags.items()
+                ):
                     continue
                 if isinstance(tags, str) and tags not in record.tags:
                     continue

@@ -44,14 +44,20 @@ class LogFollower:
             if not chunk:
                 continue
             self.offsets[path] = self.offsets.get(path, 0) + len(chunk)
-            decoder = self.decoders.setdefault(path, codecs.getincrementaldecoder("utf-8")("replace"))
+            decoder = self.decoders.setdefault(
+                path, codecs.getincrementaldecoder("utf-8")("replace")
+            )
             sink = sys.stderr if path.name == "stderr.txt" else sys.stdout
             sink.write(decoder.decode(chunk))
             sink.flush()
 
 
-def follow(logs_dir: Path, is_final: Callable[[], bool], only: str | None = None,
-           deadline: float | None = None) -> bool:
+def follow(
+    logs_dir: Path,
+    is_final: Callable[[], bool],
+    only: str | None = None,
+    deadline: float | None = None,
+) -> bool:
     """Print the logs until ``is_final()``; False when ``deadline`` (monotonic) passed."""
     follower = LogFollower(logs_dir, only)
     follower.pump()

@@ -27,16 +27,29 @@ def start_interactive(experiment: Any, snapshot_directory: Any = None) -> tuple[
     store = RunStore(home)
     source = Path(str(snapshot_directory or os.getcwd())).resolve()
     record = store.create(
-        experiment=experiment.name, estimator="interactive", compute="local", params={},
-        overrides=[], tags={}, provenance=provenance.collect(source, [], list(sys.argv)),
+        experiment=experiment.name,
+        estimator="interactive",
+        compute="local",
+        params={},
+        overrides=[],
+        tags={},
+        provenance=provenance.collect(source, [], list(sys.argv)),
         sweep_id=None,
     )
     assert record.path is not None
-    spec = JobSpec(run_id=record.id, run_dir=str(record.path), experiment=record.experiment,
-                   estimator="interactive", compute="local", params={}, workdir=str(record.path))
+    spec = JobSpec(
+        run_id=record.id,
+        run_dir=str(record.path),
+        experiment=record.experiment,
+        estimator="interactive",
+        compute="local",
+        params={},
+        workdir=str(record.path),
+    )
     spec.save()
-    store.set_status(record.id, RUNNING, started=now_iso(), pid=os.getpid(),
-                     host=socket.gethostname())
+    store.set_status(
+        record.id, RUNNING, started=now_iso(), pid=os.getpid(), host=socket.gethostname()
+    )
     context = Context(spec)
     return Handle(experiment, record.id, workspace=experiment.workspace), context
 

@@ -14,9 +14,19 @@ from harness.registry import ModelRegistry, ModelVersion, download
 class Model:
     """One version of a registered model."""
 
-    def __init__(self, workspace: Any = None, name: str | None = None, id: str | None = None,
-                 tags: Any = None, properties: Any = None, version: int | None = None,
-                 run_id: str | None = None, *, entry: ModelVersion | None = None, **_: Any) -> None:
+    def __init__(
+        self,
+        workspace: Any = None,
+        name: str | None = None,
+        id: str | None = None,
+        tags: Any = None,
+        properties: Any = None,
+        version: int | None = None,
+        run_id: str | None = None,
+        *,
+        entry: ModelVersion | None = None,
+        **_: Any,
+    ) -> None:
         from harness.sdk.workspace import Workspace
 
         self.workspace = workspace or Workspace()
@@ -56,12 +66,19 @@ class Model:
 
     # -- class methods -----------------------------------------------------------
     @staticmethod
-    def register(workspace: Any, model_path: str | os.PathLike[str], model_name: str,
-                 tags: dict[str, Any] | None = None, properties: dict[str, Any] | None = None,
-                 description: str | None = None, **_ignored: Any) -> Model:
+    def register(
+        workspace: Any,
+        model_path: str | os.PathLike[str],
+        model_name: str,
+        tags: dict[str, Any] | None = None,
+        properties: dict[str, Any] | None = None,
+        description: str | None = None,
+        **_ignored: Any,
+    ) -> Model:
         """Register a local file or folder as the next version of ``model_name``."""
         entry = ModelRegistry(workspace.home).register_path(
-            model_name, model_path,
+            model_name,
+            model_path,
             tags={str(k): str(v) for k, v in (tags or {}).items()},
             properties={str(k): str(v) for k, v in (properties or {}).items()},
             description=description or "",

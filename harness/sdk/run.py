@@ -11,7 +11,6 @@ import os
 import shutil
 import signal
 import socket
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -126,8 +125,13 @@ def copy_out(source: Path, dest: Path) -> Path:
     return dest
 
 
-def cancel_run(store: RunStore, run_id: str, timeout: float = 60.0, wait: bool = True,
-               start_grace_s: float = 10.0) -> RunRecord:
+def cancel_run(
+    store: RunStore,
+    run_id: str,
+    timeout: float = 60.0,
+    wait: bool = True,
+    start_grace_s: float = 10.0,
+) -> RunRecord:
     """Stop a running job through its driver (SIGTERM; the driver stops the job's
     process group and writes ``Canceled``). A just-submitted run that is still
     ``Queued`` is waited for up to ``start_grace_s``."""
@@ -162,8 +166,9 @@ def cancel_run(store: RunStore, run_id: str, timeout: float = 60.0, wait: bool =
 class Run:
     """A run in the workspace: ``Run(experiment, run_id)`` or ``Run.get(run_id)``."""
 
-    def __init__(self, experiment: Any = None, run_id: str | None = None, *,
-                 workspace: Any = None) -> None:
+    def __init__(
+        self, experiment: Any = None, run_id: str | None = None, *, workspace: Any = None
+    ) -> None:
         from harness.sdk.workspace import Workspace
 
         if run_id is None:
@@ -226,8 +231,13 @@ class Run:
         return detail_json(self.store, self.record())
 
     # -- waiting -----------------------------------------------------------------
-    def wait_for_completion(self, show_output: bool = False, wait_post_processing: bool = False,
-                            raise_on_error: bool = True, timeout: float | None = None) -> dict[str, Any]:
+    def wait_for_completion(
+        self,
+        show_output: bool = False,
+        wait_post_processing: bool = False,
+        raise_on_error: bool = True,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
         """Block until the run ends; with ``show_output`` stream its output as
         ``harness runs logs -f`` does. Returns ``get_details()``."""
         from harness.sdk.follow import POLL_S, follow
@@ -249,11 +259,15 @@ class Run:
             raise HarnessError(f"run {self.id} is still {self.status} after {timeout:g} s")
         record = self.record()
         if show_output:
-            print(f"\nExecution Summary\n=================\nRunId: {self.id}\n"
-                  f"Status: {record.status}" + (f"\nError: {record.error}" if record.error else ""),
-                  flush=True)
+            print(
+                f"\nExecution Summary\n=================\nRunId: {self.id}\n"
+                f"Status: {record.status}" + (f"\nError: {record.error}" if record.error else ""),
+                flush=True,
+            )
         if raise_on_error and record.status != COMPLETED:
-            raise RunFailedError(f"run {self.id} ended {record.status}: {record.error or 'no error recorded'}")
+            raise RunFailedError(
+                f"run {self.id} ended {record.status}: {record.error or 'no error recorded'}"
+            )
         return detail_json(self.store, record)
 
     # -- metrics -----------------------------------------------------------------
@@ -283,14 +297,24 @@ class Run:
     def get_file_names(self) -> list[str]:
         return self.store.files(self.record())
 
-    def download_file(self, name: str, output_file_path: str | os.PathLike[str] | None = None,
-                      _validate_checksum: bool = False) -> Path:
+    def download_file(
+        self,
+        name: str,
+        output_file_path: str | os.PathLike[str] | None = None,
+        _validate_checksum: bool = False,
+    ) -> Path:
         source = inside_run(self.record(), name)
         return copy_out(source, Path(output_file_path or ".").expanduser())
 
-    def download_files(self, prefix: str = "", output_directory: str | os.PathLike[str] | None = None,
-                       output_paths: Any = None, batch_size: int = 100,
-                       append_prefix: bool = True, timeout_seconds: Any = None) -> list[Path]:
+    def download_files(
+        self,
+        prefix: str = "",
+        output_directory: str | os.PathLike[str] | None = None,
+        output_paths: Any = None,
+        batch_size: int = 100,
+        append_prefix: bool = True,
+        timeout_seconds: Any = None,
+    ) -> list[Path]:
         """Every file whose name starts with ``prefix``, below ``output_directory``
         (with its path in the run when ``append_prefix``, as in v1)."""
         record = self.record()
@@ -299,7 +323,7 @@ class Run:
         for name in self.get_file_names():
             if not name.startswith(prefix):
                 continue
-            relative = name if append_prefix else name[len(prefix):].lstrip("/")
+            relative = name if append_prefix else name[len(prefix) :].lstrip("/")
             dest = target_root / relative
             dest.parent.mkdir(parents=True, exist_ok=True)
             got.append(copy_out(inside_run(record, name), dest))
@@ -332,9 +356,15 @@ class Run:
 
         self.store.update(self.id, change)
 
-    def register_model(self, model_name: str, model_path: str | None = None,
-                       tags: dict[str, Any] | None = None, properties: dict[str, Any] | None = None,
-                       description: str | None = None, **_ignored: Any) -> Any:
+    def register_model(
+        self,
+        model_name: str,
+        model_path: str | None = None,
+        tags: dict[str, Any] | None = None,
+        properties: dict[str, Any] | None = None,
+        description: str | None = None,
+        **_ignored: Any,
+    ) -> Any:
         """Copy a file or folder this run wrote in as the next version of ``model_name``."""
         from harness.registry import ModelRegistry
         from harness.sdk.model import Model
@@ -343,7 +373,9 @@ class Run:
             raise ConfigError("register_model needs model_path (e.g. outputs/model.pkl)")
         record = self.record()
         entry = ModelRegistry(self.workspace.home).register(
-            model_name, record, str(model_path),
+            model_name,
+            record,
+            str(model_path),
             metrics=self.store.current_metrics(record),
             tags={str(k): str(v) for k, v in (tags or {}).items()},
             description=description or "",
@@ -362,8 +394,8 @@ class Run:
         from html import escape
 
         record = self.record()
-        return (f"<table><tr><th>Experiment</th><th>Id</th><th>Status</th><th>Folder</th></tr>"
-                f"<tr><td>{escape(record.experiment)}</td><td>{escape(self.id)}</td>"
-                f"<td>{escape(record.status)}</td><td>{escape(str(record.path))}</td></tr></table>")
-
-
+        return (
+            f"<table><tr><th>Experiment</th><th>Id</th><th>Status</th><th>Folder</th></tr>"
+            f"<tr><td>{escape(record.experiment)}</td><td>{escape(self.id)}</td>"
+            f"<td>{escape(record.status)}</td><td>{escape(str(record.path))}</td></tr></table>"
+        )

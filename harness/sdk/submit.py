@@ -10,6 +10,7 @@ of a refused config are the CLI's own.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -54,8 +55,9 @@ def _refusal(log_text: str, code_hint: str) -> str:
     return " ".join(hydra[-2:]) if hydra else f"harness train stopped ({code_hint})"
 
 
-def start(overrides: list[str], home: Path, multirun: bool = False,
-          cwd: str | None = None) -> tuple[str, str, Path]:
+def start(
+    overrides: list[str], home: Path, multirun: bool = False, cwd: str | None = None
+) -> tuple[str, str, Path]:
     """Launch; return (kind 'run'|'sweep', id, submission log path)."""
     folder = home / SUBMISSIONS_DIR
     folder.mkdir(parents=True, exist_ok=True)
@@ -65,7 +67,11 @@ def start(overrides: list[str], home: Path, multirun: bool = False,
     env.pop("HARNESS_JOB_SPEC", None)  # a submit from inside a job starts a new run
     launched = subprocess.run(
         [sys.executable, "-c", _LAUNCHER, str(log), *command],
-        cwd=cwd or os.getcwd(), env=env, capture_output=True, text=True, check=False,
+        cwd=cwd or os.getcwd(),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if launched.returncode != 0:
         raise HarnessError(f"could not start harness train: {launched.stderr.strip()[-300:]}")
@@ -82,10 +88,8 @@ def start(overrides: list[str], home: Path, multirun: bool = False,
             if match:
                 return match.group(1), match.group(2), log
             log.unlink(missing_ok=True)  # a refused submission leaves nothing behind
-            try:
+            with contextlib.suppress(OSError):  # other submissions' logs are there
                 folder.rmdir()
-            except OSError:
-                pass  # other submissions' logs are there
             raise SubmitError(_refusal(text, "no run was recorded"))
         if time.monotonic() > deadline:
             raise HarnessError(

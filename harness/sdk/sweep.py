@@ -15,6 +15,7 @@ The mapping (the same one docs/sweeps.md gives for the command line):
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Mapping
@@ -192,17 +193,28 @@ class Policy:
     def to_overrides(self) -> list[str]:
         if self.name == "none":
             return []
-        return [f"sweep.policy={self.name}",
-                *(ov.assign(f"sweep.policy.{k}", v) for k, v in self.options.items())]
+        return [
+            f"sweep.policy={self.name}",
+            *(ov.assign(f"sweep.policy.{k}", v) for k, v in self.options.items()),
+        ]
 
 
 class BanditPolicy(Policy):
     name = "bandit"
 
-    def __init__(self, evaluation_interval: int = 1, slack_factor: float | None = None,
-                 slack_amount: float | None = None, delay_evaluation: int = 0) -> None:
-        super().__init__(evaluation_interval=evaluation_interval, slack_factor=slack_factor,
-                         slack_amount=slack_amount, delay_evaluation=delay_evaluation)
+    def __init__(
+        self,
+        evaluation_interval: int = 1,
+        slack_factor: float | None = None,
+        slack_amount: float | None = None,
+        delay_evaluation: int = 0,
+    ) -> None:
+        super().__init__(
+            evaluation_interval=evaluation_interval,
+            slack_factor=slack_factor,
+            slack_amount=slack_amount,
+            delay_evaluation=delay_evaluation,
+        )
 
 
 class MedianStoppingPolicy(Policy):
@@ -215,12 +227,19 @@ class MedianStoppingPolicy(Policy):
 class TruncationSelectionPolicy(Policy):
     name = "truncation"
 
-    def __init__(self, truncation_percentage: int, evaluation_interval: int = 1,
-                 delay_evaluation: int = 0, exclude_finished_jobs: bool = False) -> None:
-        super().__init__(truncation_percentage=truncation_percentage,
-                         evaluation_interval=evaluation_interval,
-                         delay_evaluation=delay_evaluation,
-                         exclude_finished_jobs=exclude_finished_jobs)
+    def __init__(
+        self,
+        truncation_percentage: int,
+        evaluation_interval: int = 1,
+        delay_evaluation: int = 0,
+        exclude_finished_jobs: bool = False,
+    ) -> None:
+        super().__init__(
+            truncation_percentage=truncation_percentage,
+            evaluation_interval=evaluation_interval,
+            delay_evaluation=delay_evaluation,
+            exclude_finished_jobs=exclude_finished_jobs,
+        )
 
 
 class NoTerminationPolicy(Policy):
@@ -239,15 +258,26 @@ class SweepConfig:
 
     is_sweep = True
 
-    def __init__(self, run_config: Any, hyperparameter_sampling: Sampling,
-                 primary_metric_name: str | None = None, primary_metric_goal: str | None = None,
-                 max_total_runs: int | None = None, max_concurrent_runs: int | None = None,
-                 max_duration_minutes: float | None = None, policy: Policy | None = None,
-                 fail_fast: bool = False) -> None:
+    def __init__(
+        self,
+        run_config: Any,
+        hyperparameter_sampling: Sampling,
+        primary_metric_name: str | None = None,
+        primary_metric_goal: str | None = None,
+        max_total_runs: int | None = None,
+        max_concurrent_runs: int | None = None,
+        max_duration_minutes: float | None = None,
+        policy: Policy | None = None,
+        fail_fast: bool = False,
+    ) -> None:
         if not hasattr(run_config, "sweep_key"):
-            raise ConfigError("a sweep's run_config must be a ScriptRunConfig or an EstimatorConfig")
+            raise ConfigError(
+                "a sweep's run_config must be a ScriptRunConfig or an EstimatorConfig"
+            )
         if not isinstance(hyperparameter_sampling, Sampling):
-            raise ConfigError("hyperparameter_sampling: give a GridSampling, RandomSampling or BayesianSampling")
+            raise ConfigError(
+                "hyperparameter_sampling: give a GridSampling, RandomSampling or BayesianSampling"
+            )
         self.run_config = run_config
         self.sampling = hyperparameter_sampling
         self.primary_metric_name = primary_metric_name
@@ -296,8 +326,9 @@ def sweep_summary(home: Any, sweep_id: str) -> dict[str, Any]:
 class SweepRun:
     """A sweep (HyperDrive run): its children, the best run, waiting."""
 
-    def __init__(self, sweep_id: str, workspace: Any = None, experiment: Any = None,
-                 config: Any = None) -> None:
+    def __init__(
+        self, sweep_id: str, workspace: Any = None, experiment: Any = None, config: Any = None
+    ) -> None:
         from harness.sdk.workspace import Workspace
         from harness.sweeps.store import SweepStore
 
@@ -328,8 +359,13 @@ class SweepRun:
 
         return self.record().status != RUNNING
 
-    def wait_for_completion(self, show_output: bool = False, wait_post_processing: bool = False,
-                            raise_on_error: bool = True, timeout: float | None = None) -> dict[str, Any]:
+    def wait_for_completion(
+        self,
+        show_output: bool = False,
+        wait_post_processing: bool = False,
+        raise_on_error: bool = True,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
         from harness.sdk.follow import POLL_S
 
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -341,8 +377,11 @@ class SweepRun:
                     if child.id not in shown and child.record().is_final:
                         shown.add(child.id)
                         record = child.record()
-                        print(f"run {child.id}: {record.status} "
-                              f"{' '.join(record.overrides)} {child.get_metrics()}", flush=True)
+                        print(
+                            f"run {child.id}: {record.status} "
+                            f"{' '.join(record.overrides)} {child.get_metrics()}",
+                            flush=True,
+                        )
             if final:
                 break
             if deadline is not None and time.monotonic() > deadline:
@@ -352,8 +391,10 @@ class SweepRun:
         if raise_on_error and summary["status"] != "Completed":
             from harness.sdk.run import RunFailedError
 
-            raise RunFailedError(f"sweep {self.id} ended {summary['status']}: "
-                                 f"{summary['counts']['failed']} run(s) failed")
+            raise RunFailedError(
+                f"sweep {self.id} ended {summary['status']}: "
+                f"{summary['counts']['failed']} run(s) failed"
+            )
         return summary
 
     def get_children(self, **_: Any) -> list[Any]:
@@ -365,8 +406,9 @@ class SweepRun:
     def get_metrics(self, name: str | None = None, recursive: bool = False) -> dict[str, Any]:
         return {child.id: child.get_metrics(name) for child in self.get_children()}
 
-    def get_children_sorted_by_primary_metric(self, top: int = 0, reverse: bool = False,
-                                              discard_no_metric: bool = False) -> list[dict[str, Any]]:
+    def get_children_sorted_by_primary_metric(
+        self, top: int = 0, reverse: bool = False, discard_no_metric: bool = False
+    ) -> list[dict[str, Any]]:
         """Best first (``reverse`` flips it); each ``{run_id, hyperparameters,
         best_primary_metric, status}`` as in v1."""
         summary = self.get_summary()
@@ -376,13 +418,20 @@ class SweepRun:
             rows = [r for r in rows if r["value"] is not None]
         if reverse:
             rows = rows[::-1]
-        items = [{"run_id": r["run_id"],
-                  "hyperparameters": [o for o in r["overrides"] if o not in fixed],
-                  "best_primary_metric": r["value"], "status": r["status"]} for r in rows]
+        items = [
+            {
+                "run_id": r["run_id"],
+                "hyperparameters": [o for o in r["overrides"] if o not in fixed],
+                "best_primary_metric": r["value"],
+                "status": r["status"],
+            }
+            for r in rows
+        ]
         return items[:top] if top else items
 
-    def get_best_run_by_primary_metric(self, include_failed: bool = True,
-                                       include_canceled: bool = True, **_: Any) -> Any:
+    def get_best_run_by_primary_metric(
+        self, include_failed: bool = True, include_canceled: bool = True, **_: Any
+    ) -> Any:
         from harness.sdk.run import Run
 
         best = self.get_summary()["best"]
@@ -397,10 +446,8 @@ class SweepRun:
         self.store.request_stop(self.id, "canceled by the user")
         for child in self.get_children():
             if not child.record().is_final:
-                try:
+                with contextlib.suppress(HarnessError):
                     cancel_run(child.store, child.id)
-                except HarnessError:
-                    pass
 
     def __repr__(self) -> str:
         return f"SweepRun(id={self.id!r}, status={self.get_status()!r})"

@@ -34,8 +34,12 @@ class Workspace:
     """``Workspace()`` is the current workspace (``HARNESS_HOME``, else ``~/.harness``);
     ``Workspace(home=PATH)`` makes ``PATH`` this process's workspace."""
 
-    def __init__(self, home: str | os.PathLike[str] | None = None, name: str | None = None,
-                 config: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        home: str | os.PathLike[str] | None = None,
+        name: str | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> None:
         if home is not None:
             os.environ[HOME_ENV] = str(Path(home).expanduser().resolve())
         self.home = harness_home()

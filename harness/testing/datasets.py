@@ -75,8 +75,18 @@ def _dump_py2(obj: object, path: Path) -> None:
         _Py2Pickler(handle, protocol=2).dump(obj)
 
 
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
-                   "ship", "truck")
+CIFAR10_CLASSES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
 
 
 def write_cifar10(

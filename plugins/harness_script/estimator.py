@@ -19,15 +19,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from harness.compat import SCRIPT_SITE_DIR
+from harness.compat import SHIM_DIR as AZUREML_SHIM
 from harness.components import Estimator
 from harness.errors import ConfigError
 from harness.fileutil import atomic_write_json, read_json
 from harness.workspace import harness_home
 from harness_script import snapshot as snapshots
 from harness_script.arguments import build_argv
-
-from harness.compat import SCRIPT_SITE_DIR
-from harness.compat import SHIM_DIR as AZUREML_SHIM
 
 #: Ranks other than 0 (under MPI) run in ``<run>/ranks/<N>/``: a view of the snapshot
 #: whose ``outputs/`` is their own, so they cannot overwrite rank 0's files.

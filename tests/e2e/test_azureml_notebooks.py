@@ -43,15 +43,21 @@ def compat_env(tmp_path_factory):
     assert before.returncode != 0, "azureml importable before the opt-in step"
     installed = subprocess.run(
         [str(python), "-m", "harness", "compat", "azureml", "--install"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert installed.returncode == 0, installed.stderr
     spec = root / "jupyter" / "kernels" / KERNEL
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "harness azureml (test)", "language": "python",
-    }))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "harness azureml (test)",
+                "language": "python",
+            }
+        )
+    )
     return root / "jupyter"
 
 
@@ -97,8 +103,10 @@ def cell_with(texts: list[str], needle: str) -> str:
 
 @pytest.mark.parametrize(
     ("name", "env_name"),
-    [("01-upload-data-train-pytorch.ja.ipynb", "AzureML-PyTorch-1.3-CPU"),
-     ("05-upload-data-train-pytorch.de.ipynb", "AzureML-PyTorch-1.6-CPU")],
+    [
+        ("01-upload-data-train-pytorch.ja.ipynb", "AzureML-PyTorch-1.3-CPU"),
+        ("05-upload-data-train-pytorch.de.ipynb", "AzureML-PyTorch-1.6-CPU"),
+    ],
 )
 def test_upload_data_and_train_pytorch(name, env_name, home, tmp_path, compat_env, monkeypatch):
     pytest.importorskip("torchvision")
@@ -151,18 +159,28 @@ def test_image_classification_sklearn(home, tmp_path, compat_env, monkeypatch):
 
     model = Model(Workspace(home), "sklearn_mnist", version=1)
     assert model.run_id == run.id and Path(Model.get_model_path("sklearn_mnist")).is_file()
-    assert not (home / "computes.json").exists() or "cpucluster" not in (home / "computes.json").read_text()
+    assert (
+        not (home / "computes.json").exists()
+        or "cpucluster" not in (home / "computes.json").read_text()
+    )
 
 
 def test_chainer(home, tmp_path, compat_env, monkeypatch):
     if importlib.util.find_spec("chainer") is None:  # importing it here needs the NumPy 2 patch
         pytest.skip("chainer is not installed (pip install 'harness-ml[chainer]')")
-    texts = execute("04-train-chainer.ja.ipynb", tmp_path, compat_env, monkeypatch,
-                    CHAINER_DATASET_ROOT=str(tmp_path / "chainer-dataset"))
+    texts = execute(
+        "04-train-chainer.ja.ipynb",
+        tmp_path,
+        compat_env,
+        monkeypatch,
+        CHAINER_DATASET_ROOT=str(tmp_path / "chainer-dataset"),
+    )
     assert "Creating a new compute target..." in cell_with(texts, "compute target")
     streamed = cell_with(texts, "val_accuracy")
     assert "epoch:10" in streamed and "Status: Completed" in streamed
-    assert "Downloading from outputs/model.npz to ./model/model.npz" in cell_with(texts, "Downloading")
+    assert "Downloading from outputs/model.npz to ./model/model.npz" in cell_with(
+        texts, "Downloading"
+    )
     assert (tmp_path / "model" / "model.npz").stat().st_size > 0
     (run,) = runs(home, "chainer-mnist")
     metrics = run.get_metrics()

@@ -20,7 +20,6 @@ import importlib.abc
 import importlib.util
 import sys
 
-
 STANDIN_MARKER = ".harness-standin"
 
 

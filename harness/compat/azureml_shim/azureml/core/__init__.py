@@ -15,6 +15,16 @@ from azureml.core.workspace import Workspace
 VERSION = "1.0.0+harness"
 
 __all__ = [
-    "VERSION", "ComputeTarget", "CondaDependencies", "Dataset", "Datastore", "Environment",
-    "Experiment", "Model", "Run", "RunConfiguration", "ScriptRunConfig", "Workspace",
+    "VERSION",
+    "ComputeTarget",
+    "CondaDependencies",
+    "Dataset",
+    "Datastore",
+    "Environment",
+    "Experiment",
+    "Model",
+    "Run",
+    "RunConfiguration",
+    "ScriptRunConfig",
+    "Workspace",
 ]

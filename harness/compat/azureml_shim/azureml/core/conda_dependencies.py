@@ -10,7 +10,9 @@ from typing import Any
 
 
 class CondaDependencies:
-    def __init__(self, conda_dependencies_file_path: str | None = None, _underlying_structure: Any = None) -> None:
+    def __init__(
+        self, conda_dependencies_file_path: str | None = None, _underlying_structure: Any = None
+    ) -> None:
         self.conda_packages: list[str] = []
         self.pip_packages: list[str] = []
         self.channels: list[str] = []
@@ -18,9 +20,13 @@ class CondaDependencies:
         self.file_path = conda_dependencies_file_path
 
     @staticmethod
-    def create(pip_packages: list[str] | None = None, conda_packages: list[str] | None = None,
-               python_version: str | None = None, pin_sdk_version: bool = True,
-               pip_indexurl: Any = None) -> CondaDependencies:
+    def create(
+        pip_packages: list[str] | None = None,
+        conda_packages: list[str] | None = None,
+        python_version: str | None = None,
+        pin_sdk_version: bool = True,
+        pip_indexurl: Any = None,
+    ) -> CondaDependencies:
         deps = CondaDependencies()
         deps.pip_packages = [p for p in (pip_packages or []) if not str(p).startswith("azureml")]
         deps.conda_packages = list(conda_packages or [])

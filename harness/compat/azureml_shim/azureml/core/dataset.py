@@ -11,8 +11,11 @@ from harness.sdk import data as native
 
 class _Registrable:
     def register(self, workspace: Any, name: str, *args: Any, **kwargs: Any) -> Any:
-        warn_once("ds-register", "datasets are not registered here; a dataset is its "
-                  "datastore path: keep using the object")
+        warn_once(
+            "ds-register",
+            "datasets are not registered here; a dataset is its "
+            "datastore path: keep using the object",
+        )
         return self
 
 
@@ -33,11 +36,20 @@ class _File:
 
 class _Tabular:
     @staticmethod
-    def from_delimited_files(path: Any, validate: bool = True, separator: str = ",",
-                             header: Any = True, **kwargs: Any) -> TabularDataset:
-        made = native.Dataset.Tabular.from_delimited_files(path, validate, separator, header, **kwargs)
-        return TabularDataset(made.datastore, made.path, made.mode, made.name,
-                              separator=made.separator, header=made.header)
+    def from_delimited_files(
+        path: Any, validate: bool = True, separator: str = ",", header: Any = True, **kwargs: Any
+    ) -> TabularDataset:
+        made = native.Dataset.Tabular.from_delimited_files(
+            path, validate, separator, header, **kwargs
+        )
+        return TabularDataset(
+            made.datastore,
+            made.path,
+            made.mode,
+            made.name,
+            separator=made.separator,
+            header=made.header,
+        )
 
 
 class Dataset:
@@ -46,8 +58,10 @@ class Dataset:
 
     @staticmethod
     def get_by_name(workspace: Any, name: str, version: Any = "latest") -> Any:
-        raise refuse("Dataset.get_by_name (registered datasets)",
-                     "use Dataset.File.from_files((datastore, 'path')) on a datastore path")
+        raise refuse(
+            "Dataset.get_by_name (registered datasets)",
+            "use Dataset.File.from_files((datastore, 'path')) on a datastore path",
+        )
 
 
 __all__ = ["Dataset", "FileDataset", "TabularDataset"]

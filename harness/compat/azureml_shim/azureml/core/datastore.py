@@ -34,43 +34,67 @@ class Datastore:
         return Datastore(workspace, None)
 
     @staticmethod
-    def register_azure_blob_container(workspace: Any, datastore_name: str, *args: Any, **kwargs: Any) -> Any:
-        raise refuse("Datastore.register_azure_blob_container",
-                     "add a folder or fsspec URL with `harness datastore add NAME URL`")
+    def register_azure_blob_container(
+        workspace: Any, datastore_name: str, *args: Any, **kwargs: Any
+    ) -> Any:
+        raise refuse(
+            "Datastore.register_azure_blob_container",
+            "add a folder or fsspec URL with `harness datastore add NAME URL`",
+        )
 
     register_azure_file_share = register_azure_blob_container
     register_azure_data_lake_gen2 = register_azure_blob_container
 
     # -- data in and out -----------------------------------------------------------
-    def upload(self, src_dir: str, target_path: str | None = None, overwrite: bool = False,
-               show_progress: bool = True) -> Any:
-        self._store.upload(src_dir, target_path or "", overwrite=overwrite,
-                           show_progress=show_progress)
+    def upload(
+        self,
+        src_dir: str,
+        target_path: str | None = None,
+        overwrite: bool = False,
+        show_progress: bool = True,
+    ) -> Any:
+        self._store.upload(
+            src_dir, target_path or "", overwrite=overwrite, show_progress=show_progress
+        )
         return self.path(target_path or "")
 
-    def upload_files(self, files: list[str], relative_root: str | None = None,
-                     target_path: str | None = None, overwrite: bool = False,
-                     show_progress: bool = True) -> Any:
+    def upload_files(
+        self,
+        files: list[str],
+        relative_root: str | None = None,
+        target_path: str | None = None,
+        overwrite: bool = False,
+        show_progress: bool = True,
+    ) -> Any:
         """The given files, each under ``target_path`` with its path relative to
         ``relative_root`` (default: its own name), as in v1."""
         with tempfile.TemporaryDirectory(prefix="harness-upload-") as staging:
             for file in files:
                 source = Path(file)
-                rel = (os.path.relpath(source, relative_root) if relative_root else source.name)
+                rel = os.path.relpath(source, relative_root) if relative_root else source.name
                 if rel.startswith(".."):
-                    raise refuse(f"upload_files: '{file}' outside relative_root",
-                                 "give a relative_root that contains every file")
+                    raise refuse(
+                        f"upload_files: '{file}' outside relative_root",
+                        "give a relative_root that contains every file",
+                    )
                 dest = Path(staging) / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, dest)
-            self._store.upload(staging, target_path or "", overwrite=overwrite,
-                               show_progress=show_progress)
+            self._store.upload(
+                staging, target_path or "", overwrite=overwrite, show_progress=show_progress
+            )
         return self.path(target_path or "")
 
-    def download(self, target_path: str, prefix: str | None = None, overwrite: bool = False,
-                 show_progress: bool = True) -> int:
-        summary = self._store.download(prefix or "", target_path, overwrite=overwrite,
-                                       show_progress=show_progress)
+    def download(
+        self,
+        target_path: str,
+        prefix: str | None = None,
+        overwrite: bool = False,
+        show_progress: bool = True,
+    ) -> int:
+        summary = self._store.download(
+            prefix or "", target_path, overwrite=overwrite, show_progress=show_progress
+        )
         return int(getattr(summary, "files", 0) or 0)
 
     # -- references for runs ---------------------------------------------------------
@@ -90,4 +114,6 @@ class Datastore:
         return str(self.as_mount())
 
     def __repr__(self) -> str:
-        return f"Datastore(name={self.name!r}, type={self.datastore_type!r}, url={self._store.url!r})"
+        return (
+            f"Datastore(name={self.name!r}, type={self.datastore_type!r}, url={self._store.url!r})"
+        )

@@ -60,8 +60,10 @@ class Environment:
 
     @staticmethod
     def from_existing_conda_environment(name: str, conda_environment_name: str) -> Environment:
-        warn_once("conda-existing", "conda environments are not used here; the job runs in "
-                  "the current Python environment")
+        warn_once(
+            "conda-existing",
+            "conda environments are not used here; the job runs in the current Python environment",
+        )
         env = Environment(name)
         env.python.user_managed_dependencies = True
         return env
@@ -73,7 +75,9 @@ class Environment:
         return env
 
     @staticmethod
-    def get(workspace: Any, name: str, version: str | None = None, label: Any = None) -> Environment:
+    def get(
+        workspace: Any, name: str, version: str | None = None, label: Any = None
+    ) -> Environment:
         return EnvironmentMap(workspace).get_environment(name, version)
 
     @staticmethod
@@ -88,8 +92,11 @@ class Environment:
             self.version = str(getattr(registered, "version", "") or "") or None
             self._registered = True
         except ImportError:
-            warn_once("env-register", "environment registration needs harness.envs; the "
-                      "environment is used inline instead")
+            warn_once(
+                "env-register",
+                "environment registration needs harness.envs; the "
+                "environment is used inline instead",
+            )
         return self
 
     def add_private_pip_wheel(self, *args: Any, **kwargs: Any) -> Any:
@@ -101,11 +108,17 @@ class Environment:
     def to_config(self) -> Any:
         """The value of ``estimator.environment``; None: the current environment."""
         if self.docker.enabled or self.docker.base_image or self.docker.base_dockerfile:
-            ignored("docker.base_image", self.docker.base_image or self.docker.base_dockerfile
-                    or True, "jobs run as local processes, without Docker")
+            ignored(
+                "docker.base_image",
+                self.docker.base_image or self.docker.base_dockerfile or True,
+                "jobs run as local processes, without Docker",
+            )
         if self._curated:
-            warn_once(f"curated:{self.name}", f"curated environment '{self.name}' is a Docker "
-                      "image; the job runs in the current Python environment")
+            warn_once(
+                f"curated:{self.name}",
+                f"curated environment '{self.name}' is a Docker "
+                "image; the job runs in the current Python environment",
+            )
             return None
         if self.python.user_managed_dependencies:
             return None
@@ -148,8 +161,10 @@ class EnvironmentMap(dict):
             return Environment(name)
         from harness.errors import NotFoundError
 
-        raise NotFoundError(f"no environment '{name}' in the workspace; build one with "
-                            "Environment(name) + CondaDependencies, or use a curated 'AzureML-...' name")
+        raise NotFoundError(
+            f"no environment '{name}' in the workspace; build one with "
+            "Environment(name) + CondaDependencies, or use a curated 'AzureML-...' name"
+        )
 
     def __missing__(self, name: str) -> Environment:
         return self.get_environment(name)

@@ -8,9 +8,16 @@ from azureml._compat import ignored
 
 
 class Experiment:
-    def __init__(self, workspace: Any, name: str, _skip_name_validation: bool = False,
-                 _id: Any = None, _archived_time: Any = None, _create_in_cloud: bool = True,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        workspace: Any,
+        name: str,
+        _skip_name_validation: bool = False,
+        _id: Any = None,
+        _archived_time: Any = None,
+        _create_in_cloud: bool = True,
+        **kwargs: Any,
+    ) -> None:
         from harness.sdk.experiment import Experiment as Native
 
         self.workspace = workspace
@@ -21,8 +28,11 @@ class Experiment:
         from azureml.core.run import Run
         from azureml.train.hyperdrive import HyperDriveRun
 
-        ignored("submit keyword arguments", {k: v for k, v in kwargs.items() if v is not None},
-                "submit takes config and tags here")
+        ignored(
+            "submit keyword arguments",
+            {k: v for k, v in kwargs.items() if v is not None},
+            "submit takes config and tags here",
+        )
         handle = self._native.submit(config, tags=tags)
         if getattr(config, "is_sweep", False):
             return HyperDriveRun(self, handle)
@@ -38,8 +48,13 @@ class Experiment:
         run._interactive = True
         return run
 
-    def get_runs(self, type: Any = None, tags: Any = None, properties: Any = None,
-                 include_children: bool = False) -> Any:
+    def get_runs(
+        self,
+        type: Any = None,
+        tags: Any = None,
+        properties: Any = None,
+        include_children: bool = False,
+    ) -> Any:
         from azureml.core.run import Run
 
         for handle in self._native.get_runs(tags=tags):

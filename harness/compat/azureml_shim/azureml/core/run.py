@@ -27,8 +27,11 @@ __all__ = ["Run", "get_run"]
 
 def portal_hint(what: str) -> str:
     """v1 printed a studio URL; locally the dashboard (``harness ui``) or the folder."""
-    warn_once("portal", "there is no Azure portal here; see runs with `harness runs show ID` "
-              "or the local dashboard `harness ui`")
+    warn_once(
+        "portal",
+        "there is no Azure portal here; see runs with `harness runs show ID` "
+        "or the local dashboard `harness ui`",
+    )
     return f"harness runs show {what.split()[-1]}"
 
 
@@ -58,18 +61,20 @@ class Run:
 
     # -- getting one -------------------------------------------------------------
     @classmethod
-    def get_context(cls, allow_offline: bool = True, used_for_context_manager: bool = False,
-                    **kwargs: Any) -> Run:
+    def get_context(
+        cls, allow_offline: bool = True, used_for_context_manager: bool = False, **kwargs: Any
+    ) -> Run:
         from harness import Run as HarnessRun
 
         context = HarnessRun.get_context()
         if context.is_offline:
             if not allow_offline:
-                raise refuse("Run.get_context(allow_offline=False) outside a job",
-                             "submit the script with experiment.submit(...) or harness train")
+                raise refuse(
+                    "Run.get_context(allow_offline=False) outside a job",
+                    "submit the script with experiment.submit(...) or harness train",
+                )
             run = cls.__new__(cls)
-            run._setup(SimpleNamespace(name="offline", workspace=None, id="offline"), None,
-                       context)
+            run._setup(SimpleNamespace(name="offline", workspace=None, id="offline"), None, context)
             run.id = run.name = f"OfflineRun_{uuid.uuid4()}"
             return run
         from azureml.core.experiment import Experiment
@@ -79,8 +84,9 @@ class Run:
 
         native_ws = NativeWorkspace(home=Path(context.run_dir).parent.parent)
         experiment = Experiment(Workspace(_native=native_ws), context.experiment)
-        return cls._from_handle(experiment, Handle(experiment._native, context.id,
-                                                   workspace=native_ws), context)
+        return cls._from_handle(
+            experiment, Handle(experiment._native, context.id, workspace=native_ws), context
+        )
 
     @staticmethod
     def get(workspace: Any, run_id: str) -> Run:
@@ -107,21 +113,33 @@ class Run:
         handle = self._need_handle("get_details")
         native = handle.get_details()
         return Details(
-            runId=native["id"], target=native["compute"], status=native["status"],
-            startTimeUtc=native["started"], endTimeUtc=native["ended"],
-            properties=native["properties"], tags=native["tags"],
+            runId=native["id"],
+            target=native["compute"],
+            status=native["status"],
+            startTimeUtc=native["started"],
+            endTimeUtc=native["ended"],
+            properties=native["properties"],
+            tags=native["tags"],
             inputDatasets=native["provenance"].get("datastores", []),
-            logFiles={f: str(Path(native["path"]) / f) for f in native["files"] if f.startswith("logs/")},
-            error=native["error"], harness=native,
+            logFiles={
+                f: str(Path(native["path"]) / f) for f in native["files"] if f.startswith("logs/")
+            },
+            error=native["error"],
+            harness=native,
         )
 
     def get_details_with_logs(self) -> Details:
         return self.get_details()
 
-    def wait_for_completion(self, show_output: bool = False, wait_post_processing: bool = False,
-                            raise_on_error: bool = True) -> Details:
+    def wait_for_completion(
+        self,
+        show_output: bool = False,
+        wait_post_processing: bool = False,
+        raise_on_error: bool = True,
+    ) -> Details:
         self._need_handle("wait_for_completion").wait_for_completion(
-            show_output=show_output, raise_on_error=raise_on_error)
+            show_output=show_output, raise_on_error=raise_on_error
+        )
         return self.get_details()
 
     def get_portal_url(self) -> str:
@@ -155,8 +173,10 @@ class Run:
     # -- logging (inside the job) ---------------------------------------------------------
     def _log_to(self, what: str) -> Any:
         if self._context is None:
-            raise refuse(f"run.{what} from outside the job",
-                         "log inside the training script with Run.get_context()")
+            raise refuse(
+                f"run.{what} from outside the job",
+                "log inside the training script with Run.get_context()",
+            )
         return self._context
 
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
@@ -191,8 +211,9 @@ class Run:
     def log_residuals(self, name: str, value: Any, description: str = "") -> None:
         self._log_json("log_residuals", name, value)
 
-    def log_image(self, name: str, path: str | None = None, plot: Any = None,
-                  description: str = "") -> None:
+    def log_image(
+        self, name: str, path: str | None = None, plot: Any = None, description: str = ""
+    ) -> None:
         """Save the image under ``outputs/images/`` and log its path there."""
         context = self._log_to("log_image")
         if (path is None) == (plot is None):
@@ -238,8 +259,13 @@ class Run:
         return self.get_properties()
 
     # -- metrics and files ------------------------------------------------------------------
-    def get_metrics(self, name: str | None = None, recursive: bool = False,
-                    run_type: Any = None, populate: bool = False) -> dict[str, Any]:
+    def get_metrics(
+        self,
+        name: str | None = None,
+        recursive: bool = False,
+        run_type: Any = None,
+        populate: bool = False,
+    ) -> dict[str, Any]:
         if self._handle is None:
             return {}
         if self._context is not None:
@@ -249,23 +275,36 @@ class Run:
     def get_file_names(self) -> list[str]:
         return self._need_handle("get_file_names").get_file_names()
 
-    def download_file(self, name: str, output_file_path: str | None = None,
-                      _validate_checksum: bool = False) -> None:
+    def download_file(
+        self, name: str, output_file_path: str | None = None, _validate_checksum: bool = False
+    ) -> None:
         self._need_handle("download_file").download_file(name, output_file_path)
 
-    def download_files(self, prefix: str | None = None, output_directory: str | None = None,
-                       output_paths: Any = None, batch_size: int = 100,
-                       append_prefix: bool = True, timeout_seconds: Any = None) -> None:
+    def download_files(
+        self,
+        prefix: str | None = None,
+        output_directory: str | None = None,
+        output_paths: Any = None,
+        batch_size: int = 100,
+        append_prefix: bool = True,
+        timeout_seconds: Any = None,
+    ) -> None:
         self._need_handle("download_files").download_files(
-            prefix or "", output_directory, append_prefix=append_prefix)
+            prefix or "", output_directory, append_prefix=append_prefix
+        )
 
     def upload_file(self, name: str, path_or_stream: Any, datastore_name: Any = None) -> None:
         """Copy a file into the run as ``name`` (``outputs/...`` as in Azure ML)."""
-        run_dir = Path(self._context.run_dir) if self._context is not None and \
-            not self._context.is_offline else None
+        run_dir = (
+            Path(self._context.run_dir)
+            if self._context is not None and not self._context.is_offline
+            else None
+        )
         if run_dir is None:
             if self._handle is None:
-                raise refuse("upload_file on an offline run", "submit the script to get a recorded run")
+                raise refuse(
+                    "upload_file on an offline run", "submit the script to get a recorded run"
+                )
             run_dir = Path(self._handle.record().path)
         target = (run_dir / name).resolve()
         if not target.is_relative_to(run_dir.resolve()):
@@ -285,20 +324,32 @@ class Run:
     def upload_folder(self, name: str, path: str, **kwargs: Any) -> None:
         for file in Path(path).rglob("*"):
             if file.is_file():
-                self.upload_file(f"{name.rstrip('/')}/{file.relative_to(path).as_posix()}", str(file))
+                self.upload_file(
+                    f"{name.rstrip('/')}/{file.relative_to(path).as_posix()}", str(file)
+                )
 
-    def register_model(self, model_name: str, model_path: str | None = None, tags: Any = None,
-                       properties: Any = None, model_framework: Any = None,
-                       model_framework_version: Any = None, description: str | None = None,
-                       datasets: Any = None, sample_input_dataset: Any = None,
-                       sample_output_dataset: Any = None, resource_configuration: Any = None,
-                       **kwargs: Any) -> Any:
+    def register_model(
+        self,
+        model_name: str,
+        model_path: str | None = None,
+        tags: Any = None,
+        properties: Any = None,
+        model_framework: Any = None,
+        model_framework_version: Any = None,
+        description: str | None = None,
+        datasets: Any = None,
+        sample_input_dataset: Any = None,
+        sample_output_dataset: Any = None,
+        resource_configuration: Any = None,
+        **kwargs: Any,
+    ) -> Any:
         from azureml.core.model import Model
 
         if self._context is not None:
             self._context.flush()  # the entry links the metrics logged so far
         native = self._need_handle("register_model").register_model(
-            model_name, model_path, tags=tags, properties=properties, description=description)
+            model_name, model_path, tags=tags, properties=properties, description=description
+        )
         return Model(self.experiment.workspace, entry=native._entry)
 
     # -- ending -------------------------------------------------------------------------------
@@ -313,7 +364,9 @@ class Run:
 
             finish(self._handle, self._context, "Completed")
 
-    def fail(self, error_details: Any = None, error_code: Any = None, _set_status: bool = True) -> None:
+    def fail(
+        self, error_details: Any = None, error_code: Any = None, _set_status: bool = True
+    ) -> None:
         self.flush()
         if getattr(self, "_interactive", False):
             from harness.sdk.interactive import finish

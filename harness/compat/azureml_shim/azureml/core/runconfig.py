@@ -24,19 +24,28 @@ def local_mpi(process_count_per_node: int, node_count: int) -> list[str]:
     from harness.sdk.configs import MpiConfiguration as Native
 
     if node_count > 1:
-        warn_once("node_count", f"node_count={node_count}: no cluster here, so the "
-                  f"{node_count * process_count_per_node} ranks run on this machine "
-                  "(name machines with MpiConfiguration(hosts=[...]) in harness.sdk)")
+        warn_once(
+            "node_count",
+            f"node_count={node_count}: no cluster here, so the "
+            f"{node_count * process_count_per_node} ranks run on this machine "
+            "(name machines with MpiConfiguration(hosts=[...]) in harness.sdk)",
+        )
         return Native(node_count * process_count_per_node, 1).to_overrides()
     return Native(process_count_per_node, 1).to_overrides()
 
 
 class PyTorchConfiguration:
-    def __init__(self, communication_backend: str = "Nccl", process_count: int | None = None,
-                 node_count: int = 1) -> None:
-        raise refuse("PyTorchConfiguration (torch.distributed launch)",
-                     "use MpiConfiguration(process_count_per_node=N); each rank gets "
-                     "RANK/WORLD_SIZE from MPI")
+    def __init__(
+        self,
+        communication_backend: str = "Nccl",
+        process_count: int | None = None,
+        node_count: int = 1,
+    ) -> None:
+        raise refuse(
+            "PyTorchConfiguration (torch.distributed launch)",
+            "use MpiConfiguration(process_count_per_node=N); each rank gets "
+            "RANK/WORLD_SIZE from MPI",
+        )
 
 
 class TensorflowConfiguration(PyTorchConfiguration):
@@ -53,10 +62,18 @@ class RunConfiguration:
     """The run settings of v1: ``environment``, ``target``, ``node_count`` and
     ``mpi``/``communicator``; the rest (``docker``, ``history``…) is accepted."""
 
-    def __init__(self, script: str | None = None, arguments: list[Any] | None = None,
-                 framework: str | None = None, communicator: str | None = None,
-                 conda_dependencies: Any = None, _history_enabled: Any = None,
-                 _path: Any = None, _name: Any = None, command: Any = None) -> None:
+    def __init__(
+        self,
+        script: str | None = None,
+        arguments: list[Any] | None = None,
+        framework: str | None = None,
+        communicator: str | None = None,
+        conda_dependencies: Any = None,
+        _history_enabled: Any = None,
+        _path: Any = None,
+        _name: Any = None,
+        command: Any = None,
+    ) -> None:
         from azureml.core.environment import Environment
 
         self.script = script
@@ -77,9 +94,14 @@ class RunConfiguration:
             self.environment.python.conda_dependencies = conda_dependencies
 
     def distributed(self) -> Any:
-        if str(self.communicator).lower() in ("intelmpi", "openmpi", "mpi") or \
-           (self.node_count > 1 or self.mpi.process_count_per_node > 1) and self.communicator != "None":
-            return MpiConfiguration(self.mpi.process_count_per_node, max(self.node_count, self.mpi.node_count))
+        if (
+            str(self.communicator).lower() in ("intelmpi", "openmpi", "mpi")
+            or (self.node_count > 1 or self.mpi.process_count_per_node > 1)
+            and self.communicator != "None"
+        ):
+            return MpiConfiguration(
+                self.mpi.process_count_per_node, max(self.node_count, self.mpi.node_count)
+            )
         return None
 
     def save(self, *args: Any, **kwargs: Any) -> None:

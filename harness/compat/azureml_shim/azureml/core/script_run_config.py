@@ -8,12 +8,21 @@ from azureml._compat import ignored
 
 
 class ScriptRunConfig:
-    def __init__(self, source_directory: str, script: str | None = None,
-                 arguments: list[Any] | None = None, run_config: Any = None,
-                 _telemetry_values: Any = None, compute_target: Any = None,
-                 environment: Any = None, distributed_job_config: Any = None,
-                 resume_from: Any = None, max_run_duration_seconds: Any = None,
-                 command: Any = None, docker_runtime_config: Any = None) -> None:
+    def __init__(
+        self,
+        source_directory: str,
+        script: str | None = None,
+        arguments: list[Any] | None = None,
+        run_config: Any = None,
+        _telemetry_values: Any = None,
+        compute_target: Any = None,
+        environment: Any = None,
+        distributed_job_config: Any = None,
+        resume_from: Any = None,
+        max_run_duration_seconds: Any = None,
+        command: Any = None,
+        docker_runtime_config: Any = None,
+    ) -> None:
         from azureml.core.runconfig import RunConfiguration
 
         if command is not None:

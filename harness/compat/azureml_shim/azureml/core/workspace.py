@@ -15,16 +15,26 @@ class Workspace:
     (its ``harness_home`` key, relative to the file, names the folder); the
     subscription and resource group are kept as labels only."""
 
-    def __init__(self, subscription_id: str | None = None, resource_group: str | None = None,
-                 workspace_name: str | None = None, auth: Any = None, _location: Any = None,
-                 _native: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
+        workspace_name: str | None = None,
+        auth: Any = None,
+        _location: Any = None,
+        _native: Any = None,
+        **kwargs: Any,
+    ) -> None:
         from harness.sdk.workspace import Workspace as Native
 
         ignored("auth", auth, "the local workspace needs no credentials")
         if _native is None:
             if subscription_id:
-                warn_once("subscription", "an Azure subscription has no meaning locally; "
-                          "using the harness workspace folder")
+                warn_once(
+                    "subscription",
+                    "an Azure subscription has no meaning locally; "
+                    "using the harness workspace folder",
+                )
             _native = Native()
         self._native = _native
         config = _native.config
@@ -39,8 +49,12 @@ class Workspace:
         return self._native.home
 
     @staticmethod
-    def from_config(path: str | None = None, auth: Any = None, _logger: Any = None,
-                    _file_name: str | None = None) -> Workspace:
+    def from_config(
+        path: str | None = None,
+        auth: Any = None,
+        _logger: Any = None,
+        _file_name: str | None = None,
+    ) -> Workspace:
         from harness.sdk.workspace import Workspace as Native
 
         ignored("auth", auth, "the local workspace needs no credentials")
@@ -49,29 +63,56 @@ class Workspace:
         return Workspace(_native=Native.from_config(path))
 
     @staticmethod
-    def get(name: str, auth: Any = None, subscription_id: str | None = None,
-            resource_group: str | None = None, **_: Any) -> Workspace:
+    def get(
+        name: str,
+        auth: Any = None,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
+        **_: Any,
+    ) -> Workspace:
         return Workspace(subscription_id, resource_group, name)
 
     @staticmethod
-    def create(name: str, auth: Any = None, subscription_id: str | None = None,
-               resource_group: str | None = None, location: str | None = None,
-               exist_ok: bool = True, **_: Any) -> Workspace:
-        warn_once("ws-create", "Workspace.create makes nothing in Azure here; the harness "
-                  "workspace folder is used (HARNESS_HOME, default ~/.harness)")
+    def create(
+        name: str,
+        auth: Any = None,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
+        location: str | None = None,
+        exist_ok: bool = True,
+        **_: Any,
+    ) -> Workspace:
+        warn_once(
+            "ws-create",
+            "Workspace.create makes nothing in Azure here; the harness "
+            "workspace folder is used (HARNESS_HOME, default ~/.harness)",
+        )
         return Workspace(subscription_id, resource_group, name)
 
     def write_config(self, path: str | None = None, file_name: str | None = None) -> None:
         folder = Path(path or ".") / ".azureml"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / (file_name or "config.json")).write_text(json.dumps({
-            "subscription_id": self.subscription_id, "resource_group": self.resource_group,
-            "workspace_name": self.name, "harness_home": str(self.home)}, indent=2))
+        (folder / (file_name or "config.json")).write_text(
+            json.dumps(
+                {
+                    "subscription_id": self.subscription_id,
+                    "resource_group": self.resource_group,
+                    "workspace_name": self.name,
+                    "harness_home": str(self.home),
+                },
+                indent=2,
+            )
+        )
 
     def get_details(self) -> Details:
-        return Details(id=str(self.home), name=self.name, location=self.location,
-                       resourceGroup=self.resource_group, subscriptionId=self.subscription_id,
-                       harness_home=str(self.home))
+        return Details(
+            id=str(self.home),
+            name=self.name,
+            location=self.location,
+            resourceGroup=self.resource_group,
+            subscriptionId=self.subscription_id,
+            harness_home=str(self.home),
+        )
 
     # -- what lives in it -------------------------------------------------------
     def get_default_datastore(self) -> Any:
@@ -85,8 +126,10 @@ class Workspace:
         if hasattr(registry, "set_default"):
             registry.set_default(name)
         else:
-            warn_once("set-default", "set the default datastore with `harness datastore add "
-                      "NAME URL --default`")
+            warn_once(
+                "set-default",
+                "set the default datastore with `harness datastore add NAME URL --default`",
+            )
 
     @property
     def datastores(self) -> dict[str, Any]:
@@ -122,5 +165,7 @@ class Workspace:
         return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.home / 'mlflow.db'}"
 
     def __repr__(self) -> str:
-        return (f"Workspace.create(name='{self.name}', subscription_id='{self.subscription_id}', "
-                f"resource_group='{self.resource_group}')")
+        return (
+            f"Workspace.create(name='{self.name}', subscription_id='{self.subscription_id}', "
+            f"resource_group='{self.resource_group}')"
+        )

@@ -20,4 +20,9 @@ class WebserviceException(UnsupportedError):
     pass
 
 
-__all__ = ["AzureMLException", "ComputeTargetException", "UserErrorException", "WebserviceException"]
+__all__ = [
+    "AzureMLException",
+    "ComputeTargetException",
+    "UserErrorException",
+    "WebserviceException",
+]

@@ -20,21 +20,40 @@ def _rows(run: Any) -> tuple[str, list[tuple[str, str, str]]]:
     children = handle.get_children() if hasattr(handle, "get_children") else []
     status = handle.get_status()
     if children:
-        rows = [(c.id, c.get_status(), ", ".join(f"{k}={v}" for k, v in c.get_metrics().items()
-                                                  if isinstance(v, (int, float))))
-                for c in children]
+        rows = [
+            (
+                c.id,
+                c.get_status(),
+                ", ".join(
+                    f"{k}={v}" for k, v in c.get_metrics().items() if isinstance(v, (int, float))
+                ),
+            )
+            for c in children
+        ]
     else:
-        rows = [(handle.id, status, ", ".join(f"{k}={v}" for k, v in handle.get_metrics().items()
-                                               if isinstance(v, (int, float))))]
+        rows = [
+            (
+                handle.id,
+                status,
+                ", ".join(
+                    f"{k}={v}"
+                    for k, v in handle.get_metrics().items()
+                    if isinstance(v, (int, float))
+                ),
+            )
+        ]
     return status, rows
 
 
 def _html(run: Any) -> str:
     status, rows = _rows(run)
-    body = "".join(f"<tr><td>{escape(i)}</td><td>{escape(s)}</td><td>{escape(m)}</td></tr>"
-                   for i, s, m in rows)
-    return (f"<div><b>{escape(type(run).__name__)} {escape(run.id)}</b>: {escape(status)}"
-            f"<table><tr><th>run</th><th>status</th><th>metrics</th></tr>{body}</table></div>")
+    body = "".join(
+        f"<tr><td>{escape(i)}</td><td>{escape(s)}</td><td>{escape(m)}</td></tr>" for i, s, m in rows
+    )
+    return (
+        f"<div><b>{escape(type(run).__name__)} {escape(run.id)}</b>: {escape(status)}"
+        f"<table><tr><th>run</th><th>status</th><th>metrics</th></tr>{body}</table></div>"
+    )
 
 
 def _text(run: Any) -> str:
@@ -63,8 +82,7 @@ class RunDetails:
             from IPython.display import HTML, display
         except ImportError:
             get_ipython = None  # type: ignore[assignment]
-        if get_ipython is None or get_ipython() is None or \
-                not hasattr(get_ipython(), "kernel"):
+        if get_ipython is None or get_ipython() is None or not hasattr(get_ipython(), "kernel"):
             print(_text(self.run), flush=True)
             return None
         handle = display(HTML(_html(self.run)), display_id=True)
@@ -84,4 +102,7 @@ class RunDetails:
 
     def get_widget_data(self) -> dict[str, Any]:
         status, rows = _rows(self.run)
-        return {"status": status, "runs": [{"id": i, "status": s, "metrics": m} for i, s, m in rows]}
+        return {
+            "status": status,
+            "runs": [{"id": i, "status": s, "metrics": m} for i, s, m in rows],
+        }

@@ -52,9 +52,13 @@ class _Status:
         self._target = target
 
     def serialize(self) -> Details:
-        return Details(name=self._target.name, provisioningState="Succeeded",
-                       currentNodeCount=1, vmSize=self._target.vm_size,
-                       note="local machine (harness)")
+        return Details(
+            name=self._target.name,
+            provisioningState="Succeeded",
+            currentNodeCount=1,
+            vmSize=self._target.vm_size,
+            note="local machine (harness)",
+        )
 
 
 class ComputeTarget:
@@ -80,10 +84,14 @@ class ComputeTarget:
     @staticmethod
     def create(workspace: Any, name: str, provisioning_configuration: Any) -> ComputeTarget:
         if not isinstance(provisioning_configuration, AmlComputeProvisioningConfiguration):
-            raise refuse(f"{type(provisioning_configuration).__name__} computes",
-                         "use AmlCompute.provisioning_configuration(): it names this machine")
-        warn_once("compute-create", f"compute target '{name}' is this machine; "
-                  "VM size and node counts are labels only")
+            raise refuse(
+                f"{type(provisioning_configuration).__name__} computes",
+                "use AmlCompute.provisioning_configuration(): it names this machine",
+            )
+        warn_once(
+            "compute-create",
+            f"compute target '{name}' is this machine; VM size and node counts are labels only",
+        )
         data = _load(workspace)
         data[name] = provisioning_configuration.as_dict()
         _save(workspace, data)
@@ -91,15 +99,23 @@ class ComputeTarget:
 
     @staticmethod
     def attach(*args: Any, **kwargs: Any) -> Any:
-        raise refuse("ComputeTarget.attach", "run on this machine, or name MPI hosts with "
-                     "MpiConfiguration(hosts=[...]) in harness.sdk")
+        raise refuse(
+            "ComputeTarget.attach",
+            "run on this machine, or name MPI hosts with "
+            "MpiConfiguration(hosts=[...]) in harness.sdk",
+        )
 
     @staticmethod
     def list(workspace: Any) -> list[ComputeTarget]:
         return list(saved_computes(workspace).values())
 
-    def wait_for_completion(self, show_output: bool = False, min_node_count: Any = None,
-                            timeout_in_minutes: int = 20, is_delete_operation: bool = False) -> None:
+    def wait_for_completion(
+        self,
+        show_output: bool = False,
+        min_node_count: Any = None,
+        timeout_in_minutes: int = 20,
+        is_delete_operation: bool = False,
+    ) -> None:
         if show_output:
             print("Succeeded")
             print("AmlCompute wait for completion finished (the local machine)")
@@ -134,24 +150,41 @@ class AmlComputeProvisioningConfiguration:
         self.settings = {k: v for k, v in settings.items() if v is not None}
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v if isinstance(v, (int, float, str, bool)) else str(v)
-                for k, v in self.settings.items()}
+        return {
+            k: v if isinstance(v, (int, float, str, bool)) else str(v)
+            for k, v in self.settings.items()
+        }
 
 
 class AmlCompute(ComputeTarget):
     @staticmethod
-    def provisioning_configuration(vm_size: str = "", vm_priority: str = "dedicated",
-                                   min_nodes: int = 0, max_nodes: Any = None,
-                                   idle_seconds_before_scaledown: Any = None,
-                                   admin_username: Any = None, admin_user_password: Any = None,
-                                   admin_user_ssh_key: Any = None, vnet_resourcegroup_name: Any = None,
-                                   vnet_name: Any = None, subnet_name: Any = None, tags: Any = None,
-                                   description: Any = None, remote_login_port_public_access: Any = None,
-                                   identity_type: Any = None, identity_id: Any = None,
-                                   location: Any = None, enable_node_public_ip: Any = True) -> Any:
+    def provisioning_configuration(
+        vm_size: str = "",
+        vm_priority: str = "dedicated",
+        min_nodes: int = 0,
+        max_nodes: Any = None,
+        idle_seconds_before_scaledown: Any = None,
+        admin_username: Any = None,
+        admin_user_password: Any = None,
+        admin_user_ssh_key: Any = None,
+        vnet_resourcegroup_name: Any = None,
+        vnet_name: Any = None,
+        subnet_name: Any = None,
+        tags: Any = None,
+        description: Any = None,
+        remote_login_port_public_access: Any = None,
+        identity_type: Any = None,
+        identity_id: Any = None,
+        location: Any = None,
+        enable_node_public_ip: Any = True,
+    ) -> Any:
         return AmlComputeProvisioningConfiguration(
-            vm_size=vm_size, vm_priority=vm_priority, min_nodes=min_nodes, max_nodes=max_nodes,
-            description=description)
+            vm_size=vm_size,
+            vm_priority=vm_priority,
+            min_nodes=min_nodes,
+            max_nodes=max_nodes,
+            description=description,
+        )
 
     @staticmethod
     def supported_vmsizes(workspace: Any, location: Any = None) -> list[dict[str, Any]]:
@@ -171,8 +204,10 @@ def as_compute(target: Any) -> Any:
     if isinstance(target, str):
         if target in ("local", "mpi"):
             return target
-        warn_once(f"compute:{target}", f"compute target '{target}' is not defined here; "
-                  "the run uses this machine")
+        warn_once(
+            f"compute:{target}",
+            f"compute target '{target}' is not defined here; the run uses this machine",
+        )
         return None
     return target
 

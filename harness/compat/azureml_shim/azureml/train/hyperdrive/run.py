@@ -29,31 +29,52 @@ class HyperDriveRun:
     def status(self) -> str:
         return self.get_status()
 
-    def wait_for_completion(self, show_output: bool = False, wait_post_processing: bool = False,
-                            raise_on_error: bool = True) -> dict[str, Any]:
-        return self._sweep.wait_for_completion(show_output=show_output, raise_on_error=raise_on_error)
+    def wait_for_completion(
+        self,
+        show_output: bool = False,
+        wait_post_processing: bool = False,
+        raise_on_error: bool = True,
+    ) -> dict[str, Any]:
+        return self._sweep.wait_for_completion(
+            show_output=show_output, raise_on_error=raise_on_error
+        )
 
-    def get_children(self, recursive: bool = False, tags: Any = None, properties: Any = None,
-                     type: Any = None, status: Any = None, **_: Any) -> Any:
+    def get_children(
+        self,
+        recursive: bool = False,
+        tags: Any = None,
+        properties: Any = None,
+        type: Any = None,
+        status: Any = None,
+        **_: Any,
+    ) -> Any:
         for child in self._sweep.get_children():
             if status is None or child.get_status() == status:
                 yield self._run(child)
 
-    def get_children_sorted_by_primary_metric(self, top: int = 0, reverse: bool = False,
-                                              discard_no_metric: bool = False) -> list[dict[str, Any]]:
+    def get_children_sorted_by_primary_metric(
+        self, top: int = 0, reverse: bool = False, discard_no_metric: bool = False
+    ) -> list[dict[str, Any]]:
         return self._sweep.get_children_sorted_by_primary_metric(top, reverse, discard_no_metric)
 
-    def get_best_run_by_primary_metric(self, include_failed: bool = True,
-                                       include_canceled: bool = True,
-                                       include_resume_from_runs: bool = True) -> Any:
+    def get_best_run_by_primary_metric(
+        self,
+        include_failed: bool = True,
+        include_canceled: bool = True,
+        include_resume_from_runs: bool = True,
+    ) -> Any:
         return self._run(self._sweep.get_best_run_by_primary_metric())
 
-    def get_metrics(self, name: str | None = None, recursive: bool = False, **_: Any) -> dict[str, Any]:
+    def get_metrics(
+        self, name: str | None = None, recursive: bool = False, **_: Any
+    ) -> dict[str, Any]:
         return self._sweep.get_metrics(name)
 
     def get_hyperparameters(self) -> dict[str, Any]:
-        return {row["run_id"]: row["hyperparameters"]
-                for row in self._sweep.get_children_sorted_by_primary_metric()}
+        return {
+            row["run_id"]: row["hyperparameters"]
+            for row in self._sweep.get_children_sorted_by_primary_metric()
+        }
 
     def get_details(self) -> dict[str, Any]:
         return self._sweep.get_summary()
