@@ -7,9 +7,11 @@ primary metric.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,7 +127,7 @@ def run_job(
         record.id, RUNNING, started=now_iso(), pid=os.getpid(), host=socket.gethostname()
     )
     # In a sweep the watch links the run and may stop it early (harness/sweeps/watch.py).
-    with watch_job(cfg, record, sweep_id, name, goal) as watch:
+    with watch_job(cfg, record, sweep_id, name, goal) as watch, _sigterm_cancels():
         try:
             job.estimator.prepare(cfg, spec)
             result = job.compute.launch(spec)
@@ -147,6 +149,29 @@ def run_job(
         _call_hook(manager, "harness_on_run_error", record=record, error=error or "")
     _call_hook(manager, "harness_after_run", record=record, status=status)
     return Outcome(record, EXIT_CODES[status], (name, goal, record.metrics.get(name)))
+
+
+@contextlib.contextmanager
+def _sigterm_cancels() -> Iterator[None]:
+    """SIGTERM (``harness runs cancel``, ``run.cancel()``) cancels the run from the moment
+    it is Running, also before the compute has launched the job (``supervise``
+    handles it from then on): the default action would kill the driver and lose
+    the final status."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _harness_cause(exc: BaseException) -> HarnessError | None:

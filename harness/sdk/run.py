@@ -137,7 +137,12 @@ def cancel_run(
     ``Queued`` is waited for up to ``start_grace_s``."""
     record = reconcile(store, store.get(run_id))
     grace = time.monotonic() + start_grace_s
-    while record.status == QUEUED and time.monotonic() < grace:
+    # The driver turns SIGTERM into a clean stop only once its compute has launched
+    # the job (harness.supervise); a cancel right after submit waits for that, i.e.
+    # for the run to be Running and the job's first log file to exist.
+    while not record.is_final and time.monotonic() < grace and (
+        record.status == QUEUED or not _launched(record)
+    ):
         time.sleep(0.1)
         record = reconcile(store, store.get(record.id))
     if record.is_final:
@@ -161,6 +166,10 @@ def cancel_run(
             return record
         time.sleep(0.2)
     return record
+
+
+def _launched(record: RunRecord) -> bool:
+    return record.path is not None and any((record.path / "logs").glob("*.txt"))
 
 
 class Run:

@@ -421,7 +421,7 @@ class SweepRun:
         items = [
             {
                 "run_id": r["run_id"],
-                "hyperparameters": [o for o in r["overrides"] if o not in fixed],
+                "hyperparameters": [o.lstrip("+") for o in r["overrides"] if o not in fixed],
                 "best_primary_metric": r["value"],
                 "status": r["status"],
             }
