@@ -46,6 +46,8 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):  # e.g. a confusion matrix (log_confusion_matrix)
+        return [_plain(v) for v in value]
     if hasattr(value, "item"):
         return value.item()
     try:

@@ -33,7 +33,7 @@ def start_interactive(experiment: Any, snapshot_directory: Any = None) -> tuple[
         params={},
         overrides=[],
         tags={},
-        provenance=provenance.collect(source, [], list(sys.argv)),
+        provenance=provenance.collect(source, (), list(sys.argv)),
         sweep_id=None,
     )
     assert record.path is not None

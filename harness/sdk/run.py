@@ -140,8 +140,10 @@ def cancel_run(
     # The driver turns SIGTERM into a clean stop only once its compute has launched
     # the job (harness.supervise); a cancel right after submit waits for that, i.e.
     # for the run to be Running and the job's first log file to exist.
-    while not record.is_final and time.monotonic() < grace and (
-        record.status == QUEUED or not _launched(record)
+    while (
+        not record.is_final
+        and time.monotonic() < grace
+        and (record.status == QUEUED or not _launched(record))
     ):
         time.sleep(0.1)
         record = reconcile(store, store.get(record.id))

@@ -63,15 +63,17 @@ def cli_json(home: Path, *args: str):
     return result.json()
 
 
-def test_submit_returns_while_the_job_runs_and_the_handle_reads_it_back(
-    home, tmp_path, capsys
-):
+def test_submit_returns_while_the_job_runs_and_the_handle_reads_it_back(home, tmp_path, capsys):
     src = write_src(tmp_path / "src")
     gate = tmp_path / "gate"
     exp = Experiment("api", workspace=Workspace(home))
     run = exp.submit(
-        ScriptRunConfig(src, "train.py", arguments=["--gate", str(gate)],
-                        script_params={"--regularization": 0.8}),
+        ScriptRunConfig(
+            src,
+            "train.py",
+            arguments=["--gate", str(gate)],
+            script_params={"--regularization": 0.8},
+        ),
         tags={"team": "a"},
     )
     # submit came back while the script waits for the gate: non-blocking
@@ -101,14 +103,19 @@ def test_submit_returns_while_the_job_runs_and_the_handle_reads_it_back(
 
     run.tag("stage", "test")
     run.set_tags({"k": 1})
-    assert cli_json(home, "runs", "show", run.id)["tags"] == {"team": "a", "stage": "test", "k": "1"}
+    assert cli_json(home, "runs", "show", run.id)["tags"] == {
+        "team": "a",
+        "stage": "test",
+        "k": "1",
+    }
     run.add_properties({"p": "1"})
     run.add_properties({"p": "1"})  # the same value again is fine
     with pytest.raises(ConfigError, match="properties cannot change"):
         run.add_properties({"p": "2"})
 
-    model = run.register_model("clf", "outputs/model.pkl", tags={"t": "v"}, properties={"q": 2},
-                               description="d")
+    model = run.register_model(
+        "clf", "outputs/model.pkl", tags={"t": "v"}, properties={"q": 2}, description="d"
+    )
     assert (model.name, model.version, model.id) == ("clf", 1, "clf:1")
     entry = cli_json(home, "models", "show", "clf")
     assert entry["run_id"] == run.id and entry["properties"] == {"q": "2"}
@@ -122,8 +129,13 @@ def test_a_refused_submit_raises_the_cli_message_and_writes_nothing(home, tmp_pa
     exp = Experiment("api", workspace=Workspace(home))
     with pytest.raises(SubmitError) as caught:
         exp.submit(ScriptRunConfig(src, "missing.py"))
-    cli = run_cli("train", "+estimator=script", f"estimator.source_directory={src}",
-                  "estimator.entry_script=missing.py", home=home)
+    cli = run_cli(
+        "train",
+        "+estimator=script",
+        f"estimator.source_directory={src}",
+        "estimator.entry_script=missing.py",
+        home=home,
+    )
     assert cli.returncode == 2
     assert f"harness: error: {caught.value}" in cli.stderr
     assert isinstance(caught.value, HarnessError) and "\n" not in str(caught.value)
@@ -145,8 +157,7 @@ run = Experiment("api", workspace=Workspace({str(home)!r})).submit(
 print(run.id)
 """
     # The submitting process (think: a notebook kernel) exits while the job waits.
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     run_id = done.stdout.strip().splitlines()[-1]
     from harness import Run
@@ -160,7 +171,8 @@ print(run.id)
 def test_cancel_from_python(home, tmp_path):
     src = write_src(tmp_path / "src")
     run = Experiment("api", workspace=Workspace(home)).submit(
-        ScriptRunConfig(src, "train.py", arguments=["--gate", str(tmp_path / "never")]))
+        ScriptRunConfig(src, "train.py", arguments=["--gate", str(tmp_path / "never")])
+    )
     run.cancel()
     assert run.get_status() == "Canceled"
     with pytest.raises(HarnessError, match="Canceled"):
@@ -184,7 +196,9 @@ def test_a_sweep_from_python_is_the_sweep_harness_sweeps_shows(home, tmp_path):
     ranked = sweep.get_children_sorted_by_primary_metric()
     assert ranked[0]["best_primary_metric"] >= ranked[1]["best_primary_metric"]
     assert sorted(r["hyperparameters"][0] for r in ranked) == [
-        "estimator.C=0.001", "estimator.C=1.0"]
+        "estimator.C=0.001",
+        "estimator.C=1.0",
+    ]
     best = sweep.get_best_run_by_primary_metric()
     assert best.id == ranked[0]["run_id"]
     assert cli_json(home, "sweeps", "best", sweep.id)["run_id"] == best.id
@@ -194,8 +208,13 @@ def test_a_sweep_from_python_is_the_sweep_harness_sweeps_shows(home, tmp_path):
 
 
 def test_a_grid_larger_than_max_total_runs_is_refused_before_anything_runs(home):
-    config = SweepConfig(EstimatorConfig("sklearn"), GridSampling({"C": choice(0.1, 1.0, 10.0)}),
-                         "accuracy", "maximize", max_total_runs=2)
+    config = SweepConfig(
+        EstimatorConfig("sklearn"),
+        GridSampling({"C": choice(0.1, 1.0, 10.0)}),
+        "accuracy",
+        "maximize",
+        max_total_runs=2,
+    )
     with pytest.raises(SubmitError, match="max_total_runs=2"):
         Experiment("api", workspace=Workspace(home)).submit(config)
     assert not (home / "runs").exists() or not any((home / "runs").iterdir())
@@ -204,7 +223,8 @@ def test_a_grid_larger_than_max_total_runs_is_refused_before_anything_runs(home)
 def test_wait_times_out_on_a_running_job(home, tmp_path):
     src = write_src(tmp_path / "src")
     run = Experiment("api", workspace=Workspace(home)).submit(
-        ScriptRunConfig(src, "train.py", arguments=["--gate", str(tmp_path / "g")]))
+        ScriptRunConfig(src, "train.py", arguments=["--gate", str(tmp_path / "g")])
+    )
     start = time.monotonic()
     with pytest.raises(HarnessError, match="still"):
         run.wait_for_completion(timeout=1)
@@ -212,4 +232,6 @@ def test_wait_times_out_on_a_running_job(home, tmp_path):
     (tmp_path / "g").write_text("go")
     assert run.wait_for_completion(timeout=120)["status"] == "Completed"
     assert json.loads((run.record().path / "script.json").read_text())["argv"][:2] == [
-        "--gate", str(tmp_path / "g")]
+        "--gate",
+        str(tmp_path / "g"),
+    ]
