@@ -18,7 +18,7 @@ from _common import alternate, parser, record, stats, time_command
 
 
 def log_rate(calls: int) -> float:
-    from harness.jobspec import JobSpec
+    from harness.contract.jobspec import JobSpec
     from harness.run.context import Run
     from harness.run.store import RunStore
 

@@ -107,11 +107,11 @@ def make_site(root: Path) -> Path:
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
-from harness_mpi.launcher import NO_FABRIC_BTL  # noqa: E402
+from harness.plugins.mpi.launcher import NO_FABRIC_BTL  # noqa: E402
 
 
 def find_mpiexec() -> str:
-    from harness_mpi.launcher import find_mpiexec as find
+    from harness.plugins.mpi.launcher import find_mpiexec as find
 
     return find()
 

@@ -34,8 +34,8 @@ from pathlib import Path
 import yaml
 from _common import HERE, alternate, parser, record, stats
 
+from harness.datasets.synthetic import write_mnist
 from harness.run import metrics
-from harness.testing.datasets import write_mnist
 
 
 def _ratio(samples: dict[str, list[float]], pick) -> float:
@@ -47,10 +47,10 @@ def in_process(
 ) -> dict:
     """The estimator's epochs and the plain loop's, alternated in this process."""
     import torch
-    from harness_pytorch.trainer import Trainer
+    from harness.plugins.pytorch.trainer import Trainer
     from plain_pytorch_loop import PlainLoop
 
-    from harness.jobspec import JobSpec
+    from harness.contract.jobspec import JobSpec
     from harness.run.context import Run
     from harness.run.store import RunStore
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from harness_pytorch.models import LeNet
+from harness.plugins.pytorch.models import LeNet
 from torch.utils.data import DataLoader, TensorDataset
 
 from harness.datasets import load_mnist

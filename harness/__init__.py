@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from harness.errors import ConfigError, HarnessError
 
 if TYPE_CHECKING:
-    from harness.components import Compute, Datastore, Estimator, JobResult, Logger
+    from harness.contract.components import Compute, Datastore, Estimator, JobResult, Logger
     from harness.run.context import Run
 
 #: The Python API (harness/sdk): what notebooks use and the CLI calls.
@@ -58,12 +58,12 @@ __all__ = [
 _LAZY = {
     **{name: "harness.sdk" for name in _SDK},
     "Run": "harness.run.context",
-    "Estimator": "harness.components",
-    "Compute": "harness.components",
-    "Logger": "harness.components",
-    "Datastore": "harness.components",
-    "JobResult": "harness.components",
-    "hookimpl": "harness.hookspecs",
+    "Estimator": "harness.contract.components",
+    "Compute": "harness.contract.components",
+    "Logger": "harness.contract.components",
+    "Datastore": "harness.contract.components",
+    "JobResult": "harness.contract.components",
+    "hookimpl": "harness.contract.hookspecs",
 }
 
 

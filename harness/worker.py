@@ -12,7 +12,7 @@ import signal
 import sys
 import traceback
 
-from harness.jobspec import JOB_ENV, JobSpec
+from harness.contract.jobspec import JOB_ENV, JobSpec
 from harness.run.context import Run
 from harness.run.record import CANCELED, COMPLETED, FAILED
 
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     # The driver already showed plugin warnings once; don't repeat them per rank.
     os.environ.setdefault("HARNESS_QUIET_PLUGINS", "1")
 
-    from harness.plugins import get_plugin_manager
+    from harness.contract.manager import get_plugin_manager
 
     manager = get_plugin_manager()
     run = Run.get_context()

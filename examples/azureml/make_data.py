@@ -2,7 +2,7 @@
 
 The Azure ML tutorials download MNIST (gzipped IDX) and CIFAR-10 (python
 batches); these notebooks run without network, so this writes small learnable
-files in exactly those formats (via ``harness.testing.datasets``) where the
+files in exactly those formats (via ``harness.datasets.synthetic``) where the
 downloads would have put them:
 
 - ``write_mnist_tutorial('./data')``: ``train-images.gz``, ``train-labels.gz``,
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.testing.datasets import write_cifar10 as _write_cifar10_batches
-from harness.testing.datasets import write_mnist
+from harness.datasets.synthetic import write_cifar10 as _write_cifar10_batches
+from harness.datasets.synthetic import write_mnist
 
 STANDIN_MARKER = ".harness-standin"
 

@@ -1,7 +1,7 @@
 """The suite's datasets on disk, and the data overrides each cell gets.
 
 A dataset with ``path: null`` is written as small learnable files in the real format
-(``harness.testing.datasets``), so a suite runs with no download. scikit-learn reads
+(``harness.datasets.synthetic``), so a suite runs with no download. scikit-learn reads
 no image format: for it the same images are flattened into an npz (arrays X, y,
 train split first), and its held-out share is set to the test split's share.
 """
@@ -20,7 +20,7 @@ from harness.errors import ConfigError
 def prepare(suite: Suite, folder: Path) -> dict[str, str | None]:
     """Write the synthetic datasets into ``folder``; return each dataset's path."""
     from harness import datasets
-    from harness.testing.datasets import write_cifar10, write_mnist
+    from harness.datasets.synthetic import write_cifar10, write_mnist
 
     paths: dict[str, str | None] = {}
     for name, spec in suite.datasets.items():
@@ -50,7 +50,7 @@ def flattened_npz(fmt: str, path: str, target: Path) -> tuple[Path, float]:
     import numpy as np
 
     from harness import datasets
-    from harness.fileutil import atomic_write_bytes
+    from harness.storage.workspace import atomic_write_bytes
 
     data = datasets.load(fmt, path)
     x = np.concatenate([data.x_train, data.x_test]).reshape(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.fileutil import atomic_write_bytes, atomic_write_json
+from harness.storage.workspace import atomic_write_bytes, atomic_write_json
 
 COLUMNS = (
     "cell",
@@ -77,12 +77,6 @@ def markdown(doc: dict[str, Any]) -> str:
     if doc.get("interrupted"):
         lines += ["**Interrupted**: the cells after the last one shown did not run.", ""]
     return "\n".join(lines)
-
-
-def print_table(doc: dict[str, Any]) -> None:
-    from harness.output import print_table as show
-
-    show(title(doc), COLUMNS, rows(doc))
 
 
 def plot(doc: dict[str, Any], path: Path) -> None:

@@ -67,7 +67,7 @@ class SuiteSweep:
 
 
 def installed_estimators() -> set[str]:
-    from harness.plugins import get_plugin_manager
+    from harness.contract.manager import get_plugin_manager
 
     return set(get_plugin_manager().names("estimator"))
 

@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_list(opts: argparse.Namespace) -> int:
     from harness.bench.suite import available_suites, load_suite
-    from harness.output import print_table
+    from harness.cli.output import print_table
 
     rows = []
     for name in available_suites():
@@ -70,8 +70,8 @@ def cmd_run(opts: argparse.Namespace) -> int:
 
     from harness.bench import report, runner
     from harness.bench.suite import load_suite
-    from harness.output import print_json
-    from harness.workspace import harness_home
+    from harness.cli.output import print_json, print_table
+    from harness.storage.workspace import harness_home
 
     if "=" in opts.suite:  # `harness bench run key=value`: the default suite, overridden
         opts.overrides, opts.suite = [opts.suite, *opts.overrides], "default"
@@ -94,7 +94,7 @@ def cmd_run(opts: argparse.Namespace) -> int:
     if opts.format == "json":
         print_json(doc)
     else:
-        report.print_table(doc)
+        print_table(report.title(doc), report.COLUMNS, report.rows(doc))
         for kind, path in files.items():
             print(f"{kind}: {path}")
     if doc["interrupted"]:
@@ -105,7 +105,7 @@ def cmd_run(opts: argparse.Namespace) -> int:
 
 def cmd_compare(opts: argparse.Namespace) -> int:
     from harness.bench import compare
-    from harness.output import print_json, print_table
+    from harness.cli.output import print_json, print_table
 
     if opts.threshold < 0:
         raise ConfigError("--threshold must be >= 0 (a relative change, 0.05 = 5%)")

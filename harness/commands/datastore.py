@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from harness.cli.output import print_json, print_table
 from harness.datastore.errors import DatastoreError
-from harness.output import print_json, print_table
 
 EPILOG = """examples:
   harness datastore upload ./data --target datasets/cifar10
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _store(opts: argparse.Namespace) -> Any:
-    from harness.datastore.registry import get_datastore
+    from harness.datastore.settings import get_datastore
 
     return get_datastore(opts.datastore)
 
@@ -137,7 +137,7 @@ def cmd_verify(opts: argparse.Namespace) -> int:
 
 
 def cmd_ls(opts: argparse.Namespace) -> int:
-    from harness.datastore.registry import configured, public_options, public_url
+    from harness.datastore.settings import configured, public_options, public_url
 
     default, stores = configured()
     items = [
@@ -162,7 +162,7 @@ def cmd_ls(opts: argparse.Namespace) -> int:
 
 
 def cmd_add(opts: argparse.Namespace) -> int:
-    from harness.datastore import registry
+    from harness.datastore import settings
 
     options: dict[str, Any] = {}
     for item in opts.option:
@@ -170,7 +170,7 @@ def cmd_add(opts: argparse.Namespace) -> int:
         if not sep or not key:
             raise DatastoreError(f"--option '{item}' is not KEY=VALUE")
         options[key.strip()] = _option_value(value)
-    entry = registry.add(
+    entry = settings.add(
         opts.name, opts.url, type_=opts.type_, options=options, make_default=opts.default
     )
     print(f"added datastore '{opts.name}' ({entry['type']}: {entry['url']})")
@@ -190,9 +190,9 @@ def _option_value(text: str) -> Any:
 
 
 def cmd_remove(opts: argparse.Namespace) -> int:
-    from harness.datastore import registry
+    from harness.datastore import settings
 
-    registry.remove(opts.name)
+    settings.remove(opts.name)
     print(f"removed datastore '{opts.name}' (its data was not touched)")
     return 0
 

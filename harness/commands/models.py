@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.cli.output import print_json, print_table
 from harness.errors import ConfigError
-from harness.output import print_json, print_table
-from harness.registry import ModelRegistry, ModelVersion, download, parse_ref
+from harness.storage.model_registry import ModelRegistry, ModelVersion, download, parse_ref
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +64,7 @@ def _summary(entry: ModelVersion) -> dict[str, Any]:
 
 
 def _print_entry(entry: ModelVersion) -> None:
-    from harness.summary import format_value
+    from harness.cli.output import format_value
 
     print(
         f"model {entry.name}  version {entry.version}"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.cli.output import print_json, print_table
 from harness.errors import NotFoundError
-from harness.output import print_json, print_table
 
 EPILOG = """examples:
   harness plugins list
@@ -47,7 +47,7 @@ def main(args: list[str]) -> int:
     opts = build_parser().parse_args(args)
     if opts.action == "new":
         return _new(opts.name, opts.kind, opts.dir)
-    from harness.plugins import get_plugin_manager
+    from harness.contract.manager import get_plugin_manager
 
     manager = get_plugin_manager()
     infos = {info.name: info for info in [*manager.plugins(), *manager.failed.values()]}

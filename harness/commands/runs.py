@@ -11,8 +11,8 @@ import argparse
 import math
 from typing import Any
 
+from harness.cli.output import print_json, print_table, warn
 from harness.errors import ConfigError
-from harness.output import print_json, print_table, warn
 from harness.run.liveness import reconcile
 from harness.run.record import RunRecord
 from harness.run.store import RunStore
@@ -79,7 +79,7 @@ def format_duration(seconds: float | None) -> str:
 
 
 def scalar_metrics(values: dict[str, Any]) -> str:
-    from harness.summary import format_value
+    from harness.cli.output import format_value
 
     return "  ".join(
         f"{k}={format_value(v)}" for k, v in sorted(values.items()) if isinstance(v, (int, float))

@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from harness.cli.output import print_json, print_table
 from harness.errors import ConfigError
-from harness.output import print_json, print_table
-from harness.params import flatten
+from harness.run.record import flatten
 from harness.run.store import RunStore
 
 
@@ -52,7 +52,7 @@ def cmd_compare(store: RunStore, opts: argparse.Namespace) -> int:
             }
         )
         return 0
-    from harness.summary import format_value
+    from harness.cli.output import format_value
 
     rows: list[list[Any]] = [["status", *(r.status for r in records)]]
     rows += [[k, *(_cell(f.get(k)) for f in flats)] for k in differing]
@@ -73,7 +73,7 @@ def _cell(value: Any) -> str:
 
 
 def cmd_plot(store: RunStore, opts: argparse.Namespace) -> int:
-    from harness.plotting import plot_runs
+    from harness.cli.plotting import plot_runs
 
     try:
         width, height = (int(x) for x in opts.size.lower().split("x"))

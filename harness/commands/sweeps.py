@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from harness.cli.output import print_json, print_sweep_summary, print_table
 from harness.errors import NotFoundError
-from harness.output import print_json, print_table
-from harness.sweeps import summary as sweep_summary
 from harness.sweeps.store import SweepStore
 
 
@@ -59,7 +58,7 @@ def cmd_list(store: SweepStore, opts: argparse.Namespace) -> int:
     if opts.format == "json":
         print_json(items)
         return 0
-    from harness.summary import format_value
+    from harness.cli.output import format_value
 
     rows = [
         (
@@ -85,7 +84,7 @@ def cmd_show(store: SweepStore, opts: argparse.Namespace) -> int:
     if opts.format == "json":
         print_json(result)
     else:
-        sweep_summary.print_summary(result)
+        print_sweep_summary(result)
     return 0
 
 
@@ -105,7 +104,7 @@ def cmd_best(store: SweepStore, opts: argparse.Namespace) -> int:
     if opts.format == "json":
         print_json(data)
         return 0
-    from harness.summary import format_value
+    from harness.cli.output import format_value
 
     print(f"best run: {best['run_id']}")
     print(f"{result['metric']} ({result['goal']}): {format_value(best['value'])}")

@@ -24,7 +24,8 @@ def task(cfg: Any) -> Any:
     from hydra.types import RunMode
     from omegaconf import OmegaConf
 
-    from harness import driver, summary
+    from harness.cli import output as summary
+    from harness.job import driver
 
     hydra_cfg = HydraConfig.get()
     # Unresolved: keep what the user typed (a `${datastore:...}` is resolved once, by the driver).
@@ -33,7 +34,7 @@ def task(cfg: Any) -> Any:
     if not single:
         from harness.sweeps.job import run_sweep_job
 
-        return run_sweep_job(cfg, overrides, _argv, int(hydra_cfg.job.num))
+        return run_sweep_job(cfg, overrides, _argv, int(hydra_cfg.job.num), summary.print_outcome)
     try:
         outcome = driver.run_job(cfg, overrides, _argv)
     except HarnessError as exc:
@@ -45,8 +46,8 @@ def task(cfg: Any) -> Any:
 
 def main(args: list[str]) -> int:
     global _argv
-    from harness import config
-    from harness.plugins import get_plugin_manager
+    from harness.contract.manager import get_plugin_manager
+    from harness.job import config
     from harness.sweeps import callback as sweep_callback
     from harness.sweeps import config as sweep_config
 
@@ -77,7 +78,10 @@ def main(args: list[str]) -> int:
             raise
         code = 130
     if sweep_callback.CURRENT is not None:  # a multirun: summarise the sweep
-        from harness.sweeps.finish import finish_sweep
+        from harness.cli.output import print_sweep_summary
+        from harness.sweeps.summary import close_sweep
 
-        code = finish_sweep(sweep_callback.CURRENT, code)
+        code, result = close_sweep(sweep_callback.CURRENT, code)
+        print()
+        print_sweep_summary(result)
     return code

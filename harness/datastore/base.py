@@ -50,7 +50,7 @@ class Datastore:
     @classmethod
     def get(cls, name: str | None = None) -> Datastore:
         """The datastore configured under ``name`` in the workspace (or the default)."""
-        from harness.datastore.registry import get_datastore
+        from harness.datastore.settings import get_datastore
 
         return get_datastore(name)
 
@@ -110,7 +110,7 @@ class Datastore:
 
     def describe(self) -> dict[str, Any]:
         """What run records and ``harness datastore ls`` show: no credentials."""
-        from harness.datastore.registry import public_options, public_url
+        from harness.datastore.settings import public_options, public_url
 
         return {
             "name": self.name,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from harness.datastore import manifest as mf
 from harness.datastore.errors import DatastoreError
 from harness.datastore.paths import normalize_key
-from harness.workspace import harness_home
+from harness.storage.workspace import harness_home
 
 if TYPE_CHECKING:
     from harness.datastore.base import Datastore

@@ -39,7 +39,7 @@ def parse(spec: str | None = "", mode: str | None = None) -> tuple[str | None, s
 def resolve(spec: str | None = "", mode: str | None = None) -> str:
     """The resolver function: a datastore path → a local path (string)."""
     from harness.datastore.inputs import resolve as resolve_input
-    from harness.datastore.registry import get_datastore
+    from harness.datastore.settings import get_datastore
 
     name, path, mode = parse(spec, mode)
     record = resolve_input(get_datastore(name), path, mode)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from harness.jobspec import JOB_ENV, JobSpec
+from harness.contract.jobspec import JOB_ENV, JobSpec
 from harness.run.metrics import MetricEvent, append_events, writer_path
 from harness.run.record import CANCELED, COMPLETED, FAILED
 
@@ -160,10 +160,10 @@ class Run:
         description: str = "",
     ) -> Any:
         """Register a file this run wrote (e.g. ``outputs/model.joblib``) as the next
-        version of ``model_name``; returns the ``harness.registry.ModelVersion``."""
-        from harness.registry import ModelRegistry
+        version of ``model_name``; returns the ``harness.storage.model_registry.ModelVersion``."""
         from harness.run.metrics import last_values
         from harness.run.store import RunStore
+        from harness.storage.model_registry import ModelRegistry
 
         self.flush()  # the entry links the metrics logged so far
         home = self.run_dir.parent.parent
@@ -213,7 +213,7 @@ class Run:
             self._loggers = {}
             if not self._records or self.rank != 0:  # per-rank metrics: files only
                 return self._loggers
-            from harness.plugins import get_plugin_manager
+            from harness.contract.manager import get_plugin_manager
 
             manager = get_plugin_manager()
             for name, options in self.spec.loggers.items():

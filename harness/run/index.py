@@ -17,8 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harness.fileutil import atomic_write_bytes
 from harness.run.record import RECORD_FILE, RunRecord
+from harness.storage.workspace import atomic_write_bytes
 
 INDEX_FILE = ".index.json"
 INDEX_VERSION = 1

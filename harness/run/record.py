@@ -78,3 +78,19 @@ class RunRecord:
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+
+# Nested config -> flat dotted keys: the form MLflow params, TensorBoard's hparams
+# text and ``harness runs compare`` tables want.
+def flatten(params: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"estimator": {"C": 0.5}}`` → ``{"estimator.C": 0.5}``; empty dicts stay leaves."""
+    if not isinstance(params, dict):
+        return {prefix: params}
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, name))
+        else:
+            flat[name] = value
+    return flat

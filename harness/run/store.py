@@ -18,10 +18,9 @@ from typing import Any
 from filelock import FileLock
 
 from harness.errors import NotFoundError
-from harness.fileutil import atomic_write_json
 from harness.run import metrics
 from harness.run.record import FINAL_STATUSES, QUEUED, RECORD_FILE, TRANSITIONS, RunRecord
-from harness.workspace import harness_home
+from harness.storage.workspace import atomic_write_json, harness_home
 
 LOCK_FILE = ".lock"
 

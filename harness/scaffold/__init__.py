@@ -13,8 +13,8 @@ from pathlib import Path
 from string import Template
 
 from harness.errors import ConfigError
-from harness.fileutil import atomic_write_bytes
 from harness.scaffold import templates
+from harness.storage.workspace import atomic_write_bytes
 
 __all__ = ["KINDS", "names_for", "write_plugin"]
 

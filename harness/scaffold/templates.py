@@ -140,7 +140,7 @@ from __future__ import annotations
 import sys
 
 from harness import Compute, ConfigError, JobResult
-from harness.supervise import job_environment, run_supervised
+from harness.job.supervise import job_environment, run_supervised
 
 
 class $cls(Compute):
@@ -268,7 +268,7 @@ from harness import Datastore
 from harness.datastore import DatastoreError
 from harness.datastore.manifest import FileEntry
 from harness.datastore.paths import META_DIR, TEMP_MARK
-from harness.fileutil import atomic_write_bytes
+from harness.storage.workspace import atomic_write_bytes
 
 
 class $cls(Datastore):

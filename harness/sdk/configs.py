@@ -13,7 +13,7 @@ from typing import Any
 from harness.errors import ConfigError
 from harness.sdk import overrides as ov
 
-#: Keys of the top-level schema (harness/config.py) that hyperparameters may set directly.
+#: Keys of the top-level schema (harness/job/config.py) that hyperparameters may set directly.
 TOP_LEVEL_KEYS = frozenset({"lr", "epochs", "batch_size", "seed", "resume"})
 
 

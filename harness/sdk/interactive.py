@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.jobspec import JobSpec
+from harness.contract.jobspec import JobSpec
 from harness.run import provenance
 from harness.run.record import FINAL_STATUSES, RUNNING
 from harness.run.store import RunStore, now_iso

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
-from harness.registry import ModelRegistry, ModelVersion, download
+from harness.storage.model_registry import ModelRegistry, ModelVersion, download
 
 
 class Model:

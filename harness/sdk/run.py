@@ -138,7 +138,7 @@ def cancel_run(
     record = reconcile(store, store.get(run_id))
     grace = time.monotonic() + start_grace_s
     # The driver turns SIGTERM into a clean stop only once its compute has launched
-    # the job (harness.supervise); a cancel right after submit waits for that, i.e.
+    # the job (harness.job.supervise); a cancel right after submit waits for that, i.e.
     # for the run to be Running and the job's first log file to exist.
     while (
         not record.is_final
@@ -377,8 +377,8 @@ class Run:
         **_ignored: Any,
     ) -> Any:
         """Copy a file or folder this run wrote in as the next version of ``model_name``."""
-        from harness.registry import ModelRegistry
         from harness.sdk.model import Model
+        from harness.storage.model_registry import ModelRegistry
 
         if not model_path:
             raise ConfigError("register_model needs model_path (e.g. outputs/model.pkl)")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
-from harness.workspace import HOME_ENV, harness_home
+from harness.storage.workspace import HOME_ENV, harness_home
 
 CONFIG_NAMES = ("config.json", ".azureml/config.json", "aml_config/config.json")
 
@@ -64,13 +64,13 @@ class Workspace:
 
     # -- what lives in it --------------------------------------------------------
     def get_default_datastore(self) -> Any:
-        from harness.datastore.registry import get_datastore
+        from harness.datastore.settings import get_datastore
 
         return get_datastore(None)
 
     @property
     def datastores(self) -> dict[str, Any]:
-        from harness.datastore.registry import configured, get_datastore
+        from harness.datastore.settings import configured, get_datastore
 
         _, stores = configured()
         return {name: get_datastore(name) for name in stores}
@@ -86,8 +86,8 @@ class Workspace:
 
     @property
     def models(self) -> dict[str, Any]:
-        from harness.registry import ModelRegistry
         from harness.sdk.model import Model
+        from harness.storage.model_registry import ModelRegistry
 
         registry = ModelRegistry(self.home)
         return {n: Model(self, entry=registry.get(n)) for n in registry.names()}

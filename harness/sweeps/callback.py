@@ -95,7 +95,7 @@ def apply_limits(
 
 
 def _primary(config: DictConfig) -> tuple[str, str]:
-    from harness.plugins import get_plugin_manager
+    from harness.contract.manager import get_plugin_manager
 
     estimator = get_plugin_manager().get("estimator", str(config.estimator.name))()
     return sweep_config.primary(config, estimator)

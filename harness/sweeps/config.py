@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from harness.errors import ConfigError
 
 if TYPE_CHECKING:
-    from harness.components import Estimator
+    from harness.contract.components import Estimator
 
 # OmegaConf needs typing.Optional in structured configs.
 # ruff: noqa: UP045

@@ -10,18 +10,29 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError
 from harness.run.record import CANCELED, COMPLETED, FAILED
 from harness.sweeps.store import SweepStore, current_sweep_id
 from harness.sweeps.watch import is_watch_reason
 
+if TYPE_CHECKING:
+    from harness.job.driver import Outcome
 
-def run_sweep_job(cfg: Any, overrides: list[str], argv: list[str], job_num: int) -> Any:
+
+def run_sweep_job(
+    cfg: Any,
+    overrides: list[str],
+    argv: list[str],
+    job_num: int,
+    report: Callable[[Outcome], None],
+) -> Any:
     """Run one job of the sweep; return its primary metric to the sweeper (None
-    for a run that did not complete, which Optuna records as a failed trial)."""
-    from harness import driver, summary
+    for a run that did not complete, which Optuna records as a failed trial).
+    ``report`` shows the finished run (the CLI prints it)."""
+    from harness.job import driver
 
     sweep_id = current_sweep_id()
     store = SweepStore()
@@ -51,7 +62,7 @@ def run_sweep_job(cfg: Any, overrides: list[str], argv: list[str], job_num: int)
             if fail_fast:
                 store.request_stop(sweep_id, f"stopped by sweep.fail_fast: job #{job_num} failed")
         return None
-    summary.print_outcome(outcome)
+    report(outcome)
     status = outcome.record.status
     if status == FAILED and fail_fast and sweep_id:
         store.request_stop(sweep_id, f"stopped by sweep.fail_fast: run {outcome.record.id} failed")

@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import NotFoundError
-from harness.fileutil import atomic_write_json, read_json
 from harness.run.store import now_iso
-from harness.workspace import harness_home
+from harness.storage.workspace import atomic_write_json, harness_home, read_json
 
 #: Carries the sweep id from ``harness train -m`` into its jobs, also into the
 #: joblib launcher's worker processes (they inherit the environment).

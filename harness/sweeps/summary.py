@@ -12,7 +12,9 @@ from typing import Any
 
 from harness.errors import NotFoundError
 from harness.run.record import CANCELED, COMPLETED, FAILED
-from harness.run.store import RunStore
+from harness.run.store import RunStore, now_iso
+from harness.sweeps.store import COMPLETED as SWEEP_COMPLETED
+from harness.sweeps.store import FAILED as SWEEP_FAILED
 from harness.sweeps.store import SweepRecord, SweepStore
 
 EARLY = "early-terminated"
@@ -115,55 +117,22 @@ def build(store: SweepStore, sweep: SweepRecord) -> dict[str, Any]:
     }
 
 
-def print_summary(summary: dict[str, Any]) -> None:
-    import sys
+def close_sweep(sweep: SweepRecord, code: int) -> tuple[int, dict[str, Any]]:
+    """End of a multirun: save the summary and close the sweep record.
 
-    from rich.console import Console
-    from rich.table import Table
-
-    from harness.summary import format_value
-
-    console = Console(width=None if sys.stdout.isatty() else 200)
-    metric = summary["metric"] or "metric"
-    fixed = set(summary["fixed_overrides"])
-    table = Table(title=f"sweep {summary['sweep_id']}: {metric} ({summary['goal']})")
-    # Ids, statuses and values stay whole; overrides and notes wrap.
-    table.add_column("", no_wrap=True)
-    table.add_column("run", no_wrap=True, min_width=22)
-    table.add_column("overrides", overflow="fold", ratio=2)
-    table.add_column("status", no_wrap=True)
-    table.add_column(metric, no_wrap=True)
-    table.add_column("note", overflow="fold", ratio=3)
-    for row in summary["runs"]:
-        shown = [o for o in row["overrides"] if o not in fixed]
-        note = "best" if row["best"] else (row["error"] or "")
-        table.add_row(
-            "*" if row["best"] else "",
-            row["run_id"] or "-",
-            " ".join(shown),
-            row["status"],
-            "" if row["value"] is None else format_value(row["value"]),
-            note,
-        )
-    console.print(table)
-    counts = summary["counts"]
-    if fixed:
-        print(f"same in every run: {' '.join(sorted(fixed))}")
-    line = (
-        f"{counts['total']} run{'' if counts['total'] == 1 else 's'}: {counts['completed']} completed, {counts['failed']} failed, "
-        f"{counts['early_terminated']} early-terminated"
-    )
-    if counts["early_terminated"]:
-        line += f" (saved ~{summary['early_terminated_saved_s']:.1f} s of training)"
-    if counts["not_started"]:
-        line += f", {counts['not_started']} not started"
-    print(line)
-    best = summary["best"]
-    if best:
-        print(
-            f"best: run {best['run_id']}  {metric}={format_value(best['value'])}  "
-            f"{' '.join(o for o in best['overrides'] if o not in fixed)}"
-        )
-    else:
-        print("best: none (no run completed with a value of the primary metric)")
-    print(f"details: harness sweeps show {summary['sweep_id']}", flush=True)
+    Returns the exit code of ``harness train -m`` (Hydra's own if it failed, else 1
+    when any job failed, else 0; early-terminated runs are not failures) and the
+    summary, which the CLI prints."""
+    store = SweepStore()
+    result = build(store, sweep)
+    failed = result["counts"]["failed"]
+    if code == 0 and failed:
+        code = 1
+    sweep.status = SWEEP_FAILED if code else SWEEP_COMPLETED
+    sweep.ended = now_iso()
+    if result["metric"] and not sweep.metric:
+        sweep.metric, sweep.goal = result["metric"], result["goal"]
+    store.save(sweep)
+    result.update(status=sweep.status, ended=sweep.ended, exit_code=code)
+    store.save_summary(sweep.id, result)
+    return code, result

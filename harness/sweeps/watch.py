@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import NotFoundError
+from harness.job.supervise import STOP_REQUEST
 from harness.run import metrics
 from harness.run.record import RunRecord
 from harness.run.store import RunStore
-from harness.supervise import STOP_REQUEST
 from harness.sweeps import policies
 from harness.sweeps.config import policy_options
 from harness.sweeps.store import SweepStore

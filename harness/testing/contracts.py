@@ -148,7 +148,7 @@ class EstimatorContract(_Contract):
     def expected_metric(self) -> str:
         if self.primary_metric:
             return self.primary_metric
-        from harness.plugins import HarnessPlugins
+        from harness.contract.manager import HarnessPlugins
 
         with _environ(self.cli_env()):
             manager = HarnessPlugins()
@@ -206,8 +206,8 @@ class ComputeContract(_Contract):
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """``Compute.launch`` itself, in-process: the job's exit code comes back."""
-        from harness.jobspec import JobSpec
-        from harness.plugins import HarnessPlugins
+        from harness.contract.jobspec import JobSpec
+        from harness.contract.manager import HarnessPlugins
         from harness.run.store import RunStore
 
         done = self.train(tmp_path)

@@ -72,14 +72,14 @@ class DatastoreContract:
 
     @pytest.fixture
     def store(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-        from harness.plugins import get_plugin_manager
+        from harness.contract.manager import get_plugin_manager
 
         monkeypatch.setenv("HARNESS_HOME", str(tmp_path / "home"))
         cls = get_plugin_manager().get("datastore", self.type_name)
         return cls("contract", self.make_url(tmp_path), dict(self.options))
 
     def test_is_registered_by_a_loaded_plugin(self) -> None:
-        from harness.plugins import get_plugin_manager
+        from harness.contract.manager import get_plugin_manager
 
         assert self.type_name in get_plugin_manager().names("datastore")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness.plugins import HarnessPlugins, get_plugin_manager
+from harness.contract.manager import HarnessPlugins, get_plugin_manager
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ import sys
 import time
 from typing import Any
 
-from harness.components import Estimator
+from harness.contract.components import Estimator
+from harness.contract.hookspecs import hookimpl
 from harness.errors import ConfigError
-from harness.hookspecs import hookimpl
 
 MODULE = __name__
 

@@ -7,11 +7,11 @@ from hydra.plugins.search_path_plugin import SearchPathPlugin
 
 class HarnessSearchPathPlugin(SearchPathPlugin):
     def manipulate_search_path(self, search_path: ConfigSearchPath) -> None:
-        from harness import config
+        from harness.job import config
 
         if not config.APP_ACTIVE:  # somebody else's Hydra app: stay out of it
             return
-        from harness.plugins import get_plugin_manager
+        from harness.contract.manager import get_plugin_manager
 
         for entry in get_plugin_manager().config_searchpath():
             search_path.append(provider="harness-plugin", path=entry)

@@ -10,7 +10,7 @@ from harness.testing.contracts import ComputeContract
 
 def _mpiexec_path() -> dict[str, str]:
     """mpiexec's folder on PATH (in CI it is beside python, where the plugin looks first)."""
-    from harness_mpi.launcher import find_mpiexec
+    from harness.plugins.mpi.launcher import find_mpiexec
 
     try:
         folder = str(Path(find_mpiexec()).parent)

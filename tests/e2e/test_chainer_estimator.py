@@ -7,10 +7,10 @@ import sys
 
 import numpy as np
 import pytest
-from harness_chainer.compat import chainer_available
+from harness.plugins.chainer.compat import chainer_available
 
+from harness.datasets.synthetic import write_cifar10, write_mnist
 from harness.testing import run_cli
-from harness.testing.datasets import write_cifar10, write_mnist
 
 # find_spec, not importorskip: importing chainer before the compat patch fails.
 pytestmark = pytest.mark.skipif(
@@ -41,8 +41,8 @@ def test_chainer_trains_on_digits_and_saves_a_loadable_model(home):
     assert data["provenance"]["packages"]["chainer"] == "7.8.1"
 
     # The saved weights reproduce the logged validation accuracy on the same split.
-    from harness_chainer.compat import import_chainer
-    from harness_chainer.training import load_model
+    from harness.plugins.chainer.compat import import_chainer
+    from harness.plugins.chainer.training import load_model
 
     from harness import datasets
 
@@ -153,7 +153,7 @@ def test_wrong_format_files_are_a_clear_error(home, tmp_path):
 
 def test_the_plugin_does_not_import_chainer_until_training():
     code = (
-        "import sys, harness_chainer, harness_chainer.estimator;"
+        "import sys, harness.plugins.chainer, harness.plugins.chainer.estimator;"
         "assert 'chainer' not in sys.modules, 'chainer imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from harness.jobspec import JobSpec
+from harness.contract.jobspec import JobSpec
 from harness.run.context import Run
 from harness.run.record import COMPLETED
 from harness.run.store import RunStore

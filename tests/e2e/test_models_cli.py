@@ -6,7 +6,7 @@ import hashlib
 import os
 import subprocess
 
-from harness.jobspec import JobSpec
+from harness.contract.jobspec import JobSpec
 from harness.run.context import Run
 from harness.run.record import COMPLETED, RUNNING
 from harness.run.store import RunStore

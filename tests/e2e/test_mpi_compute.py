@@ -68,7 +68,7 @@ estimator:
 
 
 def find_mpiexec() -> str:
-    from harness_mpi.launcher import find_mpiexec as find
+    from harness.plugins.mpi.launcher import find_mpiexec as find
 
     return find()
 

@@ -44,7 +44,7 @@ else:
 
 @pytest.fixture
 def mpi_path() -> dict[str, str]:
-    from harness_mpi.launcher import find_mpiexec
+    from harness.plugins.mpi.launcher import find_mpiexec
 
     return {"PATH": os.pathsep.join([str(Path(find_mpiexec()).parent), os.environ["PATH"]])}
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.jobspec import JobSpec
+from harness.contract.jobspec import JobSpec
 from harness.run import metrics
 from harness.run.store import RunStore
 from harness.testing import run_cli

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.datasets.synthetic import write_cifar10, write_mnist
 from harness.testing import run_cli
-from harness.testing.datasets import write_cifar10, write_mnist
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -81,7 +81,7 @@ def test_digits_trains_to_accuracy_and_saves_model_and_checkpoints(digits):
     assert "[epoch 3/3]" in run["stdout"]  # the console logger's per-epoch progress
 
     import torch
-    from harness_pytorch.models import MLP
+    from harness.plugins.pytorch.models import MLP
 
     model = MLP((1, 8, 8), 10)
     state = torch.load(Path(run["path"]) / "outputs" / "model.pt", weights_only=True)
@@ -258,7 +258,7 @@ def test_loading_the_plugin_and_validating_does_not_import_torch(home):
     code = textwrap.dedent(
         """
         import sys
-        from harness.plugins import get_plugin_manager
+        from harness.contract.manager import get_plugin_manager
         from omegaconf import OmegaConf
         manager = get_plugin_manager()
         estimator = manager.get("estimator", "pytorch")()
@@ -269,9 +269,9 @@ def test_loading_the_plugin_and_validating_does_not_import_torch(home):
         print("ok")
         """
     )
-    import harness_pytorch
+    import harness.plugins.pytorch
 
-    yaml = Path(harness_pytorch.__file__).parent / "conf" / "estimator" / "pytorch.yaml"
+    yaml = Path(harness.plugins.pytorch.__file__).parent / "conf" / "estimator" / "pytorch.yaml"
     proc = subprocess.run([sys.executable, "-c", code, str(yaml)], capture_output=True, text=True)
     assert proc.returncode == 0 and "ok" in proc.stdout, proc.stdout + proc.stderr
     helped = subprocess.run(
@@ -281,5 +281,5 @@ def test_loading_the_plugin_and_validating_does_not_import_torch(home):
     )
     assert helped.returncode == 0, helped.stderr
     imported = {ln.split("|")[-1].strip() for ln in helped.stderr.splitlines() if "|" in ln}
-    assert "harness_pytorch" not in imported or "torch" not in imported
+    assert "harness.plugins.pytorch" not in imported or "torch" not in imported
     assert not {m for m in imported if m == "torch" or m.startswith("torch.")}

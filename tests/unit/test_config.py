@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.config import check_group_choices, default_groups, normalize_overrides
 from harness.errors import UnknownComponentError
+from harness.job.config import check_group_choices, default_groups, normalize_overrides
 
 GROUPS = {"estimator": "sklearn", "compute": "local", "logger": ["console"]}
 
@@ -37,9 +37,9 @@ def test_normalize_overrides(given, expected):
 
 def test_check_group_choices_names_value_and_options():
     searchpath = [
-        "pkg://harness_sklearn.conf",
-        "pkg://harness_local.conf",
-        "pkg://harness_loggers.conf",
+        "pkg://harness.plugins.sklearn.conf",
+        "pkg://harness.plugins.local.conf",
+        "pkg://harness.plugins.loggers.conf",
     ]
     check_group_choices(["estimator=sklearn", "logger=[console]"], GROUPS, searchpath)
     with pytest.raises(

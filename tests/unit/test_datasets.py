@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from harness import datasets
-from harness.testing.datasets import write_cifar10, write_mnist
+from harness.datasets.synthetic import write_cifar10, write_mnist
 
 
 @pytest.mark.parametrize("gz", [False, True])

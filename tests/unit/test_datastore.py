@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from harness import Datastore
-from harness.datastore import IntegrityError, UnsafePathError, registry
+from harness.datastore import IntegrityError, UnsafePathError, settings
 from harness.datastore import manifest as mf
 from harness.datastore.paths import normalize_key
 from harness.datastore.resolver import parse
@@ -60,7 +60,7 @@ def test_memory_datastore_through_the_python_api(harness_home, tmp_path):
     (src / "a.txt").write_bytes(b"alpha")
     (src / "sub" / "b.txt").write_bytes(b"beta")
     bucket = f"memory://t-{uuid.uuid4().hex}/root"
-    registry.add("mem", bucket)
+    settings.add("mem", bucket)
     store = Datastore.get("mem")
     assert store.type == "fsspec"
 
@@ -97,9 +97,9 @@ def test_local_default_datastore_path_modes(harness_home, tmp_path):
 
 
 def test_urls_in_records_never_carry_credentials():
-    assert registry.public_url("s3://AKIA:hunter2@bucket/p?sig=abc") == "s3://bucket/p"
-    assert registry.public_url("file:///data/x") == "file:///data/x"
-    assert registry.public_options({"anon": False, "secret": "s"}) == {
+    assert settings.public_url("s3://AKIA:hunter2@bucket/p?sig=abc") == "s3://bucket/p"
+    assert settings.public_url("file:///data/x") == "file:///data/x"
+    assert settings.public_options({"anon": False, "secret": "s"}) == {
         "anon": False,
         "secret": "***",
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness import hookspecs
+from harness.contract import hookspecs
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 

@@ -5,13 +5,19 @@ from __future__ import annotations
 import sys
 
 import pytest
-from harness_mpi import launcher
-from harness_mpi.diagnose import exception_line, failure_message
-from harness_mpi.launcher import MPICH, OPEN_MPI, MpiSettings, mpiexec_command, settings_from
+from harness.plugins.mpi import launcher
+from harness.plugins.mpi.diagnose import exception_line, failure_message
+from harness.plugins.mpi.launcher import (
+    MPICH,
+    OPEN_MPI,
+    MpiSettings,
+    mpiexec_command,
+    settings_from,
+)
 
 from harness.errors import ConfigError
 
-TAIL = [sys.executable, "-u", "-m", "mpi4py", "-m", "harness_mpi.rank", "job.json"]
+TAIL = [sys.executable, "-u", "-m", "mpi4py", "-m", "harness.plugins.mpi.rank", "job.json"]
 
 
 def test_single_node_ranks_and_oversubscribe_only_past_the_core_count():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from harness import hookimpl
+from harness.contract.manager import HarnessPlugins, describe_failure, searchpath_options
 from harness.errors import ConfigError
-from harness.plugins import HarnessPlugins, describe_failure, searchpath_options
 from harness.scaffold import names_for, write_plugin
 
 
@@ -63,7 +63,7 @@ def test_config_option_clash_is_reported_once_with_both_names(tmp_path):
 
 
 def test_searchpath_options_reads_pkg_and_file_entries(tmp_path):
-    assert searchpath_options("pkg://harness_sklearn.conf") == {"estimator": ["sklearn"]}
+    assert searchpath_options("pkg://harness.plugins.sklearn.conf") == {"estimator": ["sklearn"]}
     assert searchpath_options("pkg://no_such_package.conf") == {}
     assert searchpath_options(f"file://{tmp_path}/missing") == {}
 

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import pytest
 
 from harness import Estimator, hookimpl
+from harness.contract.manager import HarnessPlugins, get_plugin_manager
 from harness.errors import UnknownComponentError
-from harness.plugins import HarnessPlugins, get_plugin_manager
 
 
 class _TinyEstimator(Estimator):
@@ -95,7 +95,7 @@ def test_entry_point_import_failure_is_a_warning(monkeypatch):
         def load(self):
             raise ImportError("No module named 'ghost_lib'")
 
-    import harness.plugins as plugins_module
+    import harness.contract.manager as plugins_module
 
     monkeypatch.setattr(
         plugins_module.metadata, "entry_points", lambda group: [FailingEntryPoint()]
@@ -128,7 +128,7 @@ def test_loading_every_built_in_plugin_imports_no_framework_or_heavy_library():
 
     code = (
         "import sys\n"
-        "from harness.plugins import get_plugin_manager\n"
+        "from harness.contract.manager import get_plugin_manager\n"
         "m = get_plugin_manager()\n"
         "assert {'sklearn', 'pytorch', 'chainer', 'script', 'mpi', 'datastores'} <= set(m.infos)\n"
         "for name in ('sklearn', 'pytorch', 'chainer', 'script'):\n"

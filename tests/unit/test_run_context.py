@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from harness import Logger, hookimpl
-from harness.jobspec import JobSpec
+from harness.contract.jobspec import JobSpec
 from harness.run import metrics
 from harness.run.context import OfflineRun, Run
 from harness.run.store import RunStore

@@ -1,5 +1,5 @@
 import pytest
-from harness_script.arguments import build_argv
+from harness.plugins.script.arguments import build_argv
 
 from harness.errors import ConfigError
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import Logger
-from harness.fileutil import atomic_write_bytes
+from harness.storage.workspace import atomic_write_bytes
 
 
 def flatten(node: Any, prefix: str = "") -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 The job runs in a child process on this machine, as with ``compute=local``, but at
 a lower CPU priority so it does not crowd out interactive work. It reuses
-``harness.supervise`` for what every local compute needs: its own process group,
+``harness.job.supervise`` for what every local compute needs: its own process group,
 live output teed into ``logs/``, Ctrl-C and a timeout that stop the whole group.
 """
 
@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from harness import Compute, ConfigError, JobResult
-from harness.supervise import job_environment, run_supervised
+from harness.job.supervise import job_environment, run_supervised
 
 
 class NiceCompute(Compute):

@@ -4,7 +4,7 @@
   ``chainer`` is imported, so a user's own ``import chainer`` works with the
   harness's ``[chainer]`` install as the built-in estimator does.
 - Stand-in data: torchvision's CIFAR classes check the official archives' md5
-  sums, which small stand-in files (``harness.testing.datasets``, the examples'
+  sums, which small stand-in files (``harness.datasets.synthetic``, the examples'
   data makers) cannot match. For a dataset folder that holds a
   ``.harness-standin`` marker file, and only there, existence is checked instead.
 - A forgotten Azure ML opt-in: ``import azureml`` fails with a message that says

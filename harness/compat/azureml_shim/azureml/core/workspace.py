@@ -121,7 +121,7 @@ class Workspace:
         return Datastore.get_default(self)
 
     def set_default_datastore(self, name: str) -> None:
-        from harness.datastore import registry
+        from harness.datastore import settings as registry
 
         if hasattr(registry, "set_default"):
             registry.set_default(name)

@@ -35,7 +35,7 @@ def _load(workspace: Any) -> dict[str, Any]:
 def _save(workspace: Any, data: dict[str, Any]) -> None:
     from filelock import FileLock
 
-    from harness.fileutil import atomic_write_json
+    from harness.storage.workspace import atomic_write_json
 
     with FileLock(str(_path(workspace)) + ".lock"):
         atomic_write_json(_path(workspace), data)

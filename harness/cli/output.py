@@ -1,0 +1,104 @@
+"""Printing for the CLI: JSON for tools, rich tables for people."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from harness.run.record import COMPLETED
+
+if TYPE_CHECKING:  # the driver pulls in OmegaConf and the plugins: not for `runs list`
+    from harness.job.driver import Outcome
+
+
+def print_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for index, column in enumerate(columns):
+        # Ids and names must stay copyable: only the last column may wrap.
+        table.add_column(column, no_wrap=index < len(columns) - 1, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    # Piped output (no terminal) gets a wide console instead of 80 columns.
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
+def warn(message: str) -> None:
+    print(f"harness: warning: {message}", file=sys.stderr)
+
+
+# What ``harness train`` prints when a job ends.
+def format_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def print_outcome(outcome: Outcome) -> None:
+    record = outcome.record
+    scalars = {k: v for k, v in record.metrics.items() if isinstance(v, (int, float))}
+    print(f"status: {record.status}" + ("" if record.status == COMPLETED else f" ({record.error})"))
+    if scalars:
+        print("metrics: " + "  ".join(f"{k}={format_value(v)}" for k, v in sorted(scalars.items())))
+    print(f"run folder: {record.path}")
+    print(f"details: harness runs show {record.id}", flush=True)
+
+
+# The summary table of a sweep (`harness sweeps show`, the end of `train -m`).
+def print_sweep_summary(summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    metric = summary["metric"] or "metric"
+    fixed = set(summary["fixed_overrides"])
+    table = Table(title=f"sweep {summary['sweep_id']}: {metric} ({summary['goal']})")
+    # Ids, statuses and values stay whole; overrides and notes wrap.
+    table.add_column("", no_wrap=True)
+    table.add_column("run", no_wrap=True, min_width=22)
+    table.add_column("overrides", overflow="fold", ratio=2)
+    table.add_column("status", no_wrap=True)
+    table.add_column(metric, no_wrap=True)
+    table.add_column("note", overflow="fold", ratio=3)
+    for row in summary["runs"]:
+        shown = [o for o in row["overrides"] if o not in fixed]
+        note = "best" if row["best"] else (row["error"] or "")
+        table.add_row(
+            "*" if row["best"] else "",
+            row["run_id"] or "-",
+            " ".join(shown),
+            row["status"],
+            "" if row["value"] is None else format_value(row["value"]),
+            note,
+        )
+    console.print(table)
+    counts = summary["counts"]
+    if fixed:
+        print(f"same in every run: {' '.join(sorted(fixed))}")
+    line = (
+        f"{counts['total']} run{'' if counts['total'] == 1 else 's'}: {counts['completed']} completed, {counts['failed']} failed, "
+        f"{counts['early_terminated']} early-terminated"
+    )
+    if counts["early_terminated"]:
+        line += f" (saved ~{summary['early_terminated_saved_s']:.1f} s of training)"
+    if counts["not_started"]:
+        line += f", {counts['not_started']} not started"
+    print(line)
+    best = summary["best"]
+    if best:
+        print(
+            f"best: run {best['run_id']}  {metric}={format_value(best['value'])}  "
+            f"{' '.join(o for o in best['overrides'] if o not in fixed)}"
+        )
+    else:
+        print("best: none (no run completed with a value of the primary metric)")
+    print(f"details: harness sweeps show {summary['sweep_id']}", flush=True)

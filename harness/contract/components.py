@@ -1,0 +1,111 @@
+"""Base classes for the four kinds of component a plugin can register.
+
+They are small on purpose: a component implements what its kind needs and the
+core does the rest (run records, logs, status, hooks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+# The datastore API is a package of its own; re-exported here with the other bases.
+from harness.datastore.base import Datastore
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
+    from harness.contract.jobspec import JobSpec
+    from harness.run.context import MetricEvent, Run
+
+__all__ = ["Compute", "Datastore", "Estimator", "JobResult", "Logger"]
+
+
+class Estimator:
+    """Trains a model inside a worker process.
+
+    ``validate`` runs in the driver before anything is written, so a bad value
+    fails fast with exit code 2. ``train`` runs in every worker process.
+    """
+
+    #: The metric a sweep optimises unless ``sweep.metric`` says otherwise.
+    primary_metric: ClassVar[str] = "accuracy"
+    #: ``maximize`` or ``minimize``.
+    goal: ClassVar[str] = "maximize"
+    #: Distributions whose versions go into the run's provenance.
+    packages: ClassVar[tuple[str, ...]] = ()
+    #: Whether every MPI rank trains (on its share of the data). False: under
+    #: ``compute=mpi`` only rank 0 trains and the driver warns (scikit-learn).
+    data_parallel: ClassVar[bool] = True
+    #: True when ``train`` runs the user's code in a child process (script mode).
+    #: Under ``compute=mpi`` that child, not the worker, then owns the MPI rank: the
+    #: worker leaves MPI uninitialised (``run.comm`` stays None there).
+    trains_in_child_process: ClassVar[bool] = False
+
+    def validate(self, config: DictConfig) -> None:
+        """Check ``config`` (the whole composed config); raise ``ConfigError``."""
+
+    def prepare(self, config: DictConfig, job: JobSpec) -> None:
+        """Runs once in the driver, after the run folder exists and before the
+        compute starts any process (script mode snapshots the source here, so
+        every rank sees the same copy). Raise ``HarnessError`` for a user's mistake:
+        the run is marked ``Failed`` and the command exits 2."""
+
+    def primary(self, config: DictConfig) -> tuple[str, str]:
+        """The (metric name, goal) a sweep optimises for this config."""
+        return self.primary_metric, self.goal
+
+    def train(self, run: Run) -> None:
+        """Train, reading ``run.params`` and logging through ``run.log``."""
+        raise NotImplementedError
+
+
+@dataclass
+class JobResult:
+    """What a compute reports back to the driver when the job's processes end."""
+
+    exit_code: int
+    canceled: bool = False
+    #: One line saying why the job failed, when the compute knows more than the code.
+    error: str | None = None
+    world_size: int = 1
+
+
+class Compute:
+    """Starts a job's worker processes and supervises them until they end."""
+
+    def validate(self, config: DictConfig) -> None:
+        """Check the ``compute`` config in the driver; raise ``ConfigError``."""
+
+    def launch(self, job: JobSpec) -> JobResult:
+        """Run ``python -m harness.worker <job.spec_path>`` in each process.
+
+        Must stream the job's output to the terminal, capture it into
+        ``job.logs_dir``, and turn Ctrl-C into a canceled result after stopping
+        every process it started.
+        """
+        raise NotImplementedError
+
+
+class Logger:
+    """Receives a run's params, metrics and final status (on rank 0 only).
+
+    Metric events arrive in batches so that ``run.log`` stays cheap; a logger
+    that raises is reported once and switched off, never failing the job.
+    """
+
+    def __init__(self, run: Run, options: dict[str, Any]) -> None:
+        self.run = run
+        self.options = options
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        """Called once when the job starts, with the resolved config."""
+
+    def log_metrics(self, events: list[MetricEvent]) -> None:
+        """Called with each flushed batch of metric events, in order."""
+
+    def progress(self, description: str, completed: int, total: int | None) -> None:
+        """Called by ``run.progress`` as an estimator advances (epochs, steps)."""
+
+    def finish(self, status: str) -> None:
+        """Called once when the job's process ends, with its status."""

@@ -1,0 +1,71 @@
+"""The job spec: everything a worker process needs to rebuild the run context.
+
+The driver writes it as ``job.json`` inside the run folder; every worker (one, or
+one per MPI rank) reads it back. It is the only thing that crosses from the driver
+to the job, which keeps the data flow one way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.storage.workspace import atomic_write_json, read_json
+
+JOB_FILE = "job.json"
+#: Set in every job process; ``Run.get_context()`` reads it.
+JOB_ENV = "HARNESS_JOB_SPEC"
+
+
+@dataclass
+class JobSpec:
+    run_id: str
+    run_dir: str
+    experiment: str
+    estimator: str
+    compute: str
+    #: The fully resolved config, as plain JSON.
+    params: dict[str, Any]
+    #: Active loggers: name → options.
+    loggers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Where the job's processes start (the run folder unless a compute says otherwise).
+    workdir: str = ""
+    #: Whether ranks other than 0 also record metrics.
+    per_rank_metrics: bool = False
+    sweep_id: str | None = None
+
+    @property
+    def spec_path(self) -> Path:
+        return Path(self.run_dir) / JOB_FILE
+
+    @property
+    def logs_dir(self) -> Path:
+        return Path(self.run_dir) / "logs"
+
+    @property
+    def outputs_dir(self) -> Path:
+        return Path(self.run_dir) / "outputs"
+
+    def absolute_path(self, *keys: str) -> None:
+        """Make the path at ``params[keys[0]][keys[1]]…`` absolute, and save.
+
+        Workers start in the run folder, so a relative path in the config must be
+        resolved where ``harness train`` ran (the driver's cwd) before they start.
+        Estimators call this from ``Estimator.prepare``.
+        """
+        node = self.params
+        for key in keys[:-1]:
+            node = node.get(key) or {}
+        value = node.get(keys[-1]) if isinstance(node, dict) else None
+        if value:
+            node[keys[-1]] = str(Path(str(value)).expanduser().resolve())
+            self.save()
+
+    def save(self) -> Path:
+        atomic_write_json(self.spec_path, asdict(self))
+        return self.spec_path
+
+    @classmethod
+    def load(cls, path: str | Path) -> JobSpec:
+        return cls(**read_json(path))

@@ -1,0 +1,163 @@
+"""Named datastores of the workspace: ``$HARNESS_HOME/datastores.json``.
+
+The built-in ``default`` datastore (type ``local``, the folder
+``$HARNESS_HOME/datastores/default``) always exists. ``harness datastore add``
+adds more; the file is rewritten atomically under a lock. Credentials are never
+stored: URLs with a user/password or a query string and secret-looking options
+are refused, so run records and logs can show a datastore's URL and options.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from harness.datastore.errors import DatastoreError
+from harness.storage.workspace import atomic_write_json, harness_home, read_json
+
+SETTINGS_FILE = "datastores.json"
+DEFAULT_NAME = "default"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: Option names that hold credentials; they belong in the environment.
+_SECRET = re.compile(r"key|secret|token|password|passwd|credential|sas|connection|auth", re.I)
+
+
+def settings_path() -> Path:
+    return harness_home() / SETTINGS_FILE
+
+
+def _lock() -> Any:
+    from filelock import FileLock
+
+    return FileLock(str(settings_path()) + ".lock", timeout=30)
+
+
+def _read() -> dict[str, Any]:
+    path = settings_path()
+    if not path.exists():
+        return {"default": DEFAULT_NAME, "datastores": {}}
+    try:
+        data = read_json(path)
+    except ValueError as exc:
+        raise DatastoreError(f"{path} is not valid JSON ({exc}); fix or remove it") from None
+    data.setdefault("default", DEFAULT_NAME)
+    data.setdefault("datastores", {})
+    return data
+
+
+def builtin_default() -> dict[str, Any]:
+    return {"type": "local", "url": str(harness_home() / "datastores" / DEFAULT_NAME)}
+
+
+def configured() -> tuple[str, dict[str, dict[str, Any]]]:
+    """(name of the default datastore, name → {type, url, options})."""
+    data = _read()
+    stores = {DEFAULT_NAME: builtin_default(), **data["datastores"]}
+    return str(data["default"]), stores
+
+
+def public_options(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: ("***" if _SECRET.search(k) else v) for k, v in options.items()}
+
+
+def public_url(url: str) -> str:
+    """The URL without user, password or query (for records), should a hand-edited
+    datastores.json hold any."""
+    parts = urlsplit(url)
+    if not (parts.username or parts.password or parts.query):
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return parts._replace(netloc=host, query="").geturl()
+
+
+def check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        raise DatastoreError(
+            f"the datastore URL '{parts.scheme}://…@{parts.hostname}' holds credentials; "
+            "give them through the filesystem's usual sources (environment variables, "
+            "its config file) instead, so they never reach the workspace or run records"
+        )
+    if parts.query:
+        raise DatastoreError(
+            "the datastore URL has a query string (which may hold a token); remove it and "
+            "give credentials through the environment or the filesystem's config file"
+        )
+
+
+def infer_type(url: str) -> str:
+    return "fsspec" if "://" in url else "local"
+
+
+def add(
+    name: str,
+    url: str,
+    *,
+    type_: str | None = None,
+    options: dict[str, Any] | None = None,
+    make_default: bool = False,
+) -> dict[str, Any]:
+    """Add (or replace) a named datastore; returns its stored entry."""
+    from harness.contract.manager import get_plugin_manager
+
+    if not _NAME.match(name):
+        raise DatastoreError(
+            f"datastore name '{name}' is not allowed; use letters, digits, '_', '-', '.'"
+        )
+    if name == DEFAULT_NAME:
+        raise DatastoreError(
+            f"'{DEFAULT_NAME}' is the workspace's built-in datastore; pick another name "
+            "(add --default to make the new one the default)"
+        )
+    options = dict(options or {})
+    secret = sorted(k for k in options if _SECRET.search(k))
+    if secret:
+        raise DatastoreError(
+            f"option(s) {', '.join(secret)} look like credentials; set them in the "
+            "environment or the filesystem's config file, not in the workspace"
+        )
+    check_url(url)
+    type_ = type_ or infer_type(url)
+    if type_ == "local":
+        url = str(Path(url).expanduser().resolve())
+    entry = {"type": type_, "url": url, "options": options}
+    cls = get_plugin_manager().get("datastore", type_)
+    cls(name, url, options)  # fails now (missing package, bad URL) rather than at first use
+    with _lock():
+        data = _read()
+        data["datastores"][name] = entry
+        if make_default:
+            data["default"] = name
+        atomic_write_json(settings_path(), data)
+    return entry
+
+
+def remove(name: str) -> None:
+    with _lock():
+        data = _read()
+        if name not in data["datastores"]:
+            raise DatastoreError(f"no datastore named '{name}' to remove")
+        del data["datastores"][name]
+        if data["default"] == name:
+            data["default"] = DEFAULT_NAME
+        atomic_write_json(settings_path(), data)
+
+
+def get_datastore(name: str | None = None) -> Any:
+    """An instance of the datastore configured as ``name`` (None: the default)."""
+    from harness.contract.manager import get_plugin_manager
+
+    default, stores = configured()
+    name = name or default
+    if name not in stores:
+        raise DatastoreError(
+            f"unknown datastore '{name}'. Configured: {', '.join(sorted(stores))} "
+            "(add one with: harness datastore add NAME URL)"
+        )
+    entry = stores[name]
+    cls = get_plugin_manager().get("datastore", str(entry["type"]))
+    return cls(name, str(entry["url"]), dict(entry.get("options") or {}))

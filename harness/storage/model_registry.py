@@ -1,0 +1,333 @@
+"""The model registry: ``$HARNESS_HOME/models/<name>/<version>/``.
+
+```
+models/<name>/
+  .lock            held while a version number is taken or aliases change
+  registry.json    {"next_version": N, "aliases": {"production": 3}}
+  <version>/       model.json (the entry) + files/ (the copied model, sha256 in model.json)
+```
+
+Versions come from the ``next_version`` counter read and bumped under the lock, so
+concurrent registrations never share a number and a deleted version is never
+reused (as in MLflow). The files are copied into a hidden staging folder and
+renamed into place with ``model.json`` already inside, so a version either exists
+completely or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from harness.errors import ConfigError, NotFoundError
+from harness.run.record import RunRecord
+from harness.storage.workspace import atomic_write_json, harness_home, read_json
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+ENTRY_FILE = "model.json"
+STATE_FILE = "registry.json"
+
+
+@dataclass
+class ModelVersion:
+    name: str
+    version: int
+    run_id: str
+    experiment: str
+    source_path: str  # relative to the run folder
+    files: dict[str, str]  # path relative to files/ → sha256
+    sha256: str  # of the file, or of the sorted (path, sha256) list for a folder
+    size: int
+    created: str
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+    properties: dict[str, str] = field(default_factory=dict)
+    path: str = ""  # the version's folder (not saved)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("path")
+        return data
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def parse_ref(ref: str) -> tuple[str, int | None, str | None]:
+    """``NAME``, ``NAME:VERSION`` or ``NAME@ALIAS`` → (name, version, alias)."""
+    name, alias = ref, None
+    version: int | None = None
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+    elif ":" in ref:
+        name, raw = ref.split(":", 1)
+        if not raw.isdigit() or int(raw) < 1:
+            raise ConfigError(f"'{ref}': the version after ':' must be a number ≥ 1")
+        version = int(raw)
+    check_name(name)
+    return name, version, alias
+
+
+def check_name(name: str) -> None:
+    if not NAME_PATTERN.match(name):
+        raise ConfigError(
+            f"model name '{name}': use letters, digits, '.', '_' or '-' (starting with a letter or digit)"
+        )
+
+
+class ModelRegistry:
+    def __init__(self, home: Path | None = None) -> None:
+        self.root = (home or harness_home()) / "models"
+
+    # -- registering ----------------------------------------------------------
+    def register(
+        self,
+        name: str,
+        record: RunRecord,
+        model_path: str,
+        *,
+        metrics: dict[str, Any],
+        tags: dict[str, str] | None = None,
+        description: str = "",
+        properties: dict[str, str] | None = None,
+    ) -> ModelVersion:
+        """Copy ``model_path`` (inside the run folder) in as the next version of ``name``."""
+        source, relative = self._source(record, model_path)
+        return self._add(
+            name,
+            source,
+            relative,
+            run_id=record.id,
+            experiment=record.experiment,
+            params=record.params,
+            metrics=metrics,
+            tags=tags,
+            description=description,
+            properties=properties,
+        )
+
+    def register_path(
+        self,
+        name: str,
+        model_path: str | Path,
+        *,
+        tags: dict[str, str] | None = None,
+        description: str = "",
+        properties: dict[str, str] | None = None,
+    ) -> ModelVersion:
+        """Copy a local file or folder (made outside any run) in as the next version.
+
+        Azure ML's ``Model.register(workspace, model_path, model_name)``; the entry has
+        no run (``run_id`` is empty)."""
+        source = Path(model_path).expanduser().resolve()
+        if not source.exists():
+            raise NotFoundError(f"model_path '{model_path}' does not exist")
+        return self._add(
+            name,
+            source,
+            str(source),
+            run_id="",
+            experiment="",
+            params={},
+            metrics={},
+            tags=tags,
+            description=description,
+            properties=properties,
+        )
+
+    def _add(
+        self,
+        name: str,
+        source: Path,
+        relative: str,
+        *,
+        run_id: str,
+        experiment: str,
+        params: dict[str, Any],
+        metrics: dict[str, Any],
+        tags: dict[str, str] | None,
+        description: str,
+        properties: dict[str, str] | None,
+    ) -> ModelVersion:
+        from harness.run.store import now_iso
+
+        check_name(name)
+        folder = self.root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = folder / f".staging-{uuid.uuid4().hex}"
+        try:
+            files = _copy_in(source, staging / "files")
+            if source.is_file():
+                digest = files[source.name]
+            else:
+                digest = hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest()
+            size = sum(p.stat().st_size for p in (staging / "files").rglob("*") if p.is_file())
+            with FileLock(str(folder / ".lock")):
+                state = self._state(folder)
+                existing = [int(p.name) for p in folder.iterdir() if p.name.isdigit()]
+                version = max([int(state.get("next_version", 1)), *(v + 1 for v in existing)])
+                state["next_version"] = version + 1
+                atomic_write_json(folder / STATE_FILE, state)
+            entry = ModelVersion(
+                name=name,
+                version=version,
+                run_id=run_id,
+                experiment=experiment,
+                source_path=relative,
+                files=files,
+                sha256=digest,
+                size=size,
+                created=now_iso(),
+                description=description,
+                tags=dict(tags or {}),
+                params=params,
+                metrics=metrics,
+                properties=dict(properties or {}),
+            )
+            atomic_write_json(staging / ENTRY_FILE, entry.to_json())
+            staging.rename(folder / str(version))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        entry.path = str(folder / str(version))
+        return entry
+
+    @staticmethod
+    def _source(record: RunRecord, model_path: str) -> tuple[Path, str]:
+        assert record.path is not None
+        root = record.path.resolve()
+        source = (root / model_path).resolve()
+        if not source.is_relative_to(root):
+            raise ConfigError(
+                f"'{model_path}' is outside the folder of run {record.id}; "
+                "register a file the run wrote (e.g. outputs/model.joblib)"
+            )
+        if not source.exists():
+            raise NotFoundError(
+                f"run {record.id} has no '{model_path}' "
+                f"(see `harness runs show {record.id}` for its files)"
+            )
+        return source, source.relative_to(root).as_posix()
+
+    # -- reading --------------------------------------------------------------
+    @staticmethod
+    def _state(folder: Path) -> dict[str, Any]:
+        path = folder / STATE_FILE
+        return read_json(path) if path.exists() else {"next_version": 1, "aliases": {}}
+
+    def names(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and self.versions(p.name))
+
+    def versions(self, name: str) -> list[ModelVersion]:
+        folder = self.root / name
+        if not folder.is_dir():
+            return []
+        aliases = self._state(folder).get("aliases", {})
+        found = []
+        for child in folder.iterdir():
+            if child.name.isdigit() and (child / ENTRY_FILE).is_file():
+                entry = ModelVersion(**read_json(child / ENTRY_FILE))
+                entry.path = str(child)
+                entry.aliases = sorted(a for a, v in aliases.items() if v == entry.version)
+                found.append(entry)
+        return sorted(found, key=lambda e: e.version)
+
+    def get(self, ref: str) -> ModelVersion:
+        """``NAME`` (latest), ``NAME:VERSION`` or ``NAME@ALIAS``."""
+        name, version, alias = parse_ref(ref)
+        versions = self.versions(name)
+        if not versions:
+            known = ", ".join(self.names()) or "(none registered)"
+            raise NotFoundError(f"no model '{name}'. Models: {known}")
+        if alias is not None:
+            aliases = self._state(self.root / name).get("aliases", {})
+            if alias not in aliases:
+                known = ", ".join(sorted(aliases)) or "(none set)"
+                raise NotFoundError(f"model '{name}' has no alias '{alias}'. Aliases: {known}")
+            version = int(aliases[alias])
+        if version is None:
+            return versions[-1]
+        for entry in versions:
+            if entry.version == version:
+                return entry
+        have = ", ".join(str(e.version) for e in versions)
+        raise NotFoundError(f"model '{name}' has no version {version}. Versions: {have}")
+
+    # -- changing -------------------------------------------------------------
+    def set_alias(self, name: str, version: int, alias: str) -> ModelVersion:
+        if not NAME_PATTERN.match(alias) or alias.isdigit():
+            raise ConfigError(f"alias '{alias}': use a name such as 'production' or 'champion'")
+        entry = self.get(f"{name}:{version}")
+        folder = self.root / name
+        with FileLock(str(folder / ".lock")):
+            state = self._state(folder)
+            state.setdefault("aliases", {})[alias] = version
+            atomic_write_json(folder / STATE_FILE, state)
+        entry.aliases = sorted({*entry.aliases, alias})
+        return entry
+
+    def delete(self, name: str, version: int) -> ModelVersion:
+        entry = self.get(f"{name}:{version}")
+        folder = self.root / name
+        with FileLock(str(folder / ".lock")):
+            state = self._state(folder)
+            state["aliases"] = {a: v for a, v in state.get("aliases", {}).items() if v != version}
+            atomic_write_json(folder / STATE_FILE, state)
+            trash = folder / f".deleted-{version}-{uuid.uuid4().hex}"
+            (folder / str(version)).rename(trash)
+        shutil.rmtree(trash, ignore_errors=True)
+        return entry
+
+
+def _copy_in(source: Path, dest: Path) -> dict[str, str]:
+    """Copy a file or folder to ``dest/``; return relative path → sha256."""
+    dest.mkdir(parents=True)
+    if source.is_file():
+        shutil.copyfile(source, dest / source.name)
+        return {source.name: sha256_file(dest / source.name)}
+    shutil.copytree(source, dest, dirs_exist_ok=True)
+    return {
+        p.relative_to(dest).as_posix(): sha256_file(p)
+        for p in sorted(dest.rglob("*"))
+        if p.is_file()
+    }
+
+
+def download(entry: ModelVersion, dest: Path) -> Path:
+    """Copy a version's files to ``dest`` (a file path, or an existing folder), verified."""
+    files_dir = Path(entry.path) / "files"
+    if len(entry.files) == 1 and (files_dir / next(iter(entry.files))).is_file():
+        ((name, digest),) = entry.files.items()
+        target = dest / name if dest.is_dir() else dest
+        if not target.parent.is_dir():
+            raise NotFoundError(f"no folder '{target.parent}' to download into")
+        tmp = target.with_name(f".{target.name}.download")
+        shutil.copyfile(files_dir / name, tmp)
+        if sha256_file(tmp) != digest:
+            tmp.unlink()
+            raise ConfigError(
+                f"{entry.name}:{entry.version}: the stored file fails its sha256 check"
+            )
+        tmp.replace(target)
+        return target
+    target = dest / entry.name if dest.is_dir() else dest
+    if target.exists():
+        raise ConfigError(f"'{target}' already exists; choose a new folder name")
+    shutil.copytree(files_dir, target)
+    return target

@@ -1,0 +1,81 @@
+"""The ``mpi`` compute: the job's ranks under ``mpiexec``, supervised like ``local``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from harness.plugins.mpi import launcher
+from harness.plugins.mpi.diagnose import failure_message
+from harness.plugins.mpi.follow import FileFollower
+from harness.plugins.mpi.rank import rank_log
+
+from harness.contract.components import Compute, JobResult
+from harness.contract.jobspec import JobSpec
+from harness.job.supervise import job_environment, run_supervised
+
+EXIT_TIMED_OUT = 124
+
+
+class MpiCompute(Compute):
+    def __init__(self) -> None:
+        self.settings: launcher.MpiSettings | None = None
+        self.kind = launcher.UNKNOWN
+
+    def validate(self, config: Any) -> None:
+        """Checked in the driver, before the run exists: bad values and a missing
+        mpiexec are exit 2 with nothing written."""
+        self.settings = launcher.settings_from(config.compute)
+        assert self.settings.mpiexec is not None
+        self.kind = launcher.flavor(self.settings.mpiexec)
+        if self.settings.world_size > 1:
+            _warn_if_single_process(str(config.estimator.name), self.settings.world_size)
+
+    def launch(self, job: JobSpec) -> JobResult:
+        settings = self.settings or launcher.settings_from(job.params["compute"])
+        if self.settings is None:
+            self.kind = launcher.flavor(str(settings.mpiexec))
+        size = settings.world_size
+        cmd = launcher.mpiexec_command(settings, self.kind, str(job.spec_path))
+        env = job_environment(launcher.launcher_environment(self.kind, settings))
+        job.logs_dir.mkdir(parents=True, exist_ok=True)
+        follower = FileFollower(rank_log(job.logs_dir, 0), sys.stdout.buffer)
+        follower.start()
+        try:
+            outcome = run_supervised(
+                cmd,
+                cwd=job.workdir,
+                env=env,
+                stdout_path=job.logs_dir / "mpiexec.txt",
+                stderr_path=None,
+                timeout=settings.timeout,
+            )
+        finally:
+            follower.stop()
+        if outcome.canceled:
+            return JobResult(exit_code=130, canceled=True, error="canceled", world_size=size)
+        if outcome.timed_out:
+            return JobResult(
+                exit_code=EXIT_TIMED_OUT,
+                error=f"timed out after {settings.timeout} s (compute.timeout); "
+                f"all {size} ranks stopped",
+                world_size=size,
+            )
+        error = None
+        if outcome.exit_code != 0:
+            error = failure_message(job.logs_dir, size, outcome.exit_code)
+        return JobResult(exit_code=outcome.exit_code, error=error, world_size=size)
+
+
+def _warn_if_single_process(estimator: str, world_size: int) -> None:
+    from harness.contract.manager import get_plugin_manager
+
+    cls = get_plugin_manager().get("estimator", estimator)
+    if not getattr(cls, "data_parallel", True):
+        print(
+            f"harness: warning: estimator '{estimator}' has no data-parallel training, so "
+            f"under compute=mpi it trains on rank 0 only and the other {world_size - 1} "
+            "rank(s) idle. For parallel fits run a sweep instead: "
+            "harness train -m estimator.C=0.1,1,10 hydra/launcher=joblib",
+            file=sys.stderr,
+        )

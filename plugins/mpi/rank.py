@@ -1,0 +1,94 @@
+"""What every MPI rank runs: ``python -m mpi4py -m harness.plugins.mpi.rank JOB_SPEC``.
+
+``-m mpi4py`` turns an unhandled exception (or a non-zero exit) on any rank into
+``MPI_Abort``, so one failing rank ends the whole job in about a second instead
+of leaving the others blocked in a collective forever. MPI is initialised by the
+``harness_worker_start`` hook (``run.comm``), not here, and not at all when the
+estimator runs the user's script as a child process: that child owns the rank and
+runs under ``-m mpi4py`` itself. A rank that never initialised MPI and exits
+non-zero ends the job too (mpiexec stops the others).
+
+Before anything else runs, the rank points its own stdout and stderr (the file
+descriptors, not just ``sys.stdout``) at ``logs/rank_N.txt``. Why here and not
+with mpiexec's ``--output-filename``: it works the same with any MPI (Open MPI's
+option differs between versions and MPICH has none), it gives one file per rank
+with both streams in order, and a write to a file descriptor is in the file the
+moment it is made, so the traceback before an ``MPI_Abort``, C-level output and a
+fatal signal's last words are never lost in a forwarding buffer. The driver
+follows ``rank_0.txt`` to the terminal; mpiexec's own messages go to
+``logs/mpiexec.txt``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+#: Kept open so the launcher's I/O forwarding never sees the rank's pipes close early.
+_original_fds: tuple[int, int] | None = None
+
+
+def rank_log(logs_dir: Path, rank: int) -> Path:
+    return logs_dir / f"rank_{rank}.txt"
+
+
+def redirect_output(path: Path) -> None:
+    """Send this process's fds 1 and 2 (and everything it starts) to ``path``."""
+    global _original_fds
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    _original_fds = (os.dup(1), os.dup(2))
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+#: Where the launchers put the rank: Open MPI, PMIx, MPICH/Intel MPI.
+_RANK_VARS = ("OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK")
+
+
+def launcher_rank() -> int:
+    """This process's rank, read from the launcher's environment.
+
+    Not from ``MPI.COMM_WORLD``: initialising MPI here would take the rank away from
+    a script-mode child process, which must be the one to initialise it.
+    """
+    for name in _RANK_VARS:
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 0
+
+
+def estimator_flag(estimator: str, flag: str, default: bool) -> bool:
+    """A class attribute of the job's estimator (``data_parallel`` and the like)."""
+    from harness.contract.manager import get_plugin_manager
+
+    return bool(getattr(get_plugin_manager().get("estimator", estimator), flag, default))
+
+
+def main(argv: list[str]) -> int:
+    from harness import worker
+    from harness.contract.jobspec import JobSpec
+
+    if len(argv) != 1:
+        print("usage: python -m mpi4py -m harness.plugins.mpi.rank JOB_SPEC", file=sys.stderr)
+        return 2
+    spec = JobSpec.load(argv[0])
+    rank = launcher_rank()
+    redirect_output(rank_log(spec.logs_dir, rank))
+    os.environ.setdefault("HARNESS_QUIET_PLUGINS", "1")
+    if rank != 0 and not estimator_flag(spec.estimator, "data_parallel", True):
+        print(
+            f"rank {rank}: estimator '{spec.estimator}' has no data-parallel training; "
+            "it trains on rank 0 only, this rank has nothing to do"
+        )
+        return 0
+    return worker.main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
