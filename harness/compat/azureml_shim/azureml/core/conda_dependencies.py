@@ -64,14 +64,13 @@ class CondaDependencies:
 
     save_to_file = save
 
-    def to_config(self) -> dict[str, Any] | None:
+    def to_config(self, name: str = "conda-dependencies") -> dict[str, Any] | Any:
+        from azureml.core.environment import native_config
+
         if self.file_path:
-            return {"conda_file": str(Path(self.file_path).resolve())}
-        packages = [*self.conda_packages, *self.pip_packages]
-        packages = [p for p in packages if p not in ("python", "pip")]
-        config: dict[str, Any] = {}
-        if packages:
-            config["pip_packages"] = packages
-        if self.python_version:
-            config["python"] = self.python_version
-        return config or None
+            return native_config(name, conda_file=str(Path(self.file_path).resolve()))
+        pip = [p for p in self.pip_packages if p not in ("python", "pip")]
+        conda = [p for p in self.conda_packages if p not in ("python", "pip")]
+        return native_config(
+            name, pip_packages=pip, conda_packages=conda, python=self.python_version
+        )

@@ -14,6 +14,50 @@ from typing import Any
 from azureml._compat import ignored, warn_once
 
 
+def _native() -> Any:
+    """``harness.envs.Environment`` (the environments feature), if this install has it."""
+    try:
+        from harness.envs import Environment as Native
+    except ImportError:
+        return None
+    return Native
+
+
+def native_config(
+    name: str,
+    *,
+    pip_packages: list[str] | None = None,
+    conda_packages: list[str] | None = None,
+    python: str | None = None,
+    conda_file: str | None = None,
+    requirements: str | None = None,
+) -> Any:
+    """The ``estimator.environment`` value for a v1 package list or file: built by
+    ``harness.envs.Environment`` when available (conda names mapped by its table),
+    else the plain mapping (conda names taken as pip names)."""
+    native = _native()
+    if native is not None:
+        if conda_file:
+            return native.from_conda_specification(name, conda_file).to_config()
+        if requirements:
+            return native.from_pip_requirements(name, requirements).to_config()
+        if not (pip_packages or conda_packages or python):
+            return None
+        return native(
+            name, pip_packages=pip_packages, python=python, conda_packages=conda_packages
+        ).to_config()
+    if conda_file:
+        return {"conda_file": conda_file}
+    if requirements:
+        return {"requirements": requirements}
+    config: dict[str, Any] = {}
+    if pip_packages or conda_packages:
+        config["pip_packages"] = [*(conda_packages or []), *(pip_packages or [])]
+    if python:
+        config["python"] = python
+    return config or None
+
+
 class PythonSection:
     def __init__(self) -> None:
         self.user_managed_dependencies = False
@@ -85,18 +129,29 @@ class Environment:
         return dict(EnvironmentMap(workspace).items())
 
     def register(self, workspace: Any) -> Environment:
-        try:
-            from harness.envs import api as envs_api  # type: ignore[import-not-found]
-
-            registered = envs_api.register(self.name, self.to_config() or {})
-            self.version = str(getattr(registered, "version", "") or "") or None
-            self._registered = True
-        except ImportError:
+        native = _native()
+        deps = self.python.conda_dependencies
+        if native is None or self._curated:
             warn_once(
                 "env-register",
                 "environment registration needs harness.envs; the "
                 "environment is used inline instead",
             )
+            return self
+        if deps is not None and deps.file_path:
+            made = native.from_conda_specification(self.name, deps.file_path)
+        elif self._requirements:
+            made = native.from_pip_requirements(self.name, self._requirements)
+        else:
+            made = native(
+                self.name,
+                pip_packages=list(getattr(deps, "pip_packages", []) or []),
+                conda_packages=list(getattr(deps, "conda_packages", []) or []),
+                python=getattr(deps, "python_version", None),
+            )
+        made.register(getattr(workspace, "home", None))
+        self.version = str(made.version) if made.version is not None else None
+        self._registered = True
         return self
 
     def add_private_pip_wheel(self, *args: Any, **kwargs: Any) -> Any:
@@ -125,10 +180,10 @@ class Environment:
         if self._registered:
             return f"{self.name}:{self.version}" if self.version else self.name
         if self._requirements:
-            return {"requirements": self._requirements}
+            return native_config(self.name, requirements=self._requirements)
         deps = self.python.conda_dependencies
         if deps is not None:
-            return deps.to_config()
+            return deps.to_config(self.name)
         return None
 
     def __repr__(self) -> str:
@@ -142,15 +197,14 @@ class EnvironmentMap(dict):
     def __init__(self, workspace: Any) -> None:
         super().__init__()
         self.workspace = workspace
-        try:
-            from harness.envs import api as envs_api  # type: ignore[import-not-found]
-
-            for name in envs_api.names():
+        native = _native()
+        if native is not None:
+            for name in native.list(getattr(workspace, "home", None)):
+                if name.startswith("AzureML-"):
+                    continue
                 env = Environment(name)
                 env._registered = True
                 self[name] = env
-        except ImportError:
-            pass
 
     def get_environment(self, name: str, version: str | None = None) -> Environment:
         if name in self:

@@ -71,12 +71,12 @@ class RunDetails:
         self._thread: threading.Thread | None = None
 
     def show(self) -> Any:
-        try:
-            from harness.ui import widget as ui_widget  # type: ignore[import-not-found]
-
-            return ui_widget.show(self.run)
+        try:  # the dashboard's widget (issue: harness ui), when this install has it
+            from harness.ui.widget import RunDetails as DashboardWidget
         except ImportError:
-            pass
+            DashboardWidget = None  # noqa: N806
+        if DashboardWidget is not None:
+            return DashboardWidget(self.run).show()
         try:
             from IPython import get_ipython
             from IPython.display import HTML, display
