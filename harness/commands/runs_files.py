@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from harness.run.liveness import reconcile
 from harness.run.record import CANCELED, COMPLETED, FAILED, RunRecord
 from harness.run.store import RunStore
 from harness.sdk.follow import LogFollower, follow
-from harness.sdk.run import Run, inside_run  # noqa: F401 - inside_run: kept importable here
+from harness.sdk.run import Run, delete_run, inside_run  # noqa: F401 - inside_run: kept importable here
 
 #: `logs -f` exit codes mirror `harness train`: the run's outcome.
 FOLLOW_EXIT = {COMPLETED: 0, FAILED: 1, CANCELED: 130}
@@ -112,12 +111,7 @@ def cmd_delete(store: RunStore, opts: argparse.Namespace) -> int:
             print("nothing deleted", file=sys.stderr)
             return 1
     for record in records:
-        assert record.path is not None
-        # Rename first: listings skip dot-folders, so the run vanishes at once and a
-        # crash mid-way leaves a trash folder rather than half a run.
-        trash = record.path.with_name(f".deleted-{record.id}")
-        record.path.rename(trash)
-        shutil.rmtree(trash, ignore_errors=True)
+        delete_run(record)  # the Python API's run.delete()
         print(f"deleted {record.id}")
     return 0
 

@@ -109,6 +109,15 @@ class Model:
             (target / names[0]).unlink()
         return str(download(self._entry, target))
 
+    def set_alias(self, alias: str) -> Model:
+        """Point ``alias`` (e.g. ``production``) at this version (``harness models alias``)."""
+        self._entry = ModelRegistry(self.workspace.home).set_alias(self.name, self.version, alias)
+        return self
+
+    def delete(self) -> None:
+        """Delete this version (``harness models delete NAME:VERSION``)."""
+        ModelRegistry(self.workspace.home).delete(self.name, self.version)
+
     def add_tags(self, tags: dict[str, Any]) -> None:
         raise ConfigError("model tags are fixed at registration here; register a new version")
 

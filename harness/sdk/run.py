@@ -170,6 +170,20 @@ def cancel_run(
     return record
 
 
+def delete_run(record: RunRecord) -> None:
+    """Remove a finished run and everything it wrote (``harness runs delete``)."""
+    if not record.is_final:
+        raise HarnessError(
+            f"run {record.id} is still {record.status}; cancel it first (`harness runs cancel`)"
+        )
+    assert record.path is not None
+    # Rename first: listings skip dot-folders, so the run vanishes at once and a
+    # crash mid-way leaves a trash folder rather than half a run.
+    trash = record.path.with_name(f".deleted-{record.id}")
+    record.path.rename(trash)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
 def _launched(record: RunRecord) -> bool:
     return record.path is not None and any((record.path / "logs").glob("*.txt"))
 
@@ -345,6 +359,10 @@ class Run:
         record = cancel_run(self.store, self.id)
         if not record.is_final:
             raise HarnessError(f"run {self.id} is still stopping; check get_status() later")
+
+    def delete(self) -> None:
+        """Delete this (finished) run and its files."""
+        delete_run(self.record())
 
     def tag(self, key: str, value: Any = None) -> None:
         self.set_tags({key: "" if value is None else value})

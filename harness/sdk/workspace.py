@@ -92,5 +92,13 @@ class Workspace:
         registry = ModelRegistry(self.home)
         return {n: Model(self, entry=registry.get(n)) for n in registry.names()}
 
+    @property
+    def sweeps(self) -> dict[str, Any]:
+        """Every sweep of the workspace, newest first (``harness sweeps list``)."""
+        from harness.sdk.sweep import SweepRun
+        from harness.sweeps.store import SweepStore
+
+        return {s.id: SweepRun(s.id, workspace=self) for s in SweepStore(self.home).list()}
+
     def __repr__(self) -> str:
         return f"Workspace(name={self.name!r}, home={str(self.home)!r})"

@@ -275,3 +275,105 @@ def test_every_rank_writing_outputs_is_kept_apart_and_warned(home, tmp_path):
     assert sorted(p.name for p in (run_dir / "outputs").iterdir()) == ["rank0.txt"]
     assert (run_dir / "ranks" / "1" / "outputs" / "rank1.txt").read_text() == "1"
     assert json.loads((run_dir / "run.json").read_text())["world_size"] == 2
+
+
+@pytest.mark.slow
+def test_hyperdrive_from_the_azureml_layer(azureml, home, tmp_path):
+    from azureml.core import Experiment, ScriptRunConfig, Workspace
+    from azureml.train.hyperdrive import (
+        BanditPolicy,
+        GridParameterSampling,
+        HyperDriveConfig,
+        PrimaryMetricGoal,
+        choice,
+    )
+
+    src = write(
+        tmp_path / "src",
+        {
+            "t.py": """
+        import argparse
+        from azureml.core import Run
+        p = argparse.ArgumentParser(); p.add_argument("--reg", type=float); a = p.parse_args()
+        run = Run.get_context()
+        run.log("accuracy", 1.0 - a.reg)
+        print("parent", run.parent.id)
+    """
+        },
+    )
+    ws = Workspace.from_config()
+    config = HyperDriveConfig(
+        run_config=ScriptRunConfig(source_directory=str(src), script="t.py"),
+        hyperparameter_sampling=GridParameterSampling({"--reg": choice(0.1, 0.5)}),
+        policy=BanditPolicy(evaluation_interval=1, slack_factor=0.5),
+        primary_metric_name="accuracy",
+        primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
+        max_total_runs=2,
+    )
+    hd = Experiment(ws, "hd").submit(config)
+    hd.wait_for_completion()
+    assert hd.get_status() == "Completed"
+    best = hd.get_best_run_by_primary_metric()
+    assert best.get_metrics()["accuracy"] == pytest.approx(0.9)
+    ranked = hd.get_children_sorted_by_primary_metric()
+    assert [r["hyperparameters"] for r in ranked] == [
+        ["estimator.script_params.reg=0.1"],
+        ["estimator.script_params.reg=0.5"],
+    ]
+    children = list(hd.get_children())
+    assert len(children) == 2 and all(c.parent.id == hd.id for c in children)
+    logs = (home / "runs" / best.id / "logs" / "stdout.txt").read_text()
+    assert f"parent {hd.id}" in logs
+    shown = run_cli("sweeps", "best", hd.id, "--format", "json", home=home)
+    assert shown.json()["run_id"] == best.id
+
+
+def test_datastore_dataset_and_model_calls_of_v1(azureml, home, tmp_path, capsys):
+    from azureml.core import Dataset, Model, Workspace
+    from azureml.core.compute import AmlCompute, ComputeTarget
+    from azureml.core.compute_target import ComputeTargetException
+    from azureml.widgets import RunDetails
+
+    ws = Workspace.from_config()
+    ds = ws.get_default_datastore()
+    (tmp_path / "csv").mkdir()
+    (tmp_path / "csv" / "a.csv").write_text("x,y\n1,2\n3,4\n")
+    (tmp_path / "csv" / "b.csv").write_text("x,y\n5,6\n")
+    ref = ds.upload_files([str(tmp_path / "csv" / "a.csv"), str(tmp_path / "csv" / "b.csv")],
+                          relative_root=str(tmp_path / "csv"), target_path="tables",
+                          show_progress=False)
+    assert str(ref) == "${datastore:default:tables,mount}"
+    frame = Dataset.Tabular.from_delimited_files(path=(ds, "tables")).to_pandas_dataframe()
+    assert frame["x"].tolist() == [1, 3, 5]
+    files = Dataset.File.from_files(path=[(ds, "tables")])
+    assert files.to_path() == ["/a.csv", "/b.csv"]
+    assert str(ds.as_mount()) == "${datastore:default:,mount}"
+    with pytest.raises(HarnessError, match="upload local files first"):
+        Dataset.File.from_files(path="tables")
+
+    (tmp_path / "m.pkl").write_bytes(b"weights")
+    model = Model.register(ws, model_path=str(tmp_path / "m.pkl"), model_name="local-model",
+                           tags={"k": "v"}, description="from a file")
+    assert (model.name, model.version, model.tags) == ("local-model", 1, {"k": "v"})
+    assert Path(Model.get_model_path("local-model", _workspace=ws)).read_bytes() == b"weights"
+    target = Path(Model(ws, "local-model", version=1).download(str(tmp_path / "dl")))
+    assert target.read_bytes() == b"weights" and model.url.startswith("file://")
+
+    with pytest.raises(ComputeTargetException):
+        ComputeTarget(workspace=ws, name="gpu")
+    created = ComputeTarget.create(ws, "gpu", AmlCompute.provisioning_configuration(vm_size="NC6"))
+    assert "gpu" in ws.compute_targets and created.get_status().serialize()["vmSize"] == "NC6"
+    created.delete()
+    assert "gpu" not in ws.compute_targets
+
+    run = ws.experiments  # no runs yet
+    assert run == {}
+    capsys.readouterr()
+    from azureml.core import Experiment
+
+    interactive = Experiment(ws, "widget").start_logging()
+    interactive.log("acc", 0.5)
+    interactive.complete()
+    RunDetails(interactive).show()  # not in Jupyter: plain text
+    out = capsys.readouterr().out
+    assert interactive.id in out and "Completed" in out

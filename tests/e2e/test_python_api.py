@@ -122,6 +122,10 @@ def test_submit_returns_while_the_job_runs_and_the_handle_reads_it_back(home, tm
     assert model.url.startswith("file://") and model.properties == {"q": "2"}
     assert [r.id for r in exp.get_runs()] == [run.id]
     assert run.get_children() == [] and run.parent is None
+    model.set_alias("prod")
+    assert cli_json(home, "models", "show", "clf@prod")["version"] == 1
+    run.delete()
+    assert run_cli("runs", "show", run.id, home=home).returncode == 2
 
 
 def test_a_refused_submit_raises_the_cli_message_and_writes_nothing(home, tmp_path):
@@ -205,6 +209,7 @@ def test_a_sweep_from_python_is_the_sweep_harness_sweeps_shows(home, tmp_path):
     assert cli_json(home, "sweeps", "show", sweep.id) == sweep.get_summary()
     assert set(sweep.get_metrics()) == {c.id for c in children}
     assert [s["id"] for s in cli_json(home, "sweeps", "list")] == [sweep.id]
+    assert list(Workspace(home).sweeps) == [sweep.id]
 
 
 def test_a_grid_larger_than_max_total_runs_is_refused_before_anything_runs(home):
