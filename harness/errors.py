@@ -36,7 +36,12 @@ class PluginError(HarnessError):
 class UnknownComponentError(ConfigError):
     """A component name that no loaded plugin registered."""
 
-    def __init__(self, kind: str, name: str, available: list[str]) -> None:
+    def __init__(
+        self, kind: str, name: str, available: list[str], reason: str | None = None
+    ) -> None:
         self.kind, self.name, self.available = kind, name, available
+        if reason:  # e.g. its plugin is disabled, or ships no config file
+            super().__init__(f"{kind} '{name}' is not available: {reason}")
+            return
         choices = ", ".join(sorted(available)) or "(none loaded)"
         super().__init__(f"unknown {kind} '{name}'. Available: {choices}")

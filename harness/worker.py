@@ -12,7 +12,8 @@ import signal
 import sys
 import traceback
 
-from harness.contract.jobspec import JOB_ENV, JobSpec
+from harness import envvars
+from harness.contract.jobspec import JobSpec
 from harness.run.context import Run
 from harness.run.record import CANCELED, COMPLETED, FAILED
 
@@ -29,9 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     # raising KeyboardInterrupt lets the run flush its metrics tail and close.
     signal.signal(signal.SIGTERM, _interrupt)
     spec = JobSpec.load(args[0])
-    os.environ[JOB_ENV] = str(spec.spec_path)
+    os.environ[envvars.JOB_SPEC] = str(spec.spec_path)
     # The driver already showed plugin warnings once; don't repeat them per rank.
-    os.environ.setdefault("HARNESS_QUIET_PLUGINS", "1")
+    os.environ.setdefault(envvars.QUIET_PLUGINS, "1")
 
     from harness.contract.manager import get_plugin_manager
 
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     run = Run.get_context()
     status, code = COMPLETED, 0
     try:
+        # The chosen compute first (e.g. MPI's communicator), then every plugin's hook.
+        manager.get("compute", spec.compute)().worker_start(run)
         manager.pm.hook.harness_worker_start(run=run)
         estimator = manager.get("estimator", spec.estimator)()
         estimator.train(run)

@@ -17,12 +17,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from harness import envvars
 from harness.bench import data, results
 from harness.bench.suite import Cell, Suite, component_name
 from harness.errors import NotFoundError
 from harness.run.store import RunStore, now_iso
 
-SWEEP_ENV = "HARNESS_SWEEP_ID"
+SWEEP_ENV = envvars.SWEEP_ID
 RUN_ID = re.compile(r"^run id: (\S+)", re.MULTILINE)
 FORMAT = "harness-bench/1"
 
@@ -91,7 +92,7 @@ def run_suite(
     logs = out_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, SWEEP_ENV: sweep.id}
-    env.pop("HARNESS_JOB_SPEC", None)
+    env.pop(envvars.JOB_SPEC, None)
     doc: dict[str, Any] = {
         "format": FORMAT,
         "id": bench_id,

@@ -1,6 +1,6 @@
-"""Benchmark suites: the ``bench/`` config group, expanded into a matrix of cells.
+"""Benchmark suites (``harness/bench/suites/*.yaml``), expanded into a matrix of cells.
 
-A suite is a YAML file: built-in ones live in ``harness/conf/bench/`` (shipped in
+A suite is a YAML file: built-in ones live in ``harness/bench/suites/`` (shipped in
 the wheel); a user's own is named by path. It declares ``datasets``, ``estimators``
 and ``settings``; every applicable estimator × dataset × setting is one cell, and
 every cell becomes one ordinary ``harness train`` run.
@@ -49,7 +49,9 @@ class Suite:
 
 
 def builtin_folder() -> Path:
-    return Path(str(resources.files("harness.conf"))) / "bench"
+    # Not under harness/conf: that is the train config, and Hydra would list them
+    # as a config group of `harness train`.
+    return Path(str(resources.files("harness.bench"))) / "suites"
 
 
 def available_suites() -> list[str]:

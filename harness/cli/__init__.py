@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Azure ML v1 layer: compat azureml --install/--uninstall",
     ),
 }
+#: Not in the table above: ``harness completion SHELL`` prints the completion script.
 
 USAGE = """usage: harness COMMAND [ARGS...]
 
@@ -46,6 +47,7 @@ examples:
   harness train -m estimator.C=0.1,1,10           # a sweep (Hydra multirun)
   harness runs list
   harness plugins list
+  eval "$(harness completion bash)"               # Tab completion (bash, zsh)
 
 `harness COMMAND --help` gives each command's own help.
 Workspace: $HARNESS_HOME, default ~/.harness
@@ -69,6 +71,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"harness {version('harness-ml')}")
         return 0
     name, rest = args[0], args[1:]
+    if name in ("-sc", "--shell-completion", "completion"):
+        from harness.cli import completion
+
+        try:
+            if name == "completion":
+                sys.stdout.write(completion.script(rest[0] if rest else "bash"))
+                return 0
+            return completion.handle(args)
+        except HarnessError as exc:
+            print(f"harness: error: {exc}", file=sys.stderr)
+            return exc.exit_code
     if name not in COMMANDS:
         print(
             f"harness: error: unknown command '{name}'. Commands: {', '.join(COMMANDS)}",

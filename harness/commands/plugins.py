@@ -12,6 +12,7 @@ EPILOG = """examples:
   harness plugins list
   harness plugins list --format json
   harness plugins show sklearn
+  harness plugins show console        # a component: the plugin that registers it
   harness plugins new xgboost --kind estimator --dir ~/src
 """
 
@@ -29,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("list", help="every plugin, its components and distribution")
     listing.add_argument("--format", choices=("table", "json"), default="table")
     show = sub.add_parser("show", help="one plugin: hooks, components, config groups, distribution")
-    show.add_argument("name", help="the plugin's name (its entry-point name)")
+    show.add_argument("name", help="a plugin's name (its entry-point name), or a component's name")
     show.add_argument("--format", choices=("text", "json"), default="text")
     new = sub.add_parser(
         "new",
@@ -53,9 +54,21 @@ def main(args: list[str]) -> int:
     infos = {info.name: info for info in [*manager.plugins(), *manager.failed.values()]}
     if opts.action == "show":
         info = infos.get(opts.name)
+        if info is None:  # a component's name: show the plugin that registers it
+            owners = {
+                manager.plugin_of(kind, opts.name)
+                for kind in manager.components
+                if opts.name in manager.components[kind]
+            }
+            info = infos.get(owners.pop()) if len(owners) == 1 else None
         if info is None:
+            reasons = [
+                r for kind in manager.components if (r := manager.why_missing(kind, opts.name))
+            ]
             raise NotFoundError(
-                f"no plugin named '{opts.name}'. Plugins: {', '.join(sorted(infos)) or '(none)'}"
+                f"no plugin or component named '{opts.name}'"
+                + (f" ({reasons[0]})" if reasons else "")
+                + f". Plugins: {', '.join(sorted(infos)) or '(none)'}"
             )
         if opts.format == "json":
             print_json(info.to_json())

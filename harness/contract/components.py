@@ -60,6 +60,10 @@ class Estimator:
         raise NotImplementedError
 
 
+#: Estimator class attributes copied into the job spec (``JobSpec.estimator_traits``).
+ESTIMATOR_TRAITS = ("data_parallel", "trains_in_child_process")
+
+
 @dataclass
 class JobResult:
     """What a compute reports back to the driver when the job's processes end."""
@@ -67,8 +71,12 @@ class JobResult:
     exit_code: int
     canceled: bool = False
     #: One line saying why the job failed, when the compute knows more than the code.
+    #: Without it the driver shows the last line of ``error_log``.
     error: str | None = None
     world_size: int = 1
+    #: The log file that holds the job's own error output (its traceback), e.g.
+    #: ``logs/rank_0.txt`` for MPI; default ``job.logs_dir / "stderr.txt"``.
+    error_log: str | None = None
 
 
 class Compute:
@@ -82,9 +90,15 @@ class Compute:
 
         Must stream the job's output to the terminal, capture it into
         ``job.logs_dir``, and turn Ctrl-C into a canceled result after stopping
-        every process it started.
+        every process it started. Must return a ``JobResult``: anything else ends
+        the run ``Failed`` with a message naming the plugin.
         """
         raise NotImplementedError
+
+    def worker_start(self, run: Run) -> None:
+        """Runs in each job process of this compute (and of no other) before the
+        estimator trains, e.g. to give ``run.comm`` its communicator. The
+        estimator's traits are in ``run.spec.estimator_traits``."""
 
 
 class Logger:

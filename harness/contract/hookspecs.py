@@ -24,10 +24,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Register",
+    "RegisterSchema",
     "hookimpl",
     "hookspec",
     "harness_after_run",
     "harness_before_run",
+    "harness_config_schemas",
     "harness_config_searchpath",
     "harness_on_run_error",
     "harness_register_computes",
@@ -43,6 +45,8 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 #: The callback handed to every ``harness_register_*`` hook: ``register(name, cls)``.
 Register = Callable[[str, type], None]
+#: ``register(group, name, dataclass)``: a typed config option (``harness_config_schemas``).
+RegisterSchema = Callable[[str, str, type], None]
 
 
 @hookspec
@@ -95,6 +99,21 @@ def harness_config_searchpath() -> list[str]:
     Not firstresult: every plugin's entries are added, in pluggy's call order (the
     most recently loaded plugin first); when two plugins ship the same group option,
     the first entry wins and a warning names both.
+    """
+
+
+@hookspec
+def harness_config_schemas(register: RegisterSchema) -> None:
+    """Register typed config options: call ``register(group, name, dataclass)``.
+
+    Called before Hydra composes the config of ``harness train`` (and by
+    ``harness train --help``). The dataclass *is* the option ``group=name``, stored
+    in Hydra's ConfigStore as Hydra's own plugins store theirs: Hydra checks every
+    field's type (and an Enum's choices) while composing, and the dataclass holds
+    the only copy of each default, so no YAML file repeats them. ``compute``
+    options land in ``compute``, ``logger`` options in ``logger.NAME``, and
+    ``estimator`` options at the top level (a dataclass with an ``estimator`` field,
+    plus top-level hyperparameters such as ``lr``). Returns nothing.
     """
 
 

@@ -14,8 +14,6 @@ from typing import Any
 from harness.storage.workspace import atomic_write_json, read_json
 
 JOB_FILE = "job.json"
-#: Set in every job process; ``Run.get_context()`` reads it.
-JOB_ENV = "HARNESS_JOB_SPEC"
 
 
 @dataclass
@@ -34,6 +32,13 @@ class JobSpec:
     #: Whether ranks other than 0 also record metrics.
     per_rank_metrics: bool = False
     sweep_id: str | None = None
+    #: The estimator's traits (``Estimator.data_parallel``,
+    #: ``Estimator.trains_in_child_process``), so a compute or worker reads them
+    #: here instead of looking the estimator class up again.
+    estimator_traits: dict[str, bool] = field(default_factory=dict)
+
+    def trait(self, name: str, default: bool = False) -> bool:
+        return bool(self.estimator_traits.get(name, default))
 
     @property
     def spec_path(self) -> Path:

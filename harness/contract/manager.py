@@ -18,6 +18,7 @@ from typing import Any
 
 import pluggy
 
+from harness import envvars
 from harness.contract import hookspecs
 from harness.errors import PluginError, UnknownComponentError
 
@@ -30,10 +31,10 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "harness"
-DISABLE_ENV = "HARNESS_DISABLE_PLUGINS"
+DISABLE_ENV = envvars.DISABLE_PLUGINS
 #: Extra plugin modules to load by import name, as pytest's PYTEST_PLUGINS: for
 #: testing a plugin without installing it. Job processes inherit it.
-EXTRA_ENV = "HARNESS_PLUGINS"
+EXTRA_ENV = envvars.PLUGINS
 #: kind → the registration hook that fills it.
 KINDS: dict[str, str] = {
     "estimator": "harness_register_estimators",
@@ -98,13 +99,18 @@ class HarnessPlugins:
         #: Plugins that failed to load or register, by name (shown by `plugins list`).
         self.failed: dict[str, PluginInfo] = {}
         self.problems: list[str] = []
+        #: Entry points skipped because HARNESS_DISABLE_PLUGINS names them: name → module.
+        self.disabled: dict[str, str] = {}
         self._components: dict[str, dict[str, _Component]] | None = None
 
     # -- loading -----------------------------------------------------------
     def load_entry_points(self) -> None:
         disabled = {n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()}
         for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            if ep.name in disabled or ep.name in self.infos:
+            if ep.name in disabled:
+                self.disabled[ep.name] = str(getattr(ep, "value", ep.name))
+                continue
+            if ep.name in self.infos:
                 continue
             dist = getattr(ep, "dist", None)
             self._load_module(
@@ -158,11 +164,37 @@ class HarnessPlugins:
             self.failed[name] = info
             self._warn(f"{self._where(name, info)} is invalid: {info.error}")
             return False
-        hooks = sorted(impl.name for impl in self.pm.get_hookcallers(plugin) or [])
+        known = _hook_names()
+        hooks = sorted(
+            impl.name for impl in self.pm.get_hookcallers(plugin) or [] if impl.name in known
+        )
         self.infos[name] = PluginInfo(name, module, distribution, version, hooks=hooks)
         self.failed.pop(name, None)
         self._components = None
+        self._check_hook_names(plugin, name, known)
         return True
+
+    def _check_hook_names(self, plugin: object, name: str, known: frozenset[str]) -> None:
+        """Warn about ``harness_*`` functions the harness will never call: a
+        misspelled hook name, or a hook without ``@hookimpl`` (pytest rejects
+        unknown ``pytest_*`` hooks the same way)."""
+        import difflib
+
+        marker = f"{hookspecs.PROJECT}_impl"
+        for attr in sorted(vars(plugin) if isinstance(plugin, ModuleType) else dir(plugin)):
+            function = getattr(plugin, attr, None)
+            if not attr.startswith("harness_") or not callable(function):
+                continue
+            if attr not in known:
+                close = difflib.get_close_matches(attr, sorted(known), n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]}?" if close else f"; the hooks are in {HOOKS_DOC}"
+                self._warn(f"{self._where(name)}: {attr} is not a harness hook{hint}", name)
+            elif not hasattr(function, marker):
+                self._warn(
+                    f"{self._where(name)}: {attr} is not marked @hookimpl, so it is never "
+                    "called; decorate it with @hookimpl (from harness import hookimpl)",
+                    name,
+                )
 
     def unregister_plugin(self, name: str) -> None:
         plugin = self.pm.get_plugin(name)
@@ -171,6 +203,10 @@ class HarnessPlugins:
         self.infos.pop(name, None)
         self.failed.pop(name, None)
         self._components = None
+
+    def where(self, plugin: str) -> str:
+        """``plugin 'x' (dist 1.0)``: how every message names a plugin."""
+        return self._where(plugin)
 
     def _where(self, name: str, info: PluginInfo | None = None) -> str:
         """``plugin 'x' (dist 1.0)``: how every message names a plugin."""
@@ -186,7 +222,7 @@ class HarnessPlugins:
         if message in self.problems:  # hooks run more than once per process; say it once
             return
         self.problems.append(message)
-        if not os.environ.get("HARNESS_QUIET_PLUGINS"):
+        if not os.environ.get(envvars.QUIET_PLUGINS):
             print(f"harness: warning: {message}", file=sys.stderr)
 
     # -- components --------------------------------------------------------
@@ -249,13 +285,78 @@ class HarnessPlugins:
         """The class registered as ``name`` for ``kind``, or UnknownComponentError."""
         entry = self.components[kind].get(name)
         if entry is None:
-            raise UnknownComponentError(kind, name, self.names(kind))
+            raise UnknownComponentError(kind, name, self.names(kind), self.why_missing(kind, name))
         return entry.cls
+
+    def why_missing(self, kind: str, name: str) -> str | None:
+        """Why ``kind=name`` is not available when a plugin seems to offer it: the
+        plugin is disabled, or it registers the component but ships no config file."""
+        for plugin, module in self.disabled.items():
+            if plugin == name or _ships_option(module, kind, name):
+                return (
+                    f"plugin '{plugin}' provides {kind} '{name}' but is disabled by "
+                    f"{DISABLE_ENV}; remove '{plugin}' from that list"
+                )
+        entry = self.components.get(kind, {}).get(name)
+        if entry is None:
+            return None
+        info = self.infos.get(entry.plugin)
+        searchpath = (info.searchpath if info else None) or ["(none)"]
+        return (
+            f"{kind} '{name}' is registered by {self._where(entry.plugin)}, but no config file "
+            f"{kind}/{name}.yaml was found on its config search path "
+            f"({', '.join(searchpath)}): the plugin must ship it as package data"
+        )
 
     def plugin_of(self, kind: str, name: str) -> str:
         return self.components[kind][name].plugin
 
+    def describe(self, kind: str, name: str) -> str:
+        """``plugin 'x' (dist 1.0)`` for the plugin that registered a component."""
+        entry = self.components[kind].get(name)
+        return self._where(entry.plugin) if entry is not None else "an unknown plugin"
+
+    def origin(self, kind: str, name: str) -> dict[str, str | None]:
+        """Plugin, distribution and version that supplied a component (provenance)."""
+        entry = self.components[kind].get(name)
+        info = self.infos.get(entry.plugin) if entry is not None else None
+        return {
+            "plugin": entry.plugin if entry is not None else None,
+            "distribution": info.distribution if info is not None else None,
+            "version": info.version if info is not None else None,
+        }
+
     # -- config groups ----------------------------------------------------
+    def config_schemas(self) -> list[tuple[str, str, type, str]]:
+        """(group, option, dataclass, plugin) for every typed option plugins register."""
+        found: list[tuple[str, str, type, str]] = []
+        for impl in reversed(self.pm.hook.harness_config_schemas.get_hookimpls()):
+            plugin = impl.plugin_name
+            added: list[tuple[str, str, type, str]] = []
+
+            def register(
+                group: str, name: str, node: type, plugin: str = plugin, added: list = added
+            ) -> None:
+                added.append((str(group), str(name), node, plugin))
+
+            try:
+                impl.function(register=register)
+            except Exception as exc:
+                self._warn(
+                    f"{self._where(plugin)} failed in harness_config_schemas: "
+                    f"{type(exc).__name__}: {exc}",
+                    plugin,
+                )
+                continue
+            found.extend(added)
+            info = self.infos.get(plugin)
+            if info is not None:
+                for group, name, _, _ in added:
+                    options = info.config_groups.setdefault(group, [])
+                    if name not in options:
+                        options.append(name)
+        return found
+
     def config_searchpath(self) -> list[str]:
         entries: list[str] = []
         owners: dict[tuple[str, str], str] = {}
@@ -299,10 +400,31 @@ class HarnessPlugins:
     def plugins(self) -> Iterable[PluginInfo]:
         _ = self.components  # fills PluginInfo.components
         self.config_searchpath()
+        self.config_schemas()  # typed options count as config groups too
         return self.infos.values()
 
 
 _MANAGER: HarnessPlugins | None = None
+HOOKS_DOC = "docs/plugins.md (harness.contract.hookspecs)"
+
+
+def _hook_names() -> frozenset[str]:
+    return frozenset(hookspecs._hook_names())
+
+
+def _ships_option(module: str, group: str, option: str) -> bool:
+    """Whether a (not imported) plugin package has ``conf/GROUP/OPTION.yaml``."""
+    import importlib.util
+    from pathlib import Path
+
+    try:
+        spec = importlib.util.find_spec(module.split(":")[0])
+    except (ImportError, ValueError):
+        return False
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(folder) / "conf" / group / f"{option}.yaml").is_file():
+            return True
+    return False
 
 
 def searchpath_options(entry: str) -> dict[str, list[str]]:

@@ -9,18 +9,16 @@ Syntax (one argument, then an optional mode)::
 
 It runs in the driver when the config is resolved, before the job starts, so a
 missing path is a one-line error (exit 2) and never a traceback from a data
-loader. Each resolution is remembered; the driver stores them in the run's
-provenance (``take_used``).
+loader. Each resolution is reported to the ``on_resolve`` callback given to
+``register`` (the job layer keeps them on its session for the run's provenance).
 """
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from typing import Any
 
 RESOLVER = "datastore"
-_used: list[dict[str, Any]] = []
-_lock = threading.Lock()
 
 
 def parse(spec: str | None = "", mode: str | None = None) -> tuple[str | None, str, str]:
@@ -36,30 +34,26 @@ def parse(spec: str | None = "", mode: str | None = None) -> tuple[str | None, s
     return name, spec.strip(), (str(mode).strip() if mode else "mount")
 
 
-def resolve(spec: str | None = "", mode: str | None = None) -> str:
-    """The resolver function: a datastore path → a local path (string)."""
+def resolve(spec: str | None = "", mode: str | None = None) -> dict[str, Any]:
+    """A datastore path → its input record (``local_path`` is the local path);
+    an empty path is the whole datastore."""
     from harness.datastore.inputs import resolve as resolve_input
     from harness.datastore.settings import get_datastore
 
     name, path, mode = parse(spec, mode)
-    record = resolve_input(get_datastore(name), path, mode)
-    with _lock:
-        if record not in _used:
-            _used.append(record)
-    return str(record["local_path"])
+    return resolve_input(get_datastore(name), path, mode)
 
 
-def register() -> None:
+def register(on_resolve: Callable[[dict[str, Any]], None]) -> None:
+    """Register ``${datastore:...}`` with OmegaConf (once per process); each
+    resolution's record goes to ``on_resolve``."""
     from omegaconf import OmegaConf
+
+    def resolver(spec: str | None = "", mode: str | None = None) -> str:  # ${datastore:}
+        record = resolve(spec, mode)
+        on_resolve(record)
+        return str(record["local_path"])
 
     if not OmegaConf.has_resolver(RESOLVER):
         # use_cache: one resolution per config, however often the value is read.
-        OmegaConf.register_new_resolver(RESOLVER, resolve, use_cache=True)
-
-
-def take_used() -> list[dict[str, Any]]:
-    """The datastore paths resolved since the last call (and forget them)."""
-    with _lock:
-        used = list(_used)
-        _used.clear()
-    return used
+        OmegaConf.register_new_resolver(RESOLVER, resolver, use_cache=True)

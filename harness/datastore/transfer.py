@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness import envvars
 from harness.datastore import manifest as mf
 from harness.datastore.manifest import FileEntry
 from harness.datastore.paths import join_key, normalize_key, walk_source
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from harness.datastore.base import Datastore
 
 #: Threads per transfer: hashing and file I/O release the GIL.
-WORKERS = int(os.environ.get("HARNESS_DATASTORE_THREADS", "0")) or min(8, 2 * (os.cpu_count() or 2))
+WORKERS = int(os.environ.get(envvars.DATASTORE_THREADS, "0")) or min(8, 2 * (os.cpu_count() or 2))
 
 
 @dataclass

@@ -12,15 +12,13 @@ from typing import Any, Optional
 
 from omegaconf import MISSING, OmegaConf
 
-from harness.sweeps.config import SweepConfig
-
 CONF_DIR = Path(__file__).parents[1] / "conf"
 CONFIG_NAME = "config"
 SCHEMA_NAME = "harness_schema"
 
-#: True while the harness's own Hydra app composes; the search-path plugin checks
-#: it so the harness never adds its groups to somebody else's Hydra app.
-APP_ACTIVE = False
+#: Top-level nodes that a layer above the run adds to the schema (the sweep layer
+#: adds ``sweep``): name → (type, default factory).
+_SECTIONS: dict[str, tuple[Any, Any]] = {}
 
 
 @dataclass
@@ -42,26 +40,85 @@ class HarnessConfig:
     compute: Any = MISSING
     datastore: Any = None
     logger: Any = field(default_factory=dict)
-    sweep: SweepConfig = field(default_factory=SweepConfig)
+
+
+def add_section(name: str, schema: Any) -> None:
+    """Add a typed top-level node (a dataclass) to the schema: how a layer on top
+    of single runs (sweeps) brings its own settings without this module knowing
+    it. Call before ``register_schema``."""
+    _SECTIONS[name] = (schema, schema)
+
+
+def schema() -> type:
+    """``HarnessConfig`` plus the sections added with ``add_section``."""
+    if not _SECTIONS:
+        return HarnessConfig
+    from dataclasses import make_dataclass
+
+    extra = [
+        (name, kind, field(default_factory=factory)) for name, (kind, factory) in _SECTIONS.items()
+    ]
+    return make_dataclass("HarnessConfig", extra, bases=(HarnessConfig,))
 
 
 def register_schema() -> None:
     from hydra.core.config_store import ConfigStore
 
-    from harness.sweeps.config import register as register_sweep_policies
+    ConfigStore.instance().store(name=SCHEMA_NAME, node=schema())
 
-    ConfigStore.instance().store(name=SCHEMA_NAME, node=HarnessConfig)
-    register_sweep_policies()
+
+#: Where a typed option of each group lands in the composed config.
+_SCHEMA_PACKAGES = {"estimator": "_global_", "compute": "compute", "logger": "logger.{name}"}
+
+
+def register_plugin_schemas(schemas: list[tuple[str, str, type, str]]) -> dict[str, list[str]]:
+    """Store the plugins' typed options (``harness_config_schemas``) in Hydra's
+    ConfigStore; returns group → option names, for the checks before composing."""
+    from hydra.core.config_store import ConfigStore
+
+    from harness.errors import PluginError
+
+    store = ConfigStore.instance()
+    options: dict[str, list[str]] = {}
+    for group, name, node, plugin in schemas:
+        if group not in _SCHEMA_PACKAGES:
+            raise PluginError(
+                f"plugin '{plugin}' registered a config schema for the group '{group}'; "
+                f"groups: {', '.join(_SCHEMA_PACKAGES)}"
+            )
+        package = _SCHEMA_PACKAGES[group].format(name=name)
+        if package == "_global_":
+            node = _global_node(node)
+        store.store(group=group, name=name, node=node, package=package, provider=plugin)
+        options.setdefault(group, []).append(name)
+    return options
+
+
+def _global_node(schema: type) -> Any:
+    """A top-level option as a plain node whose dataclass fields stay typed: the root
+    is ``HarnessConfig`` (which types ``lr``, ``epochs``, ...), and OmegaConf merges
+    no other dataclass into it, but its ``estimator`` node is untyped (``Any``)."""
+    import dataclasses
+
+    node = OmegaConf.create({})
+    for item in dataclasses.fields(schema):
+        if item.default_factory is not dataclasses.MISSING:
+            value = item.default_factory()
+        else:
+            value = item.default
+        node[item.name] = OmegaConf.structured(value) if dataclasses.is_dataclass(value) else value
+    return node
 
 
 def register_resolvers() -> None:
+    from harness.datastore.resolver import register as register_datastore_resolver
+    from harness.job import session
     from harness.storage.workspace import harness_home
 
     if not OmegaConf.has_resolver("harness_home"):
         OmegaConf.register_new_resolver("harness_home", lambda: str(harness_home()))
-    from harness.datastore.resolver import register as register_datastore_resolver
-
-    register_datastore_resolver()  # ${datastore:[NAME:]PATH[,MODE]}
+    # ${datastore:[NAME:]PATH[,MODE]}; what it resolves goes into the run's provenance.
+    register_datastore_resolver(lambda record: session.ensure().record_datastore(record))
 
 
 def default_groups() -> dict[str, Any]:
@@ -134,28 +191,30 @@ def _as_list(value: str) -> list[str]:
 
 
 def group_options(group: str, searchpath: list[str]) -> list[str]:
-    """Option names of a config group across the plugins' ``pkg://`` search-path entries."""
-    from importlib import resources
+    """Option names of a config group across the plugins' ``pkg://`` and ``file://``
+    search-path entries."""
+    from harness.contract.manager import searchpath_options
 
     options: set[str] = set()
     for entry in searchpath:
-        if not entry.startswith("pkg://"):
-            continue
-        try:
-            folder = resources.files(entry.removeprefix("pkg://")).joinpath(group)
-            options.update(
-                p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml")
-            )
-        except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, TypeError):
-            continue
+        options.update(searchpath_options(entry).get(group, []))
     return sorted(options)
 
 
-def check_group_choices(args: list[str], groups: dict[str, Any], searchpath: list[str]) -> None:
+def check_group_choices(
+    args: list[str],
+    groups: dict[str, Any],
+    searchpath: list[str],
+    why_missing: Any = None,
+    typed: dict[str, list[str]] | None = None,
+) -> None:
     """Fail with one clear line on an unknown group option, before Hydra composes.
 
     Hydra's own message for this lists the whole search path; users need the
-    bad value and the choices. Sweeps (``a,b``) and interpolations are left to Hydra.
+    bad value and the choices, and (``why_missing(group, option)``, from the plugin
+    manager) why an option a plugin seems to offer is not there. ``typed`` adds the
+    options plugins registered as dataclasses (``register_plugin_schemas``). Sweeps (``a,b``)
+    and interpolations are left to Hydra.
     """
     from harness.errors import UnknownComponentError
 
@@ -167,7 +226,8 @@ def check_group_choices(args: list[str], groups: dict[str, Any], searchpath: lis
         is_list = isinstance(groups[group], list)
         if "," in value and not (is_list and value.startswith("[")):
             continue  # a multirun sweep over options
-        available = group_options(group, searchpath)
+        available = sorted({*group_options(group, searchpath), *(typed or {}).get(group, [])})
         for choice in _as_list(value) if is_list else [value]:
             if choice not in available:
-                raise UnknownComponentError(group, choice, available)
+                reason = why_missing(group, choice) if why_missing else None
+                raise UnknownComponentError(group, choice, available, reason)

@@ -3,6 +3,10 @@
 config → checks → run record (Queued) → job spec → compute (Running) → final
 status → after-run hooks. Nothing reaches back up but the exit status and the
 primary metric.
+
+The driver knows nothing of sweeps: a layer on top (``harness.sweeps``) passes in
+what it adds to a run: the sweep id, a ``watch`` that may stop the job early, and
+how to pick the primary metric.
 """
 
 from __future__ import annotations
@@ -11,24 +15,23 @@ import contextlib
 import os
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from harness.contract.components import Compute, Estimator, JobResult
+from harness.contract.components import ESTIMATOR_TRAITS, Compute, Estimator, JobResult
 from harness.contract.jobspec import JobSpec
 from harness.contract.manager import HarnessPlugins, get_plugin_manager
-from harness.datastore.resolver import take_used as take_datastores_used
 from harness.errors import ConfigError, HarnessError
+from harness.job import session
 from harness.run import provenance
 from harness.run.record import CANCELED, COMPLETED, FAILED, RUNNING, RunRecord
 from harness.run.store import RunStore, now_iso
-from harness.sweeps import config as sweep_config
-from harness.sweeps.watch import watch_job
 
 EXIT_CODES = {COMPLETED: 0, FAILED: 1, CANCELED: 130}
 
@@ -39,6 +42,28 @@ class Outcome:
     exit_code: int
     #: (name, goal, value) of the primary metric; value is None when not logged.
     primary: tuple[str, str, Any]
+
+
+class Watch(Protocol):
+    """What a ``watch`` yields while the compute runs: why it stopped the job
+    (through the session's ``stop`` event), or None."""
+
+    stop_reason: str | None
+
+
+#: ``watch(record, metric, goal)`` → a context manager around the compute's launch.
+WatchFactory = Callable[[RunRecord, str, str], AbstractContextManager[Watch]]
+#: ``primary(config, estimator)`` → (metric, goal) of the run.
+PrimaryMetric = Callable[[DictConfig, Estimator], "tuple[str, str]"]
+
+
+class _NoWatch:
+    stop_reason: str | None = None
+
+
+@contextlib.contextmanager
+def no_watch(record: RunRecord, metric: str, goal: str) -> Iterator[Watch]:
+    yield _NoWatch()
 
 
 @dataclass
@@ -55,6 +80,15 @@ def component_name(cfg: DictConfig, kind: str) -> str:
     node = cfg.get(kind)
     name = node.get("name") if isinstance(node, DictConfig) else None
     if not name:
+        nested = node.get(kind) if isinstance(node, DictConfig) else None
+        if isinstance(nested, DictConfig) and nested.get("name"):
+            # A group file that starts with `estimator:` but lacks the package header
+            # lands one level too deep (Hydra puts a group file under its group).
+            raise ConfigError(
+                f"the config file {kind}/{nested.get('name')}.yaml put its keys under "
+                f"{kind}.{kind}: give it the first line '# @package _global_' "
+                f"(or drop its top-level '{kind}:' key)"
+            )
         raise ConfigError(f"the config has no {kind}.name; choose one with {kind}=NAME")
     return str(name)
 
@@ -74,7 +108,8 @@ def plan(cfg: DictConfig, manager: HarnessPlugins) -> _Plan:
         )
         loggers[str(name)] = options or {}  # type: ignore[assignment]
     try:
-        params = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+        # enum_to_str: job.json and run.json hold an Enum option as its name ("adam").
+        params = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True, enum_to_str=True)
     except HarnessError:
         raise
     except OmegaConfBaseException as exc:
@@ -88,14 +123,26 @@ def plan(cfg: DictConfig, manager: HarnessPlugins) -> _Plan:
 
 
 def run_job(
-    cfg: DictConfig, overrides: list[str], argv: list[str], sweep_id: str | None = None
+    cfg: DictConfig,
+    overrides: list[str],
+    argv: list[str] | None = None,
+    *,
+    sweep_id: str | None = None,
+    watch: WatchFactory | None = None,
+    primary: PrimaryMetric | None = None,
 ) -> Outcome:
-    # A run started inside a sweep (e.g. a `harness bench` cell) joins it.
-    sweep_id = sweep_id or os.environ.get("HARNESS_SWEEP_ID") or None
+    """Run one job from its composed config to its final status.
+
+    ``overrides`` are recorded as typed; ``argv`` is the command line for the
+    provenance (default: the session's). The sweep layer passes ``sweep_id``,
+    ``watch`` and ``primary``; a plain run leaves them out.
+    """
+    current = session.ensure()
+    argv = current.argv if argv is None else argv
     manager = get_plugin_manager()
-    take_datastores_used()  # forget resolutions of an earlier job in this process
+    current.take_datastores()  # forget resolutions of an earlier job in this process
     job = plan(cfg, manager)
-    name, goal = sweep_config.primary(cfg, job.estimator)
+    name, goal = (primary or _estimator_primary)(cfg, job.estimator)
     source_dir = Path(str(cfg.estimator.get("source_directory") or os.getcwd())).resolve()
     store = RunStore()
     record = store.create(
@@ -105,7 +152,11 @@ def run_job(
         params=job.params,
         overrides=list(overrides),
         tags={str(k): str(v) for k, v in (cfg.get("tags") or {}).items()},
-        provenance=_with_datastores(provenance.collect(source_dir, job.estimator.packages, argv)),
+        provenance=_with_plugins(
+            _with_datastores(provenance.collect(source_dir, job.estimator.packages, argv), current),
+            manager,
+            job,
+        ),
         sweep_id=sweep_id,
     )
     assert record.path is not None
@@ -119,6 +170,7 @@ def run_job(
         loggers=job.loggers,
         workdir=str(record.path),
         sweep_id=sweep_id,
+        estimator_traits={t: bool(getattr(job.estimator, t)) for t in ESTIMATOR_TRAITS},
     )
     spec.save()
     _call_hook(manager, "harness_before_run", record=record)
@@ -127,10 +179,10 @@ def run_job(
         record.id, RUNNING, started=now_iso(), pid=os.getpid(), host=socket.gethostname()
     )
     # In a sweep the watch links the run and may stop it early (harness/sweeps/watch.py).
-    with watch_job(cfg, record, sweep_id, name, goal) as watch, _sigterm_cancels():
+    with (watch or no_watch)(record, name, goal) as job_watch, _sigterm_cancels():
         try:
             job.estimator.prepare(cfg, spec)
-            result = job.compute.launch(spec)
+            result = _checked_result(job.compute.launch(spec), manager, job.compute_name)
         except KeyboardInterrupt:
             result = JobResult(
                 exit_code=EXIT_CODES[CANCELED], canceled=True, error="interrupted (Ctrl-C)"
@@ -138,12 +190,12 @@ def run_job(
         except BaseException as exc:
             store.set_status(record.id, FAILED, error=f"{type(exc).__name__}: {exc}")
             raise
-    if result.canceled and watch.stop_reason:
-        result.error = watch.stop_reason
+    if result.canceled and job_watch.stop_reason:
+        result.error = job_watch.stop_reason
     # A cancel wins over the exit code: some libraries (sklearn's MLP) swallow the
     # interrupt and return normally, but the user still stopped the run.
     status = CANCELED if result.canceled else COMPLETED if result.exit_code == 0 else FAILED
-    error = None if status == COMPLETED else (result.error or _last_error_line(spec.logs_dir))
+    error = None if status == COMPLETED else (result.error or _last_error_line(spec, result))
     record = store.set_status(record.id, status, error=error, world_size=result.world_size)
     if status == FAILED:
         _call_hook(manager, "harness_on_run_error", record=record, error=error or "")
@@ -184,29 +236,70 @@ def _harness_cause(exc: BaseException) -> HarnessError | None:
     return None
 
 
-def _with_datastores(collected: dict[str, Any]) -> dict[str, Any]:
+def _with_plugins(collected: dict[str, Any], manager: HarnessPlugins, job: _Plan) -> dict[str, Any]:
+    """Which plugin, distribution and version supplied each component of the run."""
+    datastore_types = sorted(
+        {str(d["type"]) for d in collected.get("datastores", []) if "type" in d}
+    )
+    collected["plugins"] = {
+        "estimator": manager.origin("estimator", job.estimator_name),
+        "compute": manager.origin("compute", job.compute_name),
+        "loggers": {name: manager.origin("logger", name) for name in job.loggers},
+        "datastores": {kind: manager.origin("datastore", kind) for kind in datastore_types},
+    }
+    return collected
+
+
+def _estimator_primary(cfg: DictConfig, estimator: Estimator) -> tuple[str, str]:
+    return estimator.primary(cfg)
+
+
+def _with_datastores(collected: dict[str, Any], current: session.Session) -> dict[str, Any]:
     """Add the datastore paths that ``${datastore:...}`` resolved for this job."""
-    used = take_datastores_used()
+    used = current.take_datastores()
     if used:
         collected["datastores"] = used
     return collected
 
 
 def _call_hook(manager: HarnessPlugins, hook: str, **kwargs: Any) -> None:
-    try:
-        getattr(manager.pm.hook, hook)(**kwargs)
-    except Exception as exc:  # a plugin's hook must not lose the run
-        print(f"harness: warning: a plugin failed in {hook}: {exc}", file=sys.stderr)
+    """Call each plugin's implementation on its own, so one that raises is named
+    (plugin and distribution) and the others still run."""
+    for impl in reversed(getattr(manager.pm.hook, hook).get_hookimpls()):
+        try:
+            impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+        except Exception as exc:  # a plugin's hook must not lose the run
+            print(
+                f"harness: warning: {manager.where(impl.plugin_name)} failed in {hook}: "
+                f"{type(exc).__name__}: {exc}",
+                file=sys.stderr,
+            )
 
 
-def _last_error_line(logs_dir: Path) -> str | None:
-    """The last non-blank line of the job's stderr: usually the exception."""
-    for name in ("stderr.txt", "rank_0.txt"):
-        path = logs_dir / name
-        if path.is_file():
-            lines = [
-                ln.strip() for ln in path.read_text(errors="replace").splitlines() if ln.strip()
-            ]
-            if lines:
-                return lines[-1][:500]
+def _checked_result(result: Any, manager: HarnessPlugins, compute: str) -> JobResult:
+    """The compute's result, or a failed one naming the plugin that broke the contract
+    (a wrong type used to crash the driver and leave the run ``Running``)."""
+    problem = None
+    if not isinstance(result, JobResult):
+        problem = f"returned {type(result).__name__} {result!r:.80}, not a JobResult"
+    elif not isinstance(result.exit_code, int) or isinstance(result.exit_code, bool):
+        problem = f"returned a JobResult whose exit_code is {result.exit_code!r}, not an int"
+    if problem is None:
+        return result
+    message = (
+        f"compute '{compute}' of {manager.describe('compute', compute)} broke the plugin "
+        f"contract: Compute.launch {problem}"
+    )
+    print(f"harness: error: {message}", file=sys.stderr)
+    return JobResult(exit_code=EXIT_CODES[FAILED], error=message)
+
+
+def _last_error_line(spec: JobSpec, result: JobResult) -> str | None:
+    """The last non-blank line of the log the compute names (default: the job's
+    stderr): usually the exception."""
+    path = Path(result.error_log) if result.error_log else spec.logs_dir / "stderr.txt"
+    if path.is_file():
+        lines = [ln.strip() for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
+        if lines:
+            return lines[-1][:500]
     return None

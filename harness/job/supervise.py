@@ -19,15 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from harness import envvars
+
 #: Seconds a job gets to flush and exit after SIGINT before SIGTERM, then SIGKILL.
 GRACE_S = 10.0
 #: Set in a job's environment when the driver writes to a terminal, so the
 #: console logger may draw live progress bars through the pipe.
-TERMINAL_ENV = "HARNESS_TERMINAL"
-#: Set from another thread of the driver (the sweep watch, harness/sweeps/watch.py)
-#: to stop the job this process supervises exactly as Ctrl-C does; the result is
-#: ``canceled``. One job per driver process, so one event per process suffices.
-STOP_REQUEST = threading.Event()
+TERMINAL_ENV = envvars.TERMINAL
 
 
 @dataclass
@@ -113,13 +111,20 @@ def run_supervised(
     stderr_path: Path | None,
     timeout: float | None = None,
     echo: bool = True,
+    stop: threading.Event | None = None,
 ) -> Supervised:
     """Run ``cmd`` to the end, teeing output into the log files (and the terminal).
 
     With ``stderr_path`` None, stderr goes into the stdout log (one stream, as for
     MPI rank logs). Ctrl-C or SIGTERM in the driver stops the whole group and
-    returns ``canceled``; ``timeout`` stops it and returns ``timed_out``.
+    returns ``canceled``; ``timeout`` stops it and returns ``timed_out``. Setting
+    ``stop`` (default: the session's, which the sweep watch sets for early
+    termination) from another thread stops it like Ctrl-C.
     """
+    if stop is None:
+        from harness.job import session
+
+        stop = session.ensure().stop
     stdout_path.parent.mkdir(parents=True, exist_ok=True)
     out_log = open(stdout_path, "ab")  # noqa: SIM115 - closed in the finally below
     err_log = open(stderr_path, "ab") if stderr_path else None  # noqa: SIM115
@@ -152,7 +157,7 @@ def run_supervised(
                 result = Supervised(code)
                 break
             except subprocess.TimeoutExpired:
-                if STOP_REQUEST.is_set():
+                if stop.is_set():
                     stop_group(proc)
                     code = proc.returncode if proc.returncode is not None else 130
                     result = Supervised(code, canceled=True)

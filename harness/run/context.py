@@ -18,26 +18,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from harness.contract.jobspec import JOB_ENV, JobSpec
+from harness import envvars
+from harness.contract.jobspec import JobSpec
 from harness.run.metrics import MetricEvent, append_events, writer_path
 from harness.run.record import CANCELED, COMPLETED, FAILED
 
 __all__ = ["MetricEvent", "OfflineRun", "Run"]
 
 T = TypeVar("T")
-
-#: Rank variables of Open MPI, MPICH/Intel MPI and torchrun, in that order.
-_RANK_VARS = ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "RANK")
-_SIZE_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "WORLD_SIZE")
-_LOCAL_RANK_VARS = ("OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "LOCAL_RANK")
-
-
-def _env_int(names: tuple[str, ...], default: int) -> int:
-    for name in names:
-        value = os.environ.get(name)
-        if value is not None and value.strip().isdigit():
-            return int(value)
-    return default
 
 
 def _plain(value: Any) -> Any:
@@ -74,9 +62,9 @@ class Run:
         self.run_dir = Path(spec.run_dir)
         self.outputs_dir = self.run_dir / "outputs"
         self.logs_dir = self.run_dir / "logs"
-        self.rank = _env_int(_RANK_VARS, 0)
-        self.world_size = _env_int(_SIZE_VARS, 1)
-        self.local_rank = _env_int(_LOCAL_RANK_VARS, 0)
+        self.rank = envvars.rank()
+        self.world_size = envvars.first_int(envvars.SIZE_VARS, 1)
+        self.local_rank = envvars.first_int(envvars.LOCAL_RANK_VARS, 0)
         #: The MPI communicator, set by the mpi compute plugin's worker hook.
         self.comm: Any = None
         params = OmegaConf.create(spec.params)
@@ -91,6 +79,8 @@ class Run:
         self._loggers: dict[str, Any] | None = None
         self._closed = False
         self._failed_by_exception = False
+        #: Logger name → "plugin 'x' (dist version)", for messages about it.
+        self._logger_origin: dict[str, str] = {}
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="harness-flush", daemon=True)
         self._flusher.start()
@@ -101,7 +91,7 @@ class Run:
     def get_context(cls) -> Run:
         """The current job's run; an offline run when not inside a harness job."""
         if cls._current is None:
-            spec_path = os.environ.get(JOB_ENV)
+            spec_path = os.environ.get(envvars.JOB_SPEC)
             if not spec_path:
                 return OfflineRun()
             cls._current = Run(JobSpec.load(spec_path))
@@ -217,12 +207,15 @@ class Run:
 
             manager = get_plugin_manager()
             for name, options in self.spec.loggers.items():
+                self._logger_origin[name] = manager.describe("logger", name)
                 try:
                     logger = manager.get("logger", name)(self, dict(options or {}))
                     logger.log_params(self.spec.params)
                 except Exception as exc:
                     print(
-                        f"harness: logger '{name}' failed to start, skipped: {exc}", file=sys.stderr
+                        f"harness: warning: logger '{name}' failed to start, skipped "
+                        f"({self._logger_origin[name]}): {type(exc).__name__}: {exc}",
+                        file=sys.stderr,
                     )
                     continue
                 self._loggers[name] = logger
@@ -237,7 +230,8 @@ class Run:
                 except Exception as exc:
                     # Reported once, then switched off: a logger never fails the job.
                     print(
-                        f"harness: logger '{name}' failed and is switched off: {exc}",
+                        f"harness: warning: logger '{name}' failed in {method} and is switched "
+                        f"off ({self._logger_origin[name]}): {type(exc).__name__}: {exc}",
                         file=sys.stderr,
                     )
                     loggers.pop(name, None)
@@ -278,9 +272,9 @@ class OfflineRun(Run):
         self.run_dir = Path.cwd()
         self.outputs_dir = Path("outputs")
         self.logs_dir = Path("logs")
-        self.rank = _env_int(_RANK_VARS, 0)
-        self.world_size = _env_int(_SIZE_VARS, 1)
-        self.local_rank = _env_int(_LOCAL_RANK_VARS, 0)
+        self.rank = envvars.rank()
+        self.world_size = envvars.first_int(envvars.SIZE_VARS, 1)
+        self.local_rank = envvars.first_int(envvars.LOCAL_RANK_VARS, 0)
         self.comm = None
         self.params = OmegaConf.create({})
         self._steps = {}

@@ -50,18 +50,61 @@ def names_for(name: str, kind: str) -> dict[str, str]:
             "Named datastores of this type live in the workspace: `harness datastore add`."
             if kind == "datastore"
             else f"Options live in `{package}/conf/{kind}/{name}.yaml`; override any of them on the\n"
-            f"command line (`{kind}.KEY=VALUE`)."
+            f"command line (`{_option_path(kind, name)}.KEY=VALUE`)."
         ),
         "extra_deps": ', "scikit-learn>=1.3", "joblib"' if kind == "estimator" else "",
     }
 
 
+def _option_path(kind: str, name: str) -> str:
+    """Where a component's options sit in the composed config: loggers are keyed by
+    name (several run at once), the others have one node."""
+    return f"logger.{name}" if kind == "logger" else kind
+
+
+def taken_by(values: dict[str, str]) -> str | None:
+    """What already uses the plugin's names: an installed module with its import
+    name, an installed distribution, a plugin with its entry-point name, or a
+    component of its kind with its name. Installing a second one would shadow or
+    be shadowed (the old top-level built-ins were overwritten exactly so)."""
+    import importlib.util
+
+    from harness.contract.manager import ENTRY_POINT_GROUP, get_plugin_manager
+
+    try:
+        spec = importlib.util.find_spec(values["package"])
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None:
+        return f"the import name '{values['package']}' is an installed module ({spec.origin})"
+    try:
+        dist = metadata.distribution(values["dist"])
+        return f"the distribution '{values['dist']}' {dist.version} is installed"
+    except metadata.PackageNotFoundError:
+        pass
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == values["name"]:
+            owner = getattr(ep, "dist", None)
+            where = f" ({owner.name} {owner.version})" if owner else ""
+            return f"the plugin name '{ep.name}' is taken by an installed plugin{where}"
+    manager = get_plugin_manager()
+    if values["name"] in manager.components.get(values["kind"], {}):
+        where = manager.describe(values["kind"], values["name"])
+        return f"{values['kind']} '{values['name']}' is already registered by {where}"
+    return None
+
+
 def write_plugin(name: str, kind: str, directory: Path) -> tuple[Path, list[Path]]:
     """Write the package into ``directory/<dist>``; returns it and the files written.
 
-    Refuses a target that exists and is not empty, so nothing is overwritten.
+    Refuses a name that an installed module, distribution, plugin or component
+    already uses, and a target that exists and is not empty, so nothing is
+    overwritten.
     """
     values = names_for(name, kind)
+    taken = taken_by(values)
+    if taken:
+        raise ConfigError(f"cannot scaffold '{name}': {taken}; choose another name")
     root = directory / values["dist"]
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise ConfigError(f"{root} already exists and is not empty; choose another --dir or name")

@@ -124,6 +124,7 @@ from harness.testing.contracts import EstimatorContract
 
 class Test$cls(EstimatorContract):
     name = "$name"
+    plugin = "$name"  # the component must come from this plugin
     invalid_overrides = ("estimator.alpha=-1",)
 '''
 
@@ -181,6 +182,7 @@ from harness.testing.contracts import ComputeContract
 
 class Test$cls(ComputeContract):
     name = "$name"
+    plugin = "$name"  # the component must come from this plugin
     invalid_overrides = ("compute.timeout=-5",)
 '''
 
@@ -234,6 +236,7 @@ from harness.testing.contracts import LoggerContract
 
 class Test$cls(LoggerContract):
     name = "$name"
+    plugin = "$name"  # the component must come from this plugin
 
     def check_logged(self, run_dir, logged):
         lines = (run_dir / "$name" / "events.jsonl").read_text().splitlines()

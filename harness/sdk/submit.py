@@ -20,6 +20,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from harness import envvars
 from harness.errors import HarnessError
 
 #: Seconds to wait for the driver to record the run (config composition, plugin
@@ -63,8 +64,9 @@ def start(
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}.txt"
     command = [sys.executable, "-m", "harness", "train", *(["-m"] if multirun else []), *overrides]
-    env = dict(os.environ, HARNESS_HOME=str(home), PYTHONUNBUFFERED="1")
-    env.pop("HARNESS_JOB_SPEC", None)  # a submit from inside a job starts a new run
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env[envvars.HOME] = str(home)
+    env.pop(envvars.JOB_SPEC, None)  # a submit from inside a job starts a new run
     launched = subprocess.run(
         [sys.executable, "-c", _LAUNCHER, str(log), *command],
         cwd=cwd or os.getcwd(),

@@ -12,7 +12,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-HOME_ENV = "HARNESS_HOME"
+from harness import envvars
+
+HOME_ENV = envvars.HOME
 DEFAULT_HOME = Path("~/.harness")
 
 

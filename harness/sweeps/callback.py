@@ -24,11 +24,9 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, open_dict, read_write
 
 from harness.errors import ConfigError
+from harness.job import session
 from harness.sweeps import config as sweep_config
-from harness.sweeps.store import SWEEP_ENV, SweepRecord, SweepStore
-
-#: The sweep started by this process (read by ``harness train`` once Hydra returns).
-CURRENT: SweepRecord | None = None
+from harness.sweeps.store import SWEEP_ENV, SweepStore
 
 
 def _hydra_override_keys(config: DictConfig) -> set[str]:
@@ -122,7 +120,6 @@ def apply_direction(
 
 class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        global CURRENT
         try:
             sweep_config.validate(config.get("sweep"))
             sweeper = _kind(config.hydra.sweeper.get("_target_"))
@@ -142,7 +139,7 @@ class SweepCallback(Callback):
         from omegaconf import OmegaConf
 
         settings = OmegaConf.to_container(config.sweep, resolve=True)
-        CURRENT = SweepStore().create(
+        sweep = SweepStore().create(
             experiment=str(config.get("experiment", "default")),
             sweeper=sweeper,
             launcher=launcher,
@@ -154,7 +151,9 @@ class SweepCallback(Callback):
             hydra_sweep_dir=str(config.hydra.sweep.dir),
             started_at=time.time(),
         )
-        os.environ[SWEEP_ENV] = CURRENT.id
-        print(f"sweep id: {CURRENT.id}", flush=True)
+        # ``harness train`` summarises it once Hydra returns.
+        session.ensure().sweep = sweep
+        os.environ[SWEEP_ENV] = sweep.id
+        print(f"sweep id: {sweep.id}", flush=True)
         if applied:
             print("sweep settings: " + " ".join(f"{k}={v}" for k, v in applied.items()), flush=True)

@@ -81,9 +81,13 @@ class SweepConfig:
 
 
 def register() -> None:
-    """Put the policy options into Hydra's ConfigStore (group ``sweep/policy``)."""
+    """Add the typed ``sweep`` node to the train config's schema, and the policy
+    options to Hydra's ConfigStore (group ``sweep/policy``)."""
     from hydra.core.config_store import ConfigStore
 
+    from harness.job.config import add_section
+
+    add_section("sweep", SweepConfig)
     store = ConfigStore.instance()
     for name, node in POLICIES.items():
         store.store(group=POLICY_GROUP, name=name, node=node, package="sweep.policy")

@@ -15,11 +15,22 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError
 from harness.run.record import CANCELED, COMPLETED, FAILED
+from harness.sweeps import config as sweep_config
 from harness.sweeps.store import SweepStore, current_sweep_id
-from harness.sweeps.watch import is_watch_reason
+from harness.sweeps.watch import is_watch_reason, watch_job
 
 if TYPE_CHECKING:
     from harness.job.driver import Outcome
+
+
+def sweep_options(cfg: Any, sweep_id: str | None) -> dict[str, Any]:
+    """What the sweep layer adds to ``driver.run_job``: the sweep id, the watch
+    (links the run, may stop it early) and the sweep's primary metric."""
+    return {
+        "sweep_id": sweep_id,
+        "watch": lambda record, metric, goal: watch_job(cfg, record, sweep_id, metric, goal),
+        "primary": sweep_config.primary,
+    }
 
 
 def run_sweep_job(
@@ -52,7 +63,7 @@ def run_sweep_job(
         if len(argv) <= 2:  # a joblib worker process: the command line lives in the record
             argv = store.get(sweep_id).command or argv
     try:
-        outcome = driver.run_job(cfg, overrides, argv, sweep_id=sweep_id)
+        outcome = driver.run_job(cfg, overrides, argv, **sweep_options(cfg, sweep_id))
     except HarnessError as exc:
         print(f"harness: error: job #{job_num} ({' '.join(overrides)}): {exc}", file=sys.stderr)
         if sweep_id:

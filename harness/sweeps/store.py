@@ -23,13 +23,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from harness import envvars
 from harness.errors import NotFoundError
 from harness.run.store import now_iso
 from harness.storage.workspace import atomic_write_json, harness_home, read_json
 
 #: Carries the sweep id from ``harness train -m`` into its jobs, also into the
 #: joblib launcher's worker processes (they inherit the environment).
-SWEEP_ENV = "HARNESS_SWEEP_ID"
+SWEEP_ENV = envvars.SWEEP_ID
 
 SWEEP_FILE, SUMMARY_FILE, STOP_FILE = "sweep.json", "summary.json", "stop.json"
 RUNNING, COMPLETED, FAILED = "Running", "Completed", "Failed"

@@ -2,7 +2,8 @@
 
 While the compute supervises the job, the watch polls the job's metric files
 and those of the sweep's other runs, and asks the supervisor to stop the job
-(``supervise.STOP_REQUEST``, handled exactly like Ctrl-C) when
+(the session's ``stop`` event, which the compute's supervisor handles exactly
+like Ctrl-C) when
 
 - the early-termination policy says the job fell behind,
 - the sweep ran past ``sweep.max_duration``, or
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import NotFoundError
-from harness.job.supervise import STOP_REQUEST
+from harness.job import session
 from harness.run import metrics
 from harness.run.record import RunRecord
 from harness.run.store import RunStore
@@ -67,18 +68,19 @@ class JobWatch:
         self.deadline, self.max_duration = deadline, max_duration
         #: Why the watch stopped the job (None: it did not).
         self.stop_reason: str | None = None
+        self._stop = session.ensure().stop
         self._done = threading.Event()
         self._final_peers: dict[str, policies.Peer] = {}
         self._thread = threading.Thread(target=self._loop, name="harness-sweep-watch", daemon=True)
 
     def start(self) -> None:
-        STOP_REQUEST.clear()
+        self._stop.clear()
         self._thread.start()
 
     def close(self) -> None:
         self._done.set()
         self._thread.join(timeout=10)
-        STOP_REQUEST.clear()
+        self._stop.clear()
 
     def _loop(self) -> None:
         while not self._done.wait(POLL_S):
@@ -89,7 +91,7 @@ class JobWatch:
                 continue
             if reason:
                 self.stop_reason = reason
-                STOP_REQUEST.set()
+                self._stop.set()
                 return
 
     def check(self) -> str | None:
@@ -143,7 +145,10 @@ class _NoWatch:
 def watch_job(
     config: Any, record: RunRecord, sweep_id: str | None, metric: str, goal: str
 ) -> Iterator[JobWatch | _NoWatch]:
-    """Link the run to its sweep and watch it while the body (the compute) runs."""
+    """Link the run to its sweep and watch it while the body (the compute) runs.
+
+    The driver calls it through the ``watch`` the sweep layer hands to
+    ``run_job`` (see ``harness.sweeps.job.sweep_options``)."""
     if not sweep_id:
         yield _NoWatch()
         return

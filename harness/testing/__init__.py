@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness import envvars
+
 __all__ = ["SLOW_SKLEARN_JOB", "CliResult", "harness_executable", "run_cli"]
 
 #: ``harness train`` overrides for a job that trains until it is stopped (an
@@ -80,9 +82,9 @@ def run_cli(
 ) -> CliResult:
     """Run the real ``harness`` command in a subprocess and capture its output."""
     full_env = dict(os.environ)
-    full_env.pop("HARNESS_JOB_SPEC", None)
+    full_env.pop(envvars.JOB_SPEC, None)
     if home is not None:
-        full_env["HARNESS_HOME"] = str(home)
+        full_env[envvars.HOME] = str(home)
     full_env.update(env or {})
     proc = subprocess.run(
         [harness_executable(), *args],

@@ -7,6 +7,7 @@ and say which component to check::
 
     class TestXGBoost(EstimatorContract):
         name = "xgboost"
+        plugin = "xgboost"                              # your entry-point name
         overrides = ("estimator.n_estimators=5",)       # keep the test run small
         invalid_overrides = ("estimator.max_depth=-1",)  # validate() must reject it
 
@@ -28,6 +29,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from harness import envvars
 from harness.testing import CliResult, run_cli
 
 __all__ = ["ComputeContract", "EstimatorContract", "Logged", "LoggerContract", "PROBE_PLUGIN"]
@@ -37,8 +39,8 @@ PROBE_PLUGIN = "harness.testing.probe"
 
 
 def _with_probe(env: dict[str, str]) -> dict[str, str]:
-    extra = [m for m in env.get("HARNESS_PLUGINS", "").split(",") if m]
-    return {**env, "HARNESS_PLUGINS": ",".join([*extra, PROBE_PLUGIN])}
+    extra = [m for m in env.get(envvars.PLUGINS, "").split(",") if m]
+    return {**env, envvars.PLUGINS: ",".join([*extra, PROBE_PLUGIN])}
 
 
 def show_run(run_id: str, home: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -46,6 +48,13 @@ def show_run(run_id: str, home: Path, env: dict[str, str] | None = None) -> dict
     result = run_cli("runs", "show", run_id, "--format", "json", home=home, env=env)
     assert result.returncode == 0, result.output
     return result.json()
+
+
+def assert_no_warnings(result: CliResult) -> None:
+    """No ``harness: warning`` on stderr: a duplicate name, a clashing config file,
+    a misspelled hook or a failing hook of the plugin under test is a failure."""
+    warnings = [ln for ln in result.stderr.splitlines() if ln.startswith("harness: warning")]
+    assert not warnings, "the harness warned:\n" + "\n".join(warnings)
 
 
 def assert_clean_error(result: CliResult) -> None:
@@ -72,6 +81,9 @@ def _environ(env: dict[str, str]) -> Iterator[None]:
 class _Contract:
     #: The component's registered name (what ``KIND=NAME`` selects).
     name: ClassVar[str] = ""
+    #: The plugin under test (its entry-point name). When set, the component must
+    #: come from this plugin, not from another one that registers the same name.
+    plugin: ClassVar[str | None] = None
     #: Extra overrides for every run: keep runs small, set required options.
     overrides: ClassVar[tuple[str, ...]] = ()
     #: Overrides that ``validate()`` must reject with exit code 2 (one test each).
@@ -88,20 +100,33 @@ class _Contract:
         raise NotImplementedError
 
     def train(self, home: Path, *extra: str) -> CliResult:
-        return run_cli(
+        result = run_cli(
             "train", *self.select(), *self.overrides, *extra, home=home, env=self.cli_env()
         )
+        assert_no_warnings(result)
+        return result
 
-    def test_is_registered_by_a_loaded_plugin(self, tmp_path: Path) -> None:
+    def assert_registered(self, home: Path) -> None:
+        """Exactly one loaded plugin registers the component, and it is the plugin
+        under test (``plugin``) when that is set; no warnings while loading."""
         assert self.name, f"{type(self).__name__}.name is not set"
-        result = run_cli("plugins", "list", "--format", "json", home=tmp_path, env=self.cli_env())
+        result = run_cli("plugins", "list", "--format", "json", home=home, env=self.cli_env())
         assert result.returncode == 0, result.output
+        assert_no_warnings(result)
         owners = [
             p["name"] for p in result.json() if self.name in p["components"].get(self.kind, [])
         ]
         assert len(owners) == 1, (
             f"{self.kind} '{self.name}' is registered by {owners or 'no plugin'}"
         )
+        if self.plugin is not None:
+            assert owners == [self.plugin], (
+                f"{self.kind} '{self.name}' comes from plugin '{owners[0]}', "
+                f"not from the plugin under test '{self.plugin}'"
+            )
+
+    def test_is_registered_by_a_loaded_plugin(self, tmp_path: Path) -> None:
+        self.assert_registered(tmp_path)
 
     def test_config_group_composes(self, tmp_path: Path) -> None:
         result = run_cli(
@@ -118,6 +143,8 @@ class _Contract:
     def test_invalid_config_is_a_clear_error(self, tmp_path: Path) -> None:
         if not self.invalid_overrides:
             pytest.skip(f"{type(self).__name__}.invalid_overrides is empty")
+        # An unknown component exits 2 too: prove it is there before blaming validate().
+        self.assert_registered(tmp_path)
         for override in self.invalid_overrides:
             result = self.train(tmp_path, override)
             assert_clean_error(result)
@@ -214,7 +241,7 @@ class ComputeContract(_Contract):
         assert done.returncode == 0, done.output
         params = show_run(done.run_id, tmp_path, self.cli_env())["params"]
         params["estimator"]["exit_code"] = 3
-        for key, value in {**self.cli_env(), "HARNESS_HOME": str(tmp_path)}.items():
+        for key, value in {**self.cli_env(), envvars.HOME: str(tmp_path)}.items():
             monkeypatch.setenv(key, value)
         manager = HarnessPlugins()
         manager.load_entry_points()

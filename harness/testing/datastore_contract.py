@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from harness import envvars
 from harness.datastore import UnsafePathError
 from harness.testing import run_cli
 
@@ -74,7 +75,7 @@ class DatastoreContract:
     def store(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         from harness.contract.manager import get_plugin_manager
 
-        monkeypatch.setenv("HARNESS_HOME", str(tmp_path / "home"))
+        monkeypatch.setenv(envvars.HOME, str(tmp_path / "home"))
         cls = get_plugin_manager().get("datastore", self.type_name)
         return cls("contract", self.make_url(tmp_path), dict(self.options))
 

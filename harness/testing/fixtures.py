@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from harness import envvars
 from harness.contract.manager import HarnessPlugins, get_plugin_manager
 
 
@@ -16,7 +17,7 @@ def harness_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh, empty workspace as HARNESS_HOME for this test."""
     home = tmp_path / "harness-home"
     home.mkdir()
-    monkeypatch.setenv("HARNESS_HOME", str(home))
+    monkeypatch.setenv(envvars.HOME, str(home))
     return home
 
 

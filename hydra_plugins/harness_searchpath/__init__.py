@@ -7,9 +7,10 @@ from hydra.plugins.search_path_plugin import SearchPathPlugin
 
 class HarnessSearchPathPlugin(SearchPathPlugin):
     def manipulate_search_path(self, search_path: ConfigSearchPath) -> None:
-        from harness.job import config
+        from harness.job import session
 
-        if not config.APP_ACTIVE:  # somebody else's Hydra app: stay out of it
+        active = session.current()
+        if active is None or not active.app_active:  # somebody else's Hydra app
             return
         from harness.contract.manager import get_plugin_manager
 

@@ -11,5 +11,9 @@ def harness_register_computes(register):
 
 
 @hookimpl
-def harness_config_searchpath():
-    return ["pkg://harness.plugins.local.conf"]
+def harness_config_schemas(register):
+    # A typed option instead of a YAML file: `compute.timeout=abc` fails while
+    # composing, and the dataclass holds the only copy of the defaults.
+    from harness.plugins.local.config import LocalComputeConfig
+
+    register("compute", "local", LocalComputeConfig)

@@ -28,14 +28,14 @@ class MpiCompute(Compute):
         self.settings = launcher.settings_from(config.compute)
         assert self.settings.mpiexec is not None
         self.kind = launcher.flavor(self.settings.mpiexec)
-        if self.settings.world_size > 1:
-            _warn_if_single_process(str(config.estimator.name), self.settings.world_size)
 
     def launch(self, job: JobSpec) -> JobResult:
         settings = self.settings or launcher.settings_from(job.params["compute"])
         if self.settings is None:
             self.kind = launcher.flavor(str(settings.mpiexec))
         size = settings.world_size
+        if size > 1 and not job.trait("data_parallel", True):
+            _warn_single_process(job.estimator, size)
         cmd = launcher.mpiexec_command(settings, self.kind, str(job.spec_path))
         env = job_environment(launcher.launcher_environment(self.kind, settings))
         job.logs_dir.mkdir(parents=True, exist_ok=True)
@@ -64,18 +64,31 @@ class MpiCompute(Compute):
         error = None
         if outcome.exit_code != 0:
             error = failure_message(job.logs_dir, size, outcome.exit_code)
-        return JobResult(exit_code=outcome.exit_code, error=error, world_size=size)
-
-
-def _warn_if_single_process(estimator: str, world_size: int) -> None:
-    from harness.contract.manager import get_plugin_manager
-
-    cls = get_plugin_manager().get("estimator", estimator)
-    if not getattr(cls, "data_parallel", True):
-        print(
-            f"harness: warning: estimator '{estimator}' has no data-parallel training, so "
-            f"under compute=mpi it trains on rank 0 only and the other {world_size - 1} "
-            "rank(s) idle. For parallel fits run a sweep instead: "
-            "harness train -m estimator.C=0.1,1,10 hydra/launcher=joblib",
-            file=sys.stderr,
+        return JobResult(
+            exit_code=outcome.exit_code,
+            error=error,
+            world_size=size,
+            error_log=str(rank_log(job.logs_dir, 0)),
         )
+
+    def worker_start(self, run: Any) -> None:
+        """Give every rank its communicator as ``run.comm``.
+
+        MPI_Init waits for every rank, so initialise it only where all ranks will:
+        not for a script-mode child (it owns the rank and initialises MPI itself),
+        and not for an estimator that trains on rank 0 alone (the others exit)."""
+        spec = run.spec
+        if spec.trait("data_parallel", True) and not spec.trait("trains_in_child_process"):
+            from mpi4py import MPI
+
+            run.comm = MPI.COMM_WORLD
+
+
+def _warn_single_process(estimator: str, world_size: int) -> None:
+    print(
+        f"harness: warning: estimator '{estimator}' has no data-parallel training, so "
+        f"under compute=mpi it trains on rank 0 only and the other {world_size - 1} "
+        "rank(s) idle. For parallel fits run a sweep instead: "
+        "harness train -m estimator.C=0.1,1,10 hydra/launcher=joblib",
+        file=sys.stderr,
+    )

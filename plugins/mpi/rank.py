@@ -25,6 +25,8 @@ import os
 import sys
 from pathlib import Path
 
+from harness import envvars
+
 #: Kept open so the launcher's I/O forwarding never sees the rank's pipes close early.
 _original_fds: tuple[int, int] | None = None
 
@@ -46,28 +48,13 @@ def redirect_output(path: Path) -> None:
     os.close(fd)
 
 
-#: Where the launchers put the rank: Open MPI, PMIx, MPICH/Intel MPI.
-_RANK_VARS = ("OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK")
-
-
 def launcher_rank() -> int:
     """This process's rank, read from the launcher's environment.
 
     Not from ``MPI.COMM_WORLD``: initialising MPI here would take the rank away from
     a script-mode child process, which must be the one to initialise it.
     """
-    for name in _RANK_VARS:
-        value = os.environ.get(name, "")
-        if value.isdigit():
-            return int(value)
-    return 0
-
-
-def estimator_flag(estimator: str, flag: str, default: bool) -> bool:
-    """A class attribute of the job's estimator (``data_parallel`` and the like)."""
-    from harness.contract.manager import get_plugin_manager
-
-    return bool(getattr(get_plugin_manager().get("estimator", estimator), flag, default))
+    return envvars.rank()
 
 
 def main(argv: list[str]) -> int:
@@ -80,8 +67,8 @@ def main(argv: list[str]) -> int:
     spec = JobSpec.load(argv[0])
     rank = launcher_rank()
     redirect_output(rank_log(spec.logs_dir, rank))
-    os.environ.setdefault("HARNESS_QUIET_PLUGINS", "1")
-    if rank != 0 and not estimator_flag(spec.estimator, "data_parallel", True):
+    os.environ.setdefault(envvars.QUIET_PLUGINS, "1")
+    if rank != 0 and not spec.trait("data_parallel", True):
         print(
             f"rank {rank}: estimator '{spec.estimator}' has no data-parallel training; "
             "it trains on rank 0 only, this rank has nothing to do"

@@ -15,5 +15,8 @@ def harness_register_estimators(register):
 
 
 @hookimpl
-def harness_config_searchpath():
-    return ["pkg://harness.plugins.pytorch.conf"]
+def harness_config_schemas(register):
+    # The typed option `estimator=pytorch`: its dataclasses hold the only defaults.
+    from harness.plugins.pytorch.config import PyTorchConfig
+
+    register("estimator", "pytorch", PyTorchConfig)

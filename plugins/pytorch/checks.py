@@ -17,8 +17,6 @@ ALIASES = {
     "cnn": "harness.plugins.pytorch.models.SmallCNN",
     "lenet": "harness.plugins.pytorch.models.LeNet",
 }
-OPTIMIZERS = ("sgd", "adam", "adamw")
-FORMATS = ("digits", "mnist", "cifar10", "imagefolder")
 #: What the imagefolder pre-check counts as an image (torchvision decodes them).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
 CHECKPOINT_DIR = "checkpoints"
@@ -30,19 +28,16 @@ def validate(config: Any) -> None:
     _positive("lr", config.get("lr"), float)
     _positive("epochs", config.get("epochs"), int)
     _positive("batch_size", config.get("batch_size"), int)
-    _positive("estimator.log_every", est.get("log_every"), int)
-    threads = est.get("threads", "auto")
+    _positive("estimator.log_every", est.log_every, int)
+    # Types and the choices of optimizer and data.format are checked while composing
+    # (config.py); what is left here are ranges, paths, files and combinations.
+    threads = est.threads
     if threads not in (None, "auto") and (not isinstance(threads, int) or threads < 1):
         raise ConfigError(f"estimator.threads must be auto or a positive integer, got {threads!r}")
-    if int(est.get("num_workers") or 0) < 0:
+    if est.num_workers < 0:
         raise ConfigError("estimator.num_workers must be 0 or more")
-    optimizer = str(est.get("optimizer", "sgd")).lower()
-    if optimizer not in OPTIMIZERS:
-        raise ConfigError(
-            f"estimator.optimizer '{optimizer}' is not supported; use one of {', '.join(OPTIMIZERS)}"
-        )
-    check_device(str(est.get("device", "auto")))
-    target, _ = model_spec(est.get("model"))
+    check_device(str(est.device))
+    target, _ = model_spec(est.model)
     check_importable(target)
     check_data(est.data)
     if config.get("resume"):
@@ -107,13 +102,9 @@ def check_importable(target: str) -> None:
 
 
 def check_data(data: Any) -> None:
-    fmt = str(data.get("format") or "digits")
-    path = data.get("path")
-    if fmt not in FORMATS:
-        raise ConfigError(
-            f"estimator.data.format '{fmt}' is not supported; use one of {', '.join(FORMATS)}"
-        )
-    test_size = float(data.get("test_size", 0.2))
+    fmt = getattr(data.format, "value", data.format)  # an Enum in the composed config
+    path = data.path
+    test_size = float(data.test_size)
     if not 0.0 < test_size < 1.0:
         raise ConfigError(f"estimator.data.test_size must be between 0 and 1, got {test_size}")
     if fmt == "imagefolder":

@@ -26,13 +26,11 @@ class Data:
 
 
 def load(data_cfg: Any, seed: int) -> Data:
-    fmt = str(data_cfg.get("format") or "digits")
-    path = data_cfg.get("path")
-    test_size = float(data_cfg.get("test_size", 0.2))
+    fmt = str(data_cfg.format)
+    path = data_cfg.path
+    test_size = float(data_cfg.test_size)
     if fmt == "imagefolder":
-        return _imagefolder(
-            Path(str(path)).expanduser(), int(data_cfg.get("image_size", 32)), test_size, seed
-        )
+        return _imagefolder(Path(str(path)).expanduser(), int(data_cfg.image_size), test_size, seed)
     from harness import datasets
 
     arrays = datasets.load(fmt, None if path is None else str(path), test_size=test_size, seed=seed)

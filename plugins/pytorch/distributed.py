@@ -17,6 +17,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from harness import envvars
 from harness.errors import ConfigError
 
 
@@ -31,7 +32,7 @@ def free_port() -> int:
 def _communicator(run: Any) -> Any:
     if run.comm is not None:
         return run.comm
-    launched_by_mpi = any(v in os.environ for v in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE"))
+    launched_by_mpi = any(v in os.environ for v in envvars.MPI_SIZE_VARS)
     if "MASTER_ADDR" not in os.environ and launched_by_mpi:
         # Started by mpiexec without the mpi plugin's hook: use COMM_WORLD directly.
         try:
@@ -57,7 +58,7 @@ def rendezvous(run: Any) -> str:
     if comm.Get_rank() == 0:
         # One host: loopback. Several: rank 0's name (override with HARNESS_MASTER_ADDR).
         same_host = len(set(hosts)) == 1
-        address = os.environ.get("HARNESS_MASTER_ADDR") or (
+        address = os.environ.get(envvars.MASTER_ADDR) or (
             "127.0.0.1" if same_host else socket.getfqdn()
         )
         endpoint = (address, free_port())

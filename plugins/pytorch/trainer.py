@@ -20,6 +20,8 @@ import torch
 from harness.plugins.pytorch import checkpoints, checks, data, distributed, loop
 from harness.plugins.pytorch.models import build_model
 
+from harness import envvars
+
 
 def train(run: Any) -> None:
     try:
@@ -57,9 +59,7 @@ def configure_threads(setting: Any, device: Any) -> None:
     if setting not in (None, "auto"):
         torch.set_num_threads(int(setting))
         return
-    local_size = int(
-        os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE") or os.environ.get("LOCAL_WORLD_SIZE") or 1
-    )
+    local_size = envvars.first_int(envvars.LOCAL_SIZE_VARS, 1)
     if device.type == "cpu" and local_size > 1:
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_size))
 
@@ -85,13 +85,13 @@ class Trainer:
         seed, self.epochs, self.batch_size = int(cfg.seed), int(cfg.epochs), int(cfg.batch_size)
         self.world, self.rank = int(run.world_size), int(run.rank)
         self.device = device = pick_device(str(est.device), int(run.local_rank))
-        configure_determinism(bool(est.get("deterministic", True)), device)
-        configure_threads(est.get("threads", "auto"), device)
+        configure_determinism(bool(est.deterministic), device)
+        configure_threads(est.threads, device)
         torch.manual_seed(seed)
 
         self.dataset = data.load(est.data, seed)
         model = build_model(est.model, self.dataset.in_shape, self.dataset.num_classes).to(device)
-        channels_last = bool(est.get("channels_last", False))
+        channels_last = bool(est.channels_last)
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
         self.model = model
@@ -102,9 +102,7 @@ class Trainer:
             float(est.momentum),
             float(est.weight_decay),
         )
-        autocast, self.scaler, self.amp_note = loop.amp_settings(
-            bool(est.get("amp", False)), device
-        )
+        autocast, self.scaler, self.amp_note = loop.amp_settings(bool(est.amp), device)
         self.settings = loop.StepSettings(
             device, int(est.log_every), autocast, self.scaler, channels_last
         )
@@ -134,7 +132,7 @@ class Trainer:
             ids = [device.index] if device.type == "cuda" else None
             self.trained = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
         self.checkpoint_dir = run.outputs_dir / checks.CHECKPOINT_DIR
-        self.keep_checkpoints = int(est.get("keep_checkpoints") or 0)
+        self.keep_checkpoints = int(est.keep_checkpoints)
 
     def describe(self) -> None:
         d, n_params = self.dataset, sum(p.numel() for p in self.model.parameters())

@@ -22,6 +22,7 @@ from typing import Any
 from harness.plugins.script import snapshot as snapshots
 from harness.plugins.script.arguments import build_argv
 
+from harness import envvars
 from harness.compat import SCRIPT_SITE_DIR
 from harness.compat import SHIM_DIR as AZUREML_SHIM
 from harness.contract.components import Estimator
@@ -215,9 +216,9 @@ def script_environment(run: Any, azureml_compat: bool) -> dict[str, str]:
     shim only with ``azureml_compat`` (only this child sees it: nothing is installed).
     """
     env = dict(os.environ)
-    env["HARNESS_OUTPUTS_DIR"] = str(run.outputs_dir)
-    env["HARNESS_LOGS_DIR"] = str(run.logs_dir)
-    env["HARNESS_RUN_ID"] = str(run.id)
+    env[envvars.OUTPUTS_DIR] = str(run.outputs_dir)
+    env[envvars.LOGS_DIR] = str(run.logs_dir)
+    env[envvars.RUN_ID] = str(run.id)
     paths = [str(SCRIPT_SITE_DIR)]
     if azureml_compat:
         paths.append(str(AZUREML_SHIM))

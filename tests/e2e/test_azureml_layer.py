@@ -339,9 +339,12 @@ def test_datastore_dataset_and_model_calls_of_v1(azureml, home, tmp_path, capsys
     (tmp_path / "csv").mkdir()
     (tmp_path / "csv" / "a.csv").write_text("x,y\n1,2\n3,4\n")
     (tmp_path / "csv" / "b.csv").write_text("x,y\n5,6\n")
-    ref = ds.upload_files([str(tmp_path / "csv" / "a.csv"), str(tmp_path / "csv" / "b.csv")],
-                          relative_root=str(tmp_path / "csv"), target_path="tables",
-                          show_progress=False)
+    ref = ds.upload_files(
+        [str(tmp_path / "csv" / "a.csv"), str(tmp_path / "csv" / "b.csv")],
+        relative_root=str(tmp_path / "csv"),
+        target_path="tables",
+        show_progress=False,
+    )
     assert str(ref) == "${datastore:default:tables,mount}"
     frame = Dataset.Tabular.from_delimited_files(path=(ds, "tables")).to_pandas_dataframe()
     assert frame["x"].tolist() == [1, 3, 5]
@@ -352,8 +355,13 @@ def test_datastore_dataset_and_model_calls_of_v1(azureml, home, tmp_path, capsys
         Dataset.File.from_files(path="tables")
 
     (tmp_path / "m.pkl").write_bytes(b"weights")
-    model = Model.register(ws, model_path=str(tmp_path / "m.pkl"), model_name="local-model",
-                           tags={"k": "v"}, description="from a file")
+    model = Model.register(
+        ws,
+        model_path=str(tmp_path / "m.pkl"),
+        model_name="local-model",
+        tags={"k": "v"},
+        description="from a file",
+    )
     assert (model.name, model.version, model.tags) == ("local-model", 1, {"k": "v"})
     assert Path(Model.get_model_path("local-model", _workspace=ws)).read_bytes() == b"weights"
     target = Path(Model(ws, "local-model", version=1).download(str(tmp_path / "dl")))
