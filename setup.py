@@ -12,9 +12,7 @@ NOT_PACKAGES = ["*.__pycache__", "*.__pycache__.*"]
 core = find_namespace_packages(
     ".", include=["harness", "harness.*", "hydra_plugins", "hydra_plugins.*"], exclude=NOT_PACKAGES
 )
-builtins = [
-    f"harness.plugins.{name}" for name in find_namespace_packages("plugins", exclude=NOT_PACKAGES)
-]
+builtins = [f"harness.plugins.{name}" for name in find_namespace_packages("plugins", exclude=NOT_PACKAGES)]
 
 setup(
     packages=[*core, "harness.plugins", *builtins],

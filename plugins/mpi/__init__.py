@@ -13,3 +13,4 @@ def harness_register_computes(register):
 @hookimpl
 def harness_config_searchpath():
     return ["pkg://harness.plugins.mpi.conf"]
+

@@ -102,7 +102,9 @@ class Trainer:
             float(est.momentum),
             float(est.weight_decay),
         )
-        autocast, self.scaler, self.amp_note = loop.amp_settings(bool(est.amp), device)
+        autocast, self.scaler, self.amp_note = loop.amp_settings(
+            bool(est.amp), device
+        )
         self.settings = loop.StepSettings(
             device, int(est.log_every), autocast, self.scaler, channels_last
         )
