@@ -44,9 +44,23 @@ KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
             "scaling.*efficiency",
         ],
     ),
+    "ray": (
+        "compute=ray per job against plain Ray; a 16-job sweep, Ray launcher against joblib",
+        [
+            "per_job_wall_s.*.median",
+            "overhead_vs_plain_script_s",
+            "overhead_vs_warm_task_s",
+            "sweep_wall_s.*.median",
+            "ratio_ray_vs_joblib",
+        ],
+    ),
     "sweeps": (
         "joblib n_jobs=2 against the sequential launcher",
         ["sweep_wall_s.*", "speedup_joblib_vs_basic"],
+    ),
+    "slurm": (
+        "per-job overhead of compute=slurm and the submitit sweep against sbatch --wrap",
+        ["overhead_per_job_s.*", "one_job_wall_s.*", "sweep_wall_s.*"],
     ),
     "datastore_upload": (
         "datastore upload against cp -r",
@@ -54,9 +68,23 @@ KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
             "*.upload_MB_per_s",
             "*.cp_r_MB_per_s",
             "*.ratio_upload_to_cp",
-            "*.sha256_only_ratio_to_cp",
+            "*.ratio_upload_sha256_to_cp",
+            "*.blake3_only_ratio_to_cp",
             "sha256_one_core_MB_per_s",
+            "blake3_one_core_MB_per_s",
         ],
+    ),
+    "overhead": (
+        "harness train against the same work as a plain script (target: + 0.5 s at most)",
+        ["*.added_s", "*.harness_s", "*.plain_s", "*.tail_after_training_s"],
+    ),
+    "gpu": (
+        "pytorch epoch against plain loops on a GPU (target ratio <= 1.02)",
+        ["configs.*.ratio_*"],
+    ),
+    "ui_runs_page": (
+        "harness ui: the runs page's data over 10,000 runs (target < 0.2 s)",
+        ["page_data_s.*", "first_request_after_start_s"],
     ),
     "runstore": (
         "runs list over 10,000 runs; run.log with loggers against mlflow.log_metric",

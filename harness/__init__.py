@@ -12,6 +12,7 @@ from harness.errors import ConfigError, HarnessError
 if TYPE_CHECKING:
     from harness.contract.components import Compute, Datastore, Estimator, JobResult, Logger
     from harness.run.context import Run
+    from harness.ui.widget import RunDetails
 
 #: The Python API (harness/sdk): what notebooks use and the CLI calls.
 _SDK = (
@@ -51,6 +52,7 @@ __all__ = [
     "JobResult",
     "Logger",
     "Run",
+    "RunDetails",
     "hookimpl",
     *_SDK,
 ]
@@ -58,6 +60,7 @@ __all__ = [
 _LAZY = {
     **{name: "harness.sdk" for name in _SDK},
     "Run": "harness.run.context",
+    "RunDetails": "harness.ui.widget",
     "Estimator": "harness.contract.components",
     "Compute": "harness.contract.components",
     "Logger": "harness.contract.components",

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-SCRIPTS = sorted(p.name for p in BENCHMARKS.glob("bench_*.py"))
+#: bench_gpu.py has its own test below (its CPU fallback, checked in detail).
+SCRIPTS = sorted(p.name for p in BENCHMARKS.glob("bench_*.py") if p.name != "bench_gpu.py")
 
 
 @pytest.mark.slow
@@ -33,6 +34,29 @@ def test_benchmark_quick_mode_produces_figures(script, tmp_path):
     assert len(data) == 1
     (claim,) = data.values()
     assert claim["quick"] is True and claim["figures"]
+
+
+@pytest.mark.slow
+def test_gpu_benchmark_runs_its_cpu_fallback(tmp_path):
+    """Without CUDA bench_gpu.py runs every side at toy size on the CPU and the MPI
+    refusal with a stand-in GPU: what the H200 run will do, minus the hardware."""
+    results, out = tmp_path / "results.json", tmp_path / "gpu.json"
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_gpu.py"), "--quick", "--results", str(results),
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=900, cwd=BENCHMARKS,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    figures = json.loads(out.read_text())
+    assert json.loads(results.read_text())["gpu"]["figures"] == figures
+    sides = {"plain_resident", "plain_dataloader", "harness", "harness_data_on_device_false"}
+    assert set(figures["configs"]) == {f"batch{b}_{p}" for b in (64, 512) for p in ("fp32", "bf16")}
+    for entry in figures["configs"].values():
+        assert sides <= set(entry) and entry["harness_resident"] is True
+        assert all(entry[side]["median_s"] > 0 for side in sides)
+        assert entry["ratio_harness_to_plain_resident"] > 0
+    refusal = figures["mpi"]["more_ranks_than_gpus"]
+    assert refusal["ok"] and "estimator.backend=gloo" in refusal["message"], refusal
 
 
 def test_core_benchmark_records_its_claims(tmp_path):

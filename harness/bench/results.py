@@ -7,8 +7,9 @@
 - time to target: the elapsed time at the first point with accuracy >= target;
 - throughput: the median of the per-epoch ``samples_per_s`` (PyTorch) or
   ``samples_per_sec`` (Chainer); scikit-learn: ``n_train / train_time``;
-- peak memory: ``peak_rss_mb`` (logged by the core worker for every job) and
-  ``gpu_peak_mb`` (PyTorch on CUDA).
+- peak memory: the run's system figures (``run.json`` ``system``, see
+  harness/run/resources.py): ``peak_rss_mb``, the largest process of the job,
+  measured by the driver for every job, and ``gpu_peak_mb`` (PyTorch on CUDA).
 """
 
 from __future__ import annotations
@@ -73,15 +74,27 @@ def _last(history: dict[str, list[dict[str, Any]]], name: str) -> float | None:
     return values[-1] if values else None
 
 
+def _system_figures(run_dir: Path) -> dict[str, Any]:
+    """The run's ``system`` figures (run.json, written when the run ended)."""
+    from harness.run.record import RECORD_FILE
+    from harness.storage.workspace import read_json
+
+    try:
+        return dict(read_json(run_dir / RECORD_FILE).get("system") or {})
+    except (OSError, ValueError):
+        return {}
+
+
 def cell_figures(run_dir: Path, target: float) -> dict[str, Any]:
     history = metrics.history(run_dir)
+    system = _system_figures(run_dir)
     curve = accuracy_curve(history)
     return {
         "final_accuracy": _last(history, "accuracy"),
         "time_to_target_s": time_to_target(curve, target),
         "throughput_samples_per_s": throughput(history),
-        "peak_rss_mb": _last(history, "peak_rss_mb"),
-        "gpu_peak_mb": _last(history, "gpu_peak_mb"),
+        "peak_rss_mb": system.get("peak_rss_mb"),
+        "gpu_peak_mb": system.get("gpu_peak_mb"),
         "curve": [[t, a] for t, a in curve],
     }
 

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harness.commands.compat",
         "Azure ML v1 layer: compat azureml --install/--uninstall",
     ),
+    "ui": ("harness.commands.ui", "web dashboard of runs, sweeps and models, live (--open)"),
 }
 #: Not in the table above: ``harness completion SHELL`` prints the completion script.
 
@@ -46,6 +47,7 @@ examples:
   harness train --cfg job                         # show the composed config
   harness train -m estimator.C=0.1,1,10           # a sweep (Hydra multirun)
   harness runs list
+  harness ui --open                               # the dashboard in a browser
   harness plugins list
   eval "$(harness completion bash)"               # Tab completion (bash, zsh)
 

@@ -80,7 +80,9 @@ def component_options(manager: Any) -> dict[str, list[tuple[str, str, list[tuple
                     continue  # the first entry on the search path wins, as in Hydra
                 source = _yaml_file(entry, group, option)
                 data = OmegaConf.to_container(OmegaConf.load(str(source)))
-                prefix = "compute." if group == "compute" else "logger." if group == "logger" else ""
+                prefix = (
+                    "compute." if group == "compute" else "logger." if group == "logger" else ""
+                )
                 found[group][option] = (f"{group}/{option}.yaml", _yaml_rows(data, prefix))
     return {g: [(o, *found[g][o]) for o in sorted(found[g])] for g in GROUPS}
 

@@ -49,6 +49,11 @@ def print_outcome(outcome: Outcome) -> None:
     print(f"status: {record.status}" + ("" if record.status == COMPLETED else f" ({record.error})"))
     if scalars:
         print("metrics: " + "  ".join(f"{k}={format_value(v)}" for k, v in sorted(scalars.items())))
+    if record.system:
+        print(
+            "system: "
+            + "  ".join(f"{k}={format_value(v)}" for k, v in sorted(record.system.items()))
+        )
     print(f"run folder: {record.path}")
     print(f"details: harness runs show {record.id}", flush=True)
 

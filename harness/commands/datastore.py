@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--target", "-t", required=True, help="datastore path, e.g. datasets/cifar10")
     up.add_argument("--overwrite", action="store_true", help="replace existing different files")
     up.add_argument("--no-progress", action="store_true", help="no progress bar")
+    up.add_argument(
+        "--hash",
+        choices=("blake3", "sha256"),
+        default=None,
+        help="manifest hash of the files written (default blake3; sha256 is slower)",
+    )
 
     down = with_store(sub.add_parser("download", help="copy a datastore path to a local folder"))
     down.add_argument("path", help="datastore path (a folder or a file)")
@@ -88,7 +94,11 @@ def cmd_upload(opts: argparse.Namespace) -> int:
     if not Path(opts.src_dir).is_dir():
         raise DatastoreError(f"'{opts.src_dir}' is not a folder; upload takes a folder")
     summary = _store(opts).upload(
-        opts.src_dir, opts.target, overwrite=opts.overwrite, show_progress=_progress(opts)
+        opts.src_dir,
+        opts.target,
+        overwrite=opts.overwrite,
+        show_progress=_progress(opts),
+        hash=opts.hash,
     )
     print_json(summary.to_json()) if opts.format == "json" else summary.print()
     return 0
@@ -136,11 +146,12 @@ def cmd_verify(opts: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
-def cmd_ls(opts: argparse.Namespace) -> int:
+def datastore_items() -> list[dict[str, Any]]:
+    """`harness datastore ls --format json`: the configured datastores (no secrets)."""
     from harness.datastore.settings import configured, public_options, public_url
 
     default, stores = configured()
-    items = [
+    return [
         {
             "name": name,
             "type": entry["type"],
@@ -150,6 +161,10 @@ def cmd_ls(opts: argparse.Namespace) -> int:
         }
         for name, entry in sorted(stores.items())
     ]
+
+
+def cmd_ls(opts: argparse.Namespace) -> int:
+    items = datastore_items()
     if opts.format == "json":
         print_json(items)
         return 0

@@ -57,7 +57,8 @@ def _tags(items: list[str]) -> dict[str, str]:
     return tags
 
 
-def _summary(entry: ModelVersion) -> dict[str, Any]:
+def model_json(entry: ModelVersion) -> dict[str, Any]:
+    """A version as `harness models show --format json` prints it."""
     data = entry.to_json()
     data["path"] = entry.path
     return data
@@ -95,10 +96,15 @@ def cmd_register(registry: ModelRegistry, opts: argparse.Namespace) -> int:
     )
     entry = model._entry
     if opts.format == "json":
-        print_json(_summary(entry))
+        print_json(model_json(entry))
     else:
         print(f"registered {entry.name} version {entry.version} from run {entry.run_id}")
     return 0
+
+
+def model_list_item(registry: ModelRegistry, name: str) -> dict[str, Any]:
+    """One entry of `harness models list --format json`: a name and all its versions."""
+    return {"name": name, "versions": [model_json(e) for e in registry.versions(name)]}
 
 
 def cmd_list(registry: ModelRegistry, opts: argparse.Namespace) -> int:
@@ -106,15 +112,7 @@ def cmd_list(registry: ModelRegistry, opts: argparse.Namespace) -> int:
     if opts.name:
         registry.get(opts.name)  # a clear error for an unknown name
     if opts.format == "json":
-        print_json(
-            [
-                {
-                    "name": name,
-                    "versions": [_summary(e) for e in registry.versions(name)],
-                }
-                for name in names
-            ]
-        )
+        print_json([model_list_item(registry, name) for name in names])
         return 0
     rows = []
     for name in names:
@@ -138,7 +136,7 @@ def cmd_list(registry: ModelRegistry, opts: argparse.Namespace) -> int:
 def cmd_show(registry: ModelRegistry, opts: argparse.Namespace) -> int:
     entry = registry.get(opts.ref)
     if opts.format == "json":
-        print_json(_summary(entry))
+        print_json(model_json(entry))
     else:
         _print_entry(entry)
     return 0

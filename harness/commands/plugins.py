@@ -30,9 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("list", help="every plugin, its components and distribution")
     listing.add_argument("--format", choices=("table", "json"), default="table")
     show = sub.add_parser("show", help="one plugin: hooks, components, config groups, distribution")
-    show.add_argument(
-        "name", help="a plugin's name (its entry-point name), or a component's name"
-    )
+    show.add_argument("name", help="a plugin's name (its entry-point name), or a component's name")
     show.add_argument("--format", choices=("text", "json"), default="text")
     new = sub.add_parser(
         "new",

@@ -8,13 +8,12 @@ list/show/metrics live here; the other actions each have a small module
 from __future__ import annotations
 
 import argparse
-import math
 from typing import Any
 
 from harness.cli.output import print_json, print_table, warn
 from harness.errors import ConfigError
 from harness.run.liveness import reconcile
-from harness.run.record import RunRecord
+from harness.run.record import FINAL_STATUSES, RunRecord
 from harness.run.store import RunStore
 
 # The JSON objects are the Python API's (harness.sdk.run): one code path for both doors.
@@ -97,13 +96,50 @@ def _tag_filter(specs: list[str]) -> list[tuple[str, str | None]]:
 
 
 def _metric_key(store: RunStore, name: str, ascending: bool):  # noqa: ANN202
+    sign = 1.0 if ascending else -1.0
+
     def key(record: RunRecord) -> tuple[int, float]:
-        value = store.current_metrics(record).get(name)
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
+        # Called once per run (10,000 in a big listing): the final record's own
+        # metrics without a method call, and plain type checks instead of isinstance.
+        values = (
+            record.metrics
+            if record.status in FINAL_STATUSES and record.metrics
+            else store.current_metrics(record)
+        )
+        value = values.get(name)
+        if value.__class__ not in (int, float) or value != value:  # bools, None, NaN
             return (1, 0.0)  # runs without the metric go last either way
-        return (0, value if ascending else -value)
+        return (0, sign * value)
 
     return key
+
+
+def filter_runs(
+    store: RunStore,
+    records: list[RunRecord],
+    *,
+    experiment: str | None = None,
+    estimator: str | None = None,
+    tags: list[str] | tuple[str, ...] = (),
+    status: str | None = None,
+    sort: str | None = None,
+    ascending: bool = False,
+) -> list[RunRecord]:
+    """The runs `harness runs list` and the dashboard show: filtered, live status
+    reconciled, optionally sorted by a metric's final value (newest first otherwise)."""
+    if experiment:
+        records = [r for r in records if r.experiment == experiment]
+    if estimator:
+        records = [r for r in records if r.estimator == estimator]
+    for key, value in _tag_filter(list(tags)):
+        records = [r for r in records if key in r.tags and (value is None or r.tags[key] == value)]
+    # `r.status in FINAL_STATUSES`, not the property: this loop sees every run.
+    records = [r if r.status in FINAL_STATUSES else reconcile(store, r) for r in records]
+    if status:
+        records = [r for r in records if r.status.lower() == status.lower()]
+    if sort:
+        records.sort(key=_metric_key(store, sort, ascending))
+    return records
 
 
 def select(store: RunStore, opts: argparse.Namespace) -> list[RunRecord]:
@@ -112,18 +148,16 @@ def select(store: RunStore, opts: argparse.Namespace) -> list[RunRecord]:
     records, problems = summaries(store.root)
     for problem in problems:
         warn(problem)
-    if opts.experiment:
-        records = [r for r in records if r.experiment == opts.experiment]
-    if opts.estimator:
-        records = [r for r in records if r.estimator == opts.estimator]
-    for key, value in _tag_filter(opts.tag):
-        records = [r for r in records if key in r.tags and (value is None or r.tags[key] == value)]
-    records = [reconcile(store, r) if not r.is_final else r for r in records]
-    if opts.status:
-        records = [r for r in records if r.status.lower() == opts.status.lower()]
-    if opts.sort:
-        records.sort(key=_metric_key(store, opts.sort, opts.asc))
-    return records
+    return filter_runs(
+        store,
+        records,
+        experiment=opts.experiment,
+        estimator=opts.estimator,
+        tags=opts.tag,
+        status=opts.status,
+        sort=opts.sort,
+        ascending=opts.asc,
+    )
 
 
 def cmd_list(store: RunStore, opts: argparse.Namespace) -> int:
@@ -184,6 +218,8 @@ def cmd_show(store: RunStore, opts: argparse.Namespace) -> int:
         print(f"overrides: {' '.join(record.overrides)}")
     if record.tags:
         print("tags: " + ", ".join(f"{k}={v}" for k, v in record.tags.items()))
+    if record.extra:
+        print("extra: " + ", ".join(f"{k}={v}" for k, v in record.extra.items()))
     print(f"metrics: {scalar_metrics(data['metrics']) or '(none)'}")
     print("params:")
     print("  " + OmegaConf.to_yaml(OmegaConf.create(record.params)).rstrip().replace("\n", "\n  "))

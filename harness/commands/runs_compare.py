@@ -26,35 +26,48 @@ def add_parsers(sub: Any) -> None:
     plot.add_argument("--size", default="1000x600", help="image size in pixels, WIDTHxHEIGHT")
 
 
-def cmd_compare(store: RunStore, opts: argparse.Namespace) -> int:
+def compare_json(store: RunStore, run_ids: list[str], all_params: bool = False) -> dict[str, Any]:
+    """`harness runs compare --format json`: params that differ, final metrics."""
     from harness.run.liveness import reconcile
 
-    records = [reconcile(store, store.get(run_id)) for run_id in opts.run_ids]
+    records = [reconcile(store, store.get(run_id)) for run_id in run_ids]
     flats = [flatten(r.params) for r in records]
     keys = sorted(set().union(*flats))
     _missing = object()
-    differing = [k for k in keys if opts.all or len({repr(f.get(k, _missing)) for f in flats}) > 1]
+    differing = [
+        k for k in keys if all_params or len({repr(f.get(k, _missing)) for f in flats}) > 1
+    ]
     finals = [store.current_metrics(r) for r in records]
     metric_names = sorted({k for m in finals for k, v in m.items() if isinstance(v, (int, float))})
+    return {
+        "runs": [r.id for r in records],
+        "status": {r.id: r.status for r in records},
+        "params": {
+            k: {r.id: f.get(k) for r, f in zip(records, flats, strict=False)} for k in differing
+        },
+        "metrics": {
+            k: {r.id: m.get(k) for r, m in zip(records, finals, strict=False)} for k in metric_names
+        },
+    }
+
+
+def cmd_compare(store: RunStore, opts: argparse.Namespace) -> int:
+    data = compare_json(store, opts.run_ids, opts.all)
     if opts.format == "json":
-        print_json(
-            {
-                "runs": [r.id for r in records],
-                "status": {r.id: r.status for r in records},
-                "params": {
-                    k: {r.id: f.get(k) for r, f in zip(records, flats, strict=False)}
-                    for k in differing
-                },
-                "metrics": {
-                    k: {r.id: m.get(k) for r, m in zip(records, finals, strict=False)}
-                    for k in metric_names
-                },
-            }
-        )
+        print_json(data)
         return 0
+    records = [store.get(run_id) for run_id in data["runs"]]
+    statuses = data["status"]
+    flats = [flatten(r.params) for r in records]
+    differing = list(data["params"])
+    metric_names = list(data["metrics"])
+    finals = [
+        {k: data["metrics"][k][r.id] for k in metric_names if data["metrics"][k][r.id] is not None}
+        for r in records
+    ]
     from harness.cli.output import format_value
 
-    rows: list[list[Any]] = [["status", *(r.status for r in records)]]
+    rows: list[list[Any]] = [["status", *(statuses[r.id] for r in records)]]
     rows += [[k, *(_cell(f.get(k)) for f in flats)] for k in differing]
     rows += [
         [f"metric: {k}", *(format_value(m[k]) if k in m else "-" for m in finals)]

@@ -12,7 +12,7 @@ from harness.run.liveness import reconcile
 from harness.run.record import CANCELED, COMPLETED, FAILED, RunRecord
 from harness.run.store import RunStore
 from harness.sdk.follow import LogFollower, follow
-from harness.sdk.run import Run, delete_run, inside_run  # noqa: F401 - inside_run: kept importable here
+from harness.sdk.run import Run, inside_run  # noqa: F401 - inside_run: kept importable here
 
 #: `logs -f` exit codes mirror `harness train`: the run's outcome.
 FOLLOW_EXIT = {COMPLETED: 0, FAILED: 1, CANCELED: 130}
@@ -111,7 +111,7 @@ def cmd_delete(store: RunStore, opts: argparse.Namespace) -> int:
             print("nothing deleted", file=sys.stderr)
             return 1
     for record in records:
-        delete_run(record)  # the Python API's run.delete()
+        store.discard(record.id)
         print(f"deleted {record.id}")
     return 0
 

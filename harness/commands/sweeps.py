@@ -7,7 +7,7 @@ from typing import Any
 
 from harness.cli.output import print_json, print_sweep_summary, print_table
 from harness.errors import NotFoundError
-from harness.sweeps.store import SweepStore
+from harness.sweeps.store import SweepRecord, SweepStore
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +24,11 @@ def build_parser() -> argparse.ArgumentParser:
     best = sub.add_parser("best", help="the best run of a sweep by its primary metric")
     best.add_argument("sweep_id", help="a sweep id, or a prefix naming one sweep")
     best.add_argument("--format", choices=("table", "json"), default="table")
+    resume = sub.add_parser(
+        "resume",
+        help="continue a sweep after a crash or Ctrl-C: finished runs are kept, not repeated",
+    )
+    resume.add_argument("sweep_id", help="a sweep id, or a prefix naming one sweep")
     return parser
 
 
@@ -35,26 +40,27 @@ def load_summary(store: SweepStore, sweep_id: str) -> dict[str, Any]:
     return api_summary(store.root.parent, sweep_id)
 
 
+def sweep_item(store: SweepStore, sweep: SweepRecord) -> dict[str, Any]:
+    """One row of `harness sweeps list --format json` (and of the dashboard's list)."""
+    result = load_summary(store, sweep.id)
+    best = result["best"]
+    return {
+        "id": sweep.id,
+        "status": sweep.status,
+        "experiment": sweep.experiment,
+        "created": sweep.created,
+        "sweeper": sweep.sweeper,
+        "launcher": sweep.launcher,
+        "metric": result["metric"],
+        "goal": result["goal"],
+        "counts": result["counts"],
+        "best_run_id": best["run_id"] if best else None,
+        "best_value": best["value"] if best else None,
+    }
+
+
 def cmd_list(store: SweepStore, opts: argparse.Namespace) -> int:
-    items = []
-    for sweep in store.list():
-        result = load_summary(store, sweep.id)
-        best = result["best"]
-        items.append(
-            {
-                "id": sweep.id,
-                "status": sweep.status,
-                "experiment": sweep.experiment,
-                "created": sweep.created,
-                "sweeper": sweep.sweeper,
-                "launcher": sweep.launcher,
-                "metric": result["metric"],
-                "goal": result["goal"],
-                "counts": result["counts"],
-                "best_run_id": best["run_id"] if best else None,
-                "best_value": best["value"] if best else None,
-            }
-        )
+    items = [sweep_item(store, sweep) for sweep in store.list()]
     if opts.format == "json":
         print_json(items)
         return 0
@@ -113,7 +119,13 @@ def cmd_best(store: SweepStore, opts: argparse.Namespace) -> int:
     return 0
 
 
-ACTIONS = {"list": cmd_list, "show": cmd_show, "best": cmd_best}
+def cmd_resume(store: SweepStore, opts: argparse.Namespace) -> int:
+    from harness.sweeps.resume import resume
+
+    return resume(store.resolve_id(opts.sweep_id))
+
+
+ACTIONS = {"list": cmd_list, "show": cmd_show, "best": cmd_best, "resume": cmd_resume}
 
 
 def main(args: list[str]) -> int:

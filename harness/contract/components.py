@@ -43,7 +43,17 @@ class Estimator:
     trains_in_child_process: ClassVar[bool] = False
 
     def validate(self, config: DictConfig) -> None:
-        """Check ``config`` (the whole composed config); raise ``ConfigError``."""
+        """Check ``config`` (the whole composed config); raise ``ConfigError``.
+
+        Runs in the driver, which never imports a framework: checks that need
+        scikit-learn, torch or chainer belong in ``validate_in_job``."""
+
+    def validate_in_job(self, config: DictConfig) -> None:
+        """Checks that need the framework; run in each job process before training.
+
+        A ``HarnessError`` here still ends as a config error: the job exits 2, the
+        driver discards the run (no ``Failed`` run is left behind) and prints the
+        message as one line, exit 2, as for ``validate``."""
 
     def prepare(self, config: DictConfig, job: JobSpec) -> None:
         """Runs once in the driver, after the run folder exists and before the

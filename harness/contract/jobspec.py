@@ -14,6 +14,9 @@ from typing import Any
 from harness.storage.workspace import atomic_write_json, read_json
 
 JOB_FILE = "job.json"
+#: Written into the run folder by the job when ``Estimator.validate_in_job`` refuses
+#: the config; the driver then discards the run and reports the line (exit 2).
+CONFIG_ERROR_FILE = "config_error.txt"
 
 
 @dataclass

@@ -10,7 +10,6 @@ list, verify, mount-or-download paths) is built once, here and in
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -60,16 +59,19 @@ class Datastore:
         target_path: str,
         overwrite: bool = False,
         show_progress: bool = True,
+        hash: str | None = None,
     ) -> Any:
         """Upload every file under ``src_dir`` to ``target_path``; returns a summary.
 
         Identical files are skipped; existing different ones are skipped and listed
         unless ``overwrite``. Each file appears under its final name only once
-        complete. The manifest gets each file's size and sha256.
+        complete. The manifest gets each file's size and hash: BLAKE3, or SHA-256
+        with ``hash="sha256"``.
         """
         from harness.datastore.transfer import upload
 
-        return upload(self, Path(src_dir), target_path, overwrite, show_progress)
+        with mf.hashing(hash):
+            return upload(self, Path(src_dir), target_path, overwrite, show_progress)
 
     def download(
         self,
@@ -78,18 +80,25 @@ class Datastore:
         overwrite: bool = False,
         show_progress: bool = True,
     ) -> Any:
-        """Copy the files under ``target_path`` into ``dest_dir``, checking sha256."""
+        """Copy the files under ``target_path`` into ``dest_dir``, checking their hashes."""
         from harness.datastore.transfer import download
 
         return download(self, target_path, Path(dest_dir), overwrite, show_progress)
 
     def list(self, path: str = "") -> list[dict[str, Any]]:
-        """Files under ``path``: ``{"path", "size", "sha256"}`` (sha256 None if untracked)."""
+        """Files under ``path``: ``{"path", "size", "hash", "sha256"}``: ``hash`` is
+        ``blake3:HEX`` or ``sha256:HEX``, ``sha256`` the hex digest of a SHA-256 entry
+        (both None for files not in the manifest)."""
         key = normalize_key(path, allow_root=True)
         entries = self.manifest()
         files = self.require(key) if key else list(self.iter_files(key))
         return [
-            {"path": k, "size": size, "sha256": (entries[k].sha256 if k in entries else None)}
+            {
+                "path": k,
+                "size": size,
+                "hash": entries[k].label if k in entries else None,
+                "sha256": entries[k].sha256 if k in entries else None,
+            }
             for k, size in files
         ]
 
@@ -183,7 +192,9 @@ class Datastore:
         tmp = temp_name(dest)
         try:
             with self.open_read(key) as reader, open(tmp, "wb") as writer:
-                entry = copy_stream(reader, writer, progress)
+                entry = copy_stream(
+                    reader, writer, progress, expected.algorithm if expected else None
+                )
             check_entry(self, key, entry, expected)
             os.replace(tmp, dest)
         except BaseException:
@@ -191,12 +202,13 @@ class Datastore:
             raise
         return entry
 
-    def hash_key(self, key: str) -> FileEntry:
+    def hash_key(self, key: str, algorithm: str | None = None) -> FileEntry:
+        """Size and hash of stored ``key`` (``algorithm``, else the current one)."""
         local = self.local_path(key)
         if local is not None:
-            return FileEntry(*mf.hash_file(str(local)))
+            return mf.hash_file(str(local), algorithm)
         with self.open_read(key) as reader:
-            return copy_stream(reader, None, None)
+            return copy_stream(reader, None, None, algorithm)
 
     def require(self, key: str) -> list[tuple[str, int]]:
         files = list(self.iter_files(key))
@@ -218,10 +230,13 @@ def temp_name(final: Path | str) -> Any:
 
 
 def copy_stream(
-    reader: IO[bytes], writer: IO[bytes] | None, progress: Progress | None
+    reader: IO[bytes],
+    writer: IO[bytes] | None,
+    progress: Progress | None,
+    algorithm: str | None = None,
 ) -> FileEntry:
     """Copy (or, with no writer, just read) a stream, hashing it on the way."""
-    digest = hashlib.sha256()
+    digest = mf.new_digest(algorithm)
     size = 0
     while chunk := reader.read(mf.CHUNK):
         digest.update(chunk)
@@ -230,7 +245,7 @@ def copy_stream(
         size += len(chunk)
         if progress is not None:
             progress(len(chunk))
-    return FileEntry(size, digest.hexdigest())
+    return mf.entry(size, digest)
 
 
 def check_entry(store: Datastore, key: str, got: FileEntry, expected: FileEntry | None) -> None:
@@ -238,7 +253,7 @@ def check_entry(store: Datastore, key: str, got: FileEntry, expected: FileEntry 
 
     if expected is not None and got != expected:
         raise IntegrityError(
-            f"datastore '{store.name}': '{key}' is corrupt (size {got.size}, sha256 "
-            f"{got.sha256[:12]}…; the manifest says size {expected.size}, sha256 "
-            f"{expected.sha256[:12]}…); re-upload it with --overwrite"
+            f"datastore '{store.name}': '{key}' is corrupt (size {got.size}, "
+            f"{got.label[:19]}…; the manifest says size {expected.size}, "
+            f"{expected.label[:19]}…); re-upload it with --overwrite"
         )

@@ -210,10 +210,12 @@ def upload(
                 entry = store.put_file(dest, path, lambda n: advance(n))
                 outcome = "transferred"
             else:
-                source = FileEntry(*mf.hash_file(str(path)))
                 current = known.get(dest)
                 if current is None or current.size != existing:
                     current = store.hash_key(dest)
+                # Compared with the stored entry's own algorithm (an old manifest's
+                # SHA-256); a file written anew gets the upload's algorithm.
+                source = mf.hash_file(str(path), current.algorithm)
                 if current == source:
                     entry, outcome = source, "identical"
                 elif overwrite:
@@ -260,8 +262,8 @@ def download(
             expected = known.get(src_key)
             outcome = "transferred"
             if local.exists():
-                have = FileEntry(*mf.hash_file(str(local)))
                 wanted = expected or store.hash_key(src_key)
+                have = mf.hash_file(str(local), wanted.algorithm)
                 if have == wanted:
                     outcome = "identical"
                 elif not overwrite:
@@ -299,7 +301,8 @@ def verify(store: Datastore, path: str) -> VerifyReport:
         if name not in present:
             outcome = "missing"
         else:
-            outcome = "ok" if store.hash_key(name) == expected else "corrupt"
+            got = store.hash_key(name, expected.algorithm)
+            outcome = "ok" if got == expected else "corrupt"
         with lock:
             getattr(report, outcome).append(name)
 

@@ -25,15 +25,25 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from harness.contract.components import ESTIMATOR_TRAITS, Compute, Estimator, JobResult
-from harness.contract.jobspec import JobSpec
+from harness.contract.jobspec import CONFIG_ERROR_FILE, JobSpec
 from harness.contract.manager import HarnessPlugins, get_plugin_manager
 from harness.errors import ConfigError, HarnessError
 from harness.job import session
 from harness.run import provenance
 from harness.run.record import CANCELED, COMPLETED, FAILED, RUNNING, RunRecord
+from harness.run.resources import TreeMonitor
 from harness.run.store import RunStore, now_iso
 
 EXIT_CODES = {COMPLETED: 0, FAILED: 1, CANCELED: 130}
+
+
+class RefusedInJob(ConfigError):
+    """``Estimator.validate_in_job`` refused the config; the run was discarded.
+    ``run_id`` lets a sweep forget the run it had already linked."""
+
+    def __init__(self, message: str, run_id: str) -> None:
+        super().__init__(message)
+        self.run_id = run_id
 
 
 @dataclass
@@ -179,10 +189,13 @@ def run_job(
         record.id, RUNNING, started=now_iso(), pid=os.getpid(), host=socket.gethostname()
     )
     # In a sweep the watch links the run and may stop it early (harness/sweeps/watch.py).
+    monitor = TreeMonitor()  # system figures of the job's processes
     with (watch or no_watch)(record, name, goal) as job_watch, _sigterm_cancels():
         try:
             job.estimator.prepare(cfg, spec)
-            result = _checked_result(job.compute.launch(spec), manager, job.compute_name)
+            with monitor:
+                launched = job.compute.launch(spec)
+            result = _checked_result(launched, manager, job.compute_name)
         except KeyboardInterrupt:
             result = JobResult(
                 exit_code=EXIT_CODES[CANCELED], canceled=True, error="interrupted (Ctrl-C)"
@@ -190,13 +203,25 @@ def run_job(
         except BaseException as exc:
             store.set_status(record.id, FAILED, error=f"{type(exc).__name__}: {exc}")
             raise
+    refused = _config_error(spec)
+    if refused is not None:
+        # The job's own check (Estimator.validate_in_job) refused the config: a
+        # user's mistake like any other, so no Failed run is left behind.
+        store.discard(record.id)
+        raise RefusedInJob(refused, record.id)
     if result.canceled and job_watch.stop_reason:
         result.error = job_watch.stop_reason
     # A cancel wins over the exit code: some libraries (sklearn's MLP) swallow the
     # interrupt and return normally, but the user still stopped the run.
     status = CANCELED if result.canceled else COMPLETED if result.exit_code == 0 else FAILED
     error = None if status == COMPLETED else (result.error or _last_error_line(spec, result))
-    record = store.set_status(record.id, status, error=error, world_size=result.world_size)
+    record = store.set_status(
+        record.id,
+        status,
+        error=error,
+        world_size=result.world_size,
+        system=monitor.figures(),
+    )
     if status == FAILED:
         _call_hook(manager, "harness_on_run_error", record=record, error=error or "")
     _call_hook(manager, "harness_after_run", record=record, status=status)
@@ -274,6 +299,14 @@ def _call_hook(manager: HarnessPlugins, hook: str, **kwargs: Any) -> None:
                 f"{type(exc).__name__}: {exc}",
                 file=sys.stderr,
             )
+
+
+def _config_error(spec: JobSpec) -> str | None:
+    path = spec.spec_path.parent / CONFIG_ERROR_FILE
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
 
 
 def _checked_result(result: Any, manager: HarnessPlugins, compute: str) -> JobResult:

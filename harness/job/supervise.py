@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -46,7 +46,7 @@ def _pump(source: BinaryIO, sinks: Sequence[BinaryIO]) -> None:
                 continue
 
 
-def _die_with_parent() -> Callable[[], None] | None:
+def die_with_parent() -> Callable[[], None] | None:
     """A ``preexec_fn`` that makes the child get SIGTERM when the driver dies.
 
     The job runs in its own session (so Ctrl-C reaches only the driver), which also
@@ -135,7 +135,7 @@ def run_supervised(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE if err_log else subprocess.STDOUT,
         start_new_session=True,
-        preexec_fn=_die_with_parent(),  # noqa: PLW1509 - a single prctl call, see above
+        preexec_fn=die_with_parent(),  # noqa: PLW1509 - a single prctl call, see above
     )
     term_out = [sys.stdout.buffer] if echo else []
     term_err = [sys.stderr.buffer] if echo else []
@@ -184,6 +184,19 @@ def run_supervised(
         if err_log:
             err_log.close()
     return result
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM to the driver (``harness runs cancel``) raises
+    KeyboardInterrupt in the main thread, as Ctrl-C does: for computes that wait on
+    something other than a local process group (``slurm``: the job on the cluster)."""
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if _in_main_thread() else None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import atexit
 import collections
 import os
+import re
+import shutil
 import sys
 import threading
 import time
@@ -34,7 +36,7 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):  # e.g. a confusion matrix (log_confusion_matrix)
+    if isinstance(value, (list, tuple)):  # log_table columns, log_row lists
         return [_plain(v) for v in value]
     if hasattr(value, "item"):
         return value.item()
@@ -132,6 +134,40 @@ class Run:
     def log_row(self, name: str, **values: Any) -> None:
         """Record one row of table metric ``name`` (a dict of column → value)."""
         self.log(name, {key: _plain(v) for key, v in values.items()})
+
+    def log_table(self, name: str, value: dict[str, Iterable[Any]]) -> None:
+        """Record a table (column → list of values) as one event of metric ``name``."""
+        table = {str(col): [_plain(v) for v in values] for col, values in value.items()}
+        self.log(name, {"table": table})
+
+    def log_image(
+        self,
+        name: str,
+        path: str | os.PathLike[str] | None = None,
+        plot: Any = None,
+        description: str = "",
+    ) -> None:
+        """Record an image: a file (``path``) or a matplotlib figure (``plot``). It is
+        copied to ``logs/images/`` and logged as ``{"image": "logs/images/..."}``, so
+        it is kept with the run and the dashboard shows it where it was logged."""
+        if (path is None) == (plot is None):
+            raise ValueError("log_image: give exactly one of path= or plot=")
+        if not self._records:
+            return
+        step = self._steps.get(name, -1) + 1
+        suffix = Path(path).suffix.lower() if path is not None else ".png"
+        slug = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+        dest = self.logs_dir / "images" / f"{slug}-{step}{suffix or '.png'}"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if path is not None:
+            shutil.copyfile(path, dest)
+        else:
+            figure = getattr(plot, "gcf", lambda: plot)()  # pyplot module or a Figure
+            figure.savefig(dest, format="png")
+        entry = {"image": dest.relative_to(self.run_dir).as_posix()}
+        if description:
+            entry["description"] = description
+        self.log(name, entry, step=step)
 
     def set_tags(self, tags: dict[str, Any]) -> None:
         from harness.run.store import RunStore
@@ -284,6 +320,15 @@ class OfflineRun(Run):
             f"[offline run] {name}: {_plain(value)}"
             + (f" (step {step})" if step is not None else "")
         )
+
+    def log_image(
+        self,
+        name: str,
+        path: str | os.PathLike[str] | None = None,
+        plot: Any = None,
+        description: str = "",
+    ) -> None:
+        print(f"[offline run] image {name}: {path if path is not None else 'a plot'}")
 
     def set_tags(self, tags: dict[str, Any]) -> None:
         print(f"[offline run] tags: {tags}")

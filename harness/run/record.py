@@ -49,6 +49,9 @@ class RunRecord:
     sweep_id: str | None = None
     #: name → last value; filled when the run ends (live runs are read from metrics/).
     metrics: dict[str, Any] = field(default_factory=dict)
+    #: What the harness measured about the job (harness/run/resources.py):
+    #: peak_rss_mb, peak_rss_tree_mb, cpu_time_s, gpu_peak_mb; filled when it ends.
+    system: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     #: Set by the store on load; not saved.
     path: Path | None = field(default=None, compare=False, repr=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from filelock import FileLock
 from harness.errors import NotFoundError
 from harness.run import metrics
 from harness.run.record import FINAL_STATUSES, QUEUED, RECORD_FILE, TRANSITIONS, RunRecord
+from harness.run.resources import split_system
 from harness.storage.workspace import atomic_write_json, harness_home
 
 LOCK_FILE = ".lock"
@@ -89,7 +91,15 @@ class RunStore:
         if record.is_final and record.metrics:
             return record.metrics
         assert record.path is not None
-        return metrics.last_values(record.path)
+        return split_system(metrics.last_values(record.path))[0]
+
+    def current_system(self, record: RunRecord) -> dict[str, Any]:
+        """System figures (harness/run/resources.py); a live run has only those
+        its job logged under ``system/`` so far."""
+        if record.is_final:
+            return record.system
+        assert record.path is not None
+        return split_system(metrics.last_values(record.path))[1]
 
     def files(self, record: RunRecord) -> list[str]:
         assert record.path is not None
@@ -112,6 +122,9 @@ class RunStore:
         return record
 
     def set_status(self, run_id: str, status: str, **fields: Any) -> RunRecord:
+        """``system=`` figures are added to those the job logged under ``system/``."""
+        measured = fields.pop("system", None) or {}
+
         def change(record: RunRecord) -> None:
             if status != record.status and status not in TRANSITIONS[record.status]:
                 raise ValueError(f"run {record.id}: cannot go from {record.status} to {status}")
@@ -119,11 +132,21 @@ class RunStore:
             if status in FINAL_STATUSES:
                 record.ended = now_iso()
                 assert record.path is not None
-                record.metrics = metrics.last_values(record.path)
+                record.metrics, record.system = split_system(metrics.last_values(record.path))
+                record.system.update(measured)
             for key, value in fields.items():
                 setattr(record, key, value)
 
         return self.update(run_id, change)
+
+    def discard(self, run_id: str) -> None:
+        """Remove a run and everything it wrote."""
+        run_dir = self.root / self.resolve_id(run_id)
+        # Rename first: listings skip dot-folders, so the run vanishes at once and a
+        # crash mid-way leaves a trash folder rather than half a run.
+        trash = run_dir.with_name(f".deleted-{run_dir.name}")
+        run_dir.rename(trash)
+        shutil.rmtree(trash, ignore_errors=True)
 
     def set_tags(self, run_id: str, tags: dict[str, Any]) -> RunRecord:
         return self.update(run_id, lambda r: r.tags.update({k: str(v) for k, v in tags.items()}))

@@ -53,6 +53,7 @@ def summary_json(store: RunStore, record: RunRecord) -> dict[str, Any]:
         "tags": record.tags,
         "error": record.error,
         "metrics": store.current_metrics(record),
+        "system": store.current_system(record),
         "duration_s": duration_s(record),
     }
 
@@ -71,6 +72,8 @@ def detail_json(store: RunStore, record: RunRecord) -> dict[str, Any]:
             "path": str(record.path),
             "pid": record.pid,
             "host": record.host,
+            # What computes and plugins add (e.g. slurm_job_id).
+            "extra": record.extra,
             "properties": dict(record.extra.get("properties") or {}),
         }
     )
@@ -170,18 +173,13 @@ def cancel_run(
     return record
 
 
-def delete_run(record: RunRecord) -> None:
+def delete_run(store: RunStore, record: RunRecord) -> None:
     """Remove a finished run and everything it wrote (``harness runs delete``)."""
     if not record.is_final:
         raise HarnessError(
             f"run {record.id} is still {record.status}; cancel it first (`harness runs cancel`)"
         )
-    assert record.path is not None
-    # Rename first: listings skip dot-folders, so the run vanishes at once and a
-    # crash mid-way leaves a trash folder rather than half a run.
-    trash = record.path.with_name(f".deleted-{record.id}")
-    record.path.rename(trash)
-    shutil.rmtree(trash, ignore_errors=True)
+    store.discard(record.id)
 
 
 def _launched(record: RunRecord) -> bool:
@@ -362,7 +360,7 @@ class Run:
 
     def delete(self) -> None:
         """Delete this (finished) run and its files."""
-        delete_run(self.record())
+        delete_run(self.store, self.record())
 
     def tag(self, key: str, value: Any = None) -> None:
         self.set_tags({key: "" if value is None else value})

@@ -7,8 +7,10 @@ adjust their config:
 - check the ``sweep`` node (one clear line, exit 2);
 - map HyperDrive's limits onto the sweeper/launcher, or refuse them (exit 2):
   ``max_total_runs`` → Optuna ``n_trials`` (basic sweeper: refused if the grid is
-  larger), ``max_concurrent_runs`` → joblib ``n_jobs`` (basic launcher: runs one
-  at a time anyway); ``max_duration`` is enforced by the jobs themselves;
+  larger), ``max_concurrent_runs`` → joblib ``n_jobs`` or the Slurm job array's
+  ``array_parallelism`` (basic launcher: runs one at a time anyway);
+  ``max_duration`` is enforced by the jobs themselves;
+- swap a cluster launcher for the harness's subclass (``WRAPPED_LAUNCHERS``);
 - set Optuna's ``direction`` from ``sweep.goal`` (or the estimator's goal);
 - create the sweep record and export its id to every job (``HARNESS_SWEEP_ID``).
 """
@@ -16,6 +18,7 @@ adjust their config:
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import time
 from typing import Any
@@ -26,6 +29,7 @@ from omegaconf import DictConfig, open_dict, read_write
 from harness.errors import ConfigError
 from harness.job import session
 from harness.sweeps import config as sweep_config
+from harness.sweeps.resume import RESUME_ENV, reopen
 from harness.sweeps.store import SWEEP_ENV, SweepStore
 
 
@@ -36,9 +40,21 @@ def _hydra_override_keys(config: DictConfig) -> set[str]:
     return keys
 
 
+#: Hydra launchers whose waiting the harness does itself, so that a sweep follows its
+#: cluster jobs (scheduler-ended jobs settled, Ctrl-C cancels them): upstream class →
+#: the plugin's subclass. Swapped in ``on_multirun_start``; options stay the user's.
+WRAPPED_LAUNCHERS = {
+    "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher": (
+        "hydra_plugins.harness_slurm_launcher.SlurmSweepLauncher"
+    ),
+}
+
+
 def _kind(target: str | None) -> str:
     target = (target or "").lower()
-    for kind in ("optuna", "basic", "joblib"):
+    if "submitit" in target:
+        return "submitit_slurm" if "slurm" in target else "submitit_local"
+    for kind in ("optuna", "basic", "joblib", "ray"):
         if kind in target:
             return kind
     return target or "?"
@@ -85,10 +101,22 @@ def apply_limits(
             if jobs < 1 or jobs > concurrent:
                 config.hydra.launcher.n_jobs = concurrent
             applied["hydra.launcher.n_jobs"] = int(config.hydra.launcher.n_jobs)
+        elif launcher == "submitit_slurm":  # a job array, so many tasks at a time
+            parallel = int(config.hydra.launcher.array_parallelism)
+            if parallel < 1 or parallel > concurrent:
+                config.hydra.launcher.array_parallelism = concurrent
+            applied["hydra.launcher.array_parallelism"] = int(
+                config.hydra.launcher.array_parallelism
+            )
+        elif launcher == "ray":
+            given = config.hydra.launcher.get("max_concurrent")
+            if given is None or given > concurrent:
+                config.hydra.launcher.max_concurrent = concurrent
+            applied["hydra.launcher.max_concurrent"] = int(config.hydra.launcher.max_concurrent)
         elif launcher != "basic":  # the basic launcher runs one job at a time
             raise ConfigError(
                 f"sweep.max_concurrent_runs is not supported with the launcher {launcher}; "
-                "use hydra/launcher=joblib, or set that launcher's own parallelism"
+                "use hydra/launcher=joblib or ray, or set that launcher's own parallelism"
             )
 
 
@@ -128,6 +156,9 @@ class SweepCallback(Callback):
             metric = goal = None
             applied: dict[str, Any] = {}
             with read_write(config), open_dict(config):
+                target = str(config.hydra.launcher.get("_target_"))
+                if target in WRAPPED_LAUNCHERS:
+                    config.hydra.launcher._target_ = WRAPPED_LAUNCHERS[target]
                 apply_limits(config, sweeper, launcher, explicit, applied)
                 if sweeper == "optuna":
                     metric, goal = apply_direction(config, explicit, applied)
@@ -138,6 +169,13 @@ class SweepCallback(Callback):
             raise SystemExit(2) from None
         from omegaconf import OmegaConf
 
+        resuming = os.environ.get(RESUME_ENV)
+        if resuming:  # `harness sweeps resume`: the same record goes on
+            sweep = reopen(SweepStore(), resuming)
+            session.ensure().sweep = sweep
+            os.environ[SWEEP_ENV] = sweep.id
+            print(f"sweep id: {sweep.id} (resumed)", flush=True)
+            return
         settings = OmegaConf.to_container(config.sweep, resolve=True)
         sweep = SweepStore().create(
             experiment=str(config.get("experiment", "default")),
@@ -150,6 +188,9 @@ class SweepCallback(Callback):
             command=["harness", "train", *sys.argv[1:]],
             hydra_sweep_dir=str(config.hydra.sweep.dir),
             started_at=time.time(),
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            cwd=os.getcwd(),
         )
         # ``harness train`` summarises it once Hydra returns.
         session.ensure().sweep = sweep

@@ -8,6 +8,7 @@ study. A failed or rejected job is recorded and the sweep goes on (unless
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -16,19 +17,29 @@ from typing import TYPE_CHECKING, Any
 from harness.errors import HarnessError
 from harness.run.record import CANCELED, COMPLETED, FAILED
 from harness.sweeps import config as sweep_config
+from harness.sweeps import resume
 from harness.sweeps.store import SweepStore, current_sweep_id
 from harness.sweeps.watch import is_watch_reason, watch_job
+
+#: Set in the environment of sweep jobs that a cluster launcher started. A cancel
+#: there came from the cluster (scancel, preemption, a time limit's SIGTERM), not
+#: from a Ctrl-C on the sweep: the job must not stop the whole sweep. (The
+#: launcher itself stops the sweep when its user presses Ctrl-C.)
+REMOTE_ENV = "HARNESS_SWEEP_REMOTE_JOB"
 
 if TYPE_CHECKING:
     from harness.job.driver import Outcome
 
 
-def sweep_options(cfg: Any, sweep_id: str | None) -> dict[str, Any]:
+def sweep_options(cfg: Any, sweep_id: str | None, job_num: int | None = None) -> dict[str, Any]:
     """What the sweep layer adds to ``driver.run_job``: the sweep id, the watch
-    (links the run, may stop it early) and the sweep's primary metric."""
+    (links the run with its job number, may stop it early) and the sweep's primary
+    metric."""
     return {
         "sweep_id": sweep_id,
-        "watch": lambda record, metric, goal: watch_job(cfg, record, sweep_id, metric, goal),
+        "watch": lambda record, metric, goal: watch_job(
+            cfg, record, sweep_id, metric, goal, job_num
+        ),
         "primary": sweep_config.primary,
     }
 
@@ -60,13 +71,25 @@ def run_sweep_job(
                 error=f"not started: {skip}",
             )
             return None
+        if resume.active():  # a finished run of this job from before is kept
+            kept = resume.kept_run(store, sweep_id, job_num, overrides)
+            if kept is not None:
+                metric = (cfg.get("sweep") or {}).get("metric") or store.get(sweep_id).metric
+                print(
+                    f"job #{job_num} kept: run {kept.id} ({resume.describe(kept, metric)})",
+                    flush=True,
+                )
+                return _kept_value(kept, store, sweep_id)
         if len(argv) <= 2:  # a joblib worker process: the command line lives in the record
             argv = store.get(sweep_id).command or argv
     try:
-        outcome = driver.run_job(cfg, overrides, argv, **sweep_options(cfg, sweep_id))
+        outcome = driver.run_job(cfg, overrides, argv, **sweep_options(cfg, sweep_id, job_num))
     except HarnessError as exc:
         print(f"harness: error: job #{job_num} ({' '.join(overrides)}): {exc}", file=sys.stderr)
         if sweep_id:
+            refused_run = getattr(exc, "run_id", None)  # discarded after the job refused
+            if refused_run:
+                store.unlink_run(sweep_id, refused_run)
             store.record_unstarted(
                 sweep_id, job_num, overrides=overrides, status=FAILED, error=str(exc)
             )
@@ -77,7 +100,11 @@ def run_sweep_job(
     status = outcome.record.status
     if status == FAILED and fail_fast and sweep_id:
         store.request_stop(sweep_id, f"stopped by sweep.fail_fast: run {outcome.record.id} failed")
-    if status == CANCELED and not is_watch_reason(outcome.record.error):
+    if (
+        status == CANCELED
+        and not is_watch_reason(outcome.record.error)
+        and not os.environ.get(REMOTE_ENV)
+    ):
         # The user pressed Ctrl-C: stop the whole sweep, not just this job.
         if sweep_id:
             store.request_stop(sweep_id, "canceled by the user")
@@ -96,4 +123,14 @@ def _past_deadline(cfg: Any, store: SweepStore, sweep_id: str) -> str | None:
         return None
     if time.time() > started + float(limit):
         return f"sweep.max_duration ({float(limit):g} s) reached"
+    return None
+
+
+def _kept_value(record: Any, store: SweepStore, sweep_id: str) -> Any:
+    """What the sweeper gets for a kept run: its primary metric if it completed."""
+    if record.status != COMPLETED:
+        return None
+    for link in store.links(sweep_id):
+        if link.get("run_id") == record.id:
+            return record.metrics.get(link.get("metric") or "")
     return None

@@ -55,6 +55,13 @@ class SweepRecord:
     hydra_sweep_dir: str | None = None
     #: time.time() when the sweep started; max_duration counts from here.
     started_at: float = 0.0
+    #: The ``harness train -m`` process and where it ran (``sweeps resume`` checks
+    #: that it is gone and starts again from ``cwd``).
+    pid: int | None = None
+    host: str | None = None
+    cwd: str | None = None
+    #: How many times ``harness sweeps resume`` continued this sweep.
+    resumed: int = 0
 
 
 class SweepStore:
@@ -91,6 +98,10 @@ class SweepStore:
         atomic_write_json(
             self.folder(sweep_id) / "runs" / f"{run_id}.json", {"run_id": run_id, **fields}
         )
+
+    def unlink_run(self, sweep_id: str, run_id: str) -> None:
+        """Forget a run that was discarded (its config was refused in the job)."""
+        (self.folder(sweep_id) / "runs" / f"{run_id}.json").unlink(missing_ok=True)
 
     def record_unstarted(self, sweep_id: str, job_num: int, **fields: Any) -> None:
         atomic_write_json(

@@ -67,7 +67,40 @@ def _rows(store: SweepStore, sweep: SweepRecord) -> tuple[list[dict[str, Any]], 
                 "duration_s": None,
             }
         )
+    if sweep.resumed:
+        rows = _without_superseded(rows)
     return rows, metric, goal or "maximize"
+
+
+def _without_superseded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A resumed sweep ran again what an earlier attempt left unfinished (canceled,
+    not started, driver died); the summary shows the later attempt only."""
+    from harness.sweeps.resume import is_finished
+
+    later: dict[tuple[str, ...], str] = {}
+    for row in rows:
+        if row["run_id"] is not None:
+            key = tuple(row["overrides"])
+            later[key] = max(later.get(key, ""), row["created"] or "")
+    kept = []
+    for row in rows:
+        key = tuple(row["overrides"])
+        if row["status"] == COMPLETED or is_finished(_Outcome(row["status"], row["error"])):
+            kept.append(row)
+        elif row["run_id"] is None and key in later:
+            continue  # not started then, run since
+        elif row["run_id"] is not None and later.get(key, "") > (row["created"] or ""):
+            continue  # unfinished then, run again since
+        else:
+            kept.append(row)
+    return kept
+
+
+class _Outcome:
+    """The two fields of a run record that decide whether it is finished."""
+
+    def __init__(self, status: str, error: str | None) -> None:
+        self.status, self.error = status, error
 
 
 def build(store: SweepStore, sweep: SweepRecord) -> dict[str, Any]:

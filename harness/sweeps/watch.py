@@ -143,7 +143,12 @@ class _NoWatch:
 
 @contextlib.contextmanager
 def watch_job(
-    config: Any, record: RunRecord, sweep_id: str | None, metric: str, goal: str
+    config: Any,
+    record: RunRecord,
+    sweep_id: str | None,
+    metric: str,
+    goal: str,
+    job: int | None = None,
 ) -> Iterator[JobWatch | _NoWatch]:
     """Link the run to its sweep and watch it while the body (the compute) runs.
 
@@ -153,7 +158,10 @@ def watch_job(
         yield _NoWatch()
         return
     store = SweepStore()
-    store.link_run(sweep_id, record.id, metric=metric, goal=goal, overrides=list(record.overrides))
+    # The job number lets `harness sweeps resume` match the run to the job again.
+    store.link_run(
+        sweep_id, record.id, metric=metric, goal=goal, overrides=list(record.overrides), job=job
+    )
     sweep = config.get("sweep")
     max_duration = sweep.get("max_duration") if sweep is not None else None
     deadline = None

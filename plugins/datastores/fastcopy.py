@@ -12,11 +12,11 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import mmap
 import os
 import threading
 
+from harness.datastore import manifest as mf
 from harness.datastore.base import Progress, temp_name
 from harness.datastore.manifest import CHUNK, FileEntry
 
@@ -41,7 +41,7 @@ def _proc_fds() -> int | None:
 
 
 def write_file(src: str, final: str, mode: int, progress: Progress | None) -> FileEntry:
-    """Copy ``src`` to ``final`` atomically, hashing it; returns (size, sha256)."""
+    """Copy ``src`` to ``final`` atomically, hashing it; returns its size and hash."""
     parent = os.path.dirname(final)
     proc = _proc_fds()
     anonymous = -1
@@ -94,7 +94,7 @@ def _copy(src: str, out: int, progress: Progress | None) -> FileEntry:
 def _copy_kernel(fd: int, out: int, size: int, progress: Progress | None) -> FileEntry | None:
     """copy_file_range for the bytes, the mmap'd source for the hash; None if the
     kernel cannot copy between these files (nothing written then)."""
-    digest = hashlib.sha256()
+    digest = mf.new_digest()
     with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as mapped:
         view = memoryview(mapped)
         try:
@@ -112,7 +112,7 @@ def _copy_kernel(fd: int, out: int, size: int, progress: Progress | None) -> Fil
                 done += n
                 if progress is not None:
                     progress(n)
-            return FileEntry(done, digest.hexdigest())
+            return mf.entry(done, digest)
         finally:
             view.release()
 
@@ -121,7 +121,7 @@ _buffers = threading.local()
 
 
 def _copy_buffered(fd: int, out: int, progress: Progress | None) -> FileEntry:
-    digest = hashlib.sha256()
+    digest = mf.new_digest()
     size = 0
     buffer = getattr(_buffers, "buffer", None)
     if (
@@ -137,4 +137,4 @@ def _copy_buffered(fd: int, out: int, progress: Progress | None) -> FileEntry:
         size += n
         if progress is not None:
             progress(n)
-    return FileEntry(size, digest.hexdigest())
+    return mf.entry(size, digest)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from harness.datastore import manifest as mf
 from harness.datastore.base import Datastore, Progress, temp_name
 from harness.datastore.errors import DatastoreError, UnsafePathError
 from harness.datastore.manifest import CHUNK, FileEntry
@@ -90,7 +91,7 @@ class FsspecDatastore(Datastore):
     def put_file(self, key: str, src: Path, progress: Progress | None = None) -> FileEntry:
         final = self._full(key)
         tmp = temp_name(final)
-        digest = hashlib.sha256()
+        digest = mf.new_digest()
         size = 0
         self.fs.makedirs(posixpath.dirname(final), exist_ok=True)
         try:
@@ -106,7 +107,7 @@ class FsspecDatastore(Datastore):
             with contextlib.suppress(Exception):
                 self.fs.rm(tmp)
             raise
-        return FileEntry(size, digest.hexdigest())
+        return mf.entry(size, digest)
 
     def read_meta(self, name: str) -> bytes | None:
         path = self._full(f"{META_DIR}/{name}")

@@ -13,4 +13,3 @@ def harness_register_computes(register):
 @hookimpl
 def harness_config_searchpath():
     return ["pkg://harness.plugins.mpi.conf"]
-

@@ -40,6 +40,7 @@ class MpiSettings:
     mpiexec_args: list[str] = field(default_factory=list)
     timeout: float | None = None
     skip_fabric_probe: bool = True
+    rsh_agent: str | None = None
 
     @property
     def world_size(self) -> int:
@@ -57,6 +58,16 @@ def _positive_int(node: Any, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"compute.{key} must be a whole number ≥ 1, got {value!r}")
     return value
+
+
+def string_list(node: Any, key: str) -> list[str]:
+    """``compute.KEY`` as a list of command-line arguments (a string is split)."""
+    args = node.get(key) or []
+    if isinstance(args, str):
+        args = args.split()
+    if not all(isinstance(a, str) for a in args):
+        raise ConfigError(f"compute.{key} must be a list of strings, got {args!r}")
+    return list(args)
 
 
 def settings_from(node: Any) -> MpiSettings:
@@ -83,17 +94,20 @@ def settings_from(node: Any) -> MpiSettings:
             f"compute.node_count={settings.node_count} needs the machines to run on: "
             "compute.hosts=[node1,node2] or compute.hostfile=PATH"
         )
+    names = [h.split(":", 1)[0] for h in settings.hosts]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ConfigError(
+            f"compute.hosts names {', '.join(repeated)} more than once: Open MPI counts a "
+            "machine once, so its ranks would not fit; name each machine once (more ranks "
+            "on one machine: compute.process_count_per_node, or host:SLOTS)"
+        )
     if settings.hosts and len(settings.hosts) < settings.node_count:
         raise ConfigError(
             f"compute.node_count={settings.node_count} but compute.hosts names only "
             f"{len(settings.hosts)} host(s)"
         )
-    args = node.get("mpiexec_args") or []
-    if isinstance(args, str):
-        args = args.split()
-    if not all(isinstance(a, str) for a in args):
-        raise ConfigError(f"compute.mpiexec_args must be a list of strings, got {args!r}")
-    settings.mpiexec_args = list(args)
+    settings.mpiexec_args = string_list(node, "mpiexec_args")
     timeout = node.get("timeout")
     if timeout is not None and (
         isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
@@ -104,6 +118,10 @@ def settings_from(node: Any) -> MpiSettings:
     if not isinstance(skip, bool):
         raise ConfigError(f"compute.skip_fabric_probe must be true or false, got {skip!r}")
     settings.skip_fabric_probe = skip
+    agent = node.get("rsh_agent")
+    if agent is not None and (not isinstance(agent, str) or not agent.strip()):
+        raise ConfigError(f"compute.rsh_agent must be a command, got {agent!r}")
+    settings.rsh_agent = agent
     settings.mpiexec = find_mpiexec(node.get("mpiexec"))
     return settings
 
@@ -173,6 +191,8 @@ def mpiexec_command(
             cmd += ["--hostfile", settings.hostfile]
         if settings.multi_node:
             cmd += ["--map-by", f"ppr:{ppn}:node"]
+            if settings.rsh_agent:
+                cmd += ["--mca", "plm_rsh_agent", settings.rsh_agent]
         elif ppn > (cores if cores is not None else physical_cores()):
             cmd.append("--oversubscribe")
     elif kind == MPICH:
@@ -182,6 +202,8 @@ def mpiexec_command(
             cmd += ["-f", settings.hostfile]
         if settings.multi_node:
             cmd += ["-ppn", str(ppn)]
+            if settings.rsh_agent:
+                cmd += ["-launcher-exec", settings.rsh_agent]
     cmd += ["-n", str(size), *settings.mpiexec_args]
     # -u: unbuffered, so a rank's last lines reach its log even when MPI aborts it.
     return [*cmd, sys.executable, "-u", "-m", "mpi4py", "-m", RANK_MODULE, spec_path]

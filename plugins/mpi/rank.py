@@ -24,6 +24,10 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.contract.jobspec import JobSpec
 
 from harness import envvars
 
@@ -65,7 +69,15 @@ def main(argv: list[str]) -> int:
         print("usage: python -m mpi4py -m harness.plugins.mpi.rank JOB_SPEC", file=sys.stderr)
         return 2
     spec = JobSpec.load(argv[0])
-    rank = launcher_rank()
+    if not start_rank(spec, launcher_rank()):
+        return 0
+    return worker.main(argv)
+
+
+def start_rank(spec: JobSpec, rank: int) -> bool:
+    """Point this rank's output at its log; False when it has nothing to do (an
+    estimator without data-parallel training trains on rank 0 only). Shared by
+    every compute that starts ranks (``mpi``, ``slurm``)."""
     redirect_output(rank_log(spec.logs_dir, rank))
     os.environ.setdefault(envvars.QUIET_PLUGINS, "1")
     if rank != 0 and not spec.trait("data_parallel", True):
@@ -73,9 +85,11 @@ def main(argv: list[str]) -> int:
             f"rank {rank}: estimator '{spec.estimator}' has no data-parallel training; "
             "it trains on rank 0 only, this rank has nothing to do"
         )
-        return 0
-    return worker.main(argv)
+        return False
+    return True
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from harness.worker import finish
+
+    finish(main(sys.argv[1:]))

@@ -7,6 +7,7 @@ mistake here is one line and exit code 2 with nothing written.
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ ALIASES = {
     "cnn": "harness.plugins.pytorch.models.SmallCNN",
     "lenet": "harness.plugins.pytorch.models.LeNet",
 }
+BACKENDS = ("auto", "nccl", "gloo")
 #: What the imagefolder pre-check counts as an image (torchvision decodes them).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
 CHECKPOINT_DIR = "checkpoints"
@@ -37,11 +39,63 @@ def validate(config: Any) -> None:
     if est.num_workers < 0:
         raise ConfigError("estimator.num_workers must be 0 or more")
     check_device(str(est.device))
+    for key in ("deterministic", "data_on_device"):
+        _choice(f"estimator.{key}", est.get(key, "auto"), (True, False, "auto"))
+    _choice("estimator.backend", str(est.get("backend", "auto")), BACKENDS)
+    check_ranks_per_gpu(config)
     target, _ = model_spec(est.model)
     check_importable(target)
     check_data(est.data)
     if config.get("resume"):
         resolve_checkpoint(str(config.resume))
+
+
+def _choice(key: str, value: Any, allowed: tuple[Any, ...]) -> None:
+    if value not in allowed or (isinstance(value, int) and not isinstance(value, bool)):
+        names = " | ".join(str(a).lower() for a in allowed)
+        raise ConfigError(f"{key} must be {names}, got {value!r}")
+
+
+def count_gpus() -> int:
+    """NVIDIA GPUs this process may use, without importing torch (the driver).
+
+    ``CUDA_VISIBLE_DEVICES`` when set, else the devices the NVIDIA driver lists
+    in /proc (Linux). 0 on a machine without them."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return len([d for d in visible.split(",") if d.strip() and d.strip() != "-1"])
+    listed = Path("/proc/driver/nvidia/gpus")
+    try:
+        return len([d for d in listed.iterdir() if d.is_dir()])
+    except OSError:
+        return 0
+
+
+def ranks_per_gpu_error(local_ranks: int, gpus: int, how: str) -> str:
+    return (
+        f"{local_ranks} ranks per node ({how}) but {gpus} GPU(s) here: NCCL needs one GPU "
+        f"per rank; run at most {gpus} per node, or set estimator.device=cpu, or "
+        "estimator.backend=gloo to let ranks share a GPU"
+    )
+
+
+def check_ranks_per_gpu(config: Any) -> None:
+    """Under compute=mpi each local rank trains on its own GPU (NCCL): more local
+    ranks than GPUs is refused before launch unless the user asks for gloo."""
+    compute, est = config.get("compute") or {}, config.estimator
+    if compute.get("name") != "mpi" or str(est.get("backend", "auto")) == "gloo":
+        return
+    device = str(est.get("device", "auto"))
+    if device in ("cpu", "mps"):
+        return
+    local_ranks = int(compute.get("process_count_per_node") or 1)
+    gpus = count_gpus()
+    if gpus == 0 and device == "auto":
+        return  # auto trains on the CPU
+    if local_ranks > 1 and local_ranks > gpus:
+        raise ConfigError(
+            ranks_per_gpu_error(local_ranks, gpus, f"compute.process_count_per_node={local_ranks}")
+        )
 
 
 def _positive(key: str, value: Any, kind: type) -> None:
@@ -53,12 +107,14 @@ def check_device(device: str) -> None:
     if device in ("auto", "cpu", "mps"):
         return
     if device == "cuda" or device.startswith("cuda:"):
-        import torch  # only when CUDA was asked for by name
-
-        if not torch.cuda.is_available():
+        gpus = count_gpus()  # not torch: the driver imports no framework
+        index = device.partition(":")[2]
+        if gpus == 0:
             raise ConfigError(
                 f"estimator.device={device} but no CUDA device is available; use device=auto or cpu"
             )
+        if index and (not index.isdigit() or int(index) >= gpus):
+            raise ConfigError(f"estimator.device={device} but this machine has {gpus} GPU(s)")
         return
     raise ConfigError(f"estimator.device '{device}' is not one of auto, cpu, cuda, cuda:N, mps")
 

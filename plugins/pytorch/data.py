@@ -30,9 +30,7 @@ def load(data_cfg: Any, seed: int) -> Data:
     path = data_cfg.path
     test_size = float(data_cfg.test_size)
     if fmt == "imagefolder":
-        return _imagefolder(
-            Path(str(path)).expanduser(), int(data_cfg.image_size), test_size, seed
-        )
+        return _imagefolder(Path(str(path)).expanduser(), int(data_cfg.image_size), test_size, seed)
     from harness import datasets
 
     arrays = datasets.load(fmt, None if path is None else str(path), test_size=test_size, seed=seed)

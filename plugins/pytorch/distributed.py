@@ -68,8 +68,11 @@ def rendezvous(run: Any) -> str:
     return f"tcp://{address}:{port}"
 
 
-def init(run: Any, device: torch.device) -> None:
-    backend = "nccl" if device.type == "cuda" else "gloo"
+def init(run: Any, device: torch.device, backend: str = "auto") -> None:
+    """``backend`` auto: NCCL on CUDA (one GPU per rank), gloo on CPU. gloo on
+    CUDA lets several ranks share a GPU (slower, for testing on one GPU)."""
+    if backend == "auto":
+        backend = "nccl" if device.type == "cuda" else "gloo"
     dist.init_process_group(
         backend,
         init_method=rendezvous(run),

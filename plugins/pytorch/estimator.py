@@ -21,6 +21,11 @@ class PyTorchEstimator(Estimator):
     def validate(self, config: Any) -> None:
         checks.validate(config)
 
+    def validate_in_job(self, config: Any) -> None:
+        from harness.plugins.pytorch.trainer import check_local_ranks
+
+        check_local_ranks(config)
+
     def prepare(self, config: Any, job: Any) -> None:
         # Workers start in the run folder: make relative paths absolute here, and pin
         # `resume` to the checkpoint file it names now (job.json records which; run.json

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
+import sys
 import time
 from typing import Any
 
@@ -14,6 +16,30 @@ from harness.errors import ConfigError
 
 #: Keys of the `estimator` node that are not model parameters.
 RESERVED = frozenset({"name", "model", "data"})
+
+
+#: scikit-learn regressors whose names do not end in Regressor/Regression.
+REGRESSOR_NAMES = frozenset(
+    {
+        "SVR", "NuSVR", "LinearSVR", "Ridge", "RidgeCV", "Lasso", "LassoCV", "ElasticNet",
+        "ElasticNetCV", "MultiTaskLasso", "MultiTaskLassoCV", "MultiTaskElasticNet",
+        "MultiTaskElasticNetCV", "Lars", "LarsCV", "LassoLars", "LassoLarsCV", "LassoLarsIC",
+        "OrthogonalMatchingPursuit", "OrthogonalMatchingPursuitCV", "BayesianRidge",
+        "ARDRegression", "KernelRidge", "PLSRegression", "PLSCanonical", "CCA",
+    }
+)  # fmt: skip
+
+
+def is_regressor_name(target: str) -> bool:
+    """Whether ``target`` names a regressor, by scikit-learn's naming conventions
+    (``*Regressor``, ``*Regression`` except ``LogisticRegression``, and the table
+    above). The primary metric (r2 or accuracy) is needed in the driver, which
+    does not import scikit-learn; a model this misjudges still trains and logs the
+    right metric, and the job warns that sweeps should name it (``sweep.metric``)."""
+    name = target.rpartition(".")[2]
+    if name.startswith("Logistic"):
+        return False
+    return name.endswith(("Regressor", "Regression")) or name in REGRESSOR_NAMES
 
 
 def model_class(target: str) -> type:
@@ -71,16 +97,31 @@ class SklearnEstimator(Estimator):
     data_parallel = False
 
     def validate(self, config: Any) -> None:
-        build_model(config)
+        # The driver does not import scikit-learn (about a second on a small
+        # machine): it checks what it can by name; the model's parameters are
+        # checked by scikit-learn itself in the job (validate_in_job).
+        target = str(config.estimator.model.get("_target_") or "")
+        module, _, name = target.rpartition(".")
+        if not module or not name:
+            raise ConfigError(
+                f"estimator.model._target_ '{target}' is not a class path "
+                "like sklearn.linear_model.LogisticRegression"
+            )
+        if importlib.util.find_spec(module.partition(".")[0]) is None:
+            raise ConfigError(f"estimator.model._target_: cannot import '{target}'")
         datasets.check(config.estimator.data)
+
+    def validate_in_job(self, config: Any) -> None:
+        build_model(config)
 
     def prepare(self, config: Any, job: Any) -> None:
         job.absolute_path("estimator", "data", "path")
 
     def primary(self, config: Any) -> tuple[str, str]:
-        from sklearn.base import is_regressor
-
-        return ("r2", "maximize") if is_regressor(build_model(config)) else ("accuracy", "maximize")
+        # By scikit-learn's naming, not by importing it (see is_regressor_name);
+        # train() logs the metric its model's real type calls for.
+        target = str(config.estimator.model.get("_target_") or "")
+        return ("r2", "maximize") if is_regressor_name(target) else ("accuracy", "maximize")
 
     def train(self, run: Any) -> None:
         import joblib
@@ -91,6 +132,13 @@ class SklearnEstimator(Estimator):
         model = build_model(config)
         features, labels = datasets.load(config.estimator.data)
         regression = is_regressor(model)
+        if regression != is_regressor_name(str(config.estimator.model._target_)):
+            kind = "a regressor" if regression else "a classifier"
+            print(
+                f"harness: warning: {type(model).__name__} is {kind}; a sweep over it needs "
+                f"sweep.metric={'r2' if regression else 'accuracy'} sweep.goal=maximize",
+                file=sys.stderr,
+            )
         x_train, x_test, y_train, y_test = train_test_split(
             features,
             labels,

@@ -88,7 +88,7 @@ def test_every_cell_is_a_run_in_history_linked_to_the_sweep(ci_bench):
         assert run["sweep_id"] == doc["sweep_id"]
         assert run["experiment"] == "bench-ci"
         assert run["tags"] == {"bench": doc["id"], "bench_cell": cell["key"]}
-        assert run["metrics"]["peak_rss_mb"] == cell["peak_rss_mb"]
+        assert run["system"]["peak_rss_mb"] == cell["peak_rss_mb"]
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ safety, named datastores, and an upload killed mid-way."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -21,6 +22,10 @@ def make_tree(root: Path, files: dict[str, bytes]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     return root
+
+
+#: The listing below checks SHA-256 digests: those uploads ask for SHA-256.
+SHA256 = ("--hash", "sha256")
 
 
 def upload(home, src, target, *extra):
@@ -41,25 +46,25 @@ def sha(path: Path) -> str:
 
 def test_upload_skips_identical_and_never_clobbers_without_overwrite(home, tmp_path):
     src = make_tree(tmp_path / "data", {"a.csv": b"1,2\n", "sub/b.bin": b"\x00" * 1000})
-    first = upload(home, src, "datasets/d")
+    first = upload(home, src, "datasets/d", *SHA256)
     assert first["transferred"] == ["datasets/d/a.csv", "datasets/d/sub/b.bin"]
     assert first["bytes"] == 1004
     assert (store_root(home) / "datasets/d/sub/b.bin").read_bytes() == b"\x00" * 1000
 
-    again = upload(home, src, "datasets/d")
+    again = upload(home, src, "datasets/d", *SHA256)
     assert again["transferred"] == [] and len(again["identical"]) == 2
 
     (src / "a.csv").write_bytes(b"changed\n")
-    kept = upload(home, src, "datasets/d")
+    kept = upload(home, src, "datasets/d", *SHA256)
     assert kept["existing_different"] == ["datasets/d/a.csv"]
     assert kept["identical"] == ["datasets/d/sub/b.bin"]
     assert (store_root(home) / "datasets/d/a.csv").read_bytes() == b"1,2\n"
 
-    text = run_cli("datastore", "upload", str(src), "--target", "datasets/d", home=home)
+    text = run_cli("datastore", "upload", str(src), "--target", "datasets/d", *SHA256, home=home)
     assert text.returncode == 0
     assert "left untouched; use --overwrite" in text.stdout and "datasets/d/a.csv" in text.stdout
 
-    replaced = upload(home, src, "datasets/d", "--overwrite")
+    replaced = upload(home, src, "datasets/d", "--overwrite", *SHA256)
     assert replaced["overwritten"] == ["datasets/d/a.csv"]
     assert (store_root(home) / "datasets/d/a.csv").read_bytes() == b"changed\n"
     listed = run_cli("datastore", "list", "datasets", "--format", "json", home=home).json()
@@ -228,3 +233,41 @@ def test_help_lists_the_actions(home):
     assert "${datastore:datasets/cifar10}" in result.stdout
     top = run_cli("--help", home=home)
     assert "datastore" in top.stdout
+
+
+def test_blake3_by_default_and_sha256_manifests_stay_readable(home, tmp_path):
+    from blake3 import blake3
+
+    src = make_tree(tmp_path / "data", {"new.bin": b"n" * 5000})
+    first = upload(home, src, "mixed")
+    assert first["transferred"] == ["mixed/new.bin"]
+    listed = {
+        f["path"]: f
+        for f in run_cli("datastore", "list", "mixed", "--format", "json", home=home).json()
+    }
+    assert listed["mixed/new.bin"]["hash"] == "blake3:" + blake3(b"n" * 5000).hexdigest()
+    assert listed["mixed/new.bin"]["sha256"] is None
+
+    # A manifest written before BLAKE3 (SHA-256 entries only) next to the new one.
+    old = make_tree(tmp_path / "old", {"old.txt": b"old data"})
+    upload(home, old, "mixed", *SHA256)
+    manifest = store_root(home) / ".harness" / "manifest.json"
+    entries = json.loads(manifest.read_text())["files"]
+    assert entries["mixed/old.txt"] == {"size": 8, "sha256": sha(old / "old.txt")}
+    assert set(entries["mixed/new.bin"]) == {"size", "blake3"}
+
+    # Re-uploading compares each file with its entry's own algorithm.
+    again = upload(home, old, "mixed")
+    assert again["identical"] == ["mixed/old.txt"] and again["transferred"] == []
+    ok = run_cli("datastore", "verify", "mixed", "--format", "json", home=home)
+    assert ok.returncode == 0, ok.output
+    assert sorted(ok.json()["ok"]) == ["mixed/new.bin", "mixed/old.txt"]
+    (store_root(home) / "mixed/new.bin").write_bytes(b"m" * 5000)
+    bad = run_cli("datastore", "verify", "mixed", "--format", "json", home=home)
+    assert bad.returncode != 0 and bad.json()["corrupt"] == ["mixed/new.bin"]
+    down = run_cli("datastore", "download", "mixed/old.txt", str(tmp_path / "got"), home=home)
+    assert down.returncode == 0, down.output
+    assert (tmp_path / "got" / "old.txt").read_bytes() == b"old data"
+
+    wrong = run_cli("datastore", "upload", str(old), "--target", "x", "--hash", "md5", home=home)
+    assert wrong.returncode == 2 and "md5" in wrong.stderr

@@ -27,8 +27,10 @@ def write_csv(folder, rows=120):
 def upload_csv(home, tmp_path):
     csv = write_csv(tmp_path / "mycsv")
     result = run_cli(
-        "datastore", "upload", str(csv.parent), "--target", "datasets/mycsv", home=home
-    )
+        "datastore", "upload", str(csv.parent), "--target", "datasets/mycsv",
+        "--hash", "sha256",  # the manifest hash below is spelled out with SHA-256
+        home=home,
+    )  # fmt: skip
     assert result.returncode == 0, result.output
     return csv
 

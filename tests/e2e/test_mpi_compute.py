@@ -22,7 +22,7 @@ from harness.testing import harness_executable, run_cli
 from harness.testing.plugin_site import write_plugin_site
 
 PROBE = '''
-import os, signal, sys, time
+import os, signal, socket, sys, time
 from harness import Estimator, hookimpl
 
 
@@ -35,7 +35,7 @@ class ProbeEstimator(Estimator):
         total = comm.allreduce(run.rank + 1) if comm is not None else None
         print(f"probe rank={run.rank} world={run.world_size} local={run.local_rank} "
               f"pid={os.getpid()} allreduce={total} comm={type(comm).__name__} "
-              f"btl={os.environ.get('OMPI_MCA_btl')}", flush=True)
+              f"btl={os.environ.get('OMPI_MCA_btl')} host={socket.gethostname()}", flush=True)
         run.log("rank_seen", run.rank)
         run.log("allreduce", total)
         if run.rank == est.fail_rank:

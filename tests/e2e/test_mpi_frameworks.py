@@ -55,7 +55,13 @@ def test_chainer_trains_with_chainermn_on_two_ranks(home, mpi_path):
 def test_pytorch_trains_with_ddp_on_two_ranks(home, mpi_path):
     # The single-process test's settings and bar (test_pytorch_estimator.py).
     result, data, logs = two_rank_run(
-        home, mpi_path, "+estimator=pytorch", "lr=0.003", "estimator.optimizer=adam", "epochs=3"
+        home,
+        mpi_path,
+        "+estimator=pytorch",
+        "lr=0.003",
+        "estimator.optimizer=adam",
+        "epochs=3",
+        "estimator.device=cpu",  # two ranks, and a test machine may have one GPU
     )
     assert data["metrics"]["accuracy"] >= 0.85
     assert "outputs/model.pt" in data["files"]  # saved once, by rank 0

@@ -20,7 +20,9 @@ from harness.testing import run_cli
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-FAST = ("+estimator=pytorch", "estimator.threads=1")
+# device=cpu: these tests compare runs bit for bit, which only the CPU promises
+# (on CUDA deterministic defaults to false), and must pass on a GPU machine too.
+FAST = ("+estimator=pytorch", "estimator.threads=1", "estimator.device=cpu")
 #: Metrics that do not depend on timing: these must match bit for bit.
 EXACT = ("accuracy", "val_loss", "train_loss", "loss")
 
@@ -56,6 +58,7 @@ def digits(tmp_path_factory):
         "again": (*adam, "epochs=3"),
         "seed1": (*adam, "epochs=3", "seed=1"),
         "first2": (*adam, "epochs=2"),
+        "dataloader": (*adam, "epochs=3", "estimator.data_on_device=false"),
     }
     # Two at a time (one thread each): the run store is safe under concurrency.
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -103,6 +106,18 @@ def test_same_seed_same_metrics_bit_for_bit(digits):
             runs["again"]["history"][name], like=runs["full"]["history"][name]
         ), name
     assert runs["seed1"]["metrics"]["val_loss"] != runs["full"]["metrics"]["val_loss"]
+
+
+def test_data_on_the_device_trains_the_same_model_as_the_dataloader(digits):
+    """Batches cut by index from the resident tensors come in the DataLoader's
+    order (same generator draws), so both paths train the same model bit for bit."""
+    runs = digits[1]
+    assert "data on the device" in runs["full"]["stdout"]
+    assert "data through a DataLoader" in runs["dataloader"]["stdout"]
+    for name in EXACT:
+        assert runs["full"]["history"][name] == _values(
+            runs["dataloader"]["history"][name], like=runs["full"]["history"][name]
+        ), name
 
 
 def _values(history: list[dict], like: list[dict]) -> list[dict]:
@@ -235,6 +250,10 @@ def test_user_module_through_target(tmp_path, home):
         (["estimator.optimizer=rmsprop"], ["rmsprop", "sgd, adam, adamw"]),
         (["resume=no-such-run"], ["resume=no-such-run", "harness runs list"]),
         (["estimator.threads=0"], ["estimator.threads"]),
+        (["estimator.deterministic=sometimes"], ["estimator.deterministic", "auto"]),
+        (["estimator.data_on_device=maybe"], ["estimator.data_on_device", "true | false"]),
+        (["estimator.compile=maybe"], ["compile", "maybe"]),
+        (["estimator.backend=mpi"], ["estimator.backend", "nccl | gloo"]),
     ],
 )
 def test_bad_input_is_one_line_exit_2(home, args, needles):
@@ -282,3 +301,18 @@ def test_loading_the_plugin_and_validating_does_not_import_torch(home):
     imported = {ln.split("|")[-1].strip() for ln in helped.stderr.splitlines() if "|" in ln}
     assert "harness.plugins.pytorch" not in imported or "torch" not in imported
     assert not {m for m in imported if m == "torch" or m.startswith("torch.")}
+
+
+def test_more_local_ranks_than_gpus_is_refused_before_launch(home):
+    # The driver counts GPUs without torch: CUDA_VISIBLE_DEVICES names one here.
+    result = run_cli(
+        "train", *FAST[:2], "compute=mpi", "compute.process_count_per_node=2",
+        home=home, env={"CUDA_VISIBLE_DEVICES": "0"},
+    )  # fmt: skip
+    assert result.returncode == 2, result.output
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.output
+    assert "2 ranks per node" in lines[0] and "1 GPU(s)" in lines[0]
+    assert "estimator.backend=gloo" in lines[0] and "estimator.device=cpu" in lines[0]
+    assert "run id:" not in result.stdout
+    assert not (home / "runs").exists() or not list((home / "runs").iterdir())

@@ -111,7 +111,7 @@ def test_joblib_parallel_sweep_keeps_every_record_intact(home):
 
 
 def test_optuna_best_is_the_true_best_of_its_trials(home):
-    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")  # the `sweeps` extra
+    pytest.importorskip("optuna")  # the `sweeps` extra
     result = run_cli(
         "train",
         "-m",
@@ -144,7 +144,7 @@ def test_optuna_best_is_the_true_best_of_its_trials(home):
 
 
 def test_a_contradicting_optuna_direction_is_refused(home):
-    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
+    pytest.importorskip("optuna")
     result = run_cli(
         "train",
         "-m",

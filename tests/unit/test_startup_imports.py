@@ -33,3 +33,12 @@ def test_train_cfg_job_imports_no_framework_and_no_run_machinery(tmp_path):
         "harness.plugins.sklearn.estimator",
     ):
         assert name not in modules, f"{name} imported by `harness train --cfg job`"
+
+
+def test_train_cfg_job_imports_neither_optuna_nor_ray(tmp_path):
+    # Hydra imports every hydra_plugins module while it scans for plugins: the
+    # harness's Optuna sweeper and Ray launcher must import their libraries only
+    # when a sweep runs (optuna alone took seconds here).
+    modules = imported_modules(["train", "--cfg", "job"], env={"HARNESS_HOME": str(tmp_path)})
+    roots = top_level(modules)
+    assert not roots & {"optuna", "ray", "sqlalchemy"}, sorted(roots & {"optuna", "ray"})

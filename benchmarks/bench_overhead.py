@@ -1,0 +1,102 @@
+"""What the harness adds to a whole run, per estimator, against the same work as a
+plain script.
+
+Target (issue 18): ``harness train`` with sklearn, pytorch and chainer at their
+defaults (digits) each take at most the plain script's time + 0.5 s, whole process
+(start-up, composition, the driver, the job process, training, the final status).
+The plain side is ``plain_train.py``: the same data, split, model, optimizer,
+epochs, per-epoch validation and checkpoints, written the usual way. Sides are
+alternated, each round a fresh process of each.
+
+For the harness side the run's output is read as it comes, so the script also
+reports how long after the last training line the process ended (``tail_s``:
+final flush, loggers, status and exit; the issue measured 1.03 s for pytorch).
+
+    python benchmarks/bench_overhead.py            # 5 rounds per estimator
+    python benchmarks/bench_overhead.py --quick    # 1 round, CI
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import HERE, parser, record, stats
+
+ESTIMATORS = {
+    "sklearn": [],  # the embedded default
+    "pytorch": ["+estimator=pytorch"],
+    "chainer": ["+estimator=chainer"],
+}
+TARGET_S = 0.5
+
+
+def harness_side(args: list[str], env: dict[str, str]) -> tuple[float, float | None]:
+    """(whole wall time, seconds from the last training line to the exit)."""
+    harness = Path(sys.executable).with_name("harness")
+    cmd = [str(harness) if harness.exists() else "harness", "train", *args]
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    last_training = None
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith(("[epoch", "[metrics]", "training ")):
+            last_training = time.perf_counter()
+    code = proc.wait()
+    ended = time.perf_counter()
+    if code != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {code}")
+    return ended - started, (ended - last_training) if last_training else None
+
+
+def plain_side(which: str, out: Path, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, str(HERE / "plain_train.py"), which, str(out)],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    args = parser(__doc__.splitlines()[0]).parse_args()
+    rounds = 1 if args.quick else 5
+    work = Path(tempfile.mkdtemp(prefix="harness-bench-overhead-"))
+    env = {**os.environ, "HARNESS_HOME": str(work / "home"), "PYTHONWARNINGS": "ignore"}
+    figures: dict[str, dict] = {}
+    for which, overrides in ESTIMATORS.items():
+        wall: dict[str, list[float]] = {"harness": [], "plain": []}
+        tails: list[float] = []
+        for round_no in range(rounds):
+            order = ["harness", "plain"] if round_no % 2 == 0 else ["plain", "harness"]
+            for side in order:
+                if side == "harness":
+                    seconds, tail = harness_side(overrides, env)
+                    if tail is not None:
+                        tails.append(tail)
+                else:
+                    seconds = plain_side(which, work / f"plain-{which}", env)
+                wall[side].append(seconds)
+        added = statistics.median(wall["harness"]) - statistics.median(wall["plain"])
+        figures[which] = {
+            "harness_s": stats(wall["harness"]),
+            "plain_s": stats(wall["plain"]),
+            "added_s": round(added, 3),
+            "target_added_s": TARGET_S,
+            "met": added <= TARGET_S,
+            "tail_after_training_s": stats(tails) if tails else None,
+        }
+    record(args.results, "overhead", figures, args.quick)
+
+
+if __name__ == "__main__":
+    main()

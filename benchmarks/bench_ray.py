@@ -1,0 +1,168 @@
+"""Ray: the per-job overhead of ``compute=ray`` and a 16-job sweep on the Ray launcher.
+
+Both on a real two-node Ray cluster started on this machine
+(``harness.testing.ray_cluster``: a head and a worker node, one CPU each).
+
+- Per job: the same work (LogisticRegression on iris, the sklearn estimator's
+  fit) as ``harness train compute=ray`` placed on the worker node, against plain
+  Ray doing it on the same node: (a) a Ray task submitted from a driver that is
+  already connected (Ray's own floor), and (b) a plain Ray script per job as one
+  would type it (``python job.py``: start Python, ``ray.init``, run the task,
+  print the score). The harness's figure includes everything it adds: Hydra
+  composition, the run record, validation against the cluster, the actor, the
+  worker process, live polling and the run folder coming back.
+- Sweep: 16 small jobs as one ``harness train -m`` sweep with ``hydra/launcher=ray``
+  (2 CPUs in the cluster: 2 jobs at a time) against ``hydra/launcher=joblib
+  hydra.launcher.n_jobs=2`` on this machine, alternated.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import alternate, parser, record, stats
+
+from harness.testing.ray_cluster import ClusterUnavailable, local_ray_cluster
+
+WORK = """
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+
+def fit():
+    x, y = load_iris(return_X_y=True)
+    xt, xv, yt, yv = train_test_split(x, y, random_state=0)
+    return LogisticRegression(max_iter=200).fit(xt, yt).score(xv, yv)
+"""
+
+PLAIN_SCRIPT = (
+    "import logging, ray\n"
+    + WORK
+    + "ray.init(address='auto', logging_level=logging.WARNING, log_to_driver=False)\n"
+    "print(ray.get(ray.remote(fit).options(resources={'worker_node': 1}).remote()))\n"
+)
+
+C_VALUES = [f"{0.01 * 2**i:g}" for i in range(16)]
+
+
+def harness() -> str:
+    return str(Path(sys.executable).with_name("harness"))
+
+
+def run(cmd: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}")
+    return wall
+
+
+def warm_task_timer(address: str):
+    """Seconds per plain Ray task from this (already connected) process."""
+    import logging
+
+    import ray
+
+    ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+    namespace: dict[str, object] = {}
+    exec(WORK, namespace)
+    task = ray.remote(namespace["fit"]).options(resources={"worker_node": 1})
+    ray.get(task.remote())  # the worker process exists afterwards, as in a busy cluster
+
+    def timed() -> float:
+        started = time.perf_counter()
+        ray.get(task.remote())
+        return time.perf_counter() - started
+
+    return timed
+
+
+def main() -> None:
+    opts = parser(__doc__).parse_args()
+    repeats = 1 if opts.quick else 5
+    sweep_jobs = 4 if opts.quick else 16
+    load_before = os.getloadavg()[0]
+    try:
+        with local_ray_cluster() as cluster:
+            env = {**os.environ, **cluster.env}
+            workdir = Path(tempfile.mkdtemp(prefix="bench-ray-"))
+            script = workdir / "plain_ray_job.py"
+            script.write_text(PLAIN_SCRIPT)
+
+            def harness_job() -> float:
+                home = tempfile.mkdtemp(prefix="bench-ray-home-")
+                return run(
+                    [
+                        harness(),
+                        "train",
+                        "estimator.data.format=iris",
+                        "estimator.max_iter=200",
+                        "compute=ray",
+                        "+compute.resources={worker_node:1}",
+                    ],
+                    {**env, "HARNESS_HOME": home},
+                )
+
+            warm = warm_task_timer(cluster.address)
+            per_job = alternate(
+                {
+                    "harness compute=ray": harness_job,
+                    "plain Ray script per job": lambda: run([sys.executable, str(script)], env),
+                    "plain Ray task, warm driver": warm,
+                },
+                repeats,
+            )
+
+            def sweep(launcher: list[str]) -> float:
+                home = tempfile.mkdtemp(prefix="bench-ray-sweep-")
+                return run(
+                    [
+                        harness(),
+                        "train",
+                        "-m",
+                        "estimator.data.format=iris",
+                        "estimator.max_iter=200",
+                        f"estimator.C={','.join(C_VALUES[:sweep_jobs])}",
+                        *launcher,
+                    ],
+                    {**env, "HARNESS_HOME": home},
+                )
+
+            sweeps = alternate(
+                {
+                    "ray launcher (2 CPUs in the cluster)": lambda: sweep(["hydra/launcher=ray"]),
+                    "joblib n_jobs=2": lambda: sweep(
+                        ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
+                    ),
+                },
+                1 if opts.quick else 2,
+            )
+    except ClusterUnavailable as exc:
+        record(opts.results, "ray", {"skipped": str(exc)}, opts.quick)
+        return
+    job = {name: stats(values) for name, values in per_job.items()}
+    walls = {name: stats(values) for name, values in sweeps.items()}
+    figures = {
+        "per_job_wall_s": job,
+        "overhead_vs_plain_script_s": job["harness compute=ray"]["median"]
+        - job["plain Ray script per job"]["median"],
+        "overhead_vs_warm_task_s": job["harness compute=ray"]["median"]
+        - job["plain Ray task, warm driver"]["median"],
+        "sweep_jobs": sweep_jobs,
+        "sweep_wall_s": walls,
+        "ratio_ray_vs_joblib": walls["ray launcher (2 CPUs in the cluster)"]["median"]
+        / walls["joblib n_jobs=2"]["median"],
+        "loadavg_1min": {"before": load_before, "after": os.getloadavg()[0]},
+        "cpus": os.cpu_count(),
+    }
+    record(opts.results, "ray", figures, opts.quick)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""Run each job of a multirun as a Ray task on a running Ray cluster.
+
+Each task runs the harness's task function on a Ray node, so each job's driver
+(run record, compute, watch) runs there. The jobs' run records go to the same
+``HARNESS_HOME`` as the sweep: on a cluster that shares a file system, or on one
+machine. Where nodes share nothing, sweep with the local launchers and
+``compute=ray`` instead (the drivers stay here, the jobs go to the cluster).
+
+Submission keeps at most ``max_concurrent`` tasks in flight (``sweep.
+max_concurrent_runs`` sets it); Ray queues the rest by resources anyway. Ctrl-C
+cancels every task (Ray raises KeyboardInterrupt in a running one, so its driver
+stops the job and records the run ``Canceled``), waits for them, and re-raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hydra.core.singleton import Singleton
+from hydra.core.utils import JobReturn, configure_log, filter_overrides, setup_globals
+from hydra.plugins.launcher import Launcher
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+log = logging.getLogger(__name__)
+
+#: Seconds the canceled tasks get to record their runs before the sweep ends.
+CANCEL_GRACE_S = 30.0
+
+
+def run_one(
+    hydra_context: HydraContext,
+    sweep_config: DictConfig,
+    task_function: TaskFunction,
+    singleton_state: dict[Any, Any],
+) -> JobReturn:
+    """What a Ray task runs: Hydra's ``run_job`` with the harness's resolvers."""
+    import ray
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.core.utils import run_job
+
+    from harness.job import config, session
+
+    config.register_resolvers()
+    session.ensure().app_active = True
+    setup_globals()
+    Singleton.set_state(singleton_state)
+    # Which node ran the job, in the run's tags (as compute=ray records it).
+    context = ray.get_runtime_context()
+    with open_dict(sweep_config):
+        tags = sweep_config.get("tags") or {}
+        sweep_config.tags = {
+            **tags,
+            "ray.node_id": context.get_node_id(),
+            "ray.node_ip": ray.util.get_node_ip_address(),
+        }
+    HydraConfig.instance().set_config(sweep_config)
+    return run_job(
+        hydra_context=hydra_context,
+        task_function=task_function,
+        config=sweep_config,
+        job_dir_key="hydra.sweep.dir",
+        job_subdir_key="hydra.sweep.subdir",
+    )
+
+
+def job_env() -> dict[str, str]:
+    """The harness's environment for the jobs: the workspace, the sweep id, plugins."""
+    from harness.storage.workspace import harness_home
+
+    env = {k: v for k, v in os.environ.items() if k.startswith("HARNESS_")}
+    env["HARNESS_HOME"] = str(harness_home())
+    return env
+
+
+class RayLauncher(Launcher):
+    def __init__(self, ray: DictConfig, max_concurrent: int | None = None) -> None:
+        self.ray_cfg = ray
+        self.max_concurrent = max_concurrent
+        self.hydra_context: HydraContext | None = None
+        self.task_function: TaskFunction | None = None
+        self.config: DictConfig | None = None
+
+    def setup(
+        self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
+    ) -> None:
+        self.config, self.hydra_context, self.task_function = config, hydra_context, task_function
+
+    def launch(
+        self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
+    ) -> Sequence[JobReturn]:
+        import ray
+        from harness.plugins.ray.connect import connect
+
+        assert self.config is not None and self.hydra_context is not None
+        setup_globals()
+        configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
+        Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
+        init = OmegaConf.to_container(self.ray_cfg.get("init") or {}, resolve=True)
+        assert isinstance(init, dict)
+        connect(
+            init.pop("address", "auto"),
+            "hydra/launcher=ray",
+            init.get("runtime_env"),
+            log_to_driver=True,
+        )
+        remote = OmegaConf.to_container(self.ray_cfg.get("remote") or {}, resolve=True)
+        assert isinstance(remote, dict)
+        runtime_env = dict(remote.pop("runtime_env", None) or {})
+        runtime_env["env_vars"] = {**job_env(), **(runtime_env.get("env_vars") or {})}
+        try:
+            task = ray.remote(run_one).options(**remote, runtime_env=runtime_env)
+        except (ValueError, TypeError) as exc:
+            from harness.errors import ConfigError
+
+            raise ConfigError(
+                f"hydra/launcher=ray: Ray rejects hydra.launcher.ray.remote: {exc}"
+            ) from None
+        jobs = []
+        for idx, overrides in enumerate(job_overrides, start=initial_job_idx):
+            log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
+            sweep_config = self.hydra_context.config_loader.load_sweep_config(
+                self.config, list(overrides)
+            )
+            with open_dict(sweep_config):
+                sweep_config.hydra.job.id = f"ray_{idx}"
+                sweep_config.hydra.job.num = idx
+            jobs.append(sweep_config)
+        return self._run(task, jobs)
+
+    def _run(self, task: Any, jobs: list[DictConfig]) -> list[JobReturn]:
+        import ray
+
+        limit = self.max_concurrent or len(jobs)
+        refs: list[Any] = [None] * len(jobs)
+        results: dict[int, JobReturn] = {}
+        pending = list(range(len(jobs)))
+        in_flight: dict[Any, int] = {}
+        state = Singleton.get_state()
+        try:
+            while pending or in_flight:
+                while pending and len(in_flight) < limit:
+                    i = pending.pop(0)
+                    refs[i] = task.remote(self.hydra_context, jobs[i], self.task_function, state)
+                    in_flight[refs[i]] = i
+                done, _ = ray.wait(list(in_flight), num_returns=1, timeout=0.5)
+                for ref in done:
+                    i = in_flight.pop(ref)
+                    results[i] = ray.get(ref)
+        except KeyboardInterrupt:
+            _cancel(list(in_flight))
+            raise
+        return [results[i] for i in range(len(jobs))]
+
+
+def _cancel(refs: list[Any]) -> None:
+    """Cancel the tasks and give their drivers time to record the runs Canceled."""
+    import ray
+
+    for ref in refs:
+        try:
+            ray.cancel(ref)
+        except Exception as exc:  # a finished task cannot be canceled; fine
+            log.debug(f"cancel: {exc}")
+    deadline = time.monotonic() + CANCEL_GRACE_S
+    remaining = list(refs)
+    while remaining and time.monotonic() < deadline:
+        try:
+            _, remaining = ray.wait(remaining, num_returns=len(remaining), timeout=1.0)
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting
+            break
