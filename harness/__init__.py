@@ -15,6 +15,35 @@ if TYPE_CHECKING:
     from harness.run.context import Run
     from harness.ui.widget import RunDetails
 
+#: The Python API (harness/sdk): what notebooks use and the CLI calls.
+_SDK = (
+    "Workspace",
+    "Experiment",
+    "ScriptRunConfig",
+    "EstimatorConfig",
+    "MpiConfiguration",
+    "SweepConfig",
+    "SweepRun",
+    "GridSampling",
+    "RandomSampling",
+    "BayesianSampling",
+    "BanditPolicy",
+    "MedianStoppingPolicy",
+    "TruncationSelectionPolicy",
+    "NoTerminationPolicy",
+    "PrimaryMetricGoal",
+    "Model",
+    "Dataset",
+    "DataReference",
+    "RunFailedError",
+    "SubmitError",
+    "choice",
+    "uniform",
+    "loguniform",
+    "quniform",
+    "randint",
+)
+
 __all__ = [
     "Compute",
     "ConfigError",
@@ -27,9 +56,11 @@ __all__ = [
     "Run",
     "RunDetails",
     "hookimpl",
+    *_SDK,
 ]
 
 _LAZY = {
+    **{name: "harness.sdk" for name in _SDK},
     "Run": "harness.run.context",
     "RunDetails": "harness.ui.widget",
     "Estimator": "harness.contract.components",

@@ -30,6 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harness.commands.envs",
         "Python environments for runs: create, list, show, build, delete, prune",
     ),
+    "compat": (
+        "harness.commands.compat",
+        "Azure ML v1 layer: compat azureml --install/--uninstall",
+    ),
     "ui": ("harness.commands.ui", "web dashboard of runs, sweeps and models, live (--open)"),
     "doctor": (
         "harness.commands.doctor",

@@ -9,7 +9,6 @@ from typing import Any
 
 from harness.cli.output import print_json, print_table
 from harness.errors import ConfigError
-from harness.run.store import RunStore
 from harness.storage.model_registry import ModelRegistry, ModelVersion, download, parse_ref
 
 
@@ -88,16 +87,14 @@ def _print_entry(entry: ModelVersion) -> None:
 
 
 def cmd_register(registry: ModelRegistry, opts: argparse.Namespace) -> int:
-    store = RunStore(registry.root.parent)
-    record = store.get(opts.run_id)
-    entry = registry.register(
-        opts.name,
-        record,
-        opts.path,
-        metrics=store.current_metrics(record),
-        tags=_tags(opts.tag),
-        description=opts.description,
+    from harness.sdk.run import Run
+    from harness.sdk.workspace import Workspace
+
+    # The Python API's run.register_model: one code path for both doors.
+    model = Run.get(opts.run_id, workspace=Workspace(registry.root.parent)).register_model(
+        opts.name, opts.path, tags=_tags(opts.tag), description=opts.description
     )
+    entry = model._entry
     if opts.format == "json":
         print_json(model_json(entry))
     else:

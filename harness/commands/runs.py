@@ -8,15 +8,16 @@ list/show/metrics live here; the other actions each have a small module
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 from typing import Any
 
 from harness.cli.output import print_json, print_table, warn
 from harness.errors import ConfigError
-from harness.run import metrics
 from harness.run.liveness import reconcile
 from harness.run.record import FINAL_STATUSES, RunRecord
 from harness.run.store import RunStore
+
+# The JSON objects are the Python API's (harness.sdk.run): one code path for both doors.
+from harness.sdk.run import Run, detail_json, duration_s, summary_json  # noqa: F401
 
 #: Rows a table shows unless --limit says otherwise: rendering 10,000 rows with rich
 #: takes seconds and nobody reads them; JSON (for tools) has no default limit.
@@ -67,15 +68,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def duration_s(record: RunRecord) -> float | None:
-    """Seconds from start to end (or to now while running)."""
-    if not record.started:
-        return None
-    start = datetime.fromisoformat(record.started)
-    end = datetime.fromisoformat(record.ended) if record.ended else datetime.now().astimezone()
-    return round((end - start).total_seconds(), 3)
-
-
 def format_duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -84,46 +76,6 @@ def format_duration(seconds: float | None) -> str:
     if hours:
         return f"{hours}h{minutes:02d}m{secs:02.0f}s"
     return f"{minutes}m{secs:04.1f}s" if minutes else f"{secs:.1f}s"
-
-
-def summary_json(store: RunStore, record: RunRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "experiment": record.experiment,
-        "status": record.status,
-        "estimator": record.estimator,
-        "compute": record.compute,
-        "created": record.created,
-        "started": record.started,
-        "ended": record.ended,
-        "sweep_id": record.sweep_id,
-        "tags": record.tags,
-        "error": record.error,
-        "metrics": store.current_metrics(record),
-        "system": store.current_system(record),
-        "duration_s": duration_s(record),
-    }
-
-
-def detail_json(store: RunStore, record: RunRecord) -> dict[str, Any]:
-    assert record.path is not None
-    data = summary_json(store, record)
-    data.update(
-        {
-            "params": record.params,
-            "overrides": record.overrides,
-            "history": metrics.history(record.path),
-            "files": store.files(record),
-            "provenance": record.provenance,
-            "world_size": record.world_size,
-            "path": str(record.path),
-            "pid": record.pid,
-            "host": record.host,
-            # What computes and plugins add (e.g. slurm_job_id).
-            "extra": record.extra,
-        }
-    )
-    return data
 
 
 def scalar_metrics(values: dict[str, Any]) -> str:
@@ -253,8 +205,9 @@ def cmd_list(store: RunStore, opts: argparse.Namespace) -> int:
 
 
 def cmd_show(store: RunStore, opts: argparse.Namespace) -> int:
-    record = reconcile(store, store.get(opts.run_id))
-    data = detail_json(store, record)
+    handle = Run.get(opts.run_id)
+    record = handle.record()
+    data = handle.get_details()
     if opts.format == "json":
         print_json(data)
         return 0
@@ -308,14 +261,9 @@ def environment_line(environment: dict[str, Any]) -> str:
 
 
 def cmd_metrics(store: RunStore, opts: argparse.Namespace) -> int:
-    record = store.get(opts.run_id)
-    assert record.path is not None
-    history = metrics.history(record.path)
-    if opts.name is not None:
-        if opts.name not in history:
-            known = ", ".join(sorted(history)) or "(none logged)"
-            raise ConfigError(f"run {record.id} has no metric '{opts.name}'. Metrics: {known}")
-        history = {opts.name: history[opts.name]}
+    handle = Run.get(opts.run_id)
+    record = handle.record()
+    history = handle.get_metric_history(opts.name)
     if opts.format == "json":
         print_json(history if opts.name is None else history[opts.name])
         return 0

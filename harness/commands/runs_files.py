@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from harness.errors import ConfigError, HarnessError, NotFoundError
 from harness.run.liveness import reconcile
 from harness.run.record import CANCELED, COMPLETED, FAILED, RunRecord
 from harness.run.store import RunStore
+from harness.sdk.follow import LogFollower, follow
+from harness.sdk.run import Run
 
 #: `logs -f` exit codes mirror `harness train`: the run's outcome.
 FOLLOW_EXIT = {COMPLETED: 0, FAILED: 1, CANCELED: 130}
@@ -35,19 +36,6 @@ def add_parsers(sub: Any) -> None:
     delete.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
 
 
-def inside_run(record: RunRecord, path: str) -> Path:
-    """``path`` (relative to the run folder) checked: inside the run, no symlinks."""
-    assert record.path is not None
-    from harness.storage.safecopy import inside
-
-    target = inside(record.path, path, f"run {record.id}")
-    if not target.exists():
-        raise NotFoundError(
-            f"run {record.id} has no '{path}' (see `harness runs show {record.id}` for its files)"
-        )
-    return target
-
-
 # -- logs -------------------------------------------------------------------
 def _log_files(record: RunRecord, only: str | None) -> list[Path]:
     logs = record.logs_dir
@@ -63,33 +51,16 @@ def _log_files(record: RunRecord, only: str | None) -> list[Path]:
     return sorted(logs.glob("*.txt"), key=lambda p: (order.get(p.name, 2), p.name))
 
 
-def _sink(path: Path) -> IO[bytes]:
-    return sys.stderr.buffer if path.name == "stderr.txt" else sys.stdout.buffer
-
-
 def cmd_logs(store: RunStore, opts: argparse.Namespace) -> int:
-    record = reconcile(store, store.get(opts.run_id))
-    offsets: dict[Path, int] = {}
-
-    def pump() -> None:
-        for path in _log_files(record, opts.file):
-            with open(path, "rb") as handle:
-                handle.seek(offsets.get(path, 0))
-                chunk = handle.read()
-            if chunk:
-                offsets[path] = offsets.get(path, 0) + len(chunk)
-                sink = _sink(path)
-                sink.write(chunk)
-                sink.flush()
-
-    pump()
+    handle = Run.get(opts.run_id)
+    record = handle.record()
+    _log_files(record, opts.file)  # a missing --file is one clear error
+    # The same follower as run.wait_for_completion(show_output=True) in the Python API.
     if not opts.follow:
+        LogFollower(record.logs_dir, opts.file).pump()
         return 0
-    while not record.is_final:
-        time.sleep(POLL_S)
-        pump()
-        record = reconcile(store, store.get(record.id))
-    pump()  # whatever the job wrote between the last read and its end
+    follow(record.logs_dir, lambda: handle.record().is_final, only=opts.file)
+    record = handle.record()
     print(
         f"run {record.id}: {record.status}" + (f": {record.error}" if record.error else ""),
         file=sys.stderr,
@@ -99,15 +70,7 @@ def cmd_logs(store: RunStore, opts: argparse.Namespace) -> int:
 
 # -- download ---------------------------------------------------------------
 def cmd_download(store: RunStore, opts: argparse.Namespace) -> int:
-    from harness.cli.output import warn
-    from harness.storage.safecopy import copy_out
-
-    record = store.get(opts.run_id)
-    source = inside_run(record, opts.path)
-    report = copy_out(source, Path(opts.dest))
-    for rel in report.skipped:
-        warn(f"skipped {opts.path.rstrip('/')}/{rel}: a symlink or special file, not copied")
-    print(report.target)
+    print(Run.get(opts.run_id).download_file(opts.path, opts.dest))
     return 0
 
 
@@ -119,7 +82,9 @@ def cmd_tag(store: RunStore, opts: argparse.Namespace) -> int:
         if not sep or not key:
             raise ConfigError(f"tag '{item}': write KEY=VALUE")
         tags[key] = value
-    record = store.set_tags(opts.run_id, tags)
+    handle = Run.get(opts.run_id)
+    handle.set_tags(tags)
+    record = handle.record()
     print(f"run {record.id} tags: " + ", ".join(f"{k}={v}" for k, v in record.tags.items()))
     return 0
 

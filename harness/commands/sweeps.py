@@ -7,7 +7,6 @@ from typing import Any
 
 from harness.cli.output import print_json, print_sweep_summary, print_table
 from harness.errors import NotFoundError
-from harness.sweeps import summary as sweep_summary
 from harness.sweeps.store import SweepRecord, SweepStore
 
 
@@ -34,9 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_summary(store: SweepStore, sweep_id: str) -> dict[str, Any]:
-    """The saved table of a finished sweep; the live state of a running one."""
-    sweep = store.get(sweep_id)
-    return store.summary(sweep.id) or sweep_summary.build(store, sweep)
+    """The saved table of a finished sweep; the live state of a running one
+    (the Python API's ``SweepRun.get_summary()``)."""
+    from harness.sdk.sweep import sweep_summary as api_summary
+
+    return api_summary(store.root.parent, sweep_id)
 
 
 def sweep_item(store: SweepStore, sweep: SweepRecord) -> dict[str, Any]:

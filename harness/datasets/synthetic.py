@@ -50,6 +50,45 @@ def write_mnist(
     return folder
 
 
+class _Py2Str(str):
+    """Text that pickles as a Python 2 ``str`` (bytes), as in the official CIFAR-10
+    batches, which were pickled by Python 2: loaded with ``encoding="bytes"`` its
+    keys are ``b"data"``, with ``encoding="latin1"`` (torchvision) ``"data"``."""
+
+
+class _Py2Pickler(pickle._Pickler):  # the pure-Python pickler: its dispatch table is open
+    dispatch = pickle._Pickler.dispatch.copy()
+
+    def save_py2_str(self, obj: _Py2Str) -> None:
+        data = obj.encode("latin1")
+        if len(data) < 256:
+            self.write(pickle.SHORT_BINSTRING + bytes([len(data)]) + data)
+        else:
+            self.write(pickle.BINSTRING + len(data).to_bytes(4, "little") + data)
+        self.memoize(obj)
+
+    dispatch[_Py2Str] = save_py2_str
+
+
+def _dump_py2(obj: object, path: Path) -> None:
+    with open(path, "wb") as handle:
+        _Py2Pickler(handle, protocol=2).dump(obj)
+
+
+CIFAR10_CLASSES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
+
+
 def write_cifar10(
     folder: Path, n_per_batch: int = 100, n_test: int = 200, *, batches: int = 5, seed: int = 0
 ) -> Path:
@@ -62,11 +101,16 @@ def write_cifar10(
         n = n_test if name == "test_batch" else n_per_batch
         images, labels = _images(n, 3, 32, 10, rng)
         batch = {
-            b"batch_label": name.encode(),
-            b"labels": [int(v) for v in labels],
-            b"data": images.reshape(n, 3072),
-            b"filenames": [f"{i}.png".encode() for i in range(n)],
+            _Py2Str("batch_label"): _Py2Str(name),
+            _Py2Str("labels"): [int(v) for v in labels],
+            _Py2Str("data"): images.reshape(n, 3072),
+            _Py2Str("filenames"): [_Py2Str(f"{i}.png") for i in range(n)],
         }
-        with open(root / name, "wb") as handle:
-            pickle.dump(batch, handle, protocol=2)
+        _dump_py2(batch, root / name)
+    meta = {
+        _Py2Str("label_names"): [_Py2Str(c) for c in CIFAR10_CLASSES],
+        _Py2Str("num_cases_per_batch"): n_per_batch,
+        _Py2Str("num_vis"): 3072,
+    }
+    _dump_py2(meta, root / "batches.meta")
     return root

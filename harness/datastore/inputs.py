@@ -36,7 +36,7 @@ def resolve(store: Datastore, path: str, mode: str = "mount") -> dict[str, Any]:
     """Make ``path`` of ``store`` available locally; returns the provenance record."""
     if mode not in MODES:
         raise DatastoreError(f"datastore mode '{mode}' is not one of {', '.join(MODES)}")
-    key = normalize_key(path)
+    key = normalize_key(path, allow_root=True)  # '' is the whole datastore
     files = store.require(key)
     entries = mf.entries_under(store.manifest(), key)
     tracked = {k: entries[k] for k, size in files if k in entries and entries[k].size == size}
@@ -76,7 +76,7 @@ def _download_cached(
     complete: bool,
 ) -> tuple[str, Path, bool]:
     """(content hash, local path, reused) for a copy of ``key`` in the input cache."""
-    name = key.rsplit("/", 1)[-1]
+    name = key.rsplit("/", 1)[-1] or store.name  # the whole datastore: its name
     root = cache_root()
     if complete:
         digest = mf.tree_hash(tracked, key)

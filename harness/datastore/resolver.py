@@ -5,6 +5,7 @@ Syntax (one argument, then an optional mode)::
     ${datastore:datasets/cifar10}                 default datastore, mount
     ${datastore:datasets/cifar10,download}        copy into the input cache
     ${datastore:mystore:datasets/cifar10,mount}   the datastore named mystore
+    ${datastore:}  ${datastore:mystore:}          a whole datastore (v1's ds.as_mount())
 
 It runs in the driver when the config is resolved, before the job starts, so a
 missing path is a one-line error (exit 2) and never a traceback from a data
@@ -20,25 +21,22 @@ from typing import Any
 RESOLVER = "datastore"
 
 
-def parse(spec: str, mode: str | None = None) -> tuple[str | None, str, str]:
-    """``[NAME:]PATH`` and the mode → (datastore name or None, path, mode)."""
-    from harness.datastore.errors import DatastoreError
+def parse(spec: str | None = "", mode: str | None = None) -> tuple[str | None, str, str]:
+    """``[NAME:]PATH`` and the mode → (datastore name or None, path, mode).
 
-    spec = str(spec).strip()
+    An empty path is the whole datastore (Azure ML v1's ``datastore.as_mount()``).
+    """
+    spec = "" if spec is None else str(spec).strip()
     name: str | None = None
     if ":" in spec:
         name, spec = spec.split(":", 1)
         name = name.strip() or None
-    if not spec:
-        raise DatastoreError(
-            "${datastore:...} needs a path, e.g. ${datastore:datasets/cifar10} "
-            "or ${datastore:mystore:datasets/cifar10,download}"
-        )
-    return name, spec, (str(mode).strip() if mode else "mount")
+    return name, spec.strip(), (str(mode).strip() if mode else "mount")
 
 
-def resolve(spec: str = "", mode: str | None = None, *extra: Any) -> dict[str, Any]:
-    """A datastore path → its input record (``local_path`` is the local path)."""
+def resolve(spec: str | None = "", mode: str | None = None, *extra: Any) -> dict[str, Any]:
+    """A datastore path → its input record (``local_path`` is the local path);
+    an empty path is the whole datastore."""
     from harness.datastore.errors import DatastoreError
     from harness.datastore.inputs import resolve as resolve_input
     from harness.datastore.settings import get_datastore
@@ -57,8 +55,8 @@ def register(on_resolve: Callable[[dict[str, Any]], None]) -> None:
     resolution's record goes to ``on_resolve``."""
     from omegaconf import OmegaConf
 
-    def resolver(spec: str = "", mode: str | None = None, *extra: Any) -> str:
-        # `${datastore:}` calls this with no argument: a one-line error, not a TypeError
+    def resolver(spec: str | None = "", mode: str | None = None, *extra: Any) -> str:
+        # `${datastore:}` is the whole datastore; more arguments are a one-line error
         record = resolve(spec, mode, *extra)
         on_resolve(record)
         return str(record["local_path"])

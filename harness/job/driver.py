@@ -210,7 +210,7 @@ def run_job(
             host=socket.gethostname(),
         )
         # In a sweep the watch links the run and may stop it early (harness/sweeps/watch.py).
-        with (watch or no_watch)(record, name, goal) as job_watch:
+        with (watch or no_watch)(record, name, goal) as job_watch, _sigterm_cancels():
             try:
                 if job.environment is not None:
                     _prepare_environment(store, record.id, job.environment, spec)
@@ -265,6 +265,29 @@ def run_job(
         _call_hook(manager, "harness_on_run_error", record=record, error=error or "")
     _call_hook(manager, "harness_after_run", record=record, status=status)
     return Outcome(record, EXIT_CODES[status], (name, goal, record.metrics.get(name)))
+
+
+@contextlib.contextmanager
+def _sigterm_cancels() -> Iterator[None]:
+    """SIGTERM (``harness runs cancel``, ``run.cancel()``) cancels the run from the moment
+    it is Running, also before the compute has launched the job (``supervise``
+    handles it from then on): the default action would kill the driver and lose
+    the final status."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _harness_cause(exc: BaseException) -> HarnessError | None:

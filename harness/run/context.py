@@ -99,6 +99,14 @@ class Run:
             cls._current = Run(JobSpec.load(spec_path))
         return cls._current
 
+    @staticmethod
+    def get(run_id: str, workspace: Any = None) -> Any:
+        """A handle on any run of the workspace, live or finished (``harness.sdk.Run``):
+        wait for it, read its metrics and files, tag it, register its models."""
+        from harness.sdk.run import Run as RunHandle
+
+        return RunHandle.get(run_id, workspace=workspace)
+
     @property
     def is_main_process(self) -> bool:
         return self.rank == 0

@@ -51,6 +51,7 @@ class ModelVersion:
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
+    properties: dict[str, str] = field(default_factory=dict)
     path: str = ""  # the version's folder (not saved)
 
     def to_json(self) -> dict[str, Any]:
@@ -116,12 +117,69 @@ class ModelRegistry:
         metrics: dict[str, Any],
         tags: dict[str, str] | None = None,
         description: str = "",
+        properties: dict[str, str] | None = None,
     ) -> ModelVersion:
         """Copy ``model_path`` (inside the run folder) in as the next version of ``name``."""
+        source, relative = self._source(record, model_path)
+        return self._add(
+            name,
+            source,
+            relative,
+            run_id=record.id,
+            experiment=record.experiment,
+            params=record.params,
+            metrics=metrics,
+            tags=tags,
+            description=description,
+            properties=properties,
+        )
+
+    def register_path(
+        self,
+        name: str,
+        model_path: str | Path,
+        *,
+        tags: dict[str, str] | None = None,
+        description: str = "",
+        properties: dict[str, str] | None = None,
+    ) -> ModelVersion:
+        """Copy a local file or folder (made outside any run) in as the next version.
+
+        Azure ML's ``Model.register(workspace, model_path, model_name)``; the entry has
+        no run (``run_id`` is empty)."""
+        source = Path(model_path).expanduser().resolve()
+        if not source.exists():
+            raise NotFoundError(f"model_path '{model_path}' does not exist")
+        return self._add(
+            name,
+            source,
+            str(source),
+            run_id="",
+            experiment="",
+            params={},
+            metrics={},
+            tags=tags,
+            description=description,
+            properties=properties,
+        )
+
+    def _add(
+        self,
+        name: str,
+        source: Path,
+        relative: str,
+        *,
+        run_id: str,
+        experiment: str,
+        params: dict[str, Any],
+        metrics: dict[str, Any],
+        tags: dict[str, str] | None,
+        description: str,
+        properties: dict[str, str] | None,
+    ) -> ModelVersion:
         from harness.run.store import now_iso
 
         check_name(name)
-        source, relative = self._source(record, model_path)
         folder = self.root / name
         folder.mkdir(parents=True, exist_ok=True)
         staging = folder / f".staging-{uuid.uuid4().hex}"
@@ -140,8 +198,8 @@ class ModelRegistry:
             entry = ModelVersion(
                 name=name,
                 version=version,
-                run_id=record.id,
-                experiment=record.experiment,
+                run_id=run_id,
+                experiment=experiment,
                 source_path=relative,
                 files=files,
                 sha256=digest,
@@ -149,8 +207,9 @@ class ModelRegistry:
                 created=now_iso(),
                 description=description,
                 tags=dict(tags or {}),
-                params=record.params,
+                params=params,
                 metrics=metrics,
+                properties=dict(properties or {}),
             )
             atomic_write_json(staging / ENTRY_FILE, entry.to_json())
             staging.rename(folder / str(version))

@@ -20,16 +20,9 @@ from types import ModuleType
 
 
 def _restore_numpy_sctypes() -> None:
-    import numpy as np
+    from harness.compat.numpy2 import restore_sctypes
 
-    if not hasattr(np, "sctypes"):
-        np.sctypes = {  # type: ignore[attr-defined]
-            "int": [np.int8, np.int16, np.int32, np.int64],
-            "uint": [np.uint8, np.uint16, np.uint32, np.uint64],
-            "float": [np.float16, np.float32, np.float64, np.longdouble],
-            "complex": [np.complex64, np.complex128, np.clongdouble],
-            "others": [bool, object, bytes, str, np.void],
-        }
+    restore_sctypes()
 
 
 def import_chainer() -> ModuleType:

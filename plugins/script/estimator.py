@@ -23,12 +23,15 @@ from harness.plugins.script import snapshot as snapshots
 from harness.plugins.script.arguments import build_argv
 
 from harness import envvars
+from harness.compat import SCRIPT_SITE_DIR
+from harness.compat import SHIM_DIR as AZUREML_SHIM
 from harness.contract.components import Estimator
 from harness.errors import ConfigError
 from harness.storage.workspace import atomic_write_json, harness_home, read_json
 
-#: Folder holding the ``azureml`` shim package; on the child's PYTHONPATH only.
-AZUREML_SHIM = Path(__file__).parent / "azureml_shim"
+#: Ranks other than 0 (under MPI) run in ``<run>/ranks/<N>/``: a view of the snapshot
+#: whose ``outputs/`` is their own, so they cannot overwrite rank 0's files.
+RANKS_DIR = "ranks"
 #: The script's command line, written into the run folder by ``prepare``.
 COMMAND_FILE = "script.json"
 #: Seconds the script gets to stop after Ctrl-C before it is killed.
@@ -131,6 +134,8 @@ class ScriptEstimator(Estimator):
             raise RuntimeError(f"the run has no source snapshot at {workdir}")
         command = read_json(run.run_dir / COMMAND_FILE)
         entry, argv = command["entry_script"], command["argv"]
+        if run.rank > 0:
+            workdir = rank_view(run.run_dir, workdir, run.rank)
         if run.rank == 0:
             shown = shlex.join(["python", entry, *argv])
             print(f"harness: running {shown} in {workdir}", flush=True)
@@ -163,17 +168,72 @@ def mpi_abort_mode(run: Any) -> list[str]:
     return []
 
 
+def rank_view(run_dir: Path, snapshot: Path, rank: int) -> Path:
+    """``<run>/ranks/<rank>/``: links to every entry of the snapshot except
+    ``outputs`` (the rank's own folder); ``logs`` is the run's."""
+    view = run_dir / RANKS_DIR / str(rank)
+    (view / "outputs").mkdir(parents=True, exist_ok=True)
+    for entry in snapshot.iterdir():
+        link = view / entry.name
+        if entry.name == "outputs" or link.is_symlink() or link.exists():
+            continue
+        os.symlink(entry.resolve() if entry.name != "logs" else run_dir / "logs", link)
+    return view
+
+
+def rank_outputs(run_dir: Path) -> dict[int, int]:
+    """Rank → number of files it wrote into its own ``outputs/`` (ranks > 0)."""
+    found = {}
+    for folder in sorted((run_dir / RANKS_DIR).glob("*/outputs")):
+        count = sum(1 for p in folder.rglob("*") if p.is_file())
+        if count and folder.parent.name.isdigit():
+            found[int(folder.parent.name)] = count
+    return found
+
+
+def azureml_variables(run: Any) -> dict[str, str]:
+    """Azure ML's per-rank variables that v1 training scripts read."""
+    import socket
+
+    host = socket.gethostname()
+    named = (run.params.estimator.get("named_inputs") or {}) if run.params.get("estimator") else {}
+    variables = {
+        "AZUREML_RUN_ID": str(run.id),
+        "AZUREML_EXPERIMENT_NAME": str(run.experiment),
+        "AZUREML_RUN_TOKEN": "",
+        "AZUREML_NODE_COUNT": str(run.params.get("compute", {}).get("node_count", 1) or 1),
+        "AZ_BATCHAI_TASK_INDEX": str(run.rank),
+        "AZ_BATCH_NODE_RANK": str(run.rank),
+        "AZ_BATCHAI_MPI_MASTER_NODE": host,
+        "AZ_BATCHAI_JOB_MASTER_NODE_IP": "127.0.0.1",
+        "AZ_BATCH_MASTER_NODE": "127.0.0.1:6105",
+        "AZUREML_PROCESS_RANK": str(run.rank),
+        "AZUREML_WORLD_SIZE": str(run.world_size),
+        "AZUREML_LOCAL_RANK": str(run.local_rank),
+    }
+    for name, path in dict(named).items():
+        variables[f"AZUREML_DATAREFERENCE_{name}"] = str(path)
+    return variables
+
+
 def script_environment(run: Any, azureml_compat: bool) -> dict[str, str]:
-    """The worker's environment (HARNESS_JOB_SPEC included) plus the run's folders."""
+    """The worker's environment (HARNESS_JOB_SPEC included) plus the run's folders.
+
+    ``script_site/`` is always first on PYTHONPATH (its sitecustomize lets ``import
+    chainer`` work on NumPy 2 and explains a forgotten azureml opt-in); the azureml
+    shim only with ``azureml_compat`` (only this child sees it: nothing is installed).
+    """
     env = dict(os.environ)
     env[envvars.OUTPUTS_DIR] = str(run.outputs_dir)
     env[envvars.LOGS_DIR] = str(run.logs_dir)
     env[envvars.RUN_ID] = str(run.id)
+    paths = [str(SCRIPT_SITE_DIR)]
     if azureml_compat:
-        # Only this child sees the shim: nothing is installed, a real azureml elsewhere
-        # stays untouched.
-        existing = env.get("PYTHONPATH")
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(AZUREML_SHIM), existing) if p)
+        paths.append(str(AZUREML_SHIM))
+        for key, value in azureml_variables(run).items():
+            env.setdefault(key, value)
+    existing = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (*paths, existing) if p)
     return env
 
 

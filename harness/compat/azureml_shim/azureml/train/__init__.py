@@ -1,0 +1,1 @@
+"""``azureml.train``: estimators and HyperDrive (harness script mode and sweeps)."""

@@ -1,0 +1,48 @@
+"""The Python API: what a notebook uses, and what the CLI's commands call.
+
+``from harness import Workspace, Experiment, ScriptRunConfig, EstimatorConfig, ...``
+Names load lazily, so importing ``harness`` stays fast. See docs/python-api.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_NAMES = {
+    "Workspace": "harness.sdk.workspace",
+    "Experiment": "harness.sdk.experiment",
+    "Run": "harness.sdk.run",
+    "RunFailedError": "harness.sdk.run",
+    "Model": "harness.sdk.model",
+    "Dataset": "harness.sdk.data",
+    "DataReference": "harness.sdk.data",
+    "ScriptRunConfig": "harness.sdk.configs",
+    "EstimatorConfig": "harness.sdk.configs",
+    "MpiConfiguration": "harness.sdk.configs",
+    "SubmitError": "harness.sdk.submit",
+    "SweepConfig": "harness.sdk.sweep",
+    "SweepRun": "harness.sdk.sweep",
+    "GridSampling": "harness.sdk.sweep",
+    "RandomSampling": "harness.sdk.sweep",
+    "BayesianSampling": "harness.sdk.sweep",
+    "BanditPolicy": "harness.sdk.sweep",
+    "MedianStoppingPolicy": "harness.sdk.sweep",
+    "TruncationSelectionPolicy": "harness.sdk.sweep",
+    "NoTerminationPolicy": "harness.sdk.sweep",
+    "PrimaryMetricGoal": "harness.sdk.sweep",
+    "choice": "harness.sdk.sweep",
+    "uniform": "harness.sdk.sweep",
+    "loguniform": "harness.sdk.sweep",
+    "quniform": "harness.sdk.sweep",
+    "randint": "harness.sdk.sweep",
+    "normal": "harness.sdk.sweep",
+}
+
+__all__ = sorted(_NAMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NAMES:
+        return getattr(importlib.import_module(_NAMES[name]), name)
+    raise AttributeError(f"module 'harness.sdk' has no attribute {name!r}")

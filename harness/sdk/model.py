@@ -1,0 +1,125 @@
+"""Registered models: ``Model(workspace, name, version)``, ``Model.register``,
+``Model.get_model_path``, ``model.download`` (the ``harness models`` registry)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+from harness.storage.model_registry import ModelRegistry, ModelVersion, download
+
+
+class Model:
+    """One version of a registered model."""
+
+    def __init__(
+        self,
+        workspace: Any = None,
+        name: str | None = None,
+        id: str | None = None,
+        tags: Any = None,
+        properties: Any = None,
+        version: int | None = None,
+        run_id: str | None = None,
+        *,
+        entry: ModelVersion | None = None,
+        **_: Any,
+    ) -> None:
+        from harness.sdk.workspace import Workspace
+
+        self.workspace = workspace or Workspace()
+        if entry is None:
+            if id is not None:
+                name, _, ver = str(id).partition(":")
+                version = int(ver) if ver else version
+            if not name:
+                raise ConfigError("Model(workspace, name, version) needs the model's name")
+            ref = f"{name}:{int(version)}" if version is not None else str(name)
+            entry = ModelRegistry(self.workspace.home).get(ref)
+        self._entry = entry
+
+    # -- what v1 scripts read ---------------------------------------------------
+    name = property(lambda self: self._entry.name)
+    version = property(lambda self: self._entry.version)
+    id = property(lambda self: f"{self._entry.name}:{self._entry.version}")
+    tags = property(lambda self: dict(self._entry.tags))
+    properties = property(lambda self: dict(self._entry.properties))
+    description = property(lambda self: self._entry.description)
+    run_id = property(lambda self: self._entry.run_id or None)
+    created_time = property(lambda self: self._entry.created)
+    path = property(lambda self: self._entry.path)
+
+    @property
+    def url(self) -> str:
+        """Where the model's files are (v1 gave a blob URL)."""
+        return (Path(self._entry.path) / "files").as_uri()
+
+    def serialize(self) -> dict[str, Any]:
+        data = self._entry.to_json()
+        data["id"], data["url"] = self.id, self.url
+        return data
+
+    def as_json(self) -> dict[str, Any]:
+        return self.serialize()
+
+    # -- class methods -----------------------------------------------------------
+    @staticmethod
+    def register(
+        workspace: Any,
+        model_path: str | os.PathLike[str],
+        model_name: str,
+        tags: dict[str, Any] | None = None,
+        properties: dict[str, Any] | None = None,
+        description: str | None = None,
+        **_ignored: Any,
+    ) -> Model:
+        """Register a local file or folder as the next version of ``model_name``."""
+        entry = ModelRegistry(workspace.home).register_path(
+            model_name,
+            model_path,
+            tags={str(k): str(v) for k, v in (tags or {}).items()},
+            properties={str(k): str(v) for k, v in (properties or {}).items()},
+            description=description or "",
+        )
+        return Model(workspace, entry=entry)
+
+    @staticmethod
+    def list(workspace: Any, name: str | None = None, **_: Any) -> list[Model]:
+        registry = ModelRegistry(workspace.home)
+        names = [name] if name else registry.names()
+        return [Model(workspace, entry=e) for n in names for e in reversed(registry.versions(n))]
+
+    @staticmethod
+    def get_model_path(model_name: str, version: int | None = None, _workspace: Any = None) -> str:
+        """The local path of the model's file (a single file) or folder."""
+        model = Model(_workspace, model_name, version=version)
+        files = Path(model.path) / "files"
+        names = list(model._entry.files)
+        if len(names) == 1 and (files / names[0]).is_file():
+            return str(files / names[0])
+        return str(files)
+
+    def download(self, target_dir: str = ".", exist_ok: bool = False, **_: Any) -> str:
+        target = Path(target_dir).expanduser()
+        target.mkdir(parents=True, exist_ok=True)
+        names = list(self._entry.files)
+        if exist_ok and len(names) == 1 and (target / names[0]).exists():
+            (target / names[0]).unlink()
+        return str(download(self._entry, target))
+
+    def set_alias(self, alias: str) -> Model:
+        """Point ``alias`` (e.g. ``production``) at this version (``harness models alias``)."""
+        self._entry = ModelRegistry(self.workspace.home).set_alias(self.name, self.version, alias)
+        return self
+
+    def delete(self) -> None:
+        """Delete this version (``harness models delete NAME:VERSION``)."""
+        ModelRegistry(self.workspace.home).delete(self.name, self.version)
+
+    def add_tags(self, tags: dict[str, Any]) -> None:
+        raise ConfigError("model tags are fixed at registration here; register a new version")
+
+    def __repr__(self) -> str:
+        return f"Model(name={self.name!r}, version={self.version}, id={self.id!r})"

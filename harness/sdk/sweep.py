@@ -1,0 +1,453 @@
+"""Sweeps from Python: HyperDrive's parameter expressions, samplings, policies and
+limits as the overrides of ``harness train -m``, and the handle of a sweep.
+
+The mapping (the same one docs/sweeps.md gives for the command line):
+
+- grid sampling → Hydra's basic sweeper: ``key=a,b,c`` (``choice`` only, as in v1);
+- random → the Optuna sweeper with its random sampler; Bayesian → Optuna's TPE;
+- ``choice`` → ``choice(...)``, ``uniform(a, b)`` → ``interval(a, b)``,
+  ``loguniform(a, b)`` (v1: ``exp(uniform(a, b))``) → ``tag(log, interval(e^a, e^b))``,
+  ``quniform(a, b, q)`` → ``range(a, b, q)`` (Optuna: a stepped uniform, ends included),
+  ``randint(n)`` → the integers 0 … n-1; the unbounded ``normal`` family is refused;
+- ``primary_metric_name``/``goal`` → ``sweep.metric``/``sweep.goal``; limits and
+  policies → the ``sweep`` node.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from harness.errors import ConfigError, HarnessError
+from harness.sdk import overrides as ov
+
+
+# -- parameter expressions ------------------------------------------------------
+class Expression:
+    kind = ""
+
+    def __init__(self, *args: Any) -> None:
+        self.args = args
+
+    def grid_values(self) -> list[Any]:
+        raise ConfigError(
+            f"{self!r}: grid sampling takes choice(...) only (as in Azure ML); "
+            "use random or Bayesian sampling for ranges"
+        )
+
+    def optuna(self) -> str:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{self.kind}({', '.join(map(repr, self.args))})"
+
+
+def _number(item: Any) -> str:
+    return repr(float(item))
+
+
+class _Choice(Expression):
+    kind = "choice"
+
+    def __init__(self, *options: Any) -> None:
+        if len(options) == 1 and isinstance(options[0], (list, tuple, range)):
+            options = tuple(options[0])
+        if not options:
+            raise ConfigError("choice() needs at least one value")
+        super().__init__(*options)
+
+    def grid_values(self) -> list[Any]:
+        return list(self.args)
+
+    def optuna(self) -> str:
+        return "choice(" + ",".join(ov.value(v) for v in self.args) + ")"
+
+
+class _Uniform(Expression):
+    kind = "uniform"
+
+    def optuna(self) -> str:
+        low, high = self.args
+        return f"interval({_number(low)},{_number(high)})"
+
+
+class _LogUniform(Expression):
+    kind = "loguniform"
+
+    def optuna(self) -> str:
+        low, high = self.args
+        return f"tag(log,interval({_number(math.exp(low))},{_number(math.exp(high))}))"
+
+
+class _QUniform(Expression):
+    kind = "quniform"
+
+    def optuna(self) -> str:
+        low, high, q = self.args
+        if all(float(x).is_integer() for x in (low, high, q)):
+            return f"range({int(low)},{int(high)},{int(q)})"
+        return f"range({_number(low)},{_number(high)},{_number(q)})"
+
+
+class _RandInt(Expression):
+    kind = "randint"
+
+    def optuna(self) -> str:
+        (upper,) = self.args
+        return f"interval(0,{int(upper) - 1})"  # Optuna's int interval includes its end
+
+
+class _Unbounded(Expression):
+    def optuna(self) -> str:
+        raise ConfigError(
+            f"{self!r}: the sweeper samples bounded ranges only; use uniform(low, high) "
+            "(e.g. mu ± 3 sigma) or loguniform instead"
+        )
+
+
+def choice(*options: Any) -> Expression:
+    return _Choice(*options)
+
+
+def uniform(min_value: float, max_value: float) -> Expression:
+    return _Uniform(min_value, max_value)
+
+
+def loguniform(min_value: float, max_value: float) -> Expression:
+    return _LogUniform(min_value, max_value)
+
+
+def quniform(min_value: float, max_value: float, q: float) -> Expression:
+    return _QUniform(min_value, max_value, q)
+
+
+def randint(upper: int) -> Expression:
+    return _RandInt(upper)
+
+
+def _unbounded(kind: str):  # noqa: ANN202
+    def make(*args: Any) -> Expression:
+        expr = _Unbounded(*args)
+        expr.kind = kind
+        return expr
+
+    make.__name__ = kind
+    return make
+
+
+normal = _unbounded("normal")
+qnormal = _unbounded("qnormal")
+lognormal = _unbounded("lognormal")
+qlognormal = _unbounded("qlognormal")
+qloguniform = _unbounded("qloguniform")
+
+
+# -- samplings ----------------------------------------------------------------------
+class Sampling:
+    sweeper: list[str] = []
+
+    def __init__(self, parameter_space: Mapping[str, Any], properties: Any = None) -> None:
+        if not isinstance(parameter_space, Mapping) or not parameter_space:
+            raise ConfigError("a sampling needs a parameter space: {'--name': choice(...), ...}")
+        self.parameter_space = dict(parameter_space)
+        self.properties = properties
+
+    def term(self, expr: Any) -> str:
+        raise NotImplementedError
+
+    def to_overrides(self, key_of: Any) -> list[str]:
+        items = list(self.sweeper)
+        for name, expr in self.parameter_space.items():
+            if not isinstance(expr, Expression):
+                expr = _Choice(expr)
+            items.append(f"++{key_of(name)}={self.term(expr)}")
+        return items
+
+
+class GridSampling(Sampling):
+    def term(self, expr: Expression) -> str:
+        return ",".join(ov.value(v) for v in expr.grid_values())
+
+
+class RandomSampling(Sampling):
+    sweeper = ["hydra/sweeper=optuna", "hydra/sweeper/sampler=random"]
+
+    def term(self, expr: Expression) -> str:
+        return expr.optuna()
+
+
+class BayesianSampling(RandomSampling):
+    sweeper = ["hydra/sweeper=optuna"]
+
+
+# -- policies -----------------------------------------------------------------------
+class Policy:
+    name = "none"
+
+    def __init__(self, **options: Any) -> None:
+        self.options = {k: v for k, v in options.items() if v is not None}
+
+    def to_overrides(self) -> list[str]:
+        if self.name == "none":
+            return []
+        return [
+            f"sweep.policy={self.name}",
+            *(ov.assign(f"sweep.policy.{k}", v) for k, v in self.options.items()),
+        ]
+
+
+class BanditPolicy(Policy):
+    name = "bandit"
+
+    def __init__(
+        self,
+        evaluation_interval: int = 1,
+        slack_factor: float | None = None,
+        slack_amount: float | None = None,
+        delay_evaluation: int = 0,
+    ) -> None:
+        super().__init__(
+            evaluation_interval=evaluation_interval,
+            slack_factor=slack_factor,
+            slack_amount=slack_amount,
+            delay_evaluation=delay_evaluation,
+        )
+
+
+class MedianStoppingPolicy(Policy):
+    name = "median"
+
+    def __init__(self, evaluation_interval: int = 1, delay_evaluation: int = 5) -> None:
+        super().__init__(evaluation_interval=evaluation_interval, delay_evaluation=delay_evaluation)
+
+
+class TruncationSelectionPolicy(Policy):
+    name = "truncation"
+
+    def __init__(
+        self,
+        truncation_percentage: int,
+        evaluation_interval: int = 1,
+        delay_evaluation: int = 0,
+        exclude_finished_jobs: bool = False,
+    ) -> None:
+        super().__init__(
+            truncation_percentage=truncation_percentage,
+            evaluation_interval=evaluation_interval,
+            delay_evaluation=delay_evaluation,
+            exclude_finished_jobs=exclude_finished_jobs,
+        )
+
+
+class NoTerminationPolicy(Policy):
+    name = "none"
+
+
+class PrimaryMetricGoal:
+    MAXIMIZE = "MAXIMIZE"
+    MINIMIZE = "MINIMIZE"
+
+
+# -- the sweep config ------------------------------------------------------------
+class SweepConfig:
+    """HyperDrive's config: a run config (script or estimator), a sampling, the
+    primary metric and goal, limits and an early-termination policy."""
+
+    is_sweep = True
+
+    def __init__(
+        self,
+        run_config: Any,
+        hyperparameter_sampling: Sampling,
+        primary_metric_name: str | None = None,
+        primary_metric_goal: str | None = None,
+        max_total_runs: int | None = None,
+        max_concurrent_runs: int | None = None,
+        max_duration_minutes: float | None = None,
+        policy: Policy | None = None,
+        fail_fast: bool = False,
+    ) -> None:
+        if not hasattr(run_config, "sweep_key"):
+            raise ConfigError(
+                "a sweep's run_config must be a ScriptRunConfig or an EstimatorConfig"
+            )
+        if not isinstance(hyperparameter_sampling, Sampling):
+            raise ConfigError(
+                "hyperparameter_sampling: give a GridSampling, RandomSampling or BayesianSampling"
+            )
+        self.run_config = run_config
+        self.sampling = hyperparameter_sampling
+        self.primary_metric_name = primary_metric_name
+        self.primary_metric_goal = primary_metric_goal
+        self.max_total_runs = max_total_runs
+        self.max_concurrent_runs = max_concurrent_runs
+        self.max_duration_minutes = max_duration_minutes
+        self.policy = policy
+        self.fail_fast = fail_fast
+
+    def to_overrides(self) -> list[str]:
+        items = list(self.run_config.to_overrides())
+        items += self.sampling.to_overrides(self.run_config.sweep_key)
+        if self.primary_metric_name:
+            items.append(ov.assign("sweep.metric", self.primary_metric_name))
+        if self.primary_metric_goal:
+            goal = str(getattr(self.primary_metric_goal, "value", self.primary_metric_goal)).lower()
+            items.append(ov.assign("sweep.goal", goal))
+        if self.max_total_runs is not None:
+            items.append(ov.assign("sweep.max_total_runs", int(self.max_total_runs)))
+        if self.max_concurrent_runs is not None:
+            if int(self.max_concurrent_runs) > 1:
+                items.append("hydra/launcher=joblib")
+            items.append(ov.assign("sweep.max_concurrent_runs", int(self.max_concurrent_runs)))
+        if self.max_duration_minutes is not None:
+            items.append(ov.assign("sweep.max_duration", float(self.max_duration_minutes) * 60.0))
+        if self.fail_fast:
+            items.append(ov.assign("sweep.fail_fast", True))
+        if self.policy is not None:
+            items += self.policy.to_overrides()
+        return items
+
+
+# -- the handle ---------------------------------------------------------------------
+def sweep_summary(home: Any, sweep_id: str) -> dict[str, Any]:
+    """The saved table of a finished sweep; the live state of a running one
+    (what ``harness sweeps show --format json`` prints)."""
+    from harness.sweeps import summary as sweep_summary_mod
+    from harness.sweeps.store import SweepStore
+
+    store = SweepStore(home)
+    sweep = store.get(sweep_id)
+    return store.summary(sweep.id) or sweep_summary_mod.build(store, sweep)
+
+
+class SweepRun:
+    """A sweep (HyperDrive run): its children, the best run, waiting."""
+
+    def __init__(
+        self, sweep_id: str, workspace: Any = None, experiment: Any = None, config: Any = None
+    ) -> None:
+        from harness.sdk.workspace import Workspace
+        from harness.sweeps.store import SweepStore
+
+        self.workspace = workspace or Workspace()
+        self.store = SweepStore(self.workspace.home)
+        self.id = self.store.get(sweep_id).id
+        self.experiment = experiment
+        self.config = config
+
+    def record(self) -> Any:
+        return self.store.get(self.id)
+
+    def get_status(self) -> str:
+        return str(self.record().status)
+
+    @property
+    def status(self) -> str:
+        return self.get_status()
+
+    def get_summary(self) -> dict[str, Any]:
+        return sweep_summary(self.workspace.home, self.id)
+
+    def get_details(self) -> dict[str, Any]:
+        return self.get_summary()
+
+    def is_final(self) -> bool:
+        from harness.sweeps.store import RUNNING
+
+        return self.record().status != RUNNING
+
+    def wait_for_completion(
+        self,
+        show_output: bool = False,
+        wait_post_processing: bool = False,
+        raise_on_error: bool = True,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        from harness.sdk.follow import POLL_S
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        shown: set[str] = set()
+        while True:
+            final = self.is_final()
+            if show_output:
+                for child in self.get_children():
+                    if child.id not in shown and child.record().is_final:
+                        shown.add(child.id)
+                        record = child.record()
+                        print(
+                            f"run {child.id}: {record.status} "
+                            f"{' '.join(record.overrides)} {child.get_metrics()}",
+                            flush=True,
+                        )
+            if final:
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                raise HarnessError(f"sweep {self.id} is still running after {timeout:g} s")
+            time.sleep(POLL_S)
+        summary = self.get_summary()
+        if raise_on_error and summary["status"] != "Completed":
+            from harness.sdk.run import RunFailedError
+
+            raise RunFailedError(
+                f"sweep {self.id} ended {summary['status']}: "
+                f"{summary['counts']['failed']} run(s) failed"
+            )
+        return summary
+
+    def get_children(self, **_: Any) -> list[Any]:
+        from harness.sdk.run import Run
+
+        links = sorted(self.store.links(self.id), key=lambda link: link["run_id"])
+        return [Run(self.experiment, link["run_id"], workspace=self.workspace) for link in links]
+
+    def get_metrics(self, name: str | None = None, recursive: bool = False) -> dict[str, Any]:
+        return {child.id: child.get_metrics(name) for child in self.get_children()}
+
+    def get_children_sorted_by_primary_metric(
+        self, top: int = 0, reverse: bool = False, discard_no_metric: bool = False
+    ) -> list[dict[str, Any]]:
+        """Best first (``reverse`` flips it); each ``{run_id, hyperparameters,
+        best_primary_metric, status}`` as in v1."""
+        summary = self.get_summary()
+        fixed = set(summary["fixed_overrides"])
+        rows = [r for r in summary["runs"] if r["run_id"]]
+        if discard_no_metric:
+            rows = [r for r in rows if r["value"] is not None]
+        if reverse:
+            rows = rows[::-1]
+        items = [
+            {
+                "run_id": r["run_id"],
+                "hyperparameters": [o.lstrip("+") for o in r["overrides"] if o not in fixed],
+                "best_primary_metric": r["value"],
+                "status": r["status"],
+            }
+            for r in rows
+        ]
+        return items[:top] if top else items
+
+    def get_best_run_by_primary_metric(
+        self, include_failed: bool = True, include_canceled: bool = True, **_: Any
+    ) -> Any:
+        from harness.sdk.run import Run
+
+        best = self.get_summary()["best"]
+        if best is None:
+            return None
+        return Run(self.experiment, best["run_id"], workspace=self.workspace)
+
+    def cancel(self) -> None:
+        """Stop the sweep: jobs not started are skipped, running ones canceled."""
+        from harness.sdk.run import cancel_run
+
+        self.store.request_stop(self.id, "canceled by the user")
+        for child in self.get_children():
+            if not child.record().is_final:
+                with contextlib.suppress(HarnessError):
+                    cancel_run(child.store, child.id)
+
+    def __repr__(self) -> str:
+        return f"SweepRun(id={self.id!r}, status={self.get_status()!r})"

@@ -1,0 +1,387 @@
+"""The Azure ML v1 layer: the opt-in step, the in-script Run, what cannot exist
+locally (one warning, or one line saying what to use), and the script-mode fixes
+the tutorial replay found (chainer on NumPy 2, ``${datastore:}``, per-rank
+outputs, Azure's rank variables, a forgotten opt-in)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness.compat import SHIM_DIR
+from harness.errors import HarnessError
+from harness.testing import run_cli
+
+
+def write(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return folder
+
+
+def script_train(home, src, entry, *overrides):
+    return run_cli(
+        "train",
+        "+estimator=script",
+        f"estimator.source_directory={src}",
+        f"estimator.entry_script={entry}",
+        *overrides,
+        home=home,
+    )
+
+
+def show(run_id, home):
+    result = run_cli("runs", "show", run_id, "--format", "json", home=home)
+    assert result.returncode == 0, result.output
+    return result.json()
+
+
+# -- the opt-in step ------------------------------------------------------------
+def test_compat_install_and_uninstall_write_one_pth_file(home, tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    status = run_cli("compat", "azureml", "--site", str(site), home=home)
+    assert status.returncode == 1 and "--install" in status.stdout
+    done = run_cli("compat", "azureml", "--install", "--site", str(site), home=home)
+    assert done.returncode == 0, done.output
+    pth = site / "harness_azureml_compat.pth"
+    assert pth.read_text().strip() == str(SHIM_DIR)
+    assert list(site.iterdir()) == [pth]
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import site; site.addsitedir({str(site)!r}); "
+            "import azureml.core; print(azureml.core.VERSION)",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0 and "harness" in check.stdout, check.stderr
+    assert run_cli("compat", "azureml", "--site", str(site), home=home).returncode == 0
+    gone = run_cli("compat", "azureml", "--uninstall", "--site", str(site), home=home)
+    assert gone.returncode == 0 and list(site.iterdir()) == []
+
+
+def test_compat_install_refuses_beside_a_real_azureml(home, tmp_path, monkeypatch):
+    fake = write(tmp_path / "other", {"azureml/__init__.py": "", "azureml/core/__init__.py": ""})
+    monkeypatch.setenv("PYTHONPATH", str(fake))
+    site = tmp_path / "site"
+    site.mkdir()
+    result = run_cli("compat", "azureml", "--install", "--site", str(site), home=home)
+    assert result.returncode == 2 and "a real azureml package is installed" in result.stderr
+    assert "Traceback" not in result.stderr and list(site.iterdir()) == []
+
+
+# -- the driver side, in-process (the shim on sys.path, as the .pth file puts it) ----------
+@pytest.fixture
+def azureml(monkeypatch, home):
+    monkeypatch.syspath_prepend(str(SHIM_DIR))
+    for name in [m for m in sys.modules if m == "azureml" or m.startswith("azureml.")]:
+        monkeypatch.delitem(sys.modules, name)
+    import azureml.core
+
+    yield azureml
+    for name in [m for m in sys.modules if m == "azureml" or m.startswith("azureml.")]:
+        del sys.modules[name]  # later tests must not see the shim as installed
+
+
+def test_what_cannot_exist_locally_is_refused_in_one_line_or_warned_once(azureml, capsys, tmp_path):
+    from azureml.core import Datastore, Environment, Run, ScriptRunConfig, Workspace
+    from azureml.core.runconfig import PyTorchConfiguration
+    from azureml.train.estimator import Estimator
+
+    ws = Workspace(subscription_id="sub", resource_group="rg", workspace_name="w")
+    assert (ws.name, ws.resource_group) == ("w", "rg")
+    refusals = [
+        lambda: Datastore.register_azure_blob_container(ws, "blob", "container", "account"),
+        lambda: ScriptRunConfig(".", command=["python", "x.py"]),
+        lambda: PyTorchConfiguration(process_count=2),
+        lambda: Run.get_context(allow_offline=False),
+        lambda: Estimator(".", entry_script="t.py", distributed_backend="nccl").to_overrides(),
+    ]
+    for refuse in refusals:
+        with pytest.raises(HarnessError) as caught:
+            refuse()
+        message = str(caught.value)
+        # one line: what is refused, then what to use instead
+        assert "\n" not in message and " is not available locally; " in message, message
+    Estimator(".", entry_script="t.py", custom_docker_base_image="img:1")
+    Estimator(".", entry_script="t.py", custom_docker_base_image="img:2")
+    env = ws.environments["AzureML-PyTorch-1.6-CPU"]
+    assert isinstance(env, Environment) and env.to_config() is None
+    err = capsys.readouterr().err
+    assert err.count("custom_docker_base_image=") == 1  # one warning per kind
+    assert "curated environment 'AzureML-PyTorch-1.6-CPU'" in err
+    assert "Azure subscription" in err
+    offline = Run.get_context()
+    offline.log("x", 1)  # prints, as v1's offline run
+    assert offline.id.startswith("OfflineRun_") and offline.get_metrics() == {}
+
+
+def test_interactive_run_from_start_logging(azureml, home):
+    from azureml.core import Experiment, Workspace
+
+    ws = Workspace.from_config()
+    run = Experiment(ws, "interactive").start_logging()
+    run.log("a", 1)
+    run.log("a", 2)
+    run.log_list("l", [1, 2, 3])
+    run.complete()
+    assert run.get_status() == "Completed"
+    assert run.get_metrics() == {"a": [1, 2], "l": [1, 2, 3]}
+    assert show(run.id, home)["status"] == "Completed"
+
+
+# -- inside a job ----------------------------------------------------------------------
+INSCRIPT = """
+import os, json
+from azureml.core import Run
+run = Run.get_context()
+run.log("accuracy", 0.5)
+run.log("accuracy", 0.75)
+run.log_confusion_matrix("cm", {"schema_type": "confusion_matrix", "data": {"matrix": [[1, 0], [0, 1]]}})
+run.log_accuracy_table("at", json.dumps({"schema_type": "accuracy_table", "data": {}}))
+run.add_properties({"owner": "me"})
+os.makedirs("outputs", exist_ok=True)
+open("outputs/model.pkl", "w").write("m")
+run.upload_file("notes.txt", __file__)
+model = run.register_model(model_name="inscript", model_path="outputs/model.pkl", tags={"a": "b"})
+print("model", model.name, model.version, model.id)
+print("metrics", run.get_metrics())
+print("files", sorted(run.get_file_names()))
+print("status", run.get_status(), run.get_details().status)
+print("experiment", run.experiment.name, run.experiment.workspace.name)
+print("inputs", run.input_datasets)
+print("parent", run.parent)
+print("env", os.environ["AZUREML_RUN_ID"] == run.id, os.environ["AZ_BATCHAI_TASK_INDEX"])
+run.complete()
+"""
+
+
+def test_the_in_script_run_of_v1(home, tmp_path):
+    data = home / "datastores" / "default" / "inputs"
+    data.mkdir(parents=True)
+    (data / "x.csv").write_text("1\n")
+    src = write(tmp_path / "src", {"score.py": INSCRIPT})
+    result = script_train(
+        home,
+        src,
+        "score.py",
+        "estimator.azureml_compat=true",
+        "++estimator.named_inputs.training='${datastore:inputs}'",
+    )
+    assert result.returncode == 0, result.output
+    out = result.stdout
+    assert "model inscript 1 inscript:1" in out
+    assert "'accuracy': [0.5, 0.75]" in out
+    assert "'outputs/notes.txt'" in out and "'outputs/model.pkl'" in out
+    assert "status Running Running" in out
+    assert "experiment default" in out
+    assert f"inputs {{'training': '{data}'}}" in out
+    assert "parent None" in out and "env True 0" in out
+    shown = show(result.run_id, home)
+    assert shown["properties"] == {"owner": "me"}
+    assert shown["metrics"]["cm"]["data"]["matrix"] == [[1, 0], [0, 1]]
+    model = run_cli("models", "show", "inscript", "--format", "json", home=home).json()
+    assert model["run_id"] == result.run_id and model["tags"] == {"a": "b"}
+
+
+def test_a_forgotten_opt_in_says_what_to_do(home, tmp_path):
+    from harness.compat import real_azureml
+
+    if real_azureml():
+        pytest.skip("a real azureml package is importable here")
+    src = write(tmp_path / "src", {"score.py": "from azureml.core import Run\n"})
+    result = script_train(home, src, "score.py")
+    assert result.returncode == 1
+    error = show(result.run_id, home)["error"]
+    assert "No module named 'azureml'" in error
+    assert "estimator.azureml_compat=true" in error and "harness compat azureml --install" in error
+
+
+def test_whole_datastore_reference(home, tmp_path):
+    store = home / "datastores" / "default"
+    (store / "mnist").mkdir(parents=True)
+    (store / "mnist" / "a.txt").write_text("a")
+    src = write(
+        tmp_path / "src",
+        {
+            "ls.py": """
+        import sys, os
+        print("listing", sorted(os.listdir(sys.argv[2])))
+    """
+        },
+    )
+    for spec in ("${datastore:}", "${datastore:default:}"):
+        result = script_train(home, src, "ls.py", f"++estimator.script_params.data='{spec}'")
+        assert result.returncode == 0, result.output
+        assert "listing ['mnist']" in result.stdout
+        provenance = show(result.run_id, home)["provenance"]["datastores"][0]
+        assert provenance["path"] == "" and provenance["files"] == 1
+
+
+def test_a_script_that_imports_chainer_runs_on_numpy_2(home, tmp_path):
+    if importlib.util.find_spec("chainer") is None:
+        pytest.skip("chainer is not installed (pip install 'harness-ml[chainer]')")
+    src = write(
+        tmp_path / "src",
+        {
+            "c.py": """
+        import numpy, chainer
+        print("chainer", chainer.__version__, "numpy", numpy.__version__)
+    """
+        },
+    )
+    result = script_train(home, src, "c.py")
+    assert result.returncode == 0, result.output
+    assert "chainer 7." in result.stdout
+
+
+@pytest.mark.slow
+def test_every_rank_writing_outputs_is_kept_apart_and_warned(home, tmp_path):
+    if importlib.util.find_spec("mpi4py") is None:
+        pytest.skip("mpi4py is not installed")
+    src = write(
+        tmp_path / "src",
+        {
+            "w.py": """
+        import os
+        rank = os.environ["AZ_BATCHAI_TASK_INDEX"]
+        open(f"outputs/rank{rank}.txt", "w").write(rank)
+        print("rank", rank, "of", os.environ["AZUREML_WORLD_SIZE"])
+    """
+        },
+    )
+    result = script_train(
+        home,
+        src,
+        "w.py",
+        "estimator.azureml_compat=true",
+        "compute=mpi",
+        "compute.process_count_per_node=2",
+    )
+    assert result.returncode == 0, result.output
+    assert "rank 1 (1 file) also wrote outputs/" in result.stderr
+    run_dir = home / "runs" / result.run_id
+    assert sorted(p.name for p in (run_dir / "outputs").iterdir()) == ["rank0.txt"]
+    assert (run_dir / "ranks" / "1" / "outputs" / "rank1.txt").read_text() == "1"
+    assert json.loads((run_dir / "run.json").read_text())["world_size"] == 2
+
+
+@pytest.mark.slow
+def test_hyperdrive_from_the_azureml_layer(azureml, home, tmp_path):
+    from azureml.core import Experiment, ScriptRunConfig, Workspace
+    from azureml.train.hyperdrive import (
+        BanditPolicy,
+        GridParameterSampling,
+        HyperDriveConfig,
+        PrimaryMetricGoal,
+        choice,
+    )
+
+    src = write(
+        tmp_path / "src",
+        {
+            "t.py": """
+        import argparse
+        from azureml.core import Run
+        p = argparse.ArgumentParser(); p.add_argument("--reg", type=float); a = p.parse_args()
+        run = Run.get_context()
+        run.log("accuracy", 1.0 - a.reg)
+        print("parent", run.parent.id)
+    """
+        },
+    )
+    ws = Workspace.from_config()
+    config = HyperDriveConfig(
+        run_config=ScriptRunConfig(source_directory=str(src), script="t.py"),
+        hyperparameter_sampling=GridParameterSampling({"--reg": choice(0.1, 0.5)}),
+        policy=BanditPolicy(evaluation_interval=1, slack_factor=0.5),
+        primary_metric_name="accuracy",
+        primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
+        max_total_runs=2,
+    )
+    hd = Experiment(ws, "hd").submit(config)
+    hd.wait_for_completion()
+    assert hd.get_status() == "Completed"
+    best = hd.get_best_run_by_primary_metric()
+    assert best.get_metrics()["accuracy"] == pytest.approx(0.9)
+    ranked = hd.get_children_sorted_by_primary_metric()
+    assert [r["hyperparameters"] for r in ranked] == [
+        ["estimator.script_params.reg=0.1"],
+        ["estimator.script_params.reg=0.5"],
+    ]
+    children = list(hd.get_children())
+    assert len(children) == 2 and all(c.parent.id == hd.id for c in children)
+    logs = (home / "runs" / best.id / "logs" / "stdout.txt").read_text()
+    assert f"parent {hd.id}" in logs
+    shown = run_cli("sweeps", "best", hd.id, "--format", "json", home=home)
+    assert shown.json()["run_id"] == best.id
+
+
+def test_datastore_dataset_and_model_calls_of_v1(azureml, home, tmp_path, capsys):
+    from azureml.core import Dataset, Model, Workspace
+    from azureml.core.compute import AmlCompute, ComputeTarget
+    from azureml.core.compute_target import ComputeTargetException
+    from azureml.widgets import RunDetails
+
+    ws = Workspace.from_config()
+    ds = ws.get_default_datastore()
+    (tmp_path / "csv").mkdir()
+    (tmp_path / "csv" / "a.csv").write_text("x,y\n1,2\n3,4\n")
+    (tmp_path / "csv" / "b.csv").write_text("x,y\n5,6\n")
+    ref = ds.upload_files(
+        [str(tmp_path / "csv" / "a.csv"), str(tmp_path / "csv" / "b.csv")],
+        relative_root=str(tmp_path / "csv"),
+        target_path="tables",
+        show_progress=False,
+    )
+    assert str(ref) == "${datastore:default:tables,mount}"
+    frame = Dataset.Tabular.from_delimited_files(path=(ds, "tables")).to_pandas_dataframe()
+    assert frame["x"].tolist() == [1, 3, 5]
+    files = Dataset.File.from_files(path=[(ds, "tables")])
+    assert files.to_path() == ["/a.csv", "/b.csv"]
+    assert str(ds.as_mount()) == "${datastore:default:,mount}"
+    with pytest.raises(HarnessError, match="upload local files first"):
+        Dataset.File.from_files(path="tables")
+
+    (tmp_path / "m.pkl").write_bytes(b"weights")
+    model = Model.register(
+        ws,
+        model_path=str(tmp_path / "m.pkl"),
+        model_name="local-model",
+        tags={"k": "v"},
+        description="from a file",
+    )
+    assert (model.name, model.version, model.tags) == ("local-model", 1, {"k": "v"})
+    assert Path(Model.get_model_path("local-model", _workspace=ws)).read_bytes() == b"weights"
+    target = Path(Model(ws, "local-model", version=1).download(str(tmp_path / "dl")))
+    assert target.read_bytes() == b"weights" and model.url.startswith("file://")
+
+    with pytest.raises(ComputeTargetException):
+        ComputeTarget(workspace=ws, name="gpu")
+    created = ComputeTarget.create(ws, "gpu", AmlCompute.provisioning_configuration(vm_size="NC6"))
+    assert "gpu" in ws.compute_targets and created.get_status().serialize()["vmSize"] == "NC6"
+    created.delete()
+    assert "gpu" not in ws.compute_targets
+
+    run = ws.experiments  # no runs yet
+    assert run == {}
+    capsys.readouterr()
+    from azureml.core import Experiment
+
+    interactive = Experiment(ws, "widget").start_logging()
+    interactive.log("acc", 0.5)
+    interactive.complete()
+    RunDetails(interactive).show()  # not in Jupyter: plain text
+    out = capsys.readouterr().out
+    assert interactive.id in out and "Completed" in out
