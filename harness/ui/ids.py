@@ -7,23 +7,33 @@ dot (so no ``..`` and no hidden files), a bounded length.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from harness import ids
 from harness.errors import ConfigError
-
-#: Run, sweep and bench ids (YYYYMMDD-HHMMSS-hex), model names, datastore names.
-_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
 class BadId(ConfigError):
     """A name in a URL that cannot be an id."""
 
 
+#: Each kind is checked by the storage layer's own validator (harness/ids.py), the
+#: one the CLI and the Python API use too; anything else gets the generic name rule.
+_CHECKS = {
+    "run id": ids.check_id_prefix,
+    "sweep id": lambda value: ids.check_id_prefix(value, "sweep"),
+    "bench id": lambda value: ids.check_id_prefix(value, "bench"),
+    "model name": ids.check_model_name,
+    "datastore name": ids.check_datastore_name,
+}
+
+
 def check_id(kind: str, value: str) -> str:
-    if not _SAFE.match(value) or ".." in value:
-        raise BadId(f"not a valid {kind}: {value!r}")
-    return value
+    check = _CHECKS.get(kind, lambda text: ids._check_name(text, kind, "name"))
+    try:
+        return check(value)
+    except ids.InvalidIdError:
+        raise BadId(f"not a valid {kind}: {value!r}") from None
 
 
 def inside(root: Path, relative: str) -> Path:
