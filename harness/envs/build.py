@@ -177,7 +177,7 @@ def _site_packages(env: Path) -> Path:
 
 
 def _uv(args: list[str], home: Path, output: list[str], keep: bool = True) -> str:
-    from harness.job.supervise import _die_with_parent
+    from harness.job.supervise import die_with_parent
 
     command = [*uv_command(), *args]
     output.append(f"$ uv {' '.join(args)}\n")
@@ -188,7 +188,7 @@ def _uv(args: list[str], home: Path, output: list[str], keep: bool = True) -> st
             stderr=subprocess.PIPE,
             text=True,
             env=uv_environment(home),
-            preexec_fn=_die_with_parent(),  # noqa: PLW1509 - only a prctl call
+            preexec_fn=die_with_parent(),  # noqa: PLW1509 - only a prctl call
         )
     except OSError as exc:
         raise EnvironmentBuildError(f"cannot start uv: {exc}") from None

@@ -280,11 +280,13 @@ class Run:
         self._closed = True
         self._stop.set()
         self.flush()
-        if status == CANCELED:  # an interrupt may stand for another final status
-            from harness.run.record import read_stop_note
+        # The supervisor notes the final status it will record before it stops a job
+        # (a timeout is Failed). The job may end any way after that (a library that
+        # swallows the interrupt returns normally): the loggers get the run's status.
+        from harness.run.record import read_stop_note
 
-            noted = read_stop_note(self.run_dir)
-            status = noted if noted in (FAILED, CANCELED) else status
+        noted = read_stop_note(self.run_dir)
+        status = noted if noted in (FAILED, CANCELED) else status
         if self._loggers:
             self._notify("finish", status)
         if Run._current is self:

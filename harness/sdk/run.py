@@ -109,7 +109,7 @@ def inside_run(record: RunRecord, path: str) -> Path:
     return target
 
 
-def copy_out(source: Path, dest: Path) -> Path:
+def copy_out(source: Path, dest: Path, shown: str | None = None) -> Path:
     """Copy a run's file or folder to ``dest`` (a new path, or an existing folder):
     regular files only; symlinks and special files inside a folder are skipped and
     named in a warning (harness/storage/safecopy.py)."""
@@ -118,7 +118,8 @@ def copy_out(source: Path, dest: Path) -> Path:
 
     report = safe_copy(source, dest)
     for rel in report.skipped:
-        warn(f"skipped {source.name}/{rel}: a symlink or special file, not copied")
+        named = (shown or source.name).rstrip("/")
+        warn(f"skipped {named}/{rel}: a symlink or special file, not copied")
     return Path(report.target)
 
 
@@ -168,12 +169,9 @@ def cancel_run(
 
 
 def delete_run(store: RunStore, record: RunRecord) -> None:
-    """Remove a finished run and everything it wrote (``harness runs delete``)."""
-    if not record.is_final:
-        raise HarnessError(
-            f"run {record.id} is still {record.status}; cancel it first (`harness runs cancel`)"
-        )
-    store.discard(record.id)
+    """Remove a finished run and everything it wrote (``harness runs delete``); the
+    store refuses an active run and keeps a racing writer from bringing it back."""
+    store.delete(record.id)
 
 
 def _launched(record: RunRecord) -> bool:
@@ -321,7 +319,7 @@ class Run:
         _validate_checksum: bool = False,
     ) -> Path:
         source = inside_run(self.record(), name)
-        return copy_out(source, Path(output_file_path or ".").expanduser())
+        return copy_out(source, Path(output_file_path or ".").expanduser(), shown=name)
 
     def download_files(
         self,
@@ -343,7 +341,7 @@ class Run:
             relative = name if append_prefix else name[len(prefix) :].lstrip("/")
             dest = target_root / relative
             dest.parent.mkdir(parents=True, exist_ok=True)
-            got.append(copy_out(inside_run(record, name), dest))
+            got.append(copy_out(inside_run(record, name), dest, shown=name))
         return got
 
     # -- changing ----------------------------------------------------------------

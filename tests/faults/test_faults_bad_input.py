@@ -36,7 +36,8 @@ BAD_INPUTS = [
     ("models-numeric-alias", ["models", "alias", "m", "1", "7"], ["alias"]),
     ("models-show-unknown", ["models", "show", "nosuch"], ["nosuch"]),
     ("train-datastore-empty-override", ["train", "${datastore:}"], ["datastore"]),
-    ("train-datastore-empty", ["train", "estimator.data.path=${datastore:}"], ["needs a path"]),
+    # `${datastore:}` is the whole datastore (issue 15); an empty one is a one-line error
+    ("train-datastore-empty", ["train", "estimator.data.path=${datastore:}"], ["has nothing"]),
     ("train-lr-abc", ["train", "lr=abc"], ["lr", "abc"]),
     ("train-unknown-key", ["train", "nosuchkey=1"], ["nosuchkey", "+nosuchkey=1"]),
     ("train-unclosed-list", ["train", "estimator.C=[1,2"], ["[1,2"]),

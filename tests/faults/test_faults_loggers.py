@@ -9,12 +9,18 @@ from harness.testing import run_cli
 # while the script runs (one that exits at once starts it during interpreter
 # shutdown, where MLflow cannot import; noted in the issue-13 report).
 SCRIPT = """
-import time
+import subprocess, sys, time
 from harness import Run
 run = Run.get_context()
+# A second process of the same run that logs too (as the worker once did with its
+# peak_rss_mb): both must reach the one MLflow run.
+child = subprocess.Popen([sys.executable, "-c",
+    "import time; from harness import Run; r = Run.get_context(); "
+    "r.log('child_metric', 1.0); time.sleep(3)"])
 for step in range(3):
     run.log("acc", 0.5 + step / 10, step=step)
     time.sleep(1.5)
+child.wait()
 """
 
 
@@ -43,7 +49,7 @@ def test_script_mode_makes_one_mlflow_run_holding_every_metric(home, tmp_path):
     assert len(runs) == 1, runs[["run_id", "status"]]
     row = runs.iloc[0]
     assert row["run_id"] == shown["tags"]["mlflow_run_id"]
-    assert row["metrics.acc"] == 0.7 and row["metrics.peak_rss_mb"] > 0
+    assert row["metrics.acc"] == 0.7 and row["metrics.child_metric"] == 1.0
     assert row["status"] == "FINISHED"
 
 
