@@ -8,16 +8,13 @@ the environment's interpreter: every compute starts ``job.python``.
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from harness.envs.build import BuiltEnvironment, ensure_built
 from harness.envs.resolve import ResolvedEnvironment, resolve
 from harness.envs.spec import Definition, from_mapping
+from harness.job.supervise import sigterm_as_interrupt
 
 #: The config key, under ``estimator``.
 CONFIG_KEY = "environment"
@@ -54,30 +51,11 @@ def for_config(cfg: Any, home: Path) -> ResolvedEnvironment | None:
 
 def prepare_run(resolved: ResolvedEnvironment, job: Any, home: Path) -> BuiltEnvironment:
     """Build or reuse the run's environment and make the job start its Python."""
-    with _sigterm_as_interrupt():  # `harness runs cancel` during a build: clean up too
+    with sigterm_as_interrupt():  # `harness runs cancel` during a build: clean up too
         built = ensure_built(resolved, home, log=Path(job.logs_dir) / BUILD_LOG)
     job.python = str(built.python)
     job.save()
     return built
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """While building, SIGTERM raises KeyboardInterrupt, so the half-built folder is
-    removed and the run ends Canceled, as Ctrl-C does (the default would kill the
-    driver on the spot)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _plain(value: Any) -> Any:

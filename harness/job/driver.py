@@ -33,6 +33,7 @@ from harness.envs.errors import EnvironmentBuildError
 from harness.envs.resolve import ResolvedEnvironment
 from harness.errors import ConfigError, HarnessError
 from harness.job import session
+from harness.job.supervise import sigterm_as_interrupt
 from harness.run import ownership, provenance
 from harness.run.record import CANCELED, COMPLETED, FAILED, RUNNING, RunRecord
 from harness.run.resources import TreeMonitor
@@ -210,7 +211,7 @@ def run_job(
             host=socket.gethostname(),
         )
         # In a sweep the watch links the run and may stop it early (harness/sweeps/watch.py).
-        with (watch or no_watch)(record, name, goal) as job_watch, _sigterm_cancels():
+        with (watch or no_watch)(record, name, goal) as job_watch, sigterm_as_interrupt():
             try:
                 if job.environment is not None:
                     _prepare_environment(store, record.id, job.environment, spec)
@@ -265,29 +266,6 @@ def run_job(
         _call_hook(manager, "harness_on_run_error", record=record, error=error or "")
     _call_hook(manager, "harness_after_run", record=record, status=status)
     return Outcome(record, EXIT_CODES[status], (name, goal, record.metrics.get(name)))
-
-
-@contextlib.contextmanager
-def _sigterm_cancels() -> Iterator[None]:
-    """SIGTERM (``harness runs cancel``, ``run.cancel()``) cancels the run from the moment
-    it is Running, also before the compute has launched the job (``supervise``
-    handles it from then on): the default action would kill the driver and lose
-    the final status."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _harness_cause(exc: BaseException) -> HarnessError | None:

@@ -237,7 +237,9 @@ def run_supervised(
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """Within the block, SIGTERM to the driver (``harness runs cancel``) raises
-    KeyboardInterrupt in the main thread, as Ctrl-C does: for computes that wait on
+    KeyboardInterrupt in the main thread, as Ctrl-C does: the default action would
+    kill the driver and lose the final status. Used around a whole launch (from the
+    moment a run is Running), an environment build, and computes that wait on
     something other than a local process group (``slurm``: the job on the cluster)."""
     previous = signal.signal(signal.SIGTERM, _raise_interrupt) if _in_main_thread() else None
     try:
