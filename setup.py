@@ -9,8 +9,13 @@ replace the built-in's files).
 from setuptools import find_namespace_packages, setup
 
 NOT_PACKAGES = ["*.__pycache__", "*.__pycache__.*"]
+# harness/plugins is a symlink to ../plugins so that a source checkout imports the
+# built-ins under the same names (python -m harness from the checkout); the package
+# list takes them from plugins/ alone.
 core = find_namespace_packages(
-    ".", include=["harness", "harness.*", "hydra_plugins", "hydra_plugins.*"], exclude=NOT_PACKAGES
+    ".",
+    include=["harness", "harness.*", "hydra_plugins", "hydra_plugins.*"],
+    exclude=[*NOT_PACKAGES, "harness.plugins", "harness.plugins.*"],
 )
 builtins = [f"harness.plugins.{name}" for name in find_namespace_packages("plugins", exclude=NOT_PACKAGES)]
 
