@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     lst = with_store(sub.add_parser("list", help="files under a datastore path"))
     lst.add_argument("path", nargs="?", default="", help="datastore path (default: everything)")
 
-    ver = with_store(sub.add_parser("verify", help="check files against the manifest (sha256)"))
+    ver = with_store(sub.add_parser("verify", help="check files against the manifest (each with its recorded hash)"))
     ver.add_argument("path", nargs="?", default="", help="datastore path (default: everything)")
 
     ls = sub.add_parser("ls", help="the configured datastores")
@@ -122,8 +122,9 @@ def cmd_list(opts: argparse.Namespace) -> int:
     if opts.format == "json":
         print_json(files)
         return 0
-    rows = [(f["path"], f["size"], (f["sha256"] or "(untracked)")[:16]) for f in files]
-    print_table(f"{store.name}:{opts.path or '/'} ({store.url})", ("path", "size", "sha256"), rows)
+    # "blake3:0123…" or "sha256:0123…": each entry keeps the algorithm it was written with
+    rows = [(f["path"], f["size"], (f["hash"] or "(untracked)")[:23]) for f in files]
+    print_table(f"{store.name}:{opts.path or '/'} ({store.url})", ("path", "size", "hash"), rows)
     return 0
 
 

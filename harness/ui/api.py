@@ -21,7 +21,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from harness.commands import runs as runs_cmd
-from harness.errors import HarnessError, NotFoundError
+from harness.errors import DamagedRecordError, NotFoundError
 from harness.run import metrics
 from harness.run.liveness import reconcile
 from harness.ui.ids import BadId, check_id, inside
@@ -113,15 +113,15 @@ def _run(st: State, run_id: str) -> Any:
     run_folder(st, run_id)
     try:
         return st.runs.get(run_id)
-    except (OSError, ValueError, TypeError) as exc:  # an action on a damaged record
-        raise HarnessError(f"run {run_id}: unreadable run record ({exc})") from None
+    except DamagedRecordError as exc:  # an action on a damaged record: 409, named
+        raise DamagedRecordError(f"run {run_id}: unreadable run record ({exc})") from None
 
 
 def run_detail(st: State, run_id: str) -> dict[str, Any]:
     run_folder(st, run_id)
     try:
         record = reconcile(st.runs, st.runs.get(run_id))
-    except (OSError, ValueError, TypeError) as exc:  # damaged: say so, keep the files
+    except DamagedRecordError as exc:  # damaged: say so, keep the files
         return {
             "id": run_id,
             "status": "Damaged",
@@ -368,7 +368,7 @@ async def get_bench(request: Request) -> Response:
     try:
         return json_response(json.loads(path.read_text(encoding="utf-8")))
     except ValueError as exc:
-        raise HarnessError(f"bench {bench_id}: results.json is damaged ({exc})") from None
+        raise DamagedRecordError(f"bench {bench_id}: results.json is damaged ({exc})") from None
 
 
 async def session(request: Request) -> Response:

@@ -60,7 +60,9 @@ def _refuse(request: Request, status: int, message: str) -> Response:
 
 
 async def harness_error(request: Request, exc: Exception) -> Response:
-    status = 404 if isinstance(exc, NotFoundError) else 400 if isinstance(exc, ConfigError) else 409
+    # ConfigError first: a malformed name (InvalidIdError is both) is a bad request,
+    # not a missing thing; a damaged record or a refused action is a conflict.
+    status = 400 if isinstance(exc, ConfigError) else 404 if isinstance(exc, NotFoundError) else 409
     return JSONResponse({"error": str(exc)}, status_code=status)
 
 

@@ -72,7 +72,9 @@ def train(home: Path, src: Path, *overrides: str, modules: tuple[str, ...] = ("t
 
 
 def probe(home: Path, run_id: str, rank: int = 0) -> dict:
-    return json.loads((home / "runs" / run_id / "outputs" / f"probe-{rank}.json").read_text())
+    run = home / "runs" / run_id  # outputs/ is rank 0's; the other ranks' are kept apart
+    outputs = run / "outputs" if rank == 0 else run / "ranks" / str(rank) / "outputs"
+    return json.loads((outputs / f"probe-{rank}.json").read_text())
 
 
 def record(home: Path, run_id: str) -> dict:

@@ -305,12 +305,12 @@ from harness.run.store import RunStore
 store = RunStore()
 record = store.create(experiment="busy", estimator="sklearn", compute="local")
 store.set_status(record.id, "Running")
-for step in range(40):
+for step in range(150):  # ~3 s of writing: long enough to overlap the readers on a busy CI
     append_events(record.path / "metrics" / "rank0-1.jsonl",
                   [MetricEvent("loss", 1.0 / (step + 1), step, time.time())])
     if step % 10 == 0:
         store.set_tags(record.id, {"step": str(step)})
-    time.sleep(0.01)
+    time.sleep(0.02)
 store.set_status(record.id, "Completed")
 """
 
@@ -342,7 +342,7 @@ def test_pages_keep_answering_while_16_runs_are_written_at_once(home):
     assert answered > 0
     final = c.get("/api/runs?limit=100").json()
     assert final["total"] == 16 and {r["status"] for r in final["runs"]} == {"Completed"}
-    assert all(len(r["metrics"]) == 1 and r["tags"] == {"step": "30"} for r in final["runs"])
+    assert all(len(r["metrics"]) == 1 and r["tags"] == {"step": "140"} for r in final["runs"])
 
 
 def test_bench_results_are_listed_and_served_whole(home):
@@ -372,12 +372,12 @@ def test_bench_results_are_listed_and_served_whole(home):
     folder = home / "bench" / doc["id"]
     folder.mkdir(parents=True)
     write_all(doc, folder)  # the bench's own writer: results.json, .md, .png
-    (home / "bench" / "20260102-000000-broken").mkdir()
-    (home / "bench" / "20260102-000000-broken" / "results.json").write_text("{")
+    (home / "bench" / "20260102-000000-bbbbbb").mkdir()
+    (home / "bench" / "20260102-000000-bbbbbb" / "results.json").write_text("{")
     c = client(home)
     listed = c.get("/api/bench").json()
     assert [(b["id"], b["cells"]) for b in listed] == [(doc["id"], 1)]  # the broken one left out
     assert c.get(f"/api/bench/{doc['id']}").json() == doc
-    broken = c.get("/api/bench/20260102-000000-broken")
+    broken = c.get("/api/bench/20260102-000000-bbbbbb")
     assert broken.status_code == 409 and "damaged" in broken.json()["error"]
     assert c.get("/api/bench/20990101-000000-000000").status_code == 404

@@ -8,6 +8,7 @@ import os
 import subprocess
 from pathlib import Path
 
+from blake3 import blake3
 from ui_helpers import screenshot, write_run
 
 from harness.testing import harness_executable, run_cli
@@ -195,5 +196,6 @@ def test_datastore_page_lists_files_with_sizes_and_hashes(home, tmp_path, browse
     page.locator('a[href="#/datastores/default"]').click()
     row = page.locator("tr", has_text="csv/train.csv")
     row.wait_for(timeout=TIMEOUT_MS)
-    assert hashlib.sha256(b"a,b\n1,2\n").hexdigest() in row.inner_text()
+    # uploads hash with BLAKE3 by default; the page shows the entry's own algorithm
+    assert "blake3:" + blake3(b"a,b\n1,2\n").hexdigest() in row.inner_text()
     assert "8" in row.locator("td.num").inner_text()

@@ -289,7 +289,7 @@ async function pageDatastore(name, query) {
   const files = await api(`/api/datastores/${encodeURIComponent(name)}?path=${encodeURIComponent(path)}`);
   const total = files.reduce((n, f) => n + (f.size || 0), 0);
   main.innerHTML = `<h1>Datastore ${esc(name)}</h1><form class="filters" id="dsform"><input name="path" placeholder="folder inside the datastore" value="${esc(path)}" size="30"><button>List</button></form>
-  <p class="muted">${files.length} files, ${total.toLocaleString()} bytes</p>` + table(["path", "size", "sha256"], files.map(f => `<tr><td class="mono">${esc(f.path)}</td><td class="num">${(f.size ?? 0).toLocaleString()}</td><td class="mono">${esc(f.sha256 || "(untracked)")}</td></tr>`));
+  <p class="muted">${files.length} files, ${total.toLocaleString()} bytes</p>` + table(["path", "size", "hash"], files.map(f => `<tr><td class="mono">${esc(f.path)}</td><td class="num">${(f.size ?? 0).toLocaleString()}</td><td class="mono">${esc(f.hash || "(untracked)")}</td></tr>`));
   document.getElementById("dsform").onsubmit = (ev) => { ev.preventDefault(); location.hash = `#/datastores/${encodeURIComponent(name)}?path=${encodeURIComponent(new FormData(ev.target).get("path"))}`; };
 }
 
