@@ -4,11 +4,7 @@ compare two suite results."""
 from __future__ import annotations
 
 import argparse
-import secrets
-from datetime import datetime
 from pathlib import Path
-
-from harness.errors import ConfigError
 
 EPILOG = """examples:
   harness bench list
@@ -51,14 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The Python API's functions (harness.sdk.bench): one code path for both doors.
 def cmd_list(opts: argparse.Namespace) -> int:
-    from harness.bench.suite import available_suites, load_suite
     from harness.cli.output import print_table
+    from harness.sdk.bench import list_bench_suites
 
-    rows = []
-    for name in available_suites():
-        suite = load_suite(name)
-        rows.append((name, len(suite.cells), suite.description))
+    rows = [(s["name"], s["cells"], s["description"]) for s in list_bench_suites()]
     print_table(
         "benchmark suites (harness bench run NAME)", ("suite", "cells", "description"), rows
     )
@@ -68,69 +62,48 @@ def cmd_list(opts: argparse.Namespace) -> int:
 def cmd_run(opts: argparse.Namespace) -> int:
     import sys
 
-    from harness.bench import report, runner
-    from harness.bench.suite import load_suite
+    from harness.bench import report
     from harness.cli.output import print_json, print_table
-    from harness.storage.workspace import harness_home
+    from harness.sdk.bench import bench_exit_code, run_bench
 
-    if "=" in opts.suite:  # `harness bench run key=value`: the default suite, overridden
-        opts.overrides, opts.suite = [opts.suite, *opts.overrides], "default"
-    bad = [o for o in opts.overrides if "=" not in o]
-    if bad:
-        raise ConfigError(f"suite overrides are key=value; got '{bad[0]}'")
-    suite = load_suite(opts.suite, opts.overrides)
-    bench_id = f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-    out_dir = (opts.out or harness_home() / "bench" / bench_id).expanduser().resolve()
-    if (out_dir / "results.json").exists():
-        raise ConfigError(f"{out_dir} already holds a results.json; choose another --out")
-    out_dir.mkdir(parents=True, exist_ok=True)
     echo = (
         (lambda line: print(line, file=sys.stderr, flush=True))
         if opts.format == "json"
         else (lambda line: print(line, flush=True))
     )
-    doc = runner.run_suite(suite, out_dir, bench_id, ["harness", "bench", *opts.argv], echo)
-    files = report.write_all(doc, out_dir)
+    result = run_bench(
+        opts.suite, opts.overrides, opts.out, echo, command=["harness", "bench", *opts.argv]
+    )
+    doc = {k: v for k, v in result.items() if k != "files"}
     if opts.format == "json":
         print_json(doc)
     else:
         print_table(report.title(doc), report.COLUMNS, report.rows(doc))
-        for kind, path in files.items():
+        for kind, path in result["files"].items():
             print(f"{kind}: {path}")
-    if doc["interrupted"]:
-        return 130
-    failed = [c for c in doc["cells"] if c["status"] not in ("Completed", "Skipped")]
-    return 1 if failed else 0
+    return bench_exit_code(doc)
 
 
 def cmd_compare(opts: argparse.Namespace) -> int:
     from harness.bench import compare
     from harness.cli.output import print_json, print_table
+    from harness.sdk.bench import compare_bench
 
-    if opts.threshold < 0:
-        raise ConfigError("--threshold must be >= 0 (a relative change, 0.05 = 5%)")
-    rows = compare.compare(compare.load(opts.before), compare.load(opts.after), opts.threshold)
-    regressions = [r for r in rows if r.regression]
+    data = compare_bench(opts.before, opts.after, opts.threshold)
     if opts.format == "json":
-        print_json(
-            {
-                "threshold": opts.threshold,
-                "regressions": len(regressions),
-                "rows": compare.to_json(rows),
-            }
-        )
+        print_json(data)
     else:
         print_table(
             f"bench compare (threshold {opts.threshold:.0%})",
             ("cell", "metric", "before", "after", "change", "verdict", "note"),
-            compare.table(rows),
+            compare.table([compare.Row(**row) for row in data["rows"]]),
         )
         print(
-            f"{len(regressions)} regression(s) beyond {opts.threshold:.0%}"
-            if regressions
+            f"{data['regressions']} regression(s) beyond {opts.threshold:.0%}"
+            if data["regressions"]
             else f"no regression beyond {opts.threshold:.0%}"
         )
-    return 1 if regressions else 0
+    return 1 if data["regressions"] else 0
 
 
 ACTIONS = {"run": cmd_run, "compare": cmd_compare, "list": cmd_list}

@@ -8,6 +8,14 @@ from typing import Any
 from harness.cli.output import print_json, print_table
 from harness.datastore.errors import DatastoreError
 
+# The Python API's functions (harness.sdk.datastore): one code path for both doors.
+from harness.sdk.datastore import (
+    get_datastore,
+    list_datastores,
+    register_datastore,
+    unregister_datastore,
+)
+
 EPILOG = """examples:
   harness datastore upload ./data --target datasets/cifar10
   harness datastore list datasets
@@ -83,8 +91,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _store(opts: argparse.Namespace) -> Any:
-    from harness.datastore.settings import get_datastore
-
     return get_datastore(opts.datastore)
 
 
@@ -147,25 +153,8 @@ def cmd_verify(opts: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
-def datastore_items() -> list[dict[str, Any]]:
-    """`harness datastore ls --format json`: the configured datastores (no secrets)."""
-    from harness.datastore.settings import configured, public_options, public_url
-
-    default, stores = configured()
-    return [
-        {
-            "name": name,
-            "type": entry["type"],
-            "url": public_url(entry["url"]),
-            "options": public_options(entry.get("options") or {}),
-            "default": name == default,
-        }
-        for name, entry in sorted(stores.items())
-    ]
-
-
 def cmd_ls(opts: argparse.Namespace) -> int:
-    items = datastore_items()
+    items = list_datastores()
     if opts.format == "json":
         print_json(items)
         return 0
@@ -178,17 +167,14 @@ def cmd_ls(opts: argparse.Namespace) -> int:
 
 
 def cmd_add(opts: argparse.Namespace) -> int:
-    from harness.datastore import settings
-
     options: dict[str, Any] = {}
     for item in opts.option:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise DatastoreError(f"--option '{item}' is not KEY=VALUE")
         options[key.strip()] = _option_value(value)
-    entry = settings.add(
-        opts.name, opts.url, type_=opts.type_, options=options, make_default=opts.default
-    )
+    store = register_datastore(opts.name, opts.url, opts.type_, options, opts.default)
+    entry = next(i for i in list_datastores() if i["name"] == store.name)
     print(f"added datastore '{opts.name}' ({entry['type']}: {entry['url']})")
     if entry["url"].startswith("memory://"):
         print("note: memory:// data lives only as long as the process that wrote it")
@@ -206,9 +192,7 @@ def _option_value(text: str) -> Any:
 
 
 def cmd_remove(opts: argparse.Namespace) -> int:
-    from harness.datastore import settings
-
-    settings.remove(opts.name)
+    unregister_datastore(opts.name)
     print(f"removed datastore '{opts.name}' (its data was not touched)")
     return 0
 

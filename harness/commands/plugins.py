@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from harness.cli.output import print_json, print_table
-from harness.errors import NotFoundError
 
 EPILOG = """examples:
   harness plugins list
@@ -45,50 +44,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(args: list[str]) -> int:
+    # The Python API's functions (harness.sdk.plugins): one code path for both doors.
+    from harness.sdk.plugins import list_plugins, new_plugin, show_plugin
+
     opts = build_parser().parse_args(args)
     if opts.action == "new":
-        return _new(opts.name, opts.kind, opts.dir)
-    from harness.contract.manager import get_plugin_manager
-
-    manager = get_plugin_manager()
-    infos = {info.name: info for info in [*manager.plugins(), *manager.failed.values()]}
+        return _new(new_plugin(opts.name, opts.kind, opts.dir), opts.name, opts.kind)
     if opts.action == "show":
-        info = infos.get(opts.name)
-        if info is None:  # a component's name: show the plugin that registers it
-            owners = {
-                manager.plugin_of(kind, opts.name)
-                for kind in manager.components
-                if opts.name in manager.components[kind]
-            }
-            info = infos.get(owners.pop()) if len(owners) == 1 else None
-        if info is None:
-            reasons = [
-                r for kind in manager.components if (r := manager.why_missing(kind, opts.name))
-            ]
-            raise NotFoundError(
-                f"no plugin or component named '{opts.name}'"
-                + (f" ({reasons[0]})" if reasons else "")
-                + f". Plugins: {', '.join(sorted(infos)) or '(none)'}"
-            )
+        data = show_plugin(opts.name)
         if opts.format == "json":
-            print_json(info.to_json())
+            print_json(data)
         else:
-            _print_details(info.to_json())
+            _print_details(data)
         return 0
-    ordered = [infos[name] for name in sorted(infos)]
+    items = list_plugins()
     if opts.format == "json":
-        print_json([info.to_json() for info in ordered])
+        print_json(items)
         return 0
     rows = [
         (
-            info.name,
-            "FAILED" if info.error else ", ".join(info.kinds) or "-",
-            f"(did not load: harness plugins show {info.name})"
-            if info.error
-            else "; ".join(f"{k}: {', '.join(v)}" for k, v in info.components.items() if v) or "-",
-            f"{info.distribution or '?'} {info.version or ''}".strip(),
+            info["name"],
+            "FAILED" if info["error"] else ", ".join(info["kinds"]) or "-",
+            f"(did not load: harness plugins show {info['name']})"
+            if info["error"]
+            else "; ".join(f"{k}: {', '.join(v)}" for k, v in info["components"].items() if v)
+            or "-",
+            f"{info['distribution'] or '?'} {info['version'] or ''}".strip(),
         )
-        for info in ordered
+        for info in items
     ]
     print_table("harness plugins", ("plugin", "kinds", "components", "distribution"), rows)
     return 0
@@ -112,10 +95,8 @@ def _join(mapping: dict[str, list[str]]) -> str:
     return "; ".join(f"{key}: {', '.join(values)}" for key, values in mapping.items())
 
 
-def _new(name: str, kind: str, directory: Path) -> int:
-    from harness.scaffold import write_plugin
-
-    root, files = write_plugin(name, kind, directory.expanduser().resolve())
+def _new(written: dict, name: str, kind: str) -> int:
+    root, files = written["root"], written["files"]
     print(f"wrote the {kind} plugin '{name}' into {root}:")
     for path in files:
         print(f"  {path.relative_to(root)}")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from harness.cli.output import print_json, print_table
-from harness.errors import ConfigError
 from harness.run.record import flatten
 from harness.run.store import RunStore
+from harness.sdk.compare import compare_runs, plot_runs
 
 
 def add_parsers(sub: Any) -> None:
@@ -26,33 +25,9 @@ def add_parsers(sub: Any) -> None:
     plot.add_argument("--size", default="1000x600", help="image size in pixels, WIDTHxHEIGHT")
 
 
-def compare_json(store: RunStore, run_ids: list[str], all_params: bool = False) -> dict[str, Any]:
-    """`harness runs compare --format json`: params that differ, final metrics."""
-    from harness.run.liveness import reconcile
-
-    records = [reconcile(store, store.get(run_id)) for run_id in run_ids]
-    flats = [flatten(r.params) for r in records]
-    keys = sorted(set().union(*flats))
-    _missing = object()
-    differing = [
-        k for k in keys if all_params or len({repr(f.get(k, _missing)) for f in flats}) > 1
-    ]
-    finals = [store.current_metrics(r) for r in records]
-    metric_names = sorted({k for m in finals for k, v in m.items() if isinstance(v, (int, float))})
-    return {
-        "runs": [r.id for r in records],
-        "status": {r.id: r.status for r in records},
-        "params": {
-            k: {r.id: f.get(k) for r, f in zip(records, flats, strict=False)} for k in differing
-        },
-        "metrics": {
-            k: {r.id: m.get(k) for r, m in zip(records, finals, strict=False)} for k in metric_names
-        },
-    }
-
-
 def cmd_compare(store: RunStore, opts: argparse.Namespace) -> int:
-    data = compare_json(store, opts.run_ids, opts.all)
+    # The Python API's compare_runs: one code path for the shell and a notebook.
+    data = compare_runs(opts.run_ids, opts.all, workspace=store.root.parent)
     if opts.format == "json":
         print_json(data)
         return 0
@@ -86,21 +61,10 @@ def _cell(value: Any) -> str:
 
 
 def cmd_plot(store: RunStore, opts: argparse.Namespace) -> int:
-    from harness.cli.plotting import plot_runs
-
-    try:
-        width, height = (int(x) for x in opts.size.lower().split("x"))
-        assert width >= 100 and height >= 100
-    except (ValueError, AssertionError):
-        raise ConfigError(
-            f"--size '{opts.size}': write WIDTHxHEIGHT in pixels, each ≥ 100"
-        ) from None
-    records = [store.get(run_id) for run_id in opts.run_ids]
-    output = Path(opts.output)
-    if not output.parent.is_dir():
-        raise ConfigError(f"no folder '{output.parent}' to write {output.name} into")
-    drawn = plot_runs(records, opts.metric, output, (width, height))
-    print(f"wrote {output} ({', '.join(drawn)})")
+    result = plot_runs(
+        opts.run_ids, opts.output, opts.metric, opts.size, workspace=store.root.parent
+    )
+    print(f"wrote {result['path']} ({', '.join(result['metrics'])})")
     return 0
 
 

@@ -9,17 +9,11 @@ writer of the final status and reuses the tested shutdown path.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import socket
 import sys
-import time
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.run.liveness import reconcile
-from harness.run.record import QUEUED, RunRecord
 from harness.run.store import RunStore
+from harness.sdk.run import cancel_run
 
 
 def add_parsers(sub: Any) -> None:
@@ -31,55 +25,23 @@ def add_parsers(sub: Any) -> None:
     cancel.add_argument("--no-wait", action="store_true", help="signal and return at once")
 
 
-def request_cancel(store: RunStore, run_id: str) -> tuple[RunRecord, bool]:
-    """Ask a run's driver to stop (SIGTERM); the CLI and the dashboard both call this.
-
-    Returns the record and whether a signal was sent (False: the driver was already
-    gone and the run has been reconciled to its final status)."""
-    record = reconcile(store, store.get(run_id))
-    if record.is_final:
-        raise HarnessError(f"run {record.id} is already {record.status}; nothing to cancel")
-    if record.status == QUEUED or record.pid is None:
-        raise HarnessError(f"run {record.id} has not started yet; try again in a moment")
-    here = socket.gethostname()
-    if record.host != here:
-        raise HarnessError(
-            f"run {record.id} is driven from host {record.host}; run the cancel there"
-        )
-    from harness.run.ownership import unproven
-
-    why = unproven(record)
-    if why is not None:
-        record = reconcile(store, store.get(record.id))
-        if record.is_final:
-            print(f"run {record.id}: {record.status} (its driver was already gone)")
-            return 0
-        raise HarnessError(
-            f"run {record.id}: not signalling pid {record.pid}: {why}; "
-            "only the run's own driver is ever signalled"
-        )
-    try:
-        os.kill(record.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return reconcile(store, store.get(record.id)), False
-    return record, True
-
-
 def cmd_cancel(store: RunStore, opts: argparse.Namespace) -> int:
-    record, signalled = request_cancel(store, opts.run_id)
+    # The one cancel (harness.sdk.run.cancel_run): run.cancel() and the dashboard too.
+    record, signalled = cancel_run(
+        store,
+        opts.run_id,
+        wait=not opts.no_wait,
+        timeout=opts.timeout,
+        on_signal=lambda r: print(f"canceling run {r.id} (driver pid {r.pid})", file=sys.stderr),
+    )
     if not signalled:
         print(f"run {record.id}: {record.status} (its driver was already gone)")
         return 0
-    print(f"canceling run {record.id} (driver pid {record.pid})", file=sys.stderr)
     if opts.no_wait:
         return 0
-    deadline = time.monotonic() + opts.timeout
-    while time.monotonic() < deadline:
-        record = reconcile(store, store.get(record.id))
-        if record.is_final:
-            print(f"run {record.id}: {record.status}")
-            return 0
-        time.sleep(0.2)
+    if record.is_final:
+        print(f"run {record.id}: {record.status}")
+        return 0
     print(
         f"harness: run {record.id} is still stopping after {opts.timeout:g} s; "
         "check again with `harness runs show`",

@@ -14,6 +14,7 @@ import importlib.util
 import sysconfig
 from pathlib import Path
 
+from harness.compat.azureml_hint import MESSAGE
 from harness.errors import HarnessError
 
 SHIM_DIR = Path(__file__).parent / "azureml_shim"
@@ -22,11 +23,8 @@ PTH_NAME = "harness_azureml_compat.pth"
 #: hint for a forgotten opt-in (``script_site/sitecustomize.py``).
 SCRIPT_SITE_DIR = Path(__file__).parent / "script_site"
 
-FORGOTTEN_HINT = (
-    "No module named 'azureml': the Azure ML v1 layer is opt-in. In a notebook or "
-    "driver script run `harness compat azureml --install` once in this environment; "
-    "for a script-mode job set estimator.azureml_compat=true"
-)
+#: What ``import azureml`` says when the opt-in was forgotten (harness/compat/azureml_hint.py).
+FORGOTTEN_HINT = MESSAGE
 
 
 def site_dir(site: str | Path | None = None) -> Path:

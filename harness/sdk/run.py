@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -126,56 +127,67 @@ def copy_out(source: Path, dest: Path, shown: str | None = None) -> Path:
 def cancel_run(
     store: RunStore,
     run_id: str,
-    timeout: float = 60.0,
+    *,
     wait: bool = True,
+    timeout: float = 60.0,
     start_grace_s: float = 10.0,
-) -> RunRecord:
-    """Stop a running job through its driver (SIGTERM; the driver stops the job's
-    process group and writes ``Canceled``). A just-submitted run that is still
-    ``Queued`` is waited for up to ``start_grace_s``."""
+    on_signal: Callable[[RunRecord], None] | None = None,
+) -> tuple[RunRecord, bool]:
+    """Stop a running job through its driver: the one cancel of the harness
+    (``run.cancel()``, ``harness runs cancel``, the dashboard, ``SweepRun.cancel()``).
+
+    SIGTERM to the driver (``record.pid`` on ``record.host``), which stops the job's
+    process group and writes ``Canceled`` itself: one writer of the final status,
+    and the tested shutdown path of Ctrl-C. A run still ``Queued`` (a cancel right
+    after submit; the driver records its pid as it starts the launch) is waited for
+    up to ``start_grace_s``. ``on_signal`` is called once the signal is sent; with
+    ``wait`` the call returns when the run is final or ``timeout`` has passed.
+
+    Returns the latest record and whether a signal was sent (False: the driver
+    was already gone and the run has been reconciled to its final status)."""
+    from harness.run.ownership import unproven
+
     record = reconcile(store, store.get(run_id))
     grace = time.monotonic() + start_grace_s
-    # The driver turns SIGTERM into a clean stop only once its compute has launched
-    # the job (harness.job.supervise); a cancel right after submit waits for that, i.e.
-    # for the run to be Running and the job's first log file to exist.
-    while (
-        not record.is_final
-        and time.monotonic() < grace
-        and (record.status == QUEUED or not _launched(record))
-    ):
+    while not record.is_final and (record.status == QUEUED or record.pid is None):
+        if time.monotonic() >= grace:
+            raise HarnessError(f"run {record.id} has not started yet; try again in a moment")
         time.sleep(0.1)
         record = reconcile(store, store.get(record.id))
     if record.is_final:
         raise HarnessError(f"run {record.id} is already {record.status}; nothing to cancel")
-    if record.status == QUEUED or record.pid is None:
-        raise HarnessError(f"run {record.id} has not started yet; try again in a moment")
     if record.host != socket.gethostname():
         raise HarnessError(
             f"run {record.id} is driven from host {record.host}; run the cancel there"
         )
+    why = unproven(record)
+    if why is not None:
+        record = reconcile(store, store.get(record.id))
+        if record.is_final:
+            return record, False
+        raise HarnessError(
+            f"run {record.id}: not signalling pid {record.pid}: {why}; "
+            "only the run's own driver is ever signalled"
+        )
     try:
         os.kill(record.pid, signal.SIGTERM)
     except ProcessLookupError:
-        return reconcile(store, store.get(record.id))
-    if not wait:
-        return record
+        return reconcile(store, store.get(record.id)), False
+    if on_signal is not None:
+        on_signal(record)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while wait and time.monotonic() < deadline:
         record = reconcile(store, store.get(record.id))
         if record.is_final:
-            return record
+            break
         time.sleep(0.2)
-    return record
+    return record, True
 
 
 def delete_run(store: RunStore, record: RunRecord) -> None:
     """Remove a finished run and everything it wrote (``harness runs delete``); the
     store refuses an active run and keeps a racing writer from bringing it back."""
     store.delete(record.id)
-
-
-def _launched(record: RunRecord) -> bool:
-    return record.path is not None and any((record.path / "logs").glob("*.txt"))
 
 
 class Run:
@@ -345,8 +357,9 @@ class Run:
         return got
 
     # -- changing ----------------------------------------------------------------
-    def cancel(self) -> None:
-        record = cancel_run(self.store, self.id)
+    def cancel(self, timeout: float = 60.0) -> None:
+        """Stop the run (as ``harness runs cancel``) and wait until it is final."""
+        record, _ = cancel_run(self.store, self.id, timeout=timeout)
         if not record.is_final:
             raise HarnessError(f"run {self.id} is still stopping; check get_status() later")
 

@@ -447,7 +447,7 @@ class SweepRun:
         for child in self.get_children():
             if not child.record().is_final:
                 with contextlib.suppress(HarnessError):
-                    cancel_run(child.store, child.id)
+                    cancel_run(child.store, child.id, wait=False)
 
     def __repr__(self) -> str:
         return f"SweepRun(id={self.id!r}, status={self.get_status()!r})"

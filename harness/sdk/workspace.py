@@ -30,6 +30,16 @@ def find_config(path: str | os.PathLike[str] | None = None) -> Path | None:
     return None
 
 
+def home_of(workspace: Any = None) -> Path:
+    """The folder of ``workspace``: a ``Workspace``, a path, or None (the current one).
+    A path is only read, never made the process's workspace (unlike ``Workspace(home=)``)."""
+    if workspace is None:
+        return harness_home()
+    if isinstance(workspace, (str, os.PathLike)):
+        return Path(workspace).expanduser().resolve()
+    return Path(workspace.home)
+
+
 class Workspace:
     """``Workspace()`` is the current workspace (``HARNESS_HOME``, else ``~/.harness``);
     ``Workspace(home=PATH)`` makes ``PATH`` this process's workspace."""

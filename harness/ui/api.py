@@ -183,7 +183,7 @@ async def run_file(request: Request) -> Response:
 
 
 async def compare(request: Request) -> Response:
-    from harness.commands.runs_compare import compare_json
+    from harness.sdk.compare import compare_json
 
     ids = [i for i in request.query_params.get("ids", "").split(",") if i]
     if len(ids) < 2:
@@ -200,11 +200,14 @@ async def compare(request: Request) -> Response:
 
 # -- actions (token + CSRF, checked by the app) -----------------------------------------
 async def cancel_run(request: Request) -> Response:
-    from harness.commands.runs_control import request_cancel
+    from harness.sdk.run import cancel_run as cancel
 
     st = state(request)
     run_id = check_id("run id", request.path_params["run_id"])
-    record, signalled = await run_in_threadpool(request_cancel, st.runs, run_id)
+    # The one cancel of the harness; the page follows the run to its final status.
+    record, signalled = await run_in_threadpool(
+        lambda: cancel(st.runs, run_id, wait=False, start_grace_s=2.0)
+    )
     return json_response({"id": record.id, "status": record.status, "signalled": signalled})
 
 
@@ -322,7 +325,7 @@ async def model_file(request: Request) -> Response:
 
 
 async def list_datastores(request: Request) -> Response:
-    from harness.commands.datastore import datastore_items
+    from harness.sdk.datastore import list_datastores as datastore_items
 
     return json_response(await run_in_threadpool(datastore_items))
 

@@ -70,19 +70,25 @@ class _HarnessScriptFinder(importlib.abc.MetaPathFinder):
         return None
 
 
-class _LastResort(importlib.abc.MetaPathFinder):
-    """Consulted after every other finder: only an azureml nobody provides reaches it."""
-
-    def find_spec(self, name, path=None, target=None):  # noqa: ANN001, ANN201
-        if name == "azureml":
-            from harness.compat import FORGOTTEN_HINT
-
-            raise ModuleNotFoundError(FORGOTTEN_HINT, name="azureml")
-        return None
-
-
 sys.meta_path.insert(0, _HarnessScriptFinder())
-sys.meta_path.append(_LastResort())
+
+
+def _install_azureml_hint() -> None:
+    """The hint for a forgotten opt-in, last on sys.meta_path. Loaded from its file
+    next door (harness/compat/azureml_hint.py), not as ``harness.compat``: that keeps
+    the job's start-up light and works in an environment without the harness."""
+    import os
+
+    path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "azureml_hint.py")
+    spec = importlib.util.spec_from_file_location("_harness_azureml_hint_script", path)
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.install()
+
+
+_install_azureml_hint()
 
 
 def _chain_next_sitecustomize() -> None:

@@ -29,7 +29,7 @@ def numeric_curves(record: RunRecord) -> dict[str, list[tuple[int, float]]]:
     return curves
 
 
-def plot_runs(
+def draw_runs(
     records: list[RunRecord], wanted: list[str], output: Path, size: tuple[int, int]
 ) -> list[str]:
     """Draw ``wanted`` metrics (all numeric ones when empty) into ``output``; return them."""

@@ -1,0 +1,138 @@
+"""A forgotten opt-in of the Azure ML v1 layer: `import azureml…` without
+`harness compat azureml --install` names the fix — in a real Jupyter kernel and in
+a plain interpreter — while a probe still finds nothing, and a real azureml (or the
+installed shim) is never shadowed (harness/compat/azureml_hint.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from harness import compat
+
+FIX = "harness compat azureml --install"
+
+
+@pytest.fixture(autouse=True)
+def _no_layer_here():
+    # The hint is for an environment without the layer: in one with it, `import
+    # azureml` finds the shim (tested below and in test_azureml_notebooks.py).
+    assert not compat.is_installed(), "this environment has the azureml layer installed"
+    assert compat.real_azureml() is None, "this environment has a real azureml package"
+
+
+def python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env={**_base_env(), **env},
+        timeout=120,
+    )
+
+
+def _base_env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
+def test_the_harness_install_puts_the_hint_in_site_packages_and_its_record():
+    # The installed distribution, not a build's harness_ml.egg-info in the checkout.
+    site = compat.site_dir()
+    (dist,) = metadata.Distribution.discover(name="harness-ml", path=[str(site)])
+    files = {str(f) for f in dist.files or []}
+    assert {"harness_azureml_hint.pth", "_harness_azureml_hint.py"} <= files  # pip uninstall removes them
+
+
+def test_import_in_a_plain_interpreter_names_the_fix():
+    proc = python("import azureml.core")
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("ModuleNotFoundError: No module named 'azureml': ")
+    assert FIX in last and "estimator.azureml_compat=true" in last
+
+
+def test_every_import_form_raises_module_not_found_for_azureml_and_a_probe_finds_nothing():
+    proc = python(
+        """
+        import importlib, importlib.util
+        print("probe", importlib.util.find_spec("azureml"))
+        for how in ("import azureml", "from azureml.core import Workspace",
+                    "importlib.import_module('azureml.train.estimator')"):
+            try:
+                exec(how)
+            except ModuleNotFoundError as exc:
+                print(exc.name, "harness compat azureml --install" in str(exc))
+        try:
+            import azurexyz  # other missing modules keep Python's own message
+        except ModuleNotFoundError as exc:
+            print(exc)
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "probe None",
+        "azureml True",
+        "azureml True",
+        "azureml True",
+        "No module named 'azurexyz'",
+    ]
+
+
+def test_a_real_azureml_and_the_installed_shim_are_found_first(tmp_path):
+    real = tmp_path / "real"
+    (real / "azureml" / "core").mkdir(parents=True)  # a namespace package, as the real SDK's
+    (real / "azureml" / "core" / "__init__.py").write_text("WHO = 'real azureml'\n")
+    code = "import azureml.core as c; print(getattr(c, 'WHO', c.__file__))"
+    proc = python(code, PYTHONPATH=str(real))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "real azureml"
+    proc = python(code, PYTHONPATH=str(compat.SHIM_DIR))
+    assert proc.returncode == 0, proc.stderr
+    assert Path(proc.stdout.strip()).is_relative_to(compat.SHIM_DIR)
+
+
+def test_a_jupyter_kernel_names_the_fix(tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    spec = tmp_path / "jupyter" / "kernels" / "harness-hint-test"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "harness (hint test)",
+                "language": "python",
+            }
+        )
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    cells = [
+        "import importlib.util; print(importlib.util.find_spec('azureml'))",
+        "from azureml.core import Workspace, Experiment",
+    ]
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    client = nbclient.NotebookClient(
+        book,
+        timeout=120,
+        kernel_name="harness-hint-test",
+        allow_errors=True,
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
+    client.execute()
+    probe, failed = book.cells
+    assert probe.outputs[0]["text"].strip() == "None"
+    errors = [o for o in failed.outputs if o["output_type"] == "error"]
+    assert len(errors) == 1
+    assert errors[0]["ename"] == "ModuleNotFoundError"
+    assert errors[0]["evalue"].startswith("No module named 'azureml': ")
+    assert FIX in errors[0]["evalue"] and "restart the kernel" in errors[0]["evalue"]
