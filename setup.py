@@ -45,6 +45,7 @@ class EditableWheelWithHint(editable_wheel):
         super()._install_namespaces(installation_dir, pth_prefix)
         write_hint(installation_dir)
 
+
 NOT_PACKAGES = ["*.__pycache__", "*.__pycache__.*"]
 # harness/plugins is a symlink to ../plugins so that a source checkout imports the
 # built-ins under the same names (python -m harness from the checkout); the package
@@ -54,7 +55,9 @@ core = find_namespace_packages(
     include=["harness", "harness.*", "hydra_plugins", "hydra_plugins.*"],
     exclude=[*NOT_PACKAGES, "harness.plugins", "harness.plugins.*"],
 )
-builtins = [f"harness.plugins.{name}" for name in find_namespace_packages("plugins", exclude=NOT_PACKAGES)]
+builtins = [
+    f"harness.plugins.{name}" for name in find_namespace_packages("plugins", exclude=NOT_PACKAGES)
+]
 
 setup(
     packages=[*core, "harness.plugins", *builtins],

@@ -42,6 +42,20 @@ _SDK = (
     "loguniform",
     "quniform",
     "randint",
+    "compare_runs",
+    "plot_runs",
+    "list_plugins",
+    "show_plugin",
+    "new_plugin",
+    "list_bench_suites",
+    "run_bench",
+    "compare_bench",
+    "get_datastore",
+    "list_datastores",
+    "register_datastore",
+    "unregister_datastore",
+    "list_runs",
+    "check_workspace",
 )
 
 __all__ = [

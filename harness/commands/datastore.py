@@ -65,7 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     lst = with_store(sub.add_parser("list", help="files under a datastore path"))
     lst.add_argument("path", nargs="?", default="", help="datastore path (default: everything)")
 
-    ver = with_store(sub.add_parser("verify", help="check files against the manifest (each with its recorded hash)"))
+    ver = with_store(
+        sub.add_parser(
+            "verify", help="check files against the manifest (each with its recorded hash)"
+        )
+    )
     ver.add_argument("path", nargs="?", default="", help="datastore path (default: everything)")
 
     ls = sub.add_parser("ls", help="the configured datastores")

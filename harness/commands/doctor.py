@@ -20,18 +20,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(args: list[str]) -> int:
-    from harness.storage.doctor import examine
+    # The Python API's check_workspace: one code path for both doors.
+    from harness.sdk.doctor import check_workspace
 
     opts = build_parser().parse_args(args)
-    findings = examine(fix=opts.fix)
+    findings = check_workspace(fix=opts.fix)
     if opts.format == "json":
-        print_json([f.to_json() for f in findings])
+        print_json(findings)
     elif findings:
         print_table(
             "workspace problems",
             ("kind", "path", "problem", "fix" if not opts.fix else "done"),
-            [(f.kind, f.path, f.problem, f.fix) for f in findings],
+            [(f["kind"], f["path"], f["problem"], f["fix"]) for f in findings],
         )
     else:
         print("workspace OK: no damaged or stuck records")
-    return 1 if any(not f.fixed for f in findings) else 0
+    return 1 if any(not f["fixed"] for f in findings) else 0

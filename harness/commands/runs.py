@@ -11,12 +11,12 @@ import argparse
 from typing import Any
 
 from harness.cli.output import print_json, print_table, warn
-from harness.errors import ConfigError
-from harness.run.liveness import reconcile
-from harness.run.record import FINAL_STATUSES, RunRecord
+from harness.run.record import RunRecord
 from harness.run.store import RunStore
 
-# The JSON objects are the Python API's (harness.sdk.run): one code path for both doors.
+# The JSON objects and the run listing are the Python API's (harness.sdk.run,
+# harness.sdk.listing): one code path for both doors (and the dashboard).
+from harness.sdk.listing import filter_runs, find_runs  # noqa: F401
 from harness.sdk.run import Run, detail_json, duration_s, summary_json  # noqa: F401
 
 #: Rows a table shows unless --limit says otherwise: rendering 10,000 rows with rich
@@ -86,78 +86,9 @@ def scalar_metrics(values: dict[str, Any]) -> str:
     )
 
 
-def _tag_filter(specs: list[str]) -> list[tuple[str, str | None]]:
-    wanted = []
-    for spec in specs:
-        key, sep, value = spec.partition("=")
-        if not key:
-            raise ConfigError(f"--tag '{spec}': give KEY or KEY=VALUE")
-        wanted.append((key, value if sep else None))
-    return wanted
-
-
-def _metric_key(store: RunStore, name: str, ascending: bool):  # noqa: ANN202
-    sign = 1.0 if ascending else -1.0
-
-    def key(record: RunRecord) -> tuple[int, float]:
-        # Called once per run (10,000 in a big listing): the final record's own
-        # metrics without a method call, and plain type checks instead of isinstance.
-        values = (
-            record.metrics
-            if record.status in FINAL_STATUSES and record.metrics
-            else store.current_metrics(record)
-        )
-        value = values.get(name)
-        if value.__class__ not in (int, float) or value != value:  # bools, None, NaN
-            return (1, 0.0)  # runs without the metric go last either way
-        return (0, sign * value)
-
-    return key
-
-
-def filter_runs(
-    store: RunStore,
-    records: list[RunRecord],
-    *,
-    experiment: str | None = None,
-    estimator: str | None = None,
-    tags: list[str] | tuple[str, ...] = (),
-    status: str | None = None,
-    sort: str | None = None,
-    ascending: bool = False,
-) -> list[RunRecord]:
-    """The runs `harness runs list` and the dashboard show: filtered, live status
-    reconciled, optionally sorted by a metric's final value (newest first otherwise)."""
-    if experiment:
-        records = [r for r in records if r.experiment == experiment]
-    if estimator:
-        records = [r for r in records if r.estimator == estimator]
-    for key, value in _tag_filter(list(tags)):
-        records = [r for r in records if key in r.tags and (value is None or r.tags[key] == value)]
-    # `r.status in FINAL_STATUSES`, not the property: this loop sees every run.
-    records = [r if r.status in FINAL_STATUSES else reconcile(store, r) for r in records]
-    if status:
-        records = [r for r in records if r.status.lower() == status.lower()]
-    if sort:
-        records.sort(key=_metric_key(store, sort, ascending))
-    return records
-
-
 def select(store: RunStore, opts: argparse.Namespace) -> list[RunRecord]:
-    from harness.run.index import summaries
-
-    if opts.status:
-        from harness.run.record import STATUSES
-
-        wanted = [s for s in STATUSES if s.lower() == opts.status.lower()]
-        if not wanted:
-            raise ConfigError(f"--status '{opts.status}': use one of {', '.join(STATUSES)}")
-    records, problems = summaries(store.root)
-    for problem in problems:
-        warn(problem)
-    return filter_runs(
+    records, problems = find_runs(
         store,
-        records,
         experiment=opts.experiment,
         estimator=opts.estimator,
         tags=opts.tag,
@@ -165,6 +96,9 @@ def select(store: RunStore, opts: argparse.Namespace) -> list[RunRecord]:
         sort=opts.sort,
         ascending=opts.asc,
     )
+    for problem in problems:
+        warn(problem)
+    return records
 
 
 def cmd_list(store: RunStore, opts: argparse.Namespace) -> int:

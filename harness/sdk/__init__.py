@@ -37,6 +37,21 @@ _NAMES = {
     "quniform": "harness.sdk.sweep",
     "randint": "harness.sdk.sweep",
     "normal": "harness.sdk.sweep",
+    # What the other CLI commands do, as the functions those commands call.
+    "compare_runs": "harness.sdk.compare",
+    "plot_runs": "harness.sdk.compare",
+    "list_plugins": "harness.sdk.plugins",
+    "show_plugin": "harness.sdk.plugins",
+    "new_plugin": "harness.sdk.plugins",
+    "list_bench_suites": "harness.sdk.bench",
+    "run_bench": "harness.sdk.bench",
+    "compare_bench": "harness.sdk.bench",
+    "get_datastore": "harness.sdk.datastore",
+    "list_datastores": "harness.sdk.datastore",
+    "register_datastore": "harness.sdk.datastore",
+    "unregister_datastore": "harness.sdk.datastore",
+    "list_runs": "harness.sdk.listing",
+    "check_workspace": "harness.sdk.doctor",
 }
 
 __all__ = sorted(_NAMES)

@@ -363,6 +363,24 @@ class Run:
         if not record.is_final:
             raise HarnessError(f"run {self.id} is still stopping; check get_status() later")
 
+    def rerun(self) -> Run:
+        """Submit this run's config again, as ``harness runs rerun`` does: the
+        recorded overrides from the recorded folder, the environment pinned to the
+        recorded one, tagged ``rerun_of``. Returns the new run without waiting."""
+        from harness.sdk import submit as launcher
+        from harness.sdk.rerun import rerun_overrides
+
+        record = self.record()
+        if not record.overrides and not record.params:
+            raise NotFoundError(f"run {record.id} has no recorded config to run again")
+        cwd = (record.provenance or {}).get("cwd")
+        _, ident, _ = launcher.start(
+            rerun_overrides(record),
+            self.workspace.home,
+            cwd=cwd if cwd and Path(cwd).is_dir() else None,
+        )
+        return Run(None, ident, workspace=self.workspace)
+
     def delete(self) -> None:
         """Delete this (finished) run and its files."""
         delete_run(self.store, self.record())

@@ -48,7 +48,10 @@ def test_the_harness_install_puts_the_hint_in_site_packages_and_its_record():
     site = compat.site_dir()
     (dist,) = metadata.Distribution.discover(name="harness-ml", path=[str(site)])
     files = {str(f) for f in dist.files or []}
-    assert {"harness_azureml_hint.pth", "_harness_azureml_hint.py"} <= files  # pip uninstall removes them
+    assert {
+        "harness_azureml_hint.pth",
+        "_harness_azureml_hint.py",
+    } <= files  # pip uninstall removes them
 
 
 def test_import_in_a_plain_interpreter_names_the_fix():

@@ -1,0 +1,137 @@
+"""The runs of a workspace, filtered and sorted: ``list_runs`` (handles) for
+Python, ``find_runs`` (records) for ``harness runs list`` and ``filter_runs`` for
+the dashboard — one selection for all three."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.errors import ConfigError
+from harness.run.liveness import reconcile
+from harness.run.record import FINAL_STATUSES, STATUSES, RunRecord
+from harness.run.store import RunStore
+
+
+def _tag_filter(specs: list[str]) -> list[tuple[str, str | None]]:
+    wanted = []
+    for spec in specs:
+        key, sep, value = spec.partition("=")
+        if not key:
+            raise ConfigError(f"--tag '{spec}': give KEY or KEY=VALUE")
+        wanted.append((key, value if sep else None))
+    return wanted
+
+
+def _metric_key(store: RunStore, name: str, ascending: bool):  # noqa: ANN202
+    sign = 1.0 if ascending else -1.0
+
+    def key(record: RunRecord) -> tuple[int, float]:
+        # Called once per run (10,000 in a big listing): the final record's own
+        # metrics without a method call, and plain type checks instead of isinstance.
+        values = (
+            record.metrics
+            if record.status in FINAL_STATUSES and record.metrics
+            else store.current_metrics(record)
+        )
+        value = values.get(name)
+        if value.__class__ not in (int, float) or value != value:  # bools, None, NaN
+            return (1, 0.0)  # runs without the metric go last either way
+        return (0, sign * value)
+
+    return key
+
+
+def filter_runs(
+    store: RunStore,
+    records: list[RunRecord],
+    *,
+    experiment: str | None = None,
+    estimator: str | None = None,
+    tags: list[str] | tuple[str, ...] = (),
+    status: str | None = None,
+    sort: str | None = None,
+    ascending: bool = False,
+) -> list[RunRecord]:
+    """The runs `harness runs list` and the dashboard show: filtered, live status
+    reconciled, optionally sorted by a metric's final value (newest first otherwise)."""
+    if experiment:
+        records = [r for r in records if r.experiment == experiment]
+    if estimator:
+        records = [r for r in records if r.estimator == estimator]
+    for key, value in _tag_filter(list(tags)):
+        records = [r for r in records if key in r.tags and (value is None or r.tags[key] == value)]
+    # `r.status in FINAL_STATUSES`, not the property: this loop sees every run.
+    records = [r if r.status in FINAL_STATUSES else reconcile(store, r) for r in records]
+    if status:
+        records = [r for r in records if r.status.lower() == status.lower()]
+    if sort:
+        records.sort(key=_metric_key(store, sort, ascending))
+    return records
+
+
+def find_runs(
+    store: RunStore,
+    *,
+    experiment: str | None = None,
+    estimator: str | None = None,
+    tags: list[str] | tuple[str, ...] = (),
+    status: str | None = None,
+    sort: str | None = None,
+    ascending: bool = False,
+) -> tuple[list[RunRecord], list[str]]:
+    """``harness runs list``'s selection: the filtered records, and the problems
+    (damaged records) met on the way, for the caller to report."""
+    from harness.run.index import summaries
+
+    if status and not any(s.lower() == status.lower() for s in STATUSES):
+        raise ConfigError(f"--status '{status}': use one of {', '.join(STATUSES)}")
+    records, problems = summaries(store.root)
+    selected = filter_runs(
+        store,
+        records,
+        experiment=experiment,
+        estimator=estimator,
+        tags=tags,
+        status=status,
+        sort=sort,
+        ascending=ascending,
+    )
+    return selected, problems
+
+
+def list_runs(
+    experiment: str | None = None,
+    status: str | None = None,
+    estimator: str | None = None,
+    tags: list[str] | tuple[str, ...] | dict[str, Any] = (),
+    sort: str | None = None,
+    ascending: bool = False,
+    limit: int | None = None,
+    workspace: Any = None,
+) -> list[Any]:
+    """Run handles, newest first (``harness runs list``): only ``experiment``,
+    ``status``, ``estimator``, ``tags`` (``KEY``/``KEY=VALUE`` strings, or a dict);
+    ``sort`` by a metric's final value (largest first unless ``ascending``);
+    at most ``limit``. Damaged records are skipped with a warning."""
+    from harness.errors import warn
+    from harness.sdk.run import Run
+    from harness.sdk.workspace import Workspace
+
+    if isinstance(tags, dict):
+        tags = [f"{k}={v}" for k, v in tags.items()]
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(home=workspace)
+    store = RunStore(ws.home)
+    records, problems = find_runs(
+        store,
+        experiment=experiment,
+        estimator=estimator,
+        tags=list(tags),
+        status=status,
+        sort=sort,
+        ascending=ascending,
+    )
+    for problem in problems:
+        warn(problem)
+    if limit:
+        records = records[:limit]
+    return [Run(None, r.id, workspace=ws) for r in records]
