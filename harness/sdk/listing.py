@@ -70,33 +70,17 @@ def filter_runs(
 
 
 def find_runs(
-    store: RunStore,
-    *,
-    experiment: str | None = None,
-    estimator: str | None = None,
-    tags: list[str] | tuple[str, ...] = (),
-    status: str | None = None,
-    sort: str | None = None,
-    ascending: bool = False,
+    store: RunStore, *, status: str | None = None, **filters: Any
 ) -> tuple[list[RunRecord], list[str]]:
-    """``harness runs list``'s selection: the filtered records, and the problems
-    (damaged records) met on the way, for the caller to report."""
+    """``harness runs list``'s selection (``filter_runs``'s filters, ``status``
+    checked first): the records, and the problems (damaged records) met on the way,
+    for the caller to report."""
     from harness.run.index import summaries
 
     if status and not any(s.lower() == status.lower() for s in STATUSES):
         raise ConfigError(f"--status '{status}': use one of {', '.join(STATUSES)}")
     records, problems = summaries(store.root)
-    selected = filter_runs(
-        store,
-        records,
-        experiment=experiment,
-        estimator=estimator,
-        tags=tags,
-        status=status,
-        sort=sort,
-        ascending=ascending,
-    )
-    return selected, problems
+    return filter_runs(store, records, status=status, **filters), problems
 
 
 def list_runs(
