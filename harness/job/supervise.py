@@ -271,6 +271,14 @@ def describe_exit(code: int) -> str:
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
+    # Python swallows an exception raised while the handler runs inside an at-fork
+    # hook or a __del__ ("Exception ignored in: <function _releaseLock …>"): a SIGTERM
+    # landing in subprocess.Popen's fork was lost and the job ran on, Running for
+    # good. The session's stop event is the second channel: run_supervised (and the
+    # slurm/ray waits) poll it and stop the job as for Ctrl-C.
+    from harness.job import session
+
+    session.ensure().stop.set()
     raise KeyboardInterrupt
 
 
