@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.ids import new_id
 
 
 def list_bench_suites() -> list[dict[str, Any]]:
@@ -47,7 +46,7 @@ def run_bench(
     if bad:
         raise ConfigError(f"suite overrides are key=value; got '{bad[0]}'")
     loaded = load_suite(suite, overrides)
-    bench_id = f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    bench_id = new_id()
     out_dir = (Path(out) if out else harness_home() / "bench" / bench_id).expanduser().resolve()
     if (out_dir / "results.json").exists():
         raise ConfigError(f"{out_dir} already holds a results.json; choose another --out")
