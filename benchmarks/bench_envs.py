@@ -53,7 +53,8 @@ def build_once(home: Path, cache: Path) -> float:
 
 def main() -> None:
     args = parser(__doc__.splitlines()[0]).parse_args()
-    rounds = 2 if args.quick else 10
+    rounds = 2 if args.quick else 20
+    load_before = os.getloadavg()
     builds = 1 if args.quick else 5
     exe = str(Path(sys.executable).with_name("harness"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,9 +95,22 @@ def main() -> None:
             cold.append(build_once(root / f"cold-{n}", root / f"empty-cache-{n}"))
             time.sleep(0.1)
 
+    load_after = os.getloadavg()
     figures = {
+        # The machine is shared: the 1/5/15-minute load averages before and after.
+        "load_average": {"before": list(load_before), "after": list(load_after)},
         "startup_s": {name: stats(values) for name, values in samples.items()},
         "cached_env_overhead_s": statistics_difference(samples),
+        # Each round ran both sides back to back: the per-round difference cancels
+        # slow drifts of the machine's load better than the difference of medians.
+        "paired_difference_s": stats(
+            [
+                with_env - without
+                for with_env, without in zip(
+                    samples["cached environment"], samples["no environment"], strict=True
+                )
+            ]
+        ),
         # CPU seconds of the whole process tree (driver, worker, script): steadier
         # than wall time on a shared machine.
         "startup_cpu_s": {name: stats(values) for name, values in cpu.items()},
@@ -115,6 +129,12 @@ def main() -> None:
             f"harness train, {name}: {value['median']:.3f} s ({value['min']:.3f}-{value['max']:.3f})"
         )
     print(f"cached environment adds {figures['cached_env_overhead_s']:.3f} s (target < 0.3 s)")
+    paired = figures["paired_difference_s"]
+    print(
+        f"... paired per round: median {paired['median']:.3f} s "
+        f"({paired['min']:.3f} to {paired['max']:.3f})"
+    )
+    print(f"load average before {load_before}, after {load_after}")
     print(f"... in CPU time of the process tree: {figures['cached_env_overhead_cpu_s']:.3f} s")
     for name, value in parts.items():
         print(f"part: {name}: {value['median']:.4f} s ({value['min']:.4f}-{value['max']:.4f})")
