@@ -1,7 +1,7 @@
 """Run environments (issue 16) through the real `harness` command.
 
 Builds really run uv against PyPI, with small pure-Python packages (tabulate,
-packaging, six); uv's cache is shared by the whole session (``uv_cache``) so each
+packaging, six); uv's cache is shared by the whole session (``uv_cache``, conftest.py) so each
 wheel is downloaded once, and lives in the test session's temporary folder.
 """
 
@@ -42,11 +42,6 @@ with open(f"outputs/probe-{Run.get_context().rank}.json", "w") as f:
 Run.get_context().log("accuracy", 1.0)
 print("probe done", found)
 """
-
-
-@pytest.fixture(scope="session")
-def uv_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("uv-cache")
 
 
 @pytest.fixture(autouse=True)
