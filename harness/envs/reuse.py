@@ -22,6 +22,9 @@ logged in the build log.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -29,25 +32,25 @@ from pathlib import Path
 
 
 def overlay_path(overlay: Iterable[str]) -> list[str]:
-    """The folders the overlay puts on ``sys.path``: each overlay folder and the
-    folders its ``.pth`` files name (as ``site.addsitedir`` adds them)."""
-    found: list[str] = []
-    for folder in overlay:
-        if folder not in found:
-            found.append(folder)
-        for pth in sorted(Path(folder).glob("*.pth")):
-            try:
-                lines = pth.read_text().splitlines()
-            except (OSError, UnicodeDecodeError):
-                continue
-            for raw in lines:
-                line = raw.strip()
-                if not line or line.startswith(("#", "import ", "import\t")):
-                    continue  # import lines run code; they add no folder we can know
-                path = (Path(folder) / line).resolve()
-                if path.is_dir() and str(path) not in found:
-                    found.append(str(path))
-    return found
+    """The folders the overlay puts on a job's ``sys.path``: each overlay folder
+    and what its ``.pth`` files add, path lines and ``import site;
+    site.addsitedir(...)`` lines alike. Asked of a fresh interpreter started
+    without ``site`` (``-S``) that does exactly what the overlay ``.pth`` does."""
+    folders = list(overlay)
+    code = (
+        "import json, site, sys; before = list(sys.path); "
+        "[site.addsitedir(d) for d in json.loads(sys.argv[1])]; "
+        "print(json.dumps([p for p in sys.path if p not in before]))"
+    )
+    try:
+        out = subprocess.run(
+            [sys.executable, "-S", "-c", code, json.dumps(folders)],
+            capture_output=True, text=True, timeout=60, check=True,
+        ).stdout  # fmt: skip
+        found = [str(p) for p in json.loads(out.strip().splitlines()[-1])]
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        found = []  # then only the overlay folders themselves count
+    return [*dict.fromkeys([*folders, *found])]
 
 
 def installed(path: Iterable[str]) -> dict[str, metadata.Distribution]:
