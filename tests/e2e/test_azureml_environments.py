@@ -197,6 +197,9 @@ def test_curated_v1_names_run_in_the_mapped_harness_environments(azureml, home, 
         assert f"scikit-learn=={metadata.version('scikit-learn')}" in environment["from_harness"]
     built = json.loads((home / "envs" / environment["hash"] / "harness-env.json").read_text())
     assert not any(p.startswith("scikit-learn") for p in _own_packages(built)), built["packages"]
+    shown = run_cli("runs", "show", run.id, home=home)
+    sklearn_line = f"  scikit-learn=={metadata.version('scikit-learn')}  (the harness's, reused)"
+    assert sklearn_line in shown.stdout.splitlines(), shown.output
 
     # A curated name the table does not map: the current interpreter, one warning.
     unknown = ws.environments["AzureML-TensorFlow-2.0-CPU"]
