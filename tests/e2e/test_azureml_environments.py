@@ -7,62 +7,25 @@ and a framework estimator), submits it as v1 did (detached, through
 ``Experiment.submit``), and asserts that the job ran in the built environment:
 its ``sys.executable`` is under ``$HARNESS_HOME/envs/<hash>``, the package
 imports at the pinned version, and the run's provenance names the environment.
-uv's cache is shared by the test session (``uv_cache`` in conftest.py)."""
+uv's cache is shared by the test session (``shared_uv_cache`` in conftest.py)."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import sys
-import textwrap
 from importlib import metadata
 from pathlib import Path
 
 import pytest
 
-from harness.compat import SHIM_DIR
 from harness.testing import run_cli
 
-PROBE = """
-import json, os, sys
-found = {}
-for name in sys.argv[1:]:
-    try:
-        module = __import__(name)
-        found[name] = getattr(module, "__version__", "?")
-    except ImportError:
-        found[name] = None
-os.makedirs("outputs", exist_ok=True)
-with open("outputs/probe.json", "w") as f:
-    json.dump({"executable": sys.executable, "found": found}, f)
-print("probe done", found)
-"""
 TABULATE = "tabulate==0.9.0"
 
 
-@pytest.fixture
-def azureml(monkeypatch, home):
-    monkeypatch.syspath_prepend(str(SHIM_DIR))
-    for name in [m for m in sys.modules if m == "azureml" or m.startswith("azureml.")]:
-        monkeypatch.delitem(sys.modules, name)
-    import azureml.core
-
-    yield azureml
-    for name in [m for m in sys.modules if m == "azureml" or m.startswith("azureml.")]:
-        del sys.modules[name]  # later tests must not see the shim as installed
-
-
-@pytest.fixture(autouse=True)
-def _shared_uv_cache(uv_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("UV_CACHE_DIR", str(uv_cache))
-
-
-@pytest.fixture
-def src(tmp_path: Path) -> Path:
-    folder = tmp_path / "src"
-    folder.mkdir()
-    (folder / "probe.py").write_text(textwrap.dedent(PROBE))
-    return folder
+# Every build uses the session's uv cache; `src` holds probe.py (conftest.py).
+pytestmark = pytest.mark.usefixtures("shared_uv_cache")
 
 
 def submit(config, name: str = "envs"):
@@ -86,7 +49,7 @@ def ran_in_environment(home: Path, run) -> tuple[dict, dict]:
     interpreter is the recorded environment's, under $HARNESS_HOME/envs/<hash>."""
     record = json.loads((home / "runs" / run.id / "run.json").read_text())
     assert record["status"] == "Completed", record.get("error")
-    seen = json.loads((home / "runs" / run.id / "outputs" / "probe.json").read_text())
+    seen = json.loads((home / "runs" / run.id / "outputs" / "probe-0.json").read_text())
     environment = record["provenance"]["environment"]
     folder = home / "envs" / environment["hash"]
     assert (folder / "harness-env.json").is_file()

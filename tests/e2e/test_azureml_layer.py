@@ -82,18 +82,6 @@ def test_compat_install_refuses_beside_a_real_azureml(home, tmp_path, monkeypatc
 
 
 # -- the driver side, in-process (the shim on sys.path, as the .pth file puts it) ----------
-@pytest.fixture
-def azureml(monkeypatch, home):
-    monkeypatch.syspath_prepend(str(SHIM_DIR))
-    for name in [m for m in sys.modules if m == "azureml" or m.startswith("azureml.")]:
-        monkeypatch.delitem(sys.modules, name)
-    import azureml.core
-
-    yield azureml
-    for name in [m for m in sys.modules if m == "azureml" or m.startswith("azureml.")]:
-        del sys.modules[name]  # later tests must not see the shim as installed
-
-
 def test_what_cannot_exist_locally_is_refused_in_one_line_or_warned_once(azureml, capsys, tmp_path):
     from azureml.core import Datastore, Environment, Run, ScriptRunConfig, Workspace
     from azureml.core.runconfig import PyTorchConfiguration
