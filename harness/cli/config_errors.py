@@ -49,7 +49,9 @@ def explain(text: str, overrides: list[str], manager: Any) -> str | None:
         path, _, _leaf = key.rpartition(".")
         path = f"{path}." if path else ""
         rows = declared(overrides, manager)
-        siblings = [k[len(path) :] for k in rows if k.startswith(path) and "." not in k[len(path) :]]
+        siblings = [
+            k[len(path) :] for k in rows if k.startswith(path) and "." not in k[len(path) :]
+        ]
         if "not in struct" in reason or not siblings:
             # an open node (the sklearn model's parameters): adding the key is right
             append = next((m for ln in lines if (m := _APPEND.match(ln))), None)
@@ -66,9 +68,8 @@ def declared(overrides: list[str], manager: Any) -> dict[str, tuple[str, Any, st
 
     chosen = {**job_config.default_groups(), **_chosen(overrides)}
     rows: dict[str, tuple[str, Any, str]] = {
-        key: (kind, default, "a top-level option") for key, kind, default in _dataclass_rows(
-            job_config.schema(), ""
-        )
+        key: (kind, default, "a top-level option")
+        for key, kind, default in _dataclass_rows(job_config.schema(), "")
     }
     loggers = chosen.get("logger") or []
     for group, options in component_options(manager).items():
