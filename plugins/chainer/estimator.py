@@ -59,13 +59,13 @@ class ChainerEstimator(Estimator):
                 f"estimator.optimizer.name: unknown optimizer {optimizer!r}; "
                 f"use one of {', '.join(OPTIMIZERS)}"
             )
-        momentum = opt.get("momentum", 0.9)
+        momentum = opt.momentum  # defaults: config.py (the composed config has every key)
         if not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
             raise ConfigError(f"estimator.optimizer.momentum must be in [0, 1), got {momentum!r}")
-        decay = opt.get("weight_decay", 0.0)
+        decay = opt.weight_decay
         if not isinstance(decay, (int, float)) or decay < 0:
             raise ConfigError(f"estimator.optimizer.weight_decay must be ≥ 0, got {decay!r}")
-        test_size = est.data.get("test_size", 0.2)
+        test_size = est.data.test_size
         if not isinstance(test_size, (int, float)) or not 0 < test_size < 1:
             raise ConfigError(f"estimator.data.test_size must be in (0, 1), got {test_size!r}")
         fmt, path = str(_choice(est.data.get("format"))), est.data.get("path")
