@@ -30,6 +30,8 @@ class RayComputeConfig:
     #: Bytes of memory to reserve for the job; None: none.
     memory: Optional[int] = None
     #: A Ray runtime_env for the job's node (env_vars, pip, ...), passed to Ray as it is.
-    runtime_env: Optional[Dict[str, Any]] = None
+    #: (Any: OmegaConf cannot add a key under a typed null mapping, as in
+    #: +compute.runtime_env.env_vars.X=1.)
+    runtime_env: Any = None
     #: Seconds before the job is stopped and marked Failed; None: no limit.
     timeout: Optional[float] = None

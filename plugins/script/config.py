@@ -37,8 +37,10 @@ class ScriptOptions:
     #: maximize | minimize
     goal: str = "maximize"
     #: Named inputs of an Azure ML v1 ScriptRunConfig (set by the Python API; read by
-    #: the script with Run.get_context().input_datasets).
-    named_inputs: Optional[Dict[str, Any]] = None
+    #: the script with Run.get_context().input_datasets): a mapping of name → path.
+    #: Any, not Optional[Dict]: OmegaConf cannot add a key under a typed null mapping
+    #: (`++estimator.named_inputs.training=...`), as it can under an untyped null.
+    named_inputs: Any = None
     #: The Python environment the job runs in (docs/environments.md): None = the
     #: harness's own; a name (harness-chainer, NAME:VERSION) or a mapping
     #: (pip_packages, python, requirements, conda_file).
