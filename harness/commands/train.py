@@ -107,7 +107,7 @@ def main(args: list[str]) -> int:
             for line in held.splitlines():  # plugin warnings shown while composing
                 if line.startswith("harness: warning"):
                     print(line, file=sys.stderr)
-            print(f"harness: error: {one_line(held)}", file=sys.stderr)
+            print(f"harness: error: {_explained(held, overrides, manager)}", file=sys.stderr)
         elif held:  # (HYDRA_FULL_ERROR=1: Hydra's own report, traceback included)
             sys.stderr.write(held)
     except KeyboardInterrupt:
@@ -134,6 +134,16 @@ def main(args: list[str]) -> int:
         print()
         print_sweep_summary(result)
     return code
+
+
+def _explained(held: str, overrides: list[str], manager: Any) -> str:
+    """Hydra's message as one line; for a declared option, with its type and a fix."""
+    from harness.cli.config_errors import explain
+
+    try:
+        return explain(held, overrides, manager) or one_line(held)
+    except Exception:  # the plain line is still right; never hide the user's mistake
+        return one_line(held)
 
 
 def _print_component_options(manager: Any) -> None:

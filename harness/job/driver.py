@@ -32,6 +32,7 @@ from harness.envs import runtime as envs_runtime
 from harness.envs.errors import EnvironmentBuildError
 from harness.envs.resolve import ResolvedEnvironment
 from harness.errors import ConfigError, HarnessError
+from harness.job import config as job_config
 from harness.job import session
 from harness.job.supervise import sigterm_as_interrupt
 from harness.run import ownership, provenance
@@ -114,6 +115,7 @@ def component_name(cfg: DictConfig, kind: str) -> str:
 def plan(cfg: DictConfig, manager: HarnessPlugins) -> _Plan:
     """Everything that can be checked before a run record exists (exit 2 on a mistake)."""
     estimator_name = component_name(cfg, "estimator")
+    job_config.check_unknown_keys(cfg)  # `+compute.timeuot=5`: a typo Hydra let through
     estimator = manager.get("estimator", estimator_name)()
     compute_name = component_name(cfg, "compute")
     compute = manager.get("compute", compute_name)()
