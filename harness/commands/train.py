@@ -72,6 +72,9 @@ def main(args: list[str]) -> int:
     from harness.envs.overrides import quote_environment_overrides
 
     args = quote_environment_overrides(args)  # [numpy<2] as typed, not Hydra-quoted
+    from harness.job import override_syntax
+
+    override_syntax.check(args)  # a malformed override: one line naming it and its key
     overrides = sweep_config.normalize_overrides(config.normalize_overrides(args, groups))
     typed = config.register_plugin_schemas(manager.config_schemas())
     config.check_group_choices(
