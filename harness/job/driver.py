@@ -198,12 +198,14 @@ def run_job(
         sweep_id=sweep_id,
         estimator_traits={t: bool(getattr(job.estimator, t)) for t in ESTIMATOR_TRAITS},
     )
-    spec.save()
-    _call_hook(manager, "harness_before_run", record=record)
-    print(f"run id: {record.id}", flush=True)
-    marker = ownership.claim(record.path)  # held open until the run ends
     monitor = TreeMonitor()  # system figures of the job's processes
+    marker: int | None = None
+    job_watch: Any = None
     try:
+        spec.save()
+        _call_hook(manager, "harness_before_run", record=record)
+        print(f"run id: {record.id}", flush=True)
+        marker = ownership.claim(record.path)  # held open until the run ends
         store.set_status(
             record.id,
             RUNNING,
@@ -237,15 +239,22 @@ def run_job(
             except BaseException as exc:
                 store.set_status(record.id, FAILED, error=f"{type(exc).__name__}: {exc}")
                 raise
+    except KeyboardInterrupt:
+        # Ctrl-C after the record was made but before (or around) the launch: the
+        # run still ends Canceled, never stays Queued or Running.
+        result = JobResult(
+            exit_code=EXIT_CODES[CANCELED], canceled=True, error="interrupted (Ctrl-C)"
+        )
     finally:
-        ownership.release(marker)
+        if marker is not None:
+            ownership.release(marker)
     refused = _config_error(spec)
     if refused is not None:
         # The job's own check (Estimator.validate_in_job) refused the config: a
         # user's mistake like any other, so no Failed run is left behind.
         store.delete(record.id, force=True)
         raise RefusedInJob(refused, record.id)
-    if result.canceled and job_watch.stop_reason:
+    if result.canceled and job_watch is not None and job_watch.stop_reason:
         result.error = job_watch.stop_reason
     # A cancel wins over the exit code: some libraries (sklearn's MLP) swallow the
     # interrupt and return normally, but the user still stopped the run.
