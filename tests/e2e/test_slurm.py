@@ -9,6 +9,7 @@ seconds of the ``probe`` estimator from test_mpi_compute (ranks, allreduce, faul
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -22,7 +23,12 @@ from test_mpi_compute import PROBE, PROBE_YAML
 
 from harness.testing import harness_executable, run_cli
 from harness.testing.plugin_site import write_plugin_site
-from harness.testing.slurm_cluster import PARTITION, ClusterUnavailable, SlurmCluster
+from harness.testing.slurm_cluster import (
+    PARTITION,
+    PREEMPTING_PARTITION,
+    ClusterUnavailable,
+    SlurmCluster,
+)
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, "geteuid") or os.geteuid() != 0,
@@ -219,6 +225,70 @@ def test_a_job_stopped_at_its_time_limit_ends_failed_with_the_reason(home, slurm
     assert "time limit" in data["error"] and "TIMEOUT" in data["error"]
 
 
+def preempt_the_node(env: dict[str, str]) -> str:
+    """Submit a plain job that needs the whole node to the partition with the higher
+    PriorityTier: Slurm preempts the harness job(s) running in ``debug`` to make room.
+    The cluster's PreemptMode is REQUEUE, so a job that may be requeued would be put
+    back in the queue to start over; the harness submits with --no-requeue."""
+    return subprocess.run(
+        ["sbatch", "--parsable", f"--partition={PREEMPTING_PARTITION}", "--exclusive",
+         "--ntasks=2", "--output=/dev/null", "--wrap", "sleep 1"],
+        env={**os.environ, **env}, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+
+
+@contextlib.contextmanager
+def harness_process(args: list[str], env: dict[str, str]):
+    """``harness ARGS`` in the background, killed if the test fails before it ends."""
+    proc = subprocess.Popen(
+        [harness_executable(), *args],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def wait_final(job_id: str, env: dict[str, str], timeout: float = 120) -> str:
+    deadline = time.monotonic() + timeout
+    while (state := scontrol_state(job_id, env)) not in ("COMPLETED", "FAILED", "CANCELLED"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"slurm job {job_id} still {state} after {timeout:g} s")
+        time.sleep(0.5)
+    return state
+
+
+def test_a_job_preempted_by_a_higher_priority_partition_ends_canceled_with_the_reason(
+    home, slurm_env
+):
+    env = {**os.environ, "HARNESS_HOME": str(home), **slurm_env}
+    args = ["train", "+estimator=probe", "compute=slurm", "estimator.sleep=300"]
+    with harness_process(args, env) as proc:
+        seen = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            seen.append(line)
+            if "probe rank=0" in line:
+                break
+        urgent = preempt_the_node(env)
+        rest, _ = proc.communicate(timeout=180)
+    output = "".join(seen) + rest
+    assert proc.returncode == 130, output
+    job_id = slurm_job_id(output)
+    assert scontrol_state(job_id, slurm_env) == "PREEMPTED"
+    run_id = next(ln.split(":", 1)[1].strip() for ln in seen if ln.startswith("run id:"))
+    data = show(run_id, home, slurm_env)
+    assert data["status"] == "Canceled", data
+    assert data["error"] == f"Slurm preempted the job (slurm job {job_id}, PREEMPTED)", data
+    assert data["error"] in output  # the driver says why, not just "canceled"
+    assert wait_final(urgent, slurm_env) == "COMPLETED"  # the node is free for the next test
+    script = next((home / "runs" / run_id / "logs" / "slurm").glob("*_submission.sh"))
+    assert "#SBATCH --no-requeue" in script.read_text()
+
+
 # -- sweeps with hydra/launcher=submitit_slurm ---------------------------------
 
 
@@ -317,6 +387,36 @@ def test_a_sweep_job_cancelled_on_the_cluster_is_settled_and_the_sweep_goes_on(h
     )
     assert statuses == ["Canceled", "Completed"], output
     assert proc.returncode == 0, output  # nothing failed
+
+
+def test_a_preempted_sweep_job_is_settled_with_the_reason_and_the_sweep_goes_on(home, slurm_env):
+    env = {**os.environ, "HARNESS_HOME": str(home), **slurm_env}
+    args = ["train", "-m", "+estimator=probe", "estimator.sleep=300,0",
+            "hydra/launcher=submitit_slurm", "sweep.max_concurrent_runs=1"]  # fmt: skip
+    with harness_process(args, env) as proc:
+        deadline = time.monotonic() + 180
+        record = None
+        while time.monotonic() < deadline and record is None:
+            for path in (home / "runs").glob("*/logs/stdout.txt"):
+                if "probe rank=0" in path.read_text():
+                    record = json.loads((path.parent.parent / "run.json").read_text())
+            time.sleep(0.5)
+        assert record is not None, "the first sweep job never ran"
+        urgent = preempt_the_node(slurm_env)
+        output, _ = proc.communicate(timeout=240)
+    job_id = record["extra"]["slurm_job_id"]
+    assert scontrol_state(job_id, slurm_env) == "PREEMPTED"  # not requeued to start over
+    first = show(record["id"], home, slurm_env)
+    assert first["status"] == "Canceled", first
+    assert first["error"] == f"Slurm preempted the job (slurm job {job_id}, PREEMPTED)", first
+    # one run per job (a requeued task would have made a second run for job #0),
+    # none left Running; the next job ran once the urgent job was done
+    statuses = sorted(
+        json.loads(p.read_text())["status"] for p in (home / "runs").glob("*/run.json")
+    )
+    assert statuses == ["Canceled", "Completed"], output
+    assert proc.returncode == 0, output  # a preempted job is not a failed one
+    assert wait_final(urgent, slurm_env) == "COMPLETED"
 
 
 def test_cluster_runs_leave_nothing_running(home, slurm_env, cluster):

@@ -62,3 +62,15 @@ def test_job_states_from_scontrol_lines():
     killed = JobState("FAILED", exit_code=0, signal=9)
     assert killed.describe("8") == "slurm job 8 ended FAILED: killed by signal 9"
     assert not JobState("PENDING").final
+
+
+def test_jobs_are_not_requeued_unless_the_user_says_so(tmp_path):
+    """A preempted harness job must end (its run with it), not start over."""
+    from harness.plugins.slurm.compute import make_executor
+    from harness.plugins.slurm.settings import no_requeue
+
+    script = make_executor(tmp_path, settings_from({}), "x")._make_submission_file_text("true", "u")
+    assert "#SBATCH --no-requeue" in script.splitlines()
+    assert no_requeue({}) == {"no-requeue": True}
+    assert no_requeue({"requeue": True}) == {"requeue": True}
+    assert no_requeue({"no_requeue": True}) == {"no_requeue": True}
