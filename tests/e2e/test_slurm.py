@@ -321,6 +321,55 @@ def test_a_four_job_sweep_runs_every_job_on_the_cluster(home, slurm_env):
     assert best.json()["run_id"] in runs and best.json()["value"] == 0
 
 
+def scontrol_times(job_id: str, env: dict[str, str]) -> tuple[str, str]:
+    """The job's StartTime and EndTime (ISO, to the second, so they sort as text)."""
+    out = subprocess.run(
+        ["scontrol", "show", "job", "-o", job_id],
+        env={**os.environ, **env}, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    fields = dict(item.split("=", 1) for item in out.split() if "=" in item)
+    return fields["StartTime"], fields["EndTime"]
+
+
+def test_a_policy_stops_the_worse_job_of_a_slurm_sweep_run_one_at_a_time(home, slurm_env, tmp_path):
+    from test_sweeps_cli import RAMP_SCRIPT  # the same fixed score curves as locally
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "ramp.py").write_text(RAMP_SCRIPT)
+    result = run_cli(
+        "train", "-m", "+estimator=script", f"estimator.source_directory={source}",
+        "estimator.entry_script=ramp.py", "estimator.primary_metric=score",
+        "+estimator.script_params.quality=1.0,0.2", "+estimator.script_params.steps=20",
+        "sweep.policy=truncation", "sweep.policy.truncation_percentage=50",
+        "sweep.policy.delay_evaluation=2", "hydra/launcher=submitit_slurm",
+        "sweep.max_concurrent_runs=1", home=home, env=slurm_env, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.output  # an early stop is not a failure
+    sweep_id = next(
+        ln.split(":", 1)[1].strip() for ln in result.stdout.splitlines() if "sweep id:" in ln
+    )
+    shown = run_cli("sweeps", "show", sweep_id, "--format", "json", home=home, env=slurm_env)
+    assert shown.returncode == 0, shown.output
+    rows = {
+        next(o for o in r["overrides"] if "quality" in o).split("=")[1]: r
+        for r in shown.json()["runs"]
+    }
+    assert rows["1.0"]["status"] == "Completed" and rows["1.0"]["best"], rows
+    # the worse job (it would report 100 times) was stopped on its node by the
+    # policy, comparing with the finished job's metrics in the shared workspace
+    assert rows["0.2"]["status"] == "Canceled" and rows["0.2"]["early_terminated"], rows
+    assert rows["0.2"]["error"].startswith("early-terminated by truncation policy"), rows
+    worse = show(rows["0.2"]["run_id"], home, slurm_env)
+    assert len(worse["history"]["score"]) < 100
+    # sweep.max_concurrent_runs=1 → Slurm ran the array's tasks one after the other
+    # (the node has room for both at once)
+    array_id = re.search(r"^slurm jobs: 2 in array (\d+)", result.stdout, re.MULTILINE).group(1)
+    first_start, first_end = scontrol_times(f"{array_id}_0", slurm_env)
+    second_start, _ = scontrol_times(f"{array_id}_1", slurm_env)
+    assert first_start < second_start and first_end <= second_start
+
+
 def test_ctrl_c_cancels_the_sweeps_cluster_jobs_and_runs(home, slurm_env):
     env = {**os.environ, "HARNESS_HOME": str(home), **slurm_env}
     proc = subprocess.Popen(
