@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from harness.plugins.slurm.scheduler import JobState, _fields, _state_of, rejection_reason
+from harness.plugins.slurm.scheduler import (
+    JobState,
+    _fields,
+    _state_of,
+    rejection_reason,
+    sacct_line_state,
+)
 from harness.plugins.slurm.settings import settings_from
 
 from harness.errors import ConfigError
@@ -74,3 +80,12 @@ def test_jobs_are_not_requeued_unless_the_user_says_so(tmp_path):
     assert no_requeue({}) == {"no-requeue": True}
     assert no_requeue({"requeue": True}) == {"requeue": True}
     assert no_requeue({"no_requeue": True}) == {"no_requeue": True}
+
+
+def test_job_states_from_sacct_lines():
+    """sacct (the fallback once scontrol has forgotten a job) spells a cancel with who
+    did it; a preempted job ends PREEMPTED there too, and is final for the harness."""
+    preempted = sacct_line_state("PREEMPTED|0:15|node1|None")
+    assert preempted == JobState("PREEMPTED", "None", 0, 15, "node1") and preempted.final
+    assert preempted.describe("9") == "Slurm preempted the job (slurm job 9, PREEMPTED)"
+    assert sacct_line_state("CANCELLED by 0|0:15|node1|None").state == "CANCELLED"
