@@ -87,6 +87,17 @@ def slurm_job_id(output: str) -> str:
     raise AssertionError(f"no 'slurm job:' line\n{output}")
 
 
+def lines_until(proc: subprocess.Popen, text: str) -> list[str]:
+    """The process's output lines up to and including the first that contains text."""
+    seen = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        seen.append(line)
+        if text in line:
+            break
+    return seen
+
+
 # -- compute=slurm -------------------------------------------------------------
 
 
@@ -160,12 +171,7 @@ def test_harness_runs_cancel_cancels_the_slurm_job(home, slurm_env):
          "estimator.sleep=300"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    seen = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        seen.append(line)
-        if "probe rank=0" in line:
-            break
+    seen = lines_until(proc, "probe rank=0")
     run_id = next(ln.split(":", 1)[1].strip() for ln in seen if ln.startswith("run id:"))
     cancel = run_cli("runs", "cancel", run_id, home=home, env=slurm_env, timeout=180)
     assert cancel.returncode == 0, cancel.output
@@ -267,12 +273,7 @@ def test_a_job_preempted_by_a_higher_priority_partition_ends_canceled_with_the_r
     env = {**os.environ, "HARNESS_HOME": str(home), **slurm_env}
     args = ["train", "+estimator=probe", "compute=slurm", "estimator.sleep=300"]
     with harness_process(args, env) as proc:
-        seen = []
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            seen.append(line)
-            if "probe rank=0" in line:
-                break
+        seen = lines_until(proc, "probe rank=0")
         urgent = preempt_the_node(env)
         rest, _ = proc.communicate(timeout=180)
     output = "".join(seen) + rest
