@@ -12,6 +12,8 @@ from here; each returns its argument unchanged or raises ``InvalidIdError``
 from __future__ import annotations
 
 import re
+import secrets
+from datetime import datetime
 
 from harness.errors import ConfigError, NotFoundError
 
@@ -27,6 +29,7 @@ __all__ = [
     "check_run_id",
     "check_sweep_id",
     "is_run_id",
+    "new_id",
 ]
 
 #: Run and sweep ids: ``YYYYMMDD-HHMMSS-<6 hex>`` (``RunStore.create``/``SweepStore.create``).
@@ -44,6 +47,12 @@ class InvalidIdError(NotFoundError, ConfigError):
 
 def _shown(text: object) -> str:
     return repr(text)[1:-1] if isinstance(text, str) else repr(text)
+
+
+def new_id() -> str:
+    """A fresh run, sweep or bench id matching ``ID_PATTERN``: sortable by time, with
+    random hex so two made in the same second differ (callers create it exclusively)."""
+    return f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
 def is_run_id(text: str) -> bool:

@@ -4,11 +4,10 @@ compare two suite results."""
 from __future__ import annotations
 
 import argparse
-import secrets
-from datetime import datetime
 from pathlib import Path
 
 from harness.errors import ConfigError
+from harness.ids import new_id
 
 EPILOG = """examples:
   harness bench list
@@ -79,7 +78,7 @@ def cmd_run(opts: argparse.Namespace) -> int:
     if bad:
         raise ConfigError(f"suite overrides are key=value; got '{bad[0]}'")
     suite = load_suite(opts.suite, opts.overrides)
-    bench_id = f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    bench_id = new_id()
     out_dir = (opts.out or harness_home() / "bench" / bench_id).expanduser().resolve()
     if (out_dir / "results.json").exists():
         raise ConfigError(f"{out_dir} already holds a results.json; choose another --out")

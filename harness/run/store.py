@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import DamagedRecordError, HarnessError, NotFoundError
-from harness.ids import check_id_prefix, is_run_id
+from harness.ids import check_id_prefix, is_run_id, new_id
 from harness.run import metrics
 from harness.run.record import FINAL_STATUSES, QUEUED, RECORD_FILE, TRANSITIONS, RunRecord
 from harness.run.resources import split_system
@@ -45,7 +45,7 @@ class RunStore:
         """Make a new run folder (status Queued) and return its record."""
         self.root.mkdir(parents=True, exist_ok=True)
         while True:
-            run_id = f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+            run_id = new_id()
             run_dir = self.root / run_id
             try:
                 run_dir.mkdir()  # exclusive: two processes never get the same id

@@ -18,16 +18,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import socket
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from harness import envvars
 from harness.errors import DamagedRecordError, NotFoundError
-from harness.ids import check_id_prefix, check_sweep_id, is_run_id
+from harness.ids import check_id_prefix, check_sweep_id, is_run_id, new_id
 from harness.run.store import now_iso
 from harness.storage.workspace import atomic_write_json, harness_home, read_json, read_json_nofollow
 
@@ -82,7 +80,7 @@ class SweepStore:
     def create(self, **fields: Any) -> SweepRecord:
         self.root.mkdir(parents=True, exist_ok=True)
         while True:
-            sweep_id = f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+            sweep_id = new_id()
             try:
                 (self.root / sweep_id).mkdir()  # exclusive: the id is unique
                 break
