@@ -52,8 +52,14 @@ def build_once(home: Path, cache: Path) -> float:
 
 
 def main() -> None:
-    args = parser(__doc__.splitlines()[0]).parse_args()
-    rounds = 2 if args.quick else 10
+    cli = parser(__doc__.splitlines()[0])
+    cli.add_argument("--rounds", type=int, default=20, help="alternated rounds of whole runs")
+    cli.add_argument(
+        "--startup-only", action="store_true", help="only the cached start-up comparison"
+    )
+    args = cli.parse_args()
+    rounds = 2 if args.quick else args.rounds
+    load_before = os.getloadavg()
     builds = 1 if args.quick else 5
     exe = str(Path(sys.executable).with_name("harness"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,18 +91,33 @@ def main() -> None:
             rounds,
         )
 
-        parts = overhead_parts(home, cache, rounds * 2)
+        parts = {} if args.startup_only else overhead_parts(home, cache, rounds * 2)
 
         warm: list[float] = []
         cold: list[float] = []
-        for n in range(builds):
+        for n in range(0 if args.startup_only else builds):
             warm.append(build_once(root / f"warm-{n}", cache))
             cold.append(build_once(root / f"cold-{n}", root / f"empty-cache-{n}"))
             time.sleep(0.1)
 
+    load_after = os.getloadavg()
+    paired = [
+        with_env - without
+        for with_env, without in zip(
+            samples["cached environment"], samples["no environment"], strict=True
+        )
+    ]
     figures = {
+        # The machine is shared: the 1/5/15-minute load averages before and after.
+        "load_average": {"before": list(load_before), "after": list(load_after)},
         "startup_s": {name: stats(values) for name, values in samples.items()},
         "cached_env_overhead_s": statistics_difference(samples),
+        # Each round ran both sides back to back: the per-round difference cancels
+        # slow drifts of the machine's load better than the difference of medians.
+        "paired_difference_s": stats(paired),
+        # How well the runs pin the paired median down (bootstrap, 95 %): the
+        # target is shown only when the whole interval lies below 0.3 s.
+        "paired_median_ci95_s": bootstrap_median_ci(paired),
         # CPU seconds of the whole process tree (driver, worker, script): steadier
         # than wall time on a shared machine.
         "startup_cpu_s": {name: stats(values) for name, values in cpu.items()},
@@ -107,7 +128,11 @@ def main() -> None:
         "first_build_s": {
             "uv cache holds the wheel": stats(warm),
             "empty uv cache (download from PyPI)": stats(cold),
-        },
+        }
+        if warm
+        else {},
+        # Every sample, in round order, so the spread can be read, not just summarised.
+        "samples_s": samples,
     }
     record(args.results, "envs", figures, args.quick)
     for name, value in figures["startup_s"].items():
@@ -115,6 +140,14 @@ def main() -> None:
             f"harness train, {name}: {value['median']:.3f} s ({value['min']:.3f}-{value['max']:.3f})"
         )
     print(f"cached environment adds {figures['cached_env_overhead_s']:.3f} s (target < 0.3 s)")
+    paired = figures["paired_difference_s"]
+    print(
+        f"... paired per round: median {paired['median']:.3f} s "
+        f"({paired['min']:.3f} to {paired['max']:.3f})"
+    )
+    low, high = figures["paired_median_ci95_s"]
+    print(f"... 95 % interval of the paired median: {low:.3f} to {high:.3f} s")
+    print(f"load average before {load_before}, after {load_after}")
     print(f"... in CPU time of the process tree: {figures['cached_env_overhead_cpu_s']:.3f} s")
     for name, value in parts.items():
         print(f"part: {name}: {value['median']:.4f} s ({value['min']:.4f}-{value['max']:.4f})")
@@ -182,6 +215,15 @@ def overhead_parts(home: Path, cache: Path, repeats: int) -> dict[str, dict[str,
     )
     samples["driver, CPU seconds of the same"] = driver_cpu[1:]
     return {name: stats(values) for name, values in samples.items()}
+
+
+def bootstrap_median_ci(values: list[float], draws: int = 5000) -> list[float]:
+    import random
+    import statistics
+
+    rng = random.Random(0)
+    medians = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(draws))
+    return [medians[int(draws * 0.025)], medians[int(draws * 0.975) - 1]]
 
 
 def statistics_difference(samples: dict[str, list[float]]) -> float:

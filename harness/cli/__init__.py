@@ -57,7 +57,7 @@ examples:
   harness runs list
   harness ui --open                               # the dashboard in a browser
   harness plugins list
-  eval "$(harness completion bash)"               # Tab completion (bash, zsh)
+  eval "$(harness completion bash)"               # Tab completion (bash, zsh, fish)
 
 `harness COMMAND --help` gives each command's own help.
 Workspace: $HARNESS_HOME, default ~/.harness

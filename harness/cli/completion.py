@@ -1,8 +1,9 @@
 """Shell completion for every ``harness`` command.
 
 ``eval "$(harness completion bash)"`` (or ``harness train -sc install=bash``, Hydra's
-own spelling) installs one bash/zsh function for the whole command. On each Tab it
-runs ``harness -sc query=bash`` with the shell's ``COMP_LINE``; this module answers:
+own spelling) installs one bash/zsh function for the whole command; in fish,
+``harness completion fish | source``. On each Tab it runs ``harness -sc query=SHELL``
+with the line up to the cursor in ``COMP_LINE``; this module answers:
 the command names, then each command group's actions and options (read from its
 argparse parser), and for ``train`` Hydra's own completion of config groups and
 keys (asked with the line that Hydra would see for a plain app).
@@ -16,7 +17,7 @@ import os
 import shlex
 import sys
 
-SHELLS = ("bash", "zsh")
+SHELLS = ("bash", "zsh", "fish")
 
 SCRIPT = """\
 _harness_completion()
@@ -33,10 +34,25 @@ complete -o nospace -o default -F _harness_completion harness
 
 UNINSTALL = "complete -r harness 2>/dev/null; unset -f _harness_completion\n"
 
+# fish filters the candidates by the word under the cursor itself; without -f it
+# also offers file names, as bash's `-o default` does.
+FISH_SCRIPT = """\
+function __harness_complete
+    set -lx COMP_LINE (commandline -cp)
+    harness -sc query=fish 2>/dev/null | string split -n ' '
+end
+complete -c harness -e
+complete -c harness -a '(__harness_complete)'
+"""
+
+FISH_UNINSTALL = "complete -c harness -e; functions -e __harness_complete\n"
+
 
 def script(shell: str, action: str = "install") -> str:
     if shell not in SHELLS:
         raise_unknown_shell(shell)
+    if shell == "fish":
+        return FISH_UNINSTALL if action == "uninstall" else FISH_SCRIPT
     prefix = "autoload -U +X bashcompinit && bashcompinit\n" if shell == "zsh" else ""
     return UNINSTALL if action == "uninstall" else prefix + SCRIPT
 

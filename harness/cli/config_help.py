@@ -19,9 +19,16 @@ GROUPS = ("estimator", "compute", "logger")
 def _type_name(kind: Any) -> str:
     if isinstance(kind, type) and issubclass(kind, __import__("enum").Enum):
         return "|".join(str(m.value) for m in kind)
-    if getattr(kind, "__origin__", None) is typing.Union:
+    origin = getattr(kind, "__origin__", None)
+    if origin is typing.Union:
         args = [a for a in kind.__args__ if a is not type(None)]
         return f"{'|'.join(_type_name(a) for a in args)} or null"
+    if origin is list:
+        return f"list of {_type_name(kind.__args__[0])}"
+    if origin is dict:
+        return f"mapping of {_type_name(kind.__args__[1])}"
+    if kind is Any:
+        return "any"
     return getattr(kind, "__name__", None) or str(kind).replace("typing.", "")
 
 
@@ -66,6 +73,17 @@ def _yaml_file(entry: str, group: str, option: str) -> Any:
     return Path(entry.removeprefix("file://")) / group / f"{option}.yaml"
 
 
+def _other_keys_rows(node: type, prefix: str) -> list[tuple[str, str, Any]]:
+    """A row for the keys an open node takes besides its declared ones (sklearn)."""
+    hints = typing.get_type_hints(node)
+    for field in dataclasses.fields(node):
+        kind = hints.get(field.name, Any)
+        text = getattr(kind, "other_keys", None) if dataclasses.is_dataclass(kind) else None
+        if text:
+            return [(f"{prefix}{field.name}.*", "other keys", text)]
+    return []
+
+
 def component_options(manager: Any) -> dict[str, list[tuple[str, str, list[tuple[str, str, Any]]]]]:
     """group → [(option, where it comes from, [(key, type, default)])]."""
     from omegaconf import OmegaConf
@@ -75,7 +93,8 @@ def component_options(manager: Any) -> dict[str, list[tuple[str, str, list[tuple
     found: dict[str, dict[str, tuple[str, list[tuple[str, str, Any]]]]] = {g: {} for g in GROUPS}
     for group, name, node, plugin in manager.config_schemas():
         prefix = {"estimator": "", "compute": "compute.", "logger": f"logger.{name}."}[group]
-        found[group][name] = (f"typed, plugin '{plugin}'", _dataclass_rows(node, prefix))
+        rows = _dataclass_rows(node, prefix) + _other_keys_rows(node, prefix)
+        found[group][name] = (f"typed, plugin '{plugin}'", rows)
     for entry in manager.config_searchpath():
         for group, options in searchpath_options(entry).items():
             for option in options if group in found else []:
@@ -97,5 +116,8 @@ def print_component_options(manager: Any) -> None:
         for option, source, rows in options:
             print(f"{group}={option}  ({source})")
             for key, kind, default in rows:
-                print(f"  {key}: {kind} = {default}")
+                if kind == "other keys":
+                    print(f"  {key}: {default}")
+                else:
+                    print(f"  {key}: {kind} = {default}")
             print()

@@ -95,6 +95,10 @@ def print_sweep_summary(summary: dict[str, Any]) -> None:
     )
     if counts["early_terminated"]:
         line += f" (saved ~{summary['early_terminated_saved_s']:.1f} s of training)"
+    # Canceled otherwise: by the user, or by a sweep stop (fail_fast, max_duration).
+    stopped = counts["canceled"] - counts["early_terminated"] - counts["not_started"]
+    if stopped > 0:
+        line += f", {stopped} canceled"
     if counts["not_started"]:
         line += f", {counts['not_started']} not started"
     print(line)

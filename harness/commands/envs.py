@@ -82,6 +82,7 @@ def describe(home: Path, definition: Definition, with_packages: bool = False) ->
         data["created"] = registry.created_at(home, definition.name, definition.version)
     if with_packages:
         data["packages"] = built.record.get("packages", []) if built else None
+        data["from_harness"] = built.record.get("from_harness", []) if built else None
     return data
 
 
@@ -162,9 +163,10 @@ def cmd_show(home: Path, opts: argparse.Namespace) -> int:
     print(f"requirements: {' '.join(data['requirements']) or '(none)'}")
     print(f"hash: {data['hash']}   built: {'yes, ' + data['path'] if data['built'] else 'no'}")
     if data["packages"]:
-        print("packages (uv pip freeze):")
+        print("packages:")
+        reused = set(data.get("from_harness") or [])
         for line in data["packages"]:
-            print(f"  {line}")
+            print(f"  {line}" + ("  (the harness's, reused)" if line in reused else ""))
     return 0
 
 
@@ -179,6 +181,7 @@ def _build(home: Path, definition: Definition, quiet: bool) -> dict[str, Any]:
         "path": str(built.path),
         "seconds": round(time.perf_counter() - started, 3),
         "packages": built.record.get("packages", []),
+        "from_harness": built.record.get("from_harness", []),
     }
 
 

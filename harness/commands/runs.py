@@ -175,8 +175,9 @@ def cmd_show(store: RunStore, opts: argparse.Namespace) -> int:
     environment = record.provenance.get("environment")
     if environment:
         print(environment_line(environment))
+        reused = set(environment.get("from_harness") or [])
         for line in environment.get("packages") or []:
-            print(f"  {line}")
+            print(f"  {line}" + ("  (the harness's, reused)" if line in reused else ""))
     print(f"folder: {record.path}")
     return 0
 
@@ -187,7 +188,7 @@ def environment_line(environment: dict[str, Any]) -> str:
     version = environment.get("version")
     label = f"{name}:{version}" if version is not None else name
     packages = environment.get("packages")
-    count = f", {len(packages)} packages (uv pip freeze):" if packages is not None else ""
+    count = f", {len(packages)} packages:" if packages is not None else ""
     return (
         f"environment: {label}  hash {environment.get('hash')}  "
         f"python {environment.get('python')}{count}"

@@ -72,6 +72,9 @@ def main(args: list[str]) -> int:
     from harness.envs.overrides import quote_environment_overrides
 
     args = quote_environment_overrides(args)  # [numpy<2] as typed, not Hydra-quoted
+    from harness.job import override_syntax
+
+    override_syntax.check(args)  # a malformed override: one line naming it and its key
     overrides = sweep_config.normalize_overrides(config.normalize_overrides(args, groups))
     typed = config.register_plugin_schemas(manager.config_schemas())
     config.check_group_choices(
@@ -102,12 +105,13 @@ def main(args: list[str]) -> int:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if code == 1 and not current.task_started:
             code = 2  # a config error
-        if code == 2 and not current.task_started and not os.environ.get("HYDRA_FULL_ERROR"):
+        composing = not current.task_started and (current.sweep is None or held)
+        if code == 2 and composing and not os.environ.get("HYDRA_FULL_ERROR"):
             # Hydra's message as one line (the sweep layer's own errors pass through)
             for line in held.splitlines():  # plugin warnings shown while composing
                 if line.startswith("harness: warning"):
                     print(line, file=sys.stderr)
-            print(f"harness: error: {one_line(held)}", file=sys.stderr)
+            print(f"harness: error: {_explained(held, overrides, manager)}", file=sys.stderr)
         elif held:  # (HYDRA_FULL_ERROR=1: Hydra's own report, traceback included)
             sys.stderr.write(held)
     except KeyboardInterrupt:
@@ -136,6 +140,16 @@ def main(args: list[str]) -> int:
     return code
 
 
+def _explained(held: str, overrides: list[str], manager: Any) -> str:
+    """Hydra's message as one line; for a declared option, with its type and a fix."""
+    from harness.cli.config_errors import explain
+
+    try:
+        return explain(held, overrides, manager) or one_line(held)
+    except Exception:  # the plain line is still right; never hide the user's mistake
+        return one_line(held)
+
+
 def _print_component_options(manager: Any) -> None:
     from harness.cli.config_help import print_component_options
 
@@ -144,12 +158,7 @@ def _print_component_options(manager: Any) -> None:
 
 def _release_stderr(current: session.Session) -> str:
     """Restore stderr; return what was held back (and show it when the task starts)."""
-    held = getattr(current, "held_stderr", None)
-    if held is None:
-        return ""
-    current.held_stderr = None
-    sys.stderr = held[0]
-    text = held[1].getvalue()
+    text = current.release_stderr()
     if current.task_started and text:
         sys.stderr.write(text)
         return ""

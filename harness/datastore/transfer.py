@@ -175,13 +175,25 @@ def _run_parallel(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _merge_manifest(store: Datastore, new: dict[str, FileEntry]) -> None:
+def _merge_manifest(
+    store: Datastore, new: dict[str, FileEntry], written: set[str], recheck: bool
+) -> None:
+    """Record ``new`` in the manifest. A file this upload ``written`` may have been
+    replaced since by a racing ``--overwrite`` upload that recorded its entry first;
+    so, under the manifest lock, the entry is what is on disk now: checked by size,
+    and with ``recheck`` (this upload overwrote, so racing is its premise) by hash."""
     if not new:
         return
     from harness.datastore.base import MANIFEST_NAME
 
     with store.meta_lock():
         entries = mf.parse(store.read_meta(MANIFEST_NAME))
+        for key in sorted(written & new.keys()):
+            size = store.file_size(key)
+            if size is None:  # removed meanwhile: nothing of ours to describe
+                del new[key]
+            elif recheck or size != new[key].size:
+                new[key] = store.hash_key(key, new[key].algorithm)
         entries.update(new)
         store.write_meta(MANIFEST_NAME, mf.dump(entries))
 
@@ -214,6 +226,7 @@ def upload(
     known = store.manifest()
     summary = TransferSummary("upload", store.name, key)
     new: dict[str, FileEntry] = {}
+    written: set[str] = set()
     lock = threading.Lock()
     started = time.perf_counter()
     exclusive = _takes_exclusive(store)
@@ -252,6 +265,7 @@ def upload(
                 if outcome in ("transferred", "overwritten"):
                     summary.bytes += entry.size
                     summary.transferred.append(dest)
+                    written.add(dest)
                 if outcome != "transferred":
                     getattr(summary, outcome).append(dest)
                 if known.get(dest) != entry:
@@ -261,7 +275,7 @@ def upload(
         try:
             _run_parallel(files, one, lambda item: item[2])
         finally:
-            _merge_manifest(store, new)  # what finished is recorded even on Ctrl-C
+            _merge_manifest(store, new, written, overwrite)  # also on Ctrl-C
     summary.seconds = time.perf_counter() - started
     for name in ("transferred", "identical", "existing_different", "overwritten"):
         getattr(summary, name).sort()

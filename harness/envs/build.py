@@ -11,6 +11,8 @@
 - **Fast when cached:** a built environment is found by one ``stat``; nothing
   runs uv again. The installed package list (``uv pip freeze``) is recorded at
   build time for run provenance.
+- **Nothing installed twice:** requirements the harness's own environment already
+  meets are reused through the overlay instead of downloaded (``reuse.py``).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class BuiltEnvironment:
             "path": str(self.path),
             "requirements": self.record.get("requirements", []),
             "packages": self.record.get("packages", []),
+            "from_harness": self.record.get("from_harness", []),
             "definition": self.record.get("definition"),
         }
 
@@ -113,13 +116,7 @@ def _build(resolved: ResolvedEnvironment, home: Path, log: Path | None) -> Built
         _uv(["venv", "--relocatable", "--quiet", "--python", resolved.interpreter.path,
              str(temp)], home, output)  # fmt: skip
         python = python_of(temp)
-        if resolved.requirements:
-            install = ["pip", "install", "--python", str(python), *resolved.requirements]
-            if resolved.build_constraints:
-                constraints = temp / "build-constraints.txt"
-                constraints.write_text("\n".join(resolved.build_constraints) + "\n")
-                install[2:2] = ["--build-constraints", str(constraints)]
-            _uv(install, home, output)
+        from_harness = _install(resolved, temp, python, home, output)
         if resolved.harness_install:  # another Python: the harness itself, no deps
             _uv(["pip", "install", "--python", str(python), "--no-deps",
                  *resolved.harness_install], home, output)  # fmt: skip
@@ -136,7 +133,13 @@ def _build(resolved: ResolvedEnvironment, home: Path, log: Path | None) -> Built
             "build_constraints": list(resolved.build_constraints),
             "overlay": list(resolved.overlay),
             "definition": resolved.definition.to_json(),
-            "packages": [line for line in freeze.splitlines() if line.strip()],
+            # Everything the job imports from a requirement: the environment's own
+            # packages and those reused from the harness's environment.
+            "packages": sorted(
+                [line for line in freeze.splitlines() if line.strip()] + from_harness,
+                key=str.lower,
+            ),
+            "from_harness": from_harness,
             "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "build_s": round(time.perf_counter() - started, 3),
         }
@@ -152,6 +155,57 @@ def _build(resolved: ResolvedEnvironment, home: Path, log: Path | None) -> Built
             with open(log, "a") as handle:
                 handle.write("".join(output))
     return BuiltEnvironment(target, record, built_now=True)
+
+
+def _install(
+    resolved: ResolvedEnvironment, env: Path, python: Path, home: Path, output: list[str]
+) -> list[str]:
+    """Install the requirements the harness's own packages do not already meet
+    (see reuse.py); returns ``name==version`` of what is reused from there."""
+    if not resolved.requirements:
+        return []
+    reused: list[str] = []
+    to_install = list(resolved.requirements)
+    if resolved.overlay:
+        from harness.envs import reuse
+
+        reused, to_install = reuse.split(resolved.requirements, resolved.overlay)
+    if to_install:
+        _uv_install(resolved, env, python, to_install, home, output)
+    if not reused:
+        return []
+    closure = reuse.unmet_after_install(reused, _site_packages(env), resolved.overlay)
+    if not closure.unmet:
+        output.append("reused from the harness's environment: " + ", ".join(reused) + "\n")
+        if closure.as_in_harness:
+            output.append(
+                "unmet in the harness's environment too (not reinstalled): "
+                + ", ".join(sorted(set(closure.as_in_harness)))
+                + "\n"
+            )
+        return closure.from_harness
+    # The packages installed here would break the reused ones: install everything.
+    output.append(
+        "not reusing the harness's packages (" + "; ".join(closure.unmet) + "): installing all\n"
+    )
+    _uv_install(resolved, env, python, list(resolved.requirements), home, output)
+    return []
+
+
+def _uv_install(
+    resolved: ResolvedEnvironment,
+    env: Path,
+    python: Path,
+    requirements: list[str],
+    home: Path,
+    output: list[str],
+) -> None:
+    install = ["pip", "install", "--python", str(python), *requirements]
+    if resolved.build_constraints:
+        constraints = env / "build-constraints.txt"
+        constraints.write_text("\n".join(resolved.build_constraints) + "\n")
+        install[2:2] = ["--build-constraints", str(constraints)]
+    _uv(install, home, output)
 
 
 def _write_overlay(env: Path, resolved: ResolvedEnvironment) -> None:

@@ -106,8 +106,83 @@ def _global_node(schema: type) -> Any:
             value = item.default_factory()
         else:
             value = item.default
-        node[item.name] = OmegaConf.structured(value) if dataclasses.is_dataclass(value) else value
+        if dataclasses.is_dataclass(value):
+            value = open_node(value) if other_keys(value) else OmegaConf.structured(value)
+        node[item.name] = value
     return node
+
+
+def other_keys(schema: Any) -> str | None:
+    """What keys a schema leaves undeclared stand for (``other_keys`` ClassVar), or
+    None for a closed schema, where an undeclared key is a mistake."""
+    return getattr(schema, "other_keys", None)
+
+
+def open_node(schema: Any) -> Any:
+    """A schema whose node takes other keys (the sklearn model's parameters): a plain
+    node holding the schema's typed values, so ``estimator.C=abc`` is still refused
+    while ``+estimator.solver=saga`` and ``~estimator.C`` work (a structured node
+    refuses deletion)."""
+    from omegaconf import DictConfig
+
+    typed = OmegaConf.structured(schema)
+    node = DictConfig({})
+    for key in typed:
+        node._set_item_impl(key, typed._get_node(key))  # keeps each value's type
+    return node
+
+
+def check_unknown_keys(cfg: Any, path: str = "") -> None:
+    """Refuse keys a closed schema does not declare. Hydra adds any key given with
+    ``+``/``++`` (it opens the node), so ``+compute.timeuot=5`` would otherwise be
+    carried along unused."""
+    import dataclasses
+
+    from omegaconf import DictConfig
+
+    from harness.errors import ConfigError
+
+    if not isinstance(cfg, DictConfig):
+        return
+    schema = OmegaConf.get_type(cfg)
+    # The root (HarnessConfig) is the harness's own and not checked here.
+    declared = (
+        [f.name for f in dataclasses.fields(schema)]
+        if path and dataclasses.is_dataclass(schema)
+        else None
+    )
+    for key in cfg:
+        name = f"{path}{key}"
+        if declared is not None and key not in declared:
+            owner = owner_of(path, getattr(schema, "name", None))
+            raise ConfigError(unknown_key_message(name, declared, path, owner))
+        child = cfg._get_node(key)
+        if isinstance(child, DictConfig) and not child._is_missing() and not child._is_none():
+            check_unknown_keys(child, f"{name}.")
+
+
+def unknown_key_message(key: str, declared: list[str], path: str, owner: str) -> str:
+    """``KEY is not an option of OWNER; did you mean ...?`` with the node's keys."""
+    import difflib
+
+    leaf = key.rpartition(".")[2]
+    close = difflib.get_close_matches(leaf, declared, n=1)
+    hint = f"; did you mean {path}{close[0]}?" if close else ""
+    return (
+        f"{key} is not an option of {owner}{hint} "
+        f"(its options: {', '.join(path + d for d in declared)}; "
+        "`harness train --help` lists every option with its type)"
+    )
+
+
+def owner_of(path: str, name: Any) -> str:
+    """``compute=mpi`` for a component's node, else the node's path."""
+    parts = path.rstrip(".").split(".")
+    if parts[0] in ("compute", "estimator") and len(parts) == 1 and isinstance(name, str):
+        return f"{parts[0]}={name}"
+    if parts[0] == "logger" and len(parts) == 2:
+        return f"logger={parts[1]}"
+    return path.rstrip(".") or "the config"
 
 
 def register_resolvers() -> None:

@@ -32,6 +32,7 @@ from harness.envs import runtime as envs_runtime
 from harness.envs.errors import EnvironmentBuildError
 from harness.envs.resolve import ResolvedEnvironment
 from harness.errors import ConfigError, HarnessError
+from harness.job import config as job_config
 from harness.job import session
 from harness.job.supervise import sigterm_as_interrupt
 from harness.run import ownership, provenance
@@ -114,6 +115,7 @@ def component_name(cfg: DictConfig, kind: str) -> str:
 def plan(cfg: DictConfig, manager: HarnessPlugins) -> _Plan:
     """Everything that can be checked before a run record exists (exit 2 on a mistake)."""
     estimator_name = component_name(cfg, "estimator")
+    job_config.check_unknown_keys(cfg)  # `+compute.timeuot=5`: a typo Hydra let through
     estimator = manager.get("estimator", estimator_name)()
     compute_name = component_name(cfg, "compute")
     compute = manager.get("compute", compute_name)()
@@ -196,12 +198,14 @@ def run_job(
         sweep_id=sweep_id,
         estimator_traits={t: bool(getattr(job.estimator, t)) for t in ESTIMATOR_TRAITS},
     )
-    spec.save()
-    _call_hook(manager, "harness_before_run", record=record)
-    print(f"run id: {record.id}", flush=True)
-    marker = ownership.claim(record.path)  # held open until the run ends
     monitor = TreeMonitor()  # system figures of the job's processes
+    marker: int | None = None
+    job_watch: Any = None
     try:
+        spec.save()
+        _call_hook(manager, "harness_before_run", record=record)
+        print(f"run id: {record.id}", flush=True)
+        marker = ownership.claim(record.path)  # held open until the run ends
         store.set_status(
             record.id,
             RUNNING,
@@ -235,15 +239,22 @@ def run_job(
             except BaseException as exc:
                 store.set_status(record.id, FAILED, error=f"{type(exc).__name__}: {exc}")
                 raise
+    except KeyboardInterrupt:
+        # Ctrl-C after the record was made but before (or around) the launch: the
+        # run still ends Canceled, never stays Queued or Running.
+        result = JobResult(
+            exit_code=EXIT_CODES[CANCELED], canceled=True, error="interrupted (Ctrl-C)"
+        )
     finally:
-        ownership.release(marker)
+        if marker is not None:
+            ownership.release(marker)
     refused = _config_error(spec)
     if refused is not None:
         # The job's own check (Estimator.validate_in_job) refused the config: a
         # user's mistake like any other, so no Failed run is left behind.
         store.delete(record.id, force=True)
         raise RefusedInJob(refused, record.id)
-    if result.canceled and job_watch.stop_reason:
+    if result.canceled and job_watch is not None and job_watch.stop_reason:
         result.error = job_watch.stop_reason
     # A cancel wins over the exit code: some libraries (sklearn's MLP) swallow the
     # interrupt and return normally, but the user still stopped the run.

@@ -14,6 +14,7 @@ notebook calling the driver) gets a fresh session from ``ensure()``.
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,14 @@ class Session:
         with self._lock:
             if record not in self.datastores_used:
                 self.datastores_used.append(record)
+
+    def release_stderr(self) -> str:
+        """Restore the real stderr; return what was held back while composing."""
+        held, self.held_stderr = self.held_stderr, None
+        if held is None:
+            return ""
+        sys.stderr = held[0]
+        return str(held[1].getvalue())
 
     def take_datastores(self) -> list[dict[str, Any]]:
         """The datastore paths resolved since the last call (and forget them)."""

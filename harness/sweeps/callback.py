@@ -10,7 +10,7 @@ adjust their config:
   larger), ``max_concurrent_runs`` → joblib ``n_jobs`` or the Slurm job array's
   ``array_parallelism`` (basic launcher: runs one at a time anyway);
   ``max_duration`` is enforced by the jobs themselves;
-- swap a cluster launcher for the harness's subclass (``WRAPPED_LAUNCHERS``);
+- swap a launcher for the harness's subclass (``WRAPPED_LAUNCHERS``);
 - set Optuna's ``direction`` from ``sweep.goal`` (or the estimator's goal);
 - create the sweep record and export its id to every job (``HARNESS_SWEEP_ID``).
 """
@@ -41,9 +41,16 @@ def _hydra_override_keys(config: DictConfig) -> set[str]:
 
 
 #: Hydra launchers whose waiting the harness does itself, so that a sweep follows its
-#: cluster jobs (scheduler-ended jobs settled, Ctrl-C cancels them): upstream class →
-#: the plugin's subclass. Swapped in ``on_multirun_start``; options stay the user's.
+#: jobs (scheduler-ended jobs settled, Ctrl-C cancels them and records the rest as not
+#: started): upstream class → the harness's subclass. Swapped in
+#: ``on_multirun_start``; options stay the user's.
 WRAPPED_LAUNCHERS = {
+    "hydra._internal.core_plugins.basic_launcher.BasicLauncher": (
+        "hydra_plugins.harness_local_launchers.BasicSweepLauncher"
+    ),
+    "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher": (
+        "hydra_plugins.harness_local_launchers.JoblibSweepLauncher"
+    ),
     "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher": (
         "hydra_plugins.harness_slurm_launcher.SlurmSweepLauncher"
     ),
@@ -195,6 +202,10 @@ class SweepCallback(Callback):
             raise SystemExit(2) from None
         from omegaconf import OmegaConf
 
+        # Composed: from here on this process only launches (with joblib or a
+        # cluster launcher, the task never runs here), so its messages (the plugins'
+        # warnings, a Ctrl-C notice) go straight to stderr.
+        sys.stderr.write(session.ensure().release_stderr())
         resuming = os.environ.get(RESUME_ENV)
         if resuming:  # `harness sweeps resume`: the same record goes on
             sweep = reopen(SweepStore(), resuming)

@@ -18,6 +18,7 @@ from harness.errors import HarnessError
 from harness.run.record import CANCELED, COMPLETED, FAILED
 from harness.sweeps import config as sweep_config
 from harness.sweeps import resume
+from harness.sweeps.interrupt import USER_CANCEL
 from harness.sweeps.store import SweepStore, current_sweep_id
 from harness.sweeps.watch import is_watch_reason, watch_job
 
@@ -84,6 +85,21 @@ def run_sweep_job(
             argv = store.get(sweep_id).command or argv
     try:
         outcome = driver.run_job(cfg, overrides, argv, **sweep_options(cfg, sweep_id, job_num))
+    except KeyboardInterrupt:
+        # Ctrl-C while the job was being set up, before it had a run (once it has
+        # one, the driver records it Canceled and returns).
+        if sweep_id:
+            store.record_unstarted(
+                sweep_id,
+                job_num,
+                overrides=overrides,
+                status=CANCELED,
+                error=f"not started: {USER_CANCEL}",
+            )
+            store.request_stop(sweep_id, USER_CANCEL)
+        if _runs_the_sweep():
+            raise
+        return None
     except HarnessError as exc:
         print(f"harness: error: job #{job_num} ({' '.join(overrides)}): {exc}", file=sys.stderr)
         if sweep_id:
@@ -105,11 +121,25 @@ def run_sweep_job(
         and not is_watch_reason(outcome.record.error)
         and not os.environ.get(REMOTE_ENV)
     ):
-        # The user pressed Ctrl-C: stop the whole sweep, not just this job.
+        # The user pressed Ctrl-C (or canceled this run): stop the whole sweep, not
+        # just this job. Where the sweep's own process runs the job (the basic
+        # launcher), that is a KeyboardInterrupt; in a worker process (joblib) the
+        # stop request is enough: the launcher waits for the other jobs to record
+        # their end, then stops (harness/sweeps/interrupt.py).
         if sweep_id:
-            store.request_stop(sweep_id, "canceled by the user")
-        raise KeyboardInterrupt
+            store.request_stop(sweep_id, USER_CANCEL)
+        if _runs_the_sweep():
+            raise KeyboardInterrupt
+        return None
     return outcome.primary[2] if status == COMPLETED else None
+
+
+def _runs_the_sweep() -> bool:
+    """Whether this is the ``harness train -m`` process itself (it holds the sweep
+    record), not a launcher's worker process."""
+    from harness.job import session
+
+    return session.ensure().sweep is not None
 
 
 def _past_deadline(cfg: Any, store: SweepStore, sweep_id: str) -> str | None:

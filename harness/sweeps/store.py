@@ -34,7 +34,7 @@ from harness.storage.workspace import atomic_write_json, harness_home, read_json
 SWEEP_ENV = envvars.SWEEP_ID
 
 SWEEP_FILE, SUMMARY_FILE, STOP_FILE = "sweep.json", "summary.json", "stop.json"
-RUNNING, COMPLETED, FAILED = "Running", "Completed", "Failed"
+RUNNING, COMPLETED, FAILED, CANCELED = "Running", "Completed", "Failed", "Canceled"
 
 
 @dataclass

@@ -13,11 +13,14 @@ from typing import Any
 from harness.errors import NotFoundError
 from harness.run.record import CANCELED, COMPLETED, FAILED
 from harness.run.store import RunStore, now_iso
+from harness.sweeps.store import CANCELED as SWEEP_CANCELED
 from harness.sweeps.store import COMPLETED as SWEEP_COMPLETED
 from harness.sweeps.store import FAILED as SWEEP_FAILED
 from harness.sweeps.store import SweepRecord, SweepStore
 
 EARLY = "early-terminated"
+#: The exit code of a sweep stopped by Ctrl-C (as of a single run).
+CANCELED_EXIT = 130
 
 
 def _seconds(start: str | None, end: str | None) -> float | None:
@@ -153,15 +156,18 @@ def build(store: SweepStore, sweep: SweepRecord) -> dict[str, Any]:
 def close_sweep(sweep: SweepRecord, code: int) -> tuple[int, dict[str, Any]]:
     """End of a multirun: save the summary and close the sweep record.
 
-    Returns the exit code of ``harness train -m`` (Hydra's own if it failed, else 1
-    when any job failed, else 0; early-terminated runs are not failures) and the
-    summary, which the CLI prints."""
+    Returns the exit code of ``harness train -m`` (Hydra's own if it failed, 130
+    after Ctrl-C, else 1 when any job failed, else 0; early-terminated runs are not
+    failures) and the summary, which the CLI prints. A sweep stopped by Ctrl-C is
+    ``Canceled``, as its runs are."""
     store = SweepStore()
     result = build(store, sweep)
     failed = result["counts"]["failed"]
     if code == 0 and failed:
         code = 1
-    sweep.status = SWEEP_FAILED if code else SWEEP_COMPLETED
+    sweep.status = (
+        SWEEP_CANCELED if code == CANCELED_EXIT else SWEEP_FAILED if code else SWEEP_COMPLETED
+    )
     sweep.ended = now_iso()
     if result["metric"] and not sweep.metric:
         sweep.metric, sweep.goal = result["metric"], result["goal"]

@@ -23,6 +23,11 @@ def _positive(name: str, value: Any, kind: type = float) -> None:
         raise ConfigError(f"{name} must be {what}, got {value!r}")
 
 
+def _choice(value: Any) -> Any:
+    """An Enum option of the composed config (config.py) as its name."""
+    return getattr(value, "value", value)
+
+
 class ChainerEstimator(Estimator):
     primary_metric = "accuracy"
     goal = "maximize"
@@ -41,27 +46,29 @@ class ChainerEstimator(Estimator):
         _positive("epochs", config.get("epochs"), int)
         _positive("batch_size", config.get("batch_size"), int)
         _positive("estimator.model.n_units", est.model.get("n_units"), int)
-        if est.model.get("name") not in MODELS:
+        model = _choice(est.model.get("name"))
+        if model not in MODELS:
             raise ConfigError(
-                f"estimator.model.name: unknown model {est.model.get('name')!r}; "
+                f"estimator.model.name: unknown model {model!r}; "
                 f"use one of {', '.join(MODELS)}"
             )
         opt = est.optimizer
-        if opt.get("name") not in OPTIMIZERS:
+        optimizer = _choice(opt.get("name"))
+        if optimizer not in OPTIMIZERS:
             raise ConfigError(
-                f"estimator.optimizer.name: unknown optimizer {opt.get('name')!r}; "
+                f"estimator.optimizer.name: unknown optimizer {optimizer!r}; "
                 f"use one of {', '.join(OPTIMIZERS)}"
             )
-        momentum = opt.get("momentum", 0.9)
+        momentum = opt.momentum  # defaults: config.py (the composed config has every key)
         if not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
             raise ConfigError(f"estimator.optimizer.momentum must be in [0, 1), got {momentum!r}")
-        decay = opt.get("weight_decay", 0.0)
+        decay = opt.weight_decay
         if not isinstance(decay, (int, float)) or decay < 0:
             raise ConfigError(f"estimator.optimizer.weight_decay must be ≥ 0, got {decay!r}")
-        test_size = est.data.get("test_size", 0.2)
+        test_size = est.data.test_size
         if not isinstance(test_size, (int, float)) or not 0 < test_size < 1:
             raise ConfigError(f"estimator.data.test_size must be in (0, 1), got {test_size!r}")
-        fmt, path = str(est.data.get("format")), est.data.get("path")
+        fmt, path = str(_choice(est.data.get("format"))), est.data.get("path")
         from harness import datasets  # numpy: not at plugin load, which every command pays
 
         datasets.check(fmt, None if path is None else str(path))

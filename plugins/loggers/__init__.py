@@ -29,5 +29,17 @@ def harness_after_run(record, status):
 
 
 @hookimpl
-def harness_config_searchpath():
-    return ["pkg://harness.plugins.loggers.conf"]
+def harness_config_schemas(register):
+    # Typed options instead of YAML files: a wrong type or an unknown key fails
+    # while composing, and the dataclasses hold the only copy of the defaults.
+    from harness.plugins.loggers.config import (
+        ConsoleLoggerConfig,
+        JsonlLoggerConfig,
+        MlflowLoggerConfig,
+        TensorBoardLoggerConfig,
+    )
+
+    register("logger", "console", ConsoleLoggerConfig)
+    register("logger", "jsonl", JsonlLoggerConfig)
+    register("logger", "mlflow", MlflowLoggerConfig)
+    register("logger", "tensorboard", TensorBoardLoggerConfig)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 from pathlib import Path
 
 TRACEBACK = "Traceback (most recent call last):"
@@ -46,11 +47,79 @@ def failure_message(logs_dir: Path, world_size: int, exit_code: int) -> str:
             rank, line = next(f for f in causes if f[0] == int(aborted.group(1)))
         more = f" (and {len(causes) - 1} more rank(s))" if len(causes) > 1 else ""
         return f"rank {rank} failed: {line}{more}; traceback in logs/rank_{rank}.txt"[:500]
-    signaled = _SIGNALED.search(launcher)
-    if signaled:
-        rank, signum = signaled.groups()
-        return f"rank {rank} was killed by signal {signum}; see logs/rank_{rank}.txt"
+    killed = killed_rank(logs_dir, world_size, launcher, exit_code)
+    if killed:
+        return killed
     return launcher_failure(launcher, exit_code)
+
+
+def killed_rank(logs_dir: Path, world_size: int, launcher: str, exit_code: int) -> str | None:
+    """ "rank N was killed by SIGX (signal n)" for a rank that died of a signal.
+
+    First from the ranks' own exit records (``rank_N.exit``, written by every rank
+    that could: a script-mode rank whose script was killed records 128+n); then a
+    rank that started but left no record was killed outright: its signal comes from
+    the launcher's words where they name it, else from mpiexec's exit status. The
+    SIGTERMs that mpiexec sends the other ranks once one has died are consequences,
+    not the cause."""
+    codes: dict[int, int | None] = {}
+    for rank in range(world_size):
+        if not (logs_dir / f"rank_{rank}.txt").is_file():
+            continue  # never started (or no log): says nothing
+        try:
+            codes[rank] = int((logs_dir / f"rank_{rank}.exit").read_text().strip())
+        except (OSError, ValueError):
+            codes[rank] = None
+    said = _launcher_signals(launcher)
+    by_signal = {r: _signal_of(c) for r, c in codes.items() if c is not None and _signal_of(c)}
+    causes = [r for r, n in by_signal.items() if n not in _CONSEQUENCES]
+    unrecorded = [r for r, c in codes.items() if c is None]
+    for rank in [*causes, *unrecorded, *by_signal]:
+        signum = by_signal.get(rank) or said.get(rank) or _signal_of(exit_code)
+        what = f"killed by {_signal_name(signum)}" if signum else "killed by a signal"
+        return (
+            f"rank {rank} was {what}; its log is logs/rank_{rank}.txt "
+            "(every rank's in logs/rank_N.txt)"
+        )
+    if said:
+        rank, signum = next(iter(said.items()))  # no rank log at all: the launcher's word
+        return f"rank {rank} was killed by {_signal_name(signum)}; see logs/rank_{rank}.txt"
+    return None
+
+
+#: Signals mpiexec (and the harness's own stop) send the surviving ranks.
+_CONSEQUENCES = {signal.SIGTERM, signal.SIGINT}
+#: Launchers' ways of naming a rank that died of a signal: Open MPI 4 ("exited on
+#: signal 9"), Open MPI 5's prterun ("Process name: [prterun-x@1,1] Exit code: 137"),
+#: MPICH's Hydra ("RANK 1 PID 7 RUNNING AT host ... KILLED BY SIGNAL: 9").
+_LAUNCHER_SIGNALS = (
+    (_SIGNALED, False),
+    (re.compile(r"Process name:\s+\[[^\]]*,(\d+)\]\s+Exit code:\s+(\d+)"), True),
+    (re.compile(r"RANK (\d+) PID \d+ RUNNING AT \S+\s+=*\s*KILLED BY SIGNAL: (\d+)"), False),
+)
+
+
+def _launcher_signals(text: str) -> dict[int, int]:
+    found: dict[int, int] = {}
+    for pattern, is_exit_code in _LAUNCHER_SIGNALS:
+        for match in pattern.finditer(text):
+            value = int(match.group(2))
+            signum = _signal_of(value) if is_exit_code else value
+            if signum:
+                found.setdefault(int(match.group(1)), signum)
+    return found
+
+
+def _signal_of(code: int) -> int:
+    """The signal an exit status stands for (-n from Python, 128+n from a shell)."""
+    return -code if code < 0 else code - 128 if 128 < code < 128 + 65 else 0
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return f"signal {signum} ({signal.Signals(signum).name})"
+    except ValueError:
+        return f"signal {signum}"
 
 
 def launcher_failure(text: str, exit_code: int) -> str:

@@ -21,6 +21,7 @@ follows ``rank_0.txt`` to the terminal; mpiexec's own messages go to
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -69,9 +70,24 @@ def main(argv: list[str]) -> int:
         print("usage: python -m mpi4py -m harness.plugins.mpi.rank JOB_SPEC", file=sys.stderr)
         return 2
     spec = JobSpec.load(argv[0])
-    if not start_rank(spec, launcher_rank()):
+    rank = launcher_rank()
+    if not start_rank(spec, rank):
         return 0
-    return worker.main(argv)
+    code = worker.main(argv)
+    record_exit(spec.logs_dir, rank, code)
+    return code
+
+
+def exit_record(logs_dir: Path, rank: int) -> Path:
+    return logs_dir / f"rank_{rank}.exit"
+
+
+def record_exit(logs_dir: Path, rank: int, code: int) -> None:
+    """Leave this rank's exit status beside its log. The diagnosis of a failed job
+    reads these rather than mpiexec's wording (which differs between MPIs and
+    versions); a rank killed outright leaves none, and that names it too."""
+    with contextlib.suppress(OSError):  # a full disk: the diagnosis uses mpiexec's words
+        exit_record(logs_dir, rank).write_text(f"{code}\n")
 
 
 def start_rank(spec: JobSpec, rank: int) -> bool:

@@ -16,8 +16,12 @@ def harness_register_estimators(register):
 
 
 @hookimpl
-def harness_config_searchpath():
-    return ["pkg://harness.plugins.script.conf"]
+def harness_config_schemas(register):
+    # Typed options instead of YAML files: a wrong type or an unknown key fails
+    # while composing, and the dataclasses hold the only copy of the defaults.
+    from harness.plugins.script.config import ScriptConfig
+
+    register("estimator", "script", ScriptConfig)
 
 
 @hookimpl

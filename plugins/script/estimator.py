@@ -94,12 +94,12 @@ class ScriptEstimator(Estimator):
         if not script.is_file():
             raise ConfigError(f"estimator.entry_script: '{entry}' not found in {source}")
         script_argv(est)
-        max_mb = est.get("snapshot_max_mb", 300)
+        max_mb = est.snapshot_max_mb  # defaults: config.py (the composed config has every key)
         if isinstance(max_mb, bool) or not isinstance(max_mb, (int, float)) or max_mb <= 0:
             raise ConfigError(
                 f"estimator.snapshot_max_mb must be a positive number, got {max_mb!r}"
             )
-        compat = est.get("azureml_compat", False)
+        compat = est.azureml_compat
         if not isinstance(compat, bool):
             raise ConfigError(f"estimator.azureml_compat must be true or false, got {compat!r}")
         snap = snapshots.collect(source, exclude=(harness_home(),))

@@ -44,7 +44,8 @@ def check(data: Any) -> None:
 
 
 def _format(data: Any) -> str:
-    fmt = str(data.get("format") or "digits")
+    fmt = data.get("format") or "digits"
+    fmt = str(getattr(fmt, "value", fmt))  # an Enum in the composed config
     path = data.get("path")
     if path and fmt in BUNDLED:  # a path given with the default format: go by its suffix
         suffix = Path(str(path)).suffix.lstrip(".").lower()

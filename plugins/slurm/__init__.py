@@ -11,8 +11,12 @@ def harness_register_computes(register):
 
 
 @hookimpl
-def harness_config_searchpath():
-    return ["pkg://harness.plugins.slurm.conf"]
+def harness_config_schemas(register):
+    # Typed options instead of YAML files: a wrong type or an unknown key fails
+    # while composing, and the dataclasses hold the only copy of the defaults.
+    from harness.plugins.slurm.config import SlurmComputeConfig
+
+    register("compute", "slurm", SlurmComputeConfig)
 
 
 @hookimpl

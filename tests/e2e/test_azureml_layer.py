@@ -82,18 +82,6 @@ def test_compat_install_refuses_beside_a_real_azureml(home, tmp_path, monkeypatc
 
 
 # -- the driver side, in-process (the shim on sys.path, as the .pth file puts it) ----------
-@pytest.fixture
-def azureml(monkeypatch, home):
-    monkeypatch.syspath_prepend(str(SHIM_DIR))
-    for name in [m for m in sys.modules if m == "azureml" or m.startswith("azureml.")]:
-        monkeypatch.delitem(sys.modules, name)
-    import azureml.core
-
-    yield azureml
-    for name in [m for m in sys.modules if m == "azureml" or m.startswith("azureml.")]:
-        del sys.modules[name]  # later tests must not see the shim as installed
-
-
 def test_what_cannot_exist_locally_is_refused_in_one_line_or_warned_once(azureml, capsys, tmp_path):
     from azureml.core import Datastore, Environment, Run, ScriptRunConfig, Workspace
     from azureml.core.runconfig import PyTorchConfiguration
@@ -116,11 +104,14 @@ def test_what_cannot_exist_locally_is_refused_in_one_line_or_warned_once(azureml
         assert "\n" not in message and " is not available locally; " in message, message
     Estimator(".", entry_script="t.py", custom_docker_base_image="img:1")
     Estimator(".", entry_script="t.py", custom_docker_base_image="img:2")
-    env = ws.environments["AzureML-PyTorch-1.6-CPU"]
+    # A curated name the harness maps runs in its harness environment (issue 16,
+    # tests/e2e/test_azureml_environments.py); one it does not map warns once.
+    assert ws.environments["AzureML-PyTorch-1.6-CPU"].to_config() == "AzureML-PyTorch-1.6-CPU"
+    env = ws.environments["AzureML-TensorFlow-2.0-CPU"]
     assert isinstance(env, Environment) and env.to_config() is None
     err = capsys.readouterr().err
     assert err.count("custom_docker_base_image=") == 1  # one warning per kind
-    assert "curated environment 'AzureML-PyTorch-1.6-CPU'" in err
+    assert "curated environment 'AzureML-TensorFlow-2.0-CPU'" in err
     assert "Azure subscription" in err
     offline = Run.get_context()
     offline.log("x", 1)  # prints, as v1's offline run

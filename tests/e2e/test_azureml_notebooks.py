@@ -119,6 +119,11 @@ def test_upload_data_and_train_pytorch(name, env_name, home, tmp_path, compat_en
     assert f"curated environment '{env_name}'" in streamed or run.get_status() == "Completed"
     record = run.record()
     assert record.status == "Completed", record.error
+    # The curated v1 name runs in harness-pytorch, whose torch is the harness's own
+    # (reused through the overlay, not downloaded: docs/environments.md).
+    environment = record.provenance["environment"]
+    assert environment["name"] == "harness-pytorch", environment
+    assert any(p.startswith("torch==") for p in environment["from_harness"])
     args = json.loads((record.path / "script.json").read_text())["argv"]
     data_path = args[args.index("--data_path") + 1]
     assert args[args.index("--learning_rate") + 1] == "0.003"
@@ -154,6 +159,11 @@ def test_image_classification_sklearn(home, tmp_path, compat_env, monkeypatch):
     assert "sklearn_mnist\tsklearn_mnist:1\t1" in cell_with(texts, "sklearn_mnist:1")
     (run,) = runs(home, "sklearn-mnist")
     assert run.get_status() == "Completed"
+    # conda_packages=['scikit-learn'] is an environment built with uv; the harness's
+    # own scikit-learn meets it, so it is reused, not downloaded.
+    environment = run.record().provenance["environment"]
+    assert environment["name"] == "estimator-estimator" and environment["packages"]
+    assert any(p.startswith("scikit-learn==") for p in environment["from_harness"])
     assert run.get_metrics()["regularization rate"] == 0.8
     from harness import Model, Workspace
 

@@ -1,7 +1,7 @@
 """Run environments (issue 16) through the real `harness` command.
 
 Builds really run uv against PyPI, with small pure-Python packages (tabulate,
-packaging, six); uv's cache is shared by the whole session (``uv_cache``) so each
+packaging, six); uv's cache is shared by the whole session (``uv_cache``, conftest.py) so each
 wheel is downloaded once, and lives in the test session's temporary folder.
 """
 
@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -24,42 +23,8 @@ from harness.testing import harness_executable, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 
-# Reports which interpreter ran it and what it could import.
-PROBE_SCRIPT = """
-import json, os, sys
-from harness import Run
-
-found = {}
-for name in sys.argv[1:]:
-    try:
-        module = __import__(name)
-        found[name] = getattr(module, "__version__", "?")
-    except ImportError:
-        found[name] = None
-os.makedirs("outputs", exist_ok=True)
-with open(f"outputs/probe-{Run.get_context().rank}.json", "w") as f:
-    json.dump({"executable": sys.executable, "found": found}, f)
-Run.get_context().log("accuracy", 1.0)
-print("probe done", found)
-"""
-
-
-@pytest.fixture(scope="session")
-def uv_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("uv-cache")
-
-
-@pytest.fixture(autouse=True)
-def _shared_uv_cache(uv_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("UV_CACHE_DIR", str(uv_cache))
-
-
-@pytest.fixture
-def src(tmp_path: Path) -> Path:
-    folder = tmp_path / "src"
-    folder.mkdir()
-    (folder / "probe.py").write_text(textwrap.dedent(PROBE_SCRIPT))
-    return folder
+# Every build uses the session's uv cache; `src` holds probe.py (conftest.py).
+pytestmark = pytest.mark.usefixtures("shared_uv_cache")
 
 
 def train(home: Path, src: Path, *overrides: str, modules: tuple[str, ...] = ("tabulate",)):

@@ -320,7 +320,7 @@ def test_train_help_lists_each_components_options_with_types_and_defaults(tmp_pa
     options = result.stdout.split("== Options of each component ==", 1)[1]
     assert "compute=local  (typed, plugin 'local')\n  compute.name: str = local\n" in options
     assert "  compute.timeout: float or null = None\n" in options
-    assert "estimator=sklearn  (estimator/sklearn.yaml)" in options
+    assert "estimator=sklearn  (typed, plugin 'sklearn')" in options
     assert "  estimator.C: float = 1.0\n" in options
     assert "estimator=pytorch  (typed, plugin 'pytorch')" in options
     assert "  estimator.optimizer: sgd|adam|adamw = " in options  # an Enum: its choices

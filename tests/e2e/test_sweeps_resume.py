@@ -93,7 +93,7 @@ def test_a_grid_stopped_with_ctrl_c_resumes_without_repeating_finished_runs(home
     assert proc.wait(timeout=120) == 130
     before = completed_runs(home, sweep_id)
     assert 2 <= len(before) < 5
-    assert SweepStore(home).get(sweep_id).status == "Failed"
+    assert SweepStore(home).get(sweep_id).status == "Canceled"  # Ctrl-C: as its runs
 
     result = run_cli("sweeps", "resume", sweep_id[:15], home=home)
     assert result.returncode == 0, result.output

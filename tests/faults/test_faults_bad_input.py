@@ -41,6 +41,23 @@ BAD_INPUTS = [
     ("train-lr-abc", ["train", "lr=abc"], ["lr", "abc"]),
     ("train-unknown-key", ["train", "nosuchkey=1"], ["nosuchkey", "+nosuchkey=1"]),
     ("train-unclosed-list", ["train", "estimator.C=[1,2"], ["[1,2"]),
+    # Malformed overrides: the key at fault, the problem, how to write it (quoting)
+    (
+        "train-unclosed-list-names-key",
+        ["train", "+estimator=sklearn", "estimator.C=[1,2"],
+        ["'estimator.C=[1,2'", "value of estimator.C", "unclosed '['", "'estimator.C=\"[1,2\"'"],
+    ),
+    (
+        "train-m-unclosed-list",
+        ["train", "-m", "+estimator=sklearn", "estimator.C=[1,2", "seed=1,2"],
+        ["value of estimator.C", "unclosed '['", "quote the value"],
+    ),
+    ("train-stray-bracket", ["train", "estimator.C=1,2]"], ["estimator.C", "']'", "quote"]),
+    ("train-unclosed-quote", ["train", "estimator.C='abc"], ["estimator.C", "' quote"]),
+    ("train-unclosed-call", ["train", "lr=choice(1,2"], ["lr", "unclosed '('", "lr=choice(1,2)"]),
+    ("train-equals-in-value", ["train", "lr=a=b"], ["value of lr", "quote the value"]),
+    ("train-empty-key", ["train", "=3"], ["'=3'", "KEY=VALUE"]),
+    ("train-not-an-override", ["train", "nokey"], ["'nokey'", "KEY=VALUE"]),
     ("train-test-size", ["train", "estimator.data.test_size=2"], ["test_size"]),
     (
         "train-sklearn-txt",
@@ -104,6 +121,27 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(home, tmp_path, args, n
         before.pop(path, None)
         after.pop(path, None)
     assert after == before, sorted(set(after) ^ set(before))
+
+
+def test_a_rerun_of_a_record_with_a_malformed_override_is_one_line(home, tmp_path):
+    """`runs rerun` goes through the same check as `harness train` (a crafted record)."""
+    from faultkit import craft_record
+
+    run_id = "20260101-000000-abcdef"
+    craft_record(home / "runs" / run_id, run_id, overrides=["estimator.C=[1,2"])
+    before = tree(home, tmp_path)
+    result = run_cli("runs", "rerun", run_id, home=home, cwd=tmp_path)
+    assert_user_error(result, "value of estimator.C", "unclosed '['")
+    assert tree(home, tmp_path) == before
+
+
+def test_a_quoted_value_as_the_hint_says_is_taken_as_text(home, tmp_path):
+    """The quoting the message suggests really works: the value arrives as typed."""
+    result = run_cli(
+        "train", "+estimator=sklearn", 'estimator.C="[1,2"', "--cfg", "job", home=home, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.output
+    assert "C: '[1,2'" in result.stdout, result.output
 
 
 def test_hydra_full_error_still_gives_hydras_full_text(home, tmp_path):

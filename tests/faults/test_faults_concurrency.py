@@ -120,3 +120,49 @@ def test_concurrent_registrations_get_distinct_versions(home):
         assert proc.returncode == 0, out + err
         versions.append(json.loads(out)["version"])
     assert sorted(versions) == [1, 2, 3, 4, 5, 6]
+
+
+def test_racing_uploads_with_overwrite_leave_a_manifest_that_matches_the_disk(home, tmp_path):
+    """A places `0-shared.bin` early and records it in the manifest only when its many
+    other files are done; B overwrites `0-shared.bin` meanwhile and finishes first. The
+    manifest must describe B's bytes, the ones on disk (A's entry came too late)."""
+    import os
+    import signal
+    import time
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for i in range(1000):
+        path = a / f"d{i % 20}" / f"f{i}.bin"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(500))
+    (a / "0-shared.bin").write_bytes(b"A" * 5000)
+    b.mkdir()
+    (b / "0-shared.bin").write_bytes(b"B" * 5000)  # same size: only the hash tells them apart
+    shared = home / "datastores" / "default" / "ds" / "0-shared.bin"
+    slow = _start(home, "datastore", "upload", str(a), "--target", "ds", "--overwrite")
+    manifest = home / "datastores" / "default" / ".harness" / "manifest.json"
+    deadline = time.monotonic() + 120
+    while not shared.exists():
+        assert slow.poll() is None and time.monotonic() < deadline, slow.communicate()
+        time.sleep(0.01)
+    # Hold A between placing the file and recording it (what a busy machine does).
+    slow.send_signal(signal.SIGSTOP)
+    try:
+        assert "0-shared.bin" not in (manifest.read_text() if manifest.exists() else "")
+        fast = _start(home, "datastore", "upload", str(b), "--target", "ds", "--overwrite")
+        out, err = fast.communicate(timeout=300)
+        assert fast.returncode == 0 and "Traceback" not in err, out + err
+    finally:
+        slow.send_signal(signal.SIGCONT)
+    out, err = slow.communicate(timeout=300)
+    assert slow.returncode == 0 and "Traceback" not in err, out + err
+    assert shared.read_bytes() == b"B" * 5000  # the later writer won the file
+    verify = subprocess.run(
+        [harness_executable(), "datastore", "verify", "ds", "--format", "json"],
+        env={**os.environ, "HARNESS_HOME": str(home)},
+        capture_output=True,
+        text=True,
+    )
+    report = json.loads(verify.stdout)
+    assert report["passed"] and not report["corrupt"], report
+    assert len(report["ok"]) == 1001, len(report["ok"])

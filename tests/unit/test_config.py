@@ -41,12 +41,14 @@ def test_check_group_choices_names_value_and_options():
         "pkg://harness.plugins.local.conf",
         "pkg://harness.plugins.loggers.conf",
     ]
-    check_group_choices(["estimator=sklearn", "logger=[console]"], GROUPS, searchpath)
+    # The built-ins register typed options (harness_config_schemas), not YAML files.
+    typed = {"estimator": ["sklearn"], "compute": ["local"], "logger": ["console"]}
+    check_group_choices(["estimator=sklearn", "logger=[console]"], GROUPS, searchpath, None, typed)
     with pytest.raises(
         UnknownComponentError, match=r"unknown estimator 'xgb'\. Available: sklearn"
     ):
-        check_group_choices(["estimator=xgb"], GROUPS, searchpath)
+        check_group_choices(["estimator=xgb"], GROUPS, searchpath, None, typed)
     with pytest.raises(UnknownComponentError, match="unknown logger 'nope'"):
-        check_group_choices(["logger=[console,nope]"], GROUPS, searchpath)
+        check_group_choices(["logger=[console,nope]"], GROUPS, searchpath, None, typed)
     # sweeps over options are Hydra's to expand
-    check_group_choices(["estimator=sklearn,xgb"], GROUPS, searchpath)
+    check_group_choices(["estimator=sklearn,xgb"], GROUPS, searchpath, None, typed)

@@ -157,3 +157,66 @@ def test_uv_errors_become_one_paragraph():
     assert one_paragraph("error: No solution found\n  cause: Because x\n") == (
         "environment build failed: No solution found: Because x"
     )
+
+
+# -- reuse: requirements the harness's own packages already meet ------------------
+def _dist(folder, name, version, *requires):
+    info = folder / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    lines += [f"Requires-Dist: {r}" for r in requires]
+    (info / "METADATA").write_text("\n".join(lines) + "\n")
+
+
+def test_reuse_splits_what_the_harness_meets_from_what_to_install(tmp_path):
+    from harness.envs import reuse
+
+    harness_site = tmp_path / "harness-site"
+    _dist(harness_site, "scikit-learn", "1.9.1", "numpy>=1.22", "scipy>=1.8")
+    _dist(harness_site, "numpy", "2.4.6")
+    _dist(harness_site, "scipy", "1.17.1", "numpy>=1.25")
+    reused, to_install = reuse.split(
+        [
+            "scikit-learn>=1.3",
+            "numpy<2",
+            "tabulate==0.9.0",
+            "scipy==1.0",
+            "scipy; python_version<'3'",
+        ],
+        [str(harness_site)],
+    )
+    assert reused == ["scikit-learn>=1.3"]
+    assert to_install == ["numpy<2", "tabulate==0.9.0", "scipy==1.0", "scipy; python_version<'3'"]
+
+
+def test_reuse_is_refused_when_the_environment_breaks_a_reused_dependency(tmp_path):
+    from harness.envs import reuse
+
+    harness_site, env_site = tmp_path / "harness-site", tmp_path / "env-site"
+    _dist(harness_site, "scikit-learn", "1.9.1", "numpy>=1.22", "missing-cuda; extra == 'gpu'")
+    _dist(harness_site, "numpy", "2.4.6")
+    env_site.mkdir()
+    fine = reuse.unmet_after_install(["scikit-learn"], env_site, [str(harness_site)])
+    assert fine.unmet == [] and fine.from_harness == ["numpy==2.4.6", "scikit-learn==1.9.1"]
+
+    _dist(env_site, "numpy", "1.19.0")  # installed by another requirement, in front
+    broken = reuse.unmet_after_install(["scikit-learn"], env_site, [str(harness_site)])
+    assert broken.unmet == ["numpy>=1.22 (found 1.19.0)"]
+
+
+def test_reuse_tolerates_gaps_the_harness_has_itself(tmp_path):
+    """torch from a CPU wheel declares CUDA packages that are not installed: the
+    harness runs without them, so the environment may too."""
+    from harness.envs import reuse
+
+    harness_site, env_site = tmp_path / "harness-site", tmp_path / "env-site"
+    _dist(harness_site, "torch", "2.14.1", "nvidia-cublas==13.1; platform_system == 'Linux'",
+          "setuptools>=77")  # fmt: skip
+    _dist(harness_site, "setuptools", "65.5.0")
+    env_site.mkdir()
+    closure = reuse.unmet_after_install(["torch==2.14.1"], env_site, [str(harness_site)])
+    assert closure.unmet == []
+    assert "setuptools>=77 (found 65.5.0)" in closure.as_in_harness
+    if sys.platform == "linux":
+        assert "nvidia-cublas==13.1 (not installed)" in closure.as_in_harness
+    assert closure.from_harness == ["torch==2.14.1"]

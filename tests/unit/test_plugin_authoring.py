@@ -63,7 +63,8 @@ def test_config_option_clash_is_reported_once_with_both_names(tmp_path):
 
 
 def test_searchpath_options_reads_pkg_and_file_entries(tmp_path):
-    assert searchpath_options("pkg://harness.plugins.sklearn.conf") == {"estimator": ["sklearn"]}
+    # (the built-ins ship typed options, not YAML: the testing package's probe is a pkg:// entry)
+    assert searchpath_options("pkg://harness.testing.conf") == {"estimator": ["probe"]}
     assert searchpath_options("pkg://no_such_package.conf") == {}
     assert searchpath_options(f"file://{tmp_path}/missing") == {}
 

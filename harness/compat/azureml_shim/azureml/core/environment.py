@@ -1,9 +1,12 @@
 """``azureml.core.Environment``: maps onto the harness's environment config key
 ``estimator.environment`` (a name ``NAME[:VERSION]`` or an inline mapping).
 
-Curated Azure ML environments (``AzureML-...``) are Docker images; they have no
-local counterpart, so a run with one uses the current Python environment, with
-one warning. ``user_managed_dependencies=True`` means the same, without a warning.
+Curated Azure ML environments (``AzureML-...``) were Docker images. The ones the
+harness's table maps (docs/environments.md: ``AzureML-PyTorch-1.3-CPU`` →
+``harness-pytorch``, ...) run in that curated harness environment, passed on by
+name; any other curated name runs in the current Python environment, with one
+warning naming the mapped ones. ``user_managed_dependencies=True`` means the
+current environment, without a warning.
 """
 
 from __future__ import annotations
@@ -56,6 +59,24 @@ def native_config(
     if python:
         config["python"] = python
     return config or None
+
+
+def curated_target(name: str) -> str | None:
+    """The harness's curated environment a v1 curated name maps to, or None."""
+    try:
+        from harness.envs import registry
+    except ImportError:
+        return None
+    found = registry.curated(name)
+    return found.name if found is not None else None
+
+
+def _mapped_v1_names() -> str:
+    try:
+        from harness.envs.registry import V1_NAMES
+    except ImportError:
+        return "none"
+    return ", ".join(sorted(V1_NAMES))
 
 
 class PythonSection:
@@ -131,7 +152,14 @@ class Environment:
     def register(self, workspace: Any) -> Environment:
         native = _native()
         deps = self.python.conda_dependencies
-        if native is None or self._curated:
+        if self._curated:
+            # v1 refused "AzureML-" names for user environments; curated ones exist already.
+            warn_once(
+                f"register:{self.name}",
+                f"'{self.name}' is a curated environment; it is not registered again",
+            )
+            return self
+        if native is None:
             warn_once(
                 "env-register",
                 "environment registration needs harness.envs; the "
@@ -169,10 +197,12 @@ class Environment:
                 "jobs run as local processes, without Docker",
             )
         if self._curated:
+            if curated_target(self.name) is not None:
+                return self.name  # the harness resolves it through its v1 table
             warn_once(
                 f"curated:{self.name}",
-                f"curated environment '{self.name}' is a Docker "
-                "image; the job runs in the current Python environment",
+                f"curated environment '{self.name}' has no local counterpart; the job "
+                f"runs in the current Python environment (mapped: {_mapped_v1_names()})",
             )
             return None
         if self.python.user_managed_dependencies:
@@ -192,7 +222,8 @@ class Environment:
 
 class EnvironmentMap(dict):
     """``ws.environments``: registered environments by name; a curated name
-    (``AzureML-...``) always resolves (to the current Python environment)."""
+    (``AzureML-...``) always resolves (to its harness counterpart, or to the
+    current Python environment when it has none)."""
 
     def __init__(self, workspace: Any) -> None:
         super().__init__()

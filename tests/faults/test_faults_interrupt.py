@@ -1,0 +1,152 @@
+"""Invariant 4 (Ctrl-C): the terminal's SIGINT to the whole process group of
+`harness train` ends every started run `Canceled` with what it logged kept, leaves no
+run `Queued`/`Running`, records the jobs that never started, and prints a summary
+that matches the records; exit 130, as for a single run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.testing import harness_executable, run_cli
+
+# Logs a metric every 0.1 s for up to 60 s: long enough to be interrupted mid-run.
+SCRIPT = """
+import argparse, os, time
+from harness import Run
+parser = argparse.ArgumentParser()
+parser.add_argument("--x", type=float)
+args = parser.parse_args()
+run = Run.get_context()
+os.makedirs("outputs", exist_ok=True)
+with open("outputs/started.txt", "w") as handle:
+    handle.write("started")
+for step in range(600):
+    run.log("loss", float(step))
+    print("step", step, flush=True)
+    time.sleep(0.1)
+run.log("score", args.x)
+"""
+
+GRID = "+estimator.script_params.x=1,2,3,4"
+
+
+def _script_job(tmp_path: Path) -> list[str]:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "job.py").write_text(SCRIPT)
+    return [
+        "+estimator=script",
+        f"estimator.source_directory={source}",
+        "estimator.entry_script=job.py",
+        "estimator.primary_metric=score",
+    ]
+
+
+def _logging_runs(home: Path) -> list[Path]:
+    """Run folders whose job has logged at least one metric line."""
+    return [
+        p.parent.parent for p in (home / "runs").glob("*/metrics/*.jsonl") if p.stat().st_size > 0
+    ]
+
+
+def _interrupt_when_running(home: Path, tmp_path: Path, args: list[str], running: int):
+    env = {**os.environ, "HARNESS_HOME": str(home)}
+    env.pop("HARNESS_JOB_SPEC", None)
+    proc = subprocess.Popen(
+        [harness_executable(), "train", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal gives it
+    )
+    deadline = time.monotonic() + 180
+    while len(_logging_runs(home)) < running:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("the jobs never started:\n" + "".join(proc.communicate()))
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: every process of the group
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, out, err
+
+
+def _runs(home: Path) -> dict[str, dict]:
+    return {p.parent.name: json.loads(p.read_text()) for p in (home / "runs").glob("*/run.json")}
+
+
+def _assert_canceled_with_what_it_logged(home: Path, run_id: str, record: dict) -> None:
+    assert record["status"] == "Canceled", record
+    folder = home / "runs" / run_id
+    assert (folder / "outputs" / "started.txt").read_text() == "started"
+    assert "step 0" in (folder / "logs" / "stdout.txt").read_text()
+    metrics = run_cli("runs", "metrics", run_id, "--format", "json", home=home)
+    assert metrics.returncode == 0, metrics.output
+    assert "loss" in metrics.stdout, metrics.output
+
+
+def _assert_no_process_left(home: Path) -> None:
+    found = subprocess.run(["pgrep", "-f", str(home)], capture_output=True, text=True)
+    assert found.stdout.strip() == "", "a process of the sweep outlived it"
+
+
+def test_ctrl_c_on_a_single_run_cancels_it_and_exits_130(home, tmp_path):
+    code, out, err = _interrupt_when_running(home, tmp_path, _script_job(tmp_path), 1)
+    assert code == 130, out + err
+    ((run_id, record),) = _runs(home).items()
+    _assert_canceled_with_what_it_logged(home, run_id, record)
+    _assert_no_process_left(home)
+
+
+@pytest.mark.parametrize(
+    ("launcher", "in_flight"),
+    [("basic", 1), ("joblib", 2)],
+)
+def test_ctrl_c_on_a_sweep_cancels_its_runs_and_the_summary_says_so(
+    home, tmp_path, launcher, in_flight
+):
+    args = ["-m", *_script_job(tmp_path), GRID, f"hydra/launcher={launcher}"]
+    if launcher == "joblib":
+        args.append("hydra.launcher.n_jobs=2")
+    code, out, err = _interrupt_when_running(home, tmp_path, args, in_flight)
+    assert code == 130, out + err
+
+    runs = _runs(home)
+    # Only the jobs that had started made runs; none is left Queued or Running.
+    assert len(runs) == in_flight, runs
+    for run_id, record in runs.items():
+        _assert_canceled_with_what_it_logged(home, run_id, record)
+
+    (sweep_dir,) = (home / "sweeps").iterdir()
+    sweep = json.loads((sweep_dir / "sweep.json").read_text())
+    assert sweep["status"] == "Canceled", (sweep, out, err)
+    unstarted = [json.loads(p.read_text()) for p in (sweep_dir / "unstarted").glob("*.json")]
+    assert len(unstarted) == 4 - in_flight
+    assert {u["status"] for u in unstarted} == {"Canceled"}
+    assert all(u["error"].startswith("not started: ") for u in unstarted), unstarted
+
+    # The saved and the shown summary agree with the records.
+    shown = run_cli("sweeps", "show", sweep["id"], "--format", "json", home=home).json()
+    assert shown["status"] == "Canceled"
+    rows = {r["run_id"]: r["status"] for r in shown["runs"] if r["run_id"]}
+    assert rows == {run_id: record["status"] for run_id, record in runs.items()}
+    counts = shown["counts"]
+    assert counts["total"] == 4 and counts["canceled"] == 4
+    assert counts["not_started"] == 4 - in_flight and counts["failed"] == 0
+    saved = json.loads((sweep_dir / "summary.json").read_text())
+    assert saved["counts"] == counts and saved["exit_code"] == 130
+    expected = (
+        f"4 runs: 0 completed, 0 failed, 0 early-terminated, {in_flight} canceled, "
+        f"{4 - in_flight} not started"
+    )
+    assert expected in out, out
+    assert "Running" not in out.split(f"sweep {sweep['id']}")[-1], out
+    _assert_no_process_left(home)
