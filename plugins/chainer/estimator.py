@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.plugins.chainer.compat import chainer_available
-
 from harness.contract.components import Estimator
 from harness.errors import ConfigError
+from harness.plugins.chainer.compat import chainer_available
 
 MODELS = ("mlp", "cnn")
 OPTIMIZERS = ("momentum_sgd", "adam")
@@ -49,8 +48,7 @@ class ChainerEstimator(Estimator):
         model = _choice(est.model.get("name"))
         if model not in MODELS:
             raise ConfigError(
-                f"estimator.model.name: unknown model {model!r}; "
-                f"use one of {', '.join(MODELS)}"
+                f"estimator.model.name: unknown model {model!r}; use one of {', '.join(MODELS)}"
             )
         opt = est.optimizer
         optimizer = _choice(opt.get("name"))

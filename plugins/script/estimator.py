@@ -19,14 +19,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from harness.plugins.script import snapshot as snapshots
-from harness.plugins.script.arguments import build_argv
-
 from harness import envvars
 from harness.compat import SCRIPT_SITE_DIR
 from harness.compat import SHIM_DIR as AZUREML_SHIM
 from harness.contract.components import Estimator
 from harness.errors import ConfigError
+from harness.plugins.script import snapshot as snapshots
+from harness.plugins.script.arguments import build_argv
 from harness.storage.workspace import atomic_write_json, harness_home, read_json
 
 #: Ranks other than 0 (under MPI) run in ``<run>/ranks/<N>/``: a view of the snapshot

@@ -20,14 +20,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.plugins.slurm import scheduler
-from harness.plugins.slurm.settings import SlurmSettings, no_requeue, settings_from
-from harness.plugins.slurm.task import NODE_MARK, run_rank
-
 from harness.contract.components import Compute, JobResult
 from harness.contract.jobspec import JobSpec
 from harness.job import session
 from harness.job.supervise import sigterm_as_interrupt
+from harness.plugins.slurm import scheduler
+from harness.plugins.slurm.settings import SlurmSettings, no_requeue, settings_from
+from harness.plugins.slurm.task import NODE_MARK, run_rank
 
 #: Seconds to wait for Slurm to end a cancelled job before giving up on it.
 CANCEL_WAIT_S = 60.0

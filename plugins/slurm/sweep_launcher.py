@@ -27,11 +27,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.plugins.slurm import scheduler
-from harness.plugins.slurm.settings import no_requeue
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import OmegaConf
+
+from harness.plugins.slurm import scheduler
+from harness.plugins.slurm.settings import no_requeue
 
 POLL_S = 1.0
 #: Seconds Slurm gets to end cancelled tasks before the launcher stops waiting.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+
+from harness.errors import ConfigError
 from harness.plugins.slurm.scheduler import (
     JobState,
     _fields,
@@ -11,8 +13,6 @@ from harness.plugins.slurm.scheduler import (
     sacct_line_state,
 )
 from harness.plugins.slurm.settings import settings_from
-
-from harness.errors import ConfigError
 
 
 def test_settings_map_onto_sbatch_and_srun():
