@@ -24,7 +24,7 @@ from typing import Any
 
 from harness import envvars
 
-__all__ = ["SLOW_SKLEARN_JOB", "CliResult", "harness_executable", "run_cli"]
+__all__ = ["SLOW_SKLEARN_JOB", "CliResult", "harness_executable", "run_cli", "script_job"]
 
 #: ``harness train`` overrides for a job that trains until it is stopped (an
 #: MLPClassifier that never converges): for tests of cancel, Ctrl-C and ``logs -f``.
@@ -36,6 +36,22 @@ SLOW_SKLEARN_JOB = (
     "+estimator.n_iter_no_change=100000",
     "+estimator.hidden_layer_sizes=[256,256]",
 )
+
+
+def script_job(
+    folder: Path, source: str, entry: str = "job.py", metric: str = "score"
+) -> list[str]:
+    """``harness train`` overrides for a script-mode job running ``source`` (written
+    to ``folder/src/entry``) with ``metric`` as its primary metric."""
+    src = Path(folder) / "src"
+    src.mkdir(parents=True, exist_ok=True)
+    (src / entry).write_text(source)
+    return [
+        "+estimator=script",
+        f"estimator.source_directory={src}",
+        f"estimator.entry_script={entry}",
+        f"estimator.primary_metric={metric}",
+    ]
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from harness.testing import run_cli
+from harness.testing import run_cli, script_job
 
 # Iris fits in milliseconds: the runs cost little more than their process start.
 FAST = ["estimator.data.format=iris", "estimator.max_iter=200"]
@@ -197,14 +197,8 @@ for step in range(round(args.steps / args.quality)):
 @pytest.fixture
 def ramp(tmp_path):
     """Overrides for a script-mode sweep over the ramp script's quality."""
-    source = tmp_path / "src"
-    source.mkdir()
-    (source / "ramp.py").write_text(RAMP_SCRIPT)
     return [
-        "+estimator=script",
-        f"estimator.source_directory={source}",
-        "estimator.entry_script=ramp.py",
-        "estimator.primary_metric=score",
+        *script_job(tmp_path, RAMP_SCRIPT, entry="ramp.py"),
         "+estimator.script_params.quality=1.0,0.2",
         "+estimator.script_params.steps=20",
     ]

@@ -15,6 +15,7 @@ import time
 import pytest
 import yaml
 
+from harness import testing
 from harness.run.store import RunStore
 from harness.sweeps.store import SweepStore
 from harness.testing import harness_executable, run_cli
@@ -37,16 +38,7 @@ Run.get_context().log("score", -(args.x - 2.0) ** 2)
 
 @pytest.fixture
 def script_job(tmp_path):
-    source = tmp_path / "src"
-    source.mkdir()
-    (source / "job.py").write_text(SCRIPT)
-    return [
-        "+estimator=script",
-        f"estimator.source_directory={source}",
-        "estimator.entry_script=job.py",
-        "estimator.primary_metric=score",
-        "+estimator.script_params.sleep=1",
-    ]
+    return [*testing.script_job(tmp_path, SCRIPT), "+estimator.script_params.sleep=1"]
 
 
 def start_sweep(home, *args):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.testing import harness_executable, run_cli
+from harness.testing import harness_executable, run_cli, script_job
 
 # Logs a metric every 0.1 s for up to 60 s: long enough to be interrupted mid-run.
 SCRIPT = """
@@ -38,15 +38,7 @@ GRID = "+estimator.script_params.x=1,2,3,4"
 
 
 def _script_job(tmp_path: Path) -> list[str]:
-    source = tmp_path / "src"
-    source.mkdir()
-    (source / "job.py").write_text(SCRIPT)
-    return [
-        "+estimator=script",
-        f"estimator.source_directory={source}",
-        "estimator.entry_script=job.py",
-        "estimator.primary_metric=score",
-    ]
+    return script_job(tmp_path, SCRIPT)
 
 
 def _logging_runs(home: Path) -> list[Path]:
