@@ -94,6 +94,7 @@ def main() -> int:
     from harness.testing.slurm_cluster import ClusterUnavailable, SlurmCluster
 
     rounds, seconds, sweep_jobs = (1, 1.0, 2) if args.quick else (5, 5.0, 4)
+    load_before = os.getloadavg()[0]  # the machine is shared: say how busy it was
     with tempfile.TemporaryDirectory(prefix="bench-slurm-") as tmp:
         root = Path(tmp)
         try:
@@ -157,6 +158,8 @@ def main() -> int:
         / sweep_jobs,
         "submitit_slurm sweep vs sbatch --wrap": (harness_sweep_s - plain_sweep) / sweep_jobs,
     }
+    figures["loadavg_1min"] = {"before": load_before, "after": os.getloadavg()[0]}
+    figures["cpus"] = os.cpu_count()
     record(args.results, "slurm", figures, args.quick)
     return 0
 

@@ -3,7 +3,13 @@
 Starts ``munged``, ``slurmctld`` and ``slurmd`` (Debian's ``slurm-wlm`` and
 ``munge``) as root with their own key, socket, ports, state and spool folders, so
 nothing on the machine is touched and two clusters never share anything. The
-node offers ``cpus`` CPUs' worth of slots in one partition, ``debug``.
+node offers ``cpus`` CPUs' worth of slots in two partitions over the same node:
+``debug`` (the default) and ``urgent``, whose higher ``PriorityTier`` lets a job
+there preempt ``debug`` jobs (``PreemptType=preempt/partition_prio``), as on a
+cluster with a scavenger partition under a priority one. ``PreemptMode`` is
+``REQUEUE`` unless told: a preempted job that may be requeued goes back to the
+queue and later starts its script again; one submitted with ``--no-requeue`` (as
+the harness submits) is killed and ends ``PREEMPTED``, as under ``CANCEL``.
 
     cluster = SlurmCluster.start(tmp_path)   # raises ClusterUnavailable with the reason
     env = cluster.env()                      # SLURM_CONF for sbatch/squeue/srun...
@@ -28,9 +34,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ClusterUnavailable", "SlurmCluster"]
+__all__ = ["NODE", "PARTITION", "PREEMPTING_PARTITION", "ClusterUnavailable", "SlurmCluster"]
 
 PARTITION = "debug"
+#: A partition on the same node whose jobs preempt ``debug`` jobs.
+PREEMPTING_PARTITION = "urgent"
 NODE = "harness-node"
 
 
@@ -58,10 +66,13 @@ class SlurmCluster:
         cpus: int = 2,
         timeout: float = 60.0,
         hidden_from_node: Sequence[Path] = (),
+        preempt_mode: str = "REQUEUE",
     ) -> SlurmCluster:
         """Start the cluster in ``root``. ``hidden_from_node``: folders the node does
         not see (an empty tmpfs over each in slurmd's own mount namespace), to test a
-        workspace that is not on a shared file system."""
+        workspace that is not on a shared file system. ``preempt_mode``: Slurm's
+        ``PreemptMode`` for ``urgent`` jobs preempting ``debug`` ones (``REQUEUE``
+        or ``CANCEL``)."""
         missing = [
             tool
             for tool in ("munged", "slurmctld", "slurmd", "sbatch", "scontrol")
@@ -81,7 +92,7 @@ class SlurmCluster:
         cluster = cls(root=root, conf=root / "slurm.conf")
         try:
             cluster._start_munge()
-            cluster._write_conf(cpus)
+            cluster._write_conf(cpus, preempt_mode)
             cluster._spawn(["slurmctld", "-D", "-f", str(cluster.conf)], "slurmctld")
             slurmd = [cluster._sbin("slurmd"), "-D", "-N", NODE, "-f", str(cluster.conf)]
             if hidden_from_node:
@@ -123,7 +134,7 @@ class SlurmCluster:
                 raise ClusterUnavailable(f"munged did not start: {self._tail('munged')}")
             time.sleep(0.1)
 
-    def _write_conf(self, cpus: int) -> None:
+    def _write_conf(self, cpus: int, preempt_mode: str) -> None:
         r = self.root
         lines = [
             "ClusterName=harness",
@@ -162,9 +173,17 @@ class SlurmCluster:
             "SchedulerParameters=sched_interval=1",
             "MessageTimeout=20",
             "SlurmdParameters=config_overrides",
+            # A job in the higher PriorityTier partition that needs the CPUs of
+            # `debug` jobs preempts them: REQUEUE (many sites' choice) requeues a
+            # requeueable job and kills one that is not, so both cases can be seen.
+            "PreemptType=preempt/partition_prio",
+            f"PreemptMode={preempt_mode}",
             f"NodeName={NODE} NodeAddr=127.0.0.1 NodeHostname={socket.gethostname()} "
             f"CPUs={cpus} RealMemory=1000 State=UNKNOWN",
-            f"PartitionName={PARTITION} Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
+            f"PartitionName={PARTITION} Nodes=ALL Default=YES MaxTime=INFINITE State=UP "
+            "PriorityTier=1",
+            f"PartitionName={PREEMPTING_PARTITION} Nodes=ALL MaxTime=INFINITE State=UP "
+            "PriorityTier=2",
         ]
         self.conf.write_text("\n".join(lines) + "\n")
 

@@ -8,7 +8,9 @@ followed by the driver until it ends.
   prints the job id and state changes, shows rank 0's log live, and waits. Ctrl-C
   (or a sweep policy's stop) → ``scancel``; the run ends ``Canceled``. A job the
   scheduler ended (time limit, preemption, node failure) ends ``Failed`` or
-  ``Canceled`` with that reason: no run is left ``Running``.
+  ``Canceled`` with that reason: no run is left ``Running``. Jobs go in with
+  ``--no-requeue``, so Slurm ends a preempted job instead of starting its script
+  again from the beginning in the same run folder.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.plugins.slurm import scheduler
-from harness.plugins.slurm.settings import SlurmSettings, settings_from
+from harness.plugins.slurm.settings import SlurmSettings, no_requeue, settings_from
 from harness.plugins.slurm.task import NODE_MARK, run_rank
 
 from harness.contract.components import Compute, JobResult
@@ -51,7 +53,10 @@ def make_executor(folder: Path, settings: SlurmSettings, job_name: str) -> Any:
             return text
 
     executor = HarnessSlurmExecutor(folder=folder, max_num_timeout=0)
-    executor.update_parameters(**settings.submitit_parameters(job_name))
+    params = settings.submitit_parameters(job_name)
+    # A preempted job must end (and its run with it), not start over: see no_requeue.
+    params["additional_parameters"] = no_requeue(params["additional_parameters"])
+    executor.update_parameters(**params)
     return executor
 
 

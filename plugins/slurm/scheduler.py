@@ -174,6 +174,11 @@ def _sacct_state(job_id: str) -> JobState | None:
     line = done.stdout.strip().splitlines()[0] if done.stdout.strip() else ""
     if done.returncode != 0 or not line:
         return None
+    return sacct_line_state(line)
+
+
+def sacct_line_state(line: str) -> JobState:
+    """The state in one line of ``sacct -n -X -P -o State,ExitCode,NodeList,Reason``."""
     state, exit_code, nodes, reason = ([*line.split("|"), "", "", ""])[:4]
     code, _, sig = exit_code.partition(":")
     return JobState(

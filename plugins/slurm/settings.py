@@ -66,6 +66,21 @@ class SlurmSettings:
         return [*args, *self.srun_args]
 
 
+def no_requeue(sbatch_args: dict[str, Any]) -> dict[str, Any]:
+    """``--no-requeue`` unless the user's own sbatch options say otherwise.
+
+    On a cluster with ``PreemptMode=REQUEUE`` (or after a node failure) Slurm would
+    otherwise put a preempted job back in the queue and start its script again from
+    the beginning: the run would start over in the same run folder, and a sweep
+    job would make a second run while the first stayed ``Running``. A job that may
+    not be requeued is killed instead, ends ``PREEMPTED`` (or ``NODE_FAIL``), and
+    its run ends with that reason.
+    """
+    if not {"requeue", "no-requeue"} & {str(k).lstrip("-").replace("_", "-") for k in sbatch_args}:
+        sbatch_args["no-requeue"] = True
+    return sbatch_args
+
+
 def _mem(gb: float) -> str:
     return f"{int(gb)}G" if gb == int(gb) else f"{int(gb * 1024)}M"
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.plugins.slurm import scheduler
+from harness.plugins.slurm.settings import no_requeue
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import OmegaConf
@@ -107,6 +108,10 @@ class _Sweep:
         from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 
         params = dict(self.launcher.params)
+        # A preempted task must end (and its run with it), not start over: see no_requeue.
+        params["additional_parameters"] = no_requeue(
+            dict(params.get("additional_parameters") or {})
+        )
         init = {"folder": params.pop("submitit_folder")}
         if "max_num_timeout" in params:
             init[f"{self.launcher._EXECUTOR}_max_num_timeout"] = params.pop("max_num_timeout")

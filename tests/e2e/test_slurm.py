@@ -9,6 +9,7 @@ seconds of the ``probe`` estimator from test_mpi_compute (ranks, allreduce, faul
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -22,7 +23,12 @@ from test_mpi_compute import PROBE, PROBE_YAML
 
 from harness.testing import harness_executable, run_cli
 from harness.testing.plugin_site import write_plugin_site
-from harness.testing.slurm_cluster import PARTITION, ClusterUnavailable, SlurmCluster
+from harness.testing.slurm_cluster import (
+    PARTITION,
+    PREEMPTING_PARTITION,
+    ClusterUnavailable,
+    SlurmCluster,
+)
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, "geteuid") or os.geteuid() != 0,
@@ -79,6 +85,17 @@ def slurm_job_id(output: str) -> str:
         if line.startswith("slurm job:"):
             return line.split(":", 1)[1].split()[0]
     raise AssertionError(f"no 'slurm job:' line\n{output}")
+
+
+def lines_until(proc: subprocess.Popen, text: str) -> list[str]:
+    """The process's output lines up to and including the first that contains text."""
+    seen = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        seen.append(line)
+        if text in line:
+            break
+    return seen
 
 
 # -- compute=slurm -------------------------------------------------------------
@@ -154,12 +171,7 @@ def test_harness_runs_cancel_cancels_the_slurm_job(home, slurm_env):
          "estimator.sleep=300"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    seen = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        seen.append(line)
-        if "probe rank=0" in line:
-            break
+    seen = lines_until(proc, "probe rank=0")
     run_id = next(ln.split(":", 1)[1].strip() for ln in seen if ln.startswith("run id:"))
     cancel = run_cli("runs", "cancel", run_id, home=home, env=slurm_env, timeout=180)
     assert cancel.returncode == 0, cancel.output
@@ -219,6 +231,65 @@ def test_a_job_stopped_at_its_time_limit_ends_failed_with_the_reason(home, slurm
     assert "time limit" in data["error"] and "TIMEOUT" in data["error"]
 
 
+def preempt_the_node(env: dict[str, str]) -> str:
+    """Submit a plain job that needs the whole node to the partition with the higher
+    PriorityTier: Slurm preempts the harness job(s) running in ``debug`` to make room.
+    The cluster's PreemptMode is REQUEUE, so a job that may be requeued would be put
+    back in the queue to start over; the harness submits with --no-requeue."""
+    return subprocess.run(
+        ["sbatch", "--parsable", f"--partition={PREEMPTING_PARTITION}", "--exclusive",
+         "--ntasks=2", "--output=/dev/null", "--wrap", "sleep 1"],
+        env={**os.environ, **env}, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+
+
+@contextlib.contextmanager
+def harness_process(args: list[str], env: dict[str, str]):
+    """``harness ARGS`` in the background, killed if the test fails before it ends."""
+    proc = subprocess.Popen(
+        [harness_executable(), *args],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def wait_final(job_id: str, env: dict[str, str], timeout: float = 120) -> str:
+    deadline = time.monotonic() + timeout
+    while (state := scontrol_state(job_id, env)) not in ("COMPLETED", "FAILED", "CANCELLED"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"slurm job {job_id} still {state} after {timeout:g} s")
+        time.sleep(0.5)
+    return state
+
+
+def test_a_job_preempted_by_a_higher_priority_partition_ends_canceled_with_the_reason(
+    home, slurm_env
+):
+    env = {**os.environ, "HARNESS_HOME": str(home), **slurm_env}
+    args = ["train", "+estimator=probe", "compute=slurm", "estimator.sleep=300"]
+    with harness_process(args, env) as proc:
+        seen = lines_until(proc, "probe rank=0")
+        urgent = preempt_the_node(env)
+        rest, _ = proc.communicate(timeout=180)
+    output = "".join(seen) + rest
+    assert proc.returncode == 130, output
+    job_id = slurm_job_id(output)
+    assert scontrol_state(job_id, slurm_env) == "PREEMPTED"
+    run_id = next(ln.split(":", 1)[1].strip() for ln in seen if ln.startswith("run id:"))
+    data = show(run_id, home, slurm_env)
+    assert data["status"] == "Canceled", data
+    assert data["error"] == f"Slurm preempted the job (slurm job {job_id}, PREEMPTED)", data
+    assert data["error"] in output  # the driver says why, not just "canceled"
+    assert wait_final(urgent, slurm_env) == "COMPLETED"  # the node is free for the next test
+    script = next((home / "runs" / run_id / "logs" / "slurm").glob("*_submission.sh"))
+    assert "#SBATCH --no-requeue" in script.read_text()
+
+
 # -- sweeps with hydra/launcher=submitit_slurm ---------------------------------
 
 
@@ -249,6 +320,55 @@ def test_a_four_job_sweep_runs_every_job_on_the_cluster(home, slurm_env):
     best = run_cli("sweeps", "best", sweep_id, "--format", "json", home=home, env=slurm_env)
     assert best.returncode == 0, best.output
     assert best.json()["run_id"] in runs and best.json()["value"] == 0
+
+
+def scontrol_times(job_id: str, env: dict[str, str]) -> tuple[str, str]:
+    """The job's StartTime and EndTime (ISO, to the second, so they sort as text)."""
+    out = subprocess.run(
+        ["scontrol", "show", "job", "-o", job_id],
+        env={**os.environ, **env}, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    fields = dict(item.split("=", 1) for item in out.split() if "=" in item)
+    return fields["StartTime"], fields["EndTime"]
+
+
+def test_a_policy_stops_the_worse_job_of_a_slurm_sweep_run_one_at_a_time(home, slurm_env, tmp_path):
+    from test_sweeps_cli import RAMP_SCRIPT  # the same fixed score curves as locally
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "ramp.py").write_text(RAMP_SCRIPT)
+    result = run_cli(
+        "train", "-m", "+estimator=script", f"estimator.source_directory={source}",
+        "estimator.entry_script=ramp.py", "estimator.primary_metric=score",
+        "+estimator.script_params.quality=1.0,0.2", "+estimator.script_params.steps=20",
+        "sweep.policy=truncation", "sweep.policy.truncation_percentage=50",
+        "sweep.policy.delay_evaluation=2", "hydra/launcher=submitit_slurm",
+        "sweep.max_concurrent_runs=1", home=home, env=slurm_env, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.output  # an early stop is not a failure
+    sweep_id = next(
+        ln.split(":", 1)[1].strip() for ln in result.stdout.splitlines() if "sweep id:" in ln
+    )
+    shown = run_cli("sweeps", "show", sweep_id, "--format", "json", home=home, env=slurm_env)
+    assert shown.returncode == 0, shown.output
+    rows = {
+        next(o for o in r["overrides"] if "quality" in o).split("=")[1]: r
+        for r in shown.json()["runs"]
+    }
+    assert rows["1.0"]["status"] == "Completed" and rows["1.0"]["best"], rows
+    # the worse job (it would report 100 times) was stopped on its node by the
+    # policy, comparing with the finished job's metrics in the shared workspace
+    assert rows["0.2"]["status"] == "Canceled" and rows["0.2"]["early_terminated"], rows
+    assert rows["0.2"]["error"].startswith("early-terminated by truncation policy"), rows
+    worse = show(rows["0.2"]["run_id"], home, slurm_env)
+    assert len(worse["history"]["score"]) < 100
+    # sweep.max_concurrent_runs=1 → Slurm ran the array's tasks one after the other
+    # (the node has room for both at once)
+    array_id = re.search(r"^slurm jobs: 2 in array (\d+)", result.stdout, re.MULTILINE).group(1)
+    first_start, first_end = scontrol_times(f"{array_id}_0", slurm_env)
+    second_start, _ = scontrol_times(f"{array_id}_1", slurm_env)
+    assert first_start < second_start and first_end <= second_start
 
 
 def test_ctrl_c_cancels_the_sweeps_cluster_jobs_and_runs(home, slurm_env):
@@ -317,6 +437,36 @@ def test_a_sweep_job_cancelled_on_the_cluster_is_settled_and_the_sweep_goes_on(h
     )
     assert statuses == ["Canceled", "Completed"], output
     assert proc.returncode == 0, output  # nothing failed
+
+
+def test_a_preempted_sweep_job_is_settled_with_the_reason_and_the_sweep_goes_on(home, slurm_env):
+    env = {**os.environ, "HARNESS_HOME": str(home), **slurm_env}
+    args = ["train", "-m", "+estimator=probe", "estimator.sleep=300,0",
+            "hydra/launcher=submitit_slurm", "sweep.max_concurrent_runs=1"]  # fmt: skip
+    with harness_process(args, env) as proc:
+        deadline = time.monotonic() + 180
+        record = None
+        while time.monotonic() < deadline and record is None:
+            for path in (home / "runs").glob("*/logs/stdout.txt"):
+                if "probe rank=0" in path.read_text():
+                    record = json.loads((path.parent.parent / "run.json").read_text())
+            time.sleep(0.5)
+        assert record is not None, "the first sweep job never ran"
+        urgent = preempt_the_node(slurm_env)
+        output, _ = proc.communicate(timeout=240)
+    job_id = record["extra"]["slurm_job_id"]
+    assert scontrol_state(job_id, slurm_env) == "PREEMPTED"  # not requeued to start over
+    first = show(record["id"], home, slurm_env)
+    assert first["status"] == "Canceled", first
+    assert first["error"] == f"Slurm preempted the job (slurm job {job_id}, PREEMPTED)", first
+    # one run per job (a requeued task would have made a second run for job #0),
+    # none left Running; the next job ran once the urgent job was done
+    statuses = sorted(
+        json.loads(p.read_text())["status"] for p in (home / "runs").glob("*/run.json")
+    )
+    assert statuses == ["Canceled", "Completed"], output
+    assert proc.returncode == 0, output  # a preempted job is not a failed one
+    assert wait_final(urgent, slurm_env) == "COMPLETED"
 
 
 def test_cluster_runs_leave_nothing_running(home, slurm_env, cluster):

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from harness.plugins.slurm.scheduler import JobState, _fields, _state_of, rejection_reason
+from harness.plugins.slurm.scheduler import (
+    JobState,
+    _fields,
+    _state_of,
+    rejection_reason,
+    sacct_line_state,
+)
 from harness.plugins.slurm.settings import settings_from
 
 from harness.errors import ConfigError
@@ -62,3 +68,24 @@ def test_job_states_from_scontrol_lines():
     killed = JobState("FAILED", exit_code=0, signal=9)
     assert killed.describe("8") == "slurm job 8 ended FAILED: killed by signal 9"
     assert not JobState("PENDING").final
+
+
+def test_jobs_are_not_requeued_unless_the_user_says_so(tmp_path):
+    """A preempted harness job must end (its run with it), not start over."""
+    from harness.plugins.slurm.compute import make_executor
+    from harness.plugins.slurm.settings import no_requeue
+
+    script = make_executor(tmp_path, settings_from({}), "x")._make_submission_file_text("true", "u")
+    assert "#SBATCH --no-requeue" in script.splitlines()
+    assert no_requeue({}) == {"no-requeue": True}
+    assert no_requeue({"requeue": True}) == {"requeue": True}
+    assert no_requeue({"no_requeue": True}) == {"no_requeue": True}
+
+
+def test_job_states_from_sacct_lines():
+    """sacct (the fallback once scontrol has forgotten a job) spells a cancel with who
+    did it; a preempted job ends PREEMPTED there too, and is final for the harness."""
+    preempted = sacct_line_state("PREEMPTED|0:15|node1|None")
+    assert preempted == JobState("PREEMPTED", "None", 0, 15, "node1") and preempted.final
+    assert preempted.describe("9") == "Slurm preempted the job (slurm job 9, PREEMPTED)"
+    assert sacct_line_state("CANCELLED by 0|0:15|node1|None").state == "CANCELLED"
