@@ -23,10 +23,12 @@ child.wait()
 """
 
 
-def test_script_mode_makes_one_mlflow_run_holding_every_metric(home, tmp_path):
+def _train_script_with_mlflow(home, tmp_path, script: str, experiment: str):
+    """`harness train` of ``script`` in script mode with the mlflow logger on a fresh
+    SQLite store; returns the CLI result and the tracking URI."""
     src = tmp_path / "src"
     src.mkdir()
-    (src / "train.py").write_text(SCRIPT)
+    (src / "train.py").write_text(script)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     result = run_cli(
         "train",
@@ -35,10 +37,15 @@ def test_script_mode_makes_one_mlflow_run_holding_every_metric(home, tmp_path):
         "estimator.entry_script=train.py",
         "+logger=mlflow",
         f"logger.mlflow.tracking_uri={uri}",
-        "experiment=onerun",
+        f"experiment={experiment}",
         home=home,
         cwd=tmp_path,
     )
+    return result, uri
+
+
+def test_script_mode_makes_one_mlflow_run_holding_every_metric(home, tmp_path):
+    result, uri = _train_script_with_mlflow(home, tmp_path, SCRIPT, "onerun")
     assert result.returncode == 0, result.output
     shown = run_cli("runs", "show", result.run_id, "--format", "json", home=home).json()
     import mlflow
@@ -64,21 +71,7 @@ SCRIPT_CHILD_EXITS_AT_ONCE = SCRIPT.replace(
 
 def test_a_process_that_logs_and_exits_at_once_still_reaches_the_mlflow_run(home, tmp_path):
     assert SCRIPT_CHILD_EXITS_AT_ONCE != SCRIPT
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "train.py").write_text(SCRIPT_CHILD_EXITS_AT_ONCE)
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    result = run_cli(
-        "train",
-        "+estimator=script",
-        f"estimator.source_directory={src}",
-        "estimator.entry_script=train.py",
-        "+logger=mlflow",
-        f"logger.mlflow.tracking_uri={uri}",
-        "experiment=atonce",
-        home=home,
-        cwd=tmp_path,
-    )
+    result, uri = _train_script_with_mlflow(home, tmp_path, SCRIPT_CHILD_EXITS_AT_ONCE, "atonce")
     assert result.returncode == 0, result.output
     stderr = (home / "runs" / result.run_id / "logs" / "stderr.txt").read_text()
     assert "logger 'mlflow' failed" not in stderr, stderr
