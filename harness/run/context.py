@@ -46,6 +46,21 @@ def _plain(value: Any) -> Any:
         return str(value)
 
 
+def _import_what_shutdown_refuses() -> None:
+    """Import now, while the process is alive, what cannot be imported while it exits.
+
+    Loggers start on first use, on the flush thread, and a process that logs and
+    exits soon after (a child of the user's script, a short job) is still starting
+    them, or only starts them in ``close`` at exit. By then Python has begun its
+    shutdown and refuses ``threading._register_atexit``, which the standard
+    library's ``concurrent.futures.thread`` calls when it is first imported, and
+    MLflow imports ``ThreadPoolExecutor`` on its way in: the logger failed with
+    "can't register atexit after shutdown" and the process's metrics never reached
+    MLflow. Once imported here, that import is a dictionary look-up at exit.
+    """
+    import concurrent.futures.thread  # noqa: F401
+
+
 class Run:
     """The live run of a harness job."""
 
@@ -83,6 +98,8 @@ class Run:
         self._failed_by_exception = False
         #: Logger name → "plugin 'x' (dist version)", for messages about it.
         self._logger_origin: dict[str, str] = {}
+        if self._records and self.rank == 0 and spec.loggers:
+            _import_what_shutdown_refuses()
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="harness-flush", daemon=True)
         self._flusher.start()

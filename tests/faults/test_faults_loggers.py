@@ -6,8 +6,7 @@ from __future__ import annotations
 from harness.testing import run_cli
 
 # A script that trains for a few seconds: the logger starts on the flush thread
-# while the script runs (one that exits at once starts it during interpreter
-# shutdown, where MLflow cannot import; noted in the issue-13 report).
+# while the script runs.
 SCRIPT = """
 import subprocess, sys, time
 from harness import Run
@@ -24,10 +23,12 @@ child.wait()
 """
 
 
-def test_script_mode_makes_one_mlflow_run_holding_every_metric(home, tmp_path):
+def _train_script_with_mlflow(home, tmp_path, script: str, experiment: str):
+    """`harness train` of ``script`` in script mode with the mlflow logger on a fresh
+    SQLite store; returns the CLI result and the tracking URI."""
     src = tmp_path / "src"
     src.mkdir()
-    (src / "train.py").write_text(SCRIPT)
+    (src / "train.py").write_text(script)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     result = run_cli(
         "train",
@@ -36,10 +37,15 @@ def test_script_mode_makes_one_mlflow_run_holding_every_metric(home, tmp_path):
         "estimator.entry_script=train.py",
         "+logger=mlflow",
         f"logger.mlflow.tracking_uri={uri}",
-        "experiment=onerun",
+        f"experiment={experiment}",
         home=home,
         cwd=tmp_path,
     )
+    return result, uri
+
+
+def test_script_mode_makes_one_mlflow_run_holding_every_metric(home, tmp_path):
+    result, uri = _train_script_with_mlflow(home, tmp_path, SCRIPT, "onerun")
     assert result.returncode == 0, result.output
     shown = run_cli("runs", "show", result.run_id, "--format", "json", home=home).json()
     import mlflow
@@ -51,6 +57,31 @@ def test_script_mode_makes_one_mlflow_run_holding_every_metric(home, tmp_path):
     assert row["run_id"] == shown["tags"]["mlflow_run_id"]
     assert row["metrics.acc"] == 0.7 and row["metrics.child_metric"] == 1.0
     assert row["status"] == "FINISHED"
+
+
+# The child logs one value and exits at once: its flush thread has not run yet, so
+# its logger starts in Run.close at exit, during interpreter shutdown (where Python
+# refuses threading._register_atexit, which MLflow's first import of
+# concurrent.futures.thread needs). Before the fix that start always failed, only
+# a warning on the run's stderr said so, and child_metric never reached MLflow.
+SCRIPT_CHILD_EXITS_AT_ONCE = SCRIPT.replace(
+    "r.log('child_metric', 1.0); time.sleep(3)", "r.log('child_metric', 1.0)"
+)
+
+
+def test_a_process_that_logs_and_exits_at_once_still_reaches_the_mlflow_run(home, tmp_path):
+    assert SCRIPT_CHILD_EXITS_AT_ONCE != SCRIPT
+    result, uri = _train_script_with_mlflow(home, tmp_path, SCRIPT_CHILD_EXITS_AT_ONCE, "atonce")
+    assert result.returncode == 0, result.output
+    stderr = (home / "runs" / result.run_id / "logs" / "stderr.txt").read_text()
+    assert "logger 'mlflow' failed" not in stderr, stderr
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    runs = mlflow.search_runs(experiment_names=["atonce"])
+    assert len(runs) == 1, runs[["run_id", "status"]]
+    row = runs.iloc[0]
+    assert row["metrics.acc"] == 0.7 and row["metrics.child_metric"] == 1.0
 
 
 def test_on_a_timeout_the_loggers_receive_the_runs_own_final_status(home, tmp_path):
