@@ -63,6 +63,7 @@ def main() -> None:
         home = Path(tmp) / "home"
         print(f"writing {runs} runs through the store API ...", file=sys.stderr)
         made_s = make_workspace(home, runs)
+        load_before = os.getloadavg()[0]  # the machine is shared: say how busy it was
         proc, base = start_server(home)
         try:
             cold = fetch(base + "/api/runs")
@@ -82,6 +83,8 @@ def main() -> None:
         "first_request_after_start_s": cold,
         "page_data_s": {name: stats(values) for name, values in samples.items()},
         "target_s": 0.2,
+        "loadavg_1min": {"before": load_before, "after": os.getloadavg()[0]},
+        "cpus": os.cpu_count(),
     }
     record(opts.results, "ui_runs_page", figures, opts.quick)
 
