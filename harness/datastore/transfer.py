@@ -176,12 +176,18 @@ def _run_parallel(
 
 
 def _merge_manifest(
-    store: Datastore, new: dict[str, FileEntry], written: set[str], recheck: bool
+    store: Datastore,
+    new: dict[str, FileEntry],
+    written: set[str],
+    recheck: bool,
+    started_with: dict[str, FileEntry],
 ) -> None:
     """Record ``new`` in the manifest. A file this upload ``written`` may have been
-    replaced since by a racing ``--overwrite`` upload that recorded its entry first;
-    so, under the manifest lock, the entry is what is on disk now: checked by size,
-    and with ``recheck`` (this upload overwrote, so racing is its premise) by hash."""
+    replaced since by a racing ``--overwrite`` upload; so, under the manifest lock,
+    the entry is what is on disk now. It is hashed again when racing is this upload's
+    premise (``recheck``: it overwrote), when another upload recorded an entry for
+    that file since this one read the manifest (``started_with``), or when its size
+    changed; a racing writer that has not recorded yet re-hashes when it does."""
     if not new:
         return
     from harness.datastore.base import MANIFEST_NAME
@@ -192,7 +198,7 @@ def _merge_manifest(
             size = store.file_size(key)
             if size is None:  # removed meanwhile: nothing of ours to describe
                 del new[key]
-            elif recheck or size != new[key].size:
+            elif recheck or entries.get(key) != started_with.get(key) or size != new[key].size:
                 new[key] = store.hash_key(key, new[key].algorithm)
         entries.update(new)
         store.write_meta(MANIFEST_NAME, mf.dump(entries))
@@ -224,6 +230,7 @@ def upload(
     files = list(walk_source(src))
     store.remove_stale_temps(key)
     known = store.manifest()
+    started_with = dict(known)  # what the manifest said before any racing upload
     summary = TransferSummary("upload", store.name, key)
     new: dict[str, FileEntry] = {}
     written: set[str] = set()
@@ -275,7 +282,7 @@ def upload(
         try:
             _run_parallel(files, one, lambda item: item[2])
         finally:
-            _merge_manifest(store, new, written, overwrite)  # also on Ctrl-C
+            _merge_manifest(store, new, written, overwrite, started_with)  # also on Ctrl-C
     summary.seconds = time.perf_counter() - started
     for name in ("transferred", "identical", "existing_different", "overwritten"):
         getattr(summary, name).sort()

@@ -122,10 +122,14 @@ def test_concurrent_registrations_get_distinct_versions(home):
     assert sorted(versions) == [1, 2, 3, 4, 5, 6]
 
 
-def test_racing_uploads_with_overwrite_leave_a_manifest_that_matches_the_disk(home, tmp_path):
+@pytest.mark.parametrize("slow_flags", [["--overwrite"], []], ids=["both-overwrite", "mixed"])
+def test_racing_uploads_with_overwrite_leave_a_manifest_that_matches_the_disk(
+    home, tmp_path, slow_flags
+):
     """A places `0-shared.bin` early and records it in the manifest only when its many
     other files are done; B overwrites `0-shared.bin` meanwhile and finishes first. The
-    manifest must describe B's bytes, the ones on disk (A's entry came too late)."""
+    manifest must describe B's bytes, the ones on disk (A's entry came too late),
+    whether A overwrites too or only places new files."""
     import os
     import signal
     import time
@@ -139,7 +143,7 @@ def test_racing_uploads_with_overwrite_leave_a_manifest_that_matches_the_disk(ho
     b.mkdir()
     (b / "0-shared.bin").write_bytes(b"B" * 5000)  # same size: only the hash tells them apart
     shared = home / "datastores" / "default" / "ds" / "0-shared.bin"
-    slow = _start(home, "datastore", "upload", str(a), "--target", "ds", "--overwrite")
+    slow = _start(home, "datastore", "upload", str(a), "--target", "ds", *slow_flags)
     manifest = home / "datastores" / "default" / ".harness" / "manifest.json"
     deadline = time.monotonic() + 120
     while not shared.exists():
