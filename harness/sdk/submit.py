@@ -13,15 +13,14 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 import subprocess
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 from harness import envvars
 from harness.errors import HarnessError
+from harness.ids import new_id
 
 #: Seconds to wait for the driver to record the run (config composition, plugin
 #: loading and validation happen first).
@@ -29,7 +28,7 @@ RECORD_TIMEOUT_S = 180.0
 POLL_S = 0.05
 SUBMISSIONS_DIR = "submissions"
 
-_ID_LINE = re.compile(r"^(run|sweep) id: (\S+)\s*$", re.M)
+_ID_LINE = re.compile(r"^(run|sweep) id: (\S+)(?: \(resumed\))?\s*$", re.M)
 
 # The launcher: start the driver in a new session with its output in the log
 # file, print its pid, exit (the driver is re-parented to init).
@@ -57,13 +56,21 @@ def _refusal(log_text: str, code_hint: str) -> str:
 
 
 def start(
-    overrides: list[str], home: Path, multirun: bool = False, cwd: str | None = None
+    overrides: list[str],
+    home: Path,
+    multirun: bool = False,
+    cwd: str | None = None,
+    subcommand: tuple[str, ...] = ("train",),
 ) -> tuple[str, str, Path]:
-    """Launch; return (kind 'run'|'sweep', id, submission log path)."""
+    """Launch ``harness train`` (or another command that prints ``run id:`` /
+    ``sweep id:`` first, such as ``sweeps resume``); return (kind 'run'|'sweep',
+    id, submission log path)."""
     folder = home / SUBMISSIONS_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    log = folder / f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}.txt"
-    command = [sys.executable, "-m", "harness", "train", *(["-m"] if multirun else []), *overrides]
+    log = folder / f"{new_id()}.txt"
+    command = [
+        sys.executable, "-m", "harness", *subcommand, *(["-m"] if multirun else []), *overrides
+    ]  # fmt: skip
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env[envvars.HOME] = str(home)
     env.pop(envvars.JOB_SPEC, None)  # a submit from inside a job starts a new run

@@ -351,6 +351,18 @@ class SweepRun:
     def get_summary(self) -> dict[str, Any]:
         return sweep_summary(self.workspace.home, self.id)
 
+    def resume(self) -> SweepRun:
+        """Continue this stopped sweep, as ``harness sweeps resume`` does (finished
+        runs kept, not repeated; the study of a Bayesian sweep continued), in its own
+        process tree; returns once the resumed sweep is under way. A sweep that is
+        still running, or has no command to resume, raises the CLI's one-line error."""
+        from harness.sdk import submit as launcher
+        from harness.sweeps.resume import check_resumable
+
+        check_resumable(self.record())  # refused here, before anything starts
+        launcher.start([], self.workspace.home, subcommand=("sweeps", "resume", self.id))
+        return self
+
     def get_details(self) -> dict[str, Any]:
         return self.get_summary()
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from harness.errors import ConfigError, NotFoundError
 from harness.run import liveness
+from harness.run.ownership import start_ticks
 from harness.run.record import CANCELED, COMPLETED, FAILED, RunRecord
 from harness.run.store import RunStore
 from harness.sweeps.store import RUNNING, STOP_FILE, SweepRecord, SweepStore
@@ -86,6 +87,9 @@ def reopen(store: SweepStore, sweep_id: str) -> SweepRecord:
     record.resumed += 1
     record.started_at = time.time()  # sweep.max_duration counts from the resume
     record.pid, record.host = os.getpid(), socket.gethostname()
+    # the driver's identity is this process now: without its start time, any reader
+    # would take the resumed sweep for one whose driver died (and mark it Failed)
+    record.pid_start = start_ticks(record.pid)
     store.save(record)
     return record
 

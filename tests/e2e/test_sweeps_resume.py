@@ -161,3 +161,26 @@ def test_resume_refuses_a_sweep_that_is_still_running(home, script_job):
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=120)
+
+
+def test_a_stopped_sweep_resumes_from_python_as_from_the_cli(home, script_job):
+    from harness.errors import ConfigError
+    from harness.sdk.sweep import SweepRun
+    from harness.sdk.workspace import Workspace
+
+    proc, sweep_id = start_sweep(home, *script_job, "+estimator.script_params.x=0,1,2")
+    wait_for_completed(proc, home, sweep_id, 1)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=120) == 130
+    before = completed_runs(home, sweep_id)
+    assert 1 <= len(before) < 3
+
+    sweep = SweepRun(sweep_id, workspace=Workspace(home))
+    assert sweep.resume() is sweep  # returns once the resumed sweep is under way
+    with pytest.raises(ConfigError, match="is still running"):  # the CLI's refusal
+        sweep.resume()
+    sweep.wait_for_completion(timeout=600)
+    shown = run_cli("sweeps", "show", sweep_id, "--format", "json", home=home).json()
+    assert shown["status"] == "Completed" and shown["counts"]["completed"] == 3
+    assert set(before) <= {r["run_id"] for r in shown["runs"]}  # kept, not repeated
+    assert len([r for r in all_runs(home) if r.status == "Completed"]) == 3
