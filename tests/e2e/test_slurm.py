@@ -400,6 +400,8 @@ def test_ctrl_c_cancels_the_sweeps_cluster_jobs_and_runs(home, slurm_env):
     sweep = next((home / "sweeps").iterdir())
     unstarted = [json.loads(p.read_text()) for p in (sweep / "unstarted").glob("*.json")]
     assert [u["status"] for u in unstarted] == ["Canceled"]  # the third never started
+    # Ctrl-C ends the sweep Canceled, as its runs (the rule for every launcher)
+    assert json.loads((sweep / "sweep.json").read_text())["status"] == "Canceled"
 
 
 def test_a_sweep_job_cancelled_on_the_cluster_is_settled_and_the_sweep_goes_on(home, slurm_env):
