@@ -52,11 +52,13 @@ def explain(text: str, overrides: list[str], manager: Any) -> str | None:
         siblings = [
             k[len(path) :] for k in rows if k.startswith(path) and "." not in k[len(path) :]
         ]
+        append = next((m for ln in lines if (m := _APPEND.match(ln))), None)
+        value = append["value"] if append else "VALUE"
         if "not in struct" in reason or not siblings:
             # an open node (the sklearn model's parameters): adding the key is right
-            append = next((m for ln in lines if (m := _APPEND.match(ln))), None)
-            value = append["value"] if append else "VALUE"
             return f"{key} is not in the config; add it with +{key}={value}"
+        if not path:  # the top level takes keys of the user's own (given with +)
+            return job_config.unknown_key_message(key, siblings, "", "the config", value)
         owner = next((rows[path + s][2] for s in siblings), "the config")
         return job_config.unknown_key_message(key, siblings, path, owner)
     return None

@@ -161,13 +161,19 @@ def check_unknown_keys(cfg: Any, path: str = "") -> None:
             check_unknown_keys(child, f"{name}.")
 
 
-def unknown_key_message(key: str, declared: list[str], path: str, owner: str) -> str:
-    """``KEY is not an option of OWNER; did you mean ...?`` with the node's keys."""
+def unknown_key_message(
+    key: str, declared: list[str], path: str, owner: str, value: str | None = None
+) -> str:
+    """``KEY is not an option of OWNER; did you mean ...?`` with the node's keys; with
+    ``value`` (a node that takes keys of the user's own, the top level), how to add it."""
     import difflib
 
     leaf = key.rpartition(".")[2]
     close = difflib.get_close_matches(leaf, declared, n=1)
     hint = f"; did you mean {path}{close[0]}?" if close else ""
+    if value is not None:
+        add = f"+{key}={value} adds a key of your own"
+        hint += f" ({add})" if close else f"; {add}"
     return (
         f"{key} is not an option of {owner}{hint} "
         f"(its options: {', '.join(path + d for d in declared)}; "

@@ -136,12 +136,14 @@ def test_a_rerun_of_a_record_with_a_malformed_override_is_one_line(home, tmp_pat
 
 
 def test_a_quoted_value_as_the_hint_says_is_taken_as_text(home, tmp_path):
-    """The quoting the message suggests really works: the value arrives as typed."""
-    result = run_cli(
-        "train", "+estimator=sklearn", 'estimator.C="[1,2"', "--cfg", "job", home=home, cwd=tmp_path
-    )
+    """The quoting the message suggests really works: the value arrives as typed
+    (on a key that takes text: a typed one, estimator.C, then refuses the text)."""
+    refused = run_cli("train", "+tags.note=[1,2", home=home, cwd=tmp_path)
+    assert refused.returncode == 2, refused.output
+    assert """quote the value: '+tags.note="[1,2"'""" in refused.stderr, refused.output
+    result = run_cli("train", '+tags.note="[1,2"', "--cfg", "job", home=home, cwd=tmp_path)
     assert result.returncode == 0, result.output
-    assert "C: '[1,2'" in result.stdout, result.output
+    assert "note: '[1,2'" in result.stdout, result.output
 
 
 def test_hydra_full_error_still_gives_hydras_full_text(home, tmp_path):
