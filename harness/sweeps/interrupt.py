@@ -75,6 +75,7 @@ def settle(sweep_id: str | None, job_overrides: Sequence[Sequence[str]], first_j
     if not sweep_id:
         return
     store, runs = SweepStore(), RunStore()
+    _link_orphans(store, runs, sweep_id, job_overrides, first_job)
     linked: set[int] = set()
     pending = []
     for link in store.links(sweep_id):
@@ -108,3 +109,36 @@ def settle(sweep_id: str | None, job_overrides: Sequence[Sequence[str]], first_j
                 status=CANCELED,
                 error=f"not started: {USER_CANCEL}",
             )
+
+
+def _link_orphans(
+    store: SweepStore,
+    runs: RunStore,
+    sweep_id: str,
+    job_overrides: Sequence[Sequence[str]],
+    first_job: int,
+) -> None:
+    """Link the runs of this sweep that a Ctrl-C caught between their creation and
+    their link (the job's watch links a run just after the driver makes it), so the
+    summary counts them and their jobs are not also recorded as not started."""
+    from harness.run.index import summaries
+
+    linked = {str(link.get("run_id")) for link in store.links(sweep_id)}
+    job_of = {tuple(overrides): first_job + i for i, overrides in enumerate(job_overrides)}
+    sweep = store.get(sweep_id)
+    records, _ = summaries(runs.root)
+    for summary in records:
+        if summary.sweep_id != sweep_id or summary.id in linked:
+            continue
+        try:
+            record = runs.get(summary.id)  # the summary leaves the overrides out
+        except Exception:  # deleted or damaged meanwhile: nothing to link
+            continue
+        store.link_run(
+            sweep_id,
+            record.id,
+            metric=sweep.metric,
+            goal=sweep.goal,
+            overrides=list(record.overrides),
+            job=job_of.get(tuple(record.overrides)),
+        )
