@@ -55,6 +55,7 @@ def runs_page(st: State, params: dict[str, Any]) -> dict[str, Any]:
     """One page of the runs list: the shared filters of `harness runs list`, a
     free-text search over ids, tags and params, facets for the filter menus."""
     entries, damaged = st.index.refresh()
+    generation = st.index.generation  # what this page shows; the live list starts here
     records = [r for r, _ in entries]
     words = str(params.get("q") or "").lower().split()
     if words:
@@ -80,6 +81,7 @@ def runs_page(st: State, params: dict[str, Any]) -> dict[str, Any]:
         "runs": [runs_cmd.summary_json(st.runs, r) for r in page],
         "damaged": [d.to_json() for d in damaged],
         "facets": st.index.facets(),
+        "generation": generation,
     }
 
 

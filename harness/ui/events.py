@@ -119,12 +119,18 @@ async def sweep_events(request: Request) -> StreamingResponse:
 
 
 async def runs_list_events(request: Request) -> StreamingResponse:
-    """A tick whenever any run was added, removed or rewrote its record."""
+    """A tick whenever any run was added, removed or rewrote its record since
+    ``?since=GENERATION`` (the one the page was drawn from: a change between that
+    read and this stream's start is not missed), else since the stream began."""
     st = request.app.state.harness
+    since = request.query_params.get("since", "")
 
     async def body() -> AsyncIterator[str]:
         await run_in_threadpool(st.index.refresh)
-        seen = st.index.generation
+        seen = int(since) if since.isdigit() else st.index.generation
+        if seen != st.index.generation:
+            seen = st.index.generation
+            yield sse("changed", {"generation": seen})
         waited = 0.0
         while not await request.is_disconnected():
             await asyncio.sleep(POLL_S * 2)

@@ -77,7 +77,7 @@ async function pageRuns(query) {
   });
   syncPicks();
   compareButton.onclick = () => { location.hash = "#/compare?ids=" + [...picked].join(","); picked.clear(); };
-  const es = new EventSource("/api/events/runs");
+  const es = new EventSource("/api/events/runs?since=" + data.generation);  // no change missed
   let pending = null;
   const redraw = () => {  // not while the user types a filter: try again shortly
     if (document.activeElement && document.activeElement.tagName === "INPUT" && document.activeElement.type !== "checkbox") pending = setTimeout(redraw, 1000);
