@@ -381,4 +381,3 @@ def test_bench_results_are_listed_and_served_whole(home):
     broken = c.get("/api/bench/20260102-000000-bbbbbb")
     assert broken.status_code == 409 and "damaged" in broken.json()["error"]
     assert c.get("/api/bench/20990101-000000-000000").status_code == 404
-

@@ -9,9 +9,7 @@ from harness.sweeps.store import SweepStore
 JOBS = [["+estimator.script_params.x=0"], ["+estimator.script_params.x=1"]]
 
 
-def test_a_run_caught_before_its_link_is_linked_not_recorded_as_not_started(
-    tmp_path, monkeypatch
-):
+def test_a_run_caught_before_its_link_is_linked_not_recorded_as_not_started(tmp_path, monkeypatch):
     """Ctrl-C between a job's run record and its link to the sweep (the basic
     launcher's window): the run is the sweep's and its job is not 'not started'."""
     monkeypatch.setenv("HARNESS_HOME", str(tmp_path))
