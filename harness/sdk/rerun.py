@@ -28,16 +28,8 @@ def rerun_overrides(record: Any) -> list[str]:
 
 
 def hydra_literal(value: Any) -> str:
-    """A JSON-like value in Hydra's override grammar, every string quoted."""
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{k}:{hydra_literal(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(hydra_literal(v) for v in value) + "]"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
-    return f"'{text}'"
+    """A JSON-like value in Hydra's override grammar, every string quoted: the
+    Python API's own converter (``harness.sdk.overrides.value``)."""
+    from harness.sdk.overrides import value as as_override
+
+    return as_override(value)
