@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from harness.cli.output import print_json, print_table
 from harness.errors import ConfigError
+
+# The JSON objects are the Python API's: one code path for the CLI, the SDK and the
+# dashboard.
+from harness.sdk.model import model_json, model_list_item
 from harness.storage.model_registry import ModelRegistry, ModelVersion, download, parse_ref
 
 
@@ -57,13 +60,6 @@ def _tags(items: list[str]) -> dict[str, str]:
     return tags
 
 
-def model_json(entry: ModelVersion) -> dict[str, Any]:
-    """A version as `harness models show --format json` prints it."""
-    data = entry.to_json()
-    data["path"] = entry.path
-    return data
-
-
 def _print_entry(entry: ModelVersion) -> None:
     from harness.cli.output import format_value
 
@@ -100,11 +96,6 @@ def cmd_register(registry: ModelRegistry, opts: argparse.Namespace) -> int:
     else:
         print(f"registered {entry.name} version {entry.version} from run {entry.run_id}")
     return 0
-
-
-def model_list_item(registry: ModelRegistry, name: str) -> dict[str, Any]:
-    """One entry of `harness models list --format json`: a name and all its versions."""
-    return {"name": name, "versions": [model_json(e) for e in registry.versions(name)]}
 
 
 def cmd_list(registry: ModelRegistry, opts: argparse.Namespace) -> int:

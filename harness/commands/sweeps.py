@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from harness.cli.output import print_json, print_sweep_summary, print_table
 from harness.errors import NotFoundError
-from harness.sweeps.store import SweepRecord, SweepStore
+
+# The JSON objects are the Python API's: one code path for the CLI, the SDK and the
+# dashboard.
+from harness.sdk.sweep import sweep_item, sweep_summary
+from harness.sweeps.store import SweepStore
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,33 +33,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     resume.add_argument("sweep_id", help="a sweep id, or a prefix naming one sweep")
     return parser
-
-
-def load_summary(store: SweepStore, sweep_id: str) -> dict[str, Any]:
-    """The saved table of a finished sweep; the live state of a running one
-    (the Python API's ``SweepRun.get_summary()``)."""
-    from harness.sdk.sweep import sweep_summary as api_summary
-
-    return api_summary(store.root.parent, sweep_id)
-
-
-def sweep_item(store: SweepStore, sweep: SweepRecord) -> dict[str, Any]:
-    """One row of `harness sweeps list --format json` (and of the dashboard's list)."""
-    result = load_summary(store, sweep.id)
-    best = result["best"]
-    return {
-        "id": sweep.id,
-        "status": sweep.status,
-        "experiment": sweep.experiment,
-        "created": sweep.created,
-        "sweeper": sweep.sweeper,
-        "launcher": sweep.launcher,
-        "metric": result["metric"],
-        "goal": result["goal"],
-        "counts": result["counts"],
-        "best_run_id": best["run_id"] if best else None,
-        "best_value": best["value"] if best else None,
-    }
 
 
 def cmd_list(store: SweepStore, opts: argparse.Namespace) -> int:
@@ -86,7 +62,7 @@ def cmd_list(store: SweepStore, opts: argparse.Namespace) -> int:
 
 
 def cmd_show(store: SweepStore, opts: argparse.Namespace) -> int:
-    result = load_summary(store, opts.sweep_id)
+    result = sweep_summary(store.root.parent, opts.sweep_id)
     if opts.format == "json":
         print_json(result)
     else:
@@ -95,7 +71,7 @@ def cmd_show(store: SweepStore, opts: argparse.Namespace) -> int:
 
 
 def cmd_best(store: SweepStore, opts: argparse.Namespace) -> int:
-    result = load_summary(store, opts.sweep_id)
+    result = sweep_summary(store.root.parent, opts.sweep_id)
     best = result["best"]
     if best is None:
         raise NotFoundError(

@@ -11,6 +11,18 @@ from harness.errors import ConfigError
 from harness.storage.model_registry import ModelRegistry, ModelVersion, download
 
 
+def model_json(entry: ModelVersion) -> dict[str, Any]:
+    """A version as `harness models show --format json` prints it."""
+    data = entry.to_json()
+    data["path"] = entry.path
+    return data
+
+
+def model_list_item(registry: ModelRegistry, name: str) -> dict[str, Any]:
+    """One entry of `harness models list --format json`: a name and all its versions."""
+    return {"name": name, "versions": [model_json(e) for e in registry.versions(name)]}
+
+
 class Model:
     """One version of a registered model."""
 

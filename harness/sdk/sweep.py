@@ -323,6 +323,26 @@ def sweep_summary(home: Any, sweep_id: str) -> dict[str, Any]:
     return store.summary(sweep.id) or sweep_summary_mod.build(store, sweep)
 
 
+def sweep_item(store: Any, sweep: Any) -> dict[str, Any]:
+    """One row of `harness sweeps list --format json` (and of the dashboard's list)
+    for ``sweep`` (a ``SweepRecord``) of ``store`` (its ``SweepStore``)."""
+    result = sweep_summary(store.root.parent, sweep.id)
+    best = result["best"]
+    return {
+        "id": sweep.id,
+        "status": sweep.status,
+        "experiment": sweep.experiment,
+        "created": sweep.created,
+        "sweeper": sweep.sweeper,
+        "launcher": sweep.launcher,
+        "metric": result["metric"],
+        "goal": result["goal"],
+        "counts": result["counts"],
+        "best_run_id": best["run_id"] if best else None,
+        "best_value": best["value"] if best else None,
+    }
+
+
 class SweepRun:
     """A sweep (HyperDrive run): its children, the best run, waiting."""
 

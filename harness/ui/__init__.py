@@ -2,6 +2,6 @@
 and ``RunDetails``, the live view of a run or sweep in Jupyter.
 
 The JSON API returns the same objects as the CLI's ``--format json`` (the builders
-live in ``harness.commands.*`` and are called from both); the pages are static files
+live in ``harness.sdk`` and the CLI calls the same ones); the pages are static files
 (``static/``) with uPlot, shipped in the package, drawing the charts.
 """

@@ -20,10 +20,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from harness.commands import runs as runs_cmd
 from harness.errors import DamagedRecordError, NotFoundError
 from harness.run import metrics
 from harness.run.liveness import reconcile
+from harness.sdk import listing
+from harness.sdk import run as run_api
+from harness.sdk.model import model_json, model_list_item
+from harness.sdk.sweep import sweep_item, sweep_summary
 from harness.ui.ids import BadId, check_id, inside
 from harness.ui.state import State
 
@@ -62,7 +65,7 @@ def runs_page(st: State, params: dict[str, Any]) -> dict[str, Any]:
         records = [r for r, text in entries if all(w in text for w in words)]
     if params.get("sweep"):
         records = [r for r in records if r.sweep_id == params["sweep"]]
-    records = runs_cmd.filter_runs(
+    records = listing.filter_runs(
         st.runs,
         records,
         experiment=params.get("experiment") or None,
@@ -78,7 +81,7 @@ def runs_page(st: State, params: dict[str, Any]) -> dict[str, Any]:
         "total": len(records),
         "offset": offset,
         "limit": limit,
-        "runs": [runs_cmd.summary_json(st.runs, r) for r in page],
+        "runs": [run_api.summary_json(st.runs, r) for r in page],
         "damaged": [d.to_json() for d in damaged],
         "facets": st.index.facets(),
         "generation": generation,
@@ -130,7 +133,7 @@ def run_detail(st: State, run_id: str) -> dict[str, Any]:
             "damaged": True,
             "error": f"unreadable run record ({exc})",
         }
-    return runs_cmd.detail_json(st.runs, record)
+    return run_api.detail_json(st.runs, record)
 
 
 async def get_run(request: Request) -> Response:
@@ -151,8 +154,6 @@ async def get_metrics(request: Request) -> Response:
 
 
 async def run_models(request: Request) -> Response:
-    from harness.commands.models import model_json
-
     st = state(request)
     run_id = check_id("run id", request.path_params["run_id"])
     found = [
@@ -231,11 +232,10 @@ async def tag_run(request: Request) -> Response:
         raise BadId('give {"tags": {"KEY": "VALUE", …}}')
     _run(st, run_id)
     record = await run_in_threadpool(st.runs.set_tags, run_id, tags)
-    return json_response(runs_cmd.summary_json(st.runs, record))
+    return json_response(run_api.summary_json(st.runs, record))
 
 
 async def register_model(request: Request) -> Response:
-    from harness.commands.models import model_json
     from harness.storage.model_registry import check_name
 
     st = state(request)
@@ -263,8 +263,6 @@ async def register_model(request: Request) -> Response:
 
 # -- sweeps, models, datastores, bench ------------------------------------------------
 async def list_sweeps(request: Request) -> Response:
-    from harness.commands.sweeps import sweep_item
-
     st = state(request)
     return json_response(
         await run_in_threadpool(lambda: [sweep_item(st.sweeps, s) for s in st.sweeps.list()])
@@ -272,12 +270,10 @@ async def list_sweeps(request: Request) -> Response:
 
 
 def sweep_detail(st: State, sweep_id: str) -> dict[str, Any]:
-    from harness.commands.sweeps import load_summary
-
     check_id("sweep id", sweep_id)
     if not (st.sweeps.root / sweep_id).is_dir():
         raise NotFoundError(f"no sweep '{sweep_id}'")
-    return load_summary(st.sweeps, sweep_id)
+    return sweep_summary(st.home, sweep_id)
 
 
 async def get_sweep(request: Request) -> Response:
@@ -286,8 +282,6 @@ async def get_sweep(request: Request) -> Response:
 
 
 async def list_models(request: Request) -> Response:
-    from harness.commands.models import model_list_item
-
     reg = state(request).models
     return json_response([model_list_item(reg, n) for n in reg.names()])
 
@@ -300,15 +294,11 @@ def _model_name(st: State, request: Request) -> str:
 
 
 async def get_model(request: Request) -> Response:
-    from harness.commands.models import model_list_item
-
     st = state(request)
     return json_response(model_list_item(st.models, _model_name(st, request)))
 
 
 async def get_model_version(request: Request) -> Response:
-    from harness.commands.models import model_json
-
     st = state(request)
     name = _model_name(st, request)
     version = request.path_params["version"]

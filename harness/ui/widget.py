@@ -81,11 +81,11 @@ class RunDetails:
     # -- the facts ---------------------------------------------------------------
     def data(self) -> dict[str, Any]:
         if self.kind == "sweep":
-            from harness.commands.sweeps import load_summary
+            from harness.sdk.sweep import sweep_summary
 
-            return load_summary(self.sweeps, self.id)
-        from harness.commands.runs import detail_json
+            return sweep_summary(self.sweeps.root.parent, self.id)
         from harness.run.liveness import reconcile
+        from harness.sdk.run import detail_json
 
         return detail_json(self.runs, reconcile(self.runs, self.runs.get(self.id)))
 
