@@ -8,6 +8,10 @@ The plain side is ``plain_train.py``: the same data, split, model, optimizer,
 epochs, per-epoch validation and checkpoints, written the usual way. Sides are
 alternated, each round a fresh process of each.
 
+A third side runs the harness with ``HARNESS_EARLY_WORKER=0`` (the job's process
+started after composing, as before harness/job/early_worker.py), so the same run
+shows what starting it early buys.
+
 For the harness side the run's output is read as it comes, so the script also
 reports how long after the last training line the process ended (``tail_s``:
 final flush, loggers, status and exit; the issue measured 1.03 s for pytorch).
@@ -74,22 +78,28 @@ def main() -> None:
     env = {**os.environ, "HARNESS_HOME": str(work / "home"), "PYTHONWARNINGS": "ignore"}
     figures: dict[str, dict] = {}
     for which, overrides in ESTIMATORS.items():
-        wall: dict[str, list[float]] = {"harness": [], "plain": []}
+        wall: dict[str, list[float]] = {"harness": [], "plain": [], "late": []}
         tails: list[float] = []
         for round_no in range(rounds):
-            order = ["harness", "plain"] if round_no % 2 == 0 else ["plain", "harness"]
+            order = ["harness", "plain", "late"]
+            order = order[round_no % 3 :] + order[: round_no % 3]  # rotate: no side always first
             for side in order:
                 if side == "harness":
                     seconds, tail = harness_side(overrides, env)
                     if tail is not None:
                         tails.append(tail)
+                elif side == "late":  # the job process started after composing
+                    seconds, _ = harness_side(overrides, {**env, "HARNESS_EARLY_WORKER": "0"})
                 else:
                     seconds = plain_side(which, work / f"plain-{which}", env)
                 wall[side].append(seconds)
         added = statistics.median(wall["harness"]) - statistics.median(wall["plain"])
+        late = statistics.median(wall["late"]) - statistics.median(wall["plain"])
         figures[which] = {
             "harness_s": stats(wall["harness"]),
             "plain_s": stats(wall["plain"]),
+            "harness_without_early_worker_s": stats(wall["late"]),
+            "added_without_early_worker_s": round(late, 3),
             "added_s": round(added, 3),
             "target_added_s": TARGET_S,
             "met": added <= TARGET_S,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -29,6 +30,11 @@ EXIT_INTERRUPTED = 130
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if len(args) == 2 and args[0] == "--early":
+        spec_path = wait_for_job(args[1])
+        if spec_path is None:
+            return 0  # the driver ran no job here
+        args = [spec_path]
     if len(args) != 1:
         print("usage: python -m harness.worker JOB_SPEC", file=sys.stderr)
         return 2
@@ -71,6 +77,27 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         run.close(status)
     return code
+
+
+def wait_for_job(estimator: str) -> str | None:
+    """``--early``: started before the driver composed the config
+    (``harness.job.early_worker``). Import what the job will import, then wait for
+    the driver's line ``{"spec": JOB_SPEC, "cwd": WORKDIR}``; None at end of input."""
+    os.environ.setdefault(envvars.QUIET_PLUGINS, "1")
+    from harness.contract.manager import get_plugin_manager
+
+    with contextlib.suppress(Exception):  # the driver or the job reports it itself
+        get_plugin_manager().get("estimator", estimator).preload()
+    line = sys.stdin.readline()
+    if not line:
+        return None
+    job = json.loads(line)
+    started_in = os.getcwd()
+    os.chdir(job["cwd"])
+    if sys.path and sys.path[0] == started_in:  # `python -m` put the start folder first
+        sys.path[0] = job["cwd"]
+    sys.argv[1:] = [job["spec"]]
+    return str(job["spec"])
 
 
 def _interrupt(signum: int, frame: object) -> None:

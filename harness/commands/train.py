@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.job import session
+from harness.job import early_worker, session
 
 
 def task(cfg: Any) -> Any:
@@ -52,10 +52,6 @@ def task(cfg: Any) -> Any:
 
 
 def main(args: list[str]) -> int:
-    from harness.contract.manager import get_plugin_manager
-    from harness.job import config
-    from harness.sweeps import config as sweep_config
-
     if args[:1] in (["-sc"], ["--shell-completion"]) and args[1:2] != ["query=bash"]:
         # Hydra's install script would complete `harness` as one Hydra app; ours
         # covers every command and asks Hydra about `train`'s overrides.
@@ -63,6 +59,19 @@ def main(args: list[str]) -> int:
 
         return completion.handle(args)
     current = session.start(["harness", "train", *args])
+    # The job's process starts now and imports its framework while Hydra composes.
+    early_worker.start(args)
+    try:
+        return _compose_and_run(args, current)
+    finally:
+        early_worker.dismiss()  # a worker the run did not take (or no run)
+
+
+def _compose_and_run(args: list[str], current: session.Session) -> int:
+    from harness.contract.manager import get_plugin_manager
+    from harness.job import config
+    from harness.sweeps import config as sweep_config
+
     sweep_config.register()  # the sweep layer's `sweep` node and policy group
     config.register_schema()
     config.register_resolvers()

@@ -42,6 +42,13 @@ class Estimator:
     #: worker leaves MPI uninitialised (``run.comm`` stays None there).
     trains_in_child_process: ClassVar[bool] = False
 
+    @classmethod
+    def preload(cls) -> None:
+        """Import what every job of this estimator imports (its framework), in a job
+        process started before the config is composed (``harness.job.early_worker``):
+        it runs while the driver composes. Only what ``train`` surely needs; an
+        error here is ignored (the job meets and reports it itself)."""
+
     def validate(self, config: DictConfig) -> None:
         """Check ``config`` (the whole composed config); raise ``ConfigError``.
 
@@ -91,6 +98,10 @@ class JobResult:
 
 class Compute:
     """Starts a job's worker processes and supervises them until they end."""
+
+    #: True if ``launch`` uses ``harness.job.early_worker.take`` (a worker started
+    #: before composition); otherwise the driver stops that worker before launching.
+    takes_early_worker: ClassVar[bool] = False
 
     def validate(self, config: DictConfig) -> None:
         """Check the ``compute`` config in the driver; raise ``ConfigError``."""

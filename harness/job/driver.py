@@ -33,7 +33,7 @@ from harness.envs.errors import EnvironmentBuildError
 from harness.envs.resolve import ResolvedEnvironment
 from harness.errors import ConfigError, HarnessError
 from harness.job import config as job_config
-from harness.job import session
+from harness.job import early_worker, session
 from harness.job.supervise import sigterm_as_interrupt
 from harness.run import ownership, provenance
 from harness.run.record import CANCELED, COMPLETED, FAILED, RUNNING, RunRecord
@@ -220,6 +220,8 @@ def run_job(
                 if job.environment is not None:
                     _prepare_environment(store, record.id, job.environment, spec)
                 job.estimator.prepare(cfg, spec)
+                if not job.compute.takes_early_worker:
+                    early_worker.dismiss()  # idle through someone else's launch otherwise
                 with monitor:
                     launched = job.compute.launch(spec)
                 result = _checked_result(launched, manager, job.compute_name)

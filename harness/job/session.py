@@ -41,6 +41,9 @@ class Session:
     datastores_used: list[dict[str, Any]] = field(default_factory=list)
     #: (the real stderr, the buffer) while Hydra composes: its errors become one line.
     held_stderr: Any = None
+    #: The job process started before composition (``harness.job.early_worker``),
+    #: until the compute takes it or it is dismissed.
+    early_worker: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record_datastore(self, record: dict[str, Any]) -> None:

@@ -144,6 +144,7 @@ def run_supervised(
     echo: bool = True,
     stop: threading.Event | None = None,
     stop_note: Path | None = None,
+    started: subprocess.Popen[bytes] | None = None,
 ) -> Supervised:
     """Run ``cmd`` to the end, teeing output into the log files (and the terminal).
 
@@ -151,7 +152,9 @@ def run_supervised(
     MPI rank logs). Ctrl-C or SIGTERM in the driver stops the whole group and
     returns ``canceled``; ``timeout`` stops it and returns ``timed_out``. Setting
     ``stop`` (default: the session's, which the sweep watch sets for early
-    termination) from another thread stops it like Ctrl-C.
+    termination) from another thread stops it like Ctrl-C. ``started``: the job's
+    process, already running with ``cmd``, ``cwd`` and ``env`` (an early worker, see
+    ``harness.job.early_worker``), with its output on pipes as below.
     """
     if stop is None:
         from harness.job import session
@@ -160,7 +163,7 @@ def run_supervised(
     stdout_path.parent.mkdir(parents=True, exist_ok=True)
     out_log = open(stdout_path, "ab")  # noqa: SIM115 - closed in the finally below
     err_log = open(stderr_path, "ab") if stderr_path else None  # noqa: SIM115
-    proc = subprocess.Popen(
+    proc = started or subprocess.Popen(
         list(cmd),
         cwd=cwd,
         env=env,

@@ -24,7 +24,15 @@ from typing import Any
 
 from harness import envvars
 
-__all__ = ["SLOW_SKLEARN_JOB", "CliResult", "harness_executable", "run_cli", "script_job"]
+__all__ = [
+    "SLOW_SKLEARN_JOB",
+    "CliResult",
+    "harness_executable",
+    "job_processes",
+    "run_cli",
+    "script_job",
+    "workspace_processes",
+]
 
 #: ``harness train`` overrides for a job that trains until it is stopped (an
 #: MLPClassifier that never converges): for tests of cancel, Ctrl-C and ``logs -f``.
@@ -112,3 +120,40 @@ def run_cli(
         input=input,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def job_processes(run_dir: str | os.PathLike[str]) -> list[int]:
+    """Live job processes (``python -m harness.worker``) of the run in ``run_dir``:
+    found by their folder, which is the run's whether the process was started for
+    the job or before composition (``--early``, whose command line names no run)."""
+    wanted = os.path.realpath(run_dir)
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            if b"harness.worker" in cmdline and os.readlink(entry / "cwd") == wanted:
+                found.append(int(entry.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
+def workspace_processes(home: str | os.PathLike[str]) -> list[int]:
+    """Live processes started for the workspace ``home``: its path in their command
+    line, or ``HARNESS_HOME=home`` in the environment they started with (a job's
+    process started before composition names no run folder). Not this process."""
+    needle, marker = os.fsencode(home), b"HARNESS_HOME=" + os.fsencode(home)
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle in (entry / "cmdline").read_bytes() or marker in (
+                entry / "environ"
+            ).read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found

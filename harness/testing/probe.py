@@ -3,11 +3,13 @@
 Load it with ``HARNESS_PLUGINS=harness.testing.probe`` (job processes inherit it):
 ``harness train +estimator=probe estimator.score=0.25 estimator.exit_code=3``.
 It logs ``probe_score`` (its primary metric), ``niceness`` and ``world_size``, writes
-``outputs/probe.txt``, and exits with ``estimator.exit_code`` to test failures.
+``outputs/probe.txt`` and ``outputs/process.json`` (its process's command line,
+folder, ``sys.path[0]``), and exits with ``estimator.exit_code`` to test failures.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -20,9 +22,18 @@ from harness.errors import ConfigError
 MODULE = __name__
 
 
+#: Set by ``preload`` (in a job process started before composition).
+preloaded = False
+
+
 class ProbeEstimator(Estimator):
     primary_metric = "probe_score"
     goal = "maximize"
+
+    @classmethod
+    def preload(cls) -> None:
+        global preloaded
+        preloaded = True
 
     def validate(self, config: Any) -> None:
         code = config.estimator.get("exit_code", 0)
@@ -38,10 +49,26 @@ class ProbeEstimator(Estimator):
         if run.is_main_process:
             run.outputs_dir.mkdir(parents=True, exist_ok=True)
             (run.outputs_dir / "probe.txt").write_text(f"score={options.score}\n")
+            (run.outputs_dir / "process.json").write_text(json.dumps(_process_facts()))
         print(f"probe: trained (rank {run.rank} of {run.world_size})", flush=True)
         if options.exit_code:
             print(f"probe: failing on purpose with exit code {options.exit_code}", file=sys.stderr)
             raise SystemExit(int(options.exit_code))
+
+
+def _process_facts() -> dict[str, Any]:
+    """What the job's process looks like from inside: tests compare a worker
+    started before composition with one started after."""
+    with open("/proc/self/cmdline", "rb") as handle:
+        cmdline = [part.decode() for part in handle.read().split(b"\0") if part]
+    return {
+        "cmdline": cmdline,
+        "argv": sys.argv,
+        "cwd": os.getcwd(),
+        "sys_path0": sys.path[0],
+        "preloaded": preloaded,
+        "job_spec_env": os.environ.get("HARNESS_JOB_SPEC"),
+    }
 
 
 @hookimpl

@@ -32,6 +32,12 @@ class ChainerEstimator(Estimator):
     goal = "maximize"
     packages = ("chainer", "numpy", "mpi4py")
 
+    @classmethod
+    def preload(cls) -> None:
+        from harness.plugins.chainer import training
+
+        training.import_chainer()
+
     def validate(self, config: Any) -> None:
         # With an environment (estimator.environment) chainer comes from there, not
         # from the harness's own interpreter: the job itself finds out.

@@ -7,10 +7,13 @@ from pathlib import Path
 from harness.contract.components import Compute, JobResult
 from harness.contract.jobspec import JobSpec
 from harness.errors import ConfigError
+from harness.job import early_worker
 from harness.job.supervise import STOP_NOTE, job_environment, no_space_reason, run_supervised
 
 
 class LocalCompute(Compute):
+    takes_early_worker = True
+
     def validate(self, config) -> None:
         timeout = config.compute.get("timeout")
         if timeout is not None and (not isinstance(timeout, (int, float)) or timeout <= 0):
@@ -20,14 +23,16 @@ class LocalCompute(Compute):
 
     def launch(self, job: JobSpec) -> JobResult:
         timeout = job.params["compute"].get("timeout")
+        env = job_environment()
         outcome = run_supervised(
             [job.worker_python, "-m", "harness.worker", str(job.spec_path)],
             cwd=job.workdir,
-            env=job_environment(),
+            env=env,
             stdout_path=job.logs_dir / "stdout.txt",
             stderr_path=job.logs_dir / "stderr.txt",
             timeout=timeout,
             stop_note=Path(job.run_dir) / STOP_NOTE,
+            started=early_worker.take(job, env),  # None: a fresh process, as ever
         )
         error = f"timed out after {timeout} s (compute.timeout)" if outcome.timed_out else None
         if outcome.canceled:

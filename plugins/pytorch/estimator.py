@@ -18,6 +18,11 @@ class PyTorchEstimator(Estimator):
     goal = "maximize"
     packages = ("torch", "torchvision", "numpy")
 
+    @classmethod
+    def preload(cls) -> None:
+        import harness.plugins.pytorch.trainer  # noqa: F401 - torch and the loop
+        import torch._dynamo  # noqa: F401 - the first optimizer step imports it (~1 s)
+
     def validate(self, config: Any) -> None:
         checks.validate(config)
 

@@ -94,6 +94,11 @@ def build_model(config: Any) -> Any:
 
 class SklearnEstimator(Estimator):
     packages = ("scikit-learn", "numpy", "scipy", "joblib")
+
+    @classmethod
+    def preload(cls) -> None:
+        import joblib  # noqa: F401 - what train imports first
+        import sklearn.model_selection  # noqa: F401
     # scikit-learn fits in one process; under compute=mpi only rank 0 trains.
     data_parallel = False
 

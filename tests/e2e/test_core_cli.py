@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from harness.testing import SLOW_SKLEARN_JOB, harness_executable, run_cli
+from harness.testing import SLOW_SKLEARN_JOB, harness_executable, job_processes, run_cli
 
 
 def show(run_id, home):
@@ -196,10 +196,7 @@ def test_ctrl_c_cancels_the_job_and_keeps_its_record(home):
         data = show(run_id, home)
         assert data["status"] == "Canceled"
         assert data["metrics"]["n_train"] == 1347  # written before the cancel, kept
-        workers = subprocess.run(
-            ["pgrep", "-f", f"harness.worker {run_dir}"], capture_output=True, text=True
-        )
-        assert workers.stdout.strip() == ""
+        assert job_processes(run_dir) == []
     finally:
         # A failed assertion must not leave an endless MLP job behind: killing the
         # driver takes its job down too (PR_SET_PDEATHSIG, harness/supervise.py).

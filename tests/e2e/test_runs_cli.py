@@ -14,7 +14,7 @@ import pytest
 
 from harness.run.record import COMPLETED, FAILED, RUNNING
 from harness.run.store import RunStore, now_iso
-from harness.testing import SLOW_SKLEARN_JOB, harness_executable, run_cli
+from harness.testing import SLOW_SKLEARN_JOB, harness_executable, job_processes, run_cli
 
 
 def fake_run(store: RunStore, status: str = COMPLETED, metrics=None, **fields):
@@ -57,11 +57,8 @@ def start_slow_job(home: Path, *extra: str) -> tuple[subprocess.Popen, str, Path
     return proc, run_id, run_dir
 
 
-def workers_of(run_dir: Path) -> str:
-    found = subprocess.run(
-        ["pgrep", "-f", f"harness.worker {run_dir}"], capture_output=True, text=True
-    )
-    return found.stdout.strip()
+def workers_of(run_dir: Path) -> list[int]:
+    return job_processes(run_dir)
 
 
 @pytest.fixture(scope="module")
@@ -212,8 +209,8 @@ def test_killed_driver_is_detected_as_failed(home):
             assert time.time() < deadline, "the job outlived its killed driver"
             time.sleep(0.2)
     finally:
-        for pid in workers_of(run_dir).split():
-            os.kill(int(pid), signal.SIGKILL)
+        for pid in workers_of(run_dir):
+            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.slow
@@ -242,7 +239,7 @@ def test_cancel_stops_a_running_job_and_logs_follow_sees_it_end(home, tmp_path):
     assert canceled.returncode == 0, canceled.output
     assert "Canceled" in canceled.stdout
     assert proc.wait(timeout=60) == 130
-    assert workers_of(run_dir) == ""
+    assert workers_of(run_dir) == []
     shown = run_cli("runs", "show", run_id, "--format", "json", home=home).json()
     assert shown["status"] == "Canceled"
     assert shown["metrics"]["n_train"] == 1347  # what it wrote is kept

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.testing import harness_executable, run_cli, script_job
+from harness.testing import harness_executable, run_cli, script_job, workspace_processes
 
 # Logs a metric every 0.1 s for up to 60 s: long enough to be interrupted mid-run.
 SCRIPT = """
@@ -86,8 +86,7 @@ def _assert_canceled_with_what_it_logged(home: Path, run_id: str, record: dict) 
 
 
 def _assert_no_process_left(home: Path) -> None:
-    found = subprocess.run(["pgrep", "-f", str(home)], capture_output=True, text=True)
-    assert found.stdout.strip() == "", "a process of the sweep outlived it"
+    assert workspace_processes(home) == [], "a process of the run or sweep outlived it"
 
 
 def test_ctrl_c_on_a_single_run_cancels_it_and_exits_130(home, tmp_path):
