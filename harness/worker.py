@@ -30,8 +30,8 @@ EXIT_INTERRUPTED = 130
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) == 2 and args[0] == "--early":
-        spec_path = wait_for_job(args[1])
+    if len(args) == 3 and args[0] == "--early":
+        spec_path = wait_for_job(args[1], int(args[2]))
         if spec_path is None:
             return 0  # the driver ran no job here
         args = [spec_path]
@@ -79,16 +79,18 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def wait_for_job(estimator: str) -> str | None:
-    """``--early``: started before the driver composed the config
+def wait_for_job(estimator: str, control: int) -> str | None:
+    """``--early ESTIMATOR FD``: started before the driver composed the config
     (``harness.job.early_worker``). Import what the job will import, then wait for
-    the driver's line ``{"spec": JOB_SPEC, "cwd": WORKDIR}``; None at end of input."""
+    the driver's line ``{"spec": JOB_SPEC, "cwd": WORKDIR}`` on the pipe ``FD``;
+    None if the pipe closes without one."""
     os.environ.setdefault(envvars.QUIET_PLUGINS, "1")
     from harness.contract.manager import get_plugin_manager
 
     with contextlib.suppress(Exception):  # the driver or the job reports it itself
         get_plugin_manager().get("estimator", estimator).preload()
-    line = sys.stdin.readline()
+    with os.fdopen(control, "rb") as pipe:
+        line = pipe.readline()
     if not line:
         return None
     job = json.loads(line)

@@ -6,7 +6,8 @@ seconds importing its framework. Nothing in the second needs the first, so
 ``harness train`` starts the worker at once, as ``python -m harness.worker
 --early NAME``: it imports the harness's job modules and what the named
 estimator's ``Estimator.preload()`` imports while the driver composes, then waits
-for the job on its stdin. The ``local`` compute takes it instead of starting a
+for the job on a pipe of its own (its stdin is the driver's, as a fresh job
+process's would be: ``breakpoint()`` in a job still reads the terminal). The ``local`` compute takes it instead of starting a
 fresh process (benchmarks/bench_overhead.py measures the difference).
 
 It is used only when it is exactly the process the compute would have started:
@@ -42,10 +43,13 @@ _OTHER_CONFIG += ("hydra.mode=", "+hydra.mode=", "++hydra.mode=")
 
 
 class EarlyWorker:
-    def __init__(self, proc: subprocess.Popen[bytes], estimator: str, env: dict[str, str]):
+    def __init__(
+        self, proc: subprocess.Popen[bytes], estimator: str, env: dict[str, str], control: int
+    ) -> None:
         self.proc = proc
         self.estimator = estimator
         self.env = env
+        self.control = control  # the write end of the pipe the worker waits on
 
     def matches(self, job: JobSpec, env: dict[str, str]) -> str | None:
         """Why this worker cannot run ``job`` (None: it can)."""
@@ -63,10 +67,11 @@ class EarlyWorker:
         return None
 
     def hand_over(self, job: JobSpec) -> subprocess.Popen[bytes]:
-        assert self.proc.stdin is not None
         line = json.dumps({"spec": str(job.spec_path), "cwd": str(job.workdir)}) + "\n"
-        self.proc.stdin.write(line.encode())
-        self.proc.stdin.close()
+        try:
+            os.write(self.control, line.encode())  # a few hundred bytes: one write
+        finally:
+            os.close(self.control)
         return self.proc
 
     def dismiss(self) -> None:
@@ -76,7 +81,9 @@ class EarlyWorker:
         with contextlib.suppress(OSError):
             self.proc.kill()
         self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+        with contextlib.suppress(OSError):
+            os.close(self.control)
+        for stream in (self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 with contextlib.suppress(OSError, ValueError):
                     stream.close()
@@ -115,16 +122,18 @@ def start(args: list[str]) -> None:
     if estimator is None or os.environ.get(envvars.EARLY_WORKER, "1") == "0":
         return
     env = job_environment()
+    wait_end, control = os.pipe()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness.worker", "--early", estimator],
+        [sys.executable, "-m", "harness.worker", "--early", estimator, str(wait_end)],
         env=env,
-        stdin=subprocess.PIPE,
+        pass_fds=(wait_end,),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,  # as the compute's own: Ctrl-C reaches only the driver
         preexec_fn=die_with_parent(),  # noqa: PLW1509 - a single prctl call
     )
-    session.ensure().early_worker = EarlyWorker(proc, estimator, env)
+    os.close(wait_end)
+    session.ensure().early_worker = EarlyWorker(proc, estimator, env, control)
 
 
 def take(job: JobSpec, env: dict[str, str]) -> subprocess.Popen[bytes] | None:

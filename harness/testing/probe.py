@@ -68,6 +68,7 @@ def _process_facts() -> dict[str, Any]:
         "sys_path0": sys.path[0],
         "preloaded": preloaded,
         "job_spec_env": os.environ.get("HARNESS_JOB_SPEC"),
+        "stdin": os.readlink("/proc/self/fd/0") if os.path.exists("/proc/self/fd/0") else None,
     }
 
 

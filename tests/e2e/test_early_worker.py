@@ -34,23 +34,36 @@ def early_workers_of(home: Path) -> list[int]:
     return found
 
 
-def test_a_single_run_takes_the_early_worker_and_it_looks_like_a_fresh_one(home):
-    early = run_cli("train", "+estimator=probe", home=home, env=PROBE)
-    fresh = run_cli(
-        "train", "+estimator=probe", home=home, env={**PROBE, "HARNESS_EARLY_WORKER": "0"}
-    )
-    assert early.returncode == 0, early.output
-    assert fresh.returncode == 0, fresh.output
-    taken, started_after = facts(home, early.run_id), facts(home, fresh.run_id)
-    assert taken["cmdline"][-2:] == ["--early", "probe"] and taken["preloaded"] is True
+def train_reading(stdin: Path, home: Path, *args: str, early: bool = True) -> str:
+    """`harness train ARGS` with ``stdin`` as its standard input; the run id."""
+    env = dict(os.environ, HARNESS_HOME=str(home), HARNESS_EARLY_WORKER="1" if early else "0")
+    env.update(PROBE)
+    env.pop("HARNESS_JOB_SPEC", None)
+    with stdin.open("rb") as source:
+        done = subprocess.run(
+            [harness_executable(), "train", *args],
+            stdin=source, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return next(line for line in done.stdout.splitlines() if line.startswith("run id:"))[8:]
+
+
+def test_a_single_run_takes_the_early_worker_and_it_looks_like_a_fresh_one(home, tmp_path):
+    typed = tmp_path / "typed.txt"
+    typed.write_text("what the user types\n")
+    taken = facts(home, train_reading(typed, home, "+estimator=probe"))
+    started_after = facts(home, train_reading(typed, home, "+estimator=probe", early=False))
+    assert taken["cmdline"][-3:-1] == ["--early", "probe"] and taken["preloaded"] is True
     assert "--early" not in started_after["cmdline"] and started_after["preloaded"] is False
     for got in (taken, started_after):
         run_dir = str(home / "runs" / got["argv"][1].split("/")[-2])
         spec = str(Path(run_dir) / "job.json")
         # the run folder is the job's folder and the first import path; the spec is
-        # its argument and its HARNESS_JOB_SPEC, whichever way it started
+        # its argument and its HARNESS_JOB_SPEC; its stdin is the driver's (a
+        # breakpoint() reads the terminal), whichever way it started
         assert got["cwd"] == run_dir and got["sys_path0"] == run_dir
         assert got["argv"][1:] == [spec] and got["job_spec_env"] == spec
+        assert got["stdin"] == str(typed)
     assert not early_workers_of(home)
 
 
@@ -110,7 +123,8 @@ def test_it_is_used_only_for_the_process_the_compute_would_start():
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=True,
     )  # fmt: skip
-    worker = early_worker.EarlyWorker(proc, "probe", {"A": "1"})
+    control = os.pipe()[1]
+    worker = early_worker.EarlyWorker(proc, "probe", {"A": "1"}, control)
     try:
         assert worker.matches(_Job("probe"), {"A": "1"}) is None
         assert "preloaded estimator 'probe'" in worker.matches(_Job("sklearn"), {"A": "1"})
