@@ -18,6 +18,7 @@ final flush, loggers, status and exit; the issue measured 1.03 s for pytorch).
 
     python benchmarks/bench_overhead.py            # 5 rounds per estimator
     python benchmarks/bench_overhead.py --quick    # 1 round, CI
+    python benchmarks/bench_overhead.py --only chainer --rounds 12
 """
 
 from __future__ import annotations
@@ -72,12 +73,17 @@ def plain_side(which: str, out: Path, env: dict[str, str]) -> float:
 
 
 def main() -> None:
-    args = parser(__doc__.splitlines()[0]).parse_args()
-    rounds = 1 if args.quick else 5
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=5, help="alternated rounds per estimator")
+    p.add_argument("--only", choices=sorted(ESTIMATORS), action="append", help="these only")
+    args = p.parse_args()
+    rounds = 1 if args.quick else args.rounds
     work = Path(tempfile.mkdtemp(prefix="harness-bench-overhead-"))
     env = {**os.environ, "HARNESS_HOME": str(work / "home"), "PYTHONWARNINGS": "ignore"}
     figures: dict[str, dict] = {}
     for which, overrides in ESTIMATORS.items():
+        if args.only and which not in args.only:
+            continue
         wall: dict[str, list[float]] = {"harness": [], "plain": [], "late": []}
         tails: list[float] = []
         for round_no in range(rounds):
