@@ -76,7 +76,13 @@ KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
     ),
     "overhead": (
         "harness train against the same work as a plain script (target: + 0.5 s at most)",
-        ["*.added_s", "*.harness_s", "*.plain_s", "*.tail_after_training_s"],
+        [
+            "*.added_s",
+            "*.added_without_early_worker_s",
+            "*.harness_s",
+            "*.plain_s",
+            "*.tail_after_training_s",
+        ],
     ),
     "gpu": (
         "pytorch epoch against plain loops on a GPU (target ratio <= 1.02)",
