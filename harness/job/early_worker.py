@@ -115,12 +115,12 @@ def _default_estimator() -> str | None:
 def start(args: list[str]) -> None:
     """Start the worker for the job ``args`` (``harness train``'s) will run, if it
     names its estimator and runs one job."""
+    estimator = estimator_named(args)
+    if estimator is None or os.environ.get(envvars.EARLY_WORKER, "1") == "0":
+        return  # (before any import: `harness train --cfg job` stays light)
     from harness.job import session
     from harness.job.supervise import die_with_parent, job_environment
 
-    estimator = estimator_named(args)
-    if estimator is None or os.environ.get(envvars.EARLY_WORKER, "1") == "0":
-        return
     env = job_environment()
     wait_end, control = os.pipe()
     proc = subprocess.Popen(
