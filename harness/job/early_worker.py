@@ -7,13 +7,14 @@ seconds importing its framework. Nothing in the second needs the first, so
 --early NAME``: it imports the harness's job modules and what the named
 estimator's ``Estimator.preload()`` imports while the driver composes, then waits
 for the job on a pipe of its own (its stdin is the driver's, as a fresh job
-process's would be: ``breakpoint()`` in a job still reads the terminal). The ``local`` compute takes it instead of starting a
-fresh process (benchmarks/bench_overhead.py measures the difference).
+process's would be: ``breakpoint()`` in a job still reads the terminal). The
+``local`` compute takes it instead of starting a fresh process
+(benchmarks/bench_overhead.py measures the difference).
 
 It is used only when it is exactly the process the compute would have started:
 the same interpreter, the same environment, the estimator it preloaded, and alive.
-Otherwise it is stopped (it has written nothing) and the compute starts a fresh one, as
-it does when nothing was started early (a sweep, ``HARNESS_EARLY_WORKER=0``).
+Otherwise it is stopped (it has written nothing) and the compute starts a fresh
+one, as it does when nothing was started early (a sweep, ``HARNESS_EARLY_WORKER=0``).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class EarlyWorker:
         self.proc = proc
         self.estimator = estimator
         self.env = env
-        self.control = control  # the write end of the pipe the worker waits on
+        self.control: int | None = control  # the write end of the pipe it waits on
 
     def matches(self, job: JobSpec, env: dict[str, str]) -> str | None:
         """Why this worker cannot run ``job`` (None: it can)."""
@@ -69,10 +70,17 @@ class EarlyWorker:
     def hand_over(self, job: JobSpec) -> subprocess.Popen[bytes]:
         line = json.dumps({"spec": str(job.spec_path), "cwd": str(job.workdir)}) + "\n"
         try:
-            os.write(self.control, line.encode())  # a few hundred bytes: one write
+            os.write(self.control, line.encode())  # type: ignore[arg-type]  # one write
         finally:
-            os.close(self.control)
+            self._close_control()
         return self.proc
+
+    def _close_control(self) -> None:
+        """Close the pipe once: a second close could hit a reused descriptor."""
+        control, self.control = self.control, None
+        if control is not None:
+            with contextlib.suppress(OSError):
+                os.close(control)
 
     def dismiss(self) -> None:
         """Stop it at once: it has written nothing, and may be deep in an import."""
@@ -81,8 +89,7 @@ class EarlyWorker:
         with contextlib.suppress(OSError):
             self.proc.kill()
         self.proc.wait()
-        with contextlib.suppress(OSError):
-            os.close(self.control)
+        self._close_control()
         for stream in (self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 with contextlib.suppress(OSError, ValueError):

@@ -127,17 +127,12 @@ def job_processes(run_dir: str | os.PathLike[str]) -> list[int]:
     found by their folder, which is the run's whether the process was started for
     the job or before composition (``--early``, whose command line names no run)."""
     wanted = os.path.realpath(run_dir)
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            if b"harness.worker" in cmdline and os.readlink(entry / "cwd") == wanted:
-                found.append(int(entry.name))
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-    return found
+    return _pids_where(
+        lambda proc: (
+            b"harness.worker" in (proc / "cmdline").read_bytes()
+            and os.readlink(proc / "cwd") == wanted
+        )
+    )
 
 
 def workspace_processes(home: str | os.PathLike[str]) -> list[int]:
@@ -145,14 +140,22 @@ def workspace_processes(home: str | os.PathLike[str]) -> list[int]:
     line, or ``HARNESS_HOME=home`` in the environment they started with (a job's
     process started before composition names no run folder). Not this process."""
     needle, marker = os.fsencode(home), b"HARNESS_HOME=" + os.fsencode(home)
+    return _pids_where(
+        lambda proc: (
+            needle in (proc / "cmdline").read_bytes()
+            or marker in (proc / "environ").read_bytes().split(b"\0")
+        )
+    )
+
+
+def _pids_where(test: Any) -> list[int]:
+    """The other processes (from /proc) for which ``test(Path('/proc/PID'))`` holds."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            if needle in (entry / "cmdline").read_bytes() or marker in (
-                entry / "environ"
-            ).read_bytes().split(b"\0"):
+            if test(entry):
                 found.append(int(entry.name))
         except OSError:  # gone meanwhile, or not ours to read
             continue
