@@ -11,11 +11,12 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
 import sys
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.job import early_worker, session
+from harness.job import early_worker, interrupts, session
 
 
 def task(cfg: Any) -> Any:
@@ -59,12 +60,15 @@ def main(args: list[str]) -> int:
 
         return completion.handle(args)
     current = session.start(["harness", "train", *args])
-    # The job's process starts now and imports its framework while Hydra composes.
-    early_worker.start(args)
-    try:
-        return _compose_and_run(args, current)
-    finally:
-        early_worker.dismiss()  # a worker the run did not take (or no run)
+    # Ctrl-C at any point of the command is remembered even where Python swallows its
+    # KeyboardInterrupt (harness.job.interrupts): no run starts after it.
+    with interrupts.recorded(signal.SIGINT):
+        # The job's process starts now and imports its framework while Hydra composes.
+        early_worker.start(args)
+        try:
+            return _compose_and_run(args, current)
+        finally:
+            early_worker.dismiss()  # a worker the run did not take (or no run)
 
 
 def _compose_and_run(args: list[str], current: session.Session) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 from harness.envs.build import BuiltEnvironment, ensure_built
 from harness.envs.resolve import ResolvedEnvironment, resolve
 from harness.envs.spec import Definition, from_mapping
-from harness.job.supervise import sigterm_as_interrupt
+from harness.job import interrupts
 
 #: The config key, under ``estimator``.
 CONFIG_KEY = "environment"
@@ -51,7 +51,7 @@ def for_config(cfg: Any, home: Path) -> ResolvedEnvironment | None:
 
 def prepare_run(resolved: ResolvedEnvironment, job: Any, home: Path) -> BuiltEnvironment:
     """Build or reuse the run's environment and make the job start its Python."""
-    with sigterm_as_interrupt():  # `harness runs cancel` during a build: clean up too
+    with interrupts.recorded():  # `harness runs cancel` during a build: clean up too
         built = ensure_built(resolved, home, log=Path(job.logs_dir) / BUILD_LOG)
     job.python = str(built.python)
     job.save()

@@ -33,8 +33,7 @@ from harness.envs.errors import EnvironmentBuildError
 from harness.envs.resolve import ResolvedEnvironment
 from harness.errors import ConfigError, HarnessError
 from harness.job import config as job_config
-from harness.job import early_worker, session
-from harness.job.supervise import sigterm_as_interrupt
+from harness.job import early_worker, interrupts, session
 from harness.run import ownership, provenance
 from harness.run.record import CANCELED, COMPLETED, FAILED, RUNNING, RunRecord
 from harness.run.resources import TreeMonitor
@@ -158,6 +157,7 @@ def run_job(
     provenance (default: the session's). The sweep layer passes ``sweep_id``,
     ``watch`` and ``primary``; a plain run leaves them out.
     """
+    interrupts.check()  # no new run after a Ctrl-C, even one Python swallowed
     current = session.ensure()
     argv = current.argv if argv is None else argv
     manager = get_plugin_manager()
@@ -215,7 +215,7 @@ def run_job(
             host=socket.gethostname(),
         )
         # In a sweep the watch links the run and may stop it early (harness/sweeps/watch.py).
-        with (watch or no_watch)(record, name, goal) as job_watch, sigterm_as_interrupt():
+        with (watch or no_watch)(record, name, goal) as job_watch, interrupts.recorded():
             try:
                 if job.environment is not None:
                     _prepare_environment(store, record.id, job.environment, spec)

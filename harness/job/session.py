@@ -37,6 +37,9 @@ class Session:
     #: Set to stop the job this process supervises exactly as Ctrl-C does (the sweep
     #: watch uses it for early termination); one job per driver at a time.
     stop: threading.Event = field(default_factory=threading.Event)
+    #: Set by a Ctrl-C or SIGTERM to this driver and never cleared: the record that
+    #: survives Python swallowing the KeyboardInterrupt (``harness.job.interrupts``).
+    interrupted: threading.Event = field(default_factory=threading.Event)
     #: The ``${datastore:...}`` paths resolved for the job being planned.
     datastores_used: list[dict[str, Any]] = field(default_factory=list)
     #: (the real stderr, the buffer) while Hydra composes: its errors become one line.

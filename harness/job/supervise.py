@@ -16,12 +16,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from harness import envvars
+from harness.job import interrupts, session
 from harness.run.record import STOP_NOTE  # noqa: F401  (re-exported for the computes)
 
 #: Seconds a job gets to flush and exit after SIGINT before SIGTERM, then SIGKILL.
@@ -152,14 +153,12 @@ def run_supervised(
     MPI rank logs). Ctrl-C or SIGTERM in the driver stops the whole group and
     returns ``canceled``; ``timeout`` stops it and returns ``timed_out``. Setting
     ``stop`` (default: the session's, which the sweep watch sets for early
-    termination) from another thread stops it like Ctrl-C. ``started``: the job's
+    termination) from another thread stops it like Ctrl-C, as does a Ctrl-C whose
+    KeyboardInterrupt Python swallowed (``harness.job.interrupts``). ``started``: the job's
     process, already running with ``cmd``, ``cwd`` and ``env`` (an early worker, see
     ``harness.job.early_worker``), with its output on pipes as below.
     """
-    if stop is None:
-        from harness.job import session
-
-        stop = session.ensure().stop
+    stop = session.ensure().stop if stop is None else stop
     stdout_path.parent.mkdir(parents=True, exist_ok=True)
     out_log = open(stdout_path, "ab")  # noqa: SIM115 - closed in the finally below
     err_log = open(stderr_path, "ab") if stderr_path else None  # noqa: SIM115
@@ -191,41 +190,10 @@ def run_supervised(
         )
     for pump in pumps:
         pump.start()
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if _in_main_thread() else None
-    result: Supervised
     try:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            try:
-                code = proc.wait(timeout=0.2)
-                _reap_group(proc.pid)
-                result = Supervised(code)
-                break
-            except subprocess.TimeoutExpired:
-                if stop.is_set():
-                    stop_group(proc)
-                    code = proc.returncode if proc.returncode is not None else 130
-                    result = Supervised(code, canceled=True)
-                    break
-                if deadline is not None and time.monotonic() > deadline:
-                    # A timeout ends the run Failed: say so before the interrupt, so the
-                    # job tells its loggers the run's own final status, not Canceled.
-                    write_stop_note(stop_note, "Failed")
-                    stop_group(proc, grace=3.0)
-                    result = Supervised(
-                        proc.returncode if proc.returncode is not None else -9, timed_out=True
-                    )
-                    break
-    except KeyboardInterrupt:
-        try:
-            stop_group(proc)
-        except KeyboardInterrupt:  # a second Ctrl-C: no more grace
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        result = Supervised(proc.returncode if proc.returncode is not None else 130, canceled=True)
+        with interrupts.recorded():
+            result = _wait_or_stop(proc, stop, timeout, stop_note)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
         for pump in pumps:
             pump.join(timeout=5)
         for log in (out_log, err_log):
@@ -237,19 +205,40 @@ def run_supervised(
     return result
 
 
-@contextlib.contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM to the driver (``harness runs cancel``) raises
-    KeyboardInterrupt in the main thread, as Ctrl-C does: the default action would
-    kill the driver and lose the final status. Used around a whole launch (from the
-    moment a run is Running), an environment build, and computes that wait on
-    something other than a local process group (``slurm``: the job on the cluster)."""
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if _in_main_thread() else None
+def _wait_or_stop(
+    proc: subprocess.Popen[bytes],
+    stop: threading.Event,
+    timeout: float | None,
+    stop_note: Path | None,
+) -> Supervised:
+    """Wait for the job's end; stop its group on a stop request, a timeout or Ctrl-C."""
+    deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        yield
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        while True:
+            try:
+                code = proc.wait(timeout=0.2)
+                _reap_group(proc.pid)
+                return Supervised(code)
+            except subprocess.TimeoutExpired:
+                interrupts.check()  # a Ctrl-C whose KeyboardInterrupt was swallowed
+                if stop.is_set():
+                    stop_group(proc)
+                    code = proc.returncode if proc.returncode is not None else 130
+                    return Supervised(code, canceled=True)
+                if deadline is not None and time.monotonic() > deadline:
+                    # A timeout ends the run Failed: say so before the interrupt, so the
+                    # job tells its loggers the run's own final status, not Canceled.
+                    write_stop_note(stop_note, "Failed")
+                    stop_group(proc, grace=3.0)
+                    code = proc.returncode if proc.returncode is not None else -9
+                    return Supervised(code, timed_out=True)
+    except KeyboardInterrupt:
+        try:
+            stop_group(proc)
+        except KeyboardInterrupt:  # a second Ctrl-C: no more grace
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        return Supervised(proc.returncode if proc.returncode is not None else 130, canceled=True)
 
 
 def write_stop_note(path: Path | None, status: str) -> None:
@@ -271,19 +260,3 @@ def describe_exit(code: int) -> str:
         how = "was killed by" if code < 0 else f"exited with code {code}, i.e. killed by"
         return f"the job {how} {name} (signal {signum})"
     return f"the job exited with code {code}"
-
-
-def _raise_interrupt(signum: int, frame: object) -> None:
-    # Python swallows an exception raised while the handler runs inside an at-fork
-    # hook or a __del__ ("Exception ignored in: <function _releaseLock …>"): a SIGTERM
-    # landing in subprocess.Popen's fork was lost and the job ran on, Running for
-    # good. The session's stop event is the second channel: run_supervised (and the
-    # slurm/ray waits) poll it and stop the job as for Ctrl-C.
-    from harness.job import session
-
-    session.ensure().stop.set()
-    raise KeyboardInterrupt
-
-
-def _in_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()

@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
-import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from harness.plugins.ray import transfer
-from harness.plugins.ray.connect import alive_nodes, connect, describe_resources
-
 from harness.contract.components import Compute, JobResult
 from harness.contract.jobspec import JobSpec
 from harness.errors import ConfigError
-from harness.job import session
+from harness.job import interrupts, session
+from harness.plugins.ray import transfer
+from harness.plugins.ray.connect import alive_nodes, connect, describe_resources
 from harness.run.store import RunStore
 
 POLL_S = 0.25
@@ -69,6 +66,7 @@ def _needs(options: dict[str, Any]) -> dict[str, float]:
 
 def _actor_class() -> Any:
     import ray
+
     from harness.plugins.ray.node_job import NodeJob
 
     return ray.remote(NodeJob)
@@ -116,12 +114,10 @@ class RayCompute(Compute):
         )
         store = RunStore(run_dir.parent.parent)
         follower = _Follower(actor, run_dir, lambda tags: store.set_tags(job.run_id, tags))
-        previous = _sigterm_as_interrupt()
         try:
-            return follower.run(payload, asdict(job), _forwarded_env(), compute.get("timeout"))
+            with interrupts.recorded():  # `harness runs cancel` (SIGTERM) stops the actor too
+                return follower.run(payload, asdict(job), _forwarded_env(), compute.get("timeout"))
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
             follower.bring_back()
             with contextlib.suppress(Exception):
                 ray.kill(actor)
@@ -137,17 +133,6 @@ def _forwarded_env() -> dict[str, str]:
         for k, v in os.environ.items()
         if k.startswith(FORWARD_PREFIXES) and k not in FORWARD_SKIP
     }
-
-
-def _sigterm_as_interrupt() -> Any:
-    """``harness runs cancel`` sends SIGTERM to the driver: stop the job as for Ctrl-C."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    return signal.signal(signal.SIGTERM, interrupt)
 
 
 class _Follower:
@@ -178,6 +163,7 @@ class _Follower:
                 code = self._poll()
                 if code is not None:
                     return JobResult(exit_code=code)
+                interrupts.check()  # a Ctrl-C whose KeyboardInterrupt was swallowed
                 if stop.is_set():
                     return self._stop(canceled=True, error="canceled")
                 if deadline is not None and time.monotonic() > deadline:

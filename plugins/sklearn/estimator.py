@@ -99,6 +99,7 @@ class SklearnEstimator(Estimator):
     def preload(cls) -> None:
         import joblib  # noqa: F401 - what train imports first
         import sklearn.model_selection  # noqa: F401
+
     # scikit-learn fits in one process; under compute=mpi only rank 0 trains.
     data_parallel = False
 

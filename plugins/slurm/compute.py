@@ -22,8 +22,7 @@ from typing import Any
 
 from harness.contract.components import Compute, JobResult
 from harness.contract.jobspec import JobSpec
-from harness.job import session
-from harness.job.supervise import sigterm_as_interrupt
+from harness.job import interrupts, session
 from harness.plugins.slurm import scheduler
 from harness.plugins.slurm.settings import SlurmSettings, no_requeue, settings_from
 from harness.plugins.slurm.task import NODE_MARK, run_rank
@@ -95,7 +94,7 @@ class SlurmCompute(Compute):
         follower.start()
         canceled_by = None
         try:
-            with sigterm_as_interrupt():  # `harness runs cancel` cancels the job too
+            with interrupts.recorded():  # `harness runs cancel` cancels the job too
                 state = self._follow(job_id, settings)
             if state is None:  # a sweep policy or deadline asked to stop
                 canceled_by = "stop"
@@ -126,6 +125,7 @@ class SlurmCompute(Compute):
         unknown_since = time.monotonic()
         stop = session.ensure().stop  # set by the sweep watch (early termination)
         while True:
+            interrupts.check()  # a Ctrl-C whose KeyboardInterrupt was swallowed
             if stop.is_set():
                 return None
             state = scheduler.job_state(job_id)

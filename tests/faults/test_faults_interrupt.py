@@ -141,3 +141,97 @@ def test_ctrl_c_on_a_sweep_cancels_its_runs_and_the_summary_says_so(
     assert expected in out, out
     assert "Running" not in out.split(f"sweep {sweep['id']}")[-1], out
     _assert_no_process_left(home)
+
+
+# A Ctrl-C that Python swallows. The default SIGINT handler raises KeyboardInterrupt
+# wherever the main thread happens to be; when that is an at-fork hook (Popen with a
+# preexec_fn runs them), Python prints "Exception ignored in: ..." and goes on, and
+# the Ctrl-C is lost: CI once saw a basic sweep interrupted at a job's start run to
+# the end and exit 0. This sitecustomize puts the signal exactly there: on the
+# driver's first fork after the trigger file appears.
+SWALLOWING_SITE = """
+import os, signal, time
+
+def _interrupt_inside_the_hook():
+    trigger = os.environ.get("SWALLOW_TRIGGER", "")
+    if os.getppid() != int(os.environ["SWALLOW_PARENT"]) or not os.path.exists(trigger):
+        return
+    os.replace(trigger, trigger + ".fired")
+    os.kill(os.getpid(), signal.SIGINT)
+    for _ in range(50):  # the signal's handler runs here, inside the hook
+        time.sleep(0.01)
+
+os.register_at_fork(after_in_parent=_interrupt_inside_the_hook)
+"""
+
+# Sleeps, so a sweep of it has job starts to interrupt at.
+SLEEPING_SCRIPT = """
+import argparse, time
+from harness import Run
+parser = argparse.ArgumentParser()
+parser.add_argument("--x", type=float)
+parser.add_argument("--sleep", type=float, default=1.0)
+args = parser.parse_args()
+time.sleep(args.sleep)
+Run.get_context().log("score", args.x)
+"""
+
+
+def _start_with_swallowing_site(home: Path, tmp_path: Path, args: list[str]):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SWALLOWING_SITE)
+    trigger = tmp_path / "interrupt-now"
+    env = {
+        **os.environ,
+        "HARNESS_HOME": str(home),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
+        "SWALLOW_TRIGGER": str(trigger),
+        "SWALLOW_PARENT": str(os.getpid()),  # only `harness train` itself, not its jobs
+    }
+    env.pop("HARNESS_JOB_SPEC", None)
+    proc = subprocess.Popen(
+        [harness_executable(), "train", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return proc, trigger
+
+
+def test_a_swallowed_ctrl_c_at_a_sweep_jobs_start_still_stops_the_sweep(home, tmp_path):
+    job = script_job(tmp_path, SLEEPING_SCRIPT)
+    proc, trigger = _start_with_swallowing_site(
+        home, tmp_path, ["-m", *job, "+estimator.script_params.x=0,1,2,3,4"]
+    )
+    deadline = time.monotonic() + 180
+    while sum(r["status"] == "Completed" for r in _runs(home).values()) < 1:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.1)
+    trigger.touch()  # the next job's start gets the Ctrl-C
+    out, err = proc.communicate(timeout=120)
+    assert Path(f"{trigger}.fired").exists(), out + err
+    assert "KeyboardInterrupt" in err, err  # Python did swallow it in the hook
+    assert proc.returncode == 130, out + err
+    runs = _runs(home)
+    assert len(runs) < 5, runs  # the sweep stopped
+    assert "Running" not in {r["status"] for r in runs.values()}
+    (sweep_dir,) = (home / "sweeps").iterdir()
+    assert json.loads((sweep_dir / "sweep.json").read_text())["status"] == "Canceled"
+    _assert_no_process_left(home)
+
+
+def test_a_swallowed_ctrl_c_before_a_single_run_starts_still_stops_it(home, tmp_path):
+    job = script_job(tmp_path, SLEEPING_SCRIPT)
+    proc, trigger = _start_with_swallowing_site(
+        home, tmp_path, [*job, "+estimator.script_params.x=1", "+estimator.script_params.sleep=5"]
+    )
+    trigger.touch()  # the driver's first fork (its early worker) gets the Ctrl-C
+    out, err = proc.communicate(timeout=120)
+    assert Path(f"{trigger}.fired").exists(), out + err
+    assert "KeyboardInterrupt" in err, err
+    assert proc.returncode == 130, out + err
+    assert "Completed" not in {r["status"] for r in _runs(home).values()}
+    _assert_no_process_left(home)
