@@ -48,18 +48,23 @@ def _logging_runs(home: Path) -> list[Path]:
     ]
 
 
-def _interrupt_when_running(home: Path, tmp_path: Path, args: list[str], running: int):
-    env = {**os.environ, "HARNESS_HOME": str(home)}
+def _start_train(home: Path, tmp_path: Path, args: list[str], **env: str) -> subprocess.Popen:
+    """`harness train ARGS` in its own process group, as a terminal gives it."""
+    env = {**os.environ, "HARNESS_HOME": str(home), **env}
     env.pop("HARNESS_JOB_SPEC", None)
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [harness_executable(), "train", *args],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        start_new_session=True,  # its own process group, as a terminal gives it
+        start_new_session=True,
     )
+
+
+def _interrupt_when_running(home: Path, tmp_path: Path, args: list[str], running: int):
+    proc = _start_train(home, tmp_path, args)
     deadline = time.monotonic() + 180
     while len(_logging_runs(home)) < running:
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -182,21 +187,13 @@ def _start_with_swallowing_site(home: Path, tmp_path: Path, args: list[str]):
     site.mkdir()
     (site / "sitecustomize.py").write_text(SWALLOWING_SITE)
     trigger = tmp_path / "interrupt-now"
-    env = {
-        **os.environ,
-        "HARNESS_HOME": str(home),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
-        "SWALLOW_TRIGGER": str(trigger),
-        "SWALLOW_PARENT": str(os.getpid()),  # only `harness train` itself, not its jobs
-    }
-    env.pop("HARNESS_JOB_SPEC", None)
-    proc = subprocess.Popen(
-        [harness_executable(), "train", *args],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    proc = _start_train(
+        home,
+        tmp_path,
+        args,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
+        SWALLOW_TRIGGER=str(trigger),
+        SWALLOW_PARENT=str(os.getpid()),  # only `harness train` itself, not its jobs
     )
     return proc, trigger
 
