@@ -154,9 +154,9 @@ def run_supervised(
     returns ``canceled``; ``timeout`` stops it and returns ``timed_out``. Setting
     ``stop`` (default: the session's, which the sweep watch sets for early
     termination) from another thread stops it like Ctrl-C, as does a Ctrl-C whose
-    KeyboardInterrupt Python swallowed (``harness.job.interrupts``). ``started``: the job's
-    process, already running with ``cmd``, ``cwd`` and ``env`` (an early worker, see
-    ``harness.job.early_worker``), with its output on pipes as below.
+    KeyboardInterrupt Python swallowed (``harness.job.interrupts``). ``started``:
+    the job's process, already running with ``cmd``, ``cwd`` and ``env`` (an early
+    worker, see ``harness.job.early_worker``), with its output on pipes as below.
     """
     stop = session.ensure().stop if stop is None else stop
     stdout_path.parent.mkdir(parents=True, exist_ok=True)
