@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,7 +149,7 @@ def workspace_processes(home: str | os.PathLike[str]) -> list[int]:
     )
 
 
-def _pids_where(test: Any) -> list[int]:
+def _pids_where(test: Callable[[Path], bool]) -> list[int]:
     """The other processes (from /proc) for which ``test(Path('/proc/PID'))`` holds."""
     found = []
     for entry in Path("/proc").iterdir():
