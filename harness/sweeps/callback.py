@@ -12,6 +12,9 @@ adjust their config:
   ``max_duration`` is enforced by the jobs themselves;
 - swap a launcher for the harness's subclass (``WRAPPED_LAUNCHERS``);
 - set Optuna's ``direction`` from ``sweep.goal`` (or the estimator's goal);
+- read the search space: HyperDrive's sampled expressions (``tag(normal, ...)``)
+  need a sampling sweeper (exit 2 otherwise), and the sweep record keeps every
+  parameter's expression (``search_space``);
 - create the sweep record and export its id to every job (``HARNESS_SWEEP_ID``).
 """
 
@@ -76,6 +79,36 @@ def grid_size(config: DictConfig) -> int:
     arguments = [f"{k}={v}" for k, v in params.items()] + list(config.hydra.overrides.task)
     overrides = OverridesParser.create().parse_overrides(arguments)
     return sum(len(batch) for batch in BasicSweeper.split_arguments(overrides, None))
+
+
+def search_space(config: DictConfig, sweeper: str) -> dict[str, Any]:
+    """Every swept parameter, as the sweep record keeps it (harness/sweeps/expressions.py).
+
+    The basic sweeper would enumerate a ``tag(quniform, range(...))`` as a plain
+    range and ignore ``tag(normal, ...)``'s meaning: such expressions are refused
+    unless a sampling sweeper (Optuna's random or TPE) reads them."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from harness.sweeps.expressions import describe_override, of_override
+
+    params = config.hydra.sweeper.get("params") or {}
+    arguments = [f"{k}={v}" for k, v in params.items()] + list(config.hydra.overrides.task)
+    space: dict[str, Any] = {}
+    for override in OverridesParser.create().parse_overrides(arguments):
+        described = describe_override(override)
+        if described is None:
+            continue
+        expression = of_override(override)
+        if expression is not None:
+            sampler = str((config.hydra.sweeper.get("sampler") or {}).get("_target_", ""))
+            if sweeper != "optuna" or sampler.endswith("GridSampler"):
+                raise ConfigError(
+                    f"{override.input_line}: {expression} is sampled, so it needs "
+                    "hydra/sweeper=optuna with the random or TPE sampler (a grid takes "
+                    "choice(...) and range(...) only)"
+                )
+        space[override.key_or_group] = described
+    return space
 
 
 def apply_limits(
@@ -187,6 +220,7 @@ class SweepCallback(Callback):
             explicit = _hydra_override_keys(config)
             metric = goal = None
             applied: dict[str, Any] = {}
+            space = search_space(config, sweeper)
             with read_write(config), open_dict(config):
                 target = str(config.hydra.launcher.get("_target_"))
                 if target in WRAPPED_LAUNCHERS:
@@ -222,6 +256,7 @@ class SweepCallback(Callback):
             goal=goal or (config.sweep.get("goal")),
             settings=settings if isinstance(settings, dict) else {},
             applied=applied,
+            search_space=space,
             command=["harness", "train", *sys.argv[1:]],
             hydra_sweep_dir=str(config.hydra.sweep.dir),
             started_at=time.time(),

@@ -66,6 +66,9 @@ class SweepRecord:
     error: str | None = None
     #: How many times ``harness sweeps resume`` continued this sweep.
     resumed: int = 0
+    #: Each swept parameter: its expression (``{"kind": "normal", "mu": 0, "sigma": 1}``,
+    #: a choice's values, a range, an interval; harness/sweeps/expressions.py).
+    search_space: dict[str, Any] = field(default_factory=dict)
 
 
 class SweepStore:
