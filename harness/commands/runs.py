@@ -175,6 +175,8 @@ def cmd_show(store: RunStore, opts: argparse.Namespace) -> int:
     environment = record.provenance.get("environment")
     if environment:
         print(environment_line(environment))
+        if environment.get("python_note"):
+            print(f"  note: {environment['python_note']}")
         reused = set(environment.get("from_harness") or [])
         for line in environment.get("packages") or []:
             print(f"  {line}" + ("  (the harness's, reused)" if line in reused else ""))

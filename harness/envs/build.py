@@ -66,6 +66,7 @@ class BuiltEnvironment:
             "packages": self.record.get("packages", []),
             "from_harness": self.record.get("from_harness", []),
             "definition": self.record.get("definition"),
+            **{k: self.record[k] for k in ("python_requested", "python_note") if k in self.record},
         }
 
 
@@ -154,7 +155,7 @@ def _build(resolved: ResolvedEnvironment, home: Path, log: Path | None) -> Built
             log.parent.mkdir(parents=True, exist_ok=True)
             with open(log, "a") as handle:
                 handle.write("".join(output))
-    return BuiltEnvironment(target, record, built_now=True)
+    return BuiltEnvironment(target, _named(record, resolved), built_now=True)
 
 
 def _install(
@@ -294,4 +295,5 @@ def _named(record: dict[str, Any], resolved: ResolvedEnvironment) -> dict[str, A
         "name": resolved.definition.name,
         "version": resolved.definition.version,
         "definition": resolved.definition.to_json(),
+        **resolved.python_request(),
     }

@@ -176,7 +176,9 @@ def delete(home: Path, reference: str) -> list[int]:
 
 
 def to_mapping(definition: Definition) -> dict[str, Any]:
-    return {k: v for k, v in definition.to_json().items() if v not in (None, [], "")}
+    return {
+        k: v for k, v in definition.to_json().items() if v not in (None, [], "") and v is not False
+    }
 
 
 def _now() -> str:

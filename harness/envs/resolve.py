@@ -27,7 +27,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from harness.envs.python import Interpreter, find_interpreter, own_interpreter
+from harness.envs.python import Interpreter, choose, own_interpreter
 from harness.envs.spec import Definition, check_requirement
 from harness.storage.workspace import atomic_write_json, read_json
 
@@ -48,6 +48,9 @@ class ResolvedEnvironment:
     same_python: bool
     #: Another minor version: the harness itself, installed with ``--no-deps``.
     harness_install: tuple[str, ...] = ()
+    #: Why the interpreter is not the requested ``python`` (harness/envs/python.py);
+    #: None when it is. Not part of the hash: the build is the interpreter's.
+    python_note: str | None = None
 
     def key(self) -> dict[str, Any]:
         return {
@@ -74,7 +77,14 @@ class ResolvedEnvironment:
             "python": self.interpreter.version,
             "requirements": list(self.requirements),
             "definition": self.definition.to_json(),
+            **self.python_request(),
         }
+
+    def python_request(self) -> dict[str, Any]:
+        """The requested version and, when another was used, the note saying so."""
+        if self.definition.python is None:
+            return {}
+        return {"python_requested": self.definition.python, "python_note": self.python_note}
 
 
 def resolve(definition: Definition, home: Path | None = None) -> ResolvedEnvironment:
@@ -87,7 +97,8 @@ def resolve(definition: Definition, home: Path | None = None) -> ResolvedEnviron
     in benchmarks/bench_envs.py). A remembered definition was checked when it was
     first resolved.
     """
-    interpreter = find_interpreter(definition.python)
+    chosen = choose(definition.python, strict=definition.strict_python)
+    interpreter = chosen.interpreter
     same = interpreter.minor == own_interpreter().minor
     overlay = harness_site_dirs() if same else []
     harness_install = () if same else tuple(harness_itself())
@@ -116,6 +127,7 @@ def resolve(definition: Definition, home: Path | None = None) -> ResolvedEnviron
         overlay=tuple(overlay),
         same_python=same,
         harness_install=harness_install,
+        python_note=chosen.note,
     )
 
 

@@ -26,6 +26,7 @@ KEYS = (
     "requirements",
     "conda_file",
     "build_constraints",
+    "strict_python",
 )
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -41,6 +42,9 @@ class Definition:
     conda_packages: list[str] = field(default_factory=list)
     #: Constraints for building source distributions (chainer needs setuptools<81).
     build_constraints: list[str] = field(default_factory=list)
+    #: Refuse (exit 2) when ``python`` cannot be had, instead of using the nearest
+    #: version with a warning (harness/envs/python.py).
+    strict_python: bool = False
 
     def requirements(self) -> list[str]:
         """Every package as a checked PEP 508 line, conda names mapped to PyPI."""
@@ -56,12 +60,15 @@ class Definition:
     def content(self) -> dict[str, Any]:
         """What the environment is made of (no name or version): equal content,
         equal build."""
-        return {
+        content: dict[str, Any] = {
             "python": self.python,
             "pip_packages": list(self.pip_packages),
             "conda_packages": list(self.conda_packages),
             "build_constraints": list(self.build_constraints),
         }
+        if self.strict_python:  # only when set: older records keep their content
+            content["strict_python"] = True
+        return content
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -145,6 +152,7 @@ def from_mapping(data: Any, where: str = "estimator.environment", check: bool = 
         pip_packages=_string_list(data.get("pip_packages"), f"{where}.pip_packages"),
         conda_packages=_string_list(data.get("conda_packages"), f"{where}.conda_packages"),
         build_constraints=_string_list(data.get("build_constraints"), f"{where}.build_constraints"),
+        strict_python=_flag(data.get("strict_python"), f"{where}.strict_python"),
     )
     if data.get("requirements"):
         definition.pip_packages += read_requirements_file(str(data["requirements"]))
@@ -190,6 +198,14 @@ def _python(value: Any, where: str) -> str | None:
     if isinstance(value, float):  # YAML reads `python: 3.10` as 3.1
         raise EnvironmentSpecError(f"{where}.python: quote the version, e.g. python: '3.11'")
     return str(value)
+
+
+def _flag(value: Any, where: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise EnvironmentSpecError(f"{where} must be true or false, got {value!r}")
+    return value
 
 
 def _string_list(value: Any, where: str) -> list[str]:

@@ -148,7 +148,10 @@ def test_a_resolver_error_fails_the_run_in_one_paragraph(home, src):
     [
         ("+estimator.environment.pip_packages=[tabulate===]", "is not a valid requirement"),
         ("+estimator.environment.pipp=[tabulate]", "unknown key(s) pipp"),
-        ("+estimator.environment.python=3.1", "is not installed on this machine (found: "),
+        (
+            ("+estimator.environment.python=3.1", "+estimator.environment.strict_python=true"),
+            "python 3.1 cannot run the harness's worker",
+        ),
         ("estimator.environment=no-such-env", "unknown environment 'no-such-env'"),
         ("+estimator.environment.conda_packages=[cudatoolkit]", "conda package 'cudatoolkit'"),
         (
@@ -158,12 +161,49 @@ def test_a_resolver_error_fails_the_run_in_one_paragraph(home, src):
     ],
 )
 def test_an_invalid_spec_is_exit_2_and_writes_nothing(home, src, override, message):
-    result = train(home, src, override)
+    result = train(home, src, *([override] if isinstance(override, str) else override))
     assert result.returncode == 2, result.output
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not (home / "runs").exists() or not any((home / "runs").iterdir())
     assert built_envs(home) == []
+
+
+def test_a_conda_file_pinning_an_old_python_runs_on_the_nearest_with_a_note(
+    home, src, tmp_path, monkeypatch
+):
+    """v1 conda files pin a Python (python=3.8.12) the harness cannot run on: the run
+    uses the nearest usable one, says so once, and keeps the note in provenance."""
+    from harness.envs.python import choose
+
+    (src / "env.yml").write_text("dependencies:\n- python=3.8.12\n- pip:\n  - tabulate==0.9.0\n")
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))  # only uv's own finds
+    expected = choose("3.8.12").interpreter.version
+    result = train(home, src, f"+estimator.environment.conda_file={src / 'env.yml'}")
+    assert result.returncode == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "python 3.8.12" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("harness: warning: python 3.8.12 ")
+    environment = record(home, result.run_id)["provenance"]["environment"]
+    assert environment["python"] == expected
+    assert environment["python_requested"] == "3.8.12"
+    assert environment["python_note"] == warnings[0].removeprefix("harness: warning: ")
+    seen = probe(home, result.run_id)
+    assert seen["found"]["tabulate"] == "0.9.0"
+    version = subprocess.run(
+        [seen["executable"], "-c", "import sys; print(*sys.version_info[:3], sep='.')"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert version == expected  # the job really ran on the interpreter recorded
+    shown = run_cli("runs", "show", result.run_id, home=home)
+    assert f"  note: {environment['python_note']}" in shown.stdout
+
+    strict = train(
+        home, src, f"+estimator.environment.conda_file={src / 'env.yml'}",
+        "+estimator.environment.strict_python=true",
+    )  # fmt: skip
+    assert strict.returncode == 2 and "strict_python is set" in strict.stderr
+    assert len(strict.stderr.strip().splitlines()) == 1
+    assert len(list((home / "runs").glob("*/run.json"))) == 1  # nothing new written
 
 
 @pytest.fixture
