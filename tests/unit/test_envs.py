@@ -270,3 +270,25 @@ def test_strict_python_is_a_checked_flag_kept_out_of_the_default_content():
     assert from_mapping({"python": "3.8", "strict_python": True}).content()["strict_python"]
     with pytest.raises(EnvironmentSpecError, match="strict_python must be true or false"):
         from_mapping({"strict_python": "yes"})
+
+
+@pytest.mark.parametrize(
+    ("name", "target"),
+    [
+        ("AzureML-Tutorial", "harness-sklearn"),
+        ("azureml-tutorial", "harness-sklearn"),
+        ("azureml-sklearn-1.5", "harness-sklearn"),
+        ("AzureML-Scikit-learn0.24-Cuda11-OpenMpi4.1.0-py36", "harness-sklearn"),
+        ("AZUREML-PYTORCH-1.3-CPU", "harness-pytorch"),
+        ("AzureML-pytorch-1.10-ubuntu18.04-py38-cuda11-gpu", "harness-pytorch"),
+        ("azureml-chainer-5.1.0-gpu", "harness-chainer"),
+        ("AzureML-Minimal", "harness-minimal"),
+        ("AzureML-TensorFlow-2.0-CPU", None),
+    ],
+)
+def test_v1_curated_names_match_in_any_case(name, target):
+    assert registry.v1_target(name) == target
+    found = registry.curated(name)
+    assert (found.name if found else None) == target
+    assert registry.is_reserved(name)  # no workspace environment may take a v1 name
+    assert not registry.is_reserved("my-azureml-env") and registry.v1_target("sklearn") is None

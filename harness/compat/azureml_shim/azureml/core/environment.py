@@ -1,11 +1,12 @@
 """``azureml.core.Environment``: maps onto the harness's environment config key
 ``estimator.environment`` (a name ``NAME[:VERSION]`` or an inline mapping).
 
-Curated Azure ML environments (``AzureML-...``) were Docker images. The ones the
-harness's table maps (docs/environments.md: ``AzureML-PyTorch-1.3-CPU`` →
-``harness-pytorch``, ...) run in that curated harness environment, passed on by
-name; any other curated name runs in the current Python environment, with one
-warning naming the mapped ones. ``user_managed_dependencies=True`` means the
+Curated Azure ML environments (``AzureML-...``, matched case-insensitively as
+Azure did: ``azureml-sklearn-1.5``) were Docker images. The ones the harness maps
+(docs/environments.md: ``AzureML-PyTorch-1.3-CPU`` → ``harness-pytorch``, any
+``AzureML-sklearn-*`` → ``harness-sklearn``, ...) run in that curated harness
+environment, passed on by name; any other curated name runs in the current Python
+environment, with one warning naming the mapped ones. ``user_managed_dependencies=True`` means the
 current environment, without a warning.
 """
 
@@ -71,12 +72,18 @@ def curated_target(name: str) -> str | None:
     return found.name if found is not None else None
 
 
+def is_curated_name(name: str) -> bool:
+    """An ``AzureML-...`` curated name, in any case."""
+    return str(name).lower().startswith("azureml-")
+
+
 def _mapped_v1_names() -> str:
     try:
-        from harness.envs.registry import V1_NAMES
+        from harness.envs.registry import V1_FAMILIES
     except ImportError:
         return "none"
-    return ", ".join(sorted(V1_NAMES))
+    words = ", ".join(dict.fromkeys(word for word, _ in V1_FAMILIES))
+    return f"AzureML-* names with {words}; docs/environments.md"
 
 
 class PythonSection:
@@ -105,7 +112,7 @@ class Environment:
         self.environment_variables: dict[str, str] = {}
         self.inferencing_stack_version: Any = None
         self._requirements: str | None = None
-        self._curated = name.startswith("AzureML-")
+        self._curated = is_curated_name(name)
         self._registered = False
 
     # -- constructors -----------------------------------------------------------
@@ -231,7 +238,7 @@ class EnvironmentMap(dict):
         native = _native()
         if native is not None:
             for name in native.list(getattr(workspace, "home", None)):
-                if name.startswith("AzureML-"):
+                if is_curated_name(name):
                     continue
                 env = Environment(name)
                 env._registered = True
@@ -242,7 +249,7 @@ class EnvironmentMap(dict):
             env = self[name]
             env.version = version or env.version
             return env
-        if name.startswith("AzureML-"):
+        if is_curated_name(name):
             return Environment(name)
         from harness.errors import NotFoundError
 
