@@ -34,7 +34,7 @@ _UTIL_FILES = ("<frozen importlib.util>", "importlib/util.py", "importlib\\util.
 _MACHINERY = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
 
 
-def _probing() -> bool:
+def probing() -> bool:
     """True when the lookup comes from ``importlib.util.find_spec`` (a probe), not
     from an import: the first caller outside the frozen import machinery tells."""
     frame = sys._getframe(2)
@@ -54,7 +54,7 @@ class ForgottenAzuremlOptIn:
 
     @classmethod
     def find_spec(cls, name, path=None, target=None):  # noqa: ANN001, ANN206
-        if name != "azureml" or _probing():
+        if name != "azureml" or probing():
             return None
         raise ModuleNotFoundError(MESSAGE, name=name)
 

@@ -376,3 +376,78 @@ def test_datastore_dataset_and_model_calls_of_v1(azureml, home, tmp_path, capsys
     RunDetails(interactive).show()  # not in Jupyter: plain text
     out = capsys.readouterr().out
     assert interactive.id in out and "Completed" in out
+
+
+# -- v1 modules and names the layer does not provide: one line each -------------------------
+@pytest.mark.parametrize(
+    ("statement", "says"),
+    [
+        ("import azureml.pipeline.core", "azureml.pipeline (Azure ML pipelines) is not"),
+        ("from azureml.pipeline.steps import PythonScriptStep", "run each step as its own run"),
+        ("from azureml.train.automl import AutoMLConfig", "sweep a model of your own"),
+        ("from azureml.tensorboard import Tensorboard", "+logger=tensorboard"),
+        ("import azureml.no_such_module", "docs/migrating-from-azureml.md"),
+        ("from azureml.core.compute import RemoteCompute", "azureml.core.compute.RemoteCompute is"),
+        (
+            "from azureml.data import OutputFileDatasetConfig",
+            "write the job's results to ./outputs",
+        ),
+    ],
+)
+def test_a_v1_module_or_name_the_layer_lacks_is_one_line(azureml, statement, says):
+    with pytest.raises(ImportError) as caught:  # still an ImportError for try/except probes
+        exec(statement)
+    message = str(caught.value)
+    assert isinstance(caught.value, HarnessError) and "\n" not in message
+    assert " is not available locally" in message and says in message, message
+    # A probe is answered as for any missing module, without raising.
+    assert importlib.util.find_spec("azureml.pipeline") is None
+    with pytest.raises(ImportError, match="cannot import name 'Nope'"):
+        exec("from azureml.core.compute import Nope")  # an unknown name: Python's own error
+
+
+def test_v1_names_that_only_need_to_exist(azureml, capsys):
+    from azureml.core.authentication import InteractiveLoginAuthentication
+    from azureml.core.environment import CondaDependencies as FromEnvironment
+    from azureml.core.runconfig import DEFAULT_GPU_IMAGE, CondaDependencies
+    from azureml.exceptions import ActivityFailedException
+    from azureml.telemetry import set_diagnostics_collection
+
+    set_diagnostics_collection(send_diagnostics=True)  # a silent no-op
+    assert capsys.readouterr() == ("", "")
+    assert CondaDependencies is FromEnvironment and DEFAULT_GPU_IMAGE.startswith("mcr.")
+    deps = CondaDependencies.create(conda_packages=["numpy"], pip_packages=["chainer"])
+    assert "  - numpy" in deps.serialize_to_string()
+    InteractiveLoginAuthentication(tenant_id="t")
+    InteractiveLoginAuthentication(tenant_id="t")
+    err = capsys.readouterr().err
+    assert err.count("needs no Azure credentials") == 1
+    assert issubclass(ActivityFailedException, HarnessError)
+
+
+def test_open_datasets_come_from_a_datastore_folder(azureml, home, tmp_path):
+    from azureml.core import Workspace
+    from azureml.opendatasets import MNIST, Diabetes
+
+    for get in (MNIST.get_file_dataset, Diabetes.get_tabular_dataset):
+        with pytest.raises(HarnessError) as caught:
+            get()
+        message = str(caught.value)
+        assert "\n" not in message and "is not available locally; put " in message
+        assert "--target opendatasets/" in message
+    from harness.datasets.synthetic import write_mnist
+
+    write_mnist(tmp_path / "mnist", 30, 10, gz=True)
+    (tmp_path / "diabetes").mkdir()
+    (tmp_path / "diabetes" / "d.csv").write_text("AGE,BMI,Y\n50,22.1,151\n30,30.5,75\n")
+    ds = Workspace.from_config().get_default_datastore()
+    ds.upload(str(tmp_path / "mnist"), "opendatasets/mnist", show_progress=False)
+    ds.upload(str(tmp_path / "diabetes"), "opendatasets/diabetes", show_progress=False)
+
+    mnist = MNIST.get_file_dataset()
+    assert "/train-images-idx3-ubyte.gz" in mnist.to_path()
+    mnist.download(str(tmp_path / "data"), overwrite=True)  # the tutorials' next cell
+    assert (tmp_path / "data" / "t10k-labels-idx1-ubyte.gz").is_file()
+    assert str(mnist.as_mount()) == "${datastore:opendatasets/mnist,mount}"  # the default
+    frame = Diabetes.get_tabular_dataset().to_pandas_dataframe()
+    assert frame["Y"].tolist() == [151, 75]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from azureml._compat import ignored, warn_once
+from azureml.core.conda_dependencies import CondaDependencies
 
 
 def _native() -> Any:
@@ -119,8 +120,6 @@ class Environment:
     @staticmethod
     def from_conda_specification(name: str, file_path: str) -> Environment:
         env = Environment(name)
-        from azureml.core.conda_dependencies import CondaDependencies
-
         env.python.conda_dependencies = CondaDependencies(str(Path(file_path).resolve()))
         return env
 

@@ -137,9 +137,15 @@ class Run:
         wait_post_processing: bool = False,
         raise_on_error: bool = True,
     ) -> Details:
-        self._need_handle("wait_for_completion").wait_for_completion(
-            show_output=show_output, raise_on_error=raise_on_error
-        )
+        from azureml.exceptions import ActivityFailedException
+        from harness.sdk.run import RunFailedError
+
+        try:
+            self._need_handle("wait_for_completion").wait_for_completion(
+                show_output=show_output, raise_on_error=raise_on_error
+            )
+        except RunFailedError as exc:  # v1 code catches ActivityFailedException
+            raise ActivityFailedException(str(exc)) from None
         return self.get_details()
 
     def get_portal_url(self) -> str:

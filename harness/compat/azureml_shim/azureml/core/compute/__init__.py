@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from azureml._compat import Details, refuse, warn_once
+from azureml._compat import Details, missing_names, refuse, warn_once
 from azureml.exceptions import ComputeTargetException
 
 COMPUTES_FILE = "computes.json"
@@ -213,3 +213,24 @@ def as_compute(target: Any) -> Any:
 
 
 __all__ = ["AmlCompute", "ComputeInstance", "ComputeTarget", "ComputeTargetException"]
+
+#: Remote computes of v1 that have no local counterpart.
+__getattr__ = missing_names(
+    __name__,
+    dict.fromkeys(
+        (
+            "RemoteCompute",
+            "HDInsightCompute",
+            "AksCompute",
+            "DatabricksCompute",
+            "KubernetesCompute",
+            "SynapseCompute",
+            "DataFactoryCompute",
+            "AdlaCompute",
+            "BatchCompute",
+            "KustoCompute",
+        ),  # fmt: skip
+        "run on this machine (an AmlCompute name means it), or on MPI hosts, Slurm or "
+        "Ray with harness's computes (docs/cluster.md)",
+    ),
+)
