@@ -306,6 +306,10 @@ def test_hyperdrive_from_the_azureml_layer(azureml, home, tmp_path):
     assert hd.get_status() == "Completed"
     best = hd.get_best_run_by_primary_metric()
     assert best.get_metrics()["accuracy"] == pytest.approx(0.9)
+    # Both HyperDrive notebooks print the best run's arguments from its runDefinition.
+    definition = best.get_details()["runDefinition"]
+    assert definition["arguments"] == ["--reg", "0.1"] and definition["script"] == "t.py"
+    assert (definition["communicator"], definition["nodeCount"]) == ("None", 1)
     ranked = hd.get_children_sorted_by_primary_metric()
     assert [r["hyperparameters"] for r in ranked] == [
         ["estimator.script_params.reg=0.1"],

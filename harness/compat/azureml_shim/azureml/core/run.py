@@ -12,6 +12,7 @@ script only flush (in an interactive ``experiment.start_logging()`` run they end
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -125,6 +126,7 @@ class Run:
                 f: str(Path(native["path"]) / f) for f in native["files"] if f.startswith("logs/")
             },
             error=native["error"],
+            runDefinition=run_definition(native),
             harness=native,
         )
 
@@ -398,6 +400,40 @@ class Run:
 
     def _repr_html_(self) -> str:
         return self._handle._repr_html_() if self._handle is not None else repr(self)
+
+
+def run_definition(native: dict[str, Any]) -> Details:
+    """v1's ``get_details()['runDefinition']``: what ran, as v1 named it. The
+    ``arguments`` are the script's command line as the job got it (``script.json``
+    in the run folder: sampled sweep values in place), as strings."""
+    command: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):
+        command = json.loads((Path(native["path"]) / "script.json").read_text())
+    params = native.get("params") or {}
+    compute = params.get("compute") or {}
+    environment = (native.get("provenance") or {}).get("environment") or {}
+    mpi = native.get("compute") == "mpi"
+    return Details(
+        script=command.get("entry_script"),
+        command="",
+        arguments=[str(a) for a in command.get("argv", [])],
+        framework="Python",
+        communicator="Mpi" if mpi else "None",
+        target=native.get("compute"),
+        nodeCount=int(compute.get("node_count") or 1) if mpi else 1,
+        mpi={"processCountPerNode": int(compute.get("process_count_per_node") or 1)},
+        environment={
+            "name": environment.get("name"),
+            "version": environment.get("version"),
+            "python": {
+                "interpreterPath": environment.get("interpreter") or "python",
+                "userManagedDependencies": not environment,
+            },
+        },
+        dataReferences={},
+        data=dict((params.get("estimator") or {}).get("named_inputs") or {}),
+        maxRunDurationSeconds=None,
+    )
 
 
 def get_run(experiment: Any, run_id: str, **_: Any) -> Run:
