@@ -82,6 +82,7 @@ def describe(home: Path, definition: Definition, with_packages: bool = False) ->
         "built": built is not None,
         "path": str(built.path) if built else None,
         **resolved.python_request(),
+        **resolved.direct_record(),
     }
     if curated:
         data["v1_names"] = sorted(k for k, v in registry.V1_NAMES.items() if v == definition.name)
@@ -115,8 +116,8 @@ def cmd_create(home: Path, opts: argparse.Namespace) -> int:
             "or --python"
         )
     resolved = resolve(definition)  # strict_python and no such Python: refused before writing
-    if resolved.python_note:
-        print(f"harness: warning: {resolved.python_note}", file=sys.stderr)
+    for line in resolved.warnings():
+        print(f"harness: warning: {line}", file=sys.stderr)
     stored, new = registry.register(home, definition)
     data = describe(home, stored)
     data["new_version"] = new

@@ -53,7 +53,7 @@ class ResolvedEnvironment:
     python_note: str | None = None
 
     def key(self) -> dict[str, Any]:
-        return {
+        key = {
             "format": FORMAT,
             "python": self.interpreter.version,
             "interpreter": self.interpreter.path,
@@ -62,6 +62,15 @@ class ResolvedEnvironment:
             "overlay": list(self.overlay),
             "harness": list(self.harness_install),
         }
+        direct = self.direct_requirements()
+        if direct:  # a local file's content, not only its URL: a changed wheel is a new build
+            key["direct"] = [d.get("sha256") for d in direct]
+        return key
+
+    def direct_requirements(self) -> list[dict[str, Any]]:
+        """The ``name @ URL`` requirements: installed as found at that URL, not by
+        version. Each with its URL and, for a local file, its SHA-256 now."""
+        return direct_requirements(self.requirements)
 
     @property
     def hash(self) -> str:
@@ -78,7 +87,24 @@ class ResolvedEnvironment:
             "requirements": list(self.requirements),
             "definition": self.definition.to_json(),
             **self.python_request(),
+            **self.direct_record(),
         }
+
+    def direct_record(self) -> dict[str, Any]:
+        direct = self.direct_requirements()
+        return {"direct_requirements": direct} if direct else {}
+
+    def warnings(self) -> list[str]:
+        """One line each: the Python used instead of the one asked for; requirements
+        taken from a URL (not pinned by version). Both are kept in provenance."""
+        lines = [self.python_note] if self.python_note else []
+        for item in self.direct_requirements():
+            lines.append(
+                f"environment requirement '{item['requirement']}' is a direct URL: it is "
+                "installed as found there, not pinned by version (provenance keeps the URL"
+                + (" and the file's SHA-256)" if item.get("sha256") else ")")
+            )
+        return lines
 
     def python_request(self) -> dict[str, Any]:
         """The requested version and, when another was used, the note saying so."""
@@ -161,6 +187,32 @@ def _read_memo(memo: Path | None) -> dict[str, list[str]] | None:
                 "build_constraints": list(data["build_constraints"])}  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def direct_requirements(lines: tuple[str, ...] | list[str]) -> list[dict[str, Any]]:
+    """``name @ URL`` lines (canonical form, as ``check_requirement`` writes them)."""
+    found = []
+    for line in lines:
+        head, sep, tail = line.partition(" @ ")
+        if not sep:
+            continue
+        url = tail.split(" ;", 1)[0].strip()
+        item: dict[str, Any] = {"requirement": line, "name": head.split("[")[0], "url": url}
+        if url.startswith("file://"):
+            from urllib.parse import unquote, urlparse
+
+            path = Path(unquote(urlparse(url).path))
+            item["sha256"] = _file_sha256(path) if path.is_file() else None
+        found.append(item)
+    return found
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @cache

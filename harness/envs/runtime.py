@@ -50,8 +50,8 @@ def for_config(cfg: Any, home: Path) -> ResolvedEnvironment | None:
     if definition is None:
         return None
     resolved = resolve(definition, home)
-    if resolved.python_note:  # also kept in the run's provenance (python_note)
-        print(f"harness: warning: {resolved.python_note}", file=sys.stderr, flush=True)
+    for line in resolved.warnings():  # also kept in the run's provenance
+        print(f"harness: warning: {line}", file=sys.stderr, flush=True)
     return resolved
 
 
