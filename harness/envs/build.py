@@ -68,7 +68,7 @@ class BuiltEnvironment:
             "definition": self.record.get("definition"),
             **{
                 k: self.record[k]
-                for k in ("python_requested", "python_note", "direct_requirements")
+                for k in ("python_requested", "python_note", "direct_requirements", "not_installed")
                 if k in self.record
             },
         }

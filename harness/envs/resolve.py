@@ -91,13 +91,27 @@ class ResolvedEnvironment:
         }
 
     def direct_record(self) -> dict[str, Any]:
+        """What provenance keeps beside the requirements: ``name @ URL`` lines, and
+        the Azure ML SDK packages the definition listed but that were not installed."""
+        record: dict[str, Any] = {}
         direct = self.direct_requirements()
-        return {"direct_requirements": direct} if direct else {}
+        if direct:
+            record["direct_requirements"] = direct
+        dropped = self.definition.azureml_packages()
+        if dropped:
+            record["not_installed"] = dropped
+        return record
 
     def warnings(self) -> list[str]:
         """One line each: the Python used instead of the one asked for; requirements
         taken from a URL (not pinned by version). Both are kept in provenance."""
         lines = [self.python_note] if self.python_note else []
+        dropped = self.definition.azureml_packages()
+        if dropped:
+            lines.append(
+                f"environment: {', '.join(dropped)} not installed: jobs import the harness's "
+                "Azure ML layer as azureml, not the Azure ML SDK (docs/environments.md)"
+            )
         for item in self.direct_requirements():
             lines.append(
                 f"environment requirement '{item['requirement']}' is a direct URL: it is "

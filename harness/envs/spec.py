@@ -29,6 +29,10 @@ KEYS = (
     "strict_python",
 )
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+#: The Azure ML SDK's own distributions (azureml-core, azureml-defaults, ...; a conda
+#: channel prefix allowed). v1 conda files list them; a job gets the harness's
+#: Azure ML layer instead, so they are never installed (one warning, recorded).
+AZUREML_PACKAGE = re.compile(r"^\s*(?:[\w.-]+::)?azureml[-_.]", re.IGNORECASE)
 
 
 @dataclass
@@ -47,15 +51,27 @@ class Definition:
     strict_python: bool = False
 
     def requirements(self) -> list[str]:
-        """Every package as a checked PEP 508 line, conda names mapped to PyPI."""
+        """Every package as a checked PEP 508 line, conda names mapped to PyPI;
+        the Azure ML SDK's packages left out (``azureml_packages``)."""
         from harness.envs.conda import conda_to_pip
 
-        lines = [check_requirement(p, "pip_packages") for p in self.pip_packages]
+        lines = [
+            check_requirement(p, "pip_packages")
+            for p in self.pip_packages
+            if not AZUREML_PACKAGE.match(p)
+        ]
         for spec in self.conda_packages:
+            if AZUREML_PACKAGE.match(spec):
+                continue
             mapped = conda_to_pip(spec)
             if mapped is not None:
                 lines.append(check_requirement(mapped, "conda_packages"))
         return lines
+
+    def azureml_packages(self) -> list[str]:
+        """The Azure ML SDK's packages this definition lists, which are not installed:
+        jobs import the harness's layer as ``azureml`` (docs/environments.md)."""
+        return [p for p in [*self.pip_packages, *self.conda_packages] if AZUREML_PACKAGE.match(p)]
 
     def content(self) -> dict[str, Any]:
         """What the environment is made of (no name or version): equal content,

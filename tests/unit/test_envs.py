@@ -292,3 +292,15 @@ def test_v1_curated_names_match_in_any_case(name, target):
     assert (found.name if found else None) == target
     assert registry.is_reserved(name)  # no workspace environment may take a v1 name
     assert not registry.is_reserved("my-azureml-env") and registry.v1_target("sklearn") is None
+
+
+def test_the_azureml_sdk_packages_are_listed_but_never_required():
+    definition = from_mapping(
+        {
+            "pip_packages": ["azureml-defaults", "AzureML_Core>=1", "tabulate", "azureml2x"],
+            "conda_packages": ["conda-forge::azureml-sdk", "six"],
+        }
+    )
+    assert definition.requirements() == ["tabulate", "azureml2x", "six"]
+    assert definition.azureml_packages() == [
+        "azureml-defaults", "AzureML_Core>=1", "conda-forge::azureml-sdk"]  # fmt: skip
