@@ -19,6 +19,7 @@ import traceback
 from harness import envvars
 from harness.contract.jobspec import CONFIG_ERROR_FILE, JobSpec
 from harness.errors import HarnessError
+from harness.run import job_error
 from harness.run.context import Run
 from harness.run.record import CANCELED, COMPLETED, FAILED
 from harness.storage.workspace import atomic_write_bytes
@@ -71,8 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         status = COMPLETED if code == 0 else FAILED
-    except BaseException:
+    except BaseException as exc:
         traceback.print_exc()
+        job_error.write(spec.spec_path.parent, exc)  # the driver shows its line
         status, code = FAILED, EXIT_FAILED
     finally:
         run.close(status)

@@ -34,7 +34,7 @@ from harness.envs.resolve import ResolvedEnvironment
 from harness.errors import ConfigError, HarnessError
 from harness.job import config as job_config
 from harness.job import early_worker, interrupts, session
-from harness.run import ownership, provenance
+from harness.run import job_error, ownership, provenance
 from harness.run.record import CANCELED, COMPLETED, FAILED, RUNNING, RunRecord
 from harness.run.resources import TreeMonitor
 from harness.run.store import RunStore, now_iso
@@ -263,7 +263,8 @@ def run_job(
     status = CANCELED if result.canceled else COMPLETED if result.exit_code == 0 else FAILED
     error = None
     if status != COMPLETED:
-        error = result.error or _last_error_line(spec, result)
+        error = result.error or job_error.read(spec.spec_path.parent)
+        error = error or _last_error_line(spec, result)
         if error is None or (result.exit_code < 0 and not result.error):
             from harness.job.supervise import describe_exit
 

@@ -455,3 +455,34 @@ def test_open_datasets_come_from_a_datastore_folder(azureml, home, tmp_path):
     assert str(mnist.as_mount()) == "${datastore:opendatasets/mnist,mount}"  # the default
     frame = Diabetes.get_tabular_dataset().to_pandas_dataframe()
     assert frame["Y"].tolist() == [151, 75]
+
+
+# -- a failed run names its exception -------------------------------------------------------
+def test_a_failed_run_reports_the_exception_not_the_last_stderr_line(home, tmp_path):
+    """NumPy's error for v1 scripts' ``np.float`` ends with a release-note URL, and
+    a library may write after the traceback: the run's error is the exception's own
+    line, in script mode and for an estimator's own exception."""
+    src = write(
+        tmp_path / "src",
+        {
+            "np_float.py": """
+            import numpy as np
+            np.float(0.5)
+        """,
+            "late_output.py": """
+            import atexit, sys
+            atexit.register(lambda: print("flushing caches ... done", file=sys.stderr))
+            raise ValueError("penalty must be positive\\n(see the docs)")
+        """,
+        },
+    )
+    for entry, error in (
+        ("np_float.py", "AttributeError: module 'numpy' has no attribute 'float'."),
+        ("late_output.py", "ValueError: penalty must be positive"),
+    ):
+        result = script_train(home, src, entry)
+        assert result.returncode == 1, result.output
+        shown = show(result.run_id, home)
+        assert shown["status"] == "Failed" and shown["error"] == error, shown["error"]
+        last = (home / "runs" / result.run_id / "logs" / "stderr.txt").read_text().split("\n")
+        assert [line for line in last if line.strip()][-1] != error  # not what stderr ends with
