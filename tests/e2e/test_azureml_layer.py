@@ -461,7 +461,8 @@ def test_open_datasets_come_from_a_datastore_folder(azureml, home, tmp_path):
 def test_a_failed_run_reports_the_exception_not_the_last_stderr_line(home, tmp_path):
     """NumPy's error for v1 scripts' ``np.float`` ends with a release-note URL, and
     a library may write after the traceback: the run's error is the exception's own
-    line, in script mode and for an estimator's own exception."""
+    line, which the script's interpreter records (tests/unit/test_run_context.py
+    covers the worker's writer)."""
     src = write(
         tmp_path / "src",
         {

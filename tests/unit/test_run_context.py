@@ -120,3 +120,16 @@ def test_encoded_events_round_trip_through_json(value):
         assert math.isnan(decoded["value"])
     else:
         assert decoded["value"] == value and type(decoded["value"]) is type(value)
+
+
+def test_a_job_error_is_its_first_line_and_the_first_writer_wins(tmp_path):
+    from harness.run import job_error
+
+    assert job_error.read(tmp_path) is None
+    try:
+        raise AttributeError("module 'numpy' has no attribute 'float'.\nsee https://numpy.org/x")
+    except AttributeError as exc:
+        job_error.write(tmp_path, exc)
+    job_error.write(tmp_path, RuntimeError("a second rank"))  # not the cause: ignored
+    assert job_error.read(tmp_path) == "AttributeError: module 'numpy' has no attribute 'float'."
+    assert job_error.describe(KeyError())["line"] == "KeyError"
