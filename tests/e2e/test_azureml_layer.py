@@ -487,3 +487,22 @@ def test_a_failed_run_reports_the_exception_not_the_last_stderr_line(home, tmp_p
         assert shown["status"] == "Failed" and shown["error"] == error, shown["error"]
         last = (home / "runs" / result.run_id / "logs" / "stderr.txt").read_text().split("\n")
         assert [line for line in last if line.strip()][-1] != error  # not what stderr ends with
+
+
+def test_a_compute_target_named_by_string_is_found_once_created(azureml, home, tmp_path, capfd):
+    from azureml.core import Experiment, ScriptRunConfig, Workspace
+    from azureml.core.compute import AmlCompute, ComputeTarget
+
+    src = write(tmp_path / "src", {"t.py": "print('ran')\n"})
+    ws = Workspace.from_config()
+    ComputeTarget.create(ws, "cpu-cluster", AmlCompute.provisioning_configuration(vm_size="D2"))
+    capfd.readouterr()
+    for target in ("cpu-cluster", "never-created"):
+        run = Experiment(ws, "targets").submit(
+            ScriptRunConfig(source_directory=str(src), script="t.py", compute_target=target)
+        )
+        run.wait_for_completion()
+        assert run.get_status() == "Completed"
+    err = capfd.readouterr().err
+    assert "'cpu-cluster' is not defined here" not in err  # ComputeTarget.create recorded it
+    assert err.count("compute target 'never-created' is not defined here") == 1

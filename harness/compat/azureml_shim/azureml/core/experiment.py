@@ -33,7 +33,10 @@ class Experiment:
             {k: v for k, v in kwargs.items() if v is not None},
             "submit takes config and tags here",
         )
-        handle = self._native.submit(config, tags=tags)
+        from azureml.core.compute import submitting_to
+
+        with submitting_to(self.workspace):  # compute_target='name' of this workspace
+            handle = self._native.submit(config, tags=tags)
         if getattr(config, "is_sweep", False):
             return HyperDriveRun(self, handle)
         return Run._from_handle(self, handle)
