@@ -94,7 +94,6 @@ def _progress(description: str, files: int, total: int, show: bool) -> Iterator[
     if not show:
         yield lambda nbytes=0, nfiles=0: None
         return
-    from rich.console import Console
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -111,7 +110,7 @@ def _progress(description: str, files: int, total: int, show: bool) -> Iterator[
         DownloadColumn(),
         TransferSpeedColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=_console(),
         transient=False,
     )
     task = bar.add_task(description, total=total or 1, files=files, done=0)
@@ -127,6 +126,16 @@ def _progress(description: str, files: int, total: int, show: bool) -> Iterator[
         yield advance
         if not total:
             bar.update(task, completed=1)
+
+
+def _console() -> Any:
+    """stderr; in a notebook kernel plain text, not rich's live Jupyter display, whose
+    widget saves as an empty one in the notebook file: the final line is kept."""
+    from rich.console import Console
+
+    if Console().is_jupyter:
+        return Console(stderr=True, force_jupyter=False, force_terminal=False)
+    return Console(stderr=True)
 
 
 def _batches(items: list[Any], size_of: Callable[[Any], int]) -> list[list[Any]]:
@@ -226,8 +235,11 @@ def put_new(store: Datastore, key: str, path: Path, progress: Any, exclusive: bo
 def upload(
     store: Datastore, src: Path, target: str, overwrite: bool, show: bool
 ) -> TransferSummary:
-    key = normalize_key(target)
+    key = normalize_key(target, allow_root=True)  # '' / '.': the root, v1's target_path=None
     files = list(walk_source(src))
+    if not key:
+        for rel, _, _ in files:
+            normalize_key(rel)  # at the root, a file may not land in the metadata folder
     store.remove_stale_temps(key)
     known = store.manifest()
     started_with = dict(known)  # what the manifest said before any racing upload

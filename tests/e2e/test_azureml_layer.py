@@ -506,3 +506,45 @@ def test_a_compute_target_named_by_string_is_found_once_created(azureml, home, t
     err = capfd.readouterr().err
     assert "'cpu-cluster' is not defined here" not in err  # ComputeTarget.create recorded it
     assert err.count("compute target 'never-created' is not defined here") == 1
+
+
+def test_datastore_upload_without_target_path_goes_to_the_root(azureml, home, tmp_path):
+    """v1's default, target_path=None, uploads to the datastore's root; a folder that
+    would land in the datastore's own metadata is refused in one line."""
+    from azureml.core import Dataset, Workspace
+
+    ds = Workspace.from_config().get_default_datastore()
+    data = write(tmp_path / "data", {"train.csv": "x,y\n1,2\n", "sub/more.csv": "x,y\n3,4\n"})
+    ref = ds.upload(src_dir=str(data), overwrite=True, show_progress=False)
+    assert str(ref) == "${datastore:default:,mount}"
+    root = home / "datastores" / "default"
+    assert (root / "train.csv").read_text() == "x,y\n1,2\n" and (
+        root / "sub" / "more.csv"
+    ).is_file()
+    assert Dataset.File.from_files((ds, "sub")).to_path() == ["/more.csv"]
+    listed = run_cli("datastore", "list", "--format", "json", home=home)
+    assert {"train.csv", "sub/more.csv"} <= {f["path"] for f in listed.json()}, listed.output
+
+    bad = write(tmp_path / "bad", {".harness/manifest.json": "{}"})
+    with pytest.raises(HarnessError, match="reserved for harness metadata"):
+        ds.upload(src_dir=str(bad), show_progress=False)
+
+
+def test_upload_progress_saves_as_text_in_a_notebook(home, tmp_path):
+    """rich's live Jupyter display is a widget, which saved as an empty one in the
+    notebook file. In a kernel the progress is plain text: the final line is kept."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    write(tmp_path / "data", {"a.txt": "x" * 1000, "b/c.txt": "y"})
+    code = "from harness import Datastore\nDatastore.get().upload('data', 'up')\nNone"
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    nbclient.NotebookClient(
+        book, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    outputs = book.cells[0].outputs
+    assert not [
+        o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
+    text = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
+    assert "upload → default:up" in text and "2/2 files" in text, outputs
+    assert "\x1b[" not in text  # no terminal control codes in the saved file
