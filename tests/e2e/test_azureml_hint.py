@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import textwrap
 from importlib import metadata
 from pathlib import Path
@@ -19,17 +18,22 @@ from harness import compat
 FIX = "harness compat azureml --install"
 
 
-@pytest.fixture(autouse=True)
-def _no_layer_here():
-    # The hint is for an environment without the layer: in one with it, `import
-    # azureml` finds the shim (tested below and in test_azureml_notebooks.py).
-    assert not compat.is_installed(), "this environment has the azureml layer installed"
+@pytest.fixture
+def python(layerless_python):
+    """Run code in an interpreter without the layer (tests/e2e/conftest.py): the hint
+    is for such an environment, whether or not the tests' own one opted in. With the
+    layer, `import azureml` finds the shim (test_azureml_notebooks.py)."""
     assert compat.real_azureml() is None, "this environment has a real azureml package"
 
+    def run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return _run(layerless_python, code, **env)
 
-def python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return run
+
+
+def _run(interpreter, code: str, **env: str) -> subprocess.CompletedProcess[str]:  # noqa: ANN001
     return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [str(interpreter), "-c", textwrap.dedent(code)],
         capture_output=True,
         text=True,
         env={**_base_env(), **env},
@@ -54,7 +58,7 @@ def test_the_harness_install_puts_the_hint_in_site_packages_and_its_record():
     } <= files  # pip uninstall removes them
 
 
-def test_import_in_a_plain_interpreter_names_the_fix():
+def test_import_in_a_plain_interpreter_names_the_fix(python):
     proc = python("import azureml.core")
     assert proc.returncode == 1
     last = proc.stderr.strip().splitlines()[-1]
@@ -62,7 +66,7 @@ def test_import_in_a_plain_interpreter_names_the_fix():
     assert FIX in last and "estimator.azureml_compat=true" in last
 
 
-def test_every_import_form_raises_module_not_found_for_azureml_and_a_probe_finds_nothing():
+def test_every_import_form_raises_module_not_found_for_azureml_and_a_probe_finds_nothing(python):
     proc = python(
         """
         import importlib, importlib.util
@@ -89,7 +93,7 @@ def test_every_import_form_raises_module_not_found_for_azureml_and_a_probe_finds
     ]
 
 
-def test_a_real_azureml_and_the_installed_shim_are_found_first(tmp_path):
+def test_a_real_azureml_and_the_installed_shim_are_found_first(python, tmp_path):
     real = tmp_path / "real"
     (real / "azureml" / "core").mkdir(parents=True)  # a namespace package, as the real SDK's
     (real / "azureml" / "core" / "__init__.py").write_text("WHO = 'real azureml'\n")
@@ -102,7 +106,7 @@ def test_a_real_azureml_and_the_installed_shim_are_found_first(tmp_path):
     assert Path(proc.stdout.strip()).is_relative_to(compat.SHIM_DIR)
 
 
-def test_a_jupyter_kernel_names_the_fix(tmp_path, monkeypatch):
+def test_a_jupyter_kernel_names_the_fix(layerless_python, tmp_path, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
@@ -111,7 +115,13 @@ def test_a_jupyter_kernel_names_the_fix(tmp_path, monkeypatch):
     (spec / "kernel.json").write_text(
         json.dumps(
             {
-                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "argv": [
+                    str(layerless_python),
+                    "-m",
+                    "ipykernel_launcher",
+                    "-f",
+                    "{connection_file}",
+                ],
                 "display_name": "harness (hint test)",
                 "language": "python",
             }

@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from layerless import harness_in
 
 from harness.compat import SHIM_DIR
 from harness.errors import HarnessError
@@ -186,14 +187,17 @@ def test_the_in_script_run_of_v1(home, tmp_path):
     assert model["run_id"] == result.run_id and model["tags"] == {"a": "b"}
 
 
-def test_a_forgotten_opt_in_says_what_to_do(home, tmp_path):
+def test_a_forgotten_opt_in_says_what_to_do(home, tmp_path, layerless_python):
     from harness.compat import real_azureml
 
-    if real_azureml():
-        pytest.skip("a real azureml package is importable here")
+    assert real_azureml() is None, "this environment has a real azureml package"
     src = write(tmp_path / "src", {"score.py": "from azureml.core import Run\n"})
-    result = script_train(home, src, "score.py")
-    assert result.returncode == 1
+    # Driver and job in an environment without the opt-in, whatever this one's state.
+    result = harness_in(
+        layerless_python, "train", "+estimator=script", f"estimator.source_directory={src}",
+        "estimator.entry_script=score.py", home=home,
+    )  # fmt: skip
+    assert result.returncode == 1, result.output
     error = show(result.run_id, home)["error"]
     assert "No module named 'azureml'" in error
     assert "estimator.azureml_compat=true" in error and "harness compat azureml --install" in error

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from layerless import layerless_environment
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -27,18 +28,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def compat_env(tmp_path_factory):
-    """A new venv that sees this environment's packages, with the azureml layer
-    installed into it by `harness compat azureml --install`, and a kernel spec."""
+    """A new venv that sees this environment's packages but not its opt-in state
+    (tests/e2e/layerless.py), with the azureml layer installed into it by `harness
+    compat azureml --install`, and a kernel spec."""
     root = tmp_path_factory.mktemp("compat-env")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "env")], check=True)
-    python = root / "env" / "bin" / "python"
-    site = subprocess.check_output(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
-    ).strip()
-    parents = [p for p in sys.path if p.endswith("site-packages")]
-    Path(site, "_test_parent_env.pth").write_text(
-        "import site; " + "; ".join(f"site.addsitedir({p!r})" for p in parents) + "\n"
-    )
+    python = layerless_environment(root / "env")
     before = subprocess.run([str(python), "-c", "import azureml"], capture_output=True, text=True)
     assert before.returncode != 0, "azureml importable before the opt-in step"
     installed = subprocess.run(
