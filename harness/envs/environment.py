@@ -46,6 +46,7 @@ class Environment:
         python: str | None = None,
         conda_packages: list[str] | None = None,
         build_constraints: list[str] | None = None,
+        strict_python: bool = False,
     ) -> None:
         definition = from_mapping(
             {
@@ -54,6 +55,7 @@ class Environment:
                 "pip_packages": list(pip_packages or []),
                 "conda_packages": list(conda_packages or []),
                 "build_constraints": list(build_constraints or []),
+                "strict_python": strict_python,
             },
             where=f"Environment({name!r})",
         )

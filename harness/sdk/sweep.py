@@ -322,6 +322,12 @@ class SweepConfig:
 
 
 # -- the handle ---------------------------------------------------------------------
+def _override_key(override: str) -> str:
+    """``++estimator.C=0.5`` → ``estimator.C`` (as sweep.json's search_space names it)."""
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+
 def sweep_summary(home: Any, sweep_id: str) -> dict[str, Any]:
     """The saved table of a finished sweep; the live state of a running one
     (what ``harness sweeps show --format json`` prints)."""
@@ -412,6 +418,7 @@ class SweepRun:
 
         deadline = None if timeout is None else time.monotonic() + timeout
         shown: set[str] = set()
+        swept = set(self.record().search_space)
         while True:
             final = self.is_final()
             if show_output:
@@ -419,9 +426,10 @@ class SweepRun:
                     if child.id not in shown and child.record().is_final:
                         shown.add(child.id)
                         record = child.record()
+                        sampled = [o for o in record.overrides if _override_key(o) in swept]
                         print(
                             f"run {child.id}: {record.status} "
-                            f"{' '.join(record.overrides)} {child.get_metrics()}",
+                            f"{' '.join(sampled or record.overrides)} {child.get_metrics()}",
                             flush=True,
                         )
             if final:

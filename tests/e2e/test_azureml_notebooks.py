@@ -57,6 +57,11 @@ def compat_env(tmp_path_factory):
 
 def execute(name: str, work: Path, compat_env: Path, monkeypatch, **env: str) -> list[str]:
     """Run the notebook in ``work``; return each code cell's printed text."""
+    return cell_texts(run_book(name, work, compat_env, monkeypatch, **env))
+
+
+def run_book(name: str, work: Path, compat_env: Path, monkeypatch, **env: str):  # noqa: ANN201
+    """Run the notebook in ``work`` with the opted-in kernel; the executed notebook."""
     for helper in ("make_data.py", "utils.py", "chainer_mnist.py"):
         shutil.copy(EXAMPLES / helper, work)
     monkeypatch.setenv("JUPYTER_PATH", str(compat_env))
@@ -69,6 +74,10 @@ def execute(name: str, work: Path, compat_env: Path, monkeypatch, **env: str) ->
         book, timeout=600, kernel_name=KERNEL, resources={"metadata": {"path": str(work)}}
     )
     client.execute()
+    return book
+
+
+def cell_texts(book) -> list[str]:  # noqa: ANN001
     texts = []
     for cell in book.cells:
         if cell.cell_type != "code":
@@ -192,3 +201,54 @@ def test_chainer(home, tmp_path, compat_env, monkeypatch):
     metrics = run.get_metrics()
     assert metrics["Epochs"] == 10 and metrics["Batch size"] == 128
     assert len(metrics["Accuracy"]) == 10  # one value per epoch: a list, as v1 returned
+
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def code_cell(book, starts: str):  # noqa: ANN001, ANN201
+    found = [c for c in book.cells if c.cell_type == "code" and c.source.startswith(starts)]
+    assert found, f"no cell starts with {starts!r}"
+    return found[0]
+
+
+def test_hyperdrive_sklearn_over_arguments(home, tmp_path, compat_env, monkeypatch):
+    """06: HyperDrive over ScriptRunConfig(arguments=[...]) with a lower-case curated
+    name, RunDetails as a cell's last line, and the best run's runDefinition."""
+    from harness.run.store import RunStore
+    from harness.sweeps.store import SweepStore
+
+    book = run_book("06-hyperdrive-sklearn-arguments.ipynb", tmp_path, compat_env, monkeypatch)
+    texts = cell_texts(book)
+    assert "Creating a new compute target..." in cell_with(texts, "compute target")
+    # RunDetails(...).show() as a cell's last line: one display each, with static HTML.
+    for starts in ("from azureml.widgets import RunDetails", "RunDetails(hyperdrive_run)"):
+        outputs = code_cell(book, starts).outputs
+        shown = [o for o in outputs if WIDGET_MIME in o.get("data", {})]
+        assert len(shown) == 1 and "text/html" in shown[0]["data"], outputs
+        assert not [o for o in outputs if o["output_type"] == "execute_result"]
+    (sweep,) = SweepStore(home).list()
+    assert sweep.status == "Completed"
+    store = RunStore(home)
+    children = [store.get(link["run_id"]) for link in SweepStore(home).links(sweep.id)]
+    assert len(children) == 12
+    trained = set()
+    for child in children:
+        sampled = {
+            o.split("=", 1)[0].rsplit(".", 1)[1]: o.split("=", 1)[1]
+            for o in child.overrides
+            if ".script_params." in o
+        }
+        # What the script parsed (its own metrics) is what the child was given.
+        assert child.metrics["Kernel"] == sampled["kernel"], child.id
+        assert child.metrics["Penalty"] == float(sampled["penalty"]), child.id
+        trained.add((child.metrics["Kernel"], child.metrics["Penalty"]))
+    assert len(trained) > 1  # not the base values (linear, 1.0) for every child
+    best = store.get(SweepStore(home).summary(sweep.id)["best"]["run_id"])
+    argv = json.loads((best.path / "script.json").read_text())["argv"]
+    printed = code_cell(book, "best_run = hyperdrive_run.get_best").outputs[0]["text"]
+    assert printed.strip() == str(argv)
+    assert argv[argv.index("--kernel") + 1] == best.metrics["Kernel"]
+    # The lower-case curated name ran in harness-sklearn, with the harness's scikit-learn.
+    assert best.provenance["environment"]["name"] == "harness-sklearn"
+    assert texts[-1].strip() == "sklearn-iris 1"  # the registered model

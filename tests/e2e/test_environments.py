@@ -557,7 +557,7 @@ def test_the_chainer_tutorial_runs_in_the_curated_chainer_environment(home, tmp_
     data = write_mnist(tmp_path / "mnist", n_train=300, n_test=100)
     result = run_cli(
         "train", "+estimator=script",
-        f"estimator.source_directory={REPO / 'examples' / 'chainer-tutorial'}",
+        f"estimator.source_directory={REPO / 'examples' / 'azureml'}",
         "estimator.entry_script=chainer_mnist.py", "estimator.azureml_compat=true",
         "estimator.environment=harness-chainer", "estimator.primary_metric=Accuracy",
         "+estimator.script_params.epochs=2", f"+estimator.script_params.data_dir={data}",
