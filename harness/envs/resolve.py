@@ -154,6 +154,7 @@ def resolve(definition: Definition, home: Path | None = None) -> ResolvedEnviron
         constraints = [
             check_requirement(c, "build_constraints") for c in definition.build_constraints
         ]
+        requirements, constraints = implied_needs(requirements, constraints)
         lines = {"requirements": requirements, "build_constraints": constraints}
         if memo is not None:
             with contextlib.suppress(OSError):
@@ -171,6 +172,35 @@ def resolve(definition: Definition, home: Path | None = None) -> ResolvedEnviron
     )
 
 
+#: What a package needs that its own metadata does not say, added unless the
+#: definition names that need's package itself. chainer 7.8.1 (its last release) is
+#: a source archive whose build and import use pkg_resources, gone in setuptools 81.
+IMPLIED_NEEDS: dict[str, dict[str, list[str]]] = {
+    "chainer": {"requirements": ["setuptools<81"], "build_constraints": ["setuptools<81"]},
+}
+
+
+def implied_needs(requirements: list[str], constraints: list[str]) -> tuple[list[str], list[str]]:
+    """``requirements`` and ``constraints`` with IMPLIED_NEEDS added where they apply."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    def names(lines: list[str]) -> set[str]:
+        return {canonicalize_name(Requirement(line).name) for line in lines}
+
+    requirements, constraints = list(requirements), list(constraints)
+    for package, needs in IMPLIED_NEEDS.items():
+        if package not in names(requirements):
+            continue
+        for line in needs.get("requirements", []):
+            if canonicalize_name(Requirement(line).name) not in names(requirements):
+                requirements.append(line)
+        for line in needs.get("build_constraints", []):
+            if canonicalize_name(Requirement(line).name) not in names(constraints):
+                constraints.append(line)
+    return requirements, constraints
+
+
 def _memo_path(
     home: Path | None,
     definition: Definition,
@@ -182,6 +212,7 @@ def _memo_path(
         return None
     written = {
         "format": FORMAT,
+        "implied": sorted(IMPLIED_NEEDS),  # memos written before a need was added: stale
         "content": definition.content(),
         "interpreter": [interpreter.path, interpreter.version],
         "overlay": overlay,

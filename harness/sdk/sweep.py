@@ -7,7 +7,7 @@ The mapping (the same one docs/sweeps.md gives for the command line):
 - random → the Optuna sweeper with its random sampler; Bayesian → Optuna's TPE;
 - ``choice`` → ``choice(...)``, ``uniform(a, b)`` → ``interval(a, b)``,
   ``loguniform(a, b)`` (v1: ``exp(uniform(a, b))``) → ``tag(log, interval(e^a, e^b))``,
-  ``randint(n)`` → the integers 0 … n-1; ``normal``, ``lognormal``, ``qnormal``,
+  ``randint(n)`` → ``tag(int, interval(0, n-1))``, the integers 0 … n-1; ``normal``, ``lognormal``, ``qnormal``,
   ``qlognormal``, ``quniform`` and ``qloguniform`` → ``tag(KIND, interval|range(...))``,
   sampled as v1 defined them (harness/sweeps/expressions.py);
 - ``primary_metric_name``/``goal`` → ``sweep.metric``/``sweep.goal``; limits and
@@ -88,7 +88,8 @@ class _RandInt(Expression):
 
     def optuna(self) -> str:
         (upper,) = self.args
-        return f"interval(0,{int(upper) - 1})"  # Optuna's int interval includes its end
+        # An integer interval (Hydra's bounds are floats without the int tag), ends included.
+        return f"tag(int,interval(0,{int(upper) - 1}))"
 
 
 class _Sampled(Expression):

@@ -252,3 +252,49 @@ def test_hyperdrive_sklearn_over_arguments(home, tmp_path, compat_env, monkeypat
     # The lower-case curated name ran in harness-sklearn, with the harness's scikit-learn.
     assert best.provenance["environment"]["name"] == "harness-sklearn"
     assert texts[-1].strip() == "sklearn-iris 1"  # the registered model
+
+
+def on_grid(value: float, q: float) -> bool:
+    return abs(value / q - round(value / q)) < 1e-9
+
+
+def test_every_parameter_expression(home, tmp_path, compat_env, monkeypatch):
+    """07: each v1 expression with random and Bayesian sampling; what each child's
+    script parsed lies on the expression's support and grid, and is its override."""
+    import math
+
+    from harness.run.store import RunStore
+    from harness.sweeps.store import SweepStore
+
+    book = run_book("07-hyperdrive-parameter-expressions.ipynb", tmp_path, compat_env, monkeypatch)
+    texts = cell_texts(book)
+    sweeps = sorted(SweepStore(home).list(), key=lambda s: s.created)
+    assert [s.status for s in sweeps] == ["Completed", "Completed"]
+    store = RunStore(home)
+    seen = []
+    for sweep in sweeps:
+        for link in SweepStore(home).links(sweep.id):
+            run = store.get(link["run_id"])
+            parsed = json.loads((run.path / "outputs" / "parsed.json").read_text())
+            given = {
+                o.split("=", 1)[0].rsplit(".", 1)[1].replace("-", "_"): o.split("=", 1)[1]
+                for o in run.overrides
+                if ".script_params." in o
+            }
+            assert {k: str(v) for k, v in parsed.items()} == given, run.id
+            seen.append(parsed)
+    assert len(seen) == 10
+    first = [p for p in seen if "optimizer" in p]
+    assert len(first) == 6
+    for p in first:
+        assert math.exp(-6) <= p["learning_rate"] <= math.exp(-1)
+        assert 0.5 <= p["momentum"] <= 0.99 and p["optimizer"] in ("sgd", "adam")
+        assert isinstance(p["seed"], int) and 0 <= p["seed"] < 100  # randint
+        assert p["noise"] > 0  # lognormal
+        assert p["batch_size"] % 16 == 0 and 16 <= p["batch_size"] <= 256  # quniform
+        assert p["hidden"] % 8 == 0 and 16 <= p["hidden"] <= 1096  # qloguniform(3, 7, 8)
+        assert isinstance(p["layers"], int)  # qnormal(4, 1, 1)
+        assert p["decay"] >= 0 and on_grid(p["decay"], 0.005)  # qlognormal
+    space = sweeps[0].search_space
+    assert space["estimator.script_params.dropout"] == {"kind": "normal", "mu": 0.3, "sigma": 0.05}
+    assert "grid sampling takes choice(...) only" in texts[-1]

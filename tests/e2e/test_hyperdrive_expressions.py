@@ -24,8 +24,8 @@ from harness import Run
 parser = argparse.ArgumentParser()
 for name in ("normal", "lognormal", "qlognormal", "qloguniform"):
     parser.add_argument("--" + name, type=float)
-for name in ("qnormal", "quniform"):
-    parser.add_argument("--" + name, type=int)  # whole-number q: the job gets ints
+for name in ("qnormal", "quniform", "randint"):
+    parser.add_argument("--" + name, type=int)  # whole-number q, randint: the job gets ints
 args = parser.parse_args()
 os.makedirs("outputs", exist_ok=True)
 with open("outputs/parsed.json", "w") as f:
@@ -143,6 +143,7 @@ def test_every_v1_expression_through_the_azureml_layer(azureml, home, src):
         qloguniform,
         qnormal,
         quniform,
+        randint,
     )
 
     sampling = RandomParameterSampling(
@@ -153,6 +154,7 @@ def test_every_v1_expression_through_the_azureml_layer(azureml, home, src):
             "--qlognormal": qlognormal(1, 0.5, 0.25),
             "--quniform": quniform(1, 64, 8),
             "--qloguniform": qloguniform(0, 4, 0.5),
+            "--randint": randint(100),  # an int, as v1's: argparse type=int parses it
         }
     )
     config = HyperDriveConfig(
@@ -165,7 +167,7 @@ def test_every_v1_expression_through_the_azureml_layer(azureml, home, src):
     run = Experiment(Workspace.from_config(), "hd-expressions").submit(config)
     run.wait_for_completion()
     assert run.get_status() == "Completed"
-    names = ["normal", "lognormal", "qnormal", "qlognormal", "quniform", "qloguniform"]
+    names = ["normal", "lognormal", "qnormal", "qlognormal", "quniform", "qloguniform", "randint"]
     for values in check_children(home, run.id, names, 3):
         assert values["lognormal"] > 0
         assert values["qnormal"] % 5 == 0
@@ -173,6 +175,7 @@ def test_every_v1_expression_through_the_azureml_layer(azureml, home, src):
         assert values["quniform"] % 8 == 0 and 0 <= values["quniform"] <= 64
         assert on_grid(values["qloguniform"], 0.5)
         assert 1.0 <= values["qloguniform"] <= round(math.exp(4) / 0.5) * 0.5
+        assert isinstance(values["randint"], int) and 0 <= values["randint"] < 100
     space = SweepStore(home).get(run.id).search_space
     assert space["estimator.script_params.qloguniform"] == {
         "kind": "qloguniform",

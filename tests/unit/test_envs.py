@@ -304,3 +304,13 @@ def test_the_azureml_sdk_packages_are_listed_but_never_required():
     assert definition.requirements() == ["tabulate", "azureml2x", "six"]
     assert definition.azureml_packages() == [
         "azureml-defaults", "AzureML_Core>=1", "conda-forge::azureml-sdk"]  # fmt: skip
+
+
+def test_chainer_gets_the_setuptools_its_build_and_import_need():
+    from harness.envs.resolve import implied_needs
+
+    assert implied_needs(["chainer", "numpy<2"], []) == (
+        ["chainer", "numpy<2", "setuptools<81"], ["setuptools<81"])  # fmt: skip
+    pinned = (["chainer==7.8.1", "setuptools<74"], ["setuptools<80"])
+    assert implied_needs(*pinned) == pinned  # the definition's own pins win
+    assert implied_needs(["tabulate"], []) == (["tabulate"], [])
