@@ -103,22 +103,9 @@ class ResolvedEnvironment:
         return record
 
     def warnings(self) -> list[str]:
-        """One line each: the Python used instead of the one asked for; requirements
-        taken from a URL (not pinned by version). Both are kept in provenance."""
-        lines = [self.python_note] if self.python_note else []
-        dropped = self.definition.azureml_packages()
-        if dropped:
-            lines.append(
-                f"environment: {', '.join(dropped)} not installed: jobs import the harness's "
-                "Azure ML layer as azureml, not the Azure ML SDK (docs/environments.md)"
-            )
-        for item in self.direct_requirements():
-            lines.append(
-                f"environment requirement '{item['requirement']}' is a direct URL: it is "
-                "installed as found there, not pinned by version (provenance keeps the URL"
-                + (" and the file's SHA-256)" if item.get("sha256") else ")")
-            )
-        return lines
+        """One line each: the Python used instead of the one asked for, the Azure ML
+        SDK packages left out, requirements taken from a URL. Provenance keeps them."""
+        return notes({"python_note": self.python_note, **self.direct_record()})
 
     def python_request(self) -> dict[str, Any]:
         """The requested version and, when another was used, the note saying so."""
@@ -232,6 +219,27 @@ def _read_memo(memo: Path | None) -> dict[str, list[str]] | None:
                 "build_constraints": list(data["build_constraints"])}  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def notes(environment: dict[str, Any]) -> list[str]:
+    """The warning lines for an environment, from what a run's provenance keeps
+    (``python_note``, ``not_installed``, ``direct_requirements``): printed by the
+    driver, and by the Python API for a submission (whose driver's output it does
+    not show)."""
+    lines = [str(environment["python_note"])] if environment.get("python_note") else []
+    dropped = environment.get("not_installed") or []
+    if dropped:
+        lines.append(
+            f"environment: {', '.join(dropped)} not installed: jobs import the harness's "
+            "Azure ML layer as azureml, not the Azure ML SDK (docs/environments.md)"
+        )
+    for item in environment.get("direct_requirements") or []:
+        lines.append(
+            f"environment requirement '{item['requirement']}' is a direct URL: it is "
+            "installed as found there, not pinned by version (provenance keeps the URL"
+            + (" and the file's SHA-256)" if item.get("sha256") else ")")
+        )
+    return lines
 
 
 def direct_requirements(lines: tuple[str, ...] | list[str]) -> list[dict[str, Any]]:

@@ -39,7 +39,9 @@ class Experiment:
         )
         if kind == "sweep":
             return SweepRun(ident, workspace=self.workspace, experiment=self, config=config)
-        return Run(self, ident, workspace=self.workspace)
+        run = Run(self, ident, workspace=self.workspace)
+        _show_environment_notes(run)
+        return run
 
     def get_runs(self, type: str | None = None, tags: Any = None, **_: Any) -> Iterator[Any]:
         """This experiment's runs, newest first."""
@@ -60,3 +62,16 @@ class Experiment:
 
     def __repr__(self) -> str:
         return f"Experiment(name={self.name!r}, workspace={self.workspace.name!r})"
+
+
+def _show_environment_notes(run: Any) -> None:
+    """What the driver warned about the run's environment (a Python used instead of
+    the one asked for, packages left out), here too: the caller does not see the
+    detached driver's output. Read from the run's record, where provenance keeps it."""
+    import sys
+
+    from harness.envs.resolve import notes
+
+    environment = run.record().provenance.get("environment") or {}
+    for line in notes(environment):
+        print(f"harness: warning: {line}", file=sys.stderr, flush=True)

@@ -298,3 +298,114 @@ def test_every_parameter_expression(home, tmp_path, compat_env, monkeypatch):
     space = sweeps[0].search_space
     assert space["estimator.script_params.dropout"] == {"kind": "normal", "mu": 0.3, "sigma": 0.05}
     assert "grid sampling takes choice(...) only" in texts[-1]
+
+
+def test_chainer_conda_file_pinning_python_with_hyperdrive(home, tmp_path, compat_env, monkeypatch):
+    """08: a conda file with python=3.8.12 and the Azure ML SDK in its pip section,
+    MNIST through azureml.opendatasets inside the job, a sweep with a Bandit policy."""
+    if importlib.util.find_spec("chainer") is None:
+        pytest.skip("chainer is not installed (pip install 'harness-ml[chainer]')")
+    from harness.run.store import RunStore
+    from harness.sweeps.store import SweepStore
+
+    book = run_book("08-hyperdrive-chainer-conda-python.ipynb", tmp_path, compat_env, monkeypatch)
+    texts = cell_texts(book)
+    first = min(runs(home, "chainer-mnist"), key=lambda r: r.id)  # before the sweep's
+    record = first.record()
+    assert record.status == "Completed" and record.sweep_id is None
+    environment = record.provenance["environment"]
+    # Python 3.8 cannot run the harness: the nearest usable one, said once, kept.
+    assert environment["python_requested"] == "3.8.12"
+    assert environment["python"].split(".")[:2] != ["3", "8"]
+    note = environment["python_note"]
+    submitted = "".join(
+        o.get("text", "") for o in code_cell(book, "run = experiment.submit").outputs
+    )
+    assert f"harness: warning: {note}" in submitted  # shown in the notebook, not only recorded
+    assert environment["not_installed"] == ["azureml-defaults", "azureml-opendatasets"]
+    assert not any(p.lower().startswith("azureml") for p in environment["packages"])
+    assert any(p.startswith("chainer==") for p in environment["packages"])
+    # The job read MNIST through azureml.opendatasets (the datastore's stand-in files).
+    assert (record.path / "snapshot" / "data" / "mnist" / "train-images-idx3-ubyte.gz").is_file()
+    assert record.metrics["Epochs"] == 10 and record.metrics["Batch size"] == 128
+    (sweep,) = SweepStore(home).list()
+    assert sweep.status == "Completed"
+    for link in SweepStore(home).links(sweep.id):
+        child = RunStore(home).get(link["run_id"])
+        sampled = {
+            o.split("=", 1)[0].rsplit(".", 1)[1]: int(o.split("=", 1)[1])
+            for o in child.overrides
+            if ".script_params." in o
+        }
+        assert child.metrics["Epochs"] == sampled["epochs"], child.id  # what it parsed
+        assert child.metrics["Batch size"] == sampled["batchsize"], child.id
+    best = RunStore(home).get(SweepStore(home).summary(sweep.id)["best"]["run_id"])
+    argv = json.loads((best.path / "script.json").read_text())["argv"]
+    printed = code_cell(book, "best_run = hyperdrive_run.get_best").outputs[0]["text"]
+    assert printed.strip() == str(argv) and "--output_dir" in argv
+    assert "    - azureml-defaults" in texts[-1] and (tmp_path / "myenv.yml").is_file()
+
+
+def test_train_on_local_and_the_logging_api(home, tmp_path, compat_env, monkeypatch):
+    """09: user-managed, conda and Docker environments; list metrics; an interactive run."""
+    book = run_book("09-train-on-local-and-logging.ipynb", tmp_path, compat_env, monkeypatch)
+    texts = cell_texts(book)
+    trained = sorted(runs(home, "train-on-local"), key=lambda r: r.id)
+    assert [r.get_status() for r in trained] == ["Completed"] * 3
+    user, conda, docker = (r.record() for r in trained)
+    assert "environment" not in user.provenance  # user-managed: the harness's interpreter
+    assert conda.provenance["environment"]["name"] == "system-managed-env"
+    assert docker.provenance["environment"]["name"] == "docker-env"
+    assert "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04" in cell_with(texts, "mcr.")
+    assert "When alpha is 0.40" in cell_with(texts, "When alpha is")
+    metrics = trained[-1].get_metrics()
+    assert len(metrics["alpha"]) == len(metrics["mse"]) == 20
+    assert "URL: file://" in cell_with(texts, "Registered model")
+    (logged,) = runs(home, "logging-api-test")
+    metrics = logged.get_metrics()
+    assert metrics["Fibonacci"] == [0, 2, 2, 4, 6, 10, 16, 26, 42, 68, 110, 178]
+    assert len(metrics["Sigmoid"]) == 20 and len(metrics["Sine Wave"]["sine"]) == 20
+    assert len(metrics["Accuracy"]["expected"]) == 1000  # log_row, 1000 steps
+    assert (tmp_path / "files" / "myfile.txt").read_text().startswith("This is an output file")
+    assert logged.get_tags() == {"My Favorite Run": "", "Competition Rank": "1"}
+
+
+def test_img_classification_with_open_datasets(home, tmp_path, compat_env, monkeypatch):
+    """10: MNIST and Diabetes through azureml.opendatasets (stand-in files in the
+    datastore), pinned CondaDependencies with the Azure ML SDK listed, a curated name
+    and compute_target by name, interactive runs with ./outputs tracked."""
+    book = run_book("10-img-classification-opendatasets.ipynb", tmp_path, compat_env, monkeypatch)
+    texts = cell_texts(book)
+    assert "creating new compute target..." in cell_with(texts, "compute target")
+    assert (tmp_path / "data" / "train-images-idx3-ubyte.gz").is_file()  # the download cell
+    pinned, curated = sorted(runs(home, "Tutorial-sklearn-mnist"), key=lambda r: r.id)
+    for run in (pinned, curated):
+        record = run.record()
+        assert record.status == "Completed", record.error
+        assert record.metrics["regularization rate"] == 0.5
+        args = json.loads((record.path / "script.json").read_text())["argv"]
+        assert args[args.index("--data-folder") + 1].endswith("opendatasets/mnist")
+    environment = pinned.record().provenance["environment"]
+    assert environment["name"] == "tutorial-env" and environment["version"] == 1
+    assert "scikit-learn==1.5.1" in environment["packages"]  # the pins, installed
+    assert environment["not_installed"] == [
+        "azureml-dataset-runtime[pandas,fuse]", "azureml-defaults"]  # fmt: skip
+    assert curated.record().provenance["environment"]["name"] == "harness-sklearn"
+    submitted = "".join(o.get("text", "") for o in code_cell(book, "env = Environment.get").outputs)
+    assert "is not defined here" not in submitted  # 'cpu-cluster' was created above
+    assert (
+        "sklearn_mnist\tsklearn_mnist:2\t2"
+        in texts[code_cell_index(book, 'model = run.register_model(model_name="sklearn_mnist"')]
+    )
+    diabetes = runs(home, "diabetes-experiment")
+    assert len(diabetes) == 10 and all(r.get_status() == "Completed" for r in diabetes)
+    best = min(diabetes, key=lambda r: r.get_metrics()["rmse"])
+    assert f"Best run_id: {best.id}" in cell_with(texts, "Best run_id")
+    assert "outputs/model_alpha_0.1.pkl" in best.get_file_names()  # ./outputs tracked
+    assert (tmp_path / "model_alpha_0.1.pkl").is_file()  # download_file(name=...) as in v1
+
+
+def code_cell_index(book, starts: str) -> int:  # noqa: ANN001
+    """The position of a code cell among the code cells (as in cell_texts)."""
+    code = [c for c in book.cells if c.cell_type == "code"]
+    return next(i for i, c in enumerate(code) if c.source.startswith(starts))

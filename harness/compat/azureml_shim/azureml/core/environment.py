@@ -97,8 +97,11 @@ class PythonSection:
 
 class DockerSection:
     def __init__(self) -> None:
+        from azureml.core.runconfig import DEFAULT_CPU_IMAGE
+
         self.enabled = False
-        self.base_image: str | None = None
+        #: v1's default image name (printed by the train-on-local sample); unused here.
+        self.base_image: str | None = DEFAULT_CPU_IMAGE
         self.base_dockerfile: str | None = None
         self.shm_size: str | None = None
         self.arguments: list[str] = []
@@ -196,10 +199,13 @@ class Environment:
     # -- what a run gets -----------------------------------------------------------
     def to_config(self) -> Any:
         """The value of ``estimator.environment``; None: the current environment."""
-        if self.docker.enabled or self.docker.base_image or self.docker.base_dockerfile:
+        from azureml.core.runconfig import DEFAULT_CPU_IMAGE
+
+        image = self.docker.base_image if self.docker.base_image != DEFAULT_CPU_IMAGE else None
+        if self.docker.enabled or image or self.docker.base_dockerfile:
             ignored(
                 "docker.base_image",
-                self.docker.base_image or self.docker.base_dockerfile or True,
+                image or self.docker.base_dockerfile or True,
                 "jobs run as local processes, without Docker",
             )
         if self._curated:

@@ -286,7 +286,11 @@ class Run:
     def download_file(
         self, name: str, output_file_path: str | None = None, _validate_checksum: bool = False
     ) -> None:
-        self._need_handle("download_file").download_file(name, output_file_path)
+        handle = self._need_handle("download_file")
+        files = set(handle.get_file_names())
+        if name not in files and f"outputs/{name}" in files:
+            name = f"outputs/{name}"  # upload_file(name=...) keeps a bare name in outputs/
+        handle.download_file(name, output_file_path)
 
     def download_files(
         self,
@@ -370,7 +374,21 @@ class Run:
         if getattr(self, "_interactive", False):
             from harness.sdk.interactive import finish
 
+            self._keep_tracked_outputs()
             finish(self._handle, self._context, "Completed")
+
+    def _keep_tracked_outputs(self) -> None:
+        """An interactive run's ``./outputs`` (start_logging) into the run's outputs."""
+        folder = getattr(self, "_tracked_outputs", None)
+        if folder is None or self._context is None or not Path(folder).is_dir():
+            return
+        target = Path(self._context.outputs_dir)
+        for file in sorted(Path(folder).rglob("*")):
+            if file.is_file() and not file.is_symlink():
+                dest = target / file.relative_to(folder)
+                if not dest.exists():
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(file, dest)
 
     def fail(
         self, error_details: Any = None, error_code: Any = None, _set_status: bool = True
@@ -379,6 +397,7 @@ class Run:
         if getattr(self, "_interactive", False):
             from harness.sdk.interactive import finish
 
+            self._keep_tracked_outputs()
             finish(self._handle, self._context, "Failed", str(error_details or ""))
 
     def child_run(self, *args: Any, **kwargs: Any) -> Any:
