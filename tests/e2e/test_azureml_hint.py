@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import textwrap
 from importlib import metadata
 from pathlib import Path
@@ -149,3 +150,62 @@ def test_a_jupyter_kernel_names_the_fix(layerless_python, tmp_path, monkeypatch)
     assert errors[0]["ename"] == "ModuleNotFoundError"
     assert errors[0]["evalue"].startswith("No module named 'azureml': ")
     assert FIX in errors[0]["evalue"] and "restart the kernel" in errors[0]["evalue"]
+
+
+@pytest.mark.slow
+def test_a_wheel_built_from_the_checkout_installs_the_same_way(layerless_python, tmp_path):
+    """docs/migrating-from-azureml.md: a wheel built from a clone installs as the
+    clone does, the hint included. Built by pip (PEP 517, as `python -m build` does),
+    installed with --no-deps into a throw-away venv that sees this environment's
+    packages but not its harness or its opt-in."""
+    import os
+    import zipfile
+
+    repo = Path(__file__).resolve().parents[2]
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "-w", str(tmp_path / "dist"), str(repo)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = (tmp_path / "dist").glob("harness_ml-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"harness_azureml_hint.pth", "_harness_azureml_hint.py"} <= names
+    assert "harness/compat/azureml_shim/azureml/core/__init__.py" in names
+    assert "harness/envs/curated/harness-sklearn.yaml" in names
+    env = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+    python = env / "bin" / "python"
+    purelib = subprocess.check_output(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
+    ).strip()
+    installed = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    # Its dependencies from this environment, after the wheel's own files: the
+    # parents' site-packages appended without their .pth files (no editable harness).
+    parents = [p for p in sys.path if p.endswith("site-packages")]
+    Path(purelib, "zz_parent_packages.pth").write_text("\n".join(parents) + "\n")
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    where = subprocess.run(
+        [str(python), "-c", "import harness; print(harness.__file__)"],
+        capture_output=True, text=True, env=clean, cwd=tmp_path,
+    )  # fmt: skip
+    assert where.stdout.strip().startswith(purelib), where.stdout + where.stderr
+    hint = subprocess.run(
+        [str(python), "-c", "import azureml.core"],
+        capture_output=True, text=True, env=clean, cwd=tmp_path,
+    )  # fmt: skip
+    assert FIX in hint.stderr.strip().splitlines()[-1], hint.stderr
+    done = subprocess.run(
+        [str(env / "bin" / "harness"), "compat", "azureml", "--install"],
+        capture_output=True, text=True, env=clean, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    layer = subprocess.run(
+        [str(python), "-c", "import azureml.core; print(azureml.core.VERSION)"],
+        capture_output=True, text=True, env=clean, cwd=tmp_path,
+    )  # fmt: skip
+    assert layer.stdout.strip() == "1.0.0+harness", layer.stderr
