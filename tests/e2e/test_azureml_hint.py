@@ -159,12 +159,18 @@ def test_a_wheel_built_from_the_checkout_installs_the_same_way(layerless_python,
     installed with --no-deps into a throw-away venv that sees this environment's
     packages but not its harness or its opt-in."""
     import os
+    import shutil
     import zipfile
 
     repo = Path(__file__).resolve().parents[2]
+    source = tmp_path / "clone"  # a copy: an in-tree build would write build/ into the checkout
+    shutil.copytree(
+        repo, source, symlinks=True,
+        ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__"),
+    )  # fmt: skip
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "-w", str(tmp_path / "dist"), str(repo)],
+         "-w", str(tmp_path / "dist"), str(source)],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr[-2000:]
