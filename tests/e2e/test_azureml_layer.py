@@ -552,3 +552,27 @@ def test_upload_progress_saves_as_text_in_a_notebook(home, tmp_path):
     text = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
     assert "upload → default:up" in text and "2/2 files" in text, outputs
     assert "\x1b[" not in text  # no terminal control codes in the saved file
+
+
+def test_v1_arguments_with_a_local_meaning_are_honoured_and_the_rest_warn(
+    azureml, home, tmp_path, capfd
+):
+    """max_run_duration_seconds is a time limit here too (compute.timeout); arguments
+    that mean nothing locally are accepted with one warning each, never silently."""
+    from azureml.core import Experiment, ScriptRunConfig, Workspace
+    from azureml.exceptions import ActivityFailedException
+    from azureml.train.estimator import Estimator
+
+    src = write(tmp_path / "src", {"slow.py": "import time\ntime.sleep(60)\n"})
+    config = ScriptRunConfig(str(src), script="slow.py", max_run_duration_seconds=2)
+    assert "++compute.timeout=2.0" in config.to_overrides()
+    run = Experiment(Workspace.from_config(), "limits").submit(config)
+    with pytest.raises(ActivityFailedException, match="timed out after 2.0 s"):
+        run.wait_for_completion()
+    assert run.get_status() == "Failed"
+    capfd.readouterr()
+    Estimator(str(src), entry_script="slow.py", inputs=["x"], framework_version="1.0",
+              vm_priority="lowpriority")  # fmt: skip
+    err = capfd.readouterr().err
+    for name in ("inputs=", "framework_version=", "vm_size="):
+        assert err.count(name) == 1, err
