@@ -73,3 +73,12 @@ def test_plugins_may_not_reach_core_internals():
     top_level = {p.stem for p in (ROOT / "harness").iterdir() if not p.name.startswith("_")}
     public = {"contract", "errors", "datasets", "plugins", "conf", "py"}
     assert {f"harness.{name}" for name in top_level - public} == forbidden
+
+
+def test_the_contract_names_every_environment_variable():
+    from harness import envvars
+    from harness.contract import envvars as public
+
+    names = {n for n in vars(envvars) if n.isupper()} | {"first_int", "rank"}
+    assert set(public.__all__) == names
+    assert all(getattr(public, n) is getattr(envvars, n) for n in names)
