@@ -1,7 +1,7 @@
 import pytest
-from harness.plugins.script.arguments import build_argv
 
 from harness.errors import ConfigError
+from harness.plugins.script.arguments import build_argv
 
 
 def test_mapping_values_follow_the_documented_rules():
