@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from harness.errors import DamagedRecordError, NotFoundError
@@ -27,12 +27,15 @@ from harness.sdk import listing
 from harness.sdk import run as run_api
 from harness.sdk.model import model_json, model_list_item
 from harness.sdk.sweep import sweep_item, sweep_summary
+from harness.ui.files import resolve_in, safe_relative, send_file
 from harness.ui.ids import BadId, check_id, inside
 from harness.ui.state import State
 
 #: Rows per page unless ?limit= says otherwise (the table shows 50).
 PAGE = 50
 MAX_PAGE = 1000
+#: The only folders of a run whose files the dashboard serves.
+RUN_FILE_ROOTS = ("outputs", "logs")
 
 
 def json_response(data: Any, status: int = 200) -> Response:
@@ -165,24 +168,18 @@ async def run_models(request: Request) -> Response:
     return json_response(found)
 
 
-def _send_file(path: Path, download: bool) -> Response:
-    if not path.is_file():
-        raise NotFoundError(f"no file '{path.name}'")
-    return FileResponse(
-        path,
-        filename=path.name if download else None,
-        content_disposition_type="attachment" if download else "inline",
+def _send(request: Request, path: Path) -> Response:
+    query = request.query_params
+    return send_file(
+        path, download=query.get("download") == "1", sandbox_view=query.get("view") == "sandbox"
     )
 
 
 async def run_file(request: Request) -> Response:
     st = state(request)
     run_id = check_id("run id", request.path_params["run_id"])
-    relative = request.path_params["path"]
-    if relative.split("/", 1)[0] not in ("outputs", "logs"):
-        raise BadId("only files under outputs/ and logs/ can be read")
-    path = inside(run_folder(st, run_id), relative)
-    return _send_file(path, request.query_params.get("download") == "1")
+    path = resolve_in(run_folder(st, run_id), request.path_params["path"], RUN_FILE_ROOTS)
+    return _send(request, path)
 
 
 async def compare(request: Request) -> Response:
@@ -245,10 +242,12 @@ async def register_model(request: Request) -> Response:
     if not isinstance(name, str) or not isinstance(path, str):
         raise BadId('give {"name": MODEL_NAME, "path": "outputs/FILE"}')
     check_name(name)
-    if not path.startswith("outputs/"):
+    top, rest = safe_relative(path, RUN_FILE_ROOTS)
+    if top != "outputs":
         raise BadId("register a file or folder under outputs/")
+    path = f"{top}/{rest}"  # the normalised form is what the registry records
     record = _run(st, run_id)
-    inside(record.path, path)
+    inside(record.path / top, rest)
     entry = await run_in_threadpool(
         lambda: st.models.register(
             name,
@@ -313,7 +312,7 @@ async def model_file(request: Request) -> Response:
     if relative not in entry.files:
         raise NotFoundError(f"model {name}:{entry.version} has no file '{relative}'")
     path = inside(Path(entry.path) / "files", relative)
-    return _send_file(path, request.query_params.get("download") == "1")
+    return _send(request, path)
 
 
 async def list_datastores(request: Request) -> Response:
