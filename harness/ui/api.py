@@ -23,10 +23,13 @@ from starlette.routing import Route
 from harness.errors import DamagedRecordError, NotFoundError
 from harness.run import metrics
 from harness.run.liveness import reconcile
+from harness.run.record import FINAL_STATUSES
 from harness.sdk import listing
 from harness.sdk import run as run_api
 from harness.sdk.model import model_json, model_list_item
+from harness.sdk.search import ATTRIBUTES
 from harness.sdk.sweep import sweep_item, sweep_summary
+from harness.ui.columns import parse_column, parse_columns, reader, sort_by
 from harness.ui.files import resolve_in, safe_relative, send_file
 from harness.ui.ids import BadId, check_id, inside
 from harness.ui.state import State
@@ -57,9 +60,20 @@ def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
 
 
 # -- runs ------------------------------------------------------------------------
+def _metrics_of(st: State) -> Any:
+    def metrics_of(record: Any) -> dict[str, Any]:
+        # a final record's own metrics: no file read for 100,000 finished runs
+        if record.status in FINAL_STATUSES and record.metrics:
+            return record.metrics
+        return st.runs.current_metrics(record)
+
+    return metrics_of
+
+
 def runs_page(st: State, params: dict[str, Any]) -> dict[str, Any]:
     """One page of the runs list: the shared filters of `harness runs list`, a
-    free-text search over ids, tags and params, facets for the filter menus."""
+    free-text search over ids, tags and params, an MLflow filter expression, a sort
+    by any column, the values of the chosen columns, facets for the menus."""
     entries, damaged = st.index.refresh()
     generation = st.index.generation  # what this page shows; the live list starts here
     records = [r for r, _ in entries]
@@ -68,6 +82,8 @@ def runs_page(st: State, params: dict[str, Any]) -> dict[str, Any]:
         records = [r for r, text in entries if all(w in text for w in words)]
     if params.get("sweep"):
         records = [r for r in records if r.sweep_id == params["sweep"]]
+    sort = params.get("sort") or None
+    column_sort = parse_column(sort) if sort and _is_column(sort) else None
     records = listing.filter_runs(
         st.runs,
         records,
@@ -75,20 +91,42 @@ def runs_page(st: State, params: dict[str, Any]) -> dict[str, Any]:
         estimator=params.get("estimator") or None,
         tags=params.get("tags") or (),
         status=params.get("status") or None,
-        sort=params.get("sort") or None,
+        sort=None if column_sort else sort,
         ascending=bool(params.get("asc")),
+        where=params.get("filter") or None,
+        params_of=st.index.params,
     )
+    metrics_of = _metrics_of(st)
+    if column_sort is not None:
+        read = reader(column_sort, st.index.params, metrics_of, st.metric_stats)
+        records = sort_by(records, read, bool(params.get("asc")))
     offset, limit = params.get("offset", 0), params.get("limit", PAGE)
     page = records[offset : offset + limit]
-    return {
+    columns = params.get("columns") or []
+    readers = {c.spec: reader(c, st.index.params, metrics_of, st.metric_stats) for c in columns}
+    answer = {
         "total": len(records),
         "offset": offset,
         "limit": limit,
         "runs": [run_api.summary_json(st.runs, r) for r in page],
+        "values": {r.id: {spec: read(r) for spec, read in readers.items()} for r in page},
         "damaged": [d.to_json() for d in damaged],
-        "facets": st.index.facets(),
         "generation": generation,
     }
+    if params.get("facets", True):
+        answer["facets"] = st.index.facets()
+    return answer
+
+
+def _is_column(sort: str) -> bool:
+    """A column spec (``metrics.x``, ``params.y``, ``created``…) rather than the bare
+    metric name `harness runs list --sort` takes."""
+    return sort in ATTRIBUTES or sort.split(".", 1)[0] in (
+        "metrics",
+        "params",
+        "tags",
+        "attributes",
+    )
 
 
 async def list_runs(request: Request) -> Response:
@@ -102,6 +140,9 @@ async def list_runs(request: Request) -> Response:
         "tags": q.getlist("tag"),
         "sort": q.get("sort"),
         "asc": q.get("asc") in ("1", "true", "yes"),
+        "filter": q.get("filter"),
+        "columns": parse_columns(q.get("columns")),
+        "facets": q.get("facets") != "0",
         "offset": _int(request, "offset", 0, 0, 10**9),
         "limit": _int(request, "limit", PAGE, 1, MAX_PAGE),
     }

@@ -8,6 +8,7 @@ from pathlib import Path
 from harness.run.store import RunStore
 from harness.storage.model_registry import ModelRegistry
 from harness.sweeps.store import SweepStore
+from harness.ui.columns import MetricStats
 from harness.ui.runindex import RunIndex
 
 
@@ -18,9 +19,11 @@ class State:
     sweeps: SweepStore = field(init=False)
     models: ModelRegistry = field(init=False)
     index: RunIndex = field(init=False)
+    metric_stats: MetricStats = field(init=False)
 
     def __post_init__(self) -> None:
         self.runs = RunStore(self.home)
         self.sweeps = SweepStore(self.home)
         self.models = ModelRegistry(self.home)
         self.index = RunIndex(self.runs)
+        self.metric_stats = MetricStats()
