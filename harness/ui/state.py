@@ -10,6 +10,7 @@ from harness.storage.model_registry import ModelRegistry
 from harness.sweeps.store import SweepStore
 from harness.ui.columns import MetricStats
 from harness.ui.runindex import RunIndex
+from harness.ui.series import CurveCache
 
 
 @dataclass
@@ -20,6 +21,7 @@ class State:
     models: ModelRegistry = field(init=False)
     index: RunIndex = field(init=False)
     metric_stats: MetricStats = field(init=False)
+    curves: CurveCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.runs = RunStore(self.home)
@@ -27,3 +29,4 @@ class State:
         self.models = ModelRegistry(self.home)
         self.index = RunIndex(self.runs)
         self.metric_stats = MetricStats()
+        self.curves = CurveCache()
