@@ -67,7 +67,43 @@ async def register_model(request: Request) -> Response:
     return json_response(model_json(entry))
 
 
+async def rerun(request: Request) -> Response:
+    """As ``harness runs rerun`` (``Run.rerun()``): the recorded config again, in the
+    recorded environment; answers the new run's list item."""
+    from harness.sdk.workspace import Workspace
+
+    st = state(request)
+    run_id = check_id("run id", request.path_params["run_id"])
+    _run(st, run_id)
+
+    def start() -> dict[str, object]:
+        new = run_api.Run(None, run_id, workspace=Workspace(home=st.home)).rerun()
+        return run_api.summary_json(st.runs, st.runs.get(new.id))
+
+    return json_response(await run_in_threadpool(start))
+
+
+async def set_alias(request: Request) -> Response:
+    """``{"alias", "version"}`` points the alias at a version (``harness models
+    alias``); ``{"alias", "version": null}`` removes it. Answers the model's entry."""
+    from harness.sdk.model import model_list_item
+
+    st = state(request)
+    name = check_id("model name", request.path_params["name"])
+    body = await json_body(request)
+    alias, version = body.get("alias"), body.get("version")
+    if not isinstance(alias, str) or not (version is None or isinstance(version, int)):
+        raise BadId('give {"alias": NAME, "version": N} (or "version": null to remove it)')
+    if version is None:
+        await run_in_threadpool(st.models.remove_alias, name, alias)
+    else:
+        await run_in_threadpool(st.models.set_alias, name, version, alias)
+    return json_response(model_list_item(st.models, name))
+
+
 ROUTES = [
+    Route("/api/runs/{run_id}/rerun", rerun, methods=["POST"]),
+    Route("/api/models/{name}/aliases", set_alias, methods=["POST"]),
     Route("/api/runs/{run_id}/cancel", cancel_run, methods=["POST"]),
     Route("/api/runs/{run_id}/tags", tag_run, methods=["POST"]),
     Route("/api/runs/{run_id}/register", register_model, methods=["POST"]),

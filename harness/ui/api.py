@@ -11,8 +11,9 @@ Runs (``api_runs``): /api/runs, /api/runs/{id}, …/metrics[/{name}], …/series
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -25,7 +26,9 @@ from harness.sdk.sweep import sweep_item, sweep_summary
 from harness.ui import actions, api_runs
 from harness.ui.api_runs import _send
 from harness.ui.common import json_response, state
+from harness.ui.files import FILE_CSP
 from harness.ui.ids import BadId, check_id, inside
+from harness.ui.preview import HEAD_BYTES, preview
 from harness.ui.state import State
 
 
@@ -103,6 +106,55 @@ async def datastore_files(request: Request) -> Response:
     return json_response(await run_in_threadpool(store.list, prefix))
 
 
+async def datastore_file(request: Request) -> Response:
+    """``GET /api/datastores/{name}/file?path=KEY[&download=1]`` and
+    ``…/preview?path=KEY``: only a key the datastore lists, read through the
+    datastore itself (any fsspec store), never a path built from the URL."""
+    from harness.datastore.settings import configured, get_datastore
+
+    name = check_id("datastore name", request.path_params["name"])
+    if name not in configured()[1]:
+        raise NotFoundError(f"no datastore '{name}'")
+    key = request.query_params.get("path", "")
+    store = get_datastore(name)
+    listed = await run_in_threadpool(store.list, key)
+    entry = next((f for f in listed if f.get("path") == key), None)
+    if entry is None:
+        raise NotFoundError(f"datastore {name} has no file '{key}'")
+    size = int(entry.get("size") or 0)
+    url = f"/api/datastores/{name}/file?path={quote(key)}"
+    if request.url.path.endswith("/preview"):
+
+        def head() -> bytes:
+            with store.open_read(key) as handle:
+                return handle.read(HEAD_BYTES)
+
+        data = preview(key, await run_in_threadpool(head), size, url)
+        data["download"] = url + "&download=1"
+        if data["kind"] == "html":
+            data["sandbox_url"] = url + "&view=sandbox"
+        return json_response(data)
+    local = store.local_path(key)
+    if local is not None:
+        return _send(request, Path(local))
+    with store.open_read(key) as handle:  # a remote store: small files only here
+        body = handle.read()
+    return Response(
+        body,
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="{quote(PurePosixPath(key).name)}"',
+            "Content-Security-Policy": FILE_CSP,
+        },
+    )
+
+
+async def list_environments(request: Request) -> Response:
+    from harness.ui.environments import built_environments
+
+    return json_response(await run_in_threadpool(built_environments, state(request)))
+
+
 def _bench_docs(root: Path) -> list[dict[str, Any]]:
     docs = []
     if root.is_dir():
@@ -158,6 +210,9 @@ ROUTES = [
     Route("/api/models/{name}/{version:int}/files/{path:path}", model_file),
     Route("/api/datastores", list_datastores),
     Route("/api/datastores/{name}", datastore_files),
+    Route("/api/datastores/{name}/file", datastore_file),
+    Route("/api/datastores/{name}/preview", datastore_file),
+    Route("/api/environments", list_environments),
     Route("/api/bench", list_bench),
     Route("/api/bench/{bench_id}", get_bench),
 ]
