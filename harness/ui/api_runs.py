@@ -251,19 +251,44 @@ async def run_file(request: Request) -> Response:
     return _send(request, path)
 
 
+#: Runs one compare shows at most.
+MAX_COMPARE = 50
+
+
+def _compare_extra(st: State, ids: list[str], points: int) -> dict[str, Any]:
+    """Per run: its curves (downsampled) and its params flattened, for the charts,
+    the scatter and the parallel coordinates."""
+    series, params = {}, {}
+    for run_id in ids:
+        curves = st.curves.get(st.runs.root / run_id)
+        series[run_id] = series_json(curves, points)["metrics"]
+        params[run_id] = st.index.params(st.runs.get(run_id))
+    return {"series": series, "all_params": params}
+
+
 async def compare(request: Request) -> Response:
+    """``harness runs compare A B … --format json`` plus each run's ``history``, or,
+    with ``?points=N``, its downsampled curves (``series``) and all its params
+    (``all_params``) instead (``?history=0`` leaves the history out)."""
     from harness.sdk.compare import compare_json
 
     ids = [i for i in request.query_params.get("ids", "").split(",") if i]
     if len(ids) < 2:
         raise BadId("compare needs ?ids=RUN,RUN[,…]: two or more run ids")
+    if len(ids) > MAX_COMPARE:
+        raise BadId(f"compare takes at most {MAX_COMPARE} runs, not {len(ids)}")
     st = state(request)
     for run_id in ids:
         _run(st, run_id)
     data = await run_in_threadpool(compare_json, st.runs, ids)
-    data["history"] = {
-        run_id: await run_in_threadpool(metrics.history, st.runs.root / run_id) for run_id in ids
-    }
+    if request.query_params.get("history") != "0":
+        data["history"] = {
+            run_id: await run_in_threadpool(metrics.history, st.runs.root / run_id)
+            for run_id in ids
+        }
+    if request.query_params.get("points"):
+        points = int_param(request, "points", DEFAULT_POINTS, 10, MAX_POINTS)
+        data.update(await run_in_threadpool(_compare_extra, st, ids, points))
     return json_response(data)
 
 
