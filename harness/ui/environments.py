@@ -16,7 +16,7 @@ def built_environments(st: State) -> list[dict[str, Any]]:
     """Newest build first; each with ``runs`` (ids, newest first) that used it."""
     root = envs_root(st.home)
     used: dict[str, list[str]] = {}
-    entries, _ = st.index.refresh()
+    entries, _ = st.index.refresh(full=True)  # a page seldom opened: exact, not quick
     for record, _text in entries:  # newest first already
         env = (record.provenance or {}).get("environment")
         if isinstance(env, dict) and isinstance(env.get("hash"), str):

@@ -51,15 +51,7 @@ def test_scripts_in_a_jobs_files_cannot_act_on_the_dashboard(home, browser_page,
     page = browser_page
     run_id = hostile_run(home)
     files = f"{ui_server.base}/api/runs/{run_id}/files"
-    # the run page itself shows the logged SVG and the outputs
-    page.goto(page.url.split("#")[0] + f"#/runs/{run_id}")
-    page.locator('img[data-entry="curve"]').wait_for()
-    for name in ("outputs/report.html", "outputs/chart.svg", "outputs/notes"):
-        page.locator(f'[data-preview="{name}"]').click()
-        page.locator("#preview [data-preview-of]").wait_for()
-        page.wait_for_timeout(800)
-    screenshot(page, "run-hostile-files")
-    # and each file opened directly, as a link or a typed URL would open it
+    # each file opened directly, as a link or a typed URL would open it
     for url in (
         f"{files}/outputs/report.html",
         f"{files}/outputs/report.html?view=sandbox",
@@ -76,6 +68,15 @@ def test_scripts_in_a_jobs_files_cannot_act_on_the_dashboard(home, browser_page,
     page.goto(f"{ui_server.base}/#/runs/{run_id}")
     page.wait_for_timeout(500)
     assert RunStore(home).get(run_id).tags == {}, "a script in a run's file tagged the run"
+    # the run page itself shows the logged SVG and the outputs
+    page.goto(page.url.split("#")[0] + f"#/runs/{run_id}")
+    page.locator('img[data-entry="curve"]').wait_for()
+    for name in ("outputs/report.html", "outputs/chart.svg", "outputs/notes"):
+        page.locator(f'[data-preview="{name}"]').click()
+        page.locator("#preview [data-preview-of]").wait_for()
+        page.wait_for_timeout(800)
+    screenshot(page, "run-hostile-files")
+    assert RunStore(home).get(run_id).tags == {}, "a previewed file tagged the run"
 
 
 def test_every_answer_carries_the_security_headers(home, ui_server):

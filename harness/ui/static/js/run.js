@@ -105,7 +105,7 @@ export async function pageRun(main, runId, live) {
     charts[name] = c;
   };
   const applyControls = c => { c.xMode = $("x-axis").value; c.weight = parseFloat($("smoothing").value) || 0; c.logY = $("log-y").checked; };
-  const redrawAll = () => Object.values(charts).forEach(c => { applyControls(c); c.zoomed = null; c.draw(); });
+  const redrawAll = () => Object.values(charts).filter(c => !c.pending).forEach(c => { applyControls(c); c.zoomed = null; c.draw(); });
   $("x-axis").onchange = redrawAll; $("smoothing").oninput = redrawAll; $("log-y").onchange = redrawAll;
   const onSeries = s => {
     for (const [name, curve] of Object.entries(s.metrics)) {

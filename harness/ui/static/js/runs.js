@@ -155,7 +155,7 @@ export async function pageRuns(main, query, live) {
   if (live.closed || !data) return;
   // live: a changed run list redraws the rows; running rows tick and refresh
   const es = new EventSource("/api/events/runs?since=" + data.generation);
-  es.addEventListener("changed", debounce(() => load(false), 300));
+  es.addEventListener("changed", debounce(() => load(true), 300));  // new names for the menus too
   live.push(es);
   live.push(setInterval(() => {
     document.querySelectorAll("td[data-started]").forEach(td => (td.textContent = dur(since(td.dataset.started))));
