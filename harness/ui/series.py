@@ -27,8 +27,10 @@ from harness.run.metrics import METRICS_DIR
 #: Points per curve unless the page asks for another number.
 DEFAULT_POINTS = 2000
 MAX_POINTS = 20_000
-#: Runs whose parsed curves stay in memory.
-CACHED_RUNS = 8
+#: Runs whose parsed curves stay in memory, and the points they may hold together
+#: (a compare of 50 small runs must not push out the one long run being looked at).
+CACHED_RUNS = 64
+CACHED_POINTS = 20_000_000
 
 _LINE = re.compile(
     rb'^\{"name": ("(?:[^"\\\n]|\\.)*"), "value": (.+?), "step": (-?\d+), "time": ([^}\n]+)\}$',
@@ -146,11 +148,20 @@ class CurveCache:
         with self._lock:
             curves = self._runs.pop(run_dir, None) or RunCurves(run_dir)
             self._runs[run_dir] = curves
-            while len(self._runs) > CACHED_RUNS:
+            while len(self._runs) > 1 and (
+                len(self._runs) > CACHED_RUNS or self._points() > CACHED_POINTS
+            ):
                 self._runs.popitem(last=False)
         with curves.lock:
             curves.update()
         return curves
+
+    def _points(self) -> int:
+        return sum(_size(c) for c in self._runs.values())
+
+
+def _size(curves: RunCurves) -> int:
+    return sum(len(c.arrays()[0]) for c in curves.curves.values())
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
