@@ -18,7 +18,7 @@ import traceback
 
 from harness import envvars
 from harness.contract.context import Run
-from harness.contract.jobspec import CONFIG_ERROR_FILE, JobSpec
+from harness.contract.jobspec import ACCEPTED_FILE, CONFIG_ERROR_FILE, JobSpec
 from harness.errors import HarnessError
 from harness.run.record import CANCELED, COMPLETED, FAILED
 from harness.storage.workspace import atomic_write_bytes
@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
             atomic_write_bytes(spec.spec_path.parent / CONFIG_ERROR_FILE, str(exc).encode())
         run.close(FAILED)
         return EXIT_CONFIG
+    if run.rank == 0:  # the run stays: its driver may tell its caller so
+        with contextlib.suppress(OSError):
+            atomic_write_bytes(spec.spec_path.parent / ACCEPTED_FILE, b"accepted\n")
     try:
         # The chosen compute first (e.g. MPI's communicator), then every plugin's hook.
         manager.get("compute", spec.compute)().worker_start(run)

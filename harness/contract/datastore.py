@@ -260,12 +260,13 @@ class Datastore:
         return files
 
 
-def get_datastore(name: str | None = None) -> Datastore:
-    """An instance of the datastore configured as ``name`` (None: the default)."""
+def get_datastore(name: str | None = None, home: Path | None = None) -> Datastore:
+    """An instance of the datastore configured as ``name`` (None: the default) in
+    the workspace ``home`` (default: the current one)."""
     from harness.contract.manager import get_plugin_manager
     from harness.datastore.settings import entry
 
-    name, found = entry(name)
+    name, found = entry(name, home)
     cls = get_plugin_manager().get("datastore", str(found["type"]))
     store: Datastore = cls(name, str(found["url"]), dict(found.get("options") or {}))
     return store

@@ -239,7 +239,7 @@ def test_cancel_never_signals_a_process_it_cannot_prove_is_the_driver(home):
         time.sleep(0.3)
         assert victim.poll() is None  # still alive: never signalled
         # even with the right start time, the marker file proves it is not the driver
-        from harness.run.ownership import start_ticks
+        from harness.run.processes import start_ticks
 
         record = json.loads((home / "runs" / run_id / "run.json").read_text())
         record["pid_start"] = start_ticks(victim.pid)
