@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import traceback
+from typing import Any
 
 from harness import envvars
 from harness.contract.context import Run
@@ -91,7 +92,8 @@ def wait_for_job(estimator: str, control: int) -> str | None:
     from harness.contract.manager import get_plugin_manager
 
     with contextlib.suppress(Exception):  # the driver or the job reports it itself
-        get_plugin_manager().get("estimator", estimator).preload()
+        chosen: Any = get_plugin_manager().get("estimator", estimator)
+        chosen.preload()
     with os.fdopen(control, "rb") as pipe:
         line = pipe.readline()
     if not line:

@@ -41,7 +41,8 @@ def task(cfg: Any) -> Any:
 
     hydra_cfg = HydraConfig.get()
     # Unresolved: keep what the user typed (a `${datastore:...}` is resolved once, by the driver).
-    overrides = [str(o) for o in OmegaConf.to_container(hydra_cfg.overrides.task, resolve=False)]
+    typed = OmegaConf.to_container(hydra_cfg.overrides.task, resolve=False)
+    overrides = [str(o) for o in typed] if isinstance(typed, list) else []
     single = hydra_cfg.mode == RunMode.RUN
     if not single:
         return run_sweep_job(

@@ -13,6 +13,7 @@ datastore as an instance of the plugin class its type names.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import secrets
@@ -250,7 +251,7 @@ class Datastore:
         with self.open_read(key) as reader:
             return copy_stream(reader, None, None, algorithm)
 
-    def require(self, key: str) -> list[tuple[str, int]]:
+    def require(self, key: str) -> builtins.list[tuple[str, int]]:
         files = list(self.iter_files(key))
         if not files:
             raise DatastorePathNotFound(

@@ -121,6 +121,7 @@ def copy_out(source: Path, dest: Path, shown: str | None = None) -> Path:
     for rel in report.skipped:
         named = (shown or source.name).rstrip("/")
         warn(f"skipped {named}/{rel}: a symlink or special file, not copied")
+    assert report.target is not None  # (set by every copy that returns)
     return Path(report.target)
 
 
@@ -172,6 +173,7 @@ def cancel_run(
             f"run {record.id}: not signalling pid {record.pid}: {why}; "
             "only the run's own driver is ever signalled"
         )
+    assert record.pid is not None  # (unproven() refused a record without one)
     try:
         os.kill(record.pid, signal.SIGTERM)
     except ProcessLookupError:

@@ -15,6 +15,7 @@ One file per writer and atomic replaces: parallel jobs never share a file.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
 import os
@@ -196,10 +197,10 @@ class SweepStore:
                     continue
         return sorted(records, key=lambda r: r.created, reverse=True)
 
-    def links(self, sweep_id: str) -> list[dict[str, Any]]:
+    def links(self, sweep_id: str) -> builtins.list[dict[str, Any]]:
         return _read_all(self.folder(sweep_id) / "runs")
 
-    def unstarted(self, sweep_id: str) -> list[dict[str, Any]]:
+    def unstarted(self, sweep_id: str) -> builtins.list[dict[str, Any]]:
         return _read_all(self.folder(sweep_id) / "unstarted")
 
     def summary(self, sweep_id: str) -> dict[str, Any] | None:
