@@ -18,7 +18,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harness.commands.runs",
         "run history: list, show, metrics, logs, cancel, compare, plot, ...",
     ),
-    "models": ("harness.commands.models", "model registry: register, list, show, download"),
+    "models": (
+        "harness.commands.models",
+        "model registry: register, list, show, download; serve as a web service",
+    ),
+    "services": (
+        "harness.commands.services",
+        "web services of models: list, show, logs, stop, delete",
+    ),
     "plugins": ("harness.commands.plugins", "installed plugins: list, show; new: scaffold one"),
     "datastore": (
         "harness.commands.datastore",

@@ -105,7 +105,14 @@ class Model:
 
     @staticmethod
     def get_model_path(model_name: str, version: int | None = None, _workspace: Any = None) -> str:
-        """The local path of the model's file (a single file) or folder."""
+        """The local path of the model's file (a single file) or folder. Inside a web
+        service (a score.py), the service's verified copy, as v1 found it under
+        ``AZUREML_MODEL_DIR``."""
+        from harness.serve.staging import deployed_model_path
+
+        deployed = deployed_model_path(model_name, version)
+        if deployed is not None:
+            return deployed
         model = Model(_workspace, model_name, version=version)
         files = Path(model.path) / "files"
         names = list(model._entry.files)
