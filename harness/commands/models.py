@@ -121,7 +121,16 @@ def _print_entry(entry: ModelVersion) -> None:
         "metrics: "
         + ("  ".join(f"{k}={format_value(v)}" for k, v in sorted(scalars.items())) or "(none)")
     )
-    print("files: " + ", ".join(entry.files))
+    from harness.storage.model_formats import describe_files
+
+    described = describe_files(Path(entry.path) / "files", sorted(entry.files))
+    print("files: " + ", ".join(f"{d['file']} ({d['format']})" for d in described))
+    pickled = [str(d["file"]) for d in described if d["pickle"]]
+    if pickled:
+        print(
+            f"pickle-based: {', '.join(pickled)}: loading runs code the file names; serve "
+            "or load only models you trust (`models serve` checks the SHA-256 first)"
+        )
     print(f"folder: {entry.path}")
 
 

@@ -13,8 +13,12 @@ from harness.storage.model_registry import ModelRegistry, ModelVersion, download
 
 def model_json(entry: ModelVersion) -> dict[str, Any]:
     """A version as `harness models show --format json` prints it."""
+    from harness.storage.model_formats import describe_files
+
     data = entry.to_json()
     data["path"] = entry.path
+    # pickle-based formats run code when loaded: said where a user decides to load them
+    data["formats"] = describe_files(Path(entry.path) / "files", sorted(entry.files))
     return data
 
 

@@ -362,3 +362,25 @@ def test_logs_follow_ends_when_the_service_stops(served_home: Path):
     out, _ = follower.communicate(timeout=30)
     assert follower.returncode == 0
     assert "Application startup complete" in out and "Shutting down" in out
+
+
+def test_models_show_names_pickle_formats(served_home: Path, tmp_path: Path):
+    shown = run_cli("models", "show", "digits", home=served_home)
+    assert shown.returncode == 0, shown.output
+    assert "files: model.joblib (joblib)" in shown.stdout
+    assert "pickle-based: model.joblib: loading runs code" in shown.stdout
+    import numpy as np
+
+    from harness.sdk.model import Model
+    from harness.sdk.workspace import Workspace
+
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    np.savez(weights / "w.npz", a=np.zeros(3))
+    (weights / "blob").write_bytes(b"\x80\x04\x95" + b"\0" * 8)  # a pickle without a suffix
+    Model.register(Workspace(served_home), str(weights), "mixed")
+    data = run_cli("models", "show", "mixed", "--format", "json", home=served_home).json()
+    assert data["formats"] == [
+        {"file": "blob", "format": "pickle", "pickle": True},
+        {"file": "w.npz", "format": "numpy npz", "pickle": False},
+    ]
