@@ -321,6 +321,8 @@ async function route() {
     else if (parts[0] === "sweeps") await pageSweeps();
     else if (parts[0] === "models" && parts[1]) await pageModel(parts[1]);
     else if (parts[0] === "models") await pageModels();
+    else if (parts[0] === "services" && parts[1]) await pageService(parts[1]);  // services.js
+    else if (parts[0] === "services") await pageServices();
     else if (parts[0] === "datastores" && parts[1]) await pageDatastore(parts[1], query);
     else if (parts[0] === "datastores") await pageDatastores();
     else if (parts[0] === "bench" && parts[1]) await pageBench(parts[1]);
