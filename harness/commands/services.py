@@ -128,15 +128,16 @@ def cmd_stop(opts: argparse.Namespace) -> int:
 
 
 def cmd_delete(opts: argparse.Namespace) -> int:
-    from harness.sdk.service import Webservice
+    from harness.sdk.service import delete_service
+    from harness.serve.store import ServiceStore
 
-    service = Webservice(opts.name)
+    ServiceStore().folder(opts.name)  # a malformed name: one line before the question
     if not opts.yes:
-        print(f"delete service {opts.name} ({service.state})? [y/N]", end=" ", flush=True)
+        print(f"delete service {opts.name}? [y/N]", end=" ", flush=True)
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             print("nothing deleted", file=sys.stderr)
             return 1
-    service.delete()
+    delete_service(opts.name)
     print(f"deleted service {opts.name}")
     return 0
 

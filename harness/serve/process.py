@@ -8,9 +8,9 @@ uvicorn: in-process for one worker, uvicorn's supervisor for several (each worke
 a spawned process that loads the model once; a worker whose startup fails stops
 them all, and its line is the service's error).
 
-A monitor thread asks the service's own ``/ping``: the first answer makes it
-``Healthy``; three missed answers in a row ``Unhealthy`` (and an answer again
-``Healthy``). On SIGTERM or SIGINT it shuts down gracefully and records
+A monitor thread asks the service's own ``/ping`` (a new connection each time, as a
+load balancer would): the first answer makes it ``Healthy``; three missed answers
+in a row ``Unhealthy`` (and an answer again ``Healthy``). On SIGTERM or SIGINT it shuts down gracefully and records
 ``Stopped``; a startup failure leaves ``Failed`` with the line the worker wrote.
 """
 
@@ -40,8 +40,10 @@ from harness.serve.store import (
 FD_ENV = "HARNESS_SERVICE_FD"
 #: Set in the worker processes of a multi-worker service: the supervisor's pid.
 PARENT_ENV = "HARNESS_SERVICE_PARENT"
-PING_EVERY_S = 5.0
-PING_TIMEOUT_S = 5.0
+#: A healthy service is asked every PING_EVERY_S; MISSES_UNHEALTHY unanswered asks in
+#: a row (about 12 s) make it Unhealthy: a worker stuck in run(), a blocked loop.
+PING_EVERY_S = 2.0
+PING_TIMEOUT_S = 2.0
 MISSES_UNHEALTHY = 3
 
 

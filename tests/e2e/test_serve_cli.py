@@ -384,3 +384,76 @@ def test_models_show_names_pickle_formats(served_home: Path, tmp_path: Path):
         {"file": "blob", "format": "pickle", "pickle": True},
         {"file": "w.npz", "format": "numpy npz", "pickle": False},
     ]
+
+
+def test_a_service_that_stops_answering_is_unhealthy_then_healthy_again(served_home, tmp_path):
+    write(
+        tmp_path / "src",
+        "score.py",
+        """
+        import json, time
+        def init():
+            pass
+        def run(raw_data):
+            time.sleep(json.loads(raw_data)["sleep"])
+            return "done"
+        """,
+    )
+    item = serve(
+        served_home,
+        "digits",
+        "--entry-script",
+        "score.py",
+        "--source-directory",
+        str(tmp_path / "src"),
+    )
+    import threading
+
+    answers: list = []
+    slow = threading.Thread(
+        target=lambda: answers.append(post(item["scoring_uri"], '{"sleep": 22}'))
+    )
+    slow.start()  # one worker, busy in run(): its health checks go unanswered
+    seen = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = service(served_home, "digits")["status"]
+        if not seen or seen[-1] != status:
+            seen.append(status)
+        if seen[-2:] == ["Unhealthy", "Healthy"]:
+            break
+        time.sleep(0.5)
+    slow.join(60)
+    assert seen == ["Healthy", "Unhealthy", "Healthy"], seen
+    assert answers == [(200, "done")]
+
+
+def test_a_damaged_record_is_listed_as_damaged_and_can_be_deleted(served_home: Path):
+    serve(served_home, "digits", "--name", "good")
+    bad = served_home / "services" / "bad"
+    (bad / "logs").mkdir(parents=True)
+    (bad / "service.json").write_text('{"format": 1, "name": "bad"')  # cut short
+    listed = run_cli("services", "list", "--format", "json", home=served_home)
+    assert listed.returncode == 0, listed.output
+    by_name = {item["name"]: item for item in listed.json()}
+    assert by_name["good"]["status"] == "Healthy"
+    assert (
+        by_name["bad"]["status"] == "damaged"
+        and "damaged service record" in by_name["bad"]["error"]
+    )
+    table = run_cli("services", "list", home=served_home)
+    assert table.returncode == 0 and "damaged" in table.stdout
+    shown = run_cli("services", "show", "bad", home=served_home)
+    assert shown.returncode == 2 and shown.stderr.count("\n") == 1
+    assert "damaged service record" in shown.stderr and "Traceback" not in shown.stderr
+    deleted = run_cli("services", "delete", "bad", "--yes", home=served_home)
+    assert deleted.returncode == 0, deleted.output
+    assert not bad.exists() and (served_home / "services" / "good").exists()
+    newer = served_home / "services" / "newer"
+    newer.mkdir()
+    (newer / "service.json").write_text('{"format": 99, "name": "newer"}')
+    item = {
+        i["name"]: i
+        for i in run_cli("services", "list", "--format", "json", home=served_home).json()
+    }
+    assert "unknown record format 99" in item["newer"]["error"]
