@@ -457,3 +457,44 @@ def test_a_damaged_record_is_listed_as_damaged_and_can_be_deleted(served_home: P
         for i in run_cli("services", "list", "--format", "json", home=served_home).json()
     }
     assert "unknown record format 99" in item["newer"]["error"]
+
+
+def test_inference_schema_types_the_input_and_makes_swagger(served_home: Path, tmp_path: Path):
+    write(
+        tmp_path / "src",
+        "score.py",
+        """
+        import numpy as np
+        from inference_schema.schema_decorators import input_schema, output_schema
+        from inference_schema.parameter_types.numpy_parameter_type import NumpyParameterType
+
+        def init():
+            pass
+
+        @input_schema("data", NumpyParameterType(np.array([[0.5, 1.5]])))
+        @output_schema(NumpyParameterType(np.array([1.0])))
+        def run(data):
+            return {"type": type(data).__name__, "dtype": str(data.dtype), "sum": data.sum(axis=1)}
+        """,
+    )
+    item = serve(
+        served_home,
+        "digits",
+        "--entry-script",
+        "score.py",
+        "--source-directory",
+        str(tmp_path / "src"),
+    )
+    assert post(item["scoring_uri"], '{"data": [[1, 2], [3, 4]]}') == (
+        200,
+        {"type": "ndarray", "dtype": "float64", "sum": [3.0, 7.0]},
+    )
+    status, text = get(item["swagger_uri"])
+    assert status == 200
+    doc = json.loads(text)
+    assert doc["swagger"] == "2.0" and doc["info"]["title"] == "digits"
+    schema = doc["paths"]["/score"]["post"]["parameters"][0]["schema"]
+    assert schema["properties"]["data"]["example"] == [[0.5, 1.5]]
+    plain = serve(served_home, "digits", "--name", "plain")
+    status, text = get(plain["swagger_uri"])
+    assert status == 404 and "inference_schema" in json.loads(text)["error"]
