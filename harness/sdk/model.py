@@ -124,6 +124,19 @@ class Model:
             return str(files / names[0])
         return str(files)
 
+    @staticmethod
+    def deploy(
+        workspace: Any, name: str, models: list[Any], wait: bool = True, **options: Any
+    ) -> Any:
+        """Serve ``models`` (``Model`` objects or ``NAME[:VERSION|@ALIAS]``) as the web
+        service ``name``; ``options`` as ``harness.sdk.service.deploy`` (entry_script,
+        source_directory, environment, host, port, workers, ...). Returns its
+        ``Webservice``, ``Healthy`` unless ``wait=False``."""
+        from harness.sdk.service import deploy
+
+        refs = [m if isinstance(m, str) else f"{m.name}:{m.version}" for m in models]
+        return deploy(name, refs, workspace=workspace, wait=wait, **options)
+
     def download(self, target_dir: str = ".", exist_ok: bool = False, **_: Any) -> str:
         target = Path(target_dir).expanduser()
         target.mkdir(parents=True, exist_ok=True)

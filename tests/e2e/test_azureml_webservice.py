@@ -192,5 +192,11 @@ def test_native_deploy_and_webservice(home: Path, template: Path, tmp_path: Path
         assert Webservice("native", workspace=home).scoring_uri == service.scoring_uri
         service.delete()
         assert list_services(home) == []
+        from harness import Model, Workspace
+
+        ws = Workspace(home)
+        other = Model.deploy(ws, "by-model", [Model(ws, "digits")], workers=2)
+        assert other.state == "Healthy" and other.run({"data": rows}) == labels
+        assert [m["name"] for m in other.models] == ["digits"]
     finally:
         stop_all(home)
