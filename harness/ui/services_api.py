@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from harness.ids import check_service_name
-from harness.ui.api import _int, json_response
+from harness.ui.common import int_param, json_response
 
 #: Log lines the page shows unless ?tail= says otherwise.
 TAIL = 200
@@ -41,7 +41,7 @@ async def service_logs(request: Request) -> Response:
     from harness.sdk.service import Webservice
 
     home, name = request.app.state.harness.home, _name(request)
-    tail = _int(request, "tail", TAIL, 1, 20_000)
+    tail = int_param(request, "tail", TAIL, 1, 20_000)
     text = await run_in_threadpool(lambda: Webservice(name, home).get_logs(tail))
     return json_response({"name": name, "tail": tail, "text": text})
 

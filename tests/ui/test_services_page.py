@@ -19,6 +19,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
+from playwright.sync_api import expect
+
 from harness.ui.app import create_app
 from harness.ui.security import Policy
 
@@ -103,16 +105,10 @@ def test_services_page_shows_status_url_requests_and_log(home: Path, service: di
     page.wait_for_selector("#scoring-uri", timeout=TIMEOUT_MS)
     assert page.inner_text("#scoring-uri") == service["scoring_uri"]
     score(service, 3)
-    page.wait_for_function(
-        "document.querySelector('#requests') && document.querySelector('#requests').textContent === '3'",
-        timeout=TIMEOUT_MS,
-    )
+    expect(page.locator("#requests")).to_have_text("3", timeout=TIMEOUT_MS)  # live: redrawn
     assert page.locator("table.recent tbody tr").count() == 3
     assert "Application startup complete" in page.inner_text("#service-log")
     screenshot(page, "services")
     page.click("#stop")
-    page.wait_for_function(
-        "document.querySelector('h1') && document.querySelector('h1').textContent.includes('Stopped')",
-        timeout=TIMEOUT_MS,
-    )
+    expect(page.locator("h1 .status")).to_have_text("Stopped", timeout=TIMEOUT_MS)
     assert service["pid"] not in workspace_processes(home)
