@@ -44,6 +44,8 @@ from harness.serve.store import (
 #: Seconds ``wait`` follows a starting service (a large model can take long to load).
 START_TIMEOUT_S = 600.0
 STOP_TIMEOUT_S = 10.0
+#: How long ``stop`` waits for a process that has just started to hold its marker.
+MARKER_WAIT_S = 5.0
 
 # The launcher: start the service in a new session with its output in the log, pass
 # the bound socket on, print the pid and exit (the service is re-parented to init,
@@ -229,6 +231,15 @@ def wait(
 def stop(store: ServiceStore, name: str, timeout: float = STOP_TIMEOUT_S) -> ServiceRecord:
     """SIGTERM the service's process (only once proven to be it), wait, then SIGKILL."""
     record = liveness.observe(store, store.get(name))
+    # Just started: the process may not hold its marker yet (it opens it first thing).
+    deadline = time.monotonic() + MARKER_WAIT_S
+    while (
+        record.status == STARTING
+        and liveness.process_alive(record)
+        and liveness.owned(record) is not None
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
     if record.is_live and record.pid is not None and liveness.owned(record) is None:
         os.kill(record.pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout

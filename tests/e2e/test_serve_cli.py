@@ -498,3 +498,19 @@ def test_inference_schema_types_the_input_and_makes_swagger(served_home: Path, t
     plain = serve(served_home, "digits", "--name", "plain")
     status, text = get(plain["swagger_uri"])
     assert status == 404 and "inference_schema" in json.loads(text)["error"]
+
+
+def test_stop_right_after_a_no_wait_start_leaves_no_process(served_home: Path):
+    from harness.sdk.service import deploy
+
+    # In-process, so the stop comes while the new process is still importing (before
+    # it holds its marker): it must wait for it, not record Stopped and leave it running.
+    service = deploy("digits", ["digits"], workspace=served_home, wait=False)
+    assert service.state == "Starting"
+    service.stop()
+    assert service.state == "Stopped"
+    deadline = time.monotonic() + 15
+    while workspace_processes(served_home) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert workspace_processes(served_home) == []
+    assert service.state == "Stopped"
