@@ -110,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(module.main(rest) or 0)
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
+        from harness.job import events  # the caller's copy, when it asked for one
+
+        events.emit("refused", message=str(exc), exit_code=exc.exit_code)
         return exc.exit_code
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)

@@ -48,7 +48,7 @@ class Model:
         self.workspace = workspace or Workspace()
         if entry is None:
             if id is not None:
-                name, _, ver = str(id).partition(":")
+                name, _sep, ver = str(id).partition(":")
                 version = int(ver) if ver else version
             if not name:
                 raise ConfigError("Model(workspace, name, version) needs the model's name")

@@ -55,7 +55,8 @@ def model_params(estimator_cfg: Any) -> dict[str, Any]:
     from omegaconf import OmegaConf
 
     node = OmegaConf.to_container(estimator_cfg, resolve=True)
-    return {k: v for k, v in node.items() if k not in RESERVED}  # type: ignore[union-attr]
+    assert isinstance(node, dict)
+    return {str(k): v for k, v in node.items() if k not in RESERVED}
 
 
 def build_model(config: Any) -> Any:
