@@ -328,7 +328,6 @@ def _override_key(override: str) -> str:
     return override.split("=", 1)[0].lstrip("+~")
 
 
-
 def sweep_summary(home: Any, sweep_id: str) -> dict[str, Any]:
     """The saved table of a finished sweep; the live state of a running one
     (what ``harness sweeps show --format json`` prints)."""

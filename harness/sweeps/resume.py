@@ -21,20 +21,19 @@ from __future__ import annotations
 import os
 import socket
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError, NotFoundError
-from harness.run import liveness
-from harness.run.ownership import start_ticks
+from harness.run import liveness, processes
+from harness.run.processes import start_ticks
 from harness.run.record import CANCELED, COMPLETED, FAILED, RunRecord
 from harness.run.store import RunStore
 from harness.sweeps.store import RUNNING, STOP_FILE, SweepRecord, SweepStore
 
 #: Set while a resumed sweep runs; its jobs (also in joblib or Ray workers) see it.
 RESUME_ENV = "HARNESS_SWEEP_RESUME"
-#: How liveness.stale_reason begins: the run's driver died, its job never ended.
-_DRIVER_DIED = "the driver process"
 
 
 def active() -> bool:
@@ -47,7 +46,7 @@ def is_finished(record: RunRecord) -> bool:
     if record.status == COMPLETED:
         return True
     if record.status == FAILED:
-        return not error.startswith(_DRIVER_DIED)
+        return not error.startswith(liveness.DRIVER_DIED)  # its driver died: run it again
     return record.status == CANCELED and error.startswith("early-terminated by ")
 
 
@@ -96,7 +95,12 @@ def reopen(store: SweepStore, sweep_id: str) -> SweepRecord:
 
 def check_resumable(record: SweepRecord) -> None:
     here = record.host == socket.gethostname()
-    if record.status == RUNNING and record.pid and here and liveness.pid_alive(int(record.pid)):
+    if (
+        record.status == RUNNING
+        and record.pid
+        and here
+        and processes.alive(int(record.pid), ticks=record.pid_start)
+    ):
         raise ConfigError(
             f"sweep {record.id} is still running (pid {record.pid}); "
             "stop it first (Ctrl-C), then resume"
@@ -105,18 +109,23 @@ def check_resumable(record: SweepRecord) -> None:
         raise ConfigError(f"sweep {record.id} has no `harness train -m` command to resume")
 
 
-def resume(sweep_id: str) -> int:
-    """Run the sweep's command again, joined to the same record; its exit code."""
-    store = SweepStore()
-    record = store.get(sweep_id)
-    check_resumable(record)
-    if record.cwd and Path(record.cwd).is_dir():
-        os.chdir(record.cwd)
-    os.environ[RESUME_ENV] = record.id
-    from harness.commands import train
+@dataclass(frozen=True)
+class ResumeCommand:
+    """How to run a sweep's command again, joined to its record: ``harness train
+    ARGS`` from ``cwd`` (None: here) with ``env`` added to the environment."""
 
-    args: list[str] = list(record.command[2:])
-    return train.main(args)
+    args: list[str]
+    cwd: str | None
+    env: dict[str, str]
+
+
+def resume_command(sweep_id: str) -> ResumeCommand:
+    """The command that resumes ``sweep_id`` (``ConfigError`` if it cannot be
+    resumed); the caller runs it (``harness sweeps resume`` does, in-process)."""
+    record = SweepStore().get(sweep_id)
+    check_resumable(record)
+    cwd = record.cwd if record.cwd and Path(record.cwd).is_dir() else None
+    return ResumeCommand(list(record.command[2:]), cwd, {RESUME_ENV: record.id})
 
 
 def describe(record: RunRecord, metric: str | None) -> str:

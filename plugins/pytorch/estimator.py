@@ -6,11 +6,11 @@ The driver side (``validate``, ``prepare``) never imports torch; training lives 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from harness.plugins.pytorch import checks
-
 from harness.contract.components import Estimator
+from harness.plugins.pytorch import checks
 
 
 class PyTorchEstimator(Estimator):
@@ -20,8 +20,9 @@ class PyTorchEstimator(Estimator):
 
     @classmethod
     def preload(cls) -> None:
-        import harness.plugins.pytorch.trainer  # noqa: F401 - torch and the loop
         import torch._dynamo  # noqa: F401 - the first optimizer step imports it (~1 s)
+
+        import harness.plugins.pytorch.trainer  # noqa: F401 - torch and the loop
 
     def validate(self, config: Any) -> None:
         checks.validate(config)
@@ -47,3 +48,9 @@ class PyTorchEstimator(Estimator):
         from harness.plugins.pytorch.trainer import train
 
         train(run)
+
+    @classmethod
+    def load_model(cls, path: Path, params: dict[str, Any]) -> Any:
+        from harness.plugins.pytorch.serving import load
+
+        return load(path, params)

@@ -93,7 +93,9 @@ def test_samplings_map_onto_the_sweepers():
     low = float(log_term.removeprefix("++b=tag(log,interval(").split(",")[0])
     assert log_term.endswith(",1.0))") and low == pytest.approx(0.01)  # e^min, e^max as in v1
     # quniform is v1's round(uniform/q)*q, sampled by the sweeper (not a stepped range)
-    assert "++c=tag(quniform,range(1.0,10.0,1.0))" in items and "++d=tag(int,interval(0,4))" in items
+    assert (
+        "++c=tag(quniform,range(1.0,10.0,1.0))" in items and "++d=tag(int,interval(0,4))" in items
+    )
     assert "++e=choice('x','y')" in items
     assert (
         BayesianSampling({"a": uniform(0, 1)}).to_overrides(lambda k: k)[0]

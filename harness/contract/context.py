@@ -1,7 +1,9 @@
-"""``harness.Run``: the API a job (an estimator or a user's script) logs through.
+"""The run context: the API a job (an estimator or a user's script) logs through.
 
 ``Run.get_context()`` returns the live run inside a harness job and an offline run
-elsewhere, like Azure ML's ``Run.get_context()``. Logging is buffered: ``run.log``
+elsewhere, like Azure ML's ``Run.get_context()``. Estimators and loggers get this
+object; ``harness.Run`` (``harness.sdk.run_context``) is this class plus
+``Run.get(run_id)``, the handle on any run of the workspace. Logging is buffered: ``run.log``
 appends to memory, and a background thread flushes batches to this process's
 metrics file and to the active loggers, so a tight loop can log freely.
 """
@@ -104,25 +106,20 @@ class Run:
         self._flusher = threading.Thread(target=self._flush_loop, name="harness-flush", daemon=True)
         self._flusher.start()
         atexit.register(self._close_at_exit)
+        self._interrupted = False
+        self._hear_uncaught_exceptions()
 
     # -- context -------------------------------------------------------------
     @classmethod
     def get_context(cls) -> Run:
         """The current job's run; an offline run when not inside a harness job."""
-        if cls._current is None:
+        # One live run per process, on this class (a subclass shares it).
+        if Run._current is None:
             spec_path = os.environ.get(envvars.JOB_SPEC)
             if not spec_path:
                 return OfflineRun()
-            cls._current = Run(JobSpec.load(spec_path))
-        return cls._current
-
-    @staticmethod
-    def get(run_id: str, workspace: Any = None) -> Any:
-        """A handle on any run of the workspace, live or finished (``harness.sdk.Run``):
-        wait for it, read its metrics and files, tag it, register its models."""
-        from harness.sdk.run import Run as RunHandle
-
-        return RunHandle.get(run_id, workspace=workspace)
+            Run._current = Run(JobSpec.load(spec_path))
+        return Run._current
 
     @property
     def is_main_process(self) -> bool:
@@ -312,9 +309,25 @@ class Run:
     def mark_failed(self) -> None:
         self._failed_by_exception = True
 
+    def _hear_uncaught_exceptions(self) -> None:
+        """An exception nothing caught ends this process's run ``Failed`` in its
+        loggers (``Canceled`` for Ctrl-C). The at-exit close cannot see it: by then
+        Python has printed it and cleared it. This is how a user's script, whose
+        loggers live in its own process, reports how it ended."""
+        previous = sys.excepthook
+
+        def hook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+            if issubclass(kind, KeyboardInterrupt):
+                self._interrupted = True
+            else:
+                self._failed_by_exception = True
+            previous(kind, value, tb)
+
+        sys.excepthook = hook
+
     def _close_at_exit(self) -> None:
         status = FAILED if self._failed_by_exception else COMPLETED
-        if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+        if self._interrupted or isinstance(sys.exc_info()[1], KeyboardInterrupt):
             status = CANCELED
         self.close(status)
 
