@@ -18,7 +18,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harness.commands.runs",
         "run history: list, show, metrics, logs, cancel, compare, plot, ...",
     ),
-    "models": ("harness.commands.models", "model registry: register, list, show, download"),
+    "models": (
+        "harness.commands.models",
+        "model registry: register, list, show, download; serve as a web service",
+    ),
     "plugins": ("harness.commands.plugins", "installed plugins: list, show; new: scaffold one"),
     "datastore": (
         "harness.commands.datastore",
@@ -26,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "sweeps": ("harness.commands.sweeps", "hyperparameter sweeps: list, show, best"),
     "bench": ("harness.commands.bench", "benchmark suites: run, compare, list"),
+    "services": (
+        "harness.commands.services",
+        "web services of models: list, show, logs, stop, delete",
+    ),
     "envs": (
         "harness.commands.envs",
         "Python environments for runs: create, list, show, build, delete, prune",

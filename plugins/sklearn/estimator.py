@@ -7,6 +7,7 @@ import importlib.util
 import re
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from harness.contract.components import Estimator
@@ -174,3 +175,9 @@ class SklearnEstimator(Estimator):
             run.log("f1_macro", float(f1_score(y_test, predicted, average="macro")))
         run.outputs_dir.mkdir(parents=True, exist_ok=True)
         joblib.dump(model, run.outputs_dir / "model.joblib")
+
+    @classmethod
+    def load_model(cls, path: Path, params: dict[str, Any]) -> Any:
+        from harness.plugins.sklearn.serving import load
+
+        return load(path)
