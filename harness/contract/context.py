@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 from harness import envvars
 from harness.contract.jobspec import JobSpec
@@ -324,12 +324,31 @@ class Run:
             previous(kind, value, tb)
 
         sys.excepthook = hook
+        # sys.exit(N) raises SystemExit, which reaches no excepthook, and an at-exit
+        # function cannot read the exit status: note a failing status on its way out
+        # (argparse's error() and most scripts exit through sys.exit).
+        previous_exit = sys.exit
+
+        def exit_noting_failure(status: Any = None) -> NoReturn:
+            if _failing_exit_status(status):
+                self._failed_by_exception = True
+            previous_exit(status)
+
+        sys.exit = exit_noting_failure
 
     def _close_at_exit(self) -> None:
+        exiting = sys.exc_info()[1]
+        if isinstance(exiting, SystemExit) and _failing_exit_status(exiting.code):
+            self._failed_by_exception = True  # `raise SystemExit(N)` written out
         status = FAILED if self._failed_by_exception else COMPLETED
         if self._interrupted or isinstance(sys.exc_info()[1], KeyboardInterrupt):
             status = CANCELED
         self.close(status)
+
+
+def _failing_exit_status(status: Any) -> bool:
+    """Python's rule: None and 0 are success, any other value (an int, a message) fails."""
+    return status is not None and status != 0
 
 
 class OfflineRun(Run):
