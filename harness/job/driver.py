@@ -27,11 +27,11 @@ from omegaconf.errors import OmegaConfBaseException
 
 from harness.contract.components import ESTIMATOR_TRAITS, Compute, Estimator, JobResult
 from harness.contract.jobspec import CONFIG_ERROR_FILE, JobSpec
-from harness.contract.manager import HarnessPlugins, get_plugin_manager
+from harness.contract.manager import HarnessPluginManager, get_plugin_manager
 from harness.envs import runtime as envs_runtime
 from harness.envs.errors import EnvironmentBuildError
 from harness.envs.resolve import ResolvedEnvironment
-from harness.errors import ConfigError, HarnessError
+from harness.errors import ConfigError, HarnessError, PluginError
 from harness.job import config as job_config
 from harness.job import early_worker, interrupts, session
 from harness.run import ownership, provenance
@@ -41,6 +41,11 @@ from harness.run.store import RunStore, now_iso
 from harness.storage.workspace import harness_home
 
 EXIT_CODES = {COMPLETED: 0, FAILED: 1, CANCELED: 130}
+
+
+class _BrokenPlugin(Exception):
+    """A plugin that supplies one of the run's components failed in
+    ``harness_before_run`` (the manager disabled it): the run fails with its line."""
 
 
 class RefusedInJob(ConfigError):
@@ -111,7 +116,7 @@ def component_name(cfg: DictConfig, kind: str) -> str:
     return str(name)
 
 
-def plan(cfg: DictConfig, manager: HarnessPlugins) -> _Plan:
+def plan(cfg: DictConfig, manager: HarnessPluginManager) -> _Plan:
     """Everything that can be checked before a run record exists (exit 2 on a mistake)."""
     estimator_name = component_name(cfg, "estimator")
     job_config.check_unknown_keys(cfg)  # `+compute.timeuot=5`: a typo Hydra let through
@@ -203,7 +208,10 @@ def run_job(
     job_watch: Any = None
     try:
         spec.save()
-        _call_hook(manager, "harness_before_run", record=record)
+        try:
+            manager.before_run(record)
+        except PluginError as exc:  # a plugin this run uses failed in its before-run hook
+            raise _BrokenPlugin(str(exc)) from None
         print(f"run id: {record.id}", flush=True)
         marker = ownership.claim(record.path)  # held open until the run ends
         store.set_status(
@@ -241,6 +249,8 @@ def run_job(
             except BaseException as exc:
                 store.set_status(record.id, FAILED, error=f"{type(exc).__name__}: {exc}")
                 raise
+    except _BrokenPlugin as exc:
+        result = JobResult(exit_code=EXIT_CODES[FAILED], error=str(exc))
     except KeyboardInterrupt:
         # Ctrl-C after the record was made but before (or around) the launch: the
         # run still ends Canceled, never stays Queued or Running.
@@ -276,8 +286,8 @@ def run_job(
         record.id, status, error=error, world_size=result.world_size, system=monitor.figures()
     )
     if status == FAILED:
-        _call_hook(manager, "harness_on_run_error", record=record, error=error or "")
-    _call_hook(manager, "harness_after_run", record=record, status=status)
+        manager.on_run_error(record, error or "")
+    manager.after_run(record, status)
     return Outcome(record, EXIT_CODES[status], (name, goal, record.metrics.get(name)))
 
 
@@ -291,7 +301,9 @@ def _harness_cause(exc: BaseException) -> HarnessError | None:
     return None
 
 
-def _with_plugins(collected: dict[str, Any], manager: HarnessPlugins, job: _Plan) -> dict[str, Any]:
+def _with_plugins(
+    collected: dict[str, Any], manager: HarnessPluginManager, job: _Plan
+) -> dict[str, Any]:
     """Which plugin, distribution and version supplied each component of the run."""
     datastore_types = sorted(
         {str(d["type"]) for d in collected.get("datastores", []) if "type" in d}
@@ -338,20 +350,6 @@ def _prepare_environment(
     store.update(run_id, record_environment)
 
 
-def _call_hook(manager: HarnessPlugins, hook: str, **kwargs: Any) -> None:
-    """Call each plugin's implementation on its own, so one that raises is named
-    (plugin and distribution) and the others still run."""
-    for impl in reversed(getattr(manager.pm.hook, hook).get_hookimpls()):
-        try:
-            impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
-        except Exception as exc:  # a plugin's hook must not lose the run
-            print(
-                f"harness: warning: {manager.where(impl.plugin_name)} failed in {hook}: "
-                f"{type(exc).__name__}: {exc}",
-                file=sys.stderr,
-            )
-
-
 def _config_error(spec: JobSpec) -> str | None:
     path = spec.spec_path.parent / CONFIG_ERROR_FILE
     try:
@@ -360,7 +358,7 @@ def _config_error(spec: JobSpec) -> str | None:
         return None
 
 
-def _checked_result(result: Any, manager: HarnessPlugins, compute: str) -> JobResult:
+def _checked_result(result: Any, manager: HarnessPluginManager, compute: str) -> JobResult:
     """The compute's result, or a failed one naming the plugin that broke the contract
     (a wrong type used to crash the driver and leave the run ``Running``)."""
     problem = None
@@ -385,5 +383,7 @@ def _last_error_line(spec: JobSpec, result: JobResult) -> str | None:
     if path.is_file():
         lines = [ln.strip() for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
         if lines:
-            return lines[-1][:500]
+            # The worker's own one-line errors (a plugin the job uses failed) carry
+            # the prefix the terminal shows; the record keeps the message.
+            return lines[-1].removeprefix("harness: error: ")[:500]
     return None

@@ -74,7 +74,9 @@ def test_plugin_info_json_has_the_documented_keys(plugin_manager):
     assert set(info) == {
         "name", "module", "distribution", "version", "kinds", "components",
         "config_searchpath", "config_groups", "hooks", "status", "error", "warnings",
+        "disabled_by", "import_ms", "hooks_ms",
     }  # fmt: skip
+    assert info["status"] == "loaded" and info["import_ms"] >= 0
     assert info["config_groups"] == {"estimator": ["sklearn"]}
 
 
