@@ -383,6 +383,7 @@ class HarnessPluginManager(pluggy.PluginManager):
     def before_run(self, record: RunRecord) -> None:
         """``harness_before_run``; raises PluginError when a plugin that supplies one of
         the run's components failed in it (the run then fails with that line)."""
+        _ = self.components  # who supplies what, known before any plugin drops out
         self.hook.harness_before_run(record=record)
         self.check_chosen(_chosen_by(record))
 
@@ -395,6 +396,7 @@ class HarnessPluginManager(pluggy.PluginManager):
     def worker_start(self, run: Run) -> None:
         """``harness_worker_start`` in a job process; raises PluginError when a plugin
         that supplies one of the job's components failed in it."""
+        _ = self.components
         self.hook.harness_worker_start(run=run)
         spec = run.spec
         chosen = [("estimator", spec.estimator), ("compute", spec.compute)]

@@ -54,8 +54,9 @@ def check_component(kind: str, name: Any, obj: Any, taken: set[str]) -> None:
         )
     if not issubclass(obj, base):
         other = next((k for k, b in BASES.items() if issubclass(obj, b)), None)
+        article = "an" if other and other[0] in "aeiou" else "a"
         hint = (
-            f"it is a {BASES[other].__name__}: register it in {KINDS[other]}"
+            f"it is {article} {other}: register it in {KINDS[other]}"
             if other
             else f"subclass harness.contract.{base.__name__}"
         )
