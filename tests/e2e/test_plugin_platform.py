@@ -319,7 +319,11 @@ def test_train_help_lists_each_components_options_with_types_and_defaults(tmp_pa
     assert result.returncode == 0, result.output
     options = result.stdout.split("== Options of each component ==", 1)[1]
     assert "compute=local  (typed, plugin 'local')\n  compute.name: str = local\n" in options
-    assert "  compute.timeout: float or null = None\n" in options
+    # Each option's description, from its dataclass field's `#:` comment.
+    assert (
+        "  compute.timeout: float or null = None\n"
+        "      Seconds before the job is stopped and marked Failed; None: no limit.\n"
+    ) in options
     assert "estimator=sklearn  (typed, plugin 'sklearn')" in options
     assert "  estimator.C: float = 1.0\n" in options
     assert "estimator=pytorch  (typed, plugin 'pytorch')" in options

@@ -105,3 +105,27 @@ def test_scaffold_files_are_valid_python_and_yaml(tmp_path):
             elif path.suffix == ".yaml":
                 OmegaConf.load(path)
         assert "$" not in (root / "pyproject.toml").read_text()
+
+
+def test_option_descriptions_come_from_the_dataclass_and_the_yaml_comments():
+    import dataclasses
+
+    from harness.cli.config_help import field_docs, yaml_comments
+
+    @dataclasses.dataclass
+    class Options:
+        #: Rounds of boosting;
+        #: more is slower.
+        n_rounds: int = 10
+        depth: int = 3
+        """Tree depth."""
+        seed: int = dataclasses.field(default=0, metadata={"doc": "Random seed."})
+        plain: int = 1
+
+    assert field_docs(Options) == {
+        "n_rounds": "Rounds of boosting; more is slower.",
+        "depth": "Tree depth.",
+        "seed": "Random seed.",
+    }
+    text = "# @package _global_\nestimator:\n  name: x\n  # Regularisation\n  # strength.\n  alpha: 1.0\n  beta: 2\n"
+    assert yaml_comments(text) == {"estimator.alpha": "Regularisation strength."}
