@@ -32,7 +32,7 @@ from harness.contract import guard, hookspecs, loading
 from harness.contract.config_groups import searchpath_options, ships_option
 from harness.contract.plugin_info import KINDS, PluginInfo, describe_failure, one_line
 from harness.contract.registration import check_component, check_schema
-from harness.errors import PluginError, UnknownComponentError
+from harness.errors import HarnessError, PluginError, UnknownComponentError
 
 if TYPE_CHECKING:
     from harness.run.context import Run
@@ -361,6 +361,45 @@ class HarnessPluginManager(pluggy.PluginManager):
             f"({', '.join(searchpath)}): the plugin must ship it as package data"
         )
 
+    def create(self, kind: str, name: str, *args: Any) -> Any:
+        """An instance of the component (``get``), its constructor guarded (``calling``)."""
+        cls = self.get(kind, name)
+        with self.calling(kind, name, f"{cls.__name__}()"):
+            return cls(*args)
+
+    @contextmanager
+    def calling(self, kind: str, name: str, what: str) -> Iterator[None]:
+        """Around a call into a registered component: an exception raised in its
+        plugin's own code becomes one PluginError line naming the component, the
+        plugin, its distribution and version, and ``what`` was called. A
+        HarnessError passes as it is (the plugin's message for the user)."""
+        try:
+            yield
+        except HarnessError:
+            raise
+        except Exception as exc:
+            failure = self.failure_of(kind, name, exc, what)
+            if failure is None:
+                raise
+            raise failure from exc
+
+    def failure_of(
+        self, kind: str, name: str, error: BaseException, what: str
+    ) -> PluginError | None:
+        """The one line for ``error`` if it was raised in the code of the plugin that
+        supplies ``kind`` ``name`` (its traceback passes through the plugin's files);
+        None for anything else, which keeps its traceback (a harness bug)."""
+        entry = self.components.get(kind, {}).get(name)
+        info = self.infos.get(entry.plugin) if entry is not None else None
+        if info is None or isinstance(error, HarnessError):
+            return None
+        if not _raised_in(error, {info.module, entry.cls.__module__}):
+            return None
+        if self._tracer:
+            self._tracer.failure(error)
+        reason = describe_failure(error, info.name, info.module)
+        return PluginError(f"{kind} '{name}' of {info.where} failed in {what}: {reason}")
+
     def plugin_of(self, kind: str, name: str) -> str:
         return self.components[kind][name].plugin
 
@@ -525,6 +564,26 @@ def _chosen_by(record: RunRecord) -> list[tuple[str, str]]:
     loggers = (record.params.get("logger") or {}) if isinstance(record.params, dict) else {}
     chosen = [("estimator", record.estimator), ("compute", record.compute)]
     return [*chosen, *(("logger", str(name)) for name in loggers)]
+
+
+def _raised_in(error: BaseException, modules: set[str]) -> bool:
+    """Whether ``error``'s traceback passes through the files of ``modules`` (a
+    package: its whole folder)."""
+    import traceback
+    from pathlib import Path
+
+    places: list[Path] = []
+    for module in modules:
+        loaded = sys.modules.get(module.split(":")[0])
+        file = getattr(loaded, "__file__", None)
+        if file:
+            path = Path(file).resolve()
+            places.append(path.parent if path.name == "__init__.py" else path)
+    for frame in traceback.extract_tb(error.__traceback__):
+        where = Path(frame.filename).resolve()
+        if any(where == place or place in where.parents for place in places):
+            return True
+    return False
 
 
 def _module_of(plugin: object) -> str:

@@ -129,3 +129,50 @@ def test_option_descriptions_come_from_the_dataclass_and_the_yaml_comments():
     }
     text = "# @package _global_\nestimator:\n  name: x\n  # Regularisation\n  # strength.\n  alpha: 1.0\n  beta: 2\n"
     assert yaml_comments(text) == {"estimator.alpha": "Regularisation strength."}
+
+
+PUBLIC = ("harness.contract", "harness.testing")
+#: Until the compute toolkit is in harness.contract (the wiring issue), a compute
+#: still supervises its processes with harness.job.supervise.
+NOT_YET_PUBLIC = {"harness.job.supervise"}
+
+
+def _harness_imports(path):
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name == "harness" or name.startswith("harness.")}
+
+
+def test_the_scaffold_and_the_example_plugin_import_only_the_public_surface(tmp_path):
+    from pathlib import Path
+
+    files = []
+    for kind in ("estimator", "compute", "logger", "datastore"):
+        files += [f for f in write_plugin(f"my-{kind}", kind, tmp_path)[1] if f.suffix == ".py"]
+    example = Path(__file__).resolve().parents[2] / "examples" / "harness-example-plugin"
+    files += sorted(example.rglob("*.py"))
+    outside = {
+        str(path): sorted(
+            name
+            for name in _harness_imports(path)
+            if not name.startswith(PUBLIC) and name not in NOT_YET_PUBLIC
+        )
+        for path in files
+    }
+    assert {path: names for path, names in outside.items() if names} == {}
+    # and what they import from harness.contract is there
+    import harness.contract
+
+    for path in files:
+        import ast
+
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "harness.contract":
+                for alias in node.names:
+                    assert hasattr(harness.contract, alias.name), (path, alias.name)
