@@ -60,9 +60,10 @@ def check_component(kind: str, name: Any, obj: Any, taken: set[str]) -> None:
             if other
             else f"subclass harness.contract.{base.__name__}"
         )
+        an = "an" if base.__name__[0] in "AEIOU" else "a"
         raise PluginError(
             f"registered {obj.__module__}.{obj.__qualname__} as {kind} '{name}', "
-            f"which is not a {base.__name__}; {hint}"
+            f"which is not {an} {base.__name__}; {hint}"
         )
     if name in taken:
         raise PluginError(f"registered {kind} '{name}' twice")
