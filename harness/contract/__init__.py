@@ -9,11 +9,14 @@
 Everything in ``__all__`` is stable: the hooks' marker and callback types, the four
 component base classes, what the driver hands a compute (``JobSpec``) and gets back
 (``JobResult``), what an estimator or logger is given (``Run``, ``MetricEvent``,
-``RunRecord``), the errors a plugin raises, and the helpers a datastore plugin
-builds on. Anything imported from elsewhere in ``harness`` may change without
-notice. Names are imported lazily, so ``import harness.contract`` stays cheap.
+``RunRecord``), the errors a plugin raises, the helpers a datastore plugin builds
+on, the compute toolkit (``run_supervised`` and the rest of ``compute_kit``), and
+what a hook may do with runs (``records``). Anything imported from elsewhere in
+``harness`` may change without notice. Names are imported lazily, so ``import
+harness.contract`` stays cheap.
 
-Modules of the contract itself:
+Public modules here: ``compute_kit`` (supervision, interrupts, the early worker,
+the rank tools), ``records``, ``files``, ``envvars``, ``compat``. The contract itself:
 
 - ``hookspecs``: every ``harness_*`` hook (the single reference);
 - ``components``: the base classes a plugin registers and ``JobResult``;
@@ -31,8 +34,20 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from harness.contract.components import Compute, Datastore, Estimator, JobResult, Logger
+    from harness.contract.compute_kit import (
+        Supervised,
+        check_interrupted,
+        handle_interrupts,
+        job_environment,
+        run_supervised,
+        stop_requested,
+        take_early_worker,
+        worker_command,
+    )
+    from harness.contract.files import atomic_write_json, harness_home
     from harness.contract.hookspecs import Register, RegisterSchema, hookimpl
     from harness.contract.jobspec import JobSpec
+    from harness.contract.records import get_run, set_run_tags, update_run_extra
     from harness.datastore.errors import DatastoreError, UnsafePathError
     from harness.datastore.manifest import FileEntry
     from harness.datastore.paths import META_DIR, TEMP_MARK
@@ -73,6 +88,21 @@ _PUBLIC: dict[str, str] = {
     "META_DIR": "harness.datastore.paths",
     "TEMP_MARK": "harness.datastore.paths",
     "atomic_write_bytes": "harness.storage.workspace",
+    "atomic_write_json": "harness.contract.files",
+    "harness_home": "harness.contract.files",
+    # what hooks may do with runs (harness.contract.records has more)
+    "get_run": "harness.contract.records",
+    "set_run_tags": "harness.contract.records",
+    "update_run_extra": "harness.contract.records",
+    # the compute toolkit (harness.contract.compute_kit has the rank tools too)
+    "run_supervised": "harness.contract.compute_kit",
+    "Supervised": "harness.contract.compute_kit",
+    "job_environment": "harness.contract.compute_kit",
+    "worker_command": "harness.contract.compute_kit",
+    "take_early_worker": "harness.contract.compute_kit",
+    "handle_interrupts": "harness.contract.compute_kit",
+    "check_interrupted": "harness.contract.compute_kit",
+    "stop_requested": "harness.contract.compute_kit",
 }
 
 __all__ = [
@@ -96,10 +126,23 @@ __all__ = [
     "RegisterSchema",
     "Run",
     "RunRecord",
+    "Supervised",
     "TEMP_MARK",
     "UnsafePathError",
     "atomic_write_bytes",
+    "atomic_write_json",
+    "check_interrupted",
+    "get_run",
+    "handle_interrupts",
+    "harness_home",
     "hookimpl",
+    "job_environment",
+    "run_supervised",
+    "set_run_tags",
+    "stop_requested",
+    "take_early_worker",
+    "update_run_extra",
+    "worker_command",
 ]
 assert sorted(_PUBLIC) == __all__  # one list, kept in step
 

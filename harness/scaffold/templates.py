@@ -5,9 +5,7 @@ Keys: ``name`` (component and entry-point name), ``package`` (import name),
 (config group), ``harness_version``.
 
 The packages import the harness only through ``harness.contract`` (the public
-surface for plugins; ``harness.testing`` in their tests), except the compute's
-process supervision, which moves into the contract with the compute toolkit.
-Options are typed (``config.py``, registered with ``harness_config_schemas``).
+surface for plugins; ``harness.testing`` in their tests). Options are typed (``config.py``, registered with ``harness_config_schemas``).
 """
 
 from __future__ import annotations
@@ -160,7 +158,7 @@ from __future__ import annotations
 import sys
 
 from harness.contract import Compute, ConfigError, JobResult
-from harness.job.supervise import job_environment, run_supervised
+from harness.contract.compute_kit import job_environment, run_supervised
 
 
 class $cls(Compute):

@@ -132,9 +132,6 @@ def test_option_descriptions_come_from_the_dataclass_and_the_yaml_comments():
 
 
 PUBLIC = ("harness.contract", "harness.testing")
-#: Until the compute toolkit is in harness.contract (the wiring issue), a compute
-#: still supervises its processes with harness.job.supervise.
-NOT_YET_PUBLIC = {"harness.job.supervise"}
 
 
 def _harness_imports(path):
@@ -161,7 +158,7 @@ def test_the_scaffold_and_the_example_plugin_import_only_the_public_surface(tmp_
         str(path): sorted(
             name
             for name in _harness_imports(path)
-            if not name.startswith(PUBLIC) and name not in NOT_YET_PUBLIC
+            if not name.startswith(PUBLIC)
         )
         for path in files
     }
