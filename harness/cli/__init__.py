@@ -76,6 +76,8 @@ def plugin_options(args: list[str]) -> list[str]:
     """Apply the leading ``-p no:NAME`` / ``-p MODULE`` options (pytest's form) to this
     process's environment, which the command's jobs inherit; returns the rest.
     (After ``train``, ``-p`` is Hydra's ``--package``.)"""
+    if not args or not args[0].startswith("-p"):
+        return args  # (`harness --help` imports nothing more)
     import os
 
     from harness import envvars
