@@ -256,6 +256,7 @@ def test_failing_hook_and_logger_name_plugin_and_distribution(tmp_path, env):
     where = "plugin 'failing' (harness-failing 0.1)"
     assert (
         f"harness: warning: {where} failed in harness_after_run: RuntimeError: after-run exploded"
+        "; it is disabled for this command"
     ) in lines, result.stderr
     assert any(
         ln.startswith(
