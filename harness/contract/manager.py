@@ -19,9 +19,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -29,10 +27,11 @@ import pluggy
 
 from harness import envvars
 from harness.contract import guard, hookspecs, loading
-from harness.contract.config_groups import searchpath_options, ships_option
+from harness.contract.component_table import Component, ComponentTable
+from harness.contract.config_groups import searchpath_options
+from harness.contract.config_hooks import ConfigHooks
 from harness.contract.plugin_info import KINDS, PluginInfo, describe_failure, one_line
-from harness.contract.registration import check_component, check_schema
-from harness.errors import HarnessError, PluginError, UnknownComponentError
+from harness.errors import PluginError
 
 if TYPE_CHECKING:
     from harness.run.context import Run
@@ -59,13 +58,7 @@ _LOAD_TIME_HOOKS = frozenset(
 )
 
 
-@dataclass
-class Component:
-    cls: type
-    plugin: str
-
-
-class HarnessPluginManager(pluggy.PluginManager):
+class HarnessPluginManager(ComponentTable, ConfigHooks, pluggy.PluginManager):
     """pluggy's manager plus what the harness knows about each plugin and the table
     of registered components built from the registration hooks."""
 
@@ -265,159 +258,6 @@ class HarnessPluginManager(pluggy.PluginManager):
         """Plugins that are out of this command because something failed."""
         return {name: info for name, info in self.infos.items() if info.error}
 
-    # -- components --------------------------------------------------------
-    @property
-    def components(self) -> dict[str, dict[str, Component]]:
-        if self._components is None:
-            self._components = self._collect_components()
-        return self._components
-
-    def _collect_components(self) -> dict[str, dict[str, Component]]:
-        found: list[tuple[str, str, type, str]] = []
-        for kind, hook in KINDS.items():
-            taken: dict[str, set[str]] = {}
-
-            def register(name: str, cls: type, kind: str = kind, taken: dict = taken) -> None:
-                plugin = _registering(kind)
-                mine = taken.setdefault(plugin, set())
-                try:
-                    check_component(kind, name, cls, mine)
-                except PluginError as exc:
-                    self._refused(plugin, KINDS[kind], kind, name, exc)
-                    raise
-                mine.add(name)
-                found.append((kind, name, cls, plugin))
-
-            getattr(self.hook, hook)(register=register)
-        table: dict[str, dict[str, Component]] = {kind: {} for kind in KINDS}
-        for info in self.infos.values():
-            info.components = {}
-        for kind, name, cls, plugin in sorted(found, key=lambda item: self._rank(item[3])):
-            info = self.infos[plugin]
-            info.components.setdefault(kind, []).append(name)
-            if info.error:
-                self._broken[(kind, name)] = plugin
-                continue
-            first = table[kind].get(name)
-            if first is None:
-                table[kind][name] = Component(cls, plugin)
-                continue
-            self._warn(
-                f"{kind} '{name}' is registered by both {self.where(first.plugin)} and "
-                f"{self.where(plugin)}; the first is used (plugins load in a fixed order: "
-                "the harness's own, then by distribution name). Uninstall one or disable "
-                f"it with {DISABLE_ENV}={plugin}",
-                plugin,
-            )
-        return table
-
-    def _refused(self, plugin: str, hook: str, kind: str, name: Any, error: PluginError) -> None:
-        if isinstance(name, str):
-            self._broken[(kind, name)] = plugin
-        self.plugin_failed(plugin, hook, error)
-
-    def names(self, kind: str) -> list[str]:
-        return sorted(
-            name
-            for name, entry in self.components[kind].items()
-            if not self.infos[entry.plugin].error
-        )
-
-    def get(self, kind: str, name: str) -> type:
-        """The class registered as ``name`` for ``kind``, or UnknownComponentError."""
-        entry = self.components[kind].get(name)
-        if entry is not None and not self.infos[entry.plugin].error:
-            return entry.cls
-        raise UnknownComponentError(kind, name, self.names(kind), self.why_missing(kind, name))
-
-    def why_missing(self, kind: str, name: str) -> str | None:
-        """Why ``kind=name`` is not available when a plugin seems to offer it: the
-        plugin failed or is disabled, or it registers the component but ships no
-        config file for it."""
-        entry = self.components.get(kind, {}).get(name)
-        owner = entry.plugin if entry is not None else self._broken.get((kind, name))
-        if owner is not None and self.infos[owner].error:
-            return self.infos[owner].message
-        for info in self.infos.values():
-            if info.status == "loaded":
-                continue
-            offers = (
-                name in info.components.get(kind, [])
-                or name in info.config_groups.get(kind, [])
-                or info.name == name
-                or ships_option(info.module, kind, name)
-            )
-            if offers and info.disabled_by:
-                return f"plugin '{info.name}' provides {kind} '{name}' but {info.disabled_by}"
-            if offers:
-                return info.message
-        if entry is None:
-            return None
-        info = self.infos.get(entry.plugin)
-        searchpath = (info.searchpath if info else None) or ["(none)"]
-        return (
-            f"{kind} '{name}' is registered by {self.where(entry.plugin)}, but no config file "
-            f"{kind}/{name}.yaml was found on its config search path "
-            f"({', '.join(searchpath)}): the plugin must ship it as package data"
-        )
-
-    def create(self, kind: str, name: str, *args: Any) -> Any:
-        """An instance of the component (``get``), its constructor guarded (``calling``)."""
-        cls = self.get(kind, name)
-        with self.calling(kind, name, f"{cls.__name__}()"):
-            return cls(*args)
-
-    @contextmanager
-    def calling(self, kind: str, name: str, what: str) -> Iterator[None]:
-        """Around a call into a registered component: an exception raised in its
-        plugin's own code becomes one PluginError line naming the component, the
-        plugin, its distribution and version, and ``what`` was called. A
-        HarnessError passes as it is (the plugin's message for the user)."""
-        try:
-            yield
-        except HarnessError:
-            raise
-        except Exception as exc:
-            failure = self.failure_of(kind, name, exc, what)
-            if failure is None:
-                raise
-            raise failure from exc
-
-    def failure_of(
-        self, kind: str, name: str, error: BaseException, what: str
-    ) -> PluginError | None:
-        """The one line for ``error`` if it was raised in the code of the plugin that
-        supplies ``kind`` ``name`` (its traceback passes through the plugin's files);
-        None for anything else, which keeps its traceback (a harness bug)."""
-        entry = self.components.get(kind, {}).get(name)
-        info = self.infos.get(entry.plugin) if entry is not None else None
-        if info is None or isinstance(error, HarnessError):
-            return None
-        if not _raised_in(error, {info.module, entry.cls.__module__}):
-            return None
-        if self._tracer:
-            self._tracer.failure(error)
-        reason = describe_failure(error, info.name, info.module)
-        return PluginError(f"{kind} '{name}' of {info.where} failed in {what}: {reason}")
-
-    def plugin_of(self, kind: str, name: str) -> str:
-        return self.components[kind][name].plugin
-
-    def describe(self, kind: str, name: str) -> str:
-        """``plugin 'x' (dist 1.0)`` for the plugin that registered a component."""
-        entry = self.components[kind].get(name)
-        return self.where(entry.plugin) if entry is not None else "an unknown plugin"
-
-    def origin(self, kind: str, name: str) -> dict[str, str | None]:
-        """Plugin, distribution and version that supplied a component (provenance)."""
-        entry = self.components[kind].get(name)
-        info = self.infos.get(entry.plugin) if entry is not None else None
-        return {
-            "plugin": entry.plugin if entry is not None else None,
-            "distribution": info.distribution if info is not None else None,
-            "version": info.version if info is not None else None,
-        }
-
     # -- the lifecycle hooks, typed --------------------------------------------
     def before_run(self, record: RunRecord) -> None:
         """``harness_before_run``; raises PluginError when a plugin that supplies one of
@@ -441,104 +281,6 @@ class HarnessPluginManager(pluggy.PluginManager):
         chosen = [("estimator", spec.estimator), ("compute", spec.compute)]
         self.check_chosen([*chosen, *(("logger", str(n)) for n in spec.loggers)])
 
-    def check_chosen(self, chosen: Iterable[tuple[str, str]]) -> None:
-        """PluginError naming the first of ``chosen`` (kind, name) whose plugin failed."""
-        for kind, name in chosen:
-            entry = self.components.get(kind, {}).get(name)
-            if entry is not None and self.infos[entry.plugin].error:
-                message = self.infos[entry.plugin].message
-                raise PluginError(f"{kind} '{name}' is not available: {message}")
-
-    # -- config groups ----------------------------------------------------
-    def config_schemas(self) -> list[tuple[str, str, type, str]]:
-        """(group, option, dataclass, plugin) for every typed option of the plugins
-        that work, in load order; a bad one disables its plugin (``check_schema``)."""
-        if self._schemas is not None:
-            return list(self._schemas)
-        found: list[tuple[str, str, type, str]] = []
-        taken: dict[str, set[tuple[str, str]]] = {}
-
-        def register(group: str, name: str, node: type) -> None:
-            plugin = _registering("config schema")
-            mine = taken.setdefault(plugin, set())
-            try:
-                check_schema(group, name, node, mine)
-            except PluginError as exc:
-                self._refused(plugin, "harness_config_schemas", str(group), name, exc)
-                raise
-            mine.add((group, name))
-            found.append((group, name, node, plugin))
-
-        self.hook.harness_config_schemas(register=register)
-        for group, name, _, plugin in found:
-            options = self.infos[plugin].config_groups.setdefault(group, [])
-            if name not in options:
-                options.append(name)
-        self._schemas = sorted(
-            (item for item in found if not self.infos[item[3]].error),
-            key=lambda item: self._rank(item[3]),
-        )
-        return list(self._schemas)
-
-    def config_searchpath(self) -> list[str]:
-        """Every plugin's config search-path entries, in load order (the first entry
-        wins an option two plugins ship, as the first registered name does)."""
-        with self._collecting() as answers:
-            returned = self.hook.harness_config_searchpath()
-        owner = {id(answer): plugin for plugin, answer in answers}
-        ranked = sorted(returned, key=lambda a: self._rank(owner.get(id(a), "")))
-        entries: list[str] = []
-        owners: dict[tuple[str, str], str] = {}
-        for answer in ranked:
-            plugin = owner.get(id(answer))
-            if not isinstance(answer, (list, tuple)):
-                if plugin is not None:
-                    self.plugin_failed(
-                        plugin,
-                        "harness_config_searchpath",
-                        PluginError(f"returned {answer!r:.60}, not a list of entries"),
-                    )
-                continue
-            found = [str(entry) for entry in answer]
-            groups: dict[str, list[str]] = {}
-            for entry in found:
-                for group, options in searchpath_options(entry).items():
-                    groups.setdefault(group, []).extend(options)
-            info = self.infos.get(plugin) if plugin else None
-            if info is not None:
-                self._check_group_clashes(info.name, groups, owners)
-                info.searchpath = found
-                for group, options in groups.items():
-                    known = info.config_groups.setdefault(group, [])
-                    known[:] = sorted({*known, *options})
-            entries.extend(found)
-        return entries
-
-    @contextmanager
-    def _collecting(self) -> Iterator[list[tuple[str, Any]]]:
-        self._answers = answers = []
-        try:
-            yield answers
-        finally:
-            self._answers = None
-
-    def _check_group_clashes(
-        self, plugin_name: str, groups: dict[str, list[str]], owners: dict[tuple[str, str], str]
-    ) -> None:
-        """Two plugins shipping the same ``group/option``: Hydra would silently use
-        the first on the search path, so say so, naming both."""
-        for group, options in groups.items():
-            for option in set(options):
-                first = owners.setdefault((group, option), plugin_name)
-                if first != plugin_name:
-                    self._warn(
-                        f"config option '{group}/{option}' of {self.where(plugin_name)} clashes "
-                        f"with the one of {self.where(first)}; `{group}={option}` composes "
-                        f"plugin '{first}'s file. Rename one, or disable one with "
-                        f"{DISABLE_ENV}={plugin_name}",
-                        plugin_name,
-                    )
-
     def plugins(self) -> Iterable[PluginInfo]:
         """Every plugin, filled in: components, config groups, status (``plugins list``)."""
         _ = self.components
@@ -553,37 +295,10 @@ HarnessPlugins = HarnessPluginManager
 _MANAGER: HarnessPluginManager | None = None
 
 
-def _registering(what: str) -> str:
-    plugin = guard.current_plugin()
-    if plugin is None:
-        raise PluginError(f"register() of a {what} was called outside its harness_register hook")
-    return plugin
-
-
 def _chosen_by(record: RunRecord) -> list[tuple[str, str]]:
     loggers = (record.params.get("logger") or {}) if isinstance(record.params, dict) else {}
     chosen = [("estimator", record.estimator), ("compute", record.compute)]
     return [*chosen, *(("logger", str(name)) for name in loggers)]
-
-
-def _raised_in(error: BaseException, modules: set[str]) -> bool:
-    """Whether ``error``'s traceback passes through the files of ``modules`` (a
-    package: its whole folder)."""
-    import traceback
-    from pathlib import Path
-
-    places: list[Path] = []
-    for module in modules:
-        loaded = sys.modules.get(module.split(":")[0])
-        file = getattr(loaded, "__file__", None)
-        if file:
-            path = Path(file).resolve()
-            places.append(path.parent if path.name == "__init__.py" else path)
-    for frame in traceback.extract_tb(error.__traceback__):
-        where = Path(frame.filename).resolve()
-        if any(where == place or place in where.parents for place in places):
-            return True
-    return False
 
 
 def _module_of(plugin: object) -> str:
