@@ -327,3 +327,24 @@ def test_dash_p_options_set_the_environment_the_command_and_its_jobs_read(monkey
 
     assert os.environ["HARNESS_DISABLE_PLUGINS"] == "a,b"
     assert os.environ["HARNESS_PLUGINS"] == "my.mod"
+
+
+def test_plugins_load_in_a_defined_order_whatever_the_discovery_order(monkeypatch):
+    """The harness's own first, then other distributions by name, then entry-point
+    name, then HARNESS_PLUGINS modules as given: discovery order is the file system's."""
+    from harness.contract import loading
+
+    def ep(name: str, dist: str) -> SimpleNamespace:
+        return SimpleNamespace(
+            name=name, value=f"mod_{name}", load=lambda: None,
+            dist=SimpleNamespace(name=dist, version="1", requires=None),
+        )  # fmt: skip
+
+    found = [ep("zeta", "harness-aaa"), ep("beta", "harness-zzz"), ep("local", "harness-ml"),
+             ep("alpha", "harness-zzz"), ep("sklearn", "harness-ml")]  # fmt: skip
+    monkeypatch.setattr(loading.metadata, "entry_points", lambda group: found)
+    monkeypatch.setenv("HARNESS_PLUGINS", "my.second,my.first")
+    order = [c.name for c in loading.candidates()]
+    assert order == ["local", "sklearn", "zeta", "alpha", "beta", "my.second", "my.first"]
+    monkeypatch.setattr(loading.metadata, "entry_points", lambda group: list(reversed(found)))
+    assert [c.name for c in loading.candidates()] == order
