@@ -15,16 +15,24 @@ what a hook may do with runs (``records``). Anything imported from elsewhere in
 ``harness`` may change without notice. Names are imported lazily, so ``import
 harness.contract`` stays cheap.
 
-Public modules here: ``compute_kit`` (supervision, interrupts, the early worker,
-the rank tools), ``records``, ``files``, ``envvars``, ``compat``. The contract itself:
+The modules of the contract:
 
 - ``hookspecs``: every ``harness_*`` hook (the single reference);
-- ``components``: the base classes a plugin registers and ``JobResult``;
+- ``components``: the base classes a plugin registers (Estimator, Compute, Logger,
+  Datastore) and ``JobResult``; ``datastore``: the Datastore base and its kit;
 - ``jobspec``: ``job.json``, the only thing that crosses from the driver to a job;
+- ``context``: the run a job logs through (``Run.get_context()``);
+- ``compute_kit``: what a compute builds on (supervision, the stop and interrupt
+  check, the early worker, the rank entry point);
+- ``records``, ``files``, ``envvars``, ``compat``: run records a plugin may read and
+  annotate, atomic workspace writes, environment variable names, script paths;
 - ``manager``: the plugin manager (pluggy's ``PluginManager``, subclassed), with
   ``guard`` (one guard per hook implementation), ``registration`` (checks of what
   plugins register), ``loading`` (which plugins load, in which order), ``trace``
-  (``HARNESS_TRACE_PLUGINS``), ``plugin_info`` and ``config_groups``.
+  (``HARNESS_TRACE_PLUGINS``), ``component_table``, ``config_hooks``,
+  ``plugin_info`` and ``config_groups``.
+
+Built-in plugins import nothing else of the core (an import contract checks it).
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ if TYPE_CHECKING:
         take_early_worker,
         worker_command,
     )
+    from harness.contract.context import Run
     from harness.contract.files import atomic_write_json, harness_home
     from harness.contract.hookspecs import Register, RegisterSchema, hookimpl
     from harness.contract.jobspec import JobSpec
@@ -52,7 +61,6 @@ if TYPE_CHECKING:
     from harness.datastore.manifest import FileEntry
     from harness.datastore.paths import META_DIR, TEMP_MARK
     from harness.errors import ConfigError, HarnessError, PluginError
-    from harness.run.context import Run
     from harness.run.metrics import MetricEvent
     from harness.run.record import CANCELED, COMPLETED, FAILED, RunRecord
     from harness.storage.workspace import atomic_write_bytes
@@ -71,7 +79,7 @@ _PUBLIC: dict[str, str] = {
     "JobResult": "harness.contract.components",
     "JobSpec": "harness.contract.jobspec",
     # what components are given
-    "Run": "harness.run.context",
+    "Run": "harness.contract.context",
     "MetricEvent": "harness.run.metrics",
     "RunRecord": "harness.run.record",
     "COMPLETED": "harness.run.record",

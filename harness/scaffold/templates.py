@@ -35,7 +35,7 @@ include = ["$package*"]
 """
 
 INIT = '''\
-\"\"\"harness plugin `$name`: registers the $kind and its typed options.\"\"\"
+"""harness plugin `$name`: registers the $kind and its typed options."""
 
 from harness.contract import hookimpl
 
@@ -57,7 +57,7 @@ def harness_config_schemas(register):
 '''
 
 INIT_NO_CONFIG = '''\
-\"\"\"harness plugin `$name`: registers the $kind.\"\"\"
+"""harness plugin `$name`: registers the $kind."""
 
 from harness.contract import hookimpl
 
@@ -109,10 +109,10 @@ class $cls(Estimator):
 '''
 
 ESTIMATOR_CONFIG = '''\
-\"\"\"The typed options of the `$name` estimator: `harness train +estimator=$name`.
+"""The typed options of the `$name` estimator: `harness train +estimator=$name`.
 
 Each field's `#:` comment is its description in `harness train --help`.
-\"\"\"
+"""
 
 from dataclasses import dataclass, field
 
@@ -183,7 +183,7 @@ class $cls(Compute):
 '''
 
 COMPUTE_CONFIG = '''\
-\"\"\"The typed options of the `$name` compute: `harness train compute=$name`.\"\"\"
+"""The typed options of the `$name` compute: `harness train compute=$name`."""
 
 from dataclasses import dataclass, field
 from typing import Dict, Optional
@@ -248,7 +248,7 @@ class $cls(Logger):
 '''
 
 LOGGER_CONFIG = '''\
-\"\"\"The typed options of the `$name` logger: `harness train +logger=$name`.\"\"\"
+"""The typed options of the `$name` logger: `harness train +logger=$name`."""
 
 from dataclasses import dataclass
 
