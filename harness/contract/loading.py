@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
@@ -49,6 +49,8 @@ class Candidate:
     version: str | None = None
     #: The distribution's ``Requires-Dist`` lines (None: not from a distribution).
     requires: list[str] | None = None
+    #: Other distributions that declare the same entry-point name (not loaded).
+    shadowed: list[str] = field(default_factory=list)
 
     @property
     def builtin(self) -> bool:
@@ -72,8 +74,11 @@ def candidates() -> list[Candidate]:
             dist.version if dist else None,
             list(dist.requires or []) if dist else None,
         )
-        # The same distribution found twice on sys.path: the first copy is imported.
-        found.setdefault(ep.name, candidate)
+        first = found.setdefault(ep.name, candidate)
+        # The same distribution found twice on sys.path: the first copy is imported,
+        # as Python would. Another distribution with the same name is said.
+        if first is not candidate and candidate.distribution != first.distribution:
+            first.shadowed.append(f"{candidate.distribution} {candidate.version}")
     ordered = sorted(
         found.values(),
         key=lambda c: (not c.builtin, (c.distribution or "").lower(), c.name),

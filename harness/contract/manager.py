@@ -92,6 +92,13 @@ class HarnessPluginManager(ComponentTable, ConfigHooks, pluggy.PluginManager):
                 candidate.name, candidate.module, candidate.distribution, candidate.version
             )
             self.infos[candidate.name] = info
+            for other in candidate.shadowed:
+                self._warn(
+                    f"{info.where} and {other} declare the same plugin name "
+                    f"'{candidate.name}'; only the first is loaded (the first on sys.path). "
+                    "Uninstall one",
+                    candidate.name,
+                )
             info.disabled_by = loading.skip_reason(candidate)
             if info.disabled_by:
                 continue

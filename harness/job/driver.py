@@ -215,6 +215,7 @@ def run_job(
         try:
             manager.before_run(record)
         except PluginError as exc:  # a plugin this run uses failed in its before-run hook
+            print(f"run id: {record.id}", flush=True)  # the run exists: it ends Failed
             raise _BrokenPlugin(str(exc)) from None
         print(f"run id: {record.id}", flush=True)
         marker = ownership.claim(record.path)  # held open until the run ends

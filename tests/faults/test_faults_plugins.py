@@ -14,7 +14,6 @@ registration, a component's own code. They are installed into a throw-away
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -144,8 +143,8 @@ def test_choosing_the_broken_component_fails_with_one_line(
         return
     # The run had started: it is Failed with that line, and the summary says it.
     listed = run_cli("runs", "list", "--format", "json", home=tmp_path, env=plugins_env).json()
-    assert len(listed) == 1, listed
-    run = run_cli("runs", "show", listed[0]["id"], "--format", "json", home=tmp_path).json()
+    assert [r["id"] for r in listed] == [result.run_id], listed
+    run = run_cli("runs", "show", result.run_id, "--format", "json", home=tmp_path).json()
     assert run["status"] == "Failed"
     assert run["error"].startswith(line) and reason in run["error"], run["error"]
     assert f"status: Failed ({run['error']})" in result.stdout, result.output
@@ -280,7 +279,7 @@ def test_disabling_per_command_and_allowing_per_environment(plugins_env, tmp_pat
 
 def test_the_python_api_names_the_broken_plugin_too(plugins_env, tmp_path):
     """The notebook door: Experiment.submit gets the CLI's line, not Hydra's
-    `full_key: n_rounds object_type=Opts`."""
+    `full_key: n_rounds object_type=Opts`; a run a broken plugin failed says why."""
     import os
     import subprocess
     import sys
@@ -292,17 +291,24 @@ def test_the_python_api_names_the_broken_plugin_too(plugins_env, tmp_path):
         "    Experiment('x', ws).submit(EstimatorConfig(estimator='f-schema'))\n"
         "except SubmitError as exc:\n"
         "    print('REFUSED', exc)\n"
+        "run = Experiment('x', ws).submit(EstimatorConfig(estimator='f-before'))\n"
+        "details = run.wait_for_completion(raise_on_error=False)\n"
+        "print('RUN', details['status'], details['error'])\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
         env={**os.environ, **plugins_env}, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    line = proc.stdout.strip()
+    line, ran = proc.stdout.strip().splitlines()
     assert line.startswith("REFUSED "), proc.stdout + proc.stderr
     assert (
         f"estimator 'f-schema' is not available: plugin 'wrong-default' {FAULTY} failed in "
         "harness_config_schemas: the config of estimator=f-schema is invalid"
     ) in line
     assert "full_key" not in line and "object_type" not in line
-    assert json.dumps(line)  # one line
+    # A plugin failing in a run that had started: the handle's run is Failed with its line.
+    assert ran.startswith(
+        f"RUN Failed estimator 'f-before' is not available: plugin 'before-run' {FAULTY} "
+        "failed in harness_before_run: RuntimeError: before-run exploded"
+    ), ran

@@ -348,3 +348,25 @@ def test_plugins_load_in_a_defined_order_whatever_the_discovery_order(monkeypatc
     assert order == ["local", "sklearn", "zeta", "alpha", "beta", "my.second", "my.first"]
     monkeypatch.setattr(loading.metadata, "entry_points", lambda group: list(reversed(found)))
     assert [c.name for c in loading.candidates()] == order
+
+
+def test_two_distributions_with_one_plugin_name_are_said(monkeypatch, capsys):
+    from harness.contract import loading
+
+    def ep(dist: str) -> SimpleNamespace:
+        return SimpleNamespace(
+            name="same", value="mod_same", load=lambda: SimpleNamespace(__name__="mod_same"),
+            dist=SimpleNamespace(name=dist, version="1", requires=None),
+        )  # fmt: skip
+
+    copy = ep("harness-a")  # one distribution found twice on sys.path: silent
+    monkeypatch.setattr(
+        loading.metadata, "entry_points", lambda group: [ep("harness-a"), copy, ep("harness-b")]
+    )
+    monkeypatch.delenv("HARNESS_PLUGINS", raising=False)
+    manager = HarnessPluginManager()
+    manager.load_entry_points()
+    assert manager.problems == [
+        "plugin 'same' (harness-a 1) and harness-b 1 declare the same plugin name 'same'; "
+        "only the first is loaded (the first on sys.path). Uninstall one"
+    ]
