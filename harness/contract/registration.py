@@ -12,19 +12,19 @@ import dataclasses
 import re
 from typing import Any
 
-from harness.contract.components import Compute, Datastore, Estimator, Logger
 from harness.contract.plugin_info import KINDS, one_line
 from harness.errors import PluginError
 
-__all__ = ["BASES", "COMPONENT_NAME", "SCHEMA_GROUPS", "check_component", "check_schema"]
+__all__ = ["COMPONENT_NAME", "SCHEMA_GROUPS", "bases", "check_component", "check_schema"]
 
-#: kind → the class every component of that kind subclasses.
-BASES: dict[str, type] = {
-    "estimator": Estimator,
-    "compute": Compute,
-    "logger": Logger,
-    "datastore": Datastore,
-}
+
+def bases() -> dict[str, type]:
+    """kind → the class every component of that kind subclasses (imported when the
+    first component registers: the built-ins' own modules import them anyway)."""
+    from harness.contract.components import Compute, Datastore, Estimator, Logger
+
+    return {"estimator": Estimator, "compute": Compute, "logger": Logger, "datastore": Datastore}
+
 #: A component name is a config option (``estimator=NAME``) and a file name.
 COMPONENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 #: Groups a typed option may belong to (``harness_config_schemas``).
@@ -46,14 +46,15 @@ def check_component(kind: str, name: Any, obj: Any, taken: set[str]) -> None:
     problem = _name_problem(kind, name)
     if problem:
         raise PluginError(problem)
-    base = BASES[kind]
+    kinds = bases()
+    base = kinds[kind]
     if not isinstance(obj, type):
         raise PluginError(
             f"registered {obj!r:.60} as {kind} '{name}', which is not a class; register "
             f"a subclass of harness.contract.{base.__name__}"
         )
     if not issubclass(obj, base):
-        other = next((k for k, b in BASES.items() if issubclass(obj, b)), None)
+        other = next((k for k, b in kinds.items() if issubclass(obj, b)), None)
         article = "an" if other and other[0] in "aeiou" else "a"
         hint = (
             f"it is {article} {other}: register it in {KINDS[other]}"
