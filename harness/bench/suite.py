@@ -143,14 +143,14 @@ def component_name(estimator: str, spec: dict[str, Any]) -> str:
     return str(spec.get("name") or estimator)
 
 
-def _mapping(data: dict[str, Any], key: str, path: Path) -> dict[str, dict[str, Any]]:
+def _mapping(data: dict[Any, Any], key: str, path: Path) -> dict[str, dict[str, Any]]:
     value = data.get(key)
     if not isinstance(value, dict) or not value:
         raise ConfigError(f"suite {path}: '{key}' must be a non-empty mapping")
     return {str(k): dict(v or {}) for k, v in value.items()}
 
 
-def _number(data: dict[str, Any], key: str, path: Path) -> float:
+def _number(data: dict[Any, Any], key: str, path: Path) -> float:
     try:
         return float(data[key])
     except (KeyError, TypeError, ValueError):

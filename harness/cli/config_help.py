@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import enum
 import inspect
 import textwrap
 import typing
@@ -24,7 +25,7 @@ GROUPS = ("estimator", "compute", "logger")
 
 
 def _type_name(kind: Any) -> str:
-    if isinstance(kind, type) and issubclass(kind, __import__("enum").Enum):
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
         return "|".join(str(m.value) for m in kind)
     origin = getattr(kind, "__origin__", None)
     if origin is typing.Union:
@@ -78,7 +79,7 @@ def field_docs(node: type) -> dict[str, str]:
     return docs
 
 
-def _dataclass_rows(node: type, prefix: str) -> list[Row]:
+def _dataclass_rows(node: Any, prefix: str) -> list[Row]:
     rows: list[Row] = []
     hints = typing.get_type_hints(node)
     docs = field_docs(node)

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import pluggy
+
 from harness import envvars
 from harness.contract import guard
 from harness.contract.config_groups import ships_option
@@ -31,10 +33,9 @@ class Component:
     plugin: str
 
 
-class ComponentTable:
+class ComponentTable(pluggy.PluginManager):
     # The manager's state these methods use (set in HarnessPluginManager.__init__).
     infos: dict[str, PluginInfo]
-    hook: Any
     _components: dict[str, dict[str, Component]] | None
     _broken: dict[tuple[str, str], str]
     _tracer: Any
@@ -135,8 +136,8 @@ class ComponentTable:
                 return info.message
         if entry is None:
             return None
-        info = self.infos.get(entry.plugin)
-        searchpath = (info.searchpath if info else None) or ["(none)"]
+        owner_info = self.infos.get(entry.plugin)
+        searchpath = (owner_info.searchpath if owner_info else None) or ["(none)"]
         return (
             f"{kind} '{name}' is registered by {self.where(entry.plugin)}, but no config file "
             f"{kind}/{name}.yaml was found on its config search path "
@@ -173,7 +174,7 @@ class ComponentTable:
         None for anything else, which keeps its traceback (a harness bug)."""
         entry = self.components.get(kind, {}).get(name)
         info = self.infos.get(entry.plugin) if entry is not None else None
-        if info is None or isinstance(error, HarnessError):
+        if entry is None or info is None or isinstance(error, HarnessError):
             return None
         if not _raised_in(error, {info.module, entry.cls.__module__}):
             return None

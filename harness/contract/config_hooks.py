@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import pluggy
+
 from harness import envvars
 from harness.contract.component_table import registering
 from harness.contract.config_groups import searchpath_options
@@ -22,10 +24,9 @@ __all__ = ["ConfigHooks"]
 DISABLE_ENV = envvars.DISABLE_PLUGINS
 
 
-class ConfigHooks:
+class ConfigHooks(pluggy.PluginManager):
     # The manager's state these methods use (set in HarnessPluginManager.__init__).
     infos: dict[str, PluginInfo]
-    hook: Any
     _schemas: list[tuple[str, str, type, str]] | None
     _answers: list[tuple[str, Any]] | None
 
@@ -107,7 +108,8 @@ class ConfigHooks:
 
     @contextmanager
     def _collecting(self) -> Iterator[list[tuple[str, Any]]]:
-        self._answers = answers = []
+        answers: list[tuple[str, Any]] = []
+        self._answers = answers
         try:
             yield answers
         finally:

@@ -58,7 +58,7 @@ _LOAD_TIME_HOOKS = frozenset(
 )
 
 
-class HarnessPluginManager(ComponentTable, ConfigHooks, pluggy.PluginManager):
+class HarnessPluginManager(ComponentTable, ConfigHooks):
     """pluggy's manager plus what the harness knows about each plugin and the table
     of registered components built from the registration hooks."""
 

@@ -25,6 +25,7 @@ def bases() -> dict[str, type]:
 
     return {"estimator": Estimator, "compute": Compute, "logger": Logger, "datastore": Datastore}
 
+
 #: A component name is a config option (``estimator=NAME``) and a file name.
 COMPONENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 #: Groups a typed option may belong to (``harness_config_schemas``).

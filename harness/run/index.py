@@ -43,7 +43,7 @@ class _LazyPathRecord(RunRecord):
     """A record whose ``path`` becomes a Path only when used: building 10,000
     Path objects was a fifth of a listing, and most listings use a few."""
 
-    @property  # type: ignore[override]
+    @property
     def path(self) -> Path | None:
         raw = self.__dict__.get("_raw_path")
         if isinstance(raw, str):
@@ -56,6 +56,7 @@ class _LazyPathRecord(RunRecord):
 
 
 def _record(summary: dict[str, Any], run_dir: str) -> RunRecord:
+    record: RunRecord
     try:  # the summary came from RunRecord.to_json: every key is a field
         record = _LazyPathRecord(**summary)
     except TypeError:  # a key from a newer or older harness

@@ -243,7 +243,7 @@ def parse_filter(expression: str) -> Predicate:
             f"column {exc.column}" if getattr(exc, "column", -1) not in (-1, None) else "the end"
         )
         if isinstance(exc, UnexpectedCharacters):
-            found = repr(expression[exc.pos_in_stream])
+            found = repr(expression[exc.pos_in_stream or 0])
         else:
             token = str(getattr(exc, "token", "") or "")
             found = repr(token) if token else "end"

@@ -137,7 +137,7 @@ class ModelRegistry:
     def register_path(
         self,
         name: str,
-        model_path: str | Path,
+        model_path: str | os.PathLike[str],
         *,
         tags: dict[str, str] | None = None,
         description: str = "",

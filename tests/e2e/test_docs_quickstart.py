@@ -36,7 +36,9 @@ def test_plugin_quickstart_runs_as_documented(tmp_path):
     # Its `pip install` goes into a throw-away venv over this one, never into this one.
     env = {**os.environ, **overlay_venv(tmp_path / "venv"), "HARNESS_HOME": str(tmp_path / "home")}
     (tmp_path / "src").mkdir()
-    proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=1500)
+    proc = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, env=env, timeout=1500
+    )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
     assert f"plugin:        {name}" in proc.stdout, output

@@ -155,11 +155,7 @@ def test_the_scaffold_and_the_example_plugin_import_only_the_public_surface(tmp_
     example = Path(__file__).resolve().parents[2] / "examples" / "harness-example-plugin"
     files += sorted(example.rglob("*.py"))
     outside = {
-        str(path): sorted(
-            name
-            for name in _harness_imports(path)
-            if not name.startswith(PUBLIC)
-        )
+        str(path): sorted(name for name in _harness_imports(path) if not name.startswith(PUBLIC))
         for path in files
     }
     assert {path: names for path, names in outside.items() if names} == {}
