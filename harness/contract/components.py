@@ -102,7 +102,9 @@ class Estimator:
 
 def serves_models(cls: type[Estimator]) -> bool:
     """Whether ``cls`` implements ``load_model`` (its models serve without score.py)."""
-    return getattr(cls.load_model, "__func__", None) is not Estimator.load_model.__func__
+    # classmethods: compare the functions they wrap (a bound method is new on each access)
+    base = vars(Estimator)["load_model"].__func__
+    return getattr(cls.load_model, "__func__", None) is not base
 
 
 #: Estimator class attributes copied into the job spec (``JobSpec.estimator_traits``).

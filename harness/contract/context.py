@@ -20,11 +20,12 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 from harness import envvars
 from harness.contract.jobspec import JobSpec
 from harness.run.metrics import MetricEvent, append_events, writer_path
+from harness.run.progress import ProgressRelay
 from harness.run.record import CANCELED, COMPLETED, FAILED
 
 __all__ = ["MetricEvent", "OfflineRun", "Run"]
@@ -102,6 +103,7 @@ class Run:
         self._logger_origin: dict[str, str] = {}
         if self._records and self.rank == 0 and spec.loggers:
             _import_what_shutdown_refuses()
+        self._progress = ProgressRelay(lambda *update: self._notify("progress", *update))
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="harness-flush", daemon=True)
         self._flusher.start()
@@ -223,10 +225,11 @@ class Run:
         """Yield from ``iterable`` while reporting progress to the loggers."""
         if total is None and hasattr(iterable, "__len__"):
             total = len(iterable)  # type: ignore[arg-type]
-        self._notify("progress", description, 0, total)
+        # Handed to the loggers on the relay's thread: a slow one never slows the loop.
+        self._progress.put(description, 0, total)
         for done, item in enumerate(iterable, start=1):
             yield item
-            self._notify("progress", description, done, total)
+            self._progress.put(description, done, total)
 
     # -- flushing ------------------------------------------------------------
     def flush(self) -> None:
@@ -301,6 +304,7 @@ class Run:
 
         noted = read_stop_note(self.run_dir)
         status = noted if noted in (FAILED, CANCELED) else status
+        self._progress.flush()  # the last progress reaches the loggers before finish
         if self._loggers:
             self._notify("finish", status)
         if Run._current is self:
@@ -324,12 +328,31 @@ class Run:
             previous(kind, value, tb)
 
         sys.excepthook = hook
+        # sys.exit(N) raises SystemExit, which reaches no excepthook, and an at-exit
+        # function cannot read the exit status: note a failing status on its way out
+        # (argparse's error() and most scripts exit through sys.exit).
+        previous_exit = sys.exit
+
+        def exit_noting_failure(status: Any = None) -> NoReturn:
+            if _failing_exit_status(status):
+                self._failed_by_exception = True
+            previous_exit(status)
+
+        sys.exit = exit_noting_failure
 
     def _close_at_exit(self) -> None:
+        exiting = sys.exc_info()[1]
+        if isinstance(exiting, SystemExit) and _failing_exit_status(exiting.code):
+            self._failed_by_exception = True  # `raise SystemExit(N)` written out
         status = FAILED if self._failed_by_exception else COMPLETED
         if self._interrupted or isinstance(sys.exc_info()[1], KeyboardInterrupt):
             status = CANCELED
         self.close(status)
+
+
+def _failing_exit_status(status: Any) -> bool:
+    """Python's rule: None and 0 are success, any other value (an int, a message) fails."""
+    return status is not None and status != 0
 
 
 class OfflineRun(Run):

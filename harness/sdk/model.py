@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,7 @@ class Model:
 
     @staticmethod
     def deploy(
-        workspace: Any, name: str, models: list[Any], wait: bool = True, **options: Any
+        workspace: Any, name: str, models: Sequence[Any], wait: bool = True, **options: Any
     ) -> Any:
         """Serve ``models`` (``Model`` objects or ``NAME[:VERSION|@ALIAS]``) as the web
         service ``name``; ``options`` as ``harness.sdk.service.deploy`` (entry_script,

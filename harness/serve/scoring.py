@@ -85,7 +85,10 @@ class EstimatorScorer:
 
         assert record.estimator is not None
         model = record.models[0]
+        from harness.contract.components import Estimator
+
         estimator = get_plugin_manager().get("estimator", record.estimator)
+        assert issubclass(estimator, Estimator)  # the manager checks what it registers
         params = model.get("params") or {}
         try:
             self.predictor = estimator.load_model(record.folder() / model["path"], params)
