@@ -140,7 +140,7 @@ def _models(home: Path) -> list[Finding]:
     if not registry.root.is_dir():
         return found
     for folder in sorted(registry.root.iterdir()):
-        if not NAME_PATTERN.match(folder.name) or folder.is_symlink() or not folder.is_dir():
+        if not NAME_PATTERN.fullmatch(folder.name) or folder.is_symlink() or not folder.is_dir():
             found.append(Finding("model", str(folder), "not a model folder", "move to damaged/"))
             continue
         for child in sorted(folder.iterdir()):

@@ -259,7 +259,7 @@ class ModelRegistry:
         return sorted(
             p.name
             for p in self.root.iterdir()
-            if NAME_PATTERN.match(p.name) and _is_dir(p) and self.versions(p.name)
+            if NAME_PATTERN.fullmatch(p.name) and _is_dir(p) and self.versions(p.name)
         )
 
     def versions(self, name: str) -> list[ModelVersion]:
