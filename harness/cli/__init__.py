@@ -10,6 +10,7 @@ import importlib
 import sys
 
 from harness.errors import HarnessError
+from harness.safetext import EscapingStream, clean
 
 #: subcommand → (module, one-line help). Modules expose ``main(args) -> int``.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -90,19 +91,19 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             return completion.handle(args)
         except HarnessError as exc:
-            print(f"harness: error: {exc}", file=sys.stderr)
+            print(f"harness: error: {clean(exc)}", file=sys.stderr)
             return exc.exit_code
     if name not in COMMANDS:
         print(
-            f"harness: error: unknown command '{name}'. Commands: {', '.join(COMMANDS)}",
+            f"harness: error: unknown command '{clean(name)}'. Commands: {', '.join(COMMANDS)}",
             file=sys.stderr,
         )
         return 2
     try:
         module = importlib.import_module(COMMANDS[name][0])
         return int(module.main(rest) or 0)
-    except HarnessError as exc:
-        print(f"harness: error: {exc}", file=sys.stderr)
+    except HarnessError as exc:  # one line, whatever the message quotes
+        print(f"harness: error: {clean(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)
@@ -119,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
+    # Control characters that a run's data carries never reach the terminal raw
+    # (harness.safetext); a job's live output goes to the streams' buffers as written.
+    sys.stdout = EscapingStream(sys.stdout)  # type: ignore[assignment]
+    sys.stderr = EscapingStream(sys.stderr)  # type: ignore[assignment]
     try:
         code = main()
         sys.stdout.flush()

@@ -94,6 +94,8 @@ def _progress(description: str, files: int, total: int, show: bool) -> Iterator[
     if not show:
         yield lambda nbytes=0, nfiles=0: None
         return
+    import sys
+
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -104,6 +106,8 @@ def _progress(description: str, files: int, total: int, show: bool) -> Iterator[
         TransferSpeedColumn,
     )
 
+    from harness.safetext import raw_stream
+
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -111,7 +115,8 @@ def _progress(description: str, files: int, total: int, show: bool) -> Iterator[
         DownloadColumn(),
         TransferSpeedColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        # The real stderr: rich writes its own escape codes (harness.safetext).
+        console=Console(file=raw_stream(sys.stderr)),
         transient=False,
     )
     task = bar.add_task(description, total=total or 1, files=files, done=0)

@@ -81,6 +81,18 @@ BAD_INPUTS = [
         ["n_jobs"],
     ),
     ("train-unknown-estimator", ["train", "+estimator=nosuch"], ["nosuch"]),
+    # Names with a trailing newline (`re.match` with `$` accepted them): fullmatch only
+    (
+        "models-name-trailing-newline",
+        ["models", "register", "m\n", "--run", "{run}", "--path", "outputs"],
+        ["model name", "m\\n"],
+    ),
+    ("models-alias-trailing-newline", ["models", "alias", "m", "1", "prod\n"], ["alias"]),
+    ("datastore-name-trailing-newline", ["datastore", "add", "ds\n", "{tmp}"], ["datastore name"]),
+    ("envs-name-trailing-newline", ["envs", "create", "env\n", "--pip", "six"], ["env\\n"]),
+    ("runs-show-id-trailing-newline", ["runs", "show", "{run}\n"], ["not a run id"]),
+    # The shell's completion script sets COMP_LINE; without it: one line, not IndexError
+    ("completion-query-without-comp-line", ["-sc", "query=bash"], ["COMP_LINE"]),
     ("train-unknown-launcher", ["train", "-m", "hydra/launcher=nosuch"], ["nosuch", "joblib"]),
     (
         "train-script-fifo",
