@@ -98,11 +98,12 @@ def v1_metrics(history: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
 
 
 def inside_run(record: RunRecord, path: str) -> Path:
-    """``path`` (relative to the run folder) checked: inside the run, no symlinks."""
+    """``path`` (relative to the run folder) checked: under outputs/ or logs/ once
+    normalised, no symlinks."""
     assert record.path is not None
-    from harness.storage.safecopy import inside
+    from harness.storage.safecopy import run_file
 
-    target = inside(record.path, path, f"run {record.id}")
+    target = run_file(record.path, path, f"run {record.id}")
     if not target.exists():
         raise NotFoundError(
             f"run {record.id} has no '{path}' (see `harness runs show {record.id}` for its files)"

@@ -220,11 +220,11 @@ class ModelRegistry:
 
     @staticmethod
     def _source(record: RunRecord, model_path: str) -> tuple[Path, str]:
-        from harness.storage.safecopy import inside
+        from harness.storage.safecopy import run_file
 
         assert record.path is not None
         root = Path(os.path.abspath(record.path))
-        source = inside(root, model_path, f"run {record.id}")
+        source = run_file(root, model_path, f"run {record.id}")
         if not source.exists():
             raise NotFoundError(
                 f"run {record.id} has no '{model_path}' "

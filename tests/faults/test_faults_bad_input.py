@@ -33,6 +33,22 @@ BAD_INPUTS = [
         ["models", "register", "a/b", "--run", "{run}", "--path", "outputs"],
         ["model name"],
     ),
+    # Only a run's outputs/ and logs/ leave it, checked on the normalised path
+    (
+        "models-register-dotdot-run-json",
+        ["models", "register", "m", "--run", "{run}", "--path", "outputs/../run.json"],
+        ["outputs/../run.json", "'run.json'", "outputs/ or logs/"],
+    ),
+    (
+        "models-register-job-json",
+        ["models", "register", "m", "--run", "{run}", "--path", "job.json"],
+        ["job.json", "outputs/ or logs/"],
+    ),
+    (
+        "runs-download-dotdot-run-json",
+        ["runs", "download", "{run}", "logs/../run.json", "{tmp}"],
+        ["logs/../run.json", "outputs/ or logs/"],
+    ),
     ("models-numeric-alias", ["models", "alias", "m", "1", "7"], ["alias"]),
     ("models-show-unknown", ["models", "show", "nosuch"], ["nosuch"]),
     ("train-datastore-empty-override", ["train", "${datastore:}"], ["datastore"]),
