@@ -11,6 +11,7 @@ import argparse
 from typing import Any
 
 from harness.cli.output import print_json, print_table, warn
+from harness.records import Damaged
 from harness.run.record import RunRecord
 from harness.run.store import RunStore
 from harness.safetext import clean
@@ -89,7 +90,8 @@ def scalar_metrics(values: dict[str, Any]) -> str:
     )
 
 
-def select(store: RunStore, opts: argparse.Namespace) -> list[RunRecord]:
+def select(store: RunStore, opts: argparse.Namespace) -> tuple[list[RunRecord], list[Damaged]]:
+    """The runs to list, and the damaged records met (each said in one line)."""
     records, problems = find_runs(
         store,
         experiment=opts.experiment,
@@ -100,15 +102,17 @@ def select(store: RunStore, opts: argparse.Namespace) -> list[RunRecord]:
         ascending=opts.asc,
     )
     for problem in problems:
-        warn(problem)
-    return records
+        warn(str(problem))
+    return records, problems
 
 
 def cmd_list(store: RunStore, opts: argparse.Namespace) -> int:
     import json
     import sys
 
-    records = select(store, opts)
+    records, damaged = select(store, opts)
+    # A damaged record cannot match a filter: it gets its row in an unfiltered table.
+    filtered = opts.experiment or opts.estimator or opts.tag or opts.status
     limit = opts.limit if opts.limit is not None else (0 if opts.format == "json" else TABLE_LIMIT)
     total = len(records)
     if limit > 0:
@@ -131,6 +135,8 @@ def cmd_list(store: RunStore, opts: argparse.Namespace) -> int:
         )
         for r in records
     ]
+    if not filtered:
+        rows += [(d.name, "-", d.STATUS, "-", "-", "-", "see the warning above") for d in damaged]
     print_table(
         f"runs in {store.root}",
         ("id", "experiment", "status", "estimator", "created", "duration", "metrics"),

@@ -58,6 +58,18 @@ def summary_json(store: RunStore, record: RunRecord) -> dict[str, Any]:
     }
 
 
+def checked_history(run_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """A run's metric history; damaged lines are skipped with one warning line."""
+    from harness.errors import warn
+
+    damaged: list[str] = []
+    history = run_metrics.history(run_dir, damaged)
+    line = run_metrics.damaged_summary(run_dir, damaged)
+    if line:
+        warn(line)
+    return history
+
+
 def detail_json(store: RunStore, record: RunRecord) -> dict[str, Any]:
     assert record.path is not None
     data = summary_json(store, record)
@@ -65,7 +77,7 @@ def detail_json(store: RunStore, record: RunRecord) -> dict[str, Any]:
         {
             "params": record.params,
             "overrides": record.overrides,
-            "history": run_metrics.history(record.path),
+            "history": checked_history(record.path),
             "files": store.files(record),
             "provenance": record.provenance,
             "world_size": record.world_size,
@@ -313,7 +325,7 @@ class Run:
         """Every logged point: name → ``[{"step", "value", "time"}]`` (``runs metrics``)."""
         record = self.record()
         assert record.path is not None
-        history = run_metrics.history(record.path)
+        history = checked_history(record.path)
         if name is None:
             return history
         if name not in history:
