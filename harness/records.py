@@ -222,6 +222,19 @@ def _checker(hint: Any) -> Checker:  # noqa: C901 - one branch per kind of type
             return None if any(p is None for p in problems) else problems[0]
 
         return union
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        nested = Format(hint.__name__, hint, version=0)
+
+        def record(value: Any) -> str | None:
+            if not isinstance(value, dict):
+                return f"{_describe(value)}, not an object"
+            try:
+                check(nested, value)
+            except ValueError as exc:
+                return str(exc)
+            return None
+
+        return record
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         allowed = {member.value for member in hint}
 

@@ -233,8 +233,8 @@ def upload(
 ) -> TransferSummary:
     key = normalize_key(target)
     files = list(walk_source(src))
+    known = store.manifest()  # a damaged manifest: one line before anything changes
     store.remove_stale_temps(key)
-    known = store.manifest()
     started_with = dict(known)  # what the manifest said before any racing upload
     summary = TransferSummary("upload", store.name, key)
     new: dict[str, FileEntry] = {}

@@ -232,3 +232,39 @@ def test_a_metrics_line_with_a_string_time_costs_only_that_line(home):
         assert "metrics/rank0-1.jsonl line 2" in result.stderr, result.output
     history = run_cli("runs", "metrics", run_dir.name, "loss", "--format", "json", home=home)
     assert [p["value"] for p in history.json()] == [0.5, 0.25]
+
+
+MANIFEST_DAMAGE = {
+    "not-json": b"{",
+    "files-list": b'{"version": 1, "files": []}',
+    "size-text": b'{"version": 1, "files": {"d/a.txt": {"size": "1", "blake3": "%s"}}}',
+    "digest-short": b'{"version": 1, "files": {"d/a.txt": {"size": 1, "blake3": "abc"}}}',
+    "key-escapes": b'{"version": 1, "files": {"../../x": {"size": 1, "blake3": "%s"}}}',
+    "newer-version": b'{"version": 9, "files": {}}',
+}
+
+
+@pytest.mark.parametrize("damage", sorted(MANIFEST_DAMAGE))
+def test_a_damaged_manifest_is_one_line_for_every_datastore_command(home, tmp_path, damage):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("hello")
+    assert run_cli("datastore", "upload", str(src), "--target", "d", home=home).returncode == 0
+    manifest = home / "datastores" / "default" / ".harness" / "manifest.json"
+    manifest.write_bytes(MANIFEST_DAMAGE[damage].replace(b"%s", b"0" * 64))
+    dest = tmp_path / "dest"
+    for args in (
+        ["datastore", "list", "d"],
+        ["datastore", "verify", "d"],
+        ["datastore", "download", "d", str(dest)],
+        ["datastore", "upload", str(src), "--target", "d"],
+    ):
+        assert_user_error(run_cli(*args, home=home), "damaged manifest", "doctor")
+    assert not dest.exists()
+    report = run_cli("doctor", "--format", "json", home=home)
+    assert report.returncode == 1 and [f["path"] for f in report.json()] == [str(manifest)]
+    assert run_cli("doctor", "--fix", home=home).returncode == 0
+    assert run_cli("datastore", "upload", str(src), "--target", "d", home=home).returncode == 0
+    verified = run_cli("datastore", "verify", "d", "--format", "json", home=home)
+    assert verified.returncode == 0, verified.output
+    assert run_cli("doctor", home=home).returncode == 0
