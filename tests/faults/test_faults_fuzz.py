@@ -9,18 +9,15 @@ import json
 import tempfile
 from pathlib import Path
 
-import pytest
+from hypothesis import HealthCheck, given, settings  # the test extra installs it
+from hypothesis import strategies as st
 
-hypothesis = pytest.importorskip("hypothesis")  # the test extra installs it
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from harness.datastore import manifest as mf  # noqa: E402
-from harness.errors import DamagedRecordError  # noqa: E402
-from harness.run import metrics  # noqa: E402
-from harness.run.index import summaries  # noqa: E402
-from harness.run.store import RunStore, load_record  # noqa: E402
-from harness.sdk.run import summary_json  # noqa: E402
+from harness.datastore import manifest as mf
+from harness.errors import DamagedRecordError
+from harness.run import metrics
+from harness.run.index import summaries
+from harness.run.store import RunStore, load_record
+from harness.sdk.run import summary_json
 
 RUN_ID = "20260101-000000-abcdef"
 GOOD = {
