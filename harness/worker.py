@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def wait_for_job(estimator: str, control: int) -> str | None:
     """``--early ESTIMATOR FD``: started before the driver composed the config
-    (``harness.job.early_worker``). Import what the job will import, then wait for
+    (``harness.contract.early_worker``). Import what the job will import, then wait for
     the driver's line ``{"spec": JOB_SPEC, "cwd": WORKDIR}`` on the pipe ``FD``;
     None if the pipe closes without one."""
     os.environ.setdefault(envvars.QUIET_PLUGINS, "1")

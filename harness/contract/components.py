@@ -45,7 +45,7 @@ class Estimator:
     @classmethod
     def preload(cls) -> None:
         """Import what every job of this estimator imports (its framework), in a job
-        process started before the config is composed (``harness.job.early_worker``):
+        process started before the config is composed (``harness.contract.early_worker``):
         it runs while the driver composes. Only what ``train`` surely needs; an
         error here is ignored (the job meets and reports it itself)."""
 
@@ -99,7 +99,7 @@ class JobResult:
 class Compute:
     """Starts a job's worker processes and supervises them until they end."""
 
-    #: True if ``launch`` uses ``harness.job.early_worker.take`` (a worker started
+    #: True if ``launch`` uses ``compute_kit.take_early_worker`` (a worker started
     #: before composition); otherwise the driver stops that worker before launching.
     takes_early_worker: ClassVar[bool] = False
 

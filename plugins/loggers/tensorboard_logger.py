@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.plugins.loggers.background import BackgroundSink
-
 from harness.contract.components import Logger
-from harness.run.record import flatten
+from harness.contract.records import flatten
+from harness.plugins.loggers.background import BackgroundSink
 
 
 class TensorBoardLogger(Logger):
