@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import atexit
 import collections
+import operator
 import os
 import re
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -44,6 +46,24 @@ def _plain(value: Any) -> Any:
         return float(value)
     except (TypeError, ValueError):
         return str(value)
+
+
+def _checked(name: Any, step: Any) -> int | None:
+    """``run.log``'s name and step, refused at the call when wrong: a metrics line
+    with ``"step": "abc"`` would be dropped by every reader, the point lost."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"run.log: the metric name must be a non-empty str, not {name!r:.60}")
+    if step is None or step.__class__ is int:
+        return step
+    try:
+        if isinstance(step, bool):
+            raise TypeError
+        return operator.index(step)  # numpy's and torch's integers too
+    except TypeError:
+        raise TypeError(
+            f"run.log({name!r}, ...): step must be an int (or None for the next one), "
+            f"not {step!r:.60}"
+        ) from None
 
 
 def _import_what_shutdown_refuses() -> None:
@@ -104,6 +124,7 @@ class Run:
         self._flusher = threading.Thread(target=self._flush_loop, name="harness-flush", daemon=True)
         self._flusher.start()
         atexit.register(self._close_at_exit)
+        self._flush_on_sigterm()
 
     # -- context -------------------------------------------------------------
     @classmethod
@@ -131,10 +152,14 @@ class Run:
     # -- logging -------------------------------------------------------------
     def log(self, name: str, value: Any, step: int | None = None) -> None:
         """Record one value of metric ``name``; ``step`` defaults to the next index."""
+        if name.__class__ is not str or (step is not None and step.__class__ is not int):
+            step = _checked(name, step)
         if not self._records:
             return
         if step is None:
             step = self._steps.get(name, -1) + 1
+        elif step < 0:
+            raise ValueError(f"run.log({name!r}, ...): step {step} is negative; give an int ≥ 0")
         self._steps[name] = step
         if not isinstance(value, (int, float)):
             value = _plain(value)
@@ -309,6 +334,26 @@ class Run:
         if Run._current is self:
             Run._current = None
 
+    def _flush_on_sigterm(self) -> None:
+        """A process that logs and has no SIGTERM handler of its own (a user's script;
+        the worker turns SIGTERM into KeyboardInterrupt itself) would die at once on
+        SIGTERM (a cancel, a stop, a killed driver's PDEATHSIG): the last second of
+        buffered metrics lost, atexit not run. Flush and close first, then die of the
+        same signal, so the exit status still says SIGTERM."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return
+
+        def close_then_die(signum: int, frame: object) -> None:
+            try:
+                self.close(CANCELED)
+            finally:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, close_then_die)
+
     def mark_failed(self) -> None:
         self._failed_by_exception = True
 
@@ -340,6 +385,7 @@ class OfflineRun(Run):
         self._steps = {}
 
     def log(self, name: str, value: Any, step: int | None = None) -> None:
+        step = _checked(name, step)
         print(
             f"[offline run] {name}: {_plain(value)}"
             + (f" (step {step})" if step is not None else "")
