@@ -76,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         status, code = FAILED, EXIT_FAILED
     finally:
         run.close(status)
+    if run.lost_writes is not None and code == 0:  # a full disk ate metrics: Failed
+        print(
+            f"harness: error: {run.lost_events} metric events lost: {run.lost_writes}",
+            file=sys.stderr,
+        )
+        code = EXIT_FAILED
     return code
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import contextlib
 import operator
 import os
 import re
@@ -116,6 +117,9 @@ class Run:
         self._loggers: dict[str, Any] | None = None
         self._closed = False
         self._failed_by_exception = False
+        #: Why metrics were lost (the first write that failed), else None.
+        self.lost_writes: str | None = None
+        self._lost_events = 0
         #: Logger name → "plugin 'x' (dist version)", for messages about it.
         self._logger_origin: dict[str, str] = {}
         if self._records and self.rank == 0 and spec.loggers:
@@ -264,8 +268,26 @@ class Run:
             batch = [MetricEvent._make(buffer.popleft()) for _ in range(len(buffer))]
             if not batch:
                 return
-            append_events(self._metrics_path, batch)
+            try:
+                append_events(self._metrics_path, batch)
+            except OSError as exc:
+                self._lose(batch, exc)
+                return
             self._notify("log_metrics", batch)
+
+    def _lose(self, batch: list[MetricEvent], exc: OSError) -> None:
+        """Metrics that could not be written (a full disk, a quota): said once on
+        stderr, counted, and the run ends Failed (``lost_writes``), never Completed
+        with a hole in its history."""
+        first = self.lost_writes is None
+        self._lost_events += len(batch)
+        if first:
+            self.lost_writes = f"could not write metrics ({exc})"
+            print(f"harness: error: {self.lost_writes}; the run will end Failed", file=sys.stderr)
+
+    @property
+    def lost_events(self) -> int:
+        return self._lost_events
 
     def _flush_loop(self) -> None:
         while not self._stop.wait(self.FLUSH_INTERVAL_S):
@@ -329,6 +351,8 @@ class Run:
 
         noted = read_stop_note(self.run_dir)
         status = noted if noted in (FAILED, CANCELED) else status
+        if self.lost_writes is not None and status == COMPLETED:
+            status = FAILED
         if self._loggers:
             self._notify("finish", status)
         if Run._current is self:
@@ -358,10 +382,23 @@ class Run:
         self._failed_by_exception = True
 
     def _close_at_exit(self) -> None:
+        if self._closed:
+            return  # the worker closed it and decides the exit status itself
         status = FAILED if self._failed_by_exception else COMPLETED
         if isinstance(sys.exc_info()[1], KeyboardInterrupt):
             status = CANCELED
         self.close(status)
+        if self.lost_writes is not None:
+            # A user's script that logged into a full disk: its exit status must say
+            # so, or the run would end Completed without those metrics.
+            print(
+                f"harness: error: {self._lost_events} metric events lost: {self.lost_writes}",
+                file=sys.stderr,
+                flush=True,
+            )
+            with contextlib.suppress(OSError, ValueError):
+                sys.stdout.flush()
+            os._exit(1)
 
 
 class OfflineRun(Run):
