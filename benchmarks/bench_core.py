@@ -18,8 +18,8 @@ from _common import alternate, parser, record, stats, time_command
 
 
 def log_rate(calls: int) -> float:
+    from harness.contract.context import Run
     from harness.contract.jobspec import JobSpec
-    from harness.run.context import Run
     from harness.run.store import RunStore
 
     with tempfile.TemporaryDirectory() as home:

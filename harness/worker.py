@@ -17,9 +17,9 @@ import threading
 import traceback
 
 from harness import envvars
+from harness.contract.context import Run
 from harness.contract.jobspec import CONFIG_ERROR_FILE, JobSpec
 from harness.errors import HarnessError
-from harness.run.context import Run
 from harness.run.record import CANCELED, COMPLETED, FAILED
 from harness.storage.workspace import atomic_write_bytes
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-# The datastore API is a package of its own; re-exported here with the other bases.
-from harness.datastore.base import Datastore
+# The datastore base class has a module of its own; re-exported here with the others.
+from harness.contract.datastore import Datastore
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
+    from harness.contract.context import MetricEvent, Run
     from harness.contract.jobspec import JobSpec
-    from harness.run.context import MetricEvent, Run
 
 __all__ = ["Compute", "Datastore", "Estimator", "JobResult", "Logger"]
 

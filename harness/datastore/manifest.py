@@ -29,6 +29,8 @@ from harness.datastore.paths import TEMP_MARK, is_under
 from harness.errors import DamagedRecordError
 
 MANIFEST_VERSION = 1
+#: The manifest's file in a datastore's metadata folder.
+MANIFEST_NAME = "manifest.json"
 #: Read size for hashing and copying: large enough that syscalls do not dominate.
 CHUNK = 1 << 20
 

@@ -323,7 +323,8 @@ async def list_datastores(request: Request) -> Response:
 
 
 async def datastore_files(request: Request) -> Response:
-    from harness.datastore.settings import configured, get_datastore
+    from harness.contract.datastore import get_datastore
+    from harness.datastore.settings import configured
 
     name = check_id("datastore name", request.path_params["name"])
     if name not in configured()[1]:

@@ -16,9 +16,14 @@ import mmap
 import os
 import threading
 
-from harness.datastore import manifest as mf
-from harness.datastore.base import Progress, temp_name
-from harness.datastore.manifest import CHUNK, FileEntry
+from harness.contract.datastore import (
+    CHUNK,
+    FileEntry,
+    Progress,
+    digest_entry,
+    new_digest,
+    temp_name,
+)
 
 #: Files from this size on take the copy_file_range + mmap path.
 LARGE = 4 << 20
@@ -107,7 +112,7 @@ def _copy(src: str, out: int, progress: Progress | None) -> FileEntry:
 def _copy_kernel(fd: int, out: int, size: int, progress: Progress | None) -> FileEntry | None:
     """copy_file_range for the bytes, the mmap'd source for the hash; None if the
     kernel cannot copy between these files (nothing written then)."""
-    digest = mf.new_digest()
+    digest = new_digest()
     with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as mapped:
         view = memoryview(mapped)
         try:
@@ -125,7 +130,7 @@ def _copy_kernel(fd: int, out: int, size: int, progress: Progress | None) -> Fil
                 done += n
                 if progress is not None:
                     progress(n)
-            return mf.entry(done, digest)
+            return digest_entry(done, digest)
         finally:
             view.release()
 
@@ -134,7 +139,7 @@ _buffers = threading.local()
 
 
 def _copy_buffered(fd: int, out: int, progress: Progress | None) -> FileEntry:
-    digest = mf.new_digest()
+    digest = new_digest()
     size = 0
     buffer = getattr(_buffers, "buffer", None)
     if (
@@ -150,4 +155,4 @@ def _copy_buffered(fd: int, out: int, progress: Progress | None) -> FileEntry:
         size += n
         if progress is not None:
             progress(n)
-    return mf.entry(size, digest)
+    return digest_entry(size, digest)

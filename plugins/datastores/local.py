@@ -13,13 +13,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from harness.contract.datastore import (
+    META_DIR,
+    TEMP_MARK,
+    Datastore,
+    DatastoreError,
+    FileEntry,
+    Progress,
+    UnsafePathError,
+)
+from harness.contract.files import atomic_write_bytes
 from harness.plugins.datastores.fastcopy import write_file
-
-from harness.datastore.base import Datastore, Progress
-from harness.datastore.errors import DatastoreError, UnsafePathError
-from harness.datastore.manifest import FileEntry
-from harness.datastore.paths import META_DIR, TEMP_MARK
-from harness.storage.workspace import atomic_write_bytes
 
 #: Files are stored read-only so a mounted job cannot change them (root still can).
 FILE_MODE = 0o444

@@ -176,8 +176,8 @@ def _models(home: Path) -> list[Finding]:
 def _datastores(home: Path) -> list[Finding]:
     """datastores.json, and the manifest of every datastore on this machine's disk
     (a remote one is not fetched here; its commands name a damaged manifest)."""
+    from harness.datastore import manifest as mf
     from harness.datastore import settings
-    from harness.datastore.base import MANIFEST_NAME
     from harness.datastore.paths import META_DIR
     from harness.errors import DamagedRecordError
 
@@ -191,17 +191,17 @@ def _datastores(home: Path) -> list[Finding]:
     for name, entry in sorted(stores.items()):
         if entry.get("type") != "local":
             continue
-        manifest = Path(str(entry["url"])) / META_DIR / MANIFEST_NAME
+        manifest = Path(str(entry["url"])) / META_DIR / mf.MANIFEST_NAME
         if not manifest.is_file() or not manifest.is_relative_to(home):
             continue  # a datastore outside the workspace is the user's own folder
         try:
-            settings.get_datastore(name).manifest()
-        except DamagedRecordError as exc:
+            mf.parse(manifest.read_bytes())
+        except (OSError, DamagedRecordError) as exc:
             found.append(
                 Finding(
                     "manifest",
                     str(manifest),
-                    str(exc),
+                    f"damaged manifest of datastore '{name}': {exc}",
                     "move to damaged/ (then upload the data again to record it)",
                 )
             )
