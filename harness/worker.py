@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         if run.rank == 0:
             atomic_write_bytes(spec.spec_path.parent / CONFIG_ERROR_FILE, str(exc).encode())
-        run.close(FAILED)
+        run.close(FAILED, discarded=True)
         return EXIT_CONFIG
     try:
         # The chosen compute first (e.g. MPI's communicator), then every plugin's hook.

@@ -51,6 +51,25 @@ def _plain(value: Any) -> Any:
         return str(value)
 
 
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM are noted, not raised, in the block (main thread only; the
+    process is closing anyway, and a supervisor escalates to SIGKILL if it hangs)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    noted: list[int] = []
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: noted.append(signum))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _checked(name: Any, step: Any) -> int | None:
     """``run.log``'s name and step, refused at the call when wrong: a metrics line
     with ``"step": "abc"`` would be dropped by every reader, the point lost."""
@@ -332,8 +351,10 @@ class Run:
                     loggers.pop(name, None)
 
     # -- closing -------------------------------------------------------------
-    def close(self, status: str = COMPLETED) -> None:
-        """Flush everything and tell the loggers the final status. Idempotent."""
+    def close(self, status: str = COMPLETED, *, discarded: bool = False) -> None:
+        """Flush everything and tell the loggers the final status. Idempotent.
+        ``discarded``: the run is being removed (its config was refused in the job):
+        loggers that never started are not started for it."""
         if self._closed:
             return
         self._closed = True
@@ -348,8 +369,13 @@ class Run:
         status = noted if noted in (FAILED, CANCELED) else status
         if self.lost_writes is not None and status == COMPLETED:
             status = FAILED
-        if self._loggers:
-            self._notify("finish", status)
+        # Every run reaches its loggers with its final status, also one that logged
+        # nothing (a script that failed at once): they start here if they never did.
+        # A stop's SIGINT, then SIGTERM, must not cut their finish short (MLflow's
+        # final write was lost to a KeyboardInterrupt raised inside it).
+        with _interrupts_deferred():
+            if self._loggers if discarded else self._active_loggers():
+                self._notify("finish", status)
         if Run._current is self:
             Run._current = None
 
@@ -443,5 +469,5 @@ class OfflineRun(Run):
     def flush(self) -> None:
         pass
 
-    def close(self, status: str = COMPLETED) -> None:
+    def close(self, status: str = COMPLETED, *, discarded: bool = False) -> None:
         pass
