@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from harness import inputs
 from harness.contract import early_worker, interrupts
 from harness.contract.components import ESTIMATOR_TRAITS, Compute, Estimator, JobResult
 from harness.contract.jobspec import CONFIG_ERROR_FILE, JobSpec
@@ -116,6 +117,9 @@ def plan(cfg: DictConfig, manager: HarnessPlugins) -> _Plan:
     """Everything that can be checked before a run record exists (exit 2 on a mistake)."""
     estimator_name = component_name(cfg, "estimator")
     job_config.check_unknown_keys(cfg)  # `+compute.timeuot=5`: a typo Hydra let through
+    inputs.experiment_name(cfg.get("experiment"))  # the same rules as every surface's
+    tags = cfg.get("tags")
+    inputs.tags(OmegaConf.to_container(tags, resolve=True) if isinstance(tags, DictConfig) else {})
     estimator = manager.get("estimator", estimator_name)()
     compute_name = component_name(cfg, "compute")
     compute = manager.get("compute", compute_name)()

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from harness import records
+from harness import inputs, records
 from harness.errors import DamagedRecordError, HarnessError, NotFoundError
 from harness.ids import check_id_prefix, is_run_id, new_id
 from harness.run import metrics
@@ -50,7 +50,12 @@ class RunStore:
 
     # -- creating ----------------------------------------------------------
     def create(self, **fields: Any) -> RunRecord:
-        """Make a new run folder (status Queued) and return its record."""
+        """Make a new run folder (status Queued) and return its record. The
+        experiment name and tags are checked first (``harness.inputs``): nothing is
+        made for a refused one."""
+        fields["experiment"] = inputs.experiment_name(fields.get("experiment"))
+        if "tags" in fields:
+            fields["tags"] = inputs.tags(fields["tags"])
         self.root.mkdir(parents=True, exist_ok=True)
         while True:
             run_id = new_id()
@@ -219,7 +224,10 @@ class RunStore:
         return self.update(run_id, change)
 
     def set_tags(self, run_id: str, tags: dict[str, Any]) -> RunRecord:
-        return self.update(run_id, lambda r: r.tags.update({k: str(v) for k, v in tags.items()}))
+        """Add or replace tags; each key and value checked (``harness.inputs``), for
+        the CLI, the Python API, the dashboard and a job alike."""
+        checked = inputs.tags(tags)
+        return self.update(run_id, lambda r: r.tags.update(checked))
 
 
 class NoSpaceError(HarnessError):

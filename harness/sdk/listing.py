@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness import inputs
 from harness.errors import ConfigError
 from harness.run.liveness import reconcile
-from harness.run.record import FINAL_STATUSES, STATUSES, RunRecord
+from harness.run.record import FINAL_STATUSES, RunRecord
 from harness.run.store import RunStore
 
 
@@ -53,7 +54,10 @@ def filter_runs(
     ascending: bool = False,
 ) -> list[RunRecord]:
     """The runs `harness runs list` and the dashboard show: filtered, live status
-    reconciled, optionally sorted by a metric's final value (newest first otherwise)."""
+    reconciled, optionally sorted by a metric's final value (newest first otherwise).
+    A status that is not one of the five is refused (``harness.inputs``), here, for
+    every surface."""
+    wanted = inputs.status_filter(status) if status else None
     if experiment:
         records = [r for r in records if r.experiment == experiment]
     if estimator:
@@ -62,8 +66,8 @@ def filter_runs(
         records = [r for r in records if key in r.tags and (value is None or r.tags[key] == value)]
     # `r.status in FINAL_STATUSES`, not the property: this loop sees every run.
     records = [r if r.status in FINAL_STATUSES else reconcile(store, r) for r in records]
-    if status:
-        records = [r for r in records if r.status.lower() == status.lower()]
+    if wanted is not None:
+        records = [r for r in records if r.status == wanted]
     if sort:
         records.sort(key=_metric_key(store, sort, ascending))
     return records
@@ -77,8 +81,8 @@ def find_runs(
     for the caller to report."""
     from harness.run.index import summaries
 
-    if status and not any(s.lower() == status.lower() for s in STATUSES):
-        raise ConfigError(f"--status '{status}': use one of {', '.join(STATUSES)}")
+    if status:
+        inputs.status_filter(status)  # before the listing's work
     records, problems = summaries(store.root)
     return filter_runs(store, records, status=status, **filters), problems
 

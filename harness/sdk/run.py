@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from harness import inputs
 from harness.errors import ConfigError, HarnessError, NotFoundError
 from harness.run import metrics as run_metrics
 from harness.run.liveness import reconcile
@@ -407,9 +408,11 @@ class Run:
     def add_properties(self, properties: dict[str, Any]) -> None:
         """Properties are write-once, as in v1: a key keeps its first value."""
 
+        checked = inputs.properties(properties)
+
         def change(record: RunRecord) -> None:
             current = record.extra.setdefault("properties", {})
-            for key, value in properties.items():
+            for key, value in checked.items():
                 if key in current and current[key] != str(value):
                     raise ConfigError(
                         f"run {record.id}: property '{key}' is already '{current[key]}'; "

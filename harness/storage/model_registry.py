@@ -26,7 +26,7 @@ from typing import Any
 
 from filelock import FileLock
 
-from harness import records
+from harness import inputs, records
 from harness.errors import ConfigError, DamagedRecordError, NotFoundError, warn
 from harness.ids import NAME_PATTERN, check_alias, check_model_name, check_model_version
 from harness.run.record import RunRecord
@@ -209,6 +209,9 @@ class ModelRegistry:
         from harness.run.store import now_iso
 
         check_name(name)
+        tags = inputs.tags(tags or {})  # the same limits as a run's, on every surface
+        properties = inputs.properties(properties or {})
+        description = inputs.description(description)
         folder = self.root / name
         folder.mkdir(parents=True, exist_ok=True)
         staging = folder / f".staging-{uuid.uuid4().hex}"

@@ -214,7 +214,14 @@ async def cancel_run(request: Request) -> Response:
     return json_response({"id": record.id, "status": record.status, "signalled": signalled})
 
 
+#: Bytes an action's JSON body may have (a tag, a model's name and path): 1 MiB.
+MAX_BODY = 1 << 20
+
+
 async def _body(request: Request) -> dict[str, Any]:
+    size = request.headers.get("content-length", "")
+    if not size.isdigit() or int(size) > MAX_BODY:
+        raise BadId(f"the request body must be a JSON object of at most {MAX_BODY} bytes")
     try:
         data = await request.json()
     except ValueError:
