@@ -54,6 +54,15 @@ KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
             "ratio_ray_vs_joblib",
         ],
     ),
+    "serve": (
+        "harness models serve against mlflow models serve, digits, 1 worker each (provisional)",
+        [
+            "latency_ms_one_row.*.p50",
+            "latency_ms_one_row.*.p99",
+            "throughput_ratio_harness_to_mlflow.*",
+            "startup_to_first_healthy_s.*.median",
+        ],
+    ),
     "sweeps": (
         "joblib n_jobs=2 against the sequential launcher",
         ["sweep_wall_s.*", "speedup_joblib_vs_basic"],

@@ -36,6 +36,9 @@ MASTER_ADDR = "HARNESS_MASTER_ADDR"
 #: ``0``: ``harness train`` starts no job process before composing (see
 #: ``harness.contract.early_worker``); the job's process starts after, as in a sweep.
 EARLY_WORKER = "HARNESS_EARLY_WORKER"
+#: A file the caller of ``harness train`` reads its JSON events from (run created,
+#: refused, finished: ``harness.job.events``); never passed on to jobs.
+EVENTS = "HARNESS_EVENTS"
 #: Threads for datastore transfers (default: 2 per core, at most 8).
 DATASTORE_THREADS = "HARNESS_DATASTORE_THREADS"
 

@@ -30,6 +30,7 @@ __all__ = [
     "check_model_name",
     "check_model_version",
     "check_run_id",
+    "check_service_name",
     "check_sweep_id",
     "is_run_id",
     "new_id",
@@ -117,3 +118,8 @@ def check_model_version(value: object) -> int:
 
 def check_datastore_name(text: str) -> str:
     return _check_name(text, "datastore name", "datasets")
+
+
+def check_service_name(text: str) -> str:
+    """A web service's name (``harness models serve --name``, ``Model.deploy``)."""
+    return _check_name(text, "service name", "digits-svc")

@@ -54,11 +54,11 @@ class EscapingStream:
     def __init__(self, target: IO[str]) -> None:
         self.target = target
 
-    def write(self, text: str) -> int:  # type: ignore[override]
+    def write(self, text: str) -> int:
         self.target.write(_CONTROL_BUT_LINES.sub(_escape, text))
         return len(text)
 
-    def writelines(self, lines: Any) -> None:  # type: ignore[override]
+    def writelines(self, lines: Any) -> None:
         for line in lines:
             self.write(line)
 

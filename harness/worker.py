@@ -15,10 +15,11 @@ import signal
 import sys
 import threading
 import traceback
+from typing import Any
 
 from harness import envvars
 from harness.contract.context import Run
-from harness.contract.jobspec import CONFIG_ERROR_FILE, JobSpec
+from harness.contract.jobspec import ACCEPTED_FILE, CONFIG_ERROR_FILE, JobSpec
 from harness.errors import HarnessError
 from harness.run.record import CANCELED, COMPLETED, FAILED
 from harness.storage.workspace import atomic_write_bytes
@@ -61,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
             atomic_write_bytes(spec.spec_path.parent / CONFIG_ERROR_FILE, str(exc).encode())
         run.close(FAILED, discarded=True)
         return EXIT_CONFIG
+    if run.rank == 0:  # the run stays: its driver may tell its caller so
+        with contextlib.suppress(OSError):
+            atomic_write_bytes(spec.spec_path.parent / ACCEPTED_FILE, b"accepted\n")
     try:
         # The chosen compute first (e.g. MPI's communicator), then every plugin's hook.
         manager.get("compute", spec.compute)().worker_start(run)
@@ -94,7 +98,8 @@ def wait_for_job(estimator: str, control: int) -> str | None:
     from harness.contract.manager import get_plugin_manager
 
     with contextlib.suppress(Exception):  # the driver or the job reports it itself
-        get_plugin_manager().get("estimator", estimator).preload()
+        chosen: Any = get_plugin_manager().get("estimator", estimator)
+        chosen.preload()
     with os.fdopen(control, "rb") as pipe:
         line = pipe.readline()
     if not line:

@@ -121,7 +121,7 @@ ENTRY_KEYS = {
 }
 
 
-def check_keys(data: dict[str, Any], path: Path, overridden: bool) -> None:
+def check_keys(data: dict[Any, Any], path: Path, overridden: bool) -> None:
     """Every key is one the suite reads: `bench run ci nosuchkey=1` (or a typo in a
     suite file) is one line naming it, not a key silently ignored."""
     where = f"suite {path}" + (" with its overrides" if overridden else "")
@@ -179,14 +179,14 @@ def component_name(estimator: str, spec: dict[str, Any]) -> str:
     return str(spec.get("name") or estimator)
 
 
-def _mapping(data: dict[str, Any], key: str, path: Path) -> dict[str, dict[str, Any]]:
+def _mapping(data: dict[Any, Any], key: str, path: Path) -> dict[str, dict[str, Any]]:
     value = data.get(key)
     if not isinstance(value, dict) or not value:
         raise ConfigError(f"suite {path}: '{key}' must be a non-empty mapping")
     return {str(k): dict(v or {}) for k, v in value.items()}
 
 
-def _number(data: dict[str, Any], key: str, path: Path) -> float:
+def _number(data: dict[Any, Any], key: str, path: Path) -> float:
     try:
         return float(data[key])
     except (KeyError, TypeError, ValueError):

@@ -19,7 +19,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harness.commands.runs",
         "run history: list, show, metrics, logs, cancel, compare, plot, ...",
     ),
-    "models": ("harness.commands.models", "model registry: register, list, show, download"),
+    "models": (
+        "harness.commands.models",
+        "model registry: register, list, show, download; serve as a web service",
+    ),
     "plugins": ("harness.commands.plugins", "installed plugins: list, show; new: scaffold one"),
     "datastore": (
         "harness.commands.datastore",
@@ -27,6 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "sweeps": ("harness.commands.sweeps", "hyperparameter sweeps: list, show, best"),
     "bench": ("harness.commands.bench", "benchmark suites: run, compare, list"),
+    "services": (
+        "harness.commands.services",
+        "web services of models: list, show, logs, stop, delete",
+    ),
     "envs": (
         "harness.commands.envs",
         "Python environments for runs: create, list, show, build, delete, prune",
@@ -104,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(module.main(rest) or 0)
     except HarnessError as exc:  # one line, whatever the message quotes
         print(f"harness: error: {clean(exc)}", file=sys.stderr)
+        from harness.job import events  # the caller's copy, when it asked for one
+
+        events.emit("refused", message=str(exc), exit_code=exc.exit_code)
         return exc.exit_code
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)
@@ -122,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
 def entry() -> None:
     # Control characters that a run's data carries never reach the terminal raw
     # (harness.safetext); a job's live output goes to the streams' buffers as written.
-    sys.stdout = EscapingStream(sys.stdout)  # type: ignore[assignment]
-    sys.stderr = EscapingStream(sys.stderr)  # type: ignore[assignment]
+    sys.stdout = EscapingStream(sys.stdout)
+    sys.stderr = EscapingStream(sys.stderr)
     try:
         code = main()
         sys.stdout.flush()

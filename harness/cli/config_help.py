@@ -8,6 +8,7 @@ types; an option that is still a YAML file shows the type of its default value.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import typing
 from importlib import resources
 from pathlib import Path
@@ -17,7 +18,7 @@ GROUPS = ("estimator", "compute", "logger")
 
 
 def _type_name(kind: Any) -> str:
-    if isinstance(kind, type) and issubclass(kind, __import__("enum").Enum):
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
         return "|".join(str(m.value) for m in kind)
     origin = getattr(kind, "__origin__", None)
     if origin is typing.Union:
@@ -32,7 +33,7 @@ def _type_name(kind: Any) -> str:
     return getattr(kind, "__name__", None) or str(kind).replace("typing.", "")
 
 
-def _dataclass_rows(node: type, prefix: str) -> list[tuple[str, str, Any]]:
+def _dataclass_rows(node: Any, prefix: str) -> list[tuple[str, str, Any]]:
     rows: list[tuple[str, str, Any]] = []
     hints = typing.get_type_hints(node)
     for field in dataclasses.fields(node):

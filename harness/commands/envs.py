@@ -261,18 +261,10 @@ def _last_used(folder: Path) -> float:
 
 def _builder_alive(folder: Path) -> bool:
     """A ``.building-<hash>-<pid>`` folder whose builder still runs on this host."""
-    import os
+    from harness.run import processes
 
     pid = folder.name.rsplit("-", 1)[-1]
-    if not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid.isdigit() and processes.alive(int(pid))
 
 
 def main(args: list[str]) -> int:

@@ -43,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY[=VALUE]",
         help="only runs with this tag (and value); repeatable",
     )
+    listing.add_argument(
+        "--filter",
+        metavar="EXPR",
+        help='MLflow\'s filter syntax, e.g. "metrics.accuracy > 0.9 and params.lr < 0.01"',
+    )
     listing.add_argument("--sort", metavar="METRIC", help="sort by this metric's final value")
     listing.add_argument(
         "--asc", action="store_true", help="with --sort: smallest first (default largest)"
@@ -100,6 +105,7 @@ def select(store: RunStore, opts: argparse.Namespace) -> tuple[list[RunRecord], 
         status=opts.status,
         sort=opts.sort,
         ascending=opts.asc,
+        where=opts.filter,
     )
     for problem in problems:
         warn(str(problem))
@@ -123,11 +129,11 @@ def cmd_list(store: RunStore, opts: argparse.Namespace) -> int:
         items = [json.dumps(summary_json(store, r), default=str) for r in records]
         sys.stdout.write("[\n" + ",\n".join(items) + "\n]\n" if items else "[]\n")
         return 0
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (
             r.id,
             r.experiment,
-            r.status,
+            str(r.status),
             r.estimator,
             r.created[:19].replace("T", " "),
             format_duration(duration_s(r)),

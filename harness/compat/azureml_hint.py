@@ -17,10 +17,11 @@ A probe (``importlib.util.find_spec("azureml")``, how libraries test for an opti
 azureml) still gets ``None``, as without the harness.
 
 Standalone on purpose: it runs at every interpreter start, so it imports nothing
-beyond ``sys`` and never imports ``harness``.
+beyond ``sys`` and ``types`` (both loaded by then) and never imports ``harness``.
 """
 
 import sys
+import types
 
 MESSAGE = (
     "No module named 'azureml': the harness's Azure ML v1 layer is opt-in. Run "
@@ -37,7 +38,7 @@ _MACHINERY = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_ext
 def _probing() -> bool:
     """True when the lookup comes from ``importlib.util.find_spec`` (a probe), not
     from an import: the first caller outside the frozen import machinery tells."""
-    frame = sys._getframe(2)
+    frame: types.FrameType | None = sys._getframe(2)
     while frame is not None and frame.f_code.co_filename in _MACHINERY:
         frame = frame.f_back
     return (

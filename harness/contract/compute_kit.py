@@ -22,7 +22,8 @@ so a third-party compute can do everything they do. Four parts:
   in the driver, ``FileFollower`` shows rank 0's log live and ``exception_line``
   reads a rank's error from its log.
 
-The environment variables a job reads (rank, world size, ``HARNESS_*``) are named
+``process_alive(pid, ticks=...)`` is the harness's one answer to "is this process
+(still the one I recorded) alive". The environment variables a job reads (rank, world size, ``HARNESS_*``) are named
 in ``harness.contract.envvars``.
 """
 
@@ -58,6 +59,7 @@ from harness.contract.supervise import (
     write_stop_note,
 )
 from harness.errors import ConfigError
+from harness.run.processes import alive as process_alive
 from harness.run.record import STOP_NOTE
 
 if TYPE_CHECKING:
@@ -79,6 +81,7 @@ __all__ = [
     "job_environment",
     "launcher_rank",
     "no_space_reason",
+    "process_alive",
     "rank_log",
     "redirect_output",
     "run_supervised",

@@ -149,6 +149,8 @@ class Run:
         self._flusher = threading.Thread(target=self._flush_loop, name="harness-flush", daemon=True)
         self._flusher.start()
         atexit.register(self._close_at_exit)
+        self._interrupted = False
+        self._hear_uncaught_exceptions()
         self._flush_on_sigterm()
 
     # -- context -------------------------------------------------------------
@@ -402,11 +404,27 @@ class Run:
     def mark_failed(self) -> None:
         self._failed_by_exception = True
 
+    def _hear_uncaught_exceptions(self) -> None:
+        """An exception nothing caught ends this process's run ``Failed`` in its
+        loggers (``Canceled`` for Ctrl-C). The at-exit close cannot see it: by then
+        Python has printed it and cleared it. This is how a user's script, whose
+        loggers live in its own process, reports how it ended."""
+        previous = sys.excepthook
+
+        def hook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+            if issubclass(kind, KeyboardInterrupt):
+                self._interrupted = True
+            else:
+                self._failed_by_exception = True
+            previous(kind, value, tb)
+
+        sys.excepthook = hook
+
     def _close_at_exit(self) -> None:
         if self._closed:
             return  # the worker closed it and decides the exit status itself
         status = FAILED if self._failed_by_exception else COMPLETED
-        if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+        if self._interrupted or isinstance(sys.exc_info()[1], KeyboardInterrupt):
             status = CANCELED
         self.close(status)
         if self.lost_writes is not None:

@@ -13,6 +13,7 @@ datastore as an instance of the plugin class its type names.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import secrets
@@ -261,7 +262,7 @@ class Datastore:
         with self.open_read(key) as reader:
             return copy_stream(reader, None, None, algorithm)
 
-    def require(self, key: str) -> list[tuple[str, int]]:
+    def require(self, key: str) -> builtins.list[tuple[str, int]]:
         files = list(self.iter_files(key))
         if not files:
             raise DatastorePathNotFound(
@@ -271,12 +272,13 @@ class Datastore:
         return files
 
 
-def get_datastore(name: str | None = None) -> Datastore:
-    """An instance of the datastore configured as ``name`` (None: the default)."""
+def get_datastore(name: str | None = None, home: Path | None = None) -> Datastore:
+    """An instance of the datastore configured as ``name`` (None: the default) in
+    the workspace ``home`` (default: the current one)."""
     from harness.contract.manager import get_plugin_manager
     from harness.datastore.settings import entry
 
-    name, found = entry(name)
+    name, found = entry(name, home)
     cls = get_plugin_manager().get("datastore", str(found["type"]))
     store: Datastore = cls(name, str(found["url"]), dict(found.get("options") or {}))
     return store

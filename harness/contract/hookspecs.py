@@ -55,7 +55,9 @@ def harness_register_estimators(register: Register) -> None:
 
     Called once per process when the plugin manager is first built, before any
     config is composed. Call ``register("name", EstimatorClass)``; the name is what
-    ``estimator.name`` in the config selects. Returns nothing.
+    ``estimator.name`` in the config selects. A class that implements
+    ``Estimator.load_model`` makes the models it saves servable without an entry
+    script (``harness models serve``). Returns nothing.
     """
 
 

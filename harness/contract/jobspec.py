@@ -20,6 +20,9 @@ JOB_FILE = "job.json"
 #: Written into the run folder by the job when ``Estimator.validate_in_job`` refuses
 #: the config; the driver then discards the run and reports the line (exit 2).
 CONFIG_ERROR_FILE = "config_error.txt"
+#: Written beside it when the check passed: the run will not be discarded (the
+#: driver tells its caller, ``harness.job.events``: ``run_accepted``).
+ACCEPTED_FILE = "config_accepted"
 
 
 @dataclass

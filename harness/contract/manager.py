@@ -7,6 +7,7 @@ warning naming it and its distribution; the rest keep working.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -124,7 +125,9 @@ class HarnessPlugins:
             module_name = module_name.strip()
             if module_name and module_name not in disabled and module_name not in self.infos:
                 self._load_module(
-                    module_name, module_name, lambda m=module_name: importlib.import_module(m)
+                    module_name,
+                    module_name,
+                    functools.partial(importlib.import_module, module_name),
                 )
 
     def _load_module(
@@ -362,7 +365,8 @@ class HarnessPlugins:
         owners: dict[tuple[str, str], str] = {}
         for impl in reversed(self.pm.hook.harness_config_searchpath.get_hookimpls()):
             try:
-                found = [str(entry) for entry in impl.function() or []]
+                answer: Any = impl.function()
+                found = [str(entry) for entry in answer or []]
             except Exception as exc:
                 self._warn(
                     f"{self._where(impl.plugin_name)} failed in harness_config_searchpath: {exc}"

@@ -122,7 +122,11 @@ def follow_parent_out(signum: int = signal.SIGTERM) -> bool:
 
 
 def job_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The driver's environment for a job's processes: unbuffered output, the
+    terminal flag, ``extra``; without the driver's event channel (it is the
+    driver's caller's, not the job's)."""
     env = dict(os.environ)
+    env.pop(envvars.EVENTS, None)
     env["PYTHONUNBUFFERED"] = "1"
     if sys.stdout.isatty():
         env[TERMINAL_ENV] = "1"

@@ -28,14 +28,15 @@ DEFAULT_NAME = "default"
 _SECRET = re.compile(r"key|secret|token|password|passwd|credential|sas|connection|auth", re.I)
 
 
-def settings_path() -> Path:
-    return harness_home() / SETTINGS_FILE
+def settings_path(home: Path | None = None) -> Path:
+    """``datastores.json`` of the workspace ``home`` (default: the current one)."""
+    return (home or harness_home()) / SETTINGS_FILE
 
 
-def _lock() -> Any:
+def _lock(home: Path | None) -> Any:
     from filelock import FileLock
 
-    return FileLock(str(settings_path()) + ".lock", timeout=30)
+    return FileLock(str(settings_path(home)) + ".lock", timeout=30)
 
 
 @dataclass
@@ -71,8 +72,8 @@ SETTINGS_FORMAT = records.Format(
 )
 
 
-def _read() -> dict[str, Any]:
-    path = settings_path()
+def _read(home: Path | None = None) -> dict[str, Any]:
+    path = settings_path(home)
     if not path.exists():
         return {"default": DEFAULT_NAME, "datastores": {}}
     try:
@@ -86,18 +87,19 @@ def _read() -> dict[str, Any]:
     return data
 
 
-def _write(data: dict[str, Any]) -> None:
-    atomic_write_json(settings_path(), records.stamp(SETTINGS_FORMAT, data))
+def _write(data: dict[str, Any], home: Path | None = None) -> None:
+    atomic_write_json(settings_path(home), records.stamp(SETTINGS_FORMAT, data))
 
 
-def builtin_default() -> dict[str, Any]:
-    return {"type": "local", "url": str(harness_home() / "datastores" / DEFAULT_NAME)}
+def builtin_default(home: Path | None = None) -> dict[str, Any]:
+    return {"type": "local", "url": str((home or harness_home()) / "datastores" / DEFAULT_NAME)}
 
 
-def configured() -> tuple[str, dict[str, dict[str, Any]]]:
-    """(name of the default datastore, name → {type, url, options})."""
-    data = _read()
-    stores = {DEFAULT_NAME: builtin_default(), **data["datastores"]}
+def configured(home: Path | None = None) -> tuple[str, dict[str, dict[str, Any]]]:
+    """(name of the default datastore, name → {type, url, options}) of the
+    workspace ``home`` (default: the current one)."""
+    data = _read(home)
+    stores = {DEFAULT_NAME: builtin_default(home), **data["datastores"]}
     return str(data["default"]), stores
 
 
@@ -144,6 +146,7 @@ def add(
     type_: str | None = None,
     options: dict[str, Any] | None = None,
     make_default: bool = False,
+    home: Path | None = None,
 ) -> dict[str, Any]:
     """Add (or replace) a named datastore; returns its stored entry. ``check(type,
     name, url, options)`` makes the plugin's instance once before anything is
@@ -168,38 +171,38 @@ def add(
         url = str(Path(url).expanduser().resolve())
     stored = {"type": type_, "url": url, "options": options}
     check(type_, name, url, options)  # fails now (missing package, bad URL), not at first use
-    with _lock():
-        data = _read()
+    with _lock(home):
+        data = _read(home)
         data["datastores"][name] = stored
         if make_default:
             data["default"] = name
-        _write(data)
+        _write(data, home)
     return stored
 
 
-def remove(name: str) -> None:
+def remove(name: str, home: Path | None = None) -> None:
     check_datastore_name(name)
     if name == DEFAULT_NAME:
         raise DatastoreError(
             f"'{DEFAULT_NAME}' is the workspace's built-in datastore and cannot be removed; "
             "`harness datastore add NAME URL --default` makes another one the default"
         )
-    if name not in _read()["datastores"]:  # checked before the lock file is made, too
+    if name not in _read(home)["datastores"]:  # checked before the lock file is made, too
         raise DatastoreError(f"no datastore named '{name}' to remove")
-    with _lock():
-        data = _read()
+    with _lock(home):
+        data = _read(home)
         if name not in data["datastores"]:
             raise DatastoreError(f"no datastore named '{name}' to remove")
         del data["datastores"][name]
         if data["default"] == name:
             data["default"] = DEFAULT_NAME
-        _write(data)
+        _write(data, home)
 
 
-def entry(name: str | None = None) -> tuple[str, dict[str, Any]]:
+def entry(name: str | None = None, home: Path | None = None) -> tuple[str, dict[str, Any]]:
     """(name, {type, url, options}) of the datastore configured as ``name`` (None:
     the default); the instance is ``harness.contract.datastore.get_datastore``'s."""
-    default, stores = configured()
+    default, stores = configured(home)
     name = check_datastore_name(name or default)
     if name not in stores:
         raise DatastoreError(

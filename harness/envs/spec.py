@@ -9,6 +9,7 @@ Every mistake is an ``EnvironmentSpecError`` (exit 2, nothing written).
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -104,7 +105,7 @@ def check_name(name: Any) -> str:
     return text
 
 
-def read_requirements_file(path: str | Path) -> list[str]:
+def read_requirements_file(path: str | os.PathLike[str]) -> list[str]:
     """A requirements.txt: one requirement a line; comments and blank lines skipped."""
     file = Path(path).expanduser()
     if not file.is_file():

@@ -151,7 +151,8 @@ def check_unknown_keys(cfg: Any, path: str = "") -> None:
         if path and dataclasses.is_dataclass(schema)
         else None
     )
-    for key in cfg:
+    for raw_key in cfg:
+        key = str(raw_key)
         name = f"{path}{key}"
         if declared is not None and key not in declared:
             owner = owner_of(path, getattr(schema, "name", None))
@@ -204,7 +205,8 @@ def register_resolvers() -> None:
 
 def default_groups() -> dict[str, Any]:
     """Group → default option(s) in the primary config's defaults list."""
-    defaults = OmegaConf.to_container(OmegaConf.load(CONF_DIR / f"{CONFIG_NAME}.yaml"))["defaults"]
+    primary = OmegaConf.to_container(OmegaConf.load(CONF_DIR / f"{CONFIG_NAME}.yaml"))
+    defaults = primary["defaults"] if isinstance(primary, dict) else []
     groups: dict[str, Any] = {}
     for entry in defaults:
         if isinstance(entry, dict):

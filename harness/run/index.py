@@ -47,7 +47,7 @@ class _LazyPathRecord(RunRecord):
     """A record whose ``path`` becomes a Path only when used: building 10,000
     Path objects was a fifth of a listing, and most listings use a few."""
 
-    @property  # type: ignore[override]
+    @property
     def path(self) -> Path | None:
         raw = self.__dict__.get("_raw_path")
         if isinstance(raw, str):
@@ -61,7 +61,7 @@ class _LazyPathRecord(RunRecord):
 
 def _record(summary: dict[str, Any], run_dir: str) -> RunRecord:
     # The summary holds checked fields only (see summaries): every key is a field.
-    record = _LazyPathRecord(**summary)
+    record: RunRecord = _LazyPathRecord(**summary)
     record.status = RunStatus(record.status)
     record.path = run_dir  # type: ignore[assignment]  # made a Path on first use
     return record

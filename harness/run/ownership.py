@@ -19,18 +19,12 @@ import contextlib
 import os
 from pathlib import Path
 
+from harness.run.processes import start_ticks
 from harness.run.record import RunRecord
 
+__all__ = ["MARKER_FILE", "claim", "release", "start_ticks", "unproven"]
+
 MARKER_FILE = ".driver"
-
-
-def start_ticks(pid: int) -> int | None:
-    """The process's start time in clock ticks since boot, or None."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            return int(handle.read().rsplit(")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def claim(run_dir: Path) -> int:

@@ -20,7 +20,7 @@ QUEUED, RUNNING, COMPLETED, FAILED, CANCELED = (
 STATUSES = tuple(RunStatus)
 FINAL_STATUSES = frozenset({COMPLETED, FAILED, CANCELED})
 #: Allowed status changes; anything else is a bug in the caller.
-TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
+TRANSITIONS: dict[str, frozenset[str]] = {
     QUEUED: frozenset({RUNNING, FAILED, CANCELED}),
     RUNNING: frozenset({COMPLETED, FAILED, CANCELED}),
     COMPLETED: frozenset(),

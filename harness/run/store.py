@@ -8,6 +8,7 @@ can all touch a run at once without losing an update.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import errno
 import fcntl
@@ -118,8 +119,8 @@ class RunStore:
 
     def list(self) -> tuple[list[RunRecord], list[str]]:
         """All readable runs, newest first, and a line for each unreadable one."""
-        found: list[RunRecord] = []
-        problems: list[str] = []
+        found: builtins.list[RunRecord] = []
+        problems: builtins.list[str] = []
         if not self.root.is_dir():
             return found, problems
         for run_dir in self.root.iterdir():
@@ -147,7 +148,7 @@ class RunStore:
         assert record.path is not None
         return split_system(metrics.last_values(record.path))[1]
 
-    def files(self, record: RunRecord) -> list[str]:
+    def files(self, record: RunRecord) -> builtins.list[str]:
         assert record.path is not None
         found = []
         for sub in ("outputs", "logs"):

@@ -32,7 +32,7 @@ class Experiment:
         for key, value in (tags or {}).items():
             items.append(ov.assign(f"tags.{ov.check_key(str(key), 'tag name')}", str(value)))
         multirun = bool(getattr(config, "is_sweep", False))
-        kind, ident, _ = launcher.start(
+        kind, ident, _log = launcher.start(
             items, self.workspace.home, multirun=multirun, cwd=os.getcwd()
         )
         if kind == "sweep":
@@ -45,7 +45,7 @@ class Experiment:
         from harness.run.store import RunStore
         from harness.sdk.run import Run
 
-        records, _ = summaries(RunStore(self.workspace.home).root)
+        records, _damaged = summaries(RunStore(self.workspace.home).root)
         for record in records:
             if record.experiment == self.name:
                 if isinstance(tags, dict) and any(

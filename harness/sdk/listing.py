@@ -4,10 +4,12 @@ the dashboard — one selection for all three."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from harness import inputs
-from harness.errors import ConfigError
+from harness.errors import ConfigError, NotFoundError
+from harness.records import Damaged
 from harness.run.liveness import reconcile
 from harness.run.record import FINAL_STATUSES, RunRecord
 from harness.run.store import RunStore
@@ -42,6 +44,12 @@ def _metric_key(store: RunStore, name: str, ascending: bool):  # noqa: ANN202
     return key
 
 
+def _last_metrics(store: RunStore, record: RunRecord) -> dict[str, Any]:
+    if record.status in FINAL_STATUSES and record.metrics:
+        return record.metrics
+    return store.current_metrics(record)
+
+
 def filter_runs(
     store: RunStore,
     records: list[RunRecord],
@@ -52,11 +60,17 @@ def filter_runs(
     status: str | None = None,
     sort: str | None = None,
     ascending: bool = False,
+    where: str | None = None,
+    params_of: Callable[[RunRecord], dict[str, Any]] | None = None,
 ) -> list[RunRecord]:
     """The runs `harness runs list` and the dashboard show: filtered, live status
     reconciled, optionally sorted by a metric's final value (newest first otherwise).
     A status that is not one of the five is refused (``harness.inputs``), here, for
-    every surface."""
+    every surface.
+
+    ``where`` is an MLflow filter expression (``harness.sdk.search``); it reads the
+    runs' flattened params through ``params_of`` (the dashboard keeps them in
+    memory; by default each record's own params, flattened)."""
     wanted = inputs.status_filter(status) if status else None
     if experiment:
         records = [r for r in records if r.experiment == experiment]
@@ -68,6 +82,13 @@ def filter_runs(
     records = [r if r.status in FINAL_STATUSES else reconcile(store, r) for r in records]
     if wanted is not None:
         records = [r for r in records if r.status == wanted]
+    if where:
+        from harness.run.record import flatten
+        from harness.sdk.search import parse_filter
+
+        matches = parse_filter(where)
+        flat = params_of or (lambda record: flatten(record.params))
+        records = [r for r in records if matches(r, flat(r), _last_metrics(store, r))]
     if sort:
         records.sort(key=_metric_key(store, sort, ascending))
     return records
@@ -75,7 +96,7 @@ def filter_runs(
 
 def find_runs(
     store: RunStore, *, status: str | None = None, **filters: Any
-) -> tuple[list[RunRecord], list[str]]:
+) -> tuple[list[RunRecord], list[Damaged]]:
     """``harness runs list``'s selection (``filter_runs``'s filters, ``status``
     checked first): the records, and the problems (damaged records) met on the way,
     for the caller to report."""
@@ -84,7 +105,20 @@ def find_runs(
     if status:
         inputs.status_filter(status)  # before the listing's work
     records, problems = summaries(store.root)
+    if filters.get("where") and "param" in filters["where"].lower():
+        # the summary cache leaves params out; a filter on them reads each record
+        filters["params_of"] = lambda record: _full_params(store, record)
     return filter_runs(store, records, status=status, **filters), problems
+
+
+def _full_params(store: RunStore, record: RunRecord) -> dict[str, Any]:
+    from harness.errors import DamagedRecordError
+    from harness.run.record import flatten
+
+    try:
+        return flatten(store.get(record.id).params)
+    except (DamagedRecordError, NotFoundError):
+        return {}
 
 
 def list_runs(
@@ -96,11 +130,14 @@ def list_runs(
     ascending: bool = False,
     limit: int | None = None,
     workspace: Any = None,
+    filter: str | None = None,  # noqa: A002  # MLflow's search_runs name
 ) -> list[Any]:
     """Run handles, newest first (``harness runs list``): only ``experiment``,
     ``status``, ``estimator``, ``tags`` (``KEY``/``KEY=VALUE`` strings, or a dict);
     ``sort`` by a metric's final value (largest first unless ``ascending``);
-    at most ``limit``. Damaged records are skipped with a warning."""
+    at most ``limit``; ``filter``, an MLflow filter expression
+    (``"metrics.accuracy > 0.9 and params.lr < 0.01"``). Damaged records are
+    skipped with a warning."""
     from harness.errors import warn
     from harness.sdk.run import Run
     from harness.sdk.workspace import Workspace
@@ -117,9 +154,10 @@ def list_runs(
         status=status,
         sort=sort,
         ascending=ascending,
+        where=filter,
     )
     for problem in problems:
-        warn(problem)
+        warn(str(problem))
     if limit:
         records = records[:limit]
     return [Run(None, r.id, workspace=ws) for r in records]

@@ -20,7 +20,7 @@ from harness import inputs
 from harness.errors import ConfigError, HarnessError, NotFoundError
 from harness.run import metrics as run_metrics
 from harness.run.liveness import reconcile
-from harness.run.record import COMPLETED, QUEUED, RunRecord
+from harness.run.record import COMPLETED, RunRecord
 from harness.run.store import RunStore
 
 
@@ -71,14 +71,16 @@ def checked_history(run_dir: Path) -> dict[str, list[dict[str, Any]]]:
     return history
 
 
-def detail_json(store: RunStore, record: RunRecord) -> dict[str, Any]:
+def detail_json(store: RunStore, record: RunRecord, history: bool = True) -> dict[str, Any]:
+    """`harness runs show --format json`; without ``history`` (the dashboard reads a
+    long history as downsampled curves instead) the same object less that key."""
     assert record.path is not None
     data = summary_json(store, record)
+    data.update({"params": record.params, "overrides": record.overrides})
+    if history:
+        data["history"] = checked_history(record.path)
     data.update(
         {
-            "params": record.params,
-            "overrides": record.overrides,
-            "history": checked_history(record.path),
             "files": store.files(record),
             "provenance": record.provenance,
             "world_size": record.world_size,
@@ -135,6 +137,7 @@ def copy_out(source: Path, dest: Path, shown: str | None = None) -> Path:
     for rel in report.skipped:
         named = (shown or source.name).rstrip("/")
         warn(f"skipped {named}/{rel}: a symlink or special file, not copied")
+    assert report.target is not None  # (set by every copy that returns)
     return Path(report.target)
 
 
@@ -152,18 +155,21 @@ def cancel_run(
 
     SIGTERM to the driver (``record.pid`` on ``record.host``), which stops the job's
     process group and writes ``Canceled`` itself: one writer of the final status,
-    and the tested shutdown path of Ctrl-C. A run still ``Queued`` (a cancel right
-    after submit; the driver records its pid as it starts the launch) is waited for
-    up to ``start_grace_s``. ``on_signal`` is called once the signal is sent; with
+    and the tested shutdown path of Ctrl-C (a ``Queued`` run's driver takes it the
+    same way). A record that names no driver yet (written by an older harness) is
+    waited for up to ``start_grace_s``; one whose driver is gone is marked ``Failed``. ``on_signal`` is called once the signal is sent; with
     ``wait`` the call returns when the run is final or ``timeout`` has passed.
 
     Returns the latest record and whether a signal was sent (False: the driver
     was already gone and the run has been reconciled to its final status)."""
     from harness.run.ownership import unproven
 
-    record = reconcile(store, store.get(run_id))
+    found = store.get(run_id)
+    record = reconcile(store, found)
+    if record.is_final and not found.is_final:
+        return record, False  # its driver was gone: the run is Failed now
     grace = time.monotonic() + start_grace_s
-    while not record.is_final and (record.status == QUEUED or record.pid is None):
+    while not record.is_final and record.pid is None:
         if time.monotonic() >= grace:
             raise HarnessError(f"run {record.id} has not started yet; try again in a moment")
         time.sleep(0.1)
@@ -183,6 +189,7 @@ def cancel_run(
             f"run {record.id}: not signalling pid {record.pid}: {why}; "
             "only the run's own driver is ever signalled"
         )
+    assert record.pid is not None  # (unproven() refused a record without one)
     try:
         os.kill(record.pid, signal.SIGTERM)
     except ProcessLookupError:

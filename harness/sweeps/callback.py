@@ -28,8 +28,9 @@ from omegaconf import DictConfig, open_dict, read_write
 
 from harness import inputs
 from harness.errors import ConfigError
-from harness.job import session
+from harness.job import events, session
 from harness.sweeps import config as sweep_config
+from harness.sweeps import current
 from harness.sweeps.resume import RESUME_ENV, reopen
 from harness.sweeps.store import SWEEP_ENV, SweepStore
 
@@ -208,6 +209,7 @@ class SweepCallback(Callback):
             prebuild_environment(config)
         except ConfigError as exc:
             print(f"harness: error: {exc}", file=sys.stderr)
+            events.emit("refused", message=str(exc), exit_code=2)
             raise SystemExit(2) from None
         from omegaconf import OmegaConf
 
@@ -218,8 +220,9 @@ class SweepCallback(Callback):
         resuming = os.environ.get(RESUME_ENV)
         if resuming:  # `harness sweeps resume`: the same record goes on
             sweep = reopen(SweepStore(), resuming)
-            session.ensure().sweep = sweep
+            current.drive(sweep)
             os.environ[SWEEP_ENV] = sweep.id
+            events.emit("sweep_created", sweep_id=sweep.id, resumed=True)
             print(f"sweep id: {sweep.id} (resumed)", flush=True)
             return
         settings = OmegaConf.to_container(config.sweep, resolve=True)
@@ -239,8 +242,9 @@ class SweepCallback(Callback):
             cwd=os.getcwd(),
         )
         # ``harness train`` summarises it once Hydra returns.
-        session.ensure().sweep = sweep
+        current.drive(sweep)
         os.environ[SWEEP_ENV] = sweep.id
+        events.emit("sweep_created", sweep_id=sweep.id, resumed=False)
         print(f"sweep id: {sweep.id}", flush=True)
         if applied:
             print("sweep settings: " + " ".join(f"{k}={v}" for k, v in applied.items()), flush=True)

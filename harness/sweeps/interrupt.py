@@ -24,13 +24,14 @@ A run's own ``harness runs cancel`` stops the sweep the same way (see
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import time
 from collections.abc import Iterator, Sequence
 
 from harness.run import liveness
-from harness.run.record import CANCELED
+from harness.run.record import CANCELED, RunRecord
 from harness.run.store import RunStore
 from harness.sweeps.store import SweepStore
 
@@ -95,10 +96,15 @@ def settle(sweep_id: str | None, job_overrides: Sequence[Sequence[str]], first_j
         if not record.is_final:
             pending.append(record)
     deadline = time.monotonic() + SETTLE_WAIT_S
+
+    def driven_elsewhere(record: RunRecord) -> bool:
+        # This process's own runs were driven by the code that just unwound.
+        return bool(record.pid) and record.pid != os.getpid() and liveness.driver_alive(record)
+
     for record in pending:
-        while record.pid and liveness.pid_alive(record.pid) and time.monotonic() < deadline:
+        while driven_elsewhere(record) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if record.pid and liveness.pid_alive(record.pid):
+        if driven_elsewhere(record):
             continue  # its driver still runs and will record the end itself
         current = runs.get(record.id)
         if not current.is_final:

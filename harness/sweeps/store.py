@@ -15,6 +15,7 @@ One file per writer and atomic replaces: parallel jobs never share a file.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
 import os
@@ -104,7 +105,7 @@ class SweepStore:
                 continue
         for sub in ("runs", "unstarted"):
             (self.root / sweep_id / sub).mkdir()
-        from harness.run.ownership import start_ticks
+        from harness.run.processes import start_ticks
 
         fields.setdefault("pid", os.getpid())
         fields.setdefault("pid_start", start_ticks(os.getpid()))
@@ -184,11 +185,10 @@ class SweepStore:
         ``Failed`` with the reason, as runs are; another host's sweep is left alone."""
         if record.status != RUNNING or record.pid is None or record.host != socket.gethostname():
             return record
-        from harness.run.ownership import start_ticks
+        from harness.run import processes
 
-        began = start_ticks(record.pid)
-        if began is not None and (record.pid_start is None or began == record.pid_start):
-            return record  # alive (or an older record without a start time)
+        if processes.alive(record.pid, ticks=record.pid_start):
+            return record
         record.status, record.ended = FAILED, now_iso()
         record.error = (
             f"the sweep's driver process (pid {record.pid} on {record.host}) ended without "
@@ -215,10 +215,10 @@ class SweepStore:
                     continue
         return sorted(records, key=lambda r: r.created, reverse=True)
 
-    def links(self, sweep_id: str) -> list[dict[str, Any]]:
+    def links(self, sweep_id: str) -> builtins.list[dict[str, Any]]:
         return _read_all(self.folder(sweep_id) / "runs")
 
-    def unstarted(self, sweep_id: str) -> list[dict[str, Any]]:
+    def unstarted(self, sweep_id: str) -> builtins.list[dict[str, Any]]:
         return _read_all(self.folder(sweep_id) / "unstarted")
 
     def summary(self, sweep_id: str) -> dict[str, Any] | None:

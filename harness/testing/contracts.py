@@ -180,7 +180,8 @@ class EstimatorContract(_Contract):
         with _environ(self.cli_env()):
             manager = HarnessPlugins()
             manager.load_entry_points()
-            return str(manager.get("estimator", self.name).primary_metric)
+            estimator: Any = manager.get("estimator", self.name)
+            return str(estimator.primary_metric)
 
     def test_trains_and_completes(self, trained: tuple[CliResult, dict[str, Any]]) -> None:
         result, run = trained

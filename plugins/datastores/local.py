@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from harness.contract.compute_kit import process_alive
 from harness.contract.datastore import (
     META_DIR,
     TEMP_MARK,
@@ -134,19 +135,9 @@ def remove_dead_temps(base: Path) -> int:
             if TEMP_MARK not in name:
                 continue
             pid_text = name.split(TEMP_MARK, 1)[1].split("-", 1)[0]
-            if pid_text.isdigit() and _alive(int(pid_text)):
+            if pid_text.isdigit() and process_alive(int(pid_text)):
                 continue
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(os.path.join(dirpath, name))
                 removed += 1
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

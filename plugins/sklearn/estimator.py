@@ -7,6 +7,7 @@ import importlib.util
 import re
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from harness.contract.components import Estimator
@@ -54,7 +55,8 @@ def model_params(estimator_cfg: Any) -> dict[str, Any]:
     from omegaconf import OmegaConf
 
     node = OmegaConf.to_container(estimator_cfg, resolve=True)
-    return {k: v for k, v in node.items() if k not in RESERVED}  # type: ignore[union-attr]
+    assert isinstance(node, dict)
+    return {str(k): v for k, v in node.items() if k not in RESERVED}
 
 
 def build_model(config: Any) -> Any:
@@ -177,3 +179,9 @@ class SklearnEstimator(Estimator):
             run.log("f1_macro", float(f1_score(y_test, predicted, average="macro")))
         run.outputs_dir.mkdir(parents=True, exist_ok=True)
         joblib.dump(model, run.outputs_dir / "model.joblib")
+
+    @classmethod
+    def load_model(cls, path: Path, params: dict[str, Any]) -> Any:
+        from harness.plugins.sklearn.serving import load
+
+        return load(path)

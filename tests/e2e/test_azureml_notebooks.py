@@ -198,3 +198,27 @@ def test_chainer(home, tmp_path, compat_env, monkeypatch):
     metrics = run.get_metrics()
     assert metrics["Epochs"] == 10 and metrics["Batch size"] == 128
     assert len(metrics["Accuracy"]) == 10  # one value per epoch: a list, as v1 returned
+
+
+def test_deploy_digits_locally(home, tmp_path, compat_env, monkeypatch, shared_uv_cache):
+    from harness.serve.store import ServiceStore
+    from harness.testing import run_cli, workspace_processes
+
+    try:
+        texts = execute("deploy-digits-locally.ipynb", tmp_path, compat_env, monkeypatch)
+    finally:  # a failed cell must not leave the service running
+        for name in ServiceStore(home).names():
+            run_cli("services", "delete", name, "--yes", home=home)
+    deployed = cell_with(texts, "digits-local: Healthy")
+    assert "http://127.0.0.1:" in deployed and deployed.rstrip().endswith("/score")
+    accuracy = float(cell_with(texts, "Overall accuracy:").split(":")[1])
+    assert accuracy >= 0.9
+    posted = cell_with(texts, "prediction:")
+    label = posted.split("label:")[1].split()[0]
+    assert f"prediction: [{label}]" in posted
+    logs = cell_with(texts, "model loaded from")
+    assert str(home / "services" / "digits-local" / "models" / "sklearn_digits" / "1") in logs
+    assert cell_with(texts, "[]").strip().endswith("[]")  # ws.webservices after delete
+    assert ServiceStore(home).names() == [] and workspace_processes(home) == []
+    built = [json.loads(p.read_text()) for p in (home / "envs").glob("*/harness-env.json")]
+    assert [b["name"] for b in built] == ["digits-env"]  # deploy built the service's env

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.testing import run_cli
+from harness.testing.requirements import unavailable
 
 FILLER = "import os\nwith open('outputs/big.bin', 'wb') as f:\n    while True:\n        f.write(b'x' * 65536)\n        f.flush()\n"
 
@@ -23,14 +24,14 @@ def small_disk(tmp_path: Path):
     mount = tmp_path / "disk"
     mount.mkdir()
     if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs (a real full disk) needs root")
+        unavailable("tmpfs", "mounting a small tmpfs (a real full disk) needs root")
     done = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount)],
         capture_output=True,
         text=True,
     )
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+        unavailable("tmpfs", f"cannot mount a tmpfs here: {done.stderr.strip()}")
     try:
         yield mount
     finally:

@@ -66,7 +66,11 @@ def test_bad_shapes_are_config_errors(params, arguments, needle):
         ({"lr": None}, ["--lr", "0.5", "data.csv"], ["data.csv"]),
         ({"lr": None}, ["--lr=0.5", "data.csv"], ["data.csv"]),
         # a list replaces every value up to the next option (argparse nargs='+')
-        ({"units": [8, 16]}, ["--units", "64", "128", "--n", "1"], ["--units", "8", "16", "--n", "1"]),
+        (
+            {"units": [8, 16]},
+            ["--units", "64", "128", "--n", "1"],
+            ["--units", "8", "16", "--n", "1"],
+        ),
         # a scalar replaces one value (argparse's default nargs)
         ({"n": 2}, ["--n", "1", "data.csv"], ["--n", "2", "data.csv"]),
         # every occurrence is replaced, so no later copy can win
