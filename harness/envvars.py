@@ -19,6 +19,12 @@ DISABLE_PLUGINS = "HARNESS_DISABLE_PLUGINS"
 PLUGINS = "HARNESS_PLUGINS"
 #: Set in job processes: the driver already showed the plugin warnings once.
 QUIET_PLUGINS = "HARNESS_QUIET_PLUGINS"
+#: When set (even empty): the only third-party plugins (entry-point names,
+#: comma-separated) that load; the harness's own always load unless disabled.
+PLUGINS_ALLOW = "HARNESS_PLUGINS_ALLOW"
+#: ``1``: print every hook call (plugin, arguments, duration) and each plugin's
+#: import time on stderr, and the traceback of a plugin's failure.
+TRACE_PLUGINS = "HARNESS_TRACE_PLUGINS"
 
 # --- one run ------------------------------------------------------------------
 #: Set in every job process: the path of its job.json (``Run.get_context()``).

@@ -20,7 +20,7 @@ from typing import Any
 from harness import envvars
 from harness.contract.context import Run
 from harness.contract.jobspec import ACCEPTED_FILE, CONFIG_ERROR_FILE, JobSpec
-from harness.errors import HarnessError
+from harness.errors import HarnessError, PluginError
 from harness.run.record import CANCELED, COMPLETED, FAILED
 from harness.storage.workspace import atomic_write_bytes
 
@@ -68,8 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # The chosen compute first (e.g. MPI's communicator), then every plugin's hook.
         manager.get("compute", spec.compute)().worker_start(run)
-        manager.pm.hook.harness_worker_start(run=run)
+        manager.worker_start(run)
         estimator.train(run)
+    except PluginError as exc:  # a plugin this job uses failed (it is named): one line
+        print(f"harness: error: {exc}", file=sys.stderr, flush=True)
+        status, code = FAILED, EXIT_FAILED
     except KeyboardInterrupt:
         status, code = CANCELED, EXIT_INTERRUPTED
     except SystemExit as exc:

@@ -50,7 +50,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 #: Not in the table above: ``harness completion SHELL`` prints the completion script.
 
-USAGE = """usage: harness COMMAND [ARGS...]
+USAGE = """usage: harness [-p no:PLUGIN | -p MODULE]... COMMAND [ARGS...]
 
 The Azure ML v1 estimator workflow on your own machine.
 
@@ -68,6 +68,8 @@ examples:
   eval "$(harness completion bash)"               # Tab completion (bash, zsh, fish)
 
 `harness COMMAND --help` gives each command's own help.
+-p no:PLUGIN leaves a plugin out of this command (and its jobs); -p MODULE loads a
+module as a plugin (as pytest's -p; the same as HARNESS_DISABLE_PLUGINS/HARNESS_PLUGINS).
 Workspace: $HARNESS_HOME, default ~/.harness
 """
 
@@ -78,8 +80,39 @@ def usage() -> str:
     return USAGE.format(commands="\n".join(lines))
 
 
+def plugin_options(args: list[str]) -> list[str]:
+    """Apply the leading ``-p no:NAME`` / ``-p MODULE`` options (pytest's form) to this
+    process's environment, which the command's jobs inherit; returns the rest.
+    (After ``train``, ``-p`` is Hydra's ``--package``.)"""
+    if not args or not args[0].startswith("-p"):
+        return args  # (`harness --help` imports nothing more)
+    import os
+
+    from harness import envvars
+
+    while args[:1] == ["-p"] or (args and args[0].startswith("-p") and args[0] != "-p"):
+        if args[0] == "-p":
+            if len(args) < 2 or not args[1].strip():
+                raise HarnessError("-p needs a value: -p no:PLUGIN or -p MODULE")
+            value, args = args[1].strip(), args[2:]
+        else:
+            value, args = args[0][2:].lstrip("=").strip(), args[1:]
+        variable = envvars.DISABLE_PLUGINS if value.startswith("no:") else envvars.PLUGINS
+        name = value.removeprefix("no:").strip()
+        if not name:
+            raise HarnessError(f"-p {value}: name a plugin (-p no:PLUGIN) or a module (-p MODULE)")
+        names = [n for n in os.environ.get(variable, "").split(",") if n.strip()]
+        os.environ[variable] = ",".join([*names, name])
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = plugin_options(args)
+    except HarnessError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return exc.exit_code
     if not args or args[0] in ("-h", "--help", "help"):
         print(usage())
         return 0

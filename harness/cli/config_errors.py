@@ -118,14 +118,14 @@ def declared(overrides: list[str], manager: Any) -> dict[str, tuple[str, Any, st
     chosen = {**job_config.default_groups(), **_chosen(overrides)}
     rows: dict[str, tuple[str, Any, str]] = {
         key: (kind, default, "a top-level option")
-        for key, kind, default in _dataclass_rows(job_config.schema(), "")
+        for key, kind, default, *_ in _dataclass_rows(job_config.schema(), "")
     }
     loggers = chosen.get("logger") or []
     for group, options in component_options(manager).items():
         for option, _source, option_rows in options:
             picked = option in loggers if group == "logger" else chosen.get(group) == option
             if picked:
-                for key, kind, default in option_rows:
+                for key, kind, default, *_ in option_rows:
                     if kind != "other keys":
                         rows[key] = (kind, default, f"{group}={option}")
     return rows

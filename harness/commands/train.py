@@ -100,11 +100,11 @@ def _compose_and_run(args: list[str], current: session.Session) -> int:
     from harness.job import override_syntax
 
     override_syntax.check(args)  # a malformed override: one line naming it and its key
-    overrides = sweep_config.normalize_overrides(config.normalize_overrides(args, groups))
     typed = config.register_plugin_schemas(manager.config_schemas())
-    config.check_group_choices(
-        overrides, groups, manager.config_searchpath(), manager.why_missing, typed
-    )
+    searchpath = manager.config_searchpath()
+    options = {g: sorted({*config.group_options(g, searchpath), *typed.get(g, [])}) for g in groups}
+    overrides = sweep_config.normalize_overrides(config.normalize_overrides(args, groups, options))
+    config.check_group_choices(overrides, groups, searchpath, manager.why_missing, typed)
 
     import hydra
 

@@ -23,11 +23,12 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 from harness import envvars
 from harness.contract.jobspec import JobSpec
 from harness.run.metrics import MetricEvent, append_events, writer_path
+from harness.run.progress import ProgressRelay
 from harness.run.record import CANCELED, COMPLETED, FAILED
 
 __all__ = ["MetricEvent", "OfflineRun", "Run"]
@@ -145,6 +146,7 @@ class Run:
         self._logger_origin: dict[str, str] = {}
         if self._records and self.rank == 0 and spec.loggers:
             _import_what_shutdown_refuses()
+        self._progress = ProgressRelay(lambda *update: self._notify("progress", *update))
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="harness-flush", daemon=True)
         self._flusher.start()
@@ -271,10 +273,11 @@ class Run:
         """Yield from ``iterable`` while reporting progress to the loggers."""
         if total is None and hasattr(iterable, "__len__"):
             total = len(iterable)  # type: ignore[arg-type]
-        self._notify("progress", description, 0, total)
+        # Handed to the loggers on the relay's thread: a slow one never slows the loop.
+        self._progress.put(description, 0, total)
         for done, item in enumerate(iterable, start=1):
             yield item
-            self._notify("progress", description, done, total)
+            self._progress.put(description, done, total)
 
     # -- flushing ------------------------------------------------------------
     def flush(self) -> None:
@@ -371,6 +374,7 @@ class Run:
         status = noted if noted in (FAILED, CANCELED) else status
         if self.lost_writes is not None and status == COMPLETED:
             status = FAILED
+        self._progress.flush()  # the last progress reaches the loggers before finish
         # Every run reaches its loggers with its final status, also one that logged
         # nothing (a script that failed at once): they start here if they never did.
         # A stop's SIGINT, then SIGTERM, must not cut their finish short (MLflow's
@@ -419,10 +423,24 @@ class Run:
             previous(kind, value, tb)
 
         sys.excepthook = hook
+        # sys.exit(N) raises SystemExit, which reaches no excepthook, and an at-exit
+        # function cannot read the exit status: note a failing status on its way out
+        # (argparse's error() and most scripts exit through sys.exit).
+        previous_exit = sys.exit
+
+        def exit_noting_failure(status: Any = None) -> NoReturn:
+            if _failing_exit_status(status):
+                self._failed_by_exception = True
+            previous_exit(status)
+
+        sys.exit = exit_noting_failure
 
     def _close_at_exit(self) -> None:
         if self._closed:
             return  # the worker closed it and decides the exit status itself
+        exiting = sys.exc_info()[1]
+        if isinstance(exiting, SystemExit) and _failing_exit_status(exiting.code):
+            self._failed_by_exception = True  # `raise SystemExit(N)` written out
         status = FAILED if self._failed_by_exception else COMPLETED
         if self._interrupted or isinstance(sys.exc_info()[1], KeyboardInterrupt):
             status = CANCELED
@@ -438,6 +456,11 @@ class Run:
             with contextlib.suppress(OSError, ValueError):
                 sys.stdout.flush()
             os._exit(1)
+
+
+def _failing_exit_status(status: Any) -> bool:
+    """Python's rule: None and 0 are success, any other value (an int, a message) fails."""
+    return status is not None and status != 0
 
 
 class OfflineRun(Run):

@@ -43,12 +43,11 @@ from harness.contract.jobspec import JobSpec
 from harness.contract.manager import get_plugin_manager
 from harness.envs import runtime as envs_runtime
 from harness.envs.errors import EnvironmentBuildError
-from harness.errors import ConfigError
+from harness.errors import ConfigError, PluginError
 from harness.job import events, session
 from harness.job.plan import JobPlan, plan, provenance
 from harness.job.results import (
     EXIT_CODES,
-    call_hook,
     checked_result,
     config_accepted,
     config_error,
@@ -162,8 +161,7 @@ class RunLifecycle:
         with interrupts.recorded():  # from the record on, SIGTERM is a cancel too
             try:
                 self.open(job)
-                self.start()
-                result = self.launch(job, metric, goal)
+                result = self.start() or self.launch(job, metric, goal)
             except KeyboardInterrupt:
                 if self.record is None:
                     raise  # nothing was recorded: the caller's Ctrl-C
@@ -218,10 +216,17 @@ class RunLifecycle:
         )
         self.spec.save()
 
-    def start(self) -> None:
+    def start(self) -> JobResult | None:
+        """The before-run hooks, then Running; a failed result instead when a plugin
+        that supplies one of the run's components failed in its hook (the manager
+        disabled it): the run ends Failed with that plugin's line."""
         assert self.record is not None
-        call_hook(self.manager, "harness_before_run", record=self.record)
+        try:
+            self.manager.before_run(self.record)
+        except PluginError as exc:
+            return JobResult(exit_code=EXIT_CODES[FAILED], error=str(exc))
         self._advance(RUNNING, started=now_iso())
+        return None
 
     def launch(self, job: JobPlan, metric: str, goal: str) -> JobResult:
         """The job, from its environment to the compute's result."""
@@ -268,8 +273,8 @@ class RunLifecycle:
             status, error=error, world_size=result.world_size, system=self.monitor.figures()
         )
         if status == FAILED:
-            call_hook(self.manager, "harness_on_run_error", record=record, error=error or "")
-        call_hook(self.manager, "harness_after_run", record=record, status=status)
+            self.manager.on_run_error(record, error or "")
+        self.manager.after_run(record, status)
         events.emit("finished", run_id=record.id, status=status, exit_code=EXIT_CODES[status])
         return Outcome(record, EXIT_CODES[status], (metric, goal, record.metrics.get(metric)))
 

@@ -15,7 +15,6 @@ from harness.run.record import CANCELED, COMPLETED, FAILED
 
 __all__ = [
     "EXIT_CODES",
-    "call_hook",
     "checked_result",
     "config_accepted",
     "config_error",
@@ -71,20 +70,6 @@ def config_accepted(spec: JobSpec) -> bool:
     return (spec.spec_path.parent / ACCEPTED_FILE).exists()
 
 
-def call_hook(manager: HarnessPlugins, hook: str, **kwargs: Any) -> None:
-    """Call each plugin's implementation on its own, so one that raises is named
-    (plugin and distribution) and the others still run."""
-    for impl in reversed(getattr(manager.pm.hook, hook).get_hookimpls()):
-        try:
-            impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
-        except Exception as exc:  # a plugin's hook must not lose the run
-            print(
-                f"harness: warning: {manager.where(impl.plugin_name)} failed in {hook}: "
-                f"{type(exc).__name__}: {exc}",
-                file=sys.stderr,
-            )
-
-
 def _last_error_line(spec: JobSpec, result: JobResult) -> str | None:
     """The last non-blank line of the log the compute names (default: the job's
     stderr): usually the exception."""
@@ -92,5 +77,7 @@ def _last_error_line(spec: JobSpec, result: JobResult) -> str | None:
     if path.is_file():
         lines = [ln.strip() for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
         if lines:
-            return lines[-1][:500]
+            # The worker's own one-line errors (a plugin the job uses failed) carry
+            # the prefix the terminal shows; the record keeps the message.
+            return lines[-1].removeprefix("harness: error: ")[:500]
     return None

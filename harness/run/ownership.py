@@ -22,7 +22,7 @@ from pathlib import Path
 from harness.run.processes import start_ticks
 from harness.run.record import RunRecord
 
-__all__ = ["MARKER_FILE", "claim", "release", "start_ticks", "unproven"]
+__all__ = ["MARKER_FILE", "claim", "holds", "release", "start_ticks", "unproven"]
 
 MARKER_FILE = ".driver"
 
@@ -36,6 +36,12 @@ def claim(run_dir: Path) -> int:
 def release(fd: int) -> None:
     with contextlib.suppress(OSError):
         os.close(fd)
+
+
+def holds(pid: int, marker: Path) -> bool:
+    """Whether process ``pid`` holds ``marker`` open (one of its descriptors is
+    that very inode): how a run's driver, or a service's process, proves itself."""
+    return _holds(pid, marker)
 
 
 def _holds(pid: int, marker: Path) -> bool:

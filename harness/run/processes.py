@@ -5,7 +5,8 @@ file: each names the process that owns it, and each reader asks whether that
 process is still there. The rule is the same for all of them:
 
 - the pid must exist (``kill(pid, 0)``; a pid owned by another user exists too);
-- it must not be a zombie (it has exited; only its parent has not reaped it);
+- it must not be a zombie or dead (it has exited; only its parent has not reaped
+  it: in a container, init may never reap it);
 - where the record knows when its process started, the pid must be that process:
   the same start time in clock ticks since boot (``pid_start``, exact), or, for
   older records with only a wall-clock start, not younger than it. A reused pid
@@ -71,7 +72,7 @@ def alive(pid: int, *, ticks: int | None = None, started_before: float | None = 
     fields = _stat_fields(pid)
     if fields is None:
         return True  # no /proc: existence is all that can be known
-    if fields[0] == "Z":
+    if fields[0] in ("Z", "X"):
         return False
     began = start_ticks(pid)
     if began is None:

@@ -242,8 +242,8 @@ def parse_filter(expression: str) -> Predicate:
         where = (
             f"column {exc.column}" if getattr(exc, "column", -1) not in (-1, None) else "the end"
         )
-        if isinstance(exc, UnexpectedCharacters):
-            found = repr(expression[exc.pos_in_stream or 0])
+        if isinstance(exc, UnexpectedCharacters) and exc.pos_in_stream is not None:
+            found = repr(expression[exc.pos_in_stream])
         else:
             token = str(getattr(exc, "token", "") or "")
             found = repr(token) if token else "end"

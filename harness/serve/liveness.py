@@ -4,18 +4,19 @@ The service process records its pid, its start time in clock ticks
 (``/proc/PID/stat``) and the machine. On that machine a live-status record whose pid
 is gone, or now belongs to a process that started at another time (a reused pid),
 has lost its process: nobody will write its final status, so the reader writes
-``Failed`` with the reason, under the record's lock. ``owned`` is the stronger
-check that ``services stop`` makes before it signals anything: the process also
-holds the service's marker file open.
+``Failed`` with the reason, under the record's lock. Whether the process is alive
+is ``harness.run.processes``' answer, as for runs and sweeps. ``owned`` is the
+stronger check that ``services stop`` makes before it signals anything: the process
+also holds the service's marker file open (``harness.run.ownership.holds``).
 """
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 
-from harness.run.ownership import start_ticks
+from harness.run import processes
+from harness.run.ownership import holds
 from harness.serve.store import (
     FAILED,
     MARKER_FILE,
@@ -32,19 +33,7 @@ def process_alive(record: ServiceRecord) -> bool | None:
         return None
     if not isinstance(record.pid, int) or record.pid <= 1:
         return None if record.status == STARTING else False
-    began = start_ticks(record.pid)
-    if began is None or _zombie(record.pid):
-        return False
-    return record.pid_start is None or began == record.pid_start
-
-
-def _zombie(pid: int) -> bool:
-    """A dead process nobody reaped yet (in a container, init may never reap it)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-    except (OSError, IndexError):
-        return False
+    return processes.alive(record.pid, ticks=record.pid_start)
 
 
 def owned(record: ServiceRecord) -> str | None:
@@ -53,19 +42,7 @@ def owned(record: ServiceRecord) -> str | None:
         return f"process {record.pid} is gone or is not this service's"
     assert record.pid is not None
     marker = record.folder() / MARKER_FILE
-    try:
-        want = os.stat(marker, follow_symlinks=False)
-        descriptors = os.listdir(f"/proc/{record.pid}/fd")
-    except OSError:
-        return f"process {record.pid} does not hold {marker}"
-    for name in descriptors:
-        try:
-            st = os.stat(f"/proc/{record.pid}/fd/{name}")
-        except OSError:
-            continue
-        if (st.st_dev, st.st_ino) == (want.st_dev, want.st_ino):
-            return None
-    return f"process {record.pid} does not hold {marker}"
+    return None if holds(record.pid, marker) else f"process {record.pid} does not hold {marker}"
 
 
 def observe(store: ServiceStore, record: ServiceRecord) -> ServiceRecord:

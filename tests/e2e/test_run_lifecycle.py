@@ -144,19 +144,31 @@ def test_a_job_that_refuses_its_config_raises_at_submit_and_leaves_no_run(home):
     assert not [p for p in (home / "runs").iterdir() if not p.name.startswith(".")]
 
 
-def test_a_script_that_raises_ends_failed_in_its_loggers(home, tmp_path):
+def test_a_script_that_raises_or_exits_non_zero_ends_failed_in_its_loggers(home, tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     (src / "raises.py").write_text(
         "from harness import Run\nRun.get_context().log('loss', 1.0)\nraise ValueError('no')\n"
     )
     (src / "ends.py").write_text("from harness import Run\nRun.get_context().log('loss', 1.0)\n")
+    # sys.exit(N) raises SystemExit, which no excepthook sees: the exit status counts
+    (src / "exits.py").write_text(
+        "import sys\nfrom harness import Run\nRun.get_context().log('loss', 1.0)\nsys.exit(3)\n"
+    )
+    (src / "exits_0.py").write_text(
+        "import sys\nfrom harness import Run\nRun.get_context().log('loss', 1.0)\nsys.exit(0)\n"
+    )
     ended = {}
-    for entry in ("raises.py", "ends.py"):
+    for entry in ("raises.py", "ends.py", "exits.py", "exits_0.py"):
         result = run_cli(
             "train", "+estimator=script", f"estimator.source_directory={src}",
             f"estimator.entry_script={entry}", "+logger=jsonl", home=home,
         )  # fmt: skip
         lines = (home / "runs" / result.run_id / "logs" / "metrics.jsonl").read_text()
         ended[entry] = [json.loads(ln) for ln in lines.splitlines()][-1].get("status")
-    assert ended == {"raises.py": "Failed", "ends.py": "Completed"}
+    assert ended == {
+        "raises.py": "Failed",
+        "ends.py": "Completed",
+        "exits.py": "Failed",
+        "exits_0.py": "Completed",
+    }

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from harness.testing.requirements import KINDS, required
+from harness.testing.requirements import KINDS, required, unavailable
 
 PROBE = """
 from harness.testing.requirements import unavailable
@@ -20,7 +20,7 @@ def test_needs_a_cluster():
 
 def run_probe(tmp_path, require: str | None) -> subprocess.CompletedProcess[str]:
     (tmp_path / "test_probe.py").write_text(PROBE)
-    env = {"PATH": "/usr/bin:/bin"}
+    env = {"PATH": "/usr/bin:/bin", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     if require is not None:
         env["HARNESS_TEST_REQUIRE"] = require
     return subprocess.run(
@@ -29,24 +29,29 @@ def run_probe(tmp_path, require: str | None) -> subprocess.CompletedProcess[str]
     )  # fmt: skip
 
 
-def test_without_the_requirement_it_skips_with_the_reason(tmp_path):
-    result = run_probe(tmp_path, None)
-    assert result.returncode == 0, result.stdout
-    assert "1 skipped" in result.stdout and "no Slurm here" in result.stdout
+def test_without_the_requirement_it_skips_with_the_reason(monkeypatch):
+    monkeypatch.delenv("HARNESS_TEST_REQUIRE", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no Slurm here"):
+        unavailable("cluster", "no Slurm here")
+    monkeypatch.setenv("HARNESS_TEST_REQUIRE", "browser,mpi")  # another tier's
+    with pytest.raises(pytest.skip.Exception):
+        unavailable("cluster", "no Slurm here")
 
 
 @pytest.mark.parametrize("require", ["cluster", "browser,cluster,mpi", "all"])
-def test_where_it_is_required_it_fails(tmp_path, require):
-    result = run_probe(tmp_path, require)
-    assert result.returncode == 1, result.stdout
-    assert "1 failed" in result.stdout
+def test_where_it_is_required_it_fails(monkeypatch, require):
+    monkeypatch.setenv("HARNESS_TEST_REQUIRE", require)
+    with pytest.raises(pytest.fail.Exception, match="cluster is required here"):
+        unavailable("cluster", "no Slurm here")
+
+
+def test_a_required_tier_fails_the_pytest_run(tmp_path):
+    skipped, failed = run_probe(tmp_path, None), run_probe(tmp_path, "cluster")
+    assert skipped.returncode == 0 and "1 skipped" in skipped.stdout, skipped.stdout
+    assert failed.returncode == 1 and "1 failed" in failed.stdout, failed.stdout
     assert "cluster is required here (HARNESS_TEST_REQUIRE) but unavailable: no Slurm here" in (
-        result.stdout
+        failed.stdout
     )
-
-
-def test_a_requirement_of_another_tier_changes_nothing(tmp_path):
-    assert "1 skipped" in run_probe(tmp_path, "browser,mpi").stdout
 
 
 def test_an_unknown_tier_is_a_mistake(monkeypatch):
