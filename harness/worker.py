@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         if run.rank == 0:
             atomic_write_bytes(spec.spec_path.parent / CONFIG_ERROR_FILE, str(exc).encode())
-        run.close(FAILED)
+        run.close(FAILED, discarded=True)
         return EXIT_CONFIG
     if run.rank == 0:  # the run stays: its driver may tell its caller so
         with contextlib.suppress(OSError):
@@ -85,6 +85,12 @@ def main(argv: list[str] | None = None) -> int:
         status, code = FAILED, EXIT_FAILED
     finally:
         run.close(status)
+    if run.lost_writes is not None and code == 0:  # a full disk ate metrics: Failed
+        print(
+            f"harness: error: {run.lost_events} metric events lost: {run.lost_writes}",
+            file=sys.stderr,
+        )
+        code = EXIT_FAILED
     return code
 
 

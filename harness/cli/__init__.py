@@ -10,6 +10,7 @@ import importlib
 import sys
 
 from harness.errors import HarnessError
+from harness.safetext import EscapingStream, clean
 
 #: subcommand → (module, one-line help). Modules expose ``main(args) -> int``.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -130,19 +131,19 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             return completion.handle(args)
         except HarnessError as exc:
-            print(f"harness: error: {exc}", file=sys.stderr)
+            print(f"harness: error: {clean(exc)}", file=sys.stderr)
             return exc.exit_code
     if name not in COMMANDS:
         print(
-            f"harness: error: unknown command '{name}'. Commands: {', '.join(COMMANDS)}",
+            f"harness: error: unknown command '{clean(name)}'. Commands: {', '.join(COMMANDS)}",
             file=sys.stderr,
         )
         return 2
     try:
         module = importlib.import_module(COMMANDS[name][0])
         return int(module.main(rest) or 0)
-    except HarnessError as exc:
-        print(f"harness: error: {exc}", file=sys.stderr)
+    except HarnessError as exc:  # one line, whatever the message quotes
+        print(f"harness: error: {clean(exc)}", file=sys.stderr)
         from harness.job import events  # the caller's copy, when it asked for one
 
         events.emit("refused", message=str(exc), exit_code=exc.exit_code)
@@ -162,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
+    # Control characters that a run's data carries never reach the terminal raw
+    # (harness.safetext); a job's live output goes to the streams' buffers as written.
+    sys.stdout = EscapingStream(sys.stdout)
+    sys.stderr = EscapingStream(sys.stderr)
     try:
         code = main()
         sys.stdout.flush()

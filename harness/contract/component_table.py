@@ -7,6 +7,7 @@ A mixin of ``HarnessPluginManager`` (``manager.py``), which holds the state.
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -176,6 +177,8 @@ class ComponentTable(pluggy.PluginManager):
         info = self.infos.get(entry.plugin) if entry is not None else None
         if entry is None or info is None or isinstance(error, HarnessError):
             return None
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return None  # a full disk is no plugin's fault: "no space left" (exit 1)
         if not _raised_in(error, {info.module, entry.cls.__module__}):
             return None
         if self._tracer:

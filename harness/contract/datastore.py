@@ -31,6 +31,7 @@ from harness.datastore.errors import (
 from harness.datastore.manifest import CHUNK, MANIFEST_NAME, FileEntry, new_digest
 from harness.datastore.manifest import entry as digest_entry
 from harness.datastore.paths import META_DIR, TEMP_MARK, normalize_key
+from harness.errors import DamagedRecordError
 
 # A datastore plugin needs the names below and nothing else of harness.datastore.
 __all__ = [
@@ -142,7 +143,17 @@ class Datastore:
         return verify(self, path)
 
     def manifest(self) -> dict[str, FileEntry]:
-        return mf.parse(self.read_meta(MANIFEST_NAME))
+        """The manifest's entries; a damaged one is a one-line ``DamagedRecordError``
+        naming the datastore and the way out (list, verify, download and upload stop
+        there rather than trust or overwrite it)."""
+        try:
+            return mf.parse(self.read_meta(MANIFEST_NAME))
+        except DamagedRecordError as exc:
+            raise DamagedRecordError(
+                f"damaged manifest of datastore '{self.name}' ({self.url}/{META_DIR}/"
+                f"{MANIFEST_NAME}): {exc}; `harness doctor --fix` moves it aside, then "
+                "upload the data again to record it"
+            ) from None
 
     def describe(self) -> dict[str, Any]:
         """What run records and ``harness datastore ls`` show: no credentials."""

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness import records
 from harness.datastore.errors import DatastoreError
-from harness.errors import DamagedRecordError
+from harness.errors import DamagedRecordError, HarnessError
 from harness.ids import check_datastore_name
 from harness.storage.workspace import atomic_write_json, harness_home, read_json
 
@@ -37,14 +39,45 @@ def _lock(home: Path | None) -> Any:
     return FileLock(str(settings_path(home)) + ".lock", timeout=30)
 
 
+@dataclass
+class DatastoreEntry:
+    type: str
+    url: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DatastoreSettings:
+    """datastores.json: the default's name and the added datastores."""
+
+    default: str = DEFAULT_NAME
+    datastores: dict[str, DatastoreEntry] = field(default_factory=dict)
+
+
+def _settings_values(data: dict[str, Any]) -> None:
+    stores = data.get("datastores", {})
+    for name in stores:
+        try:
+            check_datastore_name(name)  # a name that could never have been added
+        except HarnessError as exc:
+            raise ValueError(str(exc)) from None
+    default = data.get("default", DEFAULT_NAME)
+    if default != DEFAULT_NAME and default not in stores:
+        raise ValueError(f"field 'default' names '{default}', which it does not hold")
+
+
+#: datastores.json: format 1 added the version.
+SETTINGS_FORMAT = records.Format(
+    "datastore registry", DatastoreSettings, version=1, values=_settings_values
+)
+
+
 def _read(home: Path | None = None) -> dict[str, Any]:
     path = settings_path(home)
     if not path.exists():
         return {"default": DEFAULT_NAME, "datastores": {}}
     try:
-        data = read_json(path)
-        if not isinstance(data, dict) or not isinstance(data.get("datastores", {}), dict):
-            raise ValueError("not a datastore registry")
+        data = records.read(SETTINGS_FORMAT, read_json(path))
     except (OSError, ValueError) as exc:
         raise DamagedRecordError(
             f"damaged datastore registry {path}: {exc}; fix or remove it (`harness doctor`)"
@@ -52,6 +85,10 @@ def _read(home: Path | None = None) -> dict[str, Any]:
     data.setdefault("default", DEFAULT_NAME)
     data.setdefault("datastores", {})
     return data
+
+
+def _write(data: dict[str, Any], home: Path | None = None) -> None:
+    atomic_write_json(settings_path(home), records.stamp(SETTINGS_FORMAT, data))
 
 
 def builtin_default(home: Path | None = None) -> dict[str, Any]:
@@ -139,7 +176,7 @@ def add(
         data["datastores"][name] = stored
         if make_default:
             data["default"] = name
-        atomic_write_json(settings_path(home), data)
+        _write(data, home)
     return stored
 
 
@@ -159,7 +196,7 @@ def remove(name: str, home: Path | None = None) -> None:
         del data["datastores"][name]
         if data["default"] == name:
             data["default"] = DEFAULT_NAME
-        atomic_write_json(settings_path(home), data)
+        _write(data, home)
 
 
 def entry(name: str | None = None, home: Path | None = None) -> tuple[str, dict[str, Any]]:

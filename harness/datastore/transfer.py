@@ -129,13 +129,19 @@ def _progress(description: str, files: int, total: int, show: bool) -> Iterator[
 
 
 def _console() -> Any:
-    """stderr; in a notebook kernel plain text, not rich's live Jupyter display, whose
-    widget saves as an empty one in the notebook file: the final line is kept."""
+    """The real stderr (rich writes its own escape codes, which harness.safetext's
+    escaping stream would spoil); in a notebook kernel plain text, not rich's live
+    Jupyter display, whose widget saves as an empty one in the notebook file: the
+    final line is kept."""
+    import sys
+
     from rich.console import Console
 
+    from harness.safetext import raw_stream
+
     if Console().is_jupyter:
-        return Console(stderr=True, force_jupyter=False, force_terminal=False)
-    return Console(stderr=True)
+        return Console(file=raw_stream(sys.stderr), force_jupyter=False, force_terminal=False)
+    return Console(file=raw_stream(sys.stderr))
 
 
 def _batches(items: list[Any], size_of: Callable[[Any], int]) -> list[list[Any]]:
@@ -236,11 +242,11 @@ def upload(
 ) -> TransferSummary:
     key = normalize_key(target, allow_root=True)  # '' / '.': the root, v1's target_path=None
     files = list(walk_source(src))
+    known = store.manifest()  # a damaged manifest: one line before anything changes
     if not key:
         for rel, _, _ in files:
             normalize_key(rel)  # at the root, a file may not land in the metadata folder
     store.remove_stale_temps(key)
-    known = store.manifest()
     started_with = dict(known)  # what the manifest said before any racing upload
     summary = TransferSummary("upload", store.name, key)
     new: dict[str, FileEntry] = {}

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.envs.errors import EnvironmentSpecError
+from harness.safetext import clean
 
 #: The keys of an inline ``estimator.environment`` mapping.
 KEYS = (
@@ -29,7 +30,7 @@ KEYS = (
     "build_constraints",
     "strict_python",
 )
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 #: The Azure ML SDK's own distributions (azureml-core, azureml-defaults, ...; a conda
 #: channel prefix allowed). v1 conda files list them; a job gets the harness's
 #: Azure ML layer instead, so they are never installed (one warning, recorded).
@@ -119,9 +120,9 @@ def check_requirement(line: Any, where: str) -> str:
 
 def check_name(name: Any) -> str:
     text = str(name)
-    if not NAME_RE.match(text):
+    if not NAME_RE.fullmatch(text):
         raise EnvironmentSpecError(
-            f"environment name '{text}' is invalid: use letters, digits, '.', '_' and '-' "
+            f"environment name '{clean(text)}' is invalid: use letters, digits, '.', '_' and '-' "
             "(starting with a letter or digit)"
         )
     return text

@@ -15,6 +15,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from harness import inputs
 from harness.contract.components import Compute, Estimator
 from harness.contract.manager import HarnessPlugins
 from harness.envs import runtime as envs_runtime
@@ -60,6 +61,9 @@ def plan(cfg: DictConfig, manager: HarnessPlugins) -> JobPlan:
     """Everything that can be checked before a run record exists (exit 2 on a mistake)."""
     estimator_name = component_name(cfg, "estimator")
     job_config.check_unknown_keys(cfg)  # `+compute.timeuot=5`: a typo Hydra let through
+    inputs.experiment_name(cfg.get("experiment"))  # the same rules as every surface's
+    tags = cfg.get("tags")
+    inputs.tags(OmegaConf.to_container(tags, resolve=True) if isinstance(tags, DictConfig) else {})
     estimator = manager.create("estimator", estimator_name)
     compute_name = component_name(cfg, "compute")
     compute = manager.create("compute", compute_name)

@@ -22,7 +22,7 @@ __all__ = [
     "final_status",
 ]
 
-EXIT_CODES = {COMPLETED: 0, FAILED: 1, CANCELED: 130}
+EXIT_CODES: dict[str, int] = {COMPLETED: 0, FAILED: 1, CANCELED: 130}
 
 
 def final_status(result: JobResult, spec: JobSpec) -> tuple[str, str | None]:

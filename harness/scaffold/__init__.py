@@ -20,12 +20,12 @@ __all__ = ["KINDS", "names_for", "write_plugin"]
 
 #: Kinds the scaffold can write. Datastores wait for the datastore interface.
 KINDS = tuple(templates.KIND_FILES)
-_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 
 
 def names_for(name: str, kind: str) -> dict[str, str]:
     """Template values: ``xgboost`` → ``harness-xgboost``, ``harness_xgboost``, …"""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise ConfigError(
             f"plugin name '{name}': use lowercase letters, digits, '-' or '_', "
             "starting with a letter (e.g. xgboost, s3-store)"

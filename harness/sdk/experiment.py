@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from harness.errors import ConfigError
+from harness import inputs
 from harness.sdk import overrides as ov
 from harness.sdk.configs import config_overrides
 
@@ -17,9 +17,7 @@ class Experiment:
     def __init__(self, name: str = "default", workspace: Any = None) -> None:
         from harness.sdk.workspace import Workspace
 
-        if not isinstance(name, str) or not name.strip():
-            raise ConfigError(f"experiment name {name!r}: give a non-empty name")
-        self.name = name
+        self.name = inputs.experiment_name(name)  # the same check as experiment=NAME
         self.workspace = workspace or Workspace()
 
     def submit(self, config: Any, tags: dict[str, Any] | None = None, **_: Any) -> Any:

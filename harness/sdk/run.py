@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from harness import inputs
 from harness.errors import ConfigError, HarnessError, NotFoundError
 from harness.run import metrics as run_metrics
 from harness.run.liveness import reconcile
@@ -58,6 +59,18 @@ def summary_json(store: RunStore, record: RunRecord) -> dict[str, Any]:
     }
 
 
+def checked_history(run_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """A run's metric history; damaged lines are skipped with one warning line."""
+    from harness.errors import warn
+
+    damaged: list[str] = []
+    history = run_metrics.history(run_dir, damaged)
+    line = run_metrics.damaged_summary(run_dir, damaged)
+    if line:
+        warn(line)
+    return history
+
+
 def detail_json(store: RunStore, record: RunRecord, history: bool = True) -> dict[str, Any]:
     """`harness runs show --format json`; without ``history`` (the dashboard reads a
     long history as downsampled curves instead) the same object less that key."""
@@ -65,7 +78,7 @@ def detail_json(store: RunStore, record: RunRecord, history: bool = True) -> dic
     data = summary_json(store, record)
     data.update({"params": record.params, "overrides": record.overrides})
     if history:
-        data["history"] = run_metrics.history(record.path)
+        data["history"] = checked_history(record.path)
     data.update(
         {
             "files": store.files(record),
@@ -100,11 +113,12 @@ def v1_metrics(history: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
 
 
 def inside_run(record: RunRecord, path: str) -> Path:
-    """``path`` (relative to the run folder) checked: inside the run, no symlinks."""
+    """``path`` (relative to the run folder) checked: under outputs/ or logs/ once
+    normalised, no symlinks."""
     assert record.path is not None
-    from harness.storage.safecopy import inside
+    from harness.storage.safecopy import run_file
 
-    target = inside(record.path, path, f"run {record.id}")
+    target = run_file(record.path, path, f"run {record.id}")
     if not target.exists():
         raise NotFoundError(
             f"run {record.id} has no '{path}' (see `harness runs show {record.id}` for its files)"
@@ -319,7 +333,7 @@ class Run:
         """Every logged point: name → ``[{"step", "value", "time"}]`` (``runs metrics``)."""
         record = self.record()
         assert record.path is not None
-        history = run_metrics.history(record.path)
+        history = checked_history(record.path)
         if name is None:
             return history
         if name not in history:
@@ -401,9 +415,11 @@ class Run:
     def add_properties(self, properties: dict[str, Any]) -> None:
         """Properties are write-once, as in v1: a key keeps its first value."""
 
+        checked = inputs.properties(properties)
+
         def change(record: RunRecord) -> None:
             current = record.extra.setdefault("properties", {})
-            for key, value in properties.items():
+            for key, value in checked.items():
                 if key in current and current[key] != str(value):
                     raise ConfigError(
                         f"run {record.id}: property '{key}' is already '{current[key]}'; "

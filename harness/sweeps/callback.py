@@ -29,6 +29,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, open_dict, read_write
 
+from harness import inputs
 from harness.errors import ConfigError
 from harness.job import events, session
 from harness.sweeps import config as sweep_config
@@ -122,6 +123,13 @@ def apply_limits(
                 f"hydra.launcher.n_jobs={jobs}: give a number of parallel jobs ≥ 1 "
                 "(or -1 for one per core)"
             )
+    if sweeper == "optuna":  # n_trials=-3 made a sweep of no runs, recorded Completed
+        for key in ("n_trials", "n_jobs"):
+            value = config.hydra.sweeper.get(key)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ConfigError(f"hydra.sweeper.{key}={value}: give a whole number ≥ 1")
     sweep = config.sweep
     total, concurrent = sweep.max_total_runs, sweep.max_concurrent_runs
     if total is not None:
@@ -216,6 +224,7 @@ class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         try:
             sweep_config.validate(config.get("sweep"))
+            inputs.experiment_name(config.get("experiment"))  # before the sweep record
             sweeper = _kind(config.hydra.sweeper.get("_target_"))
             launcher = _kind(config.hydra.launcher.get("_target_"))
             explicit = _hydra_override_keys(config)

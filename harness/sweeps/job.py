@@ -59,10 +59,60 @@ def run_sweep_job(
     """Run one job of the sweep; return its primary metric to the sweeper (None
     for a run that did not complete, which Optuna records as a failed trial).
     ``report`` shows the finished run (the CLI prints it)."""
-    from harness.job import driver
 
     sweep_id = current_sweep_id()
     store = SweepStore()
+    if sweep_id and not _runs_the_sweep() and not _follows_the_sweep(store, sweep_id):
+        os._exit(130)  # a local launcher's worker whose sweep process is gone: no new run
+    try:
+        return _run_sweep_job(cfg, overrides, argv, job_num, report, sweep_id, store)
+    finally:
+        if not _runs_the_sweep() and _orphaned():
+            # The sweep's process was killed (SIGKILL): the run this worker held is
+            # recorded Canceled by now; the worker must not wait for tasks that
+            # will never come (loky's workers, and then its resource tracker, stayed).
+            os._exit(130)
+
+
+#: The sweep's process, when this process is a local launcher's worker (joblib's
+#: loky workers are its children); empty elsewhere (cluster launchers' tasks).
+_parent: list[int] = []
+_checked: list[bool] = []
+
+
+def _follows_the_sweep(store: SweepStore, sweep_id: str) -> bool:
+    """In a worker process whose parent is the sweep's process: ask for SIGTERM when
+    it dies (once per process). False if it is gone already."""
+    from harness.contract.supervise import follow_parent_out
+
+    if not _checked:
+        _checked.append(True)
+        try:
+            driver_pid = store.get(sweep_id).pid
+        except HarnessError:
+            driver_pid = None
+        if driver_pid is None or driver_pid != os.getppid():
+            return True  # not a child of the sweep's process (a cluster's task)
+        _parent.append(driver_pid)
+        return follow_parent_out()
+    return not _orphaned()
+
+
+def _orphaned() -> bool:
+    return bool(_parent) and os.getppid() != _parent[0]
+
+
+def _run_sweep_job(
+    cfg: Any,
+    overrides: list[str],
+    argv: list[str],
+    job_num: int,
+    report: Callable[[Outcome], None],
+    sweep_id: str | None,
+    store: SweepStore,
+) -> Any:
+    from harness.job import driver
+
     fail_fast = bool((cfg.get("sweep") or {}).get("fail_fast", False))
     if sweep_id:
         skip = store.stop_reason(sweep_id) or _past_deadline(cfg, store, sweep_id)

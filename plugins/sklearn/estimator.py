@@ -121,6 +121,9 @@ class SklearnEstimator(Estimator):
 
     def validate_in_job(self, config: Any) -> None:
         build_model(config)
+        # The data is read here, before training: a bad file is one line and exit 2
+        # (ConfigError), and train() uses what was read instead of reading it again.
+        self._data = datasets.load(config.estimator.data)
 
     def prepare(self, config: Any, job: Any) -> None:
         job.absolute_path("estimator", "data", "path")
@@ -138,7 +141,8 @@ class SklearnEstimator(Estimator):
 
         config = run.params
         model = build_model(config)
-        features, labels = datasets.load(config.estimator.data)
+        loaded = getattr(self, "_data", None)
+        features, labels = loaded if loaded is not None else datasets.load(config.estimator.data)
         regression = is_regressor(model)
         if regression != is_regressor_name(str(config.estimator.model._target_)):
             kind = "a regressor" if regression else "a classifier"

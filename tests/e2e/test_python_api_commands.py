@@ -161,7 +161,7 @@ def test_list_runs_rerun_and_doctor_from_python(home, two_runs):
     assert [r.id for r in by_accuracy] == [r["id"] for r in cli]
     assert harness.list_runs(status="failed") == []
     assert len(harness.list_runs(limit=1)) == 1
-    with pytest.raises(ConfigError, match="--status 'nope'"):
+    with pytest.raises(ConfigError, match="status 'nope': use one of"):
         harness.list_runs(status="nope")
 
     again = Run.get(two_runs[0]).rerun()
