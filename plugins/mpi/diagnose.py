@@ -29,9 +29,11 @@ def failure_message(logs_dir: Path, world_size: int, exit_code: int) -> str:
     causes = [f for f in failures if not f[1].startswith("KeyboardInterrupt")] or failures
     launcher_log = logs_dir / "mpiexec.txt"
     launcher = launcher_log.read_text(errors="replace") if launcher_log.is_file() else ""
-    if exit_code < 0 and not causes:
-        # mpiexec itself died of a signal (its ranks then die with it: SIGTERM when
-        # their launcher dies); no rank is to blame.
+    if exit_code < 0:
+        # mpiexec itself died of a signal: something outside the job killed it (a
+        # failing rank makes it exit with a status, never die of a signal). Its ranks
+        # die with it (SIGTERM when their launcher dies), and whatever they print on the
+        # way out (a traceback, an interpreter's fatal-error dump) is a consequence.
         return (
             f"mpiexec was killed by {_signal_name(-exit_code)}; every rank was stopped with "
             "it (their logs are logs/rank_N.txt)"
@@ -59,21 +61,24 @@ def killed_rank(logs_dir: Path, world_size: int, launcher: str, exit_code: int) 
     SIGTERMs that mpiexec sends the other ranks once one has died are consequences,
     not the cause."""
     codes: dict[int, int | None] = {}
+    ended: dict[int, int] = {}
     for rank in range(world_size):
         if not (logs_dir / f"rank_{rank}.txt").is_file():
             continue  # never started (or no log): says nothing
-        try:
-            codes[rank] = int((logs_dir / f"rank_{rank}.exit").read_text().strip())
-        except (OSError, ValueError):
-            codes[rank] = None
+        codes[rank], ended[rank] = _exit_record(logs_dir / f"rank_{rank}.exit")
     said = _launcher_signals(launcher)
     by_signal = {r: _signal_of(c) for r, c in codes.items() if c is not None and _signal_of(c)}
     # The first rank to die is the cause: a SIGTERM to rank 1's script is rank 1's
     # failure, though mpiexec then SIGTERMs rank 0 too (records in the order written).
-    first = sorted(by_signal, key=lambda r: _written_at(logs_dir / f"rank_{r}.exit"))
+    first = sorted(by_signal, key=lambda r: ended[r])
     causes = [r for r in first if by_signal[r] not in _CONSEQUENCES]
+    # The launcher names the first process it saw fail; where that rank's own record
+    # says the same signal, it is the cause, though its signal is one mpiexec also
+    # sends (a SIGTERM to rank 1's script, after which rank 0 may be stopped before it
+    # can leave a record). Launchers' words alone are not trusted (they vary).
+    confirmed = [r for r, signum in said.items() if by_signal.get(r) == signum]
     unrecorded = [r for r, c in codes.items() if c is None]
-    for rank in [*causes, *unrecorded, *first]:
+    for rank in [*causes, *confirmed, *unrecorded, *first]:
         signum = by_signal.get(rank) or said.get(rank) or _signal_of(exit_code)
         what = f"killed by {_signal_name(signum)}" if signum else "killed by a signal"
         return (
@@ -86,11 +91,21 @@ def killed_rank(logs_dir: Path, world_size: int, launcher: str, exit_code: int) 
     return None
 
 
-def _written_at(path: Path) -> int:
+def _exit_record(path: Path) -> tuple[int | None, int]:
+    """``rank_N.exit``: the exit status and when the rank saw its work end (ns; an
+    older record without the time: the file's mtime, which only ticks every few ms)."""
     try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return 0
+        words = path.read_text().split()
+        code = int(words[0])
+    except (OSError, ValueError, IndexError):
+        return None, 0
+    try:
+        return code, int(words[1])
+    except (ValueError, IndexError):
+        try:
+            return code, path.stat().st_mtime_ns
+        except OSError:
+            return code, 0
 
 
 #: Signals mpiexec (and the harness's own stop) send the surviving ranks.

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 from pathlib import Path
 
 from harness.contract import compute_kit
@@ -46,9 +47,11 @@ def exit_record(logs_dir: Path, rank: int) -> Path:
 def record_exit(logs_dir: Path, rank: int, code: int) -> None:
     """Leave this rank's exit status beside its log. The diagnosis of a failed job
     reads these rather than mpiexec's wording (which differs between MPIs and
-    versions); a rank killed outright leaves none, and that names it too."""
+    versions); a rank killed outright leaves none, and that names it too. The time
+    (ns, as this rank saw its work end) orders the ranks' ends: the file's mtime
+    cannot, the kernel stamps files from a clock that ticks only every few ms."""
     with contextlib.suppress(OSError):  # a full disk: the diagnosis uses mpiexec's words
-        exit_record(logs_dir, rank).write_text(f"{code}\n")
+        exit_record(logs_dir, rank).write_text(f"{code} {time.time_ns()}\n")
 
 
 if __name__ == "__main__":

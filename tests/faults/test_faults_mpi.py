@@ -98,6 +98,39 @@ def test_a_rank_whose_script_was_killed_is_named_from_its_exit_record(tmp_path):
     assert message.startswith("rank 1 was killed by signal 11 (SIGSEGV)"), message
 
 
+def test_a_killed_mpiexec_is_named_whatever_its_ranks_printed_on_the_way_out(tmp_path):
+    # mpiexec died of SIGKILL; its ranks got SIGTERM, and one printed a traceback with
+    # an interpreter's dump after it (seen once: "rank 1 failed: object refcount : 4")
+    (tmp_path / "rank_0.txt").write_text("rank 0 up\n")
+    (tmp_path / "rank_1.txt").write_text(
+        "rank 1 up\nTraceback (most recent call last):\n  File \"x.py\", line 1\n"
+        "object refcount : 4\n"
+    )
+    message = failure_message(tmp_path, 2, -9)
+    assert message.startswith("mpiexec was killed by signal 9 (SIGKILL)"), message
+
+
+def test_the_launchers_first_failure_counts_where_the_ranks_record_agrees(tmp_path):
+    # rank 1's script got SIGTERM (record 143); mpiexec stopped rank 0 before it could
+    # leave a record, and said which process failed first (seen under load)
+    (tmp_path / "mpiexec.txt").write_text(LAUNCHER_WORDS["open-mpi-5"].replace("137", "143"))
+    _rank_logs(tmp_path, 0, 1)
+    (tmp_path / "rank_1.exit").write_text("143 1700000000000001000\n")
+    message = failure_message(tmp_path, 2, 1)
+    assert message.startswith("rank 1 was killed by signal 15 (SIGTERM)"), message
+
+
+def test_of_two_ranks_stopped_by_sigterm_the_first_to_end_is_named(tmp_path):
+    # rank 1's script got SIGTERM; mpiexec then stopped rank 0 the same way. The
+    # records say when each rank saw its end: their files' mtimes may be equal (the
+    # kernel's file clock ticks every few ms), and here rank 0's is even written first.
+    _rank_logs(tmp_path, 0, 1)
+    (tmp_path / "rank_0.exit").write_text("143 1700000000000002000\n")
+    (tmp_path / "rank_1.exit").write_text("143 1700000000000001000\n")
+    message = failure_message(tmp_path, 2, 1)
+    assert message.startswith("rank 1 was killed by signal 15 (SIGTERM)"), message
+
+
 # Two ranks that log until stopped; each writes its script's pid for the test.
 LONG = """
 import os, time
