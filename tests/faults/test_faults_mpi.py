@@ -103,7 +103,7 @@ def test_a_killed_mpiexec_is_named_whatever_its_ranks_printed_on_the_way_out(tmp
     # an interpreter's dump after it (seen once: "rank 1 failed: object refcount : 4")
     (tmp_path / "rank_0.txt").write_text("rank 0 up\n")
     (tmp_path / "rank_1.txt").write_text(
-        "rank 1 up\nTraceback (most recent call last):\n  File \"x.py\", line 1\n"
+        'rank 1 up\nTraceback (most recent call last):\n  File "x.py", line 1\n'
         "object refcount : 4\n"
     )
     message = failure_message(tmp_path, 2, -9)
