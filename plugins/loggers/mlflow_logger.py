@@ -18,8 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from harness.plugins.loggers.background import BackgroundSink
-
+from harness.contract.background import BackgroundSink
 from harness.contract.components import Logger
 from harness.run.record import CANCELED, COMPLETED, FAILED, flatten
 

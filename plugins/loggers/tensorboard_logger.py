@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.plugins.loggers.background import BackgroundSink
-
+from harness.contract.background import BackgroundSink
 from harness.contract.components import Logger
 from harness.run.record import flatten
 

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from harness.plugins.loggers.background import BackgroundSink, SinkError
+from harness.contract.background import BackgroundSink, SinkError
 
 
 def test_a_failed_step_is_named_with_the_writes_it_cost():
