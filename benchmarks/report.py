@@ -141,7 +141,7 @@ def fmt(value: Any) -> str:
 
 def table(results: dict[str, Any], everything: bool = False) -> str:
     lines = [
-        "| claim | figure | median (min–max) or value | mode | taken |",
+        "| claim | figure | median (min–max) or value | mode | taken (1-min load) |",
         "|---|---|---|---|---|",
     ]
     machines = set()
@@ -158,6 +158,9 @@ def table(results: dict[str, Any], everything: bool = False) -> str:
         )
         mode = "quick" if entry.get("quick") else "full"
         when = str(entry.get("when", ""))[:10]
+        load = (entry.get("load_average") or {}).get("start")
+        if load:
+            when += f", load {load[0]:.1f}"
         label = f"`{claim}`" + (f" ({what})" if what else "")
         for index, (path, value) in enumerate(rows):
             lines.append(
