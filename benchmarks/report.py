@@ -25,8 +25,14 @@ START, END = "<!-- performance:start -->", "<!-- performance:end -->"
 #: claim → (what it measures, glob patterns of the figures that carry the claim)
 KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
     "core": (
-        "run.log rate; start-up against plain imports",
-        ["run_log_calls_per_s", "startup_s.*", "ratio_cfg_job_to_import_hydra"],
+        "run.log rate, alone and with console + tensorboard + mlflow on; start-up",
+        [
+            "run_log_calls_per_s",
+            "loggers_on.values_per_s.*",
+            "loggers_on.ratio_to_*.median",
+            "startup_s.*",
+            "ratio_cfg_job_to_import_hydra",
+        ],
     ),
     "plugins": ("plugin loading", ["builtin_plugins_load_cost_s", "startup_s.plugins list*"]),
     "pytorch_overhead": (

@@ -29,7 +29,10 @@ RESULTS = {
 
 def test_report_prints_key_figures_and_unknown_claims_in_full():
     text = report.table(RESULTS)
-    assert "| `core` (run.log rate, alone and with console + tensorboard + mlflow on; start-up) | run_log_calls_per_s |" in text
+    assert (
+        "| `core` (run.log rate, alone and with console + tensorboard + mlflow on; start-up) | run_log_calls_per_s |"
+        in text
+    )
     assert "500,000 (450,000–540,000, n=7)" in text
     assert "startup_s.harness --help | 0.03 (0.02–0.04, n=7)" in text
     assert "run_log_target_per_s" not in text  # not a key figure of `core`
