@@ -18,7 +18,7 @@ from harness.plugins.datastores.fastcopy import write_file
 from harness.datastore.base import Datastore, Progress
 from harness.datastore.errors import DatastoreError, UnsafePathError
 from harness.datastore.manifest import FileEntry
-from harness.datastore.paths import META_DIR, TEMP_MARK
+from harness.datastore.paths import META_DIR, TEMP_MARK, remove_dead_temps
 from harness.storage.workspace import atomic_write_bytes
 
 #: Files are stored read-only so a mounted job cannot change them (root still can).
@@ -116,33 +116,23 @@ class LocalDatastore(Datastore):
     def local_path(self, key: str) -> Path | None:
         return self._path(key)
 
+    def get_file(
+        self, key: str, dest: Path, expected: FileEntry | None, progress: Progress | None = None
+    ) -> FileEntry:
+        """The upload's copy in reverse: the kernel copies, another thread hashes,
+        and the file gets its name (``O_TMPFILE`` + ``linkat``) only once it matches
+        the manifest, so a killed download leaves no partial file."""
+        from harness.datastore.base import check_entry
+
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        return write_file(
+            self._safe(key),
+            str(dest),
+            0o644,
+            progress,
+            check=lambda entry: check_entry(self, key, entry, expected),
+            algorithm=expected.algorithm if expected else None,
+        )
+
     def remove_stale_temps(self, prefix: str) -> int:
         return remove_dead_temps(self._path(prefix))
-
-
-def remove_dead_temps(base: Path) -> int:
-    """Delete ``*.harness-tmp-PID-*`` files whose writing process is gone."""
-    removed = 0
-    if not base.is_dir():
-        return 0
-    for dirpath, _, filenames in os.walk(base):
-        for name in filenames:
-            if TEMP_MARK not in name:
-                continue
-            pid_text = name.split(TEMP_MARK, 1)[1].split("-", 1)[0]
-            if pid_text.isdigit() and _alive(int(pid_text)):
-                continue
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(os.path.join(dirpath, name))
-                removed += 1
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
