@@ -61,8 +61,18 @@ KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "sweeps": (
-        "joblib n_jobs=2 against the sequential launcher",
-        ["sweep_wall_s.*", "speedup_joblib_vs_basic"],
+        "joblib against the basic launcher; 1,000 jobs of 0.1 s against ideal; start-up by "
+        "size; ASHA against median",
+        [
+            "launchers.sweep_wall_s.*",
+            "launchers.speedup_joblib_vs_basic",
+            "at_scale.ratio_to_ideal",
+            "at_scale.wall_s",
+            "startup.by_size.*",
+            "early_termination.reports_in_all.*",
+            "early_termination.best_final_value.*",
+            "early_termination.asha_reports_saved_vs_median",
+        ],
     ),
     "slurm": (
         "per-job overhead of compute=slurm and the submitit sweep against sbatch --wrap",
