@@ -198,7 +198,7 @@ def run_job(
         sweep_id=sweep_id,
         estimator_traits={t: bool(getattr(job.estimator, t)) for t in ESTIMATOR_TRAITS},
     )
-    monitor = TreeMonitor()  # system figures of the job's processes
+    monitor = TreeMonitor(record.path)  # system figures and metrics of the job's processes
     marker: int | None = None
     job_watch: Any = None
     try:
