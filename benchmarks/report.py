@@ -104,6 +104,10 @@ KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
         "pytorch epoch against plain loops on a GPU (target ratio <= 1.02)",
         ["configs.*.ratio_*"],
     ),
+    "system_metrics": (
+        "sampling system metrics every second against a CPU-bound job (target < 1 %)",
+        ["sampler_cpu_share_of_job_cpu", "paired_wall_ratio_on_to_off.median", "wall_s.*"],
+    ),
     "ui_runs_page": (
         "harness ui: the runs page's data over 10,000 runs (target < 0.2 s)",
         ["page_data_s.*", "first_request_after_start_s"],
