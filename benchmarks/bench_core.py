@@ -29,8 +29,8 @@ from _common import alternate, paired, parser, record, rounds, stats, time_comma
 
 
 def log_rate(calls: int) -> float:
+    from harness.contract.context import Run
     from harness.contract.jobspec import JobSpec
-    from harness.run.context import Run
     from harness.run.store import RunStore
 
     with tempfile.TemporaryDirectory() as home:
@@ -47,8 +47,8 @@ def log_rate(calls: int) -> float:
 
 def loggers_on_rate(home: Path, uri: str, values: int) -> tuple[float, float]:
     """(values/s until close() returned, values/s of the logging loop itself)."""
+    from harness.contract.context import Run
     from harness.contract.jobspec import JobSpec
-    from harness.run.context import Run
     from harness.run.store import RunStore
 
     store = RunStore(home)

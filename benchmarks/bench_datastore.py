@@ -107,7 +107,7 @@ def measure(
         import resource
         import time
 
-        from harness.datastore.settings import get_datastore
+        from harness.contract.datastore import get_datastore
 
         home = work / f"out{next(counter)}"
         os.environ["HARNESS_HOME"] = str(home)

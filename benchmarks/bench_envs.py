@@ -200,7 +200,7 @@ def overhead_parts(home: Path, cache: Path, repeats: int) -> dict[str, dict[str,
         return float(out[0])
 
     driver_side()
-    start = "import harness.worker, harness.run.context"
+    start = "import harness.worker, harness.contract.context"
     samples = alternate(
         {
             "driver: import harness.envs, resolve, find the build, record it": driver_side,

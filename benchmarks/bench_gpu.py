@@ -66,8 +66,9 @@ class PlainLoop:
 
     def __init__(self, arrays: Any, batch: int, device: Any, bf16: bool, resident: bool) -> None:
         import torch
-        from harness.plugins.pytorch.models import LeNet
         from torch.utils.data import DataLoader, TensorDataset
+
+        from harness.plugins.pytorch.models import LeNet
 
         torch.manual_seed(0)
         self.torch, self.device, self.batch, self.resident = torch, device, batch, resident
@@ -138,10 +139,9 @@ class HarnessSide:
     """The estimator's own Trainer in this process, from the composed config."""
 
     def __init__(self, params: dict[str, Any], home: Path, **estimator: Any) -> None:
-        from harness.plugins.pytorch.trainer import Trainer
-
+        from harness.contract.context import Run
         from harness.contract.jobspec import JobSpec
-        from harness.run.context import Run
+        from harness.plugins.pytorch.trainer import Trainer
         from harness.run.store import RunStore
 
         params = json.loads(json.dumps(params))

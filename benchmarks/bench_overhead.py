@@ -9,7 +9,7 @@ epochs, per-epoch validation and checkpoints, written the usual way. Sides are
 alternated, each round a fresh process of each.
 
 A third side runs the harness with ``HARNESS_EARLY_WORKER=0`` (the job's process
-started after composing, as before harness/job/early_worker.py), so the same run
+started after composing, as before harness/contract/early_worker.py), so the same run
 shows what starting it early buys.
 
 For the harness side the run's output is read as it comes, so the script also

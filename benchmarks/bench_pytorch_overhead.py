@@ -47,11 +47,11 @@ def in_process(
 ) -> dict:
     """The estimator's epochs and the plain loop's, alternated in this process."""
     import torch
-    from harness.plugins.pytorch.trainer import Trainer
     from plain_pytorch_loop import PlainLoop
 
+    from harness.contract.context import Run
     from harness.contract.jobspec import JobSpec
-    from harness.run.context import Run
+    from harness.plugins.pytorch.trainer import Trainer
     from harness.run.store import RunStore
 
     overrides = [*_harness_overrides(data, common), f"epochs={epochs}"]

@@ -73,8 +73,8 @@ def listing_samples(home: Path, repeats: int) -> dict[str, list[float]]:
 
 def harness_log_rate(home: Path, uri: str, events: int) -> tuple[float, float]:
     """(end-to-end values/s until close() returns, caller-side values/s of the loop)."""
+    from harness.contract.context import Run
     from harness.contract.jobspec import JobSpec
-    from harness.run.context import Run
     from harness.run.store import RunStore
 
     store = RunStore(home)

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from harness.plugins.pytorch.models import LeNet
 from torch.utils.data import DataLoader, TensorDataset
 
 from harness.datasets import load_mnist
+from harness.plugins.pytorch.models import LeNet
 
 
 class PlainLoop:

@@ -80,6 +80,7 @@ def pytorch_job(out: Path) -> float:
 
 def chainer_job(out: Path) -> float:
     import numpy as np
+
     from harness.plugins.chainer.compat import import_chainer  # chainer 7.8.1 on NumPy 2
 
     chainer = import_chainer()

@@ -12,7 +12,7 @@ from harness.errors import ConfigError, HarnessError
 if TYPE_CHECKING:
     from harness.contract.components import Compute, Datastore, Estimator, JobResult, Logger
     from harness.envs.environment import Environment
-    from harness.run.context import Run
+    from harness.sdk.run_context import Run
     from harness.ui.widget import RunDetails
 
 #: The Python API (harness/sdk): what notebooks use and the CLI calls.
@@ -75,7 +75,7 @@ __all__ = [
 
 _LAZY = {
     **{name: "harness.sdk" for name in _SDK},
-    "Run": "harness.run.context",
+    "Run": "harness.sdk.run_context",
     "RunDetails": "harness.ui.widget",
     "Estimator": "harness.contract.components",
     "Compute": "harness.contract.components",

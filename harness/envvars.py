@@ -34,7 +34,7 @@ RUN_ID = "HARNESS_RUN_ID"
 #: The rendezvous address for multi-node PyTorch DDP (default: rank 0's host).
 MASTER_ADDR = "HARNESS_MASTER_ADDR"
 #: ``0``: ``harness train`` starts no job process before composing (see
-#: ``harness.job.early_worker``); the job's process starts after, as in a sweep.
+#: ``harness.contract.early_worker``); the job's process starts after, as in a sweep.
 EARLY_WORKER = "HARNESS_EARLY_WORKER"
 #: Threads for datastore transfers (default: 2 per core, at most 8).
 DATASTORE_THREADS = "HARNESS_DATASTORE_THREADS"

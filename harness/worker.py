@@ -17,9 +17,9 @@ import threading
 import traceback
 
 from harness import envvars
+from harness.contract.context import Run
 from harness.contract.jobspec import CONFIG_ERROR_FILE, JobSpec
 from harness.errors import HarnessError
-from harness.run.context import Run
 from harness.run.record import CANCELED, COMPLETED, FAILED
 from harness.storage.workspace import atomic_write_bytes
 
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def wait_for_job(estimator: str, control: int) -> str | None:
     """``--early ESTIMATOR FD``: started before the driver composed the config
-    (``harness.job.early_worker``). Import what the job will import, then wait for
+    (``harness.contract.early_worker``). Import what the job will import, then wait for
     the driver's line ``{"spec": JOB_SPEC, "cwd": WORKDIR}`` on the pipe ``FD``;
     None if the pipe closes without one."""
     os.environ.setdefault(envvars.QUIET_PLUGINS, "1")

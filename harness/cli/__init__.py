@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    if name != "train":  # `harness train` has its own (harness/job/interrupts.py)
+    if name != "train":  # `harness train` has its own (harness/contract/interrupts.py)
         _interrupt_on_signals()
     try:
         module = importlib.import_module(COMMANDS[name][0])

@@ -1,4 +1,5 @@
-"""Printing for the CLI: JSON for tools, rich tables for people."""
+"""Printing for the CLI: JSON for tools, rich tables for people (values formatted by
+``harness.sdk.formatting``, which the notebook widget shares)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from harness.run.record import COMPLETED
+from harness.sdk.formatting import format_value
 
 if TYPE_CHECKING:  # the driver pulls in OmegaConf and the plugins: not for `runs list`
     from harness.job.driver import Outcome
@@ -37,12 +39,6 @@ def warn(message: str) -> None:
 
 
 # What ``harness train`` prints when a job ends.
-def format_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
 def print_outcome(outcome: Outcome) -> None:
     record = outcome.record
     scalars = {k: v for k, v in record.metrics.items() if isinstance(v, (int, float))}

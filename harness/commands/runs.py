@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY[=VALUE]",
         help="only runs with this tag (and value); repeatable",
     )
+    listing.add_argument(
+        "--filter",
+        metavar="EXPR",
+        help='MLflow\'s filter syntax, e.g. "metrics.accuracy > 0.9 and params.lr < 0.01"',
+    )
     listing.add_argument("--sort", metavar="METRIC", help="sort by this metric's final value")
     listing.add_argument(
         "--asc", action="store_true", help="with --sort: smallest first (default largest)"
@@ -95,6 +100,7 @@ def select(store: RunStore, opts: argparse.Namespace) -> list[RunRecord]:
         status=opts.status,
         sort=opts.sort,
         ascending=opts.asc,
+        where=opts.filter,
     )
     for problem in problems:
         warn(problem)

@@ -1,7 +1,7 @@
 """``harness runs cancel``: stop a running job through its driver.
 
 The driver (``record.pid`` on ``record.host``) already turns SIGTERM into a clean
-stop (``harness.job.supervise``): SIGINT to the job's process group, then SIGTERM,
+stop (``harness.contract.supervise``): SIGINT to the job's process group, then SIGTERM,
 then SIGKILL; it then writes ``Canceled``. Going through the driver keeps one
 writer of the final status and reuses the tested shutdown path.
 """

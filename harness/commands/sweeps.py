@@ -96,9 +96,17 @@ def cmd_best(store: SweepStore, opts: argparse.Namespace) -> int:
 
 
 def cmd_resume(store: SweepStore, opts: argparse.Namespace) -> int:
-    from harness.sweeps.resume import resume
+    """Run the sweep's recorded command again, joined to the same record."""
+    import os
 
-    return resume(store.resolve_id(opts.sweep_id))
+    from harness.commands import train
+    from harness.sweeps.resume import resume_command
+
+    command = resume_command(store.resolve_id(opts.sweep_id))
+    if command.cwd is not None:
+        os.chdir(command.cwd)
+    os.environ.update(command.env)
+    return train.main(command.args)
 
 
 ACTIONS = {"list": cmd_list, "show": cmd_show, "best": cmd_best, "resume": cmd_resume}

@@ -15,8 +15,9 @@ import signal
 import sys
 from typing import Any
 
+from harness.contract import early_worker, interrupts
 from harness.errors import HarnessError
-from harness.job import early_worker, interrupts, session
+from harness.job import session
 
 
 def task(cfg: Any) -> Any:
@@ -61,7 +62,7 @@ def main(args: list[str]) -> int:
         return completion.handle(args)
     current = session.start(["harness", "train", *args])
     # Ctrl-C at any point of the command is remembered even where Python swallows its
-    # KeyboardInterrupt (harness.job.interrupts): no run starts after it.
+    # KeyboardInterrupt (harness.contract.interrupts): no run starts after it.
     with interrupts.recorded(signal.SIGINT):
         # The job's process starts now and imports its framework while Hydra composes.
         early_worker.start(args)

@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-# The datastore API is a package of its own; re-exported here with the other bases.
-from harness.datastore.base import Datastore
+# The datastore base class has a module of its own; re-exported here with the others.
+from harness.contract.datastore import Datastore
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
+    from harness.contract.context import MetricEvent, Run
     from harness.contract.jobspec import JobSpec
-    from harness.run.context import MetricEvent, Run
 
 __all__ = ["Compute", "Datastore", "Estimator", "JobResult", "Logger"]
 
@@ -45,7 +45,7 @@ class Estimator:
     @classmethod
     def preload(cls) -> None:
         """Import what every job of this estimator imports (its framework), in a job
-        process started before the config is composed (``harness.job.early_worker``):
+        process started before the config is composed (``harness.contract.early_worker``):
         it runs while the driver composes. Only what ``train`` surely needs; an
         error here is ignored (the job meets and reports it itself)."""
 
@@ -99,7 +99,7 @@ class JobResult:
 class Compute:
     """Starts a job's worker processes and supervises them until they end."""
 
-    #: True if ``launch`` uses ``harness.job.early_worker.take`` (a worker started
+    #: True if ``launch`` uses ``compute_kit.take_early_worker`` (a worker started
     #: before composition); otherwise the driver stops that worker before launching.
     takes_early_worker: ClassVar[bool] = False
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from harness.run.context import Run
+    from harness.contract.context import Run
     from harness.run.record import RunRecord
 
 __all__ = [

@@ -1,11 +1,13 @@
 """Datastores: named places that hold training data, as in Azure ML v1.
 
-``Datastore.get(name).upload(...)``, ``.download(...)``, ``.list(...)``,
-``.path(path, mode="mount"|"download")``; the ``${datastore:...}`` config resolver.
-Storage itself is done by datastore plugins (``local``, ``fsspec``).
+The machinery under the ``Datastore`` API (``harness.Datastore``, whose base class
+is in the plugin contract, ``harness/contract/datastore.py``): the manifest, path
+rules, uploads and downloads, the input cache and the workspace's
+``datastores.json``. The ``${datastore:...}`` config resolver is the job layer's
+(``harness/job/datastore_resolver.py``). Storage itself is done by datastore
+plugins (``local``, ``fsspec``).
 """
 
-from harness.datastore.base import Datastore
 from harness.datastore.errors import (
     DatastoreError,
     DatastorePathNotFound,
@@ -14,7 +16,6 @@ from harness.datastore.errors import (
 )
 
 __all__ = [
-    "Datastore",
     "DatastoreError",
     "DatastorePathNotFound",
     "IntegrityError",

@@ -23,7 +23,7 @@ from harness.datastore.paths import normalize_key
 from harness.storage.workspace import harness_home
 
 if TYPE_CHECKING:
-    from harness.datastore.base import Datastore
+    from harness.contract.datastore import Datastore
 
 MODES = ("mount", "download")
 

@@ -27,6 +27,8 @@ from typing import Any
 from harness.datastore.paths import is_under
 
 MANIFEST_VERSION = 1
+#: The manifest's file in a datastore's metadata folder.
+MANIFEST_NAME = "manifest.json"
 #: Read size for hashing and copying: large enough that syscalls do not dominate.
 CHUNK = 1 << 20
 

@@ -10,6 +10,7 @@ are refused, so run records and logs can show a datastore's URL and options.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -102,13 +103,15 @@ def add(
     name: str,
     url: str,
     *,
+    check: Callable[[str, str, str, dict[str, Any]], None],
     type_: str | None = None,
     options: dict[str, Any] | None = None,
     make_default: bool = False,
 ) -> dict[str, Any]:
-    """Add (or replace) a named datastore; returns its stored entry."""
-    from harness.contract.manager import get_plugin_manager
-
+    """Add (or replace) a named datastore; returns its stored entry. ``check(type,
+    name, url, options)`` makes the plugin's instance once before anything is
+    written (``harness.contract.datastore.check_datastore``: the plugins are above
+    this module)."""
     check_datastore_name(name)
     if name == DEFAULT_NAME:
         raise DatastoreError(
@@ -126,16 +129,15 @@ def add(
     type_ = type_ or infer_type(url)
     if type_ == "local":
         url = str(Path(url).expanduser().resolve())
-    entry = {"type": type_, "url": url, "options": options}
-    cls = get_plugin_manager().get("datastore", type_)
-    cls(name, url, options)  # fails now (missing package, bad URL) rather than at first use
+    stored = {"type": type_, "url": url, "options": options}
+    check(type_, name, url, options)  # fails now (missing package, bad URL), not at first use
     with _lock():
         data = _read()
-        data["datastores"][name] = entry
+        data["datastores"][name] = stored
         if make_default:
             data["default"] = name
         atomic_write_json(settings_path(), data)
-    return entry
+    return stored
 
 
 def remove(name: str) -> None:
@@ -157,10 +159,9 @@ def remove(name: str) -> None:
         atomic_write_json(settings_path(), data)
 
 
-def get_datastore(name: str | None = None) -> Any:
-    """An instance of the datastore configured as ``name`` (None: the default)."""
-    from harness.contract.manager import get_plugin_manager
-
+def entry(name: str | None = None) -> tuple[str, dict[str, Any]]:
+    """(name, {type, url, options}) of the datastore configured as ``name`` (None:
+    the default); the instance is ``harness.contract.datastore.get_datastore``'s."""
     default, stores = configured()
     name = check_datastore_name(name or default)
     if name not in stores:
@@ -168,6 +169,4 @@ def get_datastore(name: str | None = None) -> Any:
             f"unknown datastore '{name}'. Configured: {', '.join(sorted(stores))} "
             "(add one with: harness datastore add NAME URL)"
         )
-    entry = stores[name]
-    cls = get_plugin_manager().get("datastore", str(entry["type"]))
-    return cls(name, str(entry["url"]), dict(entry.get("options") or {}))
+    return name, stores[name]

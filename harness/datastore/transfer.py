@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 from harness import envvars
 from harness.datastore import manifest as mf
-from harness.datastore.manifest import FileEntry
+from harness.datastore.manifest import MANIFEST_NAME, FileEntry
 from harness.datastore.paths import join_key, normalize_key, remove_dead_temps, walk_source
 
 if TYPE_CHECKING:
-    from harness.datastore.base import Datastore
+    from harness.contract.datastore import Datastore
 
 #: Threads per transfer: hashing and file I/O release the GIL.
 WORKERS = int(os.environ.get(envvars.DATASTORE_THREADS, "0")) or min(8, 2 * (os.cpu_count() or 2))
@@ -238,7 +238,6 @@ def _merge_manifest(
     changed; a racing writer that has not recorded yet re-hashes when it does."""
     if not new:
         return
-    from harness.datastore.base import MANIFEST_NAME
 
     with store.meta_lock():
         entries = mf.parse(store.read_meta(MANIFEST_NAME))

@@ -231,7 +231,7 @@ def _site_packages(env: Path) -> Path:
 
 
 def _uv(args: list[str], home: Path, output: list[str], keep: bool = True) -> str:
-    from harness.job.supervise import die_with_parent
+    from harness.contract.supervise import die_with_parent
 
     command = [*uv_command(), *args]
     output.append(f"$ uv {' '.join(args)}\n")

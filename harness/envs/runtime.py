@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from harness.contract import interrupts
 from harness.envs.build import BuiltEnvironment, ensure_built
 from harness.envs.resolve import ResolvedEnvironment, resolve
 from harness.envs.spec import Definition, from_mapping
-from harness.job import interrupts
 
 #: The config key, under ``estimator``.
 CONFIG_KEY = "environment"

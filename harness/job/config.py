@@ -192,8 +192,8 @@ def owner_of(path: str, name: Any) -> str:
 
 
 def register_resolvers() -> None:
-    from harness.datastore.resolver import register as register_datastore_resolver
     from harness.job import session
+    from harness.job.datastore_resolver import register as register_datastore_resolver
     from harness.storage.workspace import harness_home
 
     if not OmegaConf.has_resolver("harness_home"):

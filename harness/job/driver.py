@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from harness.contract import early_worker, interrupts
 from harness.contract.components import ESTIMATOR_TRAITS, Compute, Estimator, JobResult
 from harness.contract.jobspec import CONFIG_ERROR_FILE, JobSpec
 from harness.contract.manager import HarnessPlugins, get_plugin_manager
@@ -33,7 +34,7 @@ from harness.envs.errors import EnvironmentBuildError
 from harness.envs.resolve import ResolvedEnvironment
 from harness.errors import ConfigError, HarnessError
 from harness.job import config as job_config
-from harness.job import early_worker, interrupts, session
+from harness.job import session
 from harness.run import ownership, provenance
 from harness.run.record import CANCELED, COMPLETED, FAILED, RUNNING, RunRecord
 from harness.run.resources import TreeMonitor
@@ -265,11 +266,11 @@ def run_job(
     if status != COMPLETED:
         error = result.error or _last_error_line(spec, result)
         if error is None or (result.exit_code < 0 and not result.error):
-            from harness.job.supervise import describe_exit
+            from harness.contract.supervise import describe_exit
 
             killed = describe_exit(result.exit_code)  # a signal leaves no traceback
             error = killed if error is None else f"{killed}; last output: {error}"
-        from harness.job.supervise import no_space_reason
+        from harness.contract.supervise import no_space_reason
 
         error = no_space_reason(error) or error  # ENOSPC anywhere reads the same
     record = store.set_status(

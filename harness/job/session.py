@@ -19,6 +19,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.contract import interrupts
+
 __all__ = ["Session", "current", "ensure", "start"]
 
 
@@ -34,19 +36,10 @@ class Session:
     task_started: bool = False
     #: The multirun's record, set by the sweep layer's Hydra callback (None: one run).
     sweep: Any = None
-    #: Set to stop the job this process supervises exactly as Ctrl-C does (the sweep
-    #: watch uses it for early termination); one job per driver at a time.
-    stop: threading.Event = field(default_factory=threading.Event)
-    #: Set by a Ctrl-C or SIGTERM to this driver and never cleared: the record that
-    #: survives Python swallowing the KeyboardInterrupt (``harness.job.interrupts``).
-    interrupted: threading.Event = field(default_factory=threading.Event)
     #: The ``${datastore:...}`` paths resolved for the job being planned.
     datastores_used: list[dict[str, Any]] = field(default_factory=list)
     #: (the real stderr, the buffer) while Hydra composes: its errors become one line.
     held_stderr: Any = None
-    #: The job process started before composition (``harness.job.early_worker``),
-    #: until the compute takes it or it is dismissed.
-    early_worker: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record_datastore(self, record: dict[str, Any]) -> None:
@@ -74,8 +67,10 @@ _current: Session | None = None
 
 
 def start(argv: list[str]) -> Session:
-    """A new session for ``harness train`` (replacing any earlier one)."""
+    """A new session for ``harness train`` (replacing any earlier one, and the
+    process's earlier interrupts and stop requests)."""
     global _current
+    interrupts.reset()
     _current = Session(argv=list(argv))
     return _current
 
@@ -85,5 +80,9 @@ def current() -> Session | None:
 
 
 def ensure() -> Session:
-    """The current session, or a new one for a process that started none."""
-    return _current if _current is not None else start([])
+    """The current session, or a new one for a process that started none (its
+    interrupts so far stay recorded)."""
+    global _current
+    if _current is None:
+        _current = Session()
+    return _current

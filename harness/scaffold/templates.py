@@ -141,7 +141,7 @@ from __future__ import annotations
 import sys
 
 from harness import Compute, ConfigError, JobResult
-from harness.job.supervise import job_environment, run_supervised
+from harness.contract.compute_kit import job_environment, run_supervised
 
 
 class $cls(Compute):

@@ -101,7 +101,9 @@ class ScriptRunConfig:
     ``arguments`` is passed as-is (v1's ``arguments``; each item as ``str(item)``,
     data references as the path they resolve to); ``script_params`` is v1's
     Estimator mapping: ``{'--regularization': 0.8}`` or ``{'regularization': 0.8}``
-    both give ``--regularization 0.8``.
+    both give ``--regularization 0.8``. A ``script_params`` flag (or a HyperDrive
+    parameter, which sweeps set as one) that ``arguments`` also holds replaces its
+    value there (plugins/script/arguments.py), as v1's HyperDrive did.
     """
 
     def __init__(

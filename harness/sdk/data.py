@@ -46,7 +46,7 @@ class DataReference:
 
     def local_path(self) -> Path:
         """Resolve it here and now (what the job will see)."""
-        from harness.datastore.settings import get_datastore
+        from harness.contract.datastore import get_datastore
 
         return get_datastore(self.datastore).path(self.path, self.mode)
 
@@ -67,7 +67,7 @@ class FileDataset(DataReference):
         return sorted("/" + p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
     def download(self, target_path: str | None = None, overwrite: bool = False) -> list[str]:
-        from harness.datastore.settings import get_datastore
+        from harness.contract.datastore import get_datastore
 
         target = Path(target_path or ".")
         get_datastore(self.datastore).download(

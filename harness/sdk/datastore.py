@@ -10,7 +10,7 @@ from typing import Any
 
 def get_datastore(name: str | None = None) -> Any:
     """The datastore configured as ``name`` (None: the workspace default)."""
-    from harness.datastore.settings import get_datastore as configured_store
+    from harness.contract.datastore import get_datastore as configured_store
 
     return configured_store(name)
 
@@ -44,9 +44,12 @@ def register_datastore(
     such as ``file://``, ``memory://``, ``s3://``); ``default=True`` makes it the
     workspace default (``harness datastore add``). Options never hold credentials:
     those come from the environment. Returns the datastore object."""
+    from harness.contract.datastore import check_datastore
     from harness.datastore import settings
 
-    settings.add(name, url, type_=type, options=options, make_default=default)
+    settings.add(
+        name, url, check=check_datastore, type_=type, options=options, make_default=default
+    )
     return get_datastore(name)
 
 

@@ -20,7 +20,7 @@ from harness.run.store import RunStore, now_iso
 
 
 def start_interactive(experiment: Any, snapshot_directory: Any = None) -> tuple[Any, Any]:
-    from harness.run.context import Run as Context
+    from harness.contract.context import Run as Context
     from harness.sdk.run import Run as Handle
 
     home = experiment.workspace.home

@@ -4,9 +4,10 @@ the dashboard — one selection for all three."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, NotFoundError
 from harness.run.liveness import reconcile
 from harness.run.record import FINAL_STATUSES, STATUSES, RunRecord
 from harness.run.store import RunStore
@@ -41,6 +42,12 @@ def _metric_key(store: RunStore, name: str, ascending: bool):  # noqa: ANN202
     return key
 
 
+def _last_metrics(store: RunStore, record: RunRecord) -> dict[str, Any]:
+    if record.status in FINAL_STATUSES and record.metrics:
+        return record.metrics
+    return store.current_metrics(record)
+
+
 def filter_runs(
     store: RunStore,
     records: list[RunRecord],
@@ -51,9 +58,15 @@ def filter_runs(
     status: str | None = None,
     sort: str | None = None,
     ascending: bool = False,
+    where: str | None = None,
+    params_of: Callable[[RunRecord], dict[str, Any]] | None = None,
 ) -> list[RunRecord]:
     """The runs `harness runs list` and the dashboard show: filtered, live status
-    reconciled, optionally sorted by a metric's final value (newest first otherwise)."""
+    reconciled, optionally sorted by a metric's final value (newest first otherwise).
+
+    ``where`` is an MLflow filter expression (``harness.sdk.search``); it reads the
+    runs' flattened params through ``params_of`` (the dashboard keeps them in
+    memory; by default each record's own params, flattened)."""
     if experiment:
         records = [r for r in records if r.experiment == experiment]
     if estimator:
@@ -64,6 +77,13 @@ def filter_runs(
     records = [r if r.status in FINAL_STATUSES else reconcile(store, r) for r in records]
     if status:
         records = [r for r in records if r.status.lower() == status.lower()]
+    if where:
+        from harness.run.record import flatten
+        from harness.sdk.search import parse_filter
+
+        matches = parse_filter(where)
+        flat = params_of or (lambda record: flatten(record.params))
+        records = [r for r in records if matches(r, flat(r), _last_metrics(store, r))]
     if sort:
         records.sort(key=_metric_key(store, sort, ascending))
     return records
@@ -80,7 +100,20 @@ def find_runs(
     if status and not any(s.lower() == status.lower() for s in STATUSES):
         raise ConfigError(f"--status '{status}': use one of {', '.join(STATUSES)}")
     records, problems = summaries(store.root)
+    if filters.get("where") and "param" in filters["where"].lower():
+        # the summary cache leaves params out; a filter on them reads each record
+        filters["params_of"] = lambda record: _full_params(store, record)
     return filter_runs(store, records, status=status, **filters), problems
+
+
+def _full_params(store: RunStore, record: RunRecord) -> dict[str, Any]:
+    from harness.errors import DamagedRecordError
+    from harness.run.record import flatten
+
+    try:
+        return flatten(store.get(record.id).params)
+    except (DamagedRecordError, NotFoundError):
+        return {}
 
 
 def list_runs(
@@ -92,11 +125,14 @@ def list_runs(
     ascending: bool = False,
     limit: int | None = None,
     workspace: Any = None,
+    filter: str | None = None,  # noqa: A002  # MLflow's search_runs name
 ) -> list[Any]:
     """Run handles, newest first (``harness runs list``): only ``experiment``,
     ``status``, ``estimator``, ``tags`` (``KEY``/``KEY=VALUE`` strings, or a dict);
     ``sort`` by a metric's final value (largest first unless ``ascending``);
-    at most ``limit``. Damaged records are skipped with a warning."""
+    at most ``limit``; ``filter``, an MLflow filter expression
+    (``"metrics.accuracy > 0.9 and params.lr < 0.01"``). Damaged records are
+    skipped with a warning."""
     from harness.errors import warn
     from harness.sdk.run import Run
     from harness.sdk.workspace import Workspace
@@ -113,6 +149,7 @@ def list_runs(
         status=status,
         sort=sort,
         ascending=ascending,
+        where=filter,
     )
     for problem in problems:
         warn(problem)

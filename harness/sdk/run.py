@@ -58,14 +58,16 @@ def summary_json(store: RunStore, record: RunRecord) -> dict[str, Any]:
     }
 
 
-def detail_json(store: RunStore, record: RunRecord) -> dict[str, Any]:
+def detail_json(store: RunStore, record: RunRecord, history: bool = True) -> dict[str, Any]:
+    """`harness runs show --format json`; without ``history`` (the dashboard reads a
+    long history as downsampled curves instead) the same object less that key."""
     assert record.path is not None
     data = summary_json(store, record)
+    data.update({"params": record.params, "overrides": record.overrides})
+    if history:
+        data["history"] = run_metrics.history(record.path)
     data.update(
         {
-            "params": record.params,
-            "overrides": record.overrides,
-            "history": run_metrics.history(record.path),
             "files": store.files(record),
             "provenance": record.provenance,
             "world_size": record.world_size,

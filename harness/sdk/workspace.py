@@ -74,13 +74,14 @@ class Workspace:
 
     # -- what lives in it --------------------------------------------------------
     def get_default_datastore(self) -> Any:
-        from harness.datastore.settings import get_datastore
+        from harness.contract.datastore import get_datastore
 
         return get_datastore(None)
 
     @property
     def datastores(self) -> dict[str, Any]:
-        from harness.datastore.settings import configured, get_datastore
+        from harness.contract.datastore import get_datastore
+        from harness.datastore.settings import configured
 
         _, stores = configured()
         return {name: get_datastore(name) for name in stores}

@@ -317,6 +317,22 @@ class ModelRegistry:
         entry.aliases = sorted({*entry.aliases, alias})
         return entry
 
+    def remove_alias(self, name: str, alias: str) -> int:
+        """Forget ``alias`` of ``name``; returns the version it pointed at."""
+        check_alias(alias)
+        check_name(name)
+        folder = self.root / name
+        self._state(folder, strict=True)
+        with FileLock(str(folder / ".lock")):
+            state = self._state(folder, strict=True)
+            aliases = state.setdefault("aliases", {})
+            if alias not in aliases:
+                known = ", ".join(sorted(aliases)) or "(none set)"
+                raise NotFoundError(f"model '{name}' has no alias '{alias}'. Aliases: {known}")
+            version = int(aliases.pop(alias))
+            atomic_write_json(folder / STATE_FILE, state)
+        return version
+
     def delete(self, name: str, version: int) -> ModelVersion:
         check_name(name)
         self._state(self.root / name, strict=True)

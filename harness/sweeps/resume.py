@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -105,18 +106,23 @@ def check_resumable(record: SweepRecord) -> None:
         raise ConfigError(f"sweep {record.id} has no `harness train -m` command to resume")
 
 
-def resume(sweep_id: str) -> int:
-    """Run the sweep's command again, joined to the same record; its exit code."""
-    store = SweepStore()
-    record = store.get(sweep_id)
-    check_resumable(record)
-    if record.cwd and Path(record.cwd).is_dir():
-        os.chdir(record.cwd)
-    os.environ[RESUME_ENV] = record.id
-    from harness.commands import train
+@dataclass(frozen=True)
+class ResumeCommand:
+    """How to run a sweep's command again, joined to its record: ``harness train
+    ARGS`` from ``cwd`` (None: here) with ``env`` added to the environment."""
 
-    args: list[str] = list(record.command[2:])
-    return train.main(args)
+    args: list[str]
+    cwd: str | None
+    env: dict[str, str]
+
+
+def resume_command(sweep_id: str) -> ResumeCommand:
+    """The command that resumes ``sweep_id`` (``ConfigError`` if it cannot be
+    resumed); the caller runs it (``harness sweeps resume`` does, in-process)."""
+    record = SweepStore().get(sweep_id)
+    check_resumable(record)
+    cwd = record.cwd if record.cwd and Path(record.cwd).is_dir() else None
+    return ResumeCommand(list(record.command[2:]), cwd, {RESUME_ENV: record.id})
 
 
 def describe(record: RunRecord, metric: str | None) -> str:

@@ -2,7 +2,7 @@
 
 While the compute supervises the job, the watch polls the job's metric files
 and those of the sweep's other runs, and asks the supervisor to stop the job
-(the session's ``stop`` event, which the compute's supervisor handles exactly
+(``interrupts.stop_event()``, which the compute's supervisor handles exactly
 like Ctrl-C) when
 
 - the early-termination policy says the job fell behind,
@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from harness.contract import interrupts
 from harness.errors import NotFoundError
-from harness.job import session
 from harness.run import metrics
 from harness.run.record import RunRecord
 from harness.run.store import RunStore
@@ -75,7 +75,7 @@ class JobWatch:
         self.deadline, self.max_duration = deadline, max_duration
         #: Why the watch stopped the job (None: it did not).
         self.stop_reason: str | None = None
-        self._stop = session.ensure().stop
+        self._stop = interrupts.stop_event()
         self._done = threading.Event()
         self._final_peers: dict[str, policies.Peer] = {}
         self._thread = threading.Thread(target=self._loop, name="harness-sweep-watch", daemon=True)

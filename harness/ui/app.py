@@ -24,10 +24,29 @@ STATIC = Path(__file__).parent / "static"
 SAFE_METHODS = ("GET", "HEAD")
 
 
+#: The pages' own policy: scripts, styles and data from this origin only, no
+#: plugins, no framing by other sites. Files a job wrote get a stricter one
+#: (``files.FILE_CSP``: sandboxed, no scripts at all).
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; font-src 'self'; frame-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
 class Guard(BaseHTTPMiddleware):
-    """Applies ``security.Policy`` to every request before it reaches a route."""
+    """Applies ``security.Policy`` to every request before it reaches a route, and
+    the security headers to every answer (a refusal and an error included)."""
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await self._checked(request, call_next)
+        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        return response
+
+    async def _checked(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         policy: Policy = request.app.state.policy
         if not policy.host_allowed(request):
             return JSONResponse({"error": "unexpected Host header"}, status_code=400)

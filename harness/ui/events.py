@@ -19,6 +19,7 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from harness.ui.live import RunFollower
+from harness.ui.series import DEFAULT_POINTS
 
 POLL_S = 0.5
 #: Comment lines keep proxies and the browser from timing a quiet stream out.
@@ -37,14 +38,18 @@ def _stream(request: Request, body: AsyncIterator[str]) -> StreamingResponse:
     )
 
 
-def _run_snapshot(st: Any, follower: RunFollower, run_id: str) -> list[str]:
-    from harness.ui.api import run_detail
+def _run_snapshot(st: Any, follower: RunFollower, run_id: str, first: bool) -> list[str]:
+    from harness.ui.api_runs import run_detail, series_json
 
     out: list[str] = []
     if follower.record_changed():
-        detail = run_detail(st, run_id)
-        detail.pop("history", None)  # points come below, incrementally
-        out.append(sse("run", detail))
+        # no history: the curves come below, downsampled first, then point by point
+        out.append(sse("run", run_detail(st, run_id, history=False)))
+    if first:
+        curves = st.curves.get(follower.run_dir)
+        out.append(sse("series", series_json(curves, DEFAULT_POINTS)))
+        with curves.lock:  # the points after these come as `metrics` events
+            follower.metric_offsets = dict(curves.offsets)
     points = follower.new_metrics()
     if points:
         out.append(sse("metrics", points))
@@ -56,7 +61,7 @@ def _run_snapshot(st: Any, follower: RunFollower, run_id: str) -> list[str]:
 
 async def run_events(request: Request) -> StreamingResponse:
     st = request.app.state.harness
-    from harness.ui.api import run_folder
+    from harness.ui.api_runs import run_folder
 
     run_id = request.path_params["run_id"]
     follower = RunFollower(run_folder(st, run_id))  # a 404 for no such run
@@ -64,8 +69,10 @@ async def run_events(request: Request) -> StreamingResponse:
     async def body() -> AsyncIterator[str]:
         quiet = 0.0
         final_seen = 0
+        first = True
         while not await request.is_disconnected():
-            messages = await run_in_threadpool(_run_snapshot, st, follower, run_id)
+            messages = await run_in_threadpool(_run_snapshot, st, follower, run_id, first)
+            first = False
             for message in messages:
                 yield message
             if messages:

@@ -31,10 +31,10 @@ class Damaged:
         return {"id": self.id, "status": "Damaged", "damaged": True, "error": self.error}
 
 
-def search_text(record: RunRecord) -> str:
+def search_text(record: RunRecord, flat: dict[str, Any] | None = None) -> str:
     parts = [record.id, record.experiment, record.estimator, record.status, record.sweep_id or ""]
     parts += [f"{k}={v}" for k, v in record.tags.items()]
-    parts += [f"{k}={v}" for k, v in flatten(record.params).items()]
+    parts += [f"{k}={v}" for k, v in (flatten(record.params) if flat is None else flat).items()]
     parts += list(record.overrides)
     return " ".join(map(str, parts)).lower()
 
@@ -73,6 +73,7 @@ class RunIndex:
         self._active: set[str] = set()  # runs not final yet: re-stated on every request
         self._sorted: list[tuple[RunRecord, str]] | None = None
         self._facets: dict[str, list[str]] | None = None
+        self._flat: dict[str, dict[str, Any]] = {}  # run id → flattened params
         self.generation = 0  # bumped whenever anything changed: the live list's signal
 
     def refresh(self, full: bool = False) -> tuple[list[tuple[RunRecord, str]], list[Damaged]]:
@@ -106,6 +107,11 @@ class RunIndex:
     def scan_interval(self) -> float:
         return max(self.FULL_SCAN_S, self._scan_s / self.SCAN_SHARE)
 
+    def params(self, record: RunRecord) -> dict[str, Any]:
+        """The run's params, flattened (``estimator.C``), as the filters read them."""
+        flat = self._flat.get(record.id)
+        return flat if flat is not None else flatten(record.params)
+
     def facets(self) -> dict[str, list[str]]:
         """The values the filter menus offer; recomputed only after a change."""
         with self._lock:
@@ -118,6 +124,8 @@ class RunIndex:
                     "metric": sorted(
                         {k for r in records for k, v in r.metrics.items() if _is_number(v)}
                     ),
+                    "param": sorted({k for flat in self._flat.values() for k in flat}),
+                    "tag": sorted({k for r in records for k in r.tags}),
                 }
             return self._facets
 
@@ -147,6 +155,7 @@ class RunIndex:
             changed |= self._visit(name, path)
         for gone in (set(self._entries) | set(self._damaged)) - set(seen):
             self._entries.pop(gone, None)
+            self._flat.pop(gone, None)
             self._damaged.pop(gone, None)
             self._active.discard(gone)
             changed = True
@@ -171,7 +180,9 @@ class RunIndex:
                 if record.id != name:
                     raise ValueError(f"its run.json names another run ({record.id!r})")
                 record.path = self.store.root / name
-                self._entries[name] = (key, record, search_text(record))
+                flat = flatten(record.params)
+                self._flat[name] = flat
+                self._entries[name] = (key, record, search_text(record, flat))
                 self._damaged.pop(name, None)
                 if record.status in FINAL_STATUSES:
                     self._active.discard(name)
@@ -184,6 +195,7 @@ class RunIndex:
         if old is not None and old[0] == key:
             return False
         self._entries.pop(name, None)
+        self._flat.pop(name, None)
         self._active.discard(name)
         self._damaged[name] = (key, Damaged(name, f"unreadable run record ({failure})"))
         return True

@@ -105,7 +105,7 @@ class RunDetails:
         return str((data or self.data())["status"])
 
     def text(self, data: dict[str, Any] | None = None) -> str:
-        from harness.cli.output import format_value
+        from harness.sdk.formatting import format_value
 
         data = data or self.data()
         if self.kind == "sweep":
@@ -132,7 +132,7 @@ class RunDetails:
         return "\n".join(lines)
 
     def html(self, data: dict[str, Any] | None = None) -> str:
-        from harness.cli.output import format_value
+        from harness.sdk.formatting import format_value
 
         data = data or self.data()
         e = html.escape

@@ -95,6 +95,7 @@ class RayLauncher(Launcher):
         self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
     ) -> Sequence[JobReturn]:
         import ray
+
         from harness.plugins.ray.connect import connect
 
         assert self.config is not None and self.hydra_context is not None

@@ -1,7 +1,8 @@
 """The harness's ``submitit_slurm`` launcher class (Hydra loads launchers only from
 the ``hydra_plugins`` package). The sweep callback puts it in place of
-hydra-submitit-launcher's ``SlurmLauncher``; the work is in
-``harness.plugins.slurm.sweep_launcher``. Nothing here when the ``[cluster]`` extra is
+hydra-submitit-launcher's ``SlurmLauncher``; the work is in ``wait.py`` (a sweep
+launcher belongs to the sweep layer, above the plugin contract, so it lives here,
+beside the Ray launcher, not in the ``slurm`` compute plugin). Nothing here when the ``[cluster]`` extra is
 not installed."""
 
 from __future__ import annotations
@@ -17,6 +18,6 @@ if SlurmLauncher is not None:
 
     class SlurmSweepLauncher(SlurmLauncher):  # type: ignore[misc, valid-type]
         def launch(self, job_overrides: Any, initial_job_idx: int) -> Any:
-            from harness.plugins.slurm.sweep_launcher import launch
+            from hydra_plugins.harness_slurm_launcher.wait import launch
 
             return launch(self, job_overrides, initial_job_idx)

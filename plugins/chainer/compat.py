@@ -20,9 +20,9 @@ from types import ModuleType
 
 
 def _restore_numpy_sctypes() -> None:
-    from harness.compat.numpy2 import restore_sctypes
+    from harness.contract.compat import restore_numpy_sctypes
 
-    restore_sctypes()
+    restore_numpy_sctypes()
 
 
 def import_chainer() -> ModuleType:

@@ -14,11 +14,11 @@ import time
 from typing import Any
 
 import numpy as np
-from harness.plugins.chainer import multinode
-from harness.plugins.chainer.compat import import_chainer
 
 from harness import datasets
-from harness.storage.workspace import atomic_write_bytes, atomic_write_json
+from harness.contract.files import atomic_write_bytes, atomic_write_json
+from harness.plugins.chainer import multinode
+from harness.plugins.chainer.compat import import_chainer
 
 MODEL_FILE = "model.npz"
 #: What it takes to rebuild the network for ``load_npz`` (see ``load_model``).

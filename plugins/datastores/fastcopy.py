@@ -24,9 +24,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from harness.datastore import manifest as mf
-from harness.datastore.base import Progress, temp_name
-from harness.datastore.manifest import CHUNK, FileEntry
+from harness.contract.datastore import (
+    CHUNK,
+    FileEntry,
+    Progress,
+    digest_entry,
+    new_digest,
+    temp_name,
+)
 
 #: Files from this size on take the copy_file_range + mmap path.
 LARGE = 4 << 20
@@ -184,7 +189,7 @@ def _copy_kernel(
 ) -> FileEntry | None:
     """copy_file_range for the bytes, the copy's own blocks for the hash (another
     thread); None if the kernel cannot copy between these files (nothing written)."""
-    digest = mf.new_digest(algorithm)
+    digest = new_digest(algorithm)
     hasher: _BlockHasher | None = None
     done = 0
     try:
@@ -209,7 +214,7 @@ def _copy_kernel(
         raise
     if hasher is not None:
         hasher.finish(failed=False)
-    return mf.entry(done, digest)
+    return digest_entry(done, digest)
 
 
 _buffers = threading.local()
@@ -218,7 +223,7 @@ _buffers = threading.local()
 def _copy_buffered(
     fd: int, out: int, progress: Progress | None, algorithm: str | None
 ) -> FileEntry:
-    digest = mf.new_digest(algorithm)
+    digest = new_digest(algorithm)
     size = 0
     buffer = getattr(_buffers, "buffer", None)
     if (
@@ -234,4 +239,4 @@ def _copy_buffered(
         size += n
         if progress is not None:
             progress(n)
-    return mf.entry(size, digest)
+    return digest_entry(size, digest)

@@ -14,12 +14,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from harness.datastore import manifest as mf
-from harness.datastore.base import Datastore, Progress, temp_name
-from harness.datastore.errors import DatastoreError, UnsafePathError
-from harness.datastore.manifest import CHUNK, FileEntry
-from harness.datastore.paths import META_DIR, TEMP_MARK
-from harness.storage.workspace import harness_home
+from harness.contract.datastore import (
+    CHUNK,
+    META_DIR,
+    TEMP_MARK,
+    Datastore,
+    DatastoreError,
+    FileEntry,
+    Progress,
+    UnsafePathError,
+    digest_entry,
+    new_digest,
+    temp_name,
+)
+from harness.contract.files import harness_home
 
 
 def _filesystem(url: str, options: dict[str, Any]) -> tuple[Any, str]:
@@ -93,7 +101,7 @@ class FsspecDatastore(Datastore):
     ) -> FileEntry:
         final = self._full(key)
         tmp = temp_name(final)
-        digest = mf.new_digest()
+        digest = new_digest()
         size = 0
         self.fs.makedirs(posixpath.dirname(final), exist_ok=True)
         try:
@@ -117,7 +125,7 @@ class FsspecDatastore(Datastore):
             with contextlib.suppress(Exception):
                 self.fs.rm(tmp)
             raise
-        return mf.entry(size, digest)
+        return digest_entry(size, digest)
 
     def read_meta(self, name: str) -> bytes | None:
         path = self._full(f"{META_DIR}/{name}")
@@ -150,7 +158,7 @@ class FsspecDatastore(Datastore):
     def remove_stale_temps(self, prefix: str) -> int:
         if not self.is_local:
             return 0  # no way to tell a live writer elsewhere from a dead one
-        from harness.datastore.paths import remove_dead_temps
+        from harness.contract.datastore import remove_dead_temps
 
         local = self.local_path(prefix)
         return remove_dead_temps(local) if local is not None else 0

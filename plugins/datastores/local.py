@@ -13,13 +13,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from harness.contract.datastore import (
+    META_DIR,
+    TEMP_MARK,
+    Datastore,
+    DatastoreError,
+    FileEntry,
+    Progress,
+    UnsafePathError,
+    check_entry,
+    remove_dead_temps,
+)
+from harness.contract.files import atomic_write_bytes
 from harness.plugins.datastores.fastcopy import write_file
-
-from harness.datastore.base import Datastore, Progress
-from harness.datastore.errors import DatastoreError, UnsafePathError
-from harness.datastore.manifest import FileEntry
-from harness.datastore.paths import META_DIR, TEMP_MARK, remove_dead_temps
-from harness.storage.workspace import atomic_write_bytes
 
 #: Files are stored read-only so a mounted job cannot change them (root still can).
 FILE_MODE = 0o444
@@ -122,8 +128,6 @@ class LocalDatastore(Datastore):
         """The upload's copy in reverse: the kernel copies, another thread hashes,
         and the file gets its name (``O_TMPFILE`` + ``linkat``) only once it matches
         the manifest, so a killed download leaves no partial file."""
-        from harness.datastore.base import check_entry
-
         dest.parent.mkdir(parents=True, exist_ok=True)
         return write_file(
             self._safe(key),

@@ -5,10 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.contract.components import Compute, JobResult
+from harness.contract.compute_kit import (
+    STOP_NOTE,
+    job_environment,
+    no_space_reason,
+    run_supervised,
+    take_early_worker,
+    worker_command,
+)
 from harness.contract.jobspec import JobSpec
 from harness.errors import ConfigError
-from harness.job import early_worker
-from harness.job.supervise import STOP_NOTE, job_environment, no_space_reason, run_supervised
 
 
 class LocalCompute(Compute):
@@ -25,14 +31,14 @@ class LocalCompute(Compute):
         timeout = job.params["compute"].get("timeout")
         env = job_environment()
         outcome = run_supervised(
-            [job.worker_python, "-m", "harness.worker", str(job.spec_path)],
+            worker_command(job),
             cwd=job.workdir,
             env=env,
             stdout_path=job.logs_dir / "stdout.txt",
             stderr_path=job.logs_dir / "stderr.txt",
             timeout=timeout,
             stop_note=Path(job.run_dir) / STOP_NOTE,
-            started=early_worker.take(job, env),  # None: a fresh process, as ever
+            started=take_early_worker(job, env),  # None: a fresh process, as ever
         )
         error = f"timed out after {timeout} s (compute.timeout)" if outcome.timed_out else None
         if outcome.canceled:

@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from harness.contract.components import Logger
-from harness.job.supervise import TERMINAL_ENV
+from harness.contract.compute_kit import TERMINAL_ENV
 
 
 def _fmt(value: Any) -> str:

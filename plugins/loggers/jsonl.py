@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.contract.components import Logger
-from harness.run.metrics import append_events
+from harness.contract.records import append_events
 
 
 class JsonlLogger(Logger):

@@ -25,7 +25,7 @@ from typing import Any
 
 from harness.contract.background import DEFAULT_MAX_VALUES, BackgroundSink
 from harness.contract.components import Logger
-from harness.run.record import CANCELED, COMPLETED, FAILED, flatten
+from harness.contract.records import CANCELED, COMPLETED, FAILED, flatten
 
 #: harness status → MLflow RunStatus name.
 MLFLOW_STATUS = {COMPLETED: "FINISHED", FAILED: "FAILED", CANCELED: "KILLED"}
@@ -184,10 +184,10 @@ class MlflowLogger(Logger):
     def _finish(self, status: str) -> None:
         from mlflow.entities import RunTag
 
-        from harness.run.store import RunStore
+        from harness.contract.records import get_run
 
         try:  # tags set during the run (run.set_tags, `harness runs tag`)
-            record_tags = RunStore(self.home).get(self.run.id).tags
+            record_tags = get_run(self.run.id, self.home).tags
         except Exception:
             record_tags = {}
         tags = [RunTag(_name(k), str(v)) for k, v in record_tags.items() if k != RUN_ID_TAG]

@@ -15,8 +15,8 @@ from typing import Any
 
 from harness.contract.background import DEFAULT_MAX_VALUES, BackgroundSink
 from harness.contract.components import Logger
+from harness.contract.records import flatten
 from harness.plugins.loggers.tfevents import EventFile, scalar_records
-from harness.run.record import flatten
 
 
 class TensorBoardLogger(Logger):

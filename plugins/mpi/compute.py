@@ -6,14 +6,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.contract.components import Compute, JobResult
+from harness.contract.compute_kit import (
+    STOP_NOTE,
+    FileFollower,
+    job_environment,
+    rank_log,
+    run_supervised,
+    wants_communicator,
+)
+from harness.contract.jobspec import JobSpec
 from harness.plugins.mpi import launcher
 from harness.plugins.mpi.diagnose import failure_message
-from harness.plugins.mpi.follow import FileFollower
-from harness.plugins.mpi.rank import rank_log
-
-from harness.contract.components import Compute, JobResult
-from harness.contract.jobspec import JobSpec
-from harness.job.supervise import STOP_NOTE, job_environment, run_supervised
 
 EXIT_TIMED_OUT = 124
 
@@ -78,11 +82,9 @@ class MpiCompute(Compute):
     def worker_start(self, run: Any) -> None:
         """Give every rank its communicator as ``run.comm``.
 
-        MPI_Init waits for every rank, so initialise it only where all ranks will:
-        not for a script-mode child (it owns the rank and initialises MPI itself),
-        and not for an estimator that trains on rank 0 alone (the others exit)."""
-        spec = run.spec
-        if spec.trait("data_parallel", True) and not spec.trait("trains_in_child_process"):
+        MPI_Init waits for every rank, so only where all ranks will initialise it
+        (``compute_kit.wants_communicator``)."""
+        if wants_communicator(run.spec):
             from mpi4py import MPI
 
             run.comm = MPI.COMM_WORLD

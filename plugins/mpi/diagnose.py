@@ -6,25 +6,14 @@ import re
 import signal
 from pathlib import Path
 
-TRACEBACK = "Traceback (most recent call last):"
+from harness.contract.compute_kit import exception_line
+
 #: Open MPI's launcher: "process rank 1 with PID 42 on node x exited on signal 9 (Killed)".
 _SIGNALED = re.compile(r"process rank (\d+) with PID \d+ on node \S+ exited on\s+signal (\d+)")
 _ABORTED = re.compile(r"process rank (\d+) with PID \d+ on node \S+ calling\s+\"abort\"")
 #: Open MPI's "A daemon failed to report back after being spawned" names the host.
 _REMOTE_HOST = re.compile(r"Remote host:\s+(\S+)")
 _DASHES = re.compile(r"^-{3,}$")
-
-
-def exception_line(log: str) -> str | None:
-    """The exception line that ends the last Python traceback in ``log``."""
-    at = log.rfind(TRACEBACK)
-    if at < 0:
-        return None
-    for line in log[at:].splitlines()[1:]:
-        # Frames are indented; the first unindented line after them is the exception.
-        if line.strip() and not line.startswith((" ", "\t")):
-            return line.strip()
-    return None
 
 
 def failure_message(logs_dir: Path, world_size: int, exit_code: int) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.contract.compute_kit import string_list
 from harness.errors import ConfigError, HarnessError
 
 #: The module every rank runs under ``python -m mpi4py``.
@@ -58,16 +59,6 @@ def _positive_int(node: Any, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"compute.{key} must be a whole number ≥ 1, got {value!r}")
     return value
-
-
-def string_list(node: Any, key: str) -> list[str]:
-    """``compute.KEY`` as a list of command-line arguments (a string is split)."""
-    args = node.get(key) or []
-    if isinstance(args, str):
-        args = args.split()
-    if not all(isinstance(a, str) for a in args):
-        raise ConfigError(f"compute.{key} must be a list of strings, got {args!r}")
-    return list(args)
 
 
 def settings_from(node: Any) -> MpiSettings:

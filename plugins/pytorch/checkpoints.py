@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from harness.plugins.pytorch.checks import CHECKPOINT_GLOB
 
-from harness.storage.workspace import atomic_write_bytes
+from harness.contract.files import atomic_write_bytes
+from harness.plugins.pytorch.checks import CHECKPOINT_GLOB
 
 FORMAT_VERSION = 1
 

@@ -212,10 +212,10 @@ def resolve_checkpoint(resume: str) -> Path:
             folder if any(folder.glob(CHECKPOINT_GLOB)) else candidate / "outputs" / CHECKPOINT_DIR
         )
     else:
-        from harness.run.store import RunStore
+        from harness.contract.records import get_run
 
         try:
-            record = RunStore().get(resume)
+            record = get_run(resume)
         except NotFoundError:
             raise ConfigError(
                 f"resume={resume}: no such run id or checkpoint file (see `harness runs list`)"

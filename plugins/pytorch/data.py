@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from harness.plugins.pytorch.checks import imagefolder_splits
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset, TensorDataset
+
+from harness.plugins.pytorch.checks import imagefolder_splits
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from harness import envvars
+from harness.contract import envvars
 from harness.errors import ConfigError
 
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.plugins.pytorch import checks
-
 from harness.contract.components import Estimator
+from harness.plugins.pytorch import checks
 
 
 class PyTorchEstimator(Estimator):
@@ -20,8 +19,9 @@ class PyTorchEstimator(Estimator):
 
     @classmethod
     def preload(cls) -> None:
-        import harness.plugins.pytorch.trainer  # noqa: F401 - torch and the loop
         import torch._dynamo  # noqa: F401 - the first optimizer step imports it (~1 s)
+
+        import harness.plugins.pytorch.trainer  # noqa: F401 - torch and the loop
 
     def validate(self, config: Any) -> None:
         checks.validate(config)

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
-from harness.plugins.pytorch.checks import model_spec
 from torch import nn
 
 from harness.errors import ConfigError
+from harness.plugins.pytorch.checks import model_spec
 
 
 class MLP(nn.Module):

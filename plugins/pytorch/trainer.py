@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
+from harness.contract import envvars
+from harness.errors import ConfigError
 from harness.plugins.pytorch import batches, checkpoints, checks, data, distributed, loop
 from harness.plugins.pytorch.models import build_model
-
-from harness import envvars
-from harness.errors import ConfigError
 
 
 def train(run: Any) -> None:

@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from harness.contract.components import Compute, JobResult
+from harness.contract.compute_kit import check_interrupted, handle_interrupts, stop_requested
+from harness.contract.files import read_json
 from harness.contract.jobspec import JobSpec
+from harness.contract.records import set_run_tags
 from harness.errors import ConfigError
-from harness.job import interrupts, session
 from harness.plugins.ray import transfer
 from harness.plugins.ray.connect import alive_nodes, connect, describe_resources
-from harness.run.store import RunStore
 
 POLL_S = 0.25
 #: After this many seconds without a placement the driver says it is waiting.
@@ -112,10 +113,10 @@ class RayCompute(Compute):
             .options(**options, name=f"harness-{job.run_id}", max_restarts=0, max_task_retries=0)
             .remote()
         )
-        store = RunStore(run_dir.parent.parent)
-        follower = _Follower(actor, run_dir, lambda tags: store.set_tags(job.run_id, tags))
+        home = run_dir.parent.parent
+        follower = _Follower(actor, run_dir, lambda tags: set_run_tags(job.run_id, tags, home))
         try:
-            with interrupts.recorded():  # `harness runs cancel` (SIGTERM) stops the actor too
+            with handle_interrupts():  # `harness runs cancel` (SIGTERM) stops the actor too
                 return follower.run(payload, asdict(job), _forwarded_env(), compute.get("timeout"))
         finally:
             follower.bring_back()
@@ -158,13 +159,12 @@ class _Follower:
             }
             self.on_placed(self.placed)  # the run's tags say where it runs
             deadline = None if timeout is None else time.monotonic() + float(timeout)
-            stop = session.ensure().stop  # the sweep watch sets it to stop the job early
             while True:
                 code = self._poll()
                 if code is not None:
                     return JobResult(exit_code=code)
-                interrupts.check()  # a Ctrl-C whose KeyboardInterrupt was swallowed
-                if stop.is_set():
+                check_interrupted()  # a Ctrl-C whose KeyboardInterrupt was swallowed
+                if stop_requested():  # the sweep watch stops the job early
                     return self._stop(canceled=True, error="canceled")
                 if deadline is not None and time.monotonic() > deadline:
                     self._stop(canceled=False, error="")
@@ -250,11 +250,9 @@ class _Follower:
         shutil.rmtree(staging, ignore_errors=True)
 
     def _take_tags(self, remote_record: Path) -> None:
-        from harness.storage.workspace import read_json
-
         tags = read_json(remote_record).get("tags") or {}
         if tags:
-            RunStore(self.run_dir.parent.parent).set_tags(self.run_dir.name, tags)
+            set_run_tags(self.run_dir.name, tags, self.run_dir.parent.parent)
 
 
 def _merge_tree(source: Path, target: Path) -> None:

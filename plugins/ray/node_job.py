@@ -18,10 +18,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from harness.plugins.ray import transfer
-
+from harness.contract.compute_kit import die_with_parent, job_environment, stop_group
+from harness.contract.envvars import HOME
+from harness.contract.files import atomic_write_json
 from harness.contract.jobspec import JOB_FILE
-from harness.job.supervise import die_with_parent, job_environment, stop_group
+from harness.plugins.ray import transfer
 
 #: Bytes of one file handed back per poll, so that a chatty job cannot make one
 #: reply huge; the rest comes with the next poll.
@@ -44,13 +45,11 @@ class NodeJob:
         self.run_dir = self.home / "runs" / str(spec["run_id"])
         transfer.unpack(payload, self.run_dir)
         spec = dict(spec, run_dir=str(self.run_dir), workdir=str(self.run_dir))
-        from harness.storage.workspace import atomic_write_json
-
         atomic_write_json(self.run_dir / JOB_FILE, spec)
         logs = self.run_dir / "logs"
         logs.mkdir(exist_ok=True)
         # This node's own workspace: the job's records stay in the temporary copy.
-        environment = job_environment({**env, "HARNESS_HOME": str(self.home)})
+        environment = job_environment({**env, HOME: str(self.home)})
         with open(logs / "stdout.txt", "ab") as out, open(logs / "stderr.txt", "ab") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "harness.worker", str(self.run_dir / JOB_FILE)],

@@ -19,14 +19,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from harness import envvars
-from harness.compat import SCRIPT_SITE_DIR
-from harness.compat import SHIM_DIR as AZUREML_SHIM
+from harness.contract import envvars
+from harness.contract.compat import script_python_path
 from harness.contract.components import Estimator
+from harness.contract.files import atomic_write_json, harness_home, read_json
 from harness.errors import ConfigError
 from harness.plugins.script import snapshot as snapshots
 from harness.plugins.script.arguments import build_argv
-from harness.storage.workspace import atomic_write_json, harness_home, read_json
 
 #: Ranks other than 0 (under MPI) run in ``<run>/ranks/<N>/``: a view of the snapshot
 #: whose ``outputs/`` is their own, so they cannot overwrite rank 0's files.
@@ -138,7 +137,7 @@ class ScriptEstimator(Estimator):
         if run.rank == 0:
             shown = shlex.join(["python", entry, *argv])
             print(f"harness: running {shown} in {workdir}", flush=True)
-        from harness.job.supervise import die_with_parent
+        from harness.contract.compute_kit import die_with_parent
 
         proc = subprocess.Popen(
             [sys.executable, *mpi_abort_mode(run), entry, *argv],
@@ -150,7 +149,7 @@ class ScriptEstimator(Estimator):
         )
         code = _wait(proc)
         if code != 0:
-            from harness.job.supervise import describe_exit
+            from harness.contract.compute_kit import describe_exit
 
             said = describe_exit(code).replace("the job", entry, 1)
             print(f"harness: {said}", flush=True)
@@ -226,9 +225,8 @@ def script_environment(run: Any, azureml_compat: bool) -> dict[str, str]:
     env[envvars.OUTPUTS_DIR] = str(run.outputs_dir)
     env[envvars.LOGS_DIR] = str(run.logs_dir)
     env[envvars.RUN_ID] = str(run.id)
-    paths = [str(SCRIPT_SITE_DIR)]
+    paths = script_python_path(azureml_compat)
     if azureml_compat:
-        paths.append(str(AZUREML_SHIM))
         for key, value in azureml_variables(run).items():
             env.setdefault(key, value)
     existing = env.get("PYTHONPATH")

@@ -9,10 +9,9 @@ import sys
 import time
 from typing import Any
 
-from harness.plugins.sklearn import data as datasets
-
 from harness.contract.components import Estimator
 from harness.errors import ConfigError
+from harness.plugins.sklearn import data as datasets
 
 #: Keys of the `estimator` node that are not model parameters.
 # "environment" is read by the driver (harness/envs), not a model parameter.

@@ -29,8 +29,6 @@ def harness_before_run(record):
     job_id = slurm_job_id()
     if job_id is None or record.path is None:
         return
-    from harness.run.store import RunStore
+    from harness.contract.records import update_run_extra
 
-    RunStore(record.path.parent.parent).update(
-        record.id, lambda r: r.extra.update(slurm_job_id=job_id)
-    )
+    update_run_extra(record.id, {"slurm_job_id": job_id}, record.path.parent.parent)

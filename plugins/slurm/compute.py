@@ -21,8 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from harness.contract.components import Compute, JobResult
+from harness.contract.compute_kit import (
+    FileFollower,
+    check_interrupted,
+    exception_line,
+    handle_interrupts,
+    rank_log,
+    stop_requested,
+    wants_communicator,
+)
 from harness.contract.jobspec import JobSpec
-from harness.job import interrupts, session
+from harness.contract.records import update_run_extra
 from harness.plugins.slurm import scheduler
 from harness.plugins.slurm.settings import SlurmSettings, no_requeue, settings_from
 from harness.plugins.slurm.task import NODE_MARK, run_rank
@@ -87,14 +96,11 @@ class SlurmCompute(Compute):
         job_id = str(submitted.job_id)
         _record_job_id(job, job_id)
         print(f"slurm job: {job_id} (squeue -j {job_id}; logs in {folder})", flush=True)
-        from harness.plugins.mpi.follow import FileFollower
-        from harness.plugins.mpi.rank import rank_log
-
         follower = FileFollower(rank_log(job.logs_dir, 0), sys.stdout.buffer)
         follower.start()
         canceled_by = None
         try:
-            with interrupts.recorded():  # `harness runs cancel` cancels the job too
+            with handle_interrupts():  # `harness runs cancel` cancels the job too
                 state = self._follow(job_id, settings)
             if state is None:  # a sweep policy or deadline asked to stop
                 canceled_by = "stop"
@@ -112,21 +118,20 @@ class SlurmCompute(Compute):
         return _result(job, job_id, state, size, canceled_by, folder)
 
     def worker_start(self, run: Any) -> None:
-        """A multi-rank job's ranks get ``run.comm`` exactly as under ``compute=mpi``
-        (srun started them with PMIx); a single rank needs no MPI."""
-        if run.world_size > 1:
-            from harness.plugins.mpi.compute import MpiCompute
+        """A multi-rank job's ranks get ``run.comm`` as under ``compute=mpi`` (srun
+        started them with PMIx); a single rank needs no MPI."""
+        if run.world_size > 1 and wants_communicator(run.spec):
+            from mpi4py import MPI
 
-            MpiCompute().worker_start(run)
+            run.comm = MPI.COMM_WORLD
 
     def _follow(self, job_id: str, settings: SlurmSettings) -> scheduler.JobState | None:
         """Poll until the job is final; None when asked to stop (sweep watch)."""
         shown = ""
         unknown_since = time.monotonic()
-        stop = session.ensure().stop  # set by the sweep watch (early termination)
         while True:
-            interrupts.check()  # a Ctrl-C whose KeyboardInterrupt was swallowed
-            if stop.is_set():
+            check_interrupted()  # a Ctrl-C whose KeyboardInterrupt was swallowed
+            if stop_requested():  # the sweep watch stops the job early
                 return None
             state = scheduler.job_state(job_id)
             if state is None:
@@ -161,10 +166,7 @@ def _cancel_and_wait(job_id: str) -> scheduler.JobState | None:
 
 
 def _record_job_id(job: JobSpec, job_id: str) -> None:
-    from harness.run.store import RunStore
-
-    home = Path(job.run_dir).parent.parent
-    RunStore(home).update(job.run_id, lambda record: record.extra.update(slurm_job_id=job_id))
+    update_run_extra(job.run_id, {"slurm_job_id": job_id}, Path(job.run_dir).parent.parent)
 
 
 def _result(
@@ -195,10 +197,8 @@ def _result(
         return JobResult(exit_code=code, error=state.describe(job_id), world_size=size)
     if not (job.logs_dir / NODE_MARK).is_file():
         return JobResult(exit_code=code, error=_no_workspace(job, job_id, folder), world_size=size)
-    from harness.plugins.mpi.diagnose import exception_line
-
     for rank in range(size):
-        path = job.logs_dir / f"rank_{rank}.txt"
+        path = rank_log(job.logs_dir, rank)
         line = exception_line(path.read_text(errors="replace")) if path.is_file() else None
         if line and not line.startswith("KeyboardInterrupt"):
             return JobResult(

@@ -125,7 +125,7 @@ def settings_from(node: Any) -> SlurmSettings:
             f"compute.sbatch_args must be a mapping like {{qos: high}}, got {extra!r}"
         )
     settings.sbatch_args = {str(k).lstrip("-").replace("_", "-"): v for k, v in extra.items()}
-    from harness.plugins.mpi.launcher import string_list
+    from harness.contract.compute_kit import string_list
 
     settings.srun_args = string_list(node, "srun_args")
     mpi = node.get("mpi", "pmix")

@@ -43,8 +43,7 @@ def run_rank(spec_path: str) -> int:
         # As compute=mpi does on one node: skip Open MPI's ~1 s libfabric probe
         # (plugins/mpi/launcher.py says why), unless the user chose BTLs.
         os.environ.setdefault("OMPI_MCA_btl", "^ofi")
-    from harness.plugins.mpi.rank import start_rank
-
+    from harness.contract.compute_kit import run_worker, start_rank
     from harness.contract.jobspec import JobSpec
 
     job = JobSpec.load(spec)
@@ -52,9 +51,7 @@ def run_rank(spec_path: str) -> int:
         (job.logs_dir / NODE_MARK).write_text(socket.gethostname() + "\n")
     if not start_rank(job, rank):
         return 0
-    from harness import worker
-
-    code = worker.main([str(spec)])
+    code = run_worker(spec)
     if code:
         # A non-zero exit (not a returned value) makes Slurm mark the job FAILED and,
         # with --kill-on-bad-exit, stop the other ranks.

@@ -7,9 +7,9 @@ import sys
 
 import numpy as np
 import pytest
-from harness.plugins.chainer.compat import chainer_available
 
 from harness.datasets.synthetic import write_cifar10, write_mnist
+from harness.plugins.chainer.compat import chainer_available
 from harness.testing import run_cli
 
 # find_spec, not importorskip: importing chainer before the compat patch fails.
@@ -41,10 +41,9 @@ def test_chainer_trains_on_digits_and_saves_a_loadable_model(home):
     assert data["provenance"]["packages"]["chainer"] == "7.8.1"
 
     # The saved weights reproduce the logged validation accuracy on the same split.
+    from harness import datasets
     from harness.plugins.chainer.compat import import_chainer
     from harness.plugins.chainer.training import load_model
-
-    from harness import datasets
 
     chainer = import_chainer()
     model = load_model(home / "runs" / result.run_id / "outputs")

@@ -1,4 +1,4 @@
-"""The job process started before composition (harness/job/early_worker.py), through
+"""The job process started before composition (harness/contract/early_worker.py), through
 the real CLI: taken for a single local run, and then indistinguishable from a fresh
 one from inside; never left behind when the run does not take it."""
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.job import early_worker
+from harness.contract import early_worker
 from harness.testing import harness_executable, run_cli, workspace_processes
 
 PROBE = {"HARNESS_PLUGINS": "harness.testing.probe"}

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from harness.contract.context import Run
 from harness.contract.jobspec import JobSpec
-from harness.run.context import Run
 from harness.run.record import COMPLETED
 from harness.run.store import RunStore
 from harness.testing import run_cli

@@ -6,8 +6,8 @@ import hashlib
 import os
 import subprocess
 
+from harness.contract.context import Run
 from harness.contract.jobspec import JobSpec
-from harness.run.context import Run
 from harness.run.record import COMPLETED, RUNNING
 from harness.run.store import RunStore
 from harness.testing import harness_executable, run_cli

@@ -84,6 +84,7 @@ def test_digits_trains_to_accuracy_and_saves_model_and_checkpoints(digits):
     assert "[epoch 3/3]" in run["stdout"]  # the console logger's per-epoch progress
 
     import torch
+
     from harness.plugins.pytorch.models import MLP
 
     model = MLP((1, 8, 8), 10)

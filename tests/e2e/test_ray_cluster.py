@@ -297,6 +297,8 @@ def test_a_policy_stops_the_worse_job_of_a_ray_sweep(cluster, home, tmp_path):
         "+estimator.script_params.steps=20", "sweep.policy=truncation",
         "sweep.policy.truncation_percentage=50", "sweep.policy.delay_evaluation=2",
         "hydra/launcher=ray",
+        # a base value in the script's arguments, which each sampled value replaces
+        "estimator.arguments=[--quality,0.5]",
     )  # fmt: skip
     assert result.returncode == 0, result.output  # an early stop is not a failure
     sweep_id = next(
@@ -311,3 +313,7 @@ def test_a_policy_stops_the_worse_job_of_a_ray_sweep(cluster, home, tmp_path):
     assert rows["1.0"]["status"] == "Completed" and rows["1.0"]["best"]
     assert rows["0.2"]["status"] == "Canceled" and rows["0.2"]["early_terminated"]
     assert rows["0.2"]["error"].startswith("early-terminated by truncation policy")
+    # what each job's script parsed: its first score is quality × 1
+    for quality, row in rows.items():
+        shown_run = cli(cluster, home, "runs", "show", row["run_id"], "--format", "json").json()
+        assert shown_run["history"]["score"][0]["value"] == float(quality), quality

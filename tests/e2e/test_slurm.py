@@ -344,7 +344,10 @@ def test_a_policy_stops_the_worse_job_of_a_slurm_sweep_run_one_at_a_time(home, s
         "+estimator.script_params.quality=1.0,0.2", "+estimator.script_params.steps=20",
         "sweep.policy=truncation", "sweep.policy.truncation_percentage=50",
         "sweep.policy.delay_evaluation=2", "hydra/launcher=submitit_slurm",
-        "sweep.max_concurrent_runs=1", home=home, env=slurm_env, timeout=600,
+        "sweep.max_concurrent_runs=1",
+        # a base value in the script's arguments, which each sampled value replaces
+        "estimator.arguments=[--quality,0.5]",
+        home=home, env=slurm_env, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.output  # an early stop is not a failure
     sweep_id = next(
@@ -363,6 +366,10 @@ def test_a_policy_stops_the_worse_job_of_a_slurm_sweep_run_one_at_a_time(home, s
     assert rows["0.2"]["error"].startswith("early-terminated by truncation policy"), rows
     worse = show(rows["0.2"]["run_id"], home, slurm_env)
     assert len(worse["history"]["score"]) < 100
+    # what each job's script parsed: its first score is quality × 1
+    better = show(rows["1.0"]["run_id"], home, slurm_env)
+    assert worse["history"]["score"][0]["value"] == 0.2
+    assert better["history"]["score"][0]["value"] == 1.0
     # sweep.max_concurrent_runs=1 → Slurm ran the array's tasks one after the other
     # (the node has room for both at once)
     array_id = re.search(r"^slurm jobs: 2 in array (\d+)", result.stdout, re.MULTILINE).group(1)

@@ -79,7 +79,9 @@ def all_runs(home) -> list:
 
 def test_a_grid_stopped_with_ctrl_c_resumes_without_repeating_finished_runs(home, script_job):
     grid = "+estimator.script_params.x=0,1,2,3,4"
-    proc, sweep_id = start_sweep(home, *script_job, grid)
+    # a base value in the script's arguments, which each job's x replaces (resumed too)
+    base = "estimator.arguments=[--x,9]"
+    proc, sweep_id = start_sweep(home, *script_job, base, grid)
     wait_for_completed(proc, home, sweep_id, 2)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=120) == 130
@@ -104,6 +106,10 @@ def test_a_grid_stopped_with_ctrl_c_resumes_without_repeating_finished_runs(home
         o for r in completed for o in r.overrides if o.startswith("+estimator.script_params.x=")
     )
     assert xs == [f"+estimator.script_params.x={x}" for x in range(5)]
+    # what each run's script parsed, before and after the resume: score = -(x - 2)²
+    for record in completed:
+        x = next(float(o.split("=")[1]) for o in record.overrides if "script_params.x=" in o)
+        assert record.metrics["score"] == -((x - 2.0) ** 2), record.id
     assert shown["best"]["overrides"].count("+estimator.script_params.x=2") == 1
     best = run_cli("sweeps", "best", sweep_id, "--format", "json", home=home).json()
     assert best["value"] == 0.0

@@ -181,6 +181,6 @@ def test_a_killed_worker_names_the_signal(home, tmp_path):
     ],
 )
 def test_exit_statuses_are_described_in_words(code, words):
-    from harness.job.supervise import describe_exit
+    from harness.contract.supervise import describe_exit
 
     assert words in describe_exit(code)

@@ -116,7 +116,7 @@ def test_an_upload_stops_on_kill_even_with_sigint_ignored(home, tmp_path, signum
 def test_an_interrupt_stops_the_file_in_flight_within_a_block(home, tmp_path, monkeypatch):
     """In-process: SIGINT lands while a 256 MB file is being copied; the copy ends
     at its next block instead of finishing the file, which is discarded."""
-    from harness.datastore import Datastore
+    from harness import Datastore
 
     src = tmp_path / "src"
     _write(src / "big.bin", 256 * MB, 1)

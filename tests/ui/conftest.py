@@ -42,6 +42,7 @@ def browser_page(tmp_path: Path, ui_server: UiServer):
         )
         page = context.new_page()
         page.set_default_timeout(60_000)  # a loaded 2-core CI machine is slow to draw
+        sync_api.expect.set_options(timeout=30_000)
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(f"{ui_server.base}/?token={ui_server.token}")

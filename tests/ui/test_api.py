@@ -136,7 +136,9 @@ def test_event_stream_sends_status_points_and_logs_then_ends(home):
         lines = dict(line.split(": ", 1) for line in block.splitlines())
         events[lines["event"]] = json.loads(lines["data"])
     assert events["run"]["status"] == "Completed" and events["run"]["id"] == run_id
-    assert [p["value"] for p in events["metrics"]] == [1.0, 0.5, 0.25]
+    # the history first as curves (downsampled when long), later points as `metrics`
+    assert events["series"]["metrics"]["loss"]["value"] == [1.0, 0.5, 0.25]
+    assert events["series"]["metrics"]["loss"]["step"] == [0, 1, 2]
     assert events["logs"] == {"stdout.txt": "hello from the job\n"}
     assert events["end"] == {"id": run_id}
 

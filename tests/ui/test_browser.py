@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 from blake3 import blake3
+from playwright.sync_api import expect
 from ui_helpers import screenshot, write_run
 
 from harness.testing import harness_executable, run_cli
@@ -67,9 +68,7 @@ def test_runs_page_finds_the_run_and_its_chart_has_every_point(home, script_dir,
     row.locator(f'a[href="#/runs/{run_id}"]').click()
     page.wait_for_selector('.chart[data-metric="loss"][data-points="7"]', timeout=TIMEOUT_MS)
     assert page.locator('.chart[data-metric="loss"] canvas').count() == 1  # uPlot drew it
-    page.wait_for_function(
-        "document.getElementById('logtext').textContent.includes('step 6')", timeout=TIMEOUT_MS
-    )
+    expect(page.locator("#logtext")).to_contain_text("step 6", timeout=TIMEOUT_MS)
     assert page.locator("#run-status").inner_text() == "Completed"
     assert "outputs/model.bin" in page.locator("#files").inner_text()
     screenshot(page, "run")
@@ -87,10 +86,7 @@ def test_chart_grows_without_a_reload_while_the_run_logs(home, script_dir, tmp_p
         gate.touch()
         page.wait_for_selector('.chart[data-metric="loss"][data-points="9"]', timeout=TIMEOUT_MS)
         assert page.evaluate("window.__sameDocument") == "still here"  # no reload happened
-        page.wait_for_function(
-            "document.getElementById('run-status').innerText === 'Completed'",
-            timeout=TIMEOUT_MS,
-        )
+        expect(page.locator("#run-status")).to_have_text("Completed", timeout=TIMEOUT_MS)
     finally:
         gate.touch()
         assert finish(proc) == 0
@@ -103,13 +99,9 @@ def test_cancel_a_running_job_from_the_page(home, script_dir, browser_page):
     try:
         page.goto(page.url.split("#")[0] + f"#/runs/{run_id}")
         page.wait_for_selector('.chart[data-metric="loss"][data-points="3"]', timeout=TIMEOUT_MS)
-        page.wait_for_function(
-            "document.getElementById('run-status').innerText === 'Running'", timeout=TIMEOUT_MS
-        )
+        expect(page.locator("#run-status")).to_have_text("Running", timeout=TIMEOUT_MS)
         page.locator("#cancel").click()
-        page.wait_for_function(
-            "document.getElementById('run-status').innerText === 'Canceled'", timeout=TIMEOUT_MS
-        )
+        expect(page.locator("#run-status")).to_have_text("Canceled", timeout=TIMEOUT_MS)
     finally:
         if proc.poll() is None and page.locator("#run-status").inner_text() != "Canceled":
             proc.terminate()

@@ -131,11 +131,18 @@ class UiServer:
                 self.proc.wait()
 
 
+#: Where the browser tests save their screenshots (CI keeps the folder as an
+#: artifact): $HARNESS_UI_SCREENSHOTS, else ui-screenshots/ at the checkout's root.
+SCREENSHOTS = Path(
+    os.environ.get("HARNESS_UI_SCREENSHOTS")
+    or Path(__file__).resolve().parents[2] / "ui-screenshots"
+)
+
+
 def screenshot(page, name: str) -> None:
-    """Into $HARNESS_UI_SCREENSHOTS (docs/images when the docs are refreshed)."""
-    folder = os.environ.get("HARNESS_UI_SCREENSHOTS")
-    if folder:
-        page.screenshot(path=str(Path(folder) / f"ui-{name}.png"), full_page=True)
+    """A full-page PNG of what the test sees, for review (docs/ui.md, Tests)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"ui-{name}.png"), full_page=True)
 
 
 def read_json(path: Path) -> dict:

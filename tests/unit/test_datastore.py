@@ -9,10 +9,11 @@ import uuid
 import pytest
 
 from harness import Datastore
+from harness.contract.datastore import check_datastore
 from harness.datastore import IntegrityError, UnsafePathError, settings
 from harness.datastore import manifest as mf
 from harness.datastore.paths import normalize_key
-from harness.datastore.resolver import parse
+from harness.job.datastore_resolver import parse
 
 
 @pytest.mark.parametrize(
@@ -60,7 +61,7 @@ def test_memory_datastore_through_the_python_api(harness_home, tmp_path):
     (src / "a.txt").write_bytes(b"alpha")
     (src / "sub" / "b.txt").write_bytes(b"beta")
     bucket = f"memory://t-{uuid.uuid4().hex}/root"
-    settings.add("mem", bucket)
+    settings.add("mem", bucket, check=check_datastore)
     store = Datastore.get("mem")
     assert store.type == "fsspec"
 

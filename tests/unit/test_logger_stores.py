@@ -12,9 +12,9 @@ import time
 
 import pytest
 
+from harness.contract.context import Run
 from harness.contract.jobspec import JobSpec
 from harness.plugins.loggers.tfevents import EventFile, scalar_record, scalar_records
-from harness.run.context import Run
 from harness.run.metrics import MetricEvent
 from harness.run.record import COMPLETED
 from harness.run.store import RunStore

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 
 import pytest
+
+from harness.errors import ConfigError
 from harness.plugins.mpi import launcher
 from harness.plugins.mpi.diagnose import exception_line, failure_message
 from harness.plugins.mpi.launcher import (
@@ -14,8 +16,6 @@ from harness.plugins.mpi.launcher import (
     mpiexec_command,
     settings_from,
 )
-
-from harness.errors import ConfigError
 
 TAIL = [sys.executable, "-u", "-m", "mpi4py", "-m", "harness.plugins.mpi.rank", "job.json"]
 

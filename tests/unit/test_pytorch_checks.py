@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from harness.plugins.pytorch import checks
 from omegaconf import OmegaConf
 
 from harness.errors import ConfigError
+from harness.plugins.pytorch import checks
 
 
 def config(compute="mpi", ranks=2, **estimator):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from harness import Logger, hookimpl
+from harness.contract.context import OfflineRun, Run
 from harness.contract.jobspec import JobSpec
 from harness.run import metrics
-from harness.run.context import OfflineRun, Run
 from harness.run.store import RunStore
 
 

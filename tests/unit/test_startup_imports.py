@@ -27,7 +27,7 @@ def test_train_cfg_job_imports_no_framework_and_no_run_machinery(tmp_path):
         "harness.job.driver",
         "harness.worker",
         "harness.run.store",
-        "harness.job.supervise",
+        "harness.contract.supervise",
         "harness.sweeps.watch",
         "harness.plugins.pytorch.estimator",
         "harness.plugins.sklearn.estimator",

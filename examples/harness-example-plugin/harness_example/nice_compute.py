@@ -2,7 +2,7 @@
 
 The job runs in a child process on this machine, as with ``compute=local``, but at
 a lower CPU priority so it does not crowd out interactive work. It reuses
-``harness.job.supervise`` for what every local compute needs: its own process group,
+``harness.contract.compute_kit`` for what every local compute needs: its own process group,
 live output teed into ``logs/``, Ctrl-C and a timeout that stop the whole group.
 """
 
@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from harness import Compute, ConfigError, JobResult
-from harness.job.supervise import job_environment, run_supervised
+from harness.contract.compute_kit import job_environment, run_supervised, worker_command
 
 
 class NiceCompute(Compute):
@@ -31,7 +31,7 @@ class NiceCompute(Compute):
 
     def launch(self, job: Any) -> JobResult:
         options = job.params["compute"]
-        worker = [sys.executable, "-m", "harness.worker", str(job.spec_path)]
+        worker = worker_command(job, python=sys.executable)
         outcome = run_supervised(
             ["nice", "-n", str(options["niceness"]), *worker],
             cwd=job.workdir,

@@ -16,7 +16,7 @@ class Datastore:
     references that a run mounts or downloads (``${datastore:...}``)."""
 
     def __init__(self, workspace: Any, name: str | None = None) -> None:
-        from harness.datastore.settings import get_datastore
+        from harness.contract.datastore import get_datastore
 
         self.workspace = workspace
         self._store = get_datastore(name)

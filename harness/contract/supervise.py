@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from harness import envvars
-from harness.job import interrupts, session
+from harness.contract import interrupts
 from harness.run.record import STOP_NOTE  # noqa: F401  (re-exported for the computes)
 
 #: Seconds a job gets to flush and exit after SIGINT before SIGTERM, then SIGKILL.
@@ -152,13 +152,14 @@ def run_supervised(
     With ``stderr_path`` None, stderr goes into the stdout log (one stream, as for
     MPI rank logs). Ctrl-C or SIGTERM in the driver stops the whole group and
     returns ``canceled``; ``timeout`` stops it and returns ``timed_out``. Setting
-    ``stop`` (default: the session's, which the sweep watch sets for early
-    termination) from another thread stops it like Ctrl-C, as does a Ctrl-C whose
-    KeyboardInterrupt Python swallowed (``harness.job.interrupts``). ``started``:
-    the job's process, already running with ``cmd``, ``cwd`` and ``env`` (an early
-    worker, see ``harness.job.early_worker``), with its output on pipes as below.
+    ``stop`` (default: ``interrupts.stop_event()``, which the sweep watch sets for
+    early termination) from another thread stops it like Ctrl-C, as does a Ctrl-C
+    whose KeyboardInterrupt Python swallowed (``harness.contract.interrupts``).
+    ``started``: the job's process, already running with ``cmd``, ``cwd`` and
+    ``env`` (an early worker, see ``harness.contract.early_worker``), with its
+    output on pipes as below.
     """
-    stop = session.ensure().stop if stop is None else stop
+    stop = interrupts.stop_event() if stop is None else stop
     stdout_path.parent.mkdir(parents=True, exist_ok=True)
     out_log = open(stdout_path, "ab")  # noqa: SIM115 - closed in the finally below
     err_log = open(stderr_path, "ab") if stderr_path else None  # noqa: SIM115

@@ -7,7 +7,7 @@ are. Submission is upstream's (one job array, ``array_parallelism`` at a time);
 each array task runs the ordinary harness sweep job on its node, which records
 its run in the shared workspace. What changes is the wait:
 
-- states come from ``scontrol`` (``plugins/slurm/scheduler.py``), not from
+- states come from ``scontrol`` (the ``slurm`` plugin's ``scheduler.py``), not from
   submitit's ``sacct`` watcher, which never sees a job end on a cluster without
   accounting;
 - a task that ends without a result (time limit, preemption, ``scancel``, node

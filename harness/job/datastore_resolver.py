@@ -37,9 +37,9 @@ def parse(spec: str | None = "", mode: str | None = None) -> tuple[str | None, s
 def resolve(spec: str | None = "", mode: str | None = None, *extra: Any) -> dict[str, Any]:
     """A datastore path → its input record (``local_path`` is the local path);
     an empty path is the whole datastore."""
+    from harness.contract.datastore import get_datastore
     from harness.datastore.errors import DatastoreError
     from harness.datastore.inputs import resolve as resolve_input
-    from harness.datastore.settings import get_datastore
 
     if extra:
         raise DatastoreError(

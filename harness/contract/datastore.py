@@ -4,7 +4,11 @@ A datastore plugin implements a handful of storage primitives (``file_size``,
 ``iter_files``, ``put_file``, ``open_read``, metadata read/write, ``local_path``);
 everything users call (upload with skip/overwrite rules and a manifest, download,
 list, verify, mount-or-download paths) is built once, here and in
-``transfer.py``, on top of them.
+``harness/datastore/transfer.py``, on top of them. The base class is part of the
+plugin contract, as the other components' are; the machinery under it (manifest,
+paths, transfers, the input cache, the workspace's ``datastores.json``) is the
+``harness.datastore`` package. ``get_datastore`` joins the two: a configured
+datastore as an instance of the plugin class its type names.
 """
 
 from __future__ import annotations
@@ -17,13 +21,39 @@ from pathlib import Path
 from typing import IO, Any, ClassVar
 
 from harness.datastore import manifest as mf
-from harness.datastore.errors import DatastoreError, DatastorePathNotFound
-from harness.datastore.manifest import FileEntry
-from harness.datastore.paths import TEMP_MARK, normalize_key
+from harness.datastore.errors import (
+    DatastoreError,
+    DatastorePathNotFound,
+    IntegrityError,
+    UnsafePathError,
+)
+from harness.datastore.manifest import CHUNK, MANIFEST_NAME, FileEntry, new_digest
+from harness.datastore.manifest import entry as digest_entry
+from harness.datastore.paths import META_DIR, TEMP_MARK, normalize_key, remove_dead_temps
 
-__all__ = ["Datastore", "Progress"]
+# A datastore plugin needs the names below and nothing else of harness.datastore.
+__all__ = [
+    "CHUNK",
+    "MANIFEST_NAME",
+    "META_DIR",
+    "TEMP_MARK",
+    "Datastore",
+    "DatastoreError",
+    "DatastorePathNotFound",
+    "FileEntry",
+    "IntegrityError",
+    "Progress",
+    "UnsafePathError",
+    "check_datastore",
+    "check_entry",
+    "copy_stream",
+    "digest_entry",
+    "get_datastore",
+    "new_digest",
+    "remove_dead_temps",
+    "temp_name",
+]
 
-MANIFEST_NAME = "manifest.json"
 #: Called with the number of bytes just moved.
 Progress = Callable[[int], None]
 
@@ -49,8 +79,6 @@ class Datastore:
     @classmethod
     def get(cls, name: str | None = None) -> Datastore:
         """The datastore configured under ``name`` in the workspace (or the default)."""
-        from harness.datastore.settings import get_datastore
-
         return get_datastore(name)
 
     def upload(
@@ -232,6 +260,25 @@ class Datastore:
                 f"see what it holds with: harness datastore list --datastore {self.name}"
             )
         return files
+
+
+def get_datastore(name: str | None = None) -> Datastore:
+    """An instance of the datastore configured as ``name`` (None: the default)."""
+    from harness.contract.manager import get_plugin_manager
+    from harness.datastore.settings import entry
+
+    name, found = entry(name)
+    cls = get_plugin_manager().get("datastore", str(found["type"]))
+    store: Datastore = cls(name, str(found["url"]), dict(found.get("options") or {}))
+    return store
+
+
+def check_datastore(type_: str, name: str, url: str, options: dict[str, Any]) -> None:
+    """Make the plugin's instance once, so that a missing package or a bad URL
+    fails when the datastore is added rather than at its first use."""
+    from harness.contract.manager import get_plugin_manager
+
+    get_plugin_manager().get("datastore", type_)(name, url, options)
 
 
 def temp_name(final: Path | str) -> Any:

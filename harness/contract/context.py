@@ -1,7 +1,9 @@
-"""``harness.Run``: the API a job (an estimator or a user's script) logs through.
+"""The run context: the API a job (an estimator or a user's script) logs through.
 
 ``Run.get_context()`` returns the live run inside a harness job and an offline run
-elsewhere, like Azure ML's ``Run.get_context()``. Logging is buffered: ``run.log``
+elsewhere, like Azure ML's ``Run.get_context()``. Estimators and loggers get this
+object; ``harness.Run`` (``harness.sdk.run_context``) is this class plus
+``Run.get(run_id)``, the handle on any run of the workspace. Logging is buffered: ``run.log``
 appends to memory, and a background thread flushes batches to this process's
 metrics file and to the active loggers, so a tight loop can log freely.
 """
@@ -114,20 +116,13 @@ class Run:
     @classmethod
     def get_context(cls) -> Run:
         """The current job's run; an offline run when not inside a harness job."""
-        if cls._current is None:
+        # One live run per process, on this class (a subclass shares it).
+        if Run._current is None:
             spec_path = os.environ.get(envvars.JOB_SPEC)
             if not spec_path:
                 return OfflineRun()
-            cls._current = Run(JobSpec.load(spec_path))
-        return cls._current
-
-    @staticmethod
-    def get(run_id: str, workspace: Any = None) -> Any:
-        """A handle on any run of the workspace, live or finished (``harness.sdk.Run``):
-        wait for it, read its metrics and files, tag it, register its models."""
-        from harness.sdk.run import Run as RunHandle
-
-        return RunHandle.get(run_id, workspace=workspace)
+            Run._current = Run(JobSpec.load(spec_path))
+        return Run._current
 
     @property
     def is_main_process(self) -> bool:

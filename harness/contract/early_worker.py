@@ -42,6 +42,10 @@ _NO_JOB |= {"-sc", "--shell-completion", "--resolve", "-p", "--package"}
 _OTHER_CONFIG = ("--config-name", "--config-path", "--config-dir", "-cn", "-cp", "-cd")
 _OTHER_CONFIG += ("hydra.mode=", "+hydra.mode=", "++hydra.mode=")
 
+# The worker started early and not yet taken or dismissed: one per process, as
+# there is one `harness train` per process (module state, like a signal handler).
+_waiting: EarlyWorker | None = None
+
 
 class EarlyWorker:
     def __init__(
@@ -125,8 +129,7 @@ def start(args: list[str]) -> None:
     estimator = estimator_named(args)
     if estimator is None or os.environ.get(envvars.EARLY_WORKER, "1") == "0":
         return  # (before any import: `harness train --cfg job` stays light)
-    from harness.job import session
-    from harness.job.supervise import die_with_parent, job_environment
+    from harness.contract.supervise import die_with_parent, job_environment
 
     env = job_environment()
     wait_end, control = os.pipe()
@@ -140,7 +143,9 @@ def start(args: list[str]) -> None:
         preexec_fn=die_with_parent(),  # noqa: PLW1509 - a single prctl call
     )
     os.close(wait_end)
-    session.ensure().early_worker = EarlyWorker(proc, estimator, env, control)
+    global _waiting
+    dismiss()  # (one per process: an earlier one nobody took is replaced)
+    _waiting = EarlyWorker(proc, estimator, env, control)
 
 
 def take(job: JobSpec, env: dict[str, str]) -> subprocess.Popen[bytes] | None:
@@ -167,10 +172,6 @@ def dismiss() -> None:
 
 
 def _claim() -> EarlyWorker | None:
-    from harness.job import session
-
-    current = session.current()
-    if current is None:
-        return None
-    worker, current.early_worker = current.early_worker, None
+    global _waiting
+    worker, _waiting = _waiting, None
     return worker
