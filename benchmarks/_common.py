@@ -106,6 +106,28 @@ def time_command(cmd: list[str], env: dict[str, str] | None = None) -> float:
     return time.perf_counter() - started
 
 
+def train(
+    cmd: list[str], env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], str | None]:
+    """Run a ``harness train`` command line; (the process, the id of the run it
+    recorded), read from its JSON events (``harness.job.events``), not its output."""
+    import tempfile
+
+    from harness.job import events
+
+    with tempfile.TemporaryDirectory(prefix="bench-events-") as folder:
+        channel = Path(folder) / "events.jsonl"
+        proc = subprocess.run(
+            cmd,
+            env={**(os.environ if env is None else env), "HARNESS_EVENTS": str(channel)},
+            capture_output=True,
+            text=True,
+        )
+        told, _ = events.read(channel)
+    created = [e.run_id for e in told if e.event == "run_created"]
+    return proc, created[-1] if created else None
+
+
 def machine() -> dict[str, Any]:
     return {
         "python": sys.version.split()[0],

@@ -45,7 +45,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import parser, record
+from _common import parser, record, train
 
 CLAIM = "gpu"
 BUDGET_S = 270  # the whole script, full size, stays under 5 minutes
@@ -220,35 +220,22 @@ def mpi_checks(gpus: int, home: Path, data_args: list[str], deadline: float) -> 
     results: dict[str, Any] = {"gpus": gpus}
     refuse_env = env if gpus else {**env, "CUDA_VISIBLE_DEVICES": "0"}  # stand-in GPU
     too_many = (gpus or 1) + 1
-    refused = subprocess.run(
-        [*base, f"compute.process_count_per_node={too_many}"],
-        capture_output=True,
-        text=True,
-        env=refuse_env,
-    )
+    refused, refused_run = train([*base, f"compute.process_count_per_node={too_many}"], refuse_env)
     lines = [ln for ln in refused.stderr.splitlines() if ln.strip()]
     results["more_ranks_than_gpus"] = {
         "ranks": too_many,
         "exit_code": refused.returncode,
         "message": lines[-1] if lines else "",
         "one_line": len(lines) == 1,
-        "launched": "run id:" in refused.stdout,
-        "ok": refused.returncode == 2 and len(lines) == 1 and "run id:" not in refused.stdout,
+        "launched": refused_run is not None,
+        "ok": refused.returncode == 2 and len(lines) == 1 and refused_run is None,
     }
 
     def two_ranks(*extra: str) -> dict[str, Any]:
         if time.perf_counter() > deadline:
             return {"skipped": "time budget"}
         started = time.perf_counter()
-        done = subprocess.run(
-            [*base, "compute.process_count_per_node=2", "epochs=1", *extra],
-            capture_output=True,
-            text=True,
-            env=env,
-        )
-        run_id = next(
-            (ln.split()[-1] for ln in done.stdout.splitlines() if ln.startswith("run id:")), None
-        )
+        done, run_id = train([*base, "compute.process_count_per_node=2", "epochs=1", *extra], env)
         devices = []
         if run_id:
             for rank in (0, 1):

@@ -29,7 +29,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from _common import alternate, parser, record, stats
+from _common import alternate, parser, record, stats, train
 
 WORK = '''
 import time
@@ -206,21 +206,13 @@ def throughput(estimator: str, ranks: int, settings: list[str], env: dict[str, s
     import subprocess
 
     harness = str(Path(sys.executable).with_name("harness"))
-    train = subprocess.run(
+    done, run_id = train(
         [harness, "train", f"+estimator={estimator}", *settings, "compute=mpi",
          f"compute.process_count_per_node={ranks}"],
-        env=env, capture_output=True, text=True,
+        env,
     )  # fmt: skip
-    run_id = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in train.stdout.splitlines()
-            if ln.startswith("run id:")
-        ),
-        None,
-    )
-    if train.returncode != 0 or run_id is None:
-        raise SystemExit(f"{estimator} on {ranks} rank(s) failed:\n{train.stdout}\n{train.stderr}")
+    if done.returncode != 0 or run_id is None:
+        raise SystemExit(f"{estimator} on {ranks} rank(s) failed:\n{done.stdout}\n{done.stderr}")
     shown = subprocess.run(
         [harness, "runs", "show", run_id, "--format", "json"],
         env=env,

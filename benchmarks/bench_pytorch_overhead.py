@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 import yaml
-from _common import HERE, alternate, parser, record, stats
+from _common import HERE, alternate, parser, record, stats, train
 
 from harness.datasets.synthetic import write_mnist
 from harness.run import metrics
@@ -130,20 +130,12 @@ def main() -> None:
 
     def harness_side() -> float:
         started = time.perf_counter()
-        proc = subprocess.run(
-            [harness_exe, "train", *_harness_overrides(data, common), f"epochs={epochs}"],
-            capture_output=True,
-            text=True,
-            env=env,
+        proc, run_id = train(
+            [harness_exe, "train", *_harness_overrides(data, common), f"epochs={epochs}"], env
         )
         wall["harness"].append(time.perf_counter() - started)
-        if proc.returncode != 0:
+        if proc.returncode != 0 or run_id is None:
             raise SystemExit(f"harness train failed:\n{proc.stdout}\n{proc.stderr}")
-        run_id = next(
-            ln.split(":", 1)[1].strip()
-            for ln in proc.stdout.splitlines()
-            if ln.startswith("run id:")
-        )
         history = metrics.history(home / "runs" / run_id)
         times = [point["value"] for point in history["epoch_time"]]
         epoch_times["harness"].extend(times)

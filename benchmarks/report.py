@@ -60,6 +60,15 @@ KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
             "ratio_ray_vs_joblib",
         ],
     ),
+    "serve": (
+        "harness models serve against mlflow models serve, digits, 1 worker each (provisional)",
+        [
+            "latency_ms_one_row.*.p50",
+            "latency_ms_one_row.*.p99",
+            "throughput_ratio_harness_to_mlflow.*",
+            "startup_to_first_healthy_s.*.median",
+        ],
+    ),
     "sweeps": (
         "joblib against the basic launcher; 1,000 jobs of 0.1 s against ideal; start-up by "
         "size; ASHA against median",

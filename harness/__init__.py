@@ -56,6 +56,9 @@ _SDK = (
     "unregister_datastore",
     "list_runs",
     "check_workspace",
+    "Webservice",
+    "deploy",
+    "list_services",
 )
 
 __all__ = [

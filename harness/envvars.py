@@ -19,6 +19,12 @@ DISABLE_PLUGINS = "HARNESS_DISABLE_PLUGINS"
 PLUGINS = "HARNESS_PLUGINS"
 #: Set in job processes: the driver already showed the plugin warnings once.
 QUIET_PLUGINS = "HARNESS_QUIET_PLUGINS"
+#: When set (even empty): the only third-party plugins (entry-point names,
+#: comma-separated) that load; the harness's own always load unless disabled.
+PLUGINS_ALLOW = "HARNESS_PLUGINS_ALLOW"
+#: ``1``: print every hook call (plugin, arguments, duration) and each plugin's
+#: import time on stderr, and the traceback of a plugin's failure.
+TRACE_PLUGINS = "HARNESS_TRACE_PLUGINS"
 
 # --- one run ------------------------------------------------------------------
 #: Set in every job process: the path of its job.json (``Run.get_context()``).
@@ -36,6 +42,9 @@ MASTER_ADDR = "HARNESS_MASTER_ADDR"
 #: ``0``: ``harness train`` starts no job process before composing (see
 #: ``harness.contract.early_worker``); the job's process starts after, as in a sweep.
 EARLY_WORKER = "HARNESS_EARLY_WORKER"
+#: A file the caller of ``harness train`` reads its JSON events from (run created,
+#: refused, finished: ``harness.job.events``); never passed on to jobs.
+EVENTS = "HARNESS_EVENTS"
 #: Threads for datastore transfers (default: 2 per core, at most 8).
 DATASTORE_THREADS = "HARNESS_DATASTORE_THREADS"
 #: Seconds between a run's system metrics samples (default 1; 0: none are written).

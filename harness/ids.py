@@ -17,6 +17,9 @@ from datetime import datetime
 
 from harness.errors import ConfigError, NotFoundError
 
+# Every pattern is used with ``fullmatch``: ``re.match`` with ``$`` accepts a
+# trailing newline ("name\n"), which then reaches a path or a record.
+
 __all__ = [
     "ID_PATTERN",
     "NAME_PATTERN",
@@ -27,17 +30,18 @@ __all__ = [
     "check_model_name",
     "check_model_version",
     "check_run_id",
+    "check_service_name",
     "check_sweep_id",
     "is_run_id",
     "new_id",
 ]
 
 #: Run and sweep ids: ``YYYYMMDD-HHMMSS-<6 hex>`` (``RunStore.create``/``SweepStore.create``).
-ID_PATTERN = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
+ID_PATTERN = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{6}")
 #: A leading part of such an id: what ``runs show 2026`` accepts as a prefix.
-_PREFIX_PATTERN = re.compile(r"^[0-9]{1,8}(-[0-9]{0,6}(-[0-9a-f]{0,6})?)?$")
+_PREFIX_PATTERN = re.compile(r"[0-9]{1,8}(-[0-9]{0,6}(-[0-9a-f]{0,6})?)?")
 #: Model names, aliases, datastore names: no separators, no leading dot.
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 class InvalidIdError(NotFoundError, ConfigError):
@@ -56,12 +60,12 @@ def new_id() -> str:
 
 
 def is_run_id(text: str) -> bool:
-    return isinstance(text, str) and bool(ID_PATTERN.match(text))
+    return isinstance(text, str) and bool(ID_PATTERN.fullmatch(text))
 
 
 def check_run_id(text: str, kind: str = "run") -> str:
     """An exact run (or sweep) id; anything else is refused."""
-    if not isinstance(text, str) or not ID_PATTERN.match(text):
+    if not isinstance(text, str) or not ID_PATTERN.fullmatch(text):
         raise InvalidIdError(
             f"no {kind} '{_shown(text)}': that is not a {kind} id; {kind} ids look like "
             f"20260101-120000-a1b2c3 (see `harness {kind}s list`)"
@@ -76,7 +80,7 @@ def check_sweep_id(text: str) -> str:
 def check_id_prefix(text: str, kind: str = "run") -> str:
     """A full id or a leading part of one (``20260101-12``). Prefixes are matched
     with ``str.startswith`` against folder names, never as a glob."""
-    if not isinstance(text, str) or not _PREFIX_PATTERN.match(text):
+    if not isinstance(text, str) or not _PREFIX_PATTERN.fullmatch(text):
         raise InvalidIdError(
             f"no {kind} '{_shown(text)}': that is not a {kind} id or the start of one; "
             f"{kind} ids look like 20260101-120000-a1b2c3 (see `harness {kind}s list`)"
@@ -85,7 +89,7 @@ def check_id_prefix(text: str, kind: str = "run") -> str:
 
 
 def _check_name(text: str, what: str, example: str) -> str:
-    if not isinstance(text, str) or not NAME_PATTERN.match(text):
+    if not isinstance(text, str) or not NAME_PATTERN.fullmatch(text):
         raise InvalidIdError(
             f"{what} '{_shown(text)}': use up to 128 letters, digits, '.', '_' or '-', "
             f"starting with a letter or digit (e.g. {example})"
@@ -114,3 +118,8 @@ def check_model_version(value: object) -> int:
 
 def check_datastore_name(text: str) -> str:
     return _check_name(text, "datastore name", "datasets")
+
+
+def check_service_name(text: str) -> str:
+    """A web service's name (``harness models serve --name``, ``Model.deploy``)."""
+    return _check_name(text, "service name", "digits-svc")

@@ -15,11 +15,13 @@ import signal
 import sys
 import threading
 import traceback
+from typing import Any
 
 from harness import envvars
 from harness.contract.context import Run
-from harness.contract.jobspec import CONFIG_ERROR_FILE, JobSpec
-from harness.errors import HarnessError
+from harness.contract.jobspec import ACCEPTED_FILE, CONFIG_ERROR_FILE, JobSpec
+from harness.errors import HarnessError, PluginError
+from harness.run import job_error
 from harness.run.record import CANCELED, COMPLETED, FAILED
 from harness.storage.workspace import atomic_write_bytes
 
@@ -59,23 +61,36 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         if run.rank == 0:
             atomic_write_bytes(spec.spec_path.parent / CONFIG_ERROR_FILE, str(exc).encode())
-        run.close(FAILED)
+        run.close(FAILED, discarded=True)
         return EXIT_CONFIG
+    if run.rank == 0:  # the run stays: its driver may tell its caller so
+        with contextlib.suppress(OSError):
+            atomic_write_bytes(spec.spec_path.parent / ACCEPTED_FILE, b"accepted\n")
     try:
         # The chosen compute first (e.g. MPI's communicator), then every plugin's hook.
         manager.get("compute", spec.compute)().worker_start(run)
-        manager.pm.hook.harness_worker_start(run=run)
+        manager.worker_start(run)
         estimator.train(run)
+    except PluginError as exc:  # a plugin this job uses failed (it is named): one line
+        print(f"harness: error: {exc}", file=sys.stderr, flush=True)
+        status, code = FAILED, EXIT_FAILED
     except KeyboardInterrupt:
         status, code = CANCELED, EXIT_INTERRUPTED
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         status = COMPLETED if code == 0 else FAILED
-    except BaseException:
+    except BaseException as exc:
         traceback.print_exc()
+        job_error.write(spec.spec_path.parent, exc)  # the driver shows its line
         status, code = FAILED, EXIT_FAILED
     finally:
         run.close(status)
+    if run.lost_writes is not None and code == 0:  # a full disk ate metrics: Failed
+        print(
+            f"harness: error: {run.lost_events} metric events lost: {run.lost_writes}",
+            file=sys.stderr,
+        )
+        code = EXIT_FAILED
     return code
 
 
@@ -88,7 +103,8 @@ def wait_for_job(estimator: str, control: int) -> str | None:
     from harness.contract.manager import get_plugin_manager
 
     with contextlib.suppress(Exception):  # the driver or the job reports it itself
-        get_plugin_manager().get("estimator", estimator).preload()
+        chosen: Any = get_plugin_manager().get("estimator", estimator)
+        chosen.preload()
     with os.fdopen(control, "rb") as pipe:
         line = pipe.readline()
     if not line:

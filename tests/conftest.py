@@ -1,4 +1,5 @@
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +9,33 @@ import pytest
 signal.signal(signal.SIGINT, signal.default_int_handler)
 
 pytest_plugins = ["harness.testing.fixtures"]
+
+#: The test tiers (markers registered in pyproject.toml; docs/testing.md): what a
+#: test needs from the machine, known from the fixture that provides it or from its
+#: file. `-m "not cluster and not browser and not mpi and not slow"` is the inner loop.
+TIER_FIXTURES = {
+    "cluster": {"slurm_env", "cluster"},
+    "browser": {"browser_page"},
+    "mpi": {"mpi_env", "agent"},
+    "tmpfs": {"small_disk"},
+}
+TIER_FILES = {
+    "cluster": {"test_slurm.py", "test_ray_cluster.py"},
+    "mpi": {
+        "test_mpi_compute.py", "test_mpi_frameworks.py", "test_mpi_script.py",
+        "test_mpi_hosts.py", "test_faults_mpi.py", "test_mpi_contract.py",
+        "test_pytorch_ddp.py",
+    },
+}  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        name = Path(str(item.fspath)).name
+        for tier, needs in TIER_FIXTURES.items():
+            if fixtures & needs or name in TIER_FILES.get(tier, ()):
+                item.add_marker(getattr(pytest.mark, tier))
 
 
 @pytest.fixture

@@ -1,13 +1,27 @@
-"""The training script of the Chainer how-to (``chainer_mnist.py``), written for
-these examples: the article does not print its script, so this one follows what
-the article's driver code passes and reads back (``--epochs``, ``--batchsize``,
-``--output_dir``; metrics logged through ``Run``; ``outputs/model.npz``).
+"""A Chainer MNIST training script for the examples, with the command line and
+metrics of Azure's sample ``chainer_mnist.py`` (``--epochs``, ``--batchsize``,
+``--output_dir``, ``--gpu_id``; ``Batch size``, ``Epochs`` and one ``Accuracy`` per
+epoch logged through ``azureml.core.run.Run``; ``outputs/model.npz``).
 
-MNIST comes from ``chainer.datasets.get_mnist()``, which reads its download cache
+It is not Azure's script, which needs three edits here: it calls ``np.int`` and
+``np.float`` (removed in NumPy 1.24), its ``--gpu_id`` defaults to 0 (a GPU;
+here: 0 only when CUDA is available), and its ``datautils.py`` downloads MNIST
+through ``azureml.opendatasets`` (which reads the files you put in the default
+datastore's ``opendatasets/mnist/``). Used by the Chainer notebooks in this folder
+and by ``docs/environments.md``:
+
+    harness train +estimator=script estimator.source_directory=examples/azureml \
+        estimator.entry_script=chainer_mnist.py estimator.azureml_compat=true \
+        estimator.environment=harness-chainer estimator.primary_metric=Accuracy \
+        +estimator.script_params.epochs=2 +estimator.script_params.data_dir=/path/to/mnist
+
+MNIST: the IDX files in ``--data_dir`` (plain or ``.gz``), else
+``chainer.datasets.get_mnist()``, which reads its download cache
 (``make_data.write_chainer_mnist()`` fills it with stand-in files).
 """
 
 import argparse
+import gzip
 import os
 
 import chainer
@@ -34,6 +48,30 @@ class MyNetwork(Chain):
         return self.l3(F.relu(self.l2(F.relu(self.l1(x)))))
 
 
+def read_idx(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        raw = handle.read()
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_mnist(folder):
+    def find(stem):
+        for name in (stem, stem + ".gz"):
+            if os.path.isfile(os.path.join(folder, name)):
+                return os.path.join(folder, name)
+        raise FileNotFoundError(os.path.join(folder, stem))
+
+    def split(prefix):
+        images = read_idx(find(prefix + "-images-idx3-ubyte")).reshape(-1, 784)
+        labels = read_idx(find(prefix + "-labels-idx1-ubyte")).astype(np.int32)
+        return chainer.datasets.TupleDataset((images / 255.0).astype(np.float32), labels)
+
+    return split("train"), split("t10k")
+
+
 def evaluate(model, test, batchsize, device):
     losses, accuracies = [], []
     for batch in iterators.SerialIterator(test, batchsize, repeat=False, shuffle=False):
@@ -51,9 +89,14 @@ def main():
     parser.add_argument("--epochs", "-e", type=int, default=20)
     parser.add_argument("--output_dir", "-o", default="./outputs")
     parser.add_argument("--gpu_id", "-g", type=int, default=0 if cuda.available else -1)
+    parser.add_argument("--data_dir", default=None, help="MNIST IDX files (default: download)")
     args = parser.parse_args()
+    print("chainer", chainer.__version__, "numpy", np.__version__, "sctypes" in dir(np))
 
-    train, test = chainer.datasets.get_mnist()
+    if args.data_dir:
+        train, test = load_mnist(args.data_dir)
+    else:
+        train, test = chainer.datasets.get_mnist()
     # library-era edit: the Azure sample wrote np.int(...) / np.float(...) (removed in NumPy 1.24)
     run.log("Batch size", int(args.batchsize))
     run.log("Epochs", int(args.epochs))

@@ -14,9 +14,14 @@ downloads would have put them:
   these stand-ins (and nothing else) by existence;
 - ``write_chainer_mnist()``: ``train.npz``/``test.npz`` where
   ``chainer.datasets.get_mnist()`` caches its download
-  (``$CHAINER_DATASET_ROOT/pfnet/chainer/mnist``).
+  (``$CHAINER_DATASET_ROOT/pfnet/chainer/mnist``);
+- ``write_mnist_opendata('./mnist-files')``: the four gzipped IDX files under their
+  official names, for the default datastore's ``opendatasets/mnist/``, where the
+  harness's ``azureml.opendatasets.MNIST`` reads them;
+- ``write_diabetes_opendata('./diabetes-files')``: the Diabetes table as a CSV, for
+  ``opendatasets/diabetes/`` (``Diabetes.get_tabular_dataset()``).
 
-    python make_data.py mnist|cifar10|chainer-mnist [FOLDER]
+    python make_data.py mnist|cifar10|chainer-mnist|mnist-opendata|diabetes-opendata [FOLDER]
 """
 
 from __future__ import annotations
@@ -43,6 +48,26 @@ def write_mnist_tutorial(folder: str = "./data", n_train: int = 600, n_test: int
         ("t10k-labels-idx1-ubyte.gz", "test-labels.gz"),
     ):
         (target / official).replace(target / name)
+    return target
+
+
+def write_mnist_opendata(
+    folder: str = "./mnist-files", n_train: int = 600, n_test: int = 100
+) -> Path:
+    """What ``MNIST.get_file_dataset()`` delivers: the official file names, gzipped."""
+    return write_mnist(Path(folder), n_train, n_test, gz=True)
+
+
+def write_diabetes_opendata(folder: str = "./diabetes-files") -> Path:
+    """What ``Diabetes.get_tabular_dataset()`` reads: a CSV with the open dataset's
+    columns (AGE, SEX, BMI, BP, S1 ... S6, Y), from scikit-learn's copy of the data."""
+    from sklearn.datasets import load_diabetes
+
+    frame = load_diabetes(as_frame=True, scaled=False).frame
+    frame.columns = ["AGE", "SEX", "BMI", "BP", "S1", "S2", "S3", "S4", "S5", "S6", "Y"]
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(target / "diabetes.csv", index=False)
     return target
 
 
@@ -78,6 +103,8 @@ if __name__ == "__main__":
         "mnist": write_mnist_tutorial,
         "cifar10": write_cifar10,
         "chainer-mnist": write_chainer_mnist,
+        "mnist-opendata": write_mnist_opendata,
+        "diabetes-opendata": write_diabetes_opendata,
     }
     if kind not in makers:
         sys.exit(f"usage: python make_data.py {'|'.join(makers)} [FOLDER]")

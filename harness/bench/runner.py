@@ -21,10 +21,10 @@ from harness import envvars
 from harness.bench import data, results
 from harness.bench.suite import Cell, Suite, component_name
 from harness.errors import NotFoundError
+from harness.job import events
 from harness.run.store import RunStore, now_iso
 
 SWEEP_ENV = envvars.SWEEP_ID
-RUN_ID = re.compile(r"^run id: (\S+)", re.MULTILINE)
 FORMAT = "harness-bench/1"
 
 
@@ -143,21 +143,30 @@ def run_suite(
 
 
 def run_cell(cell: Cell, command: list[str], env: dict[str, str], log: Path) -> dict[str, Any]:
+    """Run one cell's ``harness train``; its output goes to ``log`` for people, what
+    became of it comes back as events (``harness.job.events``) in a file beside it."""
+    channel = log.with_suffix(".events.jsonl")
+    channel.unlink(missing_ok=True)
     started = time.perf_counter()
     with open(log, "w", encoding="utf-8") as handle:
-        proc = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            command, env={**env, envvars.EVENTS: str(channel)}, stdout=handle,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
         code = _wait(proc)
     wall = time.perf_counter() - started
-    found = RUN_ID.findall(log.read_text(encoding="utf-8", errors="replace"))
+    told, _ = events.read(channel)
     entry = _cell_entry(cell, command, status="Failed", exit_code=code)
     entry.update(wall_s=wall, log=str(log))
-    if not found:  # rejected before a run existed (bad overrides): exit 2
-        entry["error"] = _last_line(log) or f"harness train exited {proc.returncode}"
+    created = [e.run_id for e in told if e.event == "run_created" and e.run_id]
+    refused = [e.message for e in told if e.event == "refused"]
+    if refused or not created:  # rejected (bad overrides: exit 2), or no run at all
+        entry["error"] = (refused or [None])[-1] or f"harness train exited {proc.returncode}"
         return entry
     try:
-        record = RunStore().get(found[-1])
+        record = RunStore().get(created[-1])
     except NotFoundError:
-        entry["error"] = f"run {found[-1]} not found"
+        entry["error"] = f"run {created[-1]} not found"
         return entry
     entry.update(run_id=record.id, status=record.status, error=record.error)
     entry["run_dir"] = str(record.path)
@@ -209,13 +218,6 @@ def _outcome_line(entry: dict[str, Any]) -> str:
     if entry.get("error"):
         line += f"  error: {entry['error']}"
     return line
-
-
-def _last_line(path: Path) -> str:
-    lines = [
-        ln for ln in path.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()
-    ]
-    return lines[-1].strip() if lines else ""
 
 
 def _slug(text: str) -> str:

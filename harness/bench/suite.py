@@ -87,6 +87,7 @@ def load_suite(name: str, overrides: list[str] | None = None) -> Suite:
         raise ConfigError(f"suite {path}: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"suite {path}: expected a mapping at the top level")
+    check_keys(data, path, bool(overrides))
     suite = Suite(
         name=path.stem,
         source=str(path),
@@ -107,6 +108,41 @@ def load_suite(name: str, overrides: list[str] | None = None) -> Suite:
     if not suite.cells:
         raise ConfigError(f"suite {path}: the matrix is empty (no estimator fits any dataset)")
     return suite
+
+
+#: The keys a suite (file or `key=value` override) may set, at each level.
+SUITE_KEYS = frozenset(
+    {"description", "experiment", "target_accuracy", "datasets", "estimators", "settings"}
+)
+ENTRY_KEYS = {
+    "datasets": frozenset({"format", "path", "synthetic"}),
+    "estimators": frozenset({"name", "overrides", "flatten_images"}),
+    "settings": frozenset({"overrides", "estimators", "datasets"}),
+}
+
+
+def check_keys(data: dict[Any, Any], path: Path, overridden: bool) -> None:
+    """Every key is one the suite reads: `bench run ci nosuchkey=1` (or a typo in a
+    suite file) is one line naming it, not a key silently ignored."""
+    where = f"suite {path}" + (" with its overrides" if overridden else "")
+    unknown = sorted(str(k) for k in data if k not in SUITE_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key '{unknown[0]}'; a suite has {', '.join(sorted(SUITE_KEYS))}"
+        )
+    for section, allowed in ENTRY_KEYS.items():
+        entries = data.get(section)
+        if not isinstance(entries, dict):
+            continue
+        for name, entry in entries.items():
+            if not isinstance(entry, dict):
+                continue
+            bad = sorted(str(k) for k in entry if k not in allowed)
+            if bad:
+                raise ConfigError(
+                    f"{where}: unknown key '{section}.{name}.{bad[0]}'; an entry of "
+                    f"{section} has {', '.join(sorted(allowed))}"
+                )
 
 
 def expand(suite: Suite, settings: dict[str, Any], path: Path) -> list[Cell]:
@@ -143,14 +179,14 @@ def component_name(estimator: str, spec: dict[str, Any]) -> str:
     return str(spec.get("name") or estimator)
 
 
-def _mapping(data: dict[str, Any], key: str, path: Path) -> dict[str, dict[str, Any]]:
+def _mapping(data: dict[Any, Any], key: str, path: Path) -> dict[str, dict[str, Any]]:
     value = data.get(key)
     if not isinstance(value, dict) or not value:
         raise ConfigError(f"suite {path}: '{key}' must be a non-empty mapping")
     return {str(k): dict(v or {}) for k, v in value.items()}
 
 
-def _number(data: dict[str, Any], key: str, path: Path) -> float:
+def _number(data: dict[Any, Any], key: str, path: Path) -> float:
     try:
         return float(data[key])
     except (KeyError, TypeError, ValueError):

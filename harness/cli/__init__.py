@@ -10,6 +10,7 @@ import importlib
 import sys
 
 from harness.errors import HarnessError
+from harness.safetext import EscapingStream, clean
 
 #: subcommand → (module, one-line help). Modules expose ``main(args) -> int``.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -18,7 +19,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harness.commands.runs",
         "run history: list, show, metrics, logs, cancel, compare, plot, ...",
     ),
-    "models": ("harness.commands.models", "model registry: register, list, show, download"),
+    "models": (
+        "harness.commands.models",
+        "model registry: register, list, show, download; serve as a web service",
+    ),
     "plugins": ("harness.commands.plugins", "installed plugins: list, show; new: scaffold one"),
     "datastore": (
         "harness.commands.datastore",
@@ -26,6 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "sweeps": ("harness.commands.sweeps", "hyperparameter sweeps: list, show, best"),
     "bench": ("harness.commands.bench", "benchmark suites: run, compare, list"),
+    "services": (
+        "harness.commands.services",
+        "web services of models: list, show, logs, stop, delete",
+    ),
     "envs": (
         "harness.commands.envs",
         "Python environments for runs: create, list, show, build, delete, prune",
@@ -42,7 +50,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 #: Not in the table above: ``harness completion SHELL`` prints the completion script.
 
-USAGE = """usage: harness COMMAND [ARGS...]
+USAGE = """usage: harness [-p no:PLUGIN | -p MODULE]... COMMAND [ARGS...]
 
 The Azure ML v1 estimator workflow on your own machine.
 
@@ -60,6 +68,8 @@ examples:
   eval "$(harness completion bash)"               # Tab completion (bash, zsh, fish)
 
 `harness COMMAND --help` gives each command's own help.
+-p no:PLUGIN leaves a plugin out of this command (and its jobs); -p MODULE loads a
+module as a plugin (as pytest's -p; the same as HARNESS_DISABLE_PLUGINS/HARNESS_PLUGINS).
 Workspace: $HARNESS_HOME, default ~/.harness
 """
 
@@ -70,8 +80,39 @@ def usage() -> str:
     return USAGE.format(commands="\n".join(lines))
 
 
+def plugin_options(args: list[str]) -> list[str]:
+    """Apply the leading ``-p no:NAME`` / ``-p MODULE`` options (pytest's form) to this
+    process's environment, which the command's jobs inherit; returns the rest.
+    (After ``train``, ``-p`` is Hydra's ``--package``.)"""
+    if not args or not args[0].startswith("-p"):
+        return args  # (`harness --help` imports nothing more)
+    import os
+
+    from harness import envvars
+
+    while args[:1] == ["-p"] or (args and args[0].startswith("-p") and args[0] != "-p"):
+        if args[0] == "-p":
+            if len(args) < 2 or not args[1].strip():
+                raise HarnessError("-p needs a value: -p no:PLUGIN or -p MODULE")
+            value, args = args[1].strip(), args[2:]
+        else:
+            value, args = args[0][2:].lstrip("=").strip(), args[1:]
+        variable = envvars.DISABLE_PLUGINS if value.startswith("no:") else envvars.PLUGINS
+        name = value.removeprefix("no:").strip()
+        if not name:
+            raise HarnessError(f"-p {value}: name a plugin (-p no:PLUGIN) or a module (-p MODULE)")
+        names = [n for n in os.environ.get(variable, "").split(",") if n.strip()]
+        os.environ[variable] = ",".join([*names, name])
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = plugin_options(args)
+    except HarnessError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return exc.exit_code
     if not args or args[0] in ("-h", "--help", "help"):
         print(usage())
         return 0
@@ -90,11 +131,11 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             return completion.handle(args)
         except HarnessError as exc:
-            print(f"harness: error: {exc}", file=sys.stderr)
+            print(f"harness: error: {clean(exc)}", file=sys.stderr)
             return exc.exit_code
     if name not in COMMANDS:
         print(
-            f"harness: error: unknown command '{name}'. Commands: {', '.join(COMMANDS)}",
+            f"harness: error: unknown command '{clean(name)}'. Commands: {', '.join(COMMANDS)}",
             file=sys.stderr,
         )
         return 2
@@ -103,8 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         module = importlib.import_module(COMMANDS[name][0])
         return int(module.main(rest) or 0)
-    except HarnessError as exc:
-        print(f"harness: error: {exc}", file=sys.stderr)
+    except HarnessError as exc:  # one line, whatever the message quotes
+        print(f"harness: error: {clean(exc)}", file=sys.stderr)
+        from harness.job import events  # the caller's copy, when it asked for one
+
+        events.emit("refused", message=str(exc), exit_code=exc.exit_code)
         return exc.exit_code
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)
@@ -136,6 +180,10 @@ def _interrupt_on_signals() -> None:
 
 
 def entry() -> None:
+    # Control characters that a run's data carries never reach the terminal raw
+    # (harness.safetext); a job's live output goes to the streams' buffers as written.
+    sys.stdout = EscapingStream(sys.stdout)
+    sys.stderr = EscapingStream(sys.stderr)
     try:
         code = main()
         sys.stdout.flush()

@@ -70,10 +70,20 @@ def handle(args: list[str]) -> int:
     if action in ("install", "uninstall"):
         sys.stdout.write(script(shell or "bash", action))
         return 0
-    if action == "query":
-        print(" ".join(query(os.environ.get("COMP_LINE", ""))))
-        return 0
     from harness.errors import ConfigError
+
+    if action == "query":
+        if shell and shell not in SHELLS:
+            raise_unknown_shell(shell)
+        line = os.environ.get("COMP_LINE")
+        if line is None:  # only the installed script calls this, with the line it completes
+            raise ConfigError(
+                f"-sc query={shell or 'bash'} answers the shell's completion script, which "
+                "sets COMP_LINE; install the script with "
+                f'`eval "$(harness completion {shell or "bash"})"`'
+            )
+        print(" ".join(query(line)))
+        return 0
 
     raise ConfigError(
         f"-sc expects install=SHELL, uninstall=SHELL or query=SHELL, got '{spec}' "
@@ -91,7 +101,7 @@ def query(line: str) -> list[str]:
         words = line.split()
     if line.endswith(" ") or not words:
         words.append("")
-    words = words[1:]  # the program name
+    words = words[1:] or [""]  # the program name (an empty line has none)
     if len(words) <= 1:
         return [name for name in [*COMMANDS, "completion"] if name.startswith(words[0])]
     command, rest = words[0], words[1:]

@@ -1,67 +1,114 @@
-"""Hydra's refusal of an override, told as one line that names the key, the type
-the chosen component declares for it, and a value that would be accepted.
+"""Hydra's refusal of a composition, told as one line: for an override of a
+declared option, the key, the type the chosen component declares for it, and a
+value that would be accepted.
 
 Hydra (OmegaConf) already refuses a wrong type or an unknown key while composing,
-against the typed options plugins register (``harness_config_schemas``); its
-message names the key and the value but not what the key takes, and for an unknown
-key it suggests ``+key=value``, which a typed option then refuses anyway.
+against the typed options plugins register (``harness_config_schemas``). Its
+exceptions carry what is needed as fields: OmegaConf's ``full_key``,
+``object_type`` and ``msg`` (under Hydra's ``ConfigCompositionException``),
+Hydra's ``MissingConfigException.options``; the override itself is found by its key
+with Hydra's own override parser. Nothing here reads Hydra's printed text.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from harness.job import config as job_config
+from hydra.errors import ConfigCompositionException, MissingConfigException
+from omegaconf.errors import (
+    ConfigAttributeError,
+    ConfigKeyError,
+    OmegaConfBaseException,
+)
 
-_MERGE = re.compile(r"^Error merging override (?P<override>.+)$")
-_OVERRIDE = re.compile(r"^Could not override '(?P<key>[^']+)'\.$")
-_APPEND = re.compile(r"^To append to your config use \+(?P<key>[^=]+)=(?P<value>.*)$")
-_FULL_KEY = re.compile(r"^full_key: (?P<key>\S+)$")
-_NOISE = re.compile(r"^(full_key:|object_type=|reference_type=|Set the environment variable)")
+from harness.job import config as job_config
 
 #: A value of each declared type, for the example when the default is null.
 _EXAMPLES = {"float": "1.5", "int": "2", "bool": "true", "str": "TEXT"}
 
 
-def explain(text: str, overrides: list[str], manager: Any) -> str | None:
-    """One line for Hydra's message ``text``, or None when it is not about an override
-    of a declared option (the caller then shortens Hydra's own text)."""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    if not lines:
-        return None
-    full_key = next((m["key"] for ln in lines if (m := _FULL_KEY.match(ln))), None)
-    reason = " ".join(ln for ln in lines[1:] if not _NOISE.match(ln) and not _APPEND.match(ln))
-    reason = reason.rstrip(".")
-    merge, unknown = _MERGE.match(lines[0]), _OVERRIDE.match(lines[0])
-    if merge and full_key:
-        row = declared(overrides, manager).get(full_key)
-        if row is None:
-            return None
-        kind, default, owner = row
-        return (
-            f"{merge['override']}: {reason}; {full_key} must be {_article(kind)} "
-            f"({owner}, default {_hydra_value(default)}), e.g. "
-            f"{full_key}={_example(kind, default)}"
-        )
-    if unknown:
-        key = unknown["key"]
+def explain(exc: BaseException, overrides: list[str], manager: Any) -> str:
+    """One line for a composition error of ``harness train OVERRIDES``."""
+    cause = exc.__cause__ if isinstance(exc.__cause__, OmegaConfBaseException) else None
+    if isinstance(exc, ConfigCompositionException) and cause is not None:
+        told = _about_override(cause, overrides, manager)
+        if told is not None:
+            return told
+    if isinstance(exc, MissingConfigException) and exc.options:
+        return f"{_first_line(exc)} (available: {', '.join(sorted(exc.options))})"
+    if isinstance(exc, OmegaConfBaseException):
+        return _omegaconf_line(exc)
+    if cause is not None:
+        return f"{_first_line(exc)}: {_omegaconf_line(cause)}"
+    return _first_line(exc)
+
+
+def _about_override(
+    cause: OmegaConfBaseException, overrides: list[str], manager: Any
+) -> str | None:
+    key = str(cause.full_key or "")
+    typed = _typed_overrides(overrides)
+    given = typed.get(key)
+    if isinstance(cause, (ConfigAttributeError, ConfigKeyError)) and key:
+        value = given[1] if given else "VALUE"
         path, _, _leaf = key.rpartition(".")
         path = f"{path}." if path else ""
         rows = declared(overrides, manager)
         siblings = [
             k[len(path) :] for k in rows if k.startswith(path) and "." not in k[len(path) :]
         ]
-        append = next((m for ln in lines if (m := _APPEND.match(ln))), None)
-        value = append["value"] if append else "VALUE"
-        if "not in struct" in reason or not siblings:
+        if cause.object_type is dict or not siblings:
             # an open node (the sklearn model's parameters): adding the key is right
             return f"{key} is not in the config; add it with +{key}={value}"
         if not path:  # the top level takes keys of the user's own (given with +)
             return job_config.unknown_key_message(key, siblings, "", "the config", value)
         owner = next((rows[path + s][2] for s in siblings), "the config")
         return job_config.unknown_key_message(key, siblings, path, owner)
+    if key and given is not None:  # a wrong value (ValidationError, a mismatched type)
+        reason = _reason(cause).rstrip(".")
+        row = declared(overrides, manager).get(key)
+        if row is None:
+            return f"{given[0]}: {reason}"
+        kind, default, owner = row
+        return (
+            f"{given[0]}: {reason}; {key} must be {_article(kind)} "
+            f"({owner}, default {_hydra_value(default)}), e.g. {key}={_example(kind, default)}"
+        )
     return None
+
+
+def _typed_overrides(overrides: list[str]) -> dict[str, tuple[str, str]]:
+    """key → (the override as typed, its value as typed), by Hydra's own parser."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    parsed: dict[str, tuple[str, str]] = {}
+    for item in overrides:
+        try:
+            override = parser.parse_override(item)
+            value = "" if override.is_delete() else str(override.get_value_element_as_str())
+        except Exception:  # (malformed ones were refused before composing)
+            continue
+        parsed[override.key_or_group] = (override.input_line or item, value)
+    return parsed
+
+
+def _omegaconf_line(exc: OmegaConfBaseException) -> str:
+    """OmegaConf's reason, with the key it is about."""
+    key = getattr(exc, "full_key", None)
+    return f"{key}: {_reason(exc)}" if key else _reason(exc)
+
+
+def _reason(exc: OmegaConfBaseException) -> str:
+    """The exception's ``msg`` without the ``full_key:``/``object_type=`` lines that
+    OmegaConf appends to it for people (they are its other fields)."""
+    lines = [ln.strip() for ln in str(exc.msg or "").splitlines() if ln.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def declared(overrides: list[str], manager: Any) -> dict[str, tuple[str, Any, str]]:
@@ -71,27 +118,27 @@ def declared(overrides: list[str], manager: Any) -> dict[str, tuple[str, Any, st
     chosen = {**job_config.default_groups(), **_chosen(overrides)}
     rows: dict[str, tuple[str, Any, str]] = {
         key: (kind, default, "a top-level option")
-        for key, kind, default in _dataclass_rows(job_config.schema(), "")
+        for key, kind, default, *_ in _dataclass_rows(job_config.schema(), "")
     }
     loggers = chosen.get("logger") or []
     for group, options in component_options(manager).items():
         for option, _source, option_rows in options:
             picked = option in loggers if group == "logger" else chosen.get(group) == option
             if picked:
-                for key, kind, default in option_rows:
+                for key, kind, default, *_ in option_rows:
                     if kind != "other keys":
                         rows[key] = (kind, default, f"{group}={option}")
     return rows
 
 
 def _chosen(overrides: list[str]) -> dict[str, Any]:
+    """The component groups the overrides choose (``estimator=x``, ``logger=[a,b]``)."""
     chosen: dict[str, Any] = {}
-    for item in overrides:
-        match = re.match(r"^\+{0,2}(estimator|compute|logger)=(.+)$", item)
-        if match:
-            value = match.group(2).strip("[]")
-            names = [v.strip() for v in value.split(",") if v.strip()]
-            chosen[match.group(1)] = names if match.group(1) == "logger" else names[0]
+    for key, (_typed, value) in _typed_overrides(overrides).items():
+        if key in ("estimator", "compute", "logger"):
+            names = [v.strip() for v in value.strip("[]").split(",") if v.strip()]
+            if names:
+                chosen[key] = names if key == "logger" else names[0]
     return chosen
 
 

@@ -1,5 +1,10 @@
 """Printing for the CLI: JSON for tools, rich tables for people (values formatted by
-``harness.sdk.formatting``, which the notebook widget shares)."""
+``harness.sdk.formatting``, which the notebook widget shares).
+
+Everything a run's data puts in a table or a line goes through
+``harness.safetext.clean`` (control characters escaped; JSON escapes them itself).
+Table cells are rich ``Text``, never markup: a tag value ``[link=…]`` stays text.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from harness.run.record import COMPLETED
+from harness.safetext import clean, raw_stream
 from harness.sdk.formatting import format_value
 
 if TYPE_CHECKING:  # the driver pulls in OmegaConf and the plugins: not for `runs list`
@@ -20,35 +26,52 @@ def print_json(obj: Any) -> None:
     sys.stdout.write("\n")
 
 
-def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def console() -> Any:
+    """A rich console on the real stdout (it writes its own colour codes; what it
+    prints from a run is ``cell``-ed); piped output gets 200 columns instead of 80."""
     from rich.console import Console
+
+    return Console(file=raw_stream(sys.stdout), width=None if sys.stdout.isatty() else 200)
+
+
+def cell(value: Any) -> Any:
+    """A table cell: plain text with control characters escaped, never rich markup."""
+    from rich.text import Text
+
+    return Text("" if value is None else clean(value))
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False)
+    table = Table(title=None if title is None else cell(title), show_lines=False)
     for index, column in enumerate(columns):
         # Ids and names must stay copyable: only the last column may wrap.
-        table.add_column(column, no_wrap=index < len(columns) - 1, overflow="fold")
+        table.add_column(cell(column), no_wrap=index < len(columns) - 1, overflow="fold")
     for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
-    # Piped output (no terminal) gets a wide console instead of 80 columns.
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
+        table.add_row(*(cell(value) for value in row))
+    console().print(table)
 
 
 def warn(message: str) -> None:
-    print(f"harness: warning: {message}", file=sys.stderr)
+    print(f"harness: warning: {clean(message)}", file=sys.stderr)
 
 
 # What ``harness train`` prints when a job ends.
 def print_outcome(outcome: Outcome) -> None:
     record = outcome.record
     scalars = {k: v for k, v in record.metrics.items() if isinstance(v, (int, float))}
-    print(f"status: {record.status}" + ("" if record.status == COMPLETED else f" ({record.error})"))
+    error = "" if record.status == COMPLETED else f" ({clean(record.error)})"
+    print(f"status: {record.status}{error}")
     if scalars:
-        print("metrics: " + "  ".join(f"{k}={format_value(v)}" for k, v in sorted(scalars.items())))
+        print(
+            "metrics: "
+            + "  ".join(f"{clean(k)}={format_value(v)}" for k, v in sorted(scalars.items()))
+        )
     if record.system:
         print(
             "system: "
-            + "  ".join(f"{k}={format_value(v)}" for k, v in sorted(record.system.items()))
+            + "  ".join(f"{clean(k)}={format_value(v)}" for k, v in sorted(record.system.items()))
         )
     print(f"run folder: {record.path}")
     print(f"details: harness runs show {record.id}", flush=True)
@@ -56,35 +79,33 @@ def print_outcome(outcome: Outcome) -> None:
 
 # The summary table of a sweep (`harness sweeps show`, the end of `train -m`).
 def print_sweep_summary(summary: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=None if sys.stdout.isatty() else 200)
-    metric = summary["metric"] or "metric"
+    metric = clean(summary["metric"] or "metric")
     fixed = set(summary["fixed_overrides"])
-    table = Table(title=f"sweep {summary['sweep_id']}: {metric} ({summary['goal']})")
+    table = Table(title=cell(f"sweep {summary['sweep_id']}: {metric} ({summary['goal']})"))
     # Ids, statuses and values stay whole; overrides and notes wrap.
     table.add_column("", no_wrap=True)
     table.add_column("run", no_wrap=True, min_width=22)
     table.add_column("overrides", overflow="fold", ratio=2)
     table.add_column("status", no_wrap=True)
-    table.add_column(metric, no_wrap=True)
+    table.add_column(cell(metric), no_wrap=True)
     table.add_column("note", overflow="fold", ratio=3)
     for row in summary["runs"]:
         shown = [o for o in row["overrides"] if o not in fixed]
         note = "best" if row["best"] else (row["error"] or "")
         table.add_row(
             "*" if row["best"] else "",
-            row["run_id"] or "-",
-            " ".join(shown),
-            row["status"],
-            "" if row["value"] is None else format_value(row["value"]),
-            note,
+            cell(row["run_id"] or "-"),
+            cell(" ".join(shown)),
+            cell(row["status"]),
+            cell("" if row["value"] is None else format_value(row["value"])),
+            cell(note),
         )
-    console.print(table)
+    console().print(table)
     counts = summary["counts"]
     if fixed:
-        print(f"same in every run: {' '.join(sorted(fixed))}")
+        print(f"same in every run: {clean(' '.join(sorted(fixed)))}")
     line = (
         f"{counts['total']} run{'' if counts['total'] == 1 else 's'}: {counts['completed']} completed, {counts['failed']} failed, "
         f"{counts['early_terminated']} early-terminated"
@@ -102,7 +123,7 @@ def print_sweep_summary(summary: dict[str, Any]) -> None:
     if best:
         print(
             f"best: run {best['run_id']}  {metric}={format_value(best['value'])}  "
-            f"{' '.join(o for o in best['overrides'] if o not in fixed)}"
+            f"{clean(' '.join(o for o in best['overrides'] if o not in fixed))}"
         )
     else:
         print("best: none (no run completed with a value of the primary metric)")

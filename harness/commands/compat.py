@@ -40,8 +40,8 @@ def main(args: list[str]) -> int:
         )
         return 0
     if opts.uninstall:
-        path = compat.uninstall(opts.site)
-        print(f"removed {path}" if path else "the azureml layer was not installed here")
+        removed = compat.uninstall(opts.site)
+        print(f"removed {removed}" if removed else "the azureml layer was not installed here")
         return 0
     if compat.is_installed(opts.site):
         print(f"the azureml layer is installed ({compat.site_dir(opts.site) / compat.PTH_NAME})")

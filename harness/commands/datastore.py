@@ -7,6 +7,7 @@ from typing import Any
 
 from harness.cli.output import print_json, print_table
 from harness.datastore.errors import DatastoreError
+from harness.errors import HarnessError
 
 # The Python API's functions (harness.sdk.datastore): one code path for both doors.
 from harness.sdk.datastore import (
@@ -214,4 +215,29 @@ ACTIONS = {
 
 def main(args: list[str]) -> int:
     opts = build_parser().parse_args(args)
-    return ACTIONS[opts.action](opts)
+    try:
+        return ACTIONS[opts.action](opts)
+    except HarnessError:
+        raise
+    except Exception as exc:
+        # An error in a datastore plugin's own code: one line naming the plugin,
+        # its distribution and version (HARNESS_TRACE_PLUGINS=1 shows the traceback).
+        failure = _plugin_failure(opts, exc)
+        if failure is None:
+            raise
+        raise failure from None
+
+
+def _plugin_failure(opts: argparse.Namespace, error: Exception) -> HarnessError | None:
+    from harness.contract.manager import get_plugin_manager
+    from harness.datastore.settings import configured, infer_type
+
+    if opts.action == "add":
+        type_ = opts.type_ or infer_type(opts.url)
+    elif opts.action in ("upload", "download", "list", "verify"):
+        default, stores = configured()
+        type_ = str(stores.get(opts.datastore or default, {}).get("type", ""))
+    else:
+        return None
+    what = f"datastore {opts.action}"
+    return get_plugin_manager().failure_of("datastore", type_, error, what)

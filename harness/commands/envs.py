@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--conda-file", metavar="FILE", help="a conda environment.yml")
     create.add_argument(
         "--python", help="interpreter version (3.11) or path; default: the harness's"
+    )
+    create.add_argument(
+        "--strict-python",
+        action="store_true",
+        help="refuse a --python that cannot be had here (default: the nearest, with a warning)",
     )
     create.add_argument("--build-constraint", nargs="+", default=[], metavar="REQ",
                         help="constraints for building source packages (e.g. setuptools<81)")  # fmt: skip
@@ -75,6 +81,8 @@ def describe(home: Path, definition: Definition, with_packages: bool = False) ->
         "hash": resolved.hash,
         "built": built is not None,
         "path": str(built.path) if built else None,
+        **resolved.python_request(),
+        **resolved.direct_record(),
     }
     if curated:
         data["v1_names"] = sorted(k for k, v in registry.V1_NAMES.items() if v == definition.name)
@@ -98,6 +106,7 @@ def cmd_create(home: Path, opts: argparse.Namespace) -> int:
             "requirements": opts.requirements,
             "conda_file": opts.conda_file,
             "build_constraints": opts.build_constraint,
+            "strict_python": opts.strict_python or None,
         },
         where="harness envs create",
     )
@@ -106,7 +115,9 @@ def cmd_create(home: Path, opts: argparse.Namespace) -> int:
             "harness envs create: give packages (--pip, --conda, --requirements, --conda-file) "
             "or --python"
         )
-    resolve(definition)  # a Python that is not on this machine: refused before writing
+    resolved = resolve(definition)  # strict_python and no such Python: refused before writing
+    for line in resolved.warnings():
+        print(f"harness: warning: {line}", file=sys.stderr)
     stored, new = registry.register(home, definition)
     data = describe(home, stored)
     data["new_version"] = new
@@ -160,6 +171,8 @@ def cmd_show(home: Path, opts: argparse.Namespace) -> int:
     if data.get("v1_names"):
         print(f"Azure ML v1 names: {', '.join(data['v1_names'])}")
     print(f"python {data['python']} ({data['interpreter']})")
+    if data.get("python_note"):
+        print(f"note: {data['python_note']}")
     print(f"requirements: {' '.join(data['requirements']) or '(none)'}")
     print(f"hash: {data['hash']}   built: {'yes, ' + data['path'] if data['built'] else 'no'}")
     if data["packages"]:
@@ -261,18 +274,10 @@ def _last_used(folder: Path) -> float:
 
 def _builder_alive(folder: Path) -> bool:
     """A ``.building-<hash>-<pid>`` folder whose builder still runs on this host."""
-    import os
+    from harness.run import processes
 
     pid = folder.name.rsplit("-", 1)[-1]
-    if not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid.isdigit() and processes.alive(int(pid))
 
 
 def main(args: list[str]) -> int:

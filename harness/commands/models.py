@@ -1,10 +1,12 @@
-"""``harness models``: the model registry (register, list, show, download, alias, delete)."""
+"""``harness models``: the model registry (register, list, show, download, alias, delete)
+and ``serve``, which starts a web service (``harness services``) for a version."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from harness.cli.output import print_json, print_table
 from harness.errors import ConfigError
@@ -47,7 +49,48 @@ def build_parser() -> argparse.ArgumentParser:
     delete = sub.add_parser("delete", help="delete one version: NAME:VERSION")
     delete.add_argument("ref")
     delete.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    _serve_parser(sub)
     return parser
+
+
+def _serve_parser(sub: Any) -> None:
+    serve = sub.add_parser(
+        "serve",
+        help="serve a version as a local web service (POST /score, /invocations)",
+        description="Start a web service for registered model version(s), detached: it "
+        "keeps running after this command (see `harness services`). Without "
+        "--entry-script the estimator that trained the model loads it.",
+    )
+    serve.add_argument("refs", nargs="+", metavar="MODEL", help="NAME, NAME:VERSION or NAME@ALIAS")
+    serve.add_argument("--name", help="the service's name (default: the first model's name)")
+    serve.add_argument("--entry-script", help="a v1 score.py with init() and run(raw_data)")
+    serve.add_argument("--source-directory", help="the folder of the entry script (copied in)")
+    serve.add_argument(
+        "--environment",
+        help="NAME[:VERSION] of an environment (default: the one the model's run trained in)",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="default 127.0.0.1 (any other needs a key)"
+    )
+    serve.add_argument("--port", type=int, default=0, help="default: a free port")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument("--token", help="the key other hosts must send (default: a new one)")
+    serve.add_argument(
+        "--body-limit", type=_bytes, default=None, help="largest request body (default 32M)"
+    )
+    serve.add_argument("--overwrite", action="store_true", help="replace a service of that name")
+    serve.add_argument("--no-wait", action="store_true", help="return while it is still starting")
+    serve.add_argument("--format", choices=("table", "json"), default="table")
+
+
+def _bytes(text: str) -> int:
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    raw = text.strip().lower().removesuffix("b").removesuffix("i")
+    scale = units.get(raw[-1:], 1)
+    number = raw[:-1] if raw[-1:] in units else raw
+    if not number.isdigit() or int(number) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a size (e.g. 1048576, 64K, 32M)")
+    return int(number) * scale
 
 
 def _tags(items: list[str]) -> dict[str, str]:
@@ -78,7 +121,16 @@ def _print_entry(entry: ModelVersion) -> None:
         "metrics: "
         + ("  ".join(f"{k}={format_value(v)}" for k, v in sorted(scalars.items())) or "(none)")
     )
-    print("files: " + ", ".join(entry.files))
+    from harness.storage.model_formats import describe_files
+
+    described = describe_files(Path(entry.path) / "files", sorted(entry.files))
+    print("files: " + ", ".join(f"{d['file']} ({d['format']})" for d in described))
+    pickled = [str(d["file"]) for d in described if d["pickle"]]
+    if pickled:
+        print(
+            f"pickle-based: {', '.join(pickled)}: loading runs code the file names; serve "
+            "or load only models you trust (`models serve` checks the SHA-256 first)"
+        )
     print(f"folder: {entry.path}")
 
 
@@ -160,7 +212,46 @@ def cmd_delete(registry: ModelRegistry, opts: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(registry: ModelRegistry, opts: argparse.Namespace) -> int:
+    from harness.sdk.service import deploy
+    from harness.sdk.workspace import Workspace
+
+    name = opts.name or parse_ref(opts.refs[0])[0]
+    service = deploy(
+        name,
+        opts.refs,
+        workspace=Workspace(registry.root.parent),
+        entry_script=opts.entry_script,
+        source_directory=opts.source_directory,
+        environment=opts.environment,
+        host=opts.host,
+        port=opts.port,
+        workers=opts.workers,
+        body_limit=opts.body_limit,
+        token=opts.token,
+        overwrite=opts.overwrite,
+        wait=not opts.no_wait,
+    )
+    item = service.serialize()
+    if opts.format == "json":
+        print_json(item)
+        return 0
+    print(f"service {item['name']}: {item['status']}  ({_models_of(item)})")
+    print(f"  scoring URI: {item['scoring_uri']}   MLflow clients: {item['url']}invocations")
+    if item.get("auth"):
+        print(f"  key (Authorization: Bearer …): {service.get_keys()[0]}")
+    print(f"  logs: harness services logs {name}   stop: harness services stop {name}")
+    return 0
+
+
+def _models_of(item: dict[str, Any]) -> str:
+    served = ", ".join(f"{m['name']}:{m['version']}" for m in item["models"])
+    how = item.get("entry_script") or f"estimator {item.get('estimator')}"
+    return f"{served} via {how}"
+
+
 ACTIONS = {
+    "serve": cmd_serve,
     "register": cmd_register,
     "list": cmd_list,
     "show": cmd_show,

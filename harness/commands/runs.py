@@ -11,8 +11,10 @@ import argparse
 from typing import Any
 
 from harness.cli.output import print_json, print_table, warn
+from harness.records import Damaged
 from harness.run.record import RunRecord
 from harness.run.store import RunStore
+from harness.safetext import clean
 
 # The JSON objects and the run listing are the Python API's (harness.sdk.run,
 # harness.sdk.listing): one code path for both doors (and the dashboard).
@@ -87,11 +89,14 @@ def scalar_metrics(values: dict[str, Any]) -> str:
     from harness.cli.output import format_value
 
     return "  ".join(
-        f"{k}={format_value(v)}" for k, v in sorted(values.items()) if isinstance(v, (int, float))
+        f"{clean(k)}={format_value(v)}"
+        for k, v in sorted(values.items())
+        if isinstance(v, (int, float))
     )
 
 
-def select(store: RunStore, opts: argparse.Namespace) -> list[RunRecord]:
+def select(store: RunStore, opts: argparse.Namespace) -> tuple[list[RunRecord], list[Damaged]]:
+    """The runs to list, and the damaged records met (each said in one line)."""
     records, problems = find_runs(
         store,
         experiment=opts.experiment,
@@ -103,15 +108,17 @@ def select(store: RunStore, opts: argparse.Namespace) -> list[RunRecord]:
         where=opts.filter,
     )
     for problem in problems:
-        warn(problem)
-    return records
+        warn(str(problem))
+    return records, problems
 
 
 def cmd_list(store: RunStore, opts: argparse.Namespace) -> int:
     import json
     import sys
 
-    records = select(store, opts)
+    records, damaged = select(store, opts)
+    # A damaged record cannot match a filter: it gets its row in an unfiltered table.
+    filtered = opts.experiment or opts.estimator or opts.tag or opts.status
     limit = opts.limit if opts.limit is not None else (0 if opts.format == "json" else TABLE_LIMIT)
     total = len(records)
     if limit > 0:
@@ -122,11 +129,11 @@ def cmd_list(store: RunStore, opts: argparse.Namespace) -> int:
         items = [json.dumps(summary_json(store, r), default=str) for r in records]
         sys.stdout.write("[\n" + ",\n".join(items) + "\n]\n" if items else "[]\n")
         return 0
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (
             r.id,
             r.experiment,
-            r.status,
+            str(r.status),
             r.estimator,
             r.created[:19].replace("T", " "),
             format_duration(duration_s(r)),
@@ -134,6 +141,8 @@ def cmd_list(store: RunStore, opts: argparse.Namespace) -> int:
         )
         for r in records
     ]
+    if not filtered:
+        rows += [(d.name, "-", d.STATUS, "-", "-", "-", "see the warning above") for d in damaged]
     print_table(
         f"runs in {store.root}",
         ("id", "experiment", "status", "estimator", "created", "duration", "metrics"),
@@ -153,26 +162,30 @@ def cmd_show(store: RunStore, opts: argparse.Namespace) -> int:
         return 0
     from omegaconf import OmegaConf
 
-    print(f"run {record.id}  [{record.status}]  experiment={record.experiment}")
+    # Every value from the record is clean()ed: one line each, no escape codes.
+    print(f"run {record.id}  [{record.status}]  experiment={clean(record.experiment)}")
     print(
-        f"estimator: {record.estimator}   compute: {record.compute}   world size: {record.world_size}"
+        f"estimator: {clean(record.estimator)}   compute: {clean(record.compute)}   "
+        f"world size: {record.world_size}"
     )
     print(f"created {record.created}   started {record.started}   ended {record.ended}")
     print(f"duration: {format_duration(data['duration_s'])}")
     if record.error:
-        print(f"error: {record.error}")
+        print(f"error: {clean(record.error)}")
     if record.overrides:
-        print(f"overrides: {' '.join(record.overrides)}")
+        print(f"overrides: {clean(' '.join(record.overrides))}")
     if record.tags:
-        print("tags: " + ", ".join(f"{k}={v}" for k, v in record.tags.items()))
+        print("tags: " + ", ".join(f"{clean(k)}={clean(v)}" for k, v in record.tags.items()))
     if record.extra:
-        print("extra: " + ", ".join(f"{k}={v}" for k, v in record.extra.items()))
+        print("extra: " + ", ".join(f"{clean(k)}={clean(v)}" for k, v in record.extra.items()))
     print(f"metrics: {scalar_metrics(data['metrics']) or '(none)'}")
     print("params:")
-    print("  " + OmegaConf.to_yaml(OmegaConf.create(record.params)).rstrip().replace("\n", "\n  "))
+    params = OmegaConf.to_yaml(OmegaConf.create(record.params)).rstrip()
+    for line in params.splitlines():
+        print(f"  {clean(line)}")
     print("files:")
     for name in data["files"]:
-        print(f"  {name}")
+        print(f"  {clean(name)}")
     git = record.provenance.get("git")
     print(
         f"provenance: python {record.provenance.get('python')} on {record.provenance.get('host')}"
@@ -180,10 +193,12 @@ def cmd_show(store: RunStore, opts: argparse.Namespace) -> int:
     )
     environment = record.provenance.get("environment")
     if environment:
-        print(environment_line(environment))
+        print(clean(environment_line(environment)))
+        if environment.get("python_note"):
+            print(f"  note: {clean(str(environment['python_note']))}")
         reused = set(environment.get("from_harness") or [])
         for line in environment.get("packages") or []:
-            print(f"  {line}" + ("  (the harness's, reused)" if line in reused else ""))
+            print(f"  {clean(line)}" + ("  (the harness's, reused)" if line in reused else ""))
     print(f"folder: {record.path}")
     return 0
 

@@ -11,6 +11,7 @@ from harness.errors import ConfigError, HarnessError, NotFoundError
 from harness.run.liveness import reconcile
 from harness.run.record import CANCELED, COMPLETED, FAILED, RunRecord
 from harness.run.store import RunStore
+from harness.safetext import clean
 from harness.sdk.follow import LogFollower, follow
 from harness.sdk.run import Run
 
@@ -62,7 +63,7 @@ def cmd_logs(store: RunStore, opts: argparse.Namespace) -> int:
     follow(record.logs_dir, lambda: handle.record().is_final, only=opts.file)
     record = handle.record()
     print(
-        f"run {record.id}: {record.status}" + (f": {record.error}" if record.error else ""),
+        f"run {record.id}: {record.status}" + (f": {clean(record.error)}" if record.error else ""),
         file=sys.stderr,
     )
     return FOLLOW_EXIT.get(record.status, 1)
@@ -85,7 +86,8 @@ def cmd_tag(store: RunStore, opts: argparse.Namespace) -> int:
     handle = Run.get(opts.run_id)
     handle.set_tags(tags)
     record = handle.record()
-    print(f"run {record.id} tags: " + ", ".join(f"{k}={v}" for k, v in record.tags.items()))
+    shown = ", ".join(f"{clean(k)}={clean(v)}" for k, v in record.tags.items())
+    print(f"run {record.id} tags: {shown}")
     return 0
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import signal
 import sys
 from typing import Any
@@ -19,10 +18,17 @@ from harness.contract import early_worker, interrupts
 from harness.errors import HarnessError
 from harness.job import session
 
+#: Set while Hydra composes, so that Hydra raises its typed exceptions instead of
+#: printing them; cleared when the task starts (here, or in a launcher's worker
+#: process that inherited it), so jobs keep Hydra's usual report. The second name
+#: marks the first as the harness's own, not the user's.
+_FULL_ERROR, _OURS = "HYDRA_FULL_ERROR", "HARNESS_SET_HYDRA_FULL_ERROR"
+
 
 def task(cfg: Any) -> Any:
     current = session.ensure()  # a joblib worker of a multirun starts without one
     current.task_started = True
+    _hydra_reports_again()
     _release_stderr(current)
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
@@ -30,12 +36,13 @@ def task(cfg: Any) -> Any:
 
     from harness.cli import output as summary
     from harness.job import driver
-    from harness.sweeps.job import run_sweep_job, sweep_options
+    from harness.sweeps.job import SweepObserver, run_sweep_job
     from harness.sweeps.store import current_sweep_id
 
     hydra_cfg = HydraConfig.get()
     # Unresolved: keep what the user typed (a `${datastore:...}` is resolved once, by the driver).
-    overrides = [str(o) for o in OmegaConf.to_container(hydra_cfg.overrides.task, resolve=False)]
+    typed = OmegaConf.to_container(hydra_cfg.overrides.task, resolve=False)
+    overrides = [str(o) for o in typed] if isinstance(typed, list) else []
     single = hydra_cfg.mode == RunMode.RUN
     if not single:
         return run_sweep_job(
@@ -43,11 +50,11 @@ def task(cfg: Any) -> Any:
         )
     # A single run started inside a sweep (a `harness bench` cell) joins that sweep.
     sweep_id = current_sweep_id()
-    extra = sweep_options(cfg, sweep_id) if sweep_id else {}
+    observer = SweepObserver(cfg, sweep_id) if sweep_id else None
     try:
-        outcome = driver.run_job(cfg, overrides, current.argv, **extra)
+        outcome = driver.run_job(cfg, overrides, current.argv, observer=observer)
     except HarnessError as exc:
-        print(f"harness: error: {exc}", file=sys.stderr)
+        _refuse(str(exc), exc.exit_code)
         raise SystemExit(exc.exit_code) from None
     summary.print_outcome(outcome)
     raise SystemExit(outcome.exit_code)
@@ -61,6 +68,9 @@ def main(args: list[str]) -> int:
 
         return completion.handle(args)
     current = session.start(["harness", "train", *args])
+    from harness.sweeps import current as sweeps_current
+
+    sweeps_current.reset()
     # Ctrl-C at any point of the command is remembered even where Python swallows its
     # KeyboardInterrupt (harness.contract.interrupts): no run starts after it.
     with interrupts.recorded(signal.SIGINT):
@@ -76,6 +86,7 @@ def _compose_and_run(args: list[str], current: session.Session) -> int:
     from harness.contract.manager import get_plugin_manager
     from harness.job import config
     from harness.sweeps import config as sweep_config
+    from harness.sweeps import current as sweeps_current
 
     sweep_config.register()  # the sweep layer's `sweep` node and policy group
     config.register_schema()
@@ -89,11 +100,11 @@ def _compose_and_run(args: list[str], current: session.Session) -> int:
     from harness.job import override_syntax
 
     override_syntax.check(args)  # a malformed override: one line naming it and its key
-    overrides = sweep_config.normalize_overrides(config.normalize_overrides(args, groups))
     typed = config.register_plugin_schemas(manager.config_schemas())
-    config.check_group_choices(
-        overrides, groups, manager.config_searchpath(), manager.why_missing, typed
-    )
+    searchpath = manager.config_searchpath()
+    options = {g: sorted({*config.group_options(g, searchpath), *typed.get(g, [])}) for g in groups}
+    overrides = sweep_config.normalize_overrides(config.normalize_overrides(args, groups, options))
+    config.check_group_choices(overrides, groups, searchpath, manager.why_missing, typed)
 
     import hydra
 
@@ -103,8 +114,12 @@ def _compose_and_run(args: list[str], current: session.Session) -> int:
         task
     )
     code = 0
-    # Until the task starts, Hydra's own messages are held back: a composition
-    # error becomes one `harness: error:` line instead of Hydra's five.
+    # Until the task starts, Hydra raises its typed exceptions (a composition error
+    # becomes one `harness: error:` line made from their fields) and what it prints
+    # is held back (shown when the task starts, or with the error).
+    if not os.environ.get(_FULL_ERROR):
+        os.environ[_FULL_ERROR] = os.environ[_OURS] = "1"
+    ours = bool(os.environ.get(_OURS))
     current.held_stderr = (sys.stderr, io.StringIO())
     sys.stderr = current.held_stderr[1]
     try:
@@ -118,50 +133,65 @@ def _compose_and_run(args: list[str], current: session.Session) -> int:
             _print_component_options(manager)
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if code == 1 and not current.task_started:
-            code = 2  # a config error
-        composing = not current.task_started and (current.sweep is None or held)
-        if code == 2 and composing and not os.environ.get("HYDRA_FULL_ERROR"):
-            # Hydra's message as one line (the sweep layer's own errors pass through)
+            code = 2  # a config error Hydra reported itself (the sweep layer's own pass through)
+        if held:
+            sys.stderr.write(held)
+    except KeyboardInterrupt:
+        if sweeps_current.driven() is None:
+            raise
+        code = 130
+    except Exception as exc:
+        held = _release_stderr(current)
+        if current.task_started:
+            if held:
+                sys.stderr.write(held)
+            raise
+        code = 2  # Hydra refused to compose: a config error
+        if ours:
             for line in held.splitlines():  # plugin warnings shown while composing
                 if line.startswith("harness: warning"):
                     print(line, file=sys.stderr)
-            print(f"harness: error: {_explained(held, overrides, manager)}", file=sys.stderr)
-        elif held:  # (HYDRA_FULL_ERROR=1: Hydra's own report, traceback included)
-            sys.stderr.write(held)
-    except KeyboardInterrupt:
-        if current.sweep is None:
-            raise
-        code = 130
-    except Exception:
-        # HYDRA_FULL_ERROR=1 makes Hydra raise instead of printing: show what was held
-        # back and the full traceback (on the real stderr), still exit 2 for a config error
-        held = _release_stderr(current)
-        if held:
-            sys.stderr.write(held)
-        if current.task_started:
-            raise
-        import traceback
+            _refuse(_explained(exc, overrides, manager))
+        else:  # HYDRA_FULL_ERROR=1 from the user: Hydra's own report, traceback included
+            import traceback
 
-        traceback.print_exc()
-        code = 2
-    if current.sweep is not None:  # a multirun: summarise the sweep
+            sys.stderr.write(held)
+            traceback.print_exc()
+    finally:
+        _hydra_reports_again()
+    sweep = sweeps_current.driven()
+    if sweep is not None:  # a multirun: summarise the sweep
         from harness.cli.output import print_sweep_summary
         from harness.sweeps.summary import close_sweep
 
-        code, result = close_sweep(current.sweep, code)
+        code, result = close_sweep(sweep, code)
         print()
         print_sweep_summary(result)
     return code
 
 
-def _explained(held: str, overrides: list[str], manager: Any) -> str:
-    """Hydra's message as one line; for a declared option, with its type and a fix."""
+def _explained(exc: Exception, overrides: list[str], manager: Any) -> str:
+    """Hydra's exception as one line; for a declared option, with its type and a fix."""
     from harness.cli.config_errors import explain
 
     try:
-        return explain(held, overrides, manager) or one_line(held)
+        return explain(exc, overrides, manager)
     except Exception:  # the plain line is still right; never hide the user's mistake
-        return one_line(held)
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        return lines[0] if lines else type(exc).__name__
+
+
+def _refuse(message: str, code: int = 2) -> None:
+    """A user's mistake: one line for people, one event for the caller."""
+    from harness.job import events
+
+    print(f"harness: error: {message}", file=sys.stderr)
+    events.emit("refused", message=message, exit_code=code)
+
+
+def _hydra_reports_again() -> None:
+    if os.environ.pop(_OURS, None):
+        os.environ.pop(_FULL_ERROR, None)
 
 
 def _print_component_options(manager: Any) -> None:
@@ -177,22 +207,3 @@ def _release_stderr(current: session.Session) -> str:
         sys.stderr.write(text)
         return ""
     return text
-
-
-_HYDRA_NOISE = re.compile(
-    r"^(full_key:|object_type=|reference_type=|Set the environment variable HYDRA_FULL_ERROR)"
-)
-
-
-def one_line(text: str) -> str:
-    """Hydra's multi-line composition error as one line (its key and its reason).
-
-    Lines the harness itself printed (``harness: error: ...``) are kept as they are."""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    ours = [ln.removeprefix("harness: error: ") for ln in lines if ln.startswith("harness: error:")]
-    if ours:
-        return ours[0]
-    lines = [ln for ln in lines if not _HYDRA_NOISE.match(ln) and not ln.startswith("harness:")]
-    if lines and lines[0].startswith("Error merging override "):
-        return f"{lines[0].removeprefix('Error merging override ')}: {' '.join(lines[1:])}"
-    return " ".join(lines) or "the config could not be composed"

@@ -17,10 +17,11 @@ A probe (``importlib.util.find_spec("azureml")``, how libraries test for an opti
 azureml) still gets ``None``, as without the harness.
 
 Standalone on purpose: it runs at every interpreter start, so it imports nothing
-beyond ``sys`` and never imports ``harness``.
+beyond ``sys`` and ``types`` (both loaded by then) and never imports ``harness``.
 """
 
 import sys
+import types
 
 MESSAGE = (
     "No module named 'azureml': the harness's Azure ML v1 layer is opt-in. Run "
@@ -34,10 +35,10 @@ _UTIL_FILES = ("<frozen importlib.util>", "importlib/util.py", "importlib\\util.
 _MACHINERY = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
 
 
-def _probing() -> bool:
+def probing() -> bool:
     """True when the lookup comes from ``importlib.util.find_spec`` (a probe), not
     from an import: the first caller outside the frozen import machinery tells."""
-    frame = sys._getframe(2)
+    frame: types.FrameType | None = sys._getframe(2)
     while frame is not None and frame.f_code.co_filename in _MACHINERY:
         frame = frame.f_back
     return (
@@ -54,7 +55,7 @@ class ForgottenAzuremlOptIn:
 
     @classmethod
     def find_spec(cls, name, path=None, target=None):  # noqa: ANN001, ANN206
-        if name != "azureml" or _probing():
+        if name != "azureml" or probing():
             return None
         raise ModuleNotFoundError(MESSAGE, name=name)
 

@@ -48,7 +48,7 @@ class _Work(NamedTuple):
     values: list[Any] | None = None
     reload: Callable[[], list[Any]] | None = None
     #: How many values the data holds.
-    count: int = 0
+    size: int = 0
 
 
 _STOP = _Work(lambda: None, ())
@@ -152,15 +152,15 @@ class BackgroundSink:
             first = taken[0]
             if not first.data:
                 return taken
-            total = first.count
+            total = first.size
             while self._work:
                 peer = self._work[0]
                 if not (peer.data and peer.func == first.func and peer.args == first.args):
                     break
-                if total + peer.count > MAX_MERGED_VALUES:
+                if total + peer.size > MAX_MERGED_VALUES:
                     break
                 taken.append(self._work.popleft())
-                total += peer.count
+                total += peer.size
             return taken
 
     @staticmethod
@@ -172,7 +172,7 @@ class BackgroundSink:
     def _done(self, work: _Work) -> None:
         if work.data and work.values is not None:
             with self._ready:
-                self._pending_values -= work.count
+                self._pending_values -= work.size
 
     def _loop(self) -> None:
         failed = False
@@ -198,7 +198,7 @@ class BackgroundSink:
         values: list[Any] = []
         for item in items:
             values.extend(item.values or ())  # a new list: the callers' are not ours
-        return items[0]._replace(values=values, count=len(values))
+        return items[0]._replace(values=values, size=len(values))
 
     @staticmethod
     def _raise(exc: BaseException) -> None:

@@ -7,7 +7,8 @@ core does the rest (run records, logs, status, hooks).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 # The datastore base class has a module of its own; re-exported here with the others.
 from harness.contract.datastore import Datastore
@@ -18,7 +19,17 @@ if TYPE_CHECKING:
     from harness.contract.context import MetricEvent, Run
     from harness.contract.jobspec import JobSpec
 
-__all__ = ["Compute", "Datastore", "Estimator", "JobResult", "Logger"]
+__all__ = ["Compute", "Datastore", "Estimator", "JobResult", "Logger", "Predictor", "serves_models"]
+
+
+class Predictor(Protocol):
+    """What ``Estimator.load_model`` returns: a loaded model that predicts."""
+
+    def predict(self, data: Any) -> Any:
+        """``data``: a 2-D numpy array (one row per example) or a pandas DataFrame
+        (MLflow's ``dataframe_split``/``dataframe_records`` requests). Return one
+        prediction per row: a numpy array, a list, or anything ``json`` can write."""
+        ...
 
 
 class Estimator:
@@ -75,6 +86,25 @@ class Estimator:
     def train(self, run: Run) -> None:
         """Train, reading ``run.params`` and logging through ``run.log``."""
         raise NotImplementedError
+
+    @classmethod
+    def load_model(cls, path: Path, params: dict[str, Any]) -> Predictor:
+        """Load a model this estimator saved, to serve it (``harness models serve``,
+        ``Model.deploy`` without an entry script). Runs in each worker process of the
+        service, so import the framework here.
+
+        ``path``: the registered file or folder, its SHA-256 already checked against
+        the registry. ``params``: the config of the run that trained it (as in
+        ``run.json``), ``{}`` for a model registered from a file. Not overridden: such
+        models need an entry script (score.py with ``init()`` and ``run()``)."""
+        raise NotImplementedError(f"{cls.__name__} does not implement load_model")
+
+
+def serves_models(cls: type[Estimator]) -> bool:
+    """Whether ``cls`` implements ``load_model`` (its models serve without score.py)."""
+    # classmethods: compare the functions they wrap (a bound method is new on each access)
+    base = vars(Estimator)["load_model"].__func__
+    return getattr(cls.load_model, "__func__", None) is not base
 
 
 #: Estimator class attributes copied into the job spec (``JobSpec.estimator_traits``).

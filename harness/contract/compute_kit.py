@@ -22,7 +22,8 @@ so a third-party compute can do everything they do. Four parts:
   in the driver, ``FileFollower`` shows rank 0's log live and ``exception_line``
   reads a rank's error from its log.
 
-The environment variables a job reads (rank, world size, ``HARNESS_*``) are named
+``process_alive(pid, ticks=...)`` is the harness's one answer to "is this process
+(still the one I recorded) alive". The environment variables a job reads (rank, world size, ``HARNESS_*``) are named
 in ``harness.contract.envvars``.
 """
 
@@ -50,6 +51,7 @@ from harness.contract.supervise import (
     Supervised,
     describe_exit,
     die_with_parent,
+    follow_parent_out,
     job_environment,
     no_space_reason,
     run_supervised,
@@ -57,6 +59,7 @@ from harness.contract.supervise import (
     write_stop_note,
 )
 from harness.errors import ConfigError
+from harness.run.processes import alive as process_alive
 from harness.run.record import STOP_NOTE
 
 if TYPE_CHECKING:
@@ -73,10 +76,12 @@ __all__ = [
     "die_with_parent",
     "exception_line",
     "finish",
+    "follow_parent_out",
     "handle_interrupts",
     "job_environment",
     "launcher_rank",
     "no_space_reason",
+    "process_alive",
     "rank_log",
     "redirect_output",
     "run_supervised",

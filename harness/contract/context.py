@@ -12,19 +12,23 @@ from __future__ import annotations
 
 import atexit
 import collections
+import contextlib
+import operator
 import os
 import re
 import shutil
+import signal
 import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 from harness import envvars
 from harness.contract.jobspec import JobSpec
 from harness.run.metrics import MetricBatch, MetricEvent, append_events, writer_path
+from harness.run.progress import ProgressRelay
 from harness.run.record import CANCELED, COMPLETED, FAILED
 
 __all__ = ["MetricEvent", "OfflineRun", "Run"]
@@ -46,6 +50,43 @@ def _plain(value: Any) -> Any:
         return float(value)
     except (TypeError, ValueError):
         return str(value)
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM are noted, not raised, in the block (main thread only; the
+    process is closing anyway, and a supervisor escalates to SIGKILL if it hangs)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    noted: list[int] = []
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: noted.append(signum))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _checked(name: Any, step: Any) -> int | None:
+    """``run.log``'s name and step, refused at the call when wrong: a metrics line
+    with ``"step": "abc"`` would be dropped by every reader, the point lost."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"run.log: the metric name must be a non-empty str, not {name!r:.60}")
+    if step is None or step.__class__ is int:
+        return step
+    try:
+        if isinstance(step, bool):
+            raise TypeError
+        return operator.index(step)  # numpy's and torch's integers too
+    except TypeError:
+        raise TypeError(
+            f"run.log({name!r}, ...): step must be an int (or None for the next one), "
+            f"not {step!r:.60}"
+        ) from None
 
 
 def _import_what_shutdown_refuses() -> None:
@@ -102,15 +143,22 @@ class Run:
         self._loggers: dict[str, Any] | None = None
         self._closed = False
         self._failed_by_exception = False
+        #: Why metrics were lost (the first write that failed), else None.
+        self.lost_writes: str | None = None
+        self._lost_events = 0
         #: Logger name → "plugin 'x' (dist version)", for messages about it.
         self._logger_origin: dict[str, str] = {}
         if self._records and self.rank == 0 and spec.loggers:
             _import_what_shutdown_refuses()
+        self._progress = ProgressRelay(lambda *update: self._notify("progress", *update))
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="harness-flush", daemon=True)
         self._flusher.start()
         atexit.register(self._close_at_exit)
+        self._interrupted = False
+        self._hear_uncaught_exceptions()
+        self._flush_on_sigterm()
 
     # -- context -------------------------------------------------------------
     @classmethod
@@ -131,10 +179,14 @@ class Run:
     # -- logging -------------------------------------------------------------
     def log(self, name: str, value: Any, step: int | None = None) -> None:
         """Record one value of metric ``name``; ``step`` defaults to the next index."""
+        if name.__class__ is not str or (step is not None and step.__class__ is not int):
+            step = _checked(name, step)
         if not self._records:
             return
         if step is None:
             step = self._steps.get(name, -1) + 1
+        elif step < 0:
+            raise ValueError(f"run.log({name!r}, ...): step {step} is negative; give an int ≥ 0")
         self._steps[name] = step
         if not isinstance(value, (int, float)):
             value = _plain(value)
@@ -229,10 +281,11 @@ class Run:
         """Yield from ``iterable`` while reporting progress to the loggers."""
         if total is None and hasattr(iterable, "__len__"):
             total = len(iterable)  # type: ignore[arg-type]
-        self._notify("progress", description, 0, total)
+        # Handed to the loggers on the relay's thread: a slow one never slows the loop.
+        self._progress.put(description, 0, total)
         for done, item in enumerate(iterable, start=1):
             yield item
-            self._notify("progress", description, done, total)
+            self._progress.put(description, done, total)
 
     # -- flushing ------------------------------------------------------------
     def flush(self) -> None:
@@ -242,9 +295,27 @@ class Run:
             events = [MetricEvent._make(buffer.popleft()) for _ in range(len(buffer))]
             if not events:
                 return
-            start, end = append_events(self._metrics_path, events)
+            try:
+                start, end = append_events(self._metrics_path, events)
+            except OSError as exc:
+                self._lose(events, exc)
+                return
             # Loggers that fall behind may let go of the events and re-read them there.
             self._notify("log_metrics", MetricBatch(events, self._metrics_path, start, end))
+
+    def _lose(self, batch: list[MetricEvent], exc: OSError) -> None:
+        """Metrics that could not be written (a full disk, a quota): said once on
+        stderr, counted, and the run ends Failed (``lost_writes``), never Completed
+        with a hole in its history."""
+        first = self.lost_writes is None
+        self._lost_events += len(batch)
+        if first:
+            self.lost_writes = f"could not write metrics ({exc})"
+            print(f"harness: error: {self.lost_writes}; the run will end Failed", file=sys.stderr)
+
+    @property
+    def lost_events(self) -> int:
+        return self._lost_events
 
     def _flush_loop(self) -> None:
         while not self._stop.is_set():
@@ -298,8 +369,10 @@ class Run:
                     loggers.pop(name, None)
 
     # -- closing -------------------------------------------------------------
-    def close(self, status: str = COMPLETED) -> None:
-        """Flush everything and tell the loggers the final status. Idempotent."""
+    def close(self, status: str = COMPLETED, *, discarded: bool = False) -> None:
+        """Flush everything and tell the loggers the final status. Idempotent.
+        ``discarded``: the run is being removed (its config was refused in the job):
+        loggers that never started are not started for it."""
         if self._closed:
             return
         self._closed = True
@@ -313,19 +386,95 @@ class Run:
 
         noted = read_stop_note(self.run_dir)
         status = noted if noted in (FAILED, CANCELED) else status
-        if self._loggers:
-            self._notify("finish", status)
+        if self.lost_writes is not None and status == COMPLETED:
+            status = FAILED
+        self._progress.flush()  # the last progress reaches the loggers before finish
+        # Every run reaches its loggers with its final status, also one that logged
+        # nothing (a script that failed at once): they start here if they never did.
+        # A stop's SIGINT, then SIGTERM, must not cut their finish short (MLflow's
+        # final write was lost to a KeyboardInterrupt raised inside it).
+        with _interrupts_deferred():
+            if self._loggers if discarded else self._active_loggers():
+                self._notify("finish", status)
         if Run._current is self:
             Run._current = None
+
+    def _flush_on_sigterm(self) -> None:
+        """A process that logs and has no SIGTERM handler of its own (a user's script;
+        the worker turns SIGTERM into KeyboardInterrupt itself) would die at once on
+        SIGTERM (a cancel, a stop, a killed driver's PDEATHSIG): the last second of
+        buffered metrics lost, atexit not run. Flush and close first, then die of the
+        same signal, so the exit status still says SIGTERM."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return
+
+        def close_then_die(signum: int, frame: object) -> None:
+            try:
+                self.close(CANCELED)
+            finally:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, close_then_die)
 
     def mark_failed(self) -> None:
         self._failed_by_exception = True
 
+    def _hear_uncaught_exceptions(self) -> None:
+        """An exception nothing caught ends this process's run ``Failed`` in its
+        loggers (``Canceled`` for Ctrl-C). The at-exit close cannot see it: by then
+        Python has printed it and cleared it. This is how a user's script, whose
+        loggers live in its own process, reports how it ended."""
+        previous = sys.excepthook
+
+        def hook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+            if issubclass(kind, KeyboardInterrupt):
+                self._interrupted = True
+            else:
+                self._failed_by_exception = True
+            previous(kind, value, tb)
+
+        sys.excepthook = hook
+        # sys.exit(N) raises SystemExit, which reaches no excepthook, and an at-exit
+        # function cannot read the exit status: note a failing status on its way out
+        # (argparse's error() and most scripts exit through sys.exit).
+        previous_exit = sys.exit
+
+        def exit_noting_failure(status: Any = None) -> NoReturn:
+            if _failing_exit_status(status):
+                self._failed_by_exception = True
+            previous_exit(status)
+
+        sys.exit = exit_noting_failure
+
     def _close_at_exit(self) -> None:
+        if self._closed:
+            return  # the worker closed it and decides the exit status itself
+        exiting = sys.exc_info()[1]
+        if isinstance(exiting, SystemExit) and _failing_exit_status(exiting.code):
+            self._failed_by_exception = True  # `raise SystemExit(N)` written out
         status = FAILED if self._failed_by_exception else COMPLETED
-        if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+        if self._interrupted or isinstance(sys.exc_info()[1], KeyboardInterrupt):
             status = CANCELED
         self.close(status)
+        if self.lost_writes is not None:
+            # A user's script that logged into a full disk: its exit status must say
+            # so, or the run would end Completed without those metrics.
+            print(
+                f"harness: error: {self._lost_events} metric events lost: {self.lost_writes}",
+                file=sys.stderr,
+                flush=True,
+            )
+            with contextlib.suppress(OSError, ValueError):
+                sys.stdout.flush()
+            os._exit(1)
+
+
+def _failing_exit_status(status: Any) -> bool:
+    """Python's rule: None and 0 are success, any other value (an int, a message) fails."""
+    return status is not None and status != 0
 
 
 class OfflineRun(Run):
@@ -349,6 +498,7 @@ class OfflineRun(Run):
         self._steps = {}
 
     def log(self, name: str, value: Any, step: int | None = None) -> None:
+        step = _checked(name, step)
         print(
             f"[offline run] {name}: {_plain(value)}"
             + (f" (step {step})" if step is not None else "")
@@ -374,5 +524,5 @@ class OfflineRun(Run):
     def flush(self) -> None:
         pass
 
-    def close(self, status: str = COMPLETED) -> None:
+    def close(self, status: str = COMPLETED, *, discarded: bool = False) -> None:
         pass

@@ -13,6 +13,7 @@ datastore as an instance of the plugin class its type names.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import secrets
@@ -30,6 +31,7 @@ from harness.datastore.errors import (
 from harness.datastore.manifest import CHUNK, MANIFEST_NAME, FileEntry, new_digest
 from harness.datastore.manifest import entry as digest_entry
 from harness.datastore.paths import META_DIR, TEMP_MARK, normalize_key, remove_dead_temps
+from harness.errors import DamagedRecordError
 
 # A datastore plugin needs the names below and nothing else of harness.datastore.
 __all__ = [
@@ -143,7 +145,17 @@ class Datastore:
         return verify(self, path)
 
     def manifest(self) -> dict[str, FileEntry]:
-        return mf.parse(self.read_meta(MANIFEST_NAME))
+        """The manifest's entries; a damaged one is a one-line ``DamagedRecordError``
+        naming the datastore and the way out (list, verify, download and upload stop
+        there rather than trust or overwrite it)."""
+        try:
+            return mf.parse(self.read_meta(MANIFEST_NAME))
+        except DamagedRecordError as exc:
+            raise DamagedRecordError(
+                f"damaged manifest of datastore '{self.name}' ({self.url}/{META_DIR}/"
+                f"{MANIFEST_NAME}): {exc}; `harness doctor --fix` moves it aside, then "
+                "upload the data again to record it"
+            ) from None
 
     def describe(self) -> dict[str, Any]:
         """What run records and ``harness datastore ls`` show: no credentials."""
@@ -252,7 +264,7 @@ class Datastore:
         with self.open_read(key) as reader:
             return copy_stream(reader, None, None, algorithm)
 
-    def require(self, key: str) -> list[tuple[str, int]]:
+    def require(self, key: str) -> builtins.list[tuple[str, int]]:
         files = list(self.iter_files(key))
         if not files:
             raise DatastorePathNotFound(
@@ -262,12 +274,13 @@ class Datastore:
         return files
 
 
-def get_datastore(name: str | None = None) -> Datastore:
-    """An instance of the datastore configured as ``name`` (None: the default)."""
+def get_datastore(name: str | None = None, home: Path | None = None) -> Datastore:
+    """An instance of the datastore configured as ``name`` (None: the default) in
+    the workspace ``home`` (default: the current one)."""
     from harness.contract.manager import get_plugin_manager
     from harness.datastore.settings import entry
 
-    name, found = entry(name)
+    name, found = entry(name, home)
     cls = get_plugin_manager().get("datastore", str(found["type"]))
     store: Datastore = cls(name, str(found["url"]), dict(found.get("options") or {}))
     return store

@@ -39,7 +39,14 @@ _ESTIMATOR = re.compile(r"^\+{0,2}estimator=([A-Za-z0-9_][A-Za-z0-9_.-]*)$")
 _NO_JOB = {"-m", "--multirun", "--cfg", "-c", "--help", "-h", "--hydra-help", "--info", "-i"}
 _NO_JOB |= {"-sc", "--shell-completion", "--resolve", "-p", "--package"}
 #: Prefixes of arguments that change what runs: another primary config, a multirun.
-_OTHER_CONFIG = ("--config-name", "--config-path", "--config-dir", "-cn", "-cp", "-cd")
+_OTHER_CONFIG: tuple[str, ...] = (
+    "--config-name",
+    "--config-path",
+    "--config-dir",
+    "-cn",
+    "-cp",
+    "-cd",
+)
 _OTHER_CONFIG += ("hydra.mode=", "+hydra.mode=", "++hydra.mode=")
 
 # The worker started early and not yet taken or dismissed: one per process, as

@@ -4,11 +4,16 @@ This module is the single reference for plugin authors (docs/plugins.md mirrors 
 and a test keeps the two in step). Hooks are prefixed ``harness_``.
 
 Registration hooks receive a ``register`` callback, as in llm's ``register_models``:
-a plugin calls ``register(name, component_class)`` once per component. Two plugins
-registering the same kind and name is an error that names both.
+a plugin calls ``register(name, component_class)`` once per component; what it
+registers is checked there (the kind's base class, a valid name, no name twice).
+When two plugins register the same kind and name, the plugin loaded first keeps it
+and a warning names both.
 
 Lifecycle hooks run in the driver process (the one that ran ``harness train``),
-never inside the job, so a slow or failing hook cannot disturb training.
+never inside the job, so a slow or failing hook cannot disturb training. A hook
+implementation that raises disables its plugin for the command (one warning naming
+plugin, distribution, version and hook); the others still run. The harness calls
+hooks through pluggy's relay, so ``wrapper=True`` implementations work.
 """
 
 from __future__ import annotations
@@ -55,7 +60,9 @@ def harness_register_estimators(register: Register) -> None:
 
     Called once per process when the plugin manager is first built, before any
     config is composed. Call ``register("name", EstimatorClass)``; the name is what
-    ``estimator.name`` in the config selects. Returns nothing.
+    ``estimator.name`` in the config selects. A class that implements
+    ``Estimator.load_model`` makes the models it saves servable without an entry
+    script (``harness models serve``). Returns nothing.
     """
 
 
@@ -96,9 +103,10 @@ def harness_config_searchpath() -> list[str]:
     Called before Hydra composes the config of ``harness train``. Return entries
     such as ``["pkg://harness.plugins.sklearn.conf"]``; a folder there named
     ``estimator/`` with ``mypkg.yaml`` makes ``+estimator=mypkg`` compose it.
-    Not firstresult: every plugin's entries are added, in pluggy's call order (the
-    most recently loaded plugin first); when two plugins ship the same group option,
-    the first entry wins and a warning names both.
+    Not firstresult: every plugin's entries are added, in load order (the harness's
+    own plugins, then by distribution name); when two plugins ship the same group
+    option, the first entry wins (the plugin whose same-named component is used)
+    and a warning names both.
     """
 
 
@@ -121,7 +129,8 @@ def harness_config_schemas(register: RegisterSchema) -> None:
 def harness_before_run(record: RunRecord) -> None:
     """Called in the driver after the run record exists (status ``Queued``), just
     before the compute starts the job. Returns nothing; an exception here is
-    reported and the run continues.
+    reported and the run continues, unless the failing plugin supplies one of the
+    run's components: then the run ends ``Failed`` with that line.
     """
 
 
@@ -145,7 +154,9 @@ def harness_on_run_error(record: RunRecord, error: str) -> None:
 def harness_worker_start(run: Run) -> None:
     """Called in every job process (each MPI rank too) once the run context exists,
     before the estimator trains. A compute plugin uses it to attach what it set up,
-    such as the MPI communicator as ``run.comm``. Returns nothing.
+    such as the MPI communicator as ``run.comm``. Returns nothing. An exception
+    disables the plugin in that process; the run fails when the plugin supplies one
+    of its components.
     """
 
 

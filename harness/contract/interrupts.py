@@ -28,6 +28,7 @@ from collections.abc import Iterator
 __all__ = [
     "INTERRUPTS",
     "check",
+    "deferred",
     "interrupted",
     "on_interrupt",
     "recorded",
@@ -83,6 +84,26 @@ def recorded(*signums: int) -> Iterator[None]:
         yield
         return
     previous = {signum: signal.signal(signum, on_interrupt) for signum in signums or INTERRUPTS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Within the block, Ctrl-C and SIGTERM are only recorded (``interrupted()``,
+    ``check()`` afterwards), so the block runs to its end: a run's final status is
+    written whole. Outside the main thread it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def record_only(signum: int, frame: object) -> None:
+        _state.interrupted.set()
+
+    previous = {signum: signal.signal(signum, record_only) for signum in INTERRUPTS}
     try:
         yield
     finally:

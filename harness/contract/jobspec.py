@@ -12,12 +12,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import records
+from harness.errors import DamagedRecordError
 from harness.storage.workspace import atomic_write_json, read_json
 
 JOB_FILE = "job.json"
 #: Written into the run folder by the job when ``Estimator.validate_in_job`` refuses
 #: the config; the driver then discards the run and reports the line (exit 2).
 CONFIG_ERROR_FILE = "config_error.txt"
+#: Written beside it when the check passed: the run will not be discarded (the
+#: driver tells its caller, ``harness.job.events``: ``run_accepted``).
+ACCEPTED_FILE = "config_accepted"
 
 
 @dataclass
@@ -79,9 +84,18 @@ class JobSpec:
             self.save()
 
     def save(self) -> Path:
-        atomic_write_json(self.spec_path, asdict(self))
+        atomic_write_json(self.spec_path, records.stamp(JOB_FORMAT, asdict(self)))
         return self.spec_path
 
     @classmethod
     def load(cls, path: str | Path) -> JobSpec:
-        return cls(**read_json(path))
+        """job.json, migrated and checked (``harness.records``); damage is a one-line
+        ``DamagedRecordError`` naming the file."""
+        try:
+            return cls(**records.read(JOB_FORMAT, read_json(path)))
+        except (OSError, ValueError) as exc:
+            raise DamagedRecordError(f"damaged job spec {path}: {exc}") from None
+
+
+#: job.json: format 1 added the version.
+JOB_FORMAT = records.Format("job spec", JobSpec, version=1)

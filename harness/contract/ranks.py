@@ -72,7 +72,16 @@ def launcher_rank() -> int:
 
 def start_rank(spec: JobSpec, rank: int) -> bool:
     """Point this rank's output at its log; False when it has nothing to do (an
-    estimator without data-parallel training trains on rank 0 only)."""
+    estimator without data-parallel training trains on rank 0 only).
+
+    The rank dies with its launcher: it asks for SIGTERM when its parent (mpiexec,
+    prterun's daemon, srun's step) dies. Without that, a SIGKILLed driver or
+    launcher left both ranks and their scripts training on, unsupervised; with it
+    the worker turns the SIGTERM into a cancel and a script flushes and exits."""
+    from harness.contract.supervise import follow_parent_out
+
+    if not follow_parent_out():
+        raise SystemExit(143)  # the launcher is gone already: nothing to run for
     redirect_output(rank_log(spec.logs_dir, rank))
     os.environ.setdefault(envvars.QUIET_PLUGINS, "1")
     if rank != 0 and not spec.trait("data_parallel", True):

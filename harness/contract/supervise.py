@@ -104,8 +104,29 @@ def die_with_parent() -> Callable[[], None] | None:
     return preexec
 
 
+def follow_parent_out(signum: int = signal.SIGTERM) -> bool:
+    """Make *this* process get ``signum`` when its parent dies (Linux
+    PR_SET_PDEATHSIG; a no-op elsewhere). For worker processes that a launcher
+    started without a ``preexec_fn`` (joblib's loky workers): without it they train
+    on, unsupervised, after the sweep's process is killed. False if the parent is
+    already gone (the caller should stop)."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signum))  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    return parent != 1 and os.getppid() == parent
+
+
 def job_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The driver's environment for a job's processes: unbuffered output, the
+    terminal flag, ``extra``; without the driver's event channel (it is the
+    driver's caller's, not the job's)."""
     env = dict(os.environ)
+    env.pop(envvars.EVENTS, None)
     env["PYTHONUNBUFFERED"] = "1"
     if sys.stdout.isatty():
         env[TERMINAL_ENV] = "1"

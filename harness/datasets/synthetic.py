@@ -59,15 +59,16 @@ class _Py2Str(str):
 class _Py2Pickler(pickle._Pickler):  # the pure-Python pickler: its dispatch table is open
     dispatch = pickle._Pickler.dispatch.copy()
 
+    # (typeshed leaves out the pure-Python pickler's write/memoize and its dispatch type)
     def save_py2_str(self, obj: _Py2Str) -> None:
         data = obj.encode("latin1")
         if len(data) < 256:
-            self.write(pickle.SHORT_BINSTRING + bytes([len(data)]) + data)
+            self.write(pickle.SHORT_BINSTRING + bytes([len(data)]) + data)  # type: ignore[attr-defined]
         else:
-            self.write(pickle.BINSTRING + len(data).to_bytes(4, "little") + data)
-        self.memoize(obj)
+            self.write(pickle.BINSTRING + len(data).to_bytes(4, "little") + data)  # type: ignore[attr-defined]
+        self.memoize(obj)  # type: ignore[attr-defined]
 
-    dispatch[_Py2Str] = save_py2_str
+    dispatch[_Py2Str] = save_py2_str  # type: ignore[assignment]
 
 
 def _dump_py2(obj: object, path: Path) -> None:

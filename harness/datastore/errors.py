@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.errors import HarnessError, NotFoundError
+from harness.errors import ConfigError, HarnessError, NotFoundError
 
 __all__ = ["DatastoreError", "DatastorePathNotFound", "IntegrityError", "UnsafePathError"]
 
@@ -11,8 +11,9 @@ class DatastoreError(HarnessError):
     """A datastore that cannot be used as asked (unknown name, missing package...)."""
 
 
-class UnsafePathError(DatastoreError):
-    """A path that would leave the datastore root (``..``, absolute, escaping symlink)."""
+class UnsafePathError(DatastoreError, ConfigError):
+    """A path that would leave the datastore root (``..``, absolute, escaping symlink):
+    bad input, so also a ``ConfigError`` (HTTP 400 on the dashboard)."""
 
 
 class DatastorePathNotFound(NotFoundError):

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from harness.datastore.paths import is_under
+from harness.datastore.paths import TEMP_MARK, is_under
+from harness.errors import DamagedRecordError
 
 MANIFEST_VERSION = 1
 #: The manifest's file in a datastore's metadata folder.
@@ -98,14 +100,59 @@ def entry(size: int, digest: Any) -> FileEntry:
     return FileEntry(size, digest.hexdigest(), name)
 
 
+#: Anything ``normalize_key`` would change or refuse, searched in all keys at once
+#: (NUL-separated: no key holds one): a 100,000-entry manifest is checked in a few milliseconds.
+_BAD_KEY = re.compile(
+    r"(?:^|\x00)(?:$|\x00|[/~\s]|[^\x00]:)|\s(?:\x00|$)|\\|//|(?:^|\x00|/)\.{1,2}(?:/|\x00|$)"
+    r"|(?:^|\x00)\.harness(?:/|\x00|$)|" + re.escape(TEMP_MARK)
+)
+_HEX = re.compile(r"[0-9a-f]*")
+
+
 def parse(data: bytes | None) -> dict[str, FileEntry]:
+    """The manifest's entries, each checked: a normalised key (one that cannot leave
+    the datastore or a download's destination), a size ≥ 0 and a 64-hex digest.
+    Anything else is a ``DamagedRecordError`` saying what (``Datastore.manifest``
+    adds which file)."""
     if not data:
         return {}
-    raw = json.loads(data)
+    try:
+        raw = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise DamagedRecordError(f"not JSON ({str(exc)[:60]})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("files"), dict):
+        raise DamagedRecordError("not a manifest (no 'files' object)")
+    version = raw.get("version", 1)
+    if version.__class__ is not int or not 1 <= version <= MANIFEST_VERSION:
+        raise DamagedRecordError(
+            f"manifest version {version!r:.20} (this harness reads 1 to {MANIFEST_VERSION})"
+        )
+    files: dict[str, Any] = raw["files"]
+    keys = "\x00".join(files)
+    bad = _BAD_KEY.search(keys) if files else None
+    if bad is not None or keys.count("\x00") != max(len(files) - 1, 0):
+        where = keys.rfind("\x00", 0, bad.start() + 1) + 1 if bad else 0
+        shown = keys[where:].split("\x00", 1)[0] if bad else "a key with a NUL byte"
+        raise DamagedRecordError(f"entry {shown[:80]!r} is not a datastore path")
     entries = {}
-    for key, value in raw["files"].items():
-        name = next((a for a in ALGORITHMS if a in value), "sha256")
-        entries[key] = FileEntry(int(value["size"]), str(value[name]), name)
+    digests = []
+    for key, value in files.items():
+        try:
+            name = "blake3" if "blake3" in value else "sha256"
+            size, digest = value["size"], value[name]
+        except (TypeError, KeyError):
+            raise DamagedRecordError(f"entry {key[:80]!r} has no size and digest") from None
+        if (
+            size.__class__ is not int
+            or size < 0
+            or digest.__class__ is not str
+            or len(digest) != 64
+        ):
+            raise DamagedRecordError(f"entry {key[:80]!r}: its size or digest is not valid")
+        digests.append(digest)
+        entries[key] = FileEntry(size, digest, name)
+    if not _HEX.fullmatch("".join(digests)):
+        raise DamagedRecordError("a digest in it is not lowercase hex")
     return entries
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness import records
 from harness.datastore.errors import DatastoreError
-from harness.errors import DamagedRecordError
+from harness.errors import DamagedRecordError, HarnessError
 from harness.ids import check_datastore_name
 from harness.storage.workspace import atomic_write_json, harness_home, read_json
 
@@ -26,24 +28,56 @@ DEFAULT_NAME = "default"
 _SECRET = re.compile(r"key|secret|token|password|passwd|credential|sas|connection|auth", re.I)
 
 
-def settings_path() -> Path:
-    return harness_home() / SETTINGS_FILE
+def settings_path(home: Path | None = None) -> Path:
+    """``datastores.json`` of the workspace ``home`` (default: the current one)."""
+    return (home or harness_home()) / SETTINGS_FILE
 
 
-def _lock() -> Any:
+def _lock(home: Path | None) -> Any:
     from filelock import FileLock
 
-    return FileLock(str(settings_path()) + ".lock", timeout=30)
+    return FileLock(str(settings_path(home)) + ".lock", timeout=30)
 
 
-def _read() -> dict[str, Any]:
-    path = settings_path()
+@dataclass
+class DatastoreEntry:
+    type: str
+    url: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DatastoreSettings:
+    """datastores.json: the default's name and the added datastores."""
+
+    default: str = DEFAULT_NAME
+    datastores: dict[str, DatastoreEntry] = field(default_factory=dict)
+
+
+def _settings_values(data: dict[str, Any]) -> None:
+    stores = data.get("datastores", {})
+    for name in stores:
+        try:
+            check_datastore_name(name)  # a name that could never have been added
+        except HarnessError as exc:
+            raise ValueError(str(exc)) from None
+    default = data.get("default", DEFAULT_NAME)
+    if default != DEFAULT_NAME and default not in stores:
+        raise ValueError(f"field 'default' names '{default}', which it does not hold")
+
+
+#: datastores.json: format 1 added the version.
+SETTINGS_FORMAT = records.Format(
+    "datastore registry", DatastoreSettings, version=1, values=_settings_values
+)
+
+
+def _read(home: Path | None = None) -> dict[str, Any]:
+    path = settings_path(home)
     if not path.exists():
         return {"default": DEFAULT_NAME, "datastores": {}}
     try:
-        data = read_json(path)
-        if not isinstance(data, dict) or not isinstance(data.get("datastores", {}), dict):
-            raise ValueError("not a datastore registry")
+        data = records.read(SETTINGS_FORMAT, read_json(path))
     except (OSError, ValueError) as exc:
         raise DamagedRecordError(
             f"damaged datastore registry {path}: {exc}; fix or remove it (`harness doctor`)"
@@ -53,14 +87,19 @@ def _read() -> dict[str, Any]:
     return data
 
 
-def builtin_default() -> dict[str, Any]:
-    return {"type": "local", "url": str(harness_home() / "datastores" / DEFAULT_NAME)}
+def _write(data: dict[str, Any], home: Path | None = None) -> None:
+    atomic_write_json(settings_path(home), records.stamp(SETTINGS_FORMAT, data))
 
 
-def configured() -> tuple[str, dict[str, dict[str, Any]]]:
-    """(name of the default datastore, name → {type, url, options})."""
-    data = _read()
-    stores = {DEFAULT_NAME: builtin_default(), **data["datastores"]}
+def builtin_default(home: Path | None = None) -> dict[str, Any]:
+    return {"type": "local", "url": str((home or harness_home()) / "datastores" / DEFAULT_NAME)}
+
+
+def configured(home: Path | None = None) -> tuple[str, dict[str, dict[str, Any]]]:
+    """(name of the default datastore, name → {type, url, options}) of the
+    workspace ``home`` (default: the current one)."""
+    data = _read(home)
+    stores = {DEFAULT_NAME: builtin_default(home), **data["datastores"]}
     return str(data["default"]), stores
 
 
@@ -107,6 +146,7 @@ def add(
     type_: str | None = None,
     options: dict[str, Any] | None = None,
     make_default: bool = False,
+    home: Path | None = None,
 ) -> dict[str, Any]:
     """Add (or replace) a named datastore; returns its stored entry. ``check(type,
     name, url, options)`` makes the plugin's instance once before anything is
@@ -131,38 +171,38 @@ def add(
         url = str(Path(url).expanduser().resolve())
     stored = {"type": type_, "url": url, "options": options}
     check(type_, name, url, options)  # fails now (missing package, bad URL), not at first use
-    with _lock():
-        data = _read()
+    with _lock(home):
+        data = _read(home)
         data["datastores"][name] = stored
         if make_default:
             data["default"] = name
-        atomic_write_json(settings_path(), data)
+        _write(data, home)
     return stored
 
 
-def remove(name: str) -> None:
+def remove(name: str, home: Path | None = None) -> None:
     check_datastore_name(name)
     if name == DEFAULT_NAME:
         raise DatastoreError(
             f"'{DEFAULT_NAME}' is the workspace's built-in datastore and cannot be removed; "
             "`harness datastore add NAME URL --default` makes another one the default"
         )
-    if name not in _read()["datastores"]:  # checked before the lock file is made, too
+    if name not in _read(home)["datastores"]:  # checked before the lock file is made, too
         raise DatastoreError(f"no datastore named '{name}' to remove")
-    with _lock():
-        data = _read()
+    with _lock(home):
+        data = _read(home)
         if name not in data["datastores"]:
             raise DatastoreError(f"no datastore named '{name}' to remove")
         del data["datastores"][name]
         if data["default"] == name:
             data["default"] = DEFAULT_NAME
-        atomic_write_json(settings_path(), data)
+        _write(data, home)
 
 
-def entry(name: str | None = None) -> tuple[str, dict[str, Any]]:
+def entry(name: str | None = None, home: Path | None = None) -> tuple[str, dict[str, Any]]:
     """(name, {type, url, options}) of the datastore configured as ``name`` (None:
     the default); the instance is ``harness.contract.datastore.get_datastore``'s."""
-    default, stores = configured()
+    default, stores = configured(home)
     name = check_datastore_name(name or default)
     if name not in stores:
         raise DatastoreError(

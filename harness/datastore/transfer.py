@@ -101,7 +101,6 @@ def _progress(description: str, files: int, total: int, show: bool) -> Iterator[
     if not show:
         yield lambda nbytes=0, nfiles=0: None
         return
-    from rich.console import Console
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -118,7 +117,7 @@ def _progress(description: str, files: int, total: int, show: bool) -> Iterator[
         DownloadColumn(),
         TransferSpeedColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=_console(),
         transient=False,
     )
     task = bar.add_task(description, total=total or 1, files=files, done=0)
@@ -134,6 +133,22 @@ def _progress(description: str, files: int, total: int, show: bool) -> Iterator[
         yield advance
         if not total:
             bar.update(task, completed=1)
+
+
+def _console() -> Any:
+    """The real stderr (rich writes its own escape codes, which harness.safetext's
+    escaping stream would spoil); in a notebook kernel plain text, not rich's live
+    Jupyter display, whose widget saves as an empty one in the notebook file: the
+    final line is kept."""
+    import sys
+
+    from rich.console import Console
+
+    from harness.safetext import raw_stream
+
+    if Console().is_jupyter:
+        return Console(file=raw_stream(sys.stderr), force_jupyter=False, force_terminal=False)
+    return Console(file=raw_stream(sys.stderr))
 
 
 def _batches(items: list[Any], size_of: Callable[[Any], int]) -> list[list[Any]]:
@@ -273,10 +288,13 @@ def put_new(store: Datastore, key: str, path: Path, progress: Any, exclusive: bo
 def upload(
     store: Datastore, src: Path, target: str, overwrite: bool, show: bool
 ) -> TransferSummary:
-    key = normalize_key(target)
+    key = normalize_key(target, allow_root=True)  # '' / '.': the root, v1's target_path=None
     files = list(walk_source(src))
+    known = store.manifest()  # a damaged manifest: one line before anything changes
+    if not key:
+        for rel, _, _ in files:
+            normalize_key(rel)  # at the root, a file may not land in the metadata folder
     store.remove_stale_temps(key)
-    known = store.manifest()
     started_with = dict(known)  # what the manifest said before any racing upload
     summary = TransferSummary("upload", store.name, key)
     new: dict[str, FileEntry] = {}

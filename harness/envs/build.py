@@ -66,6 +66,11 @@ class BuiltEnvironment:
             "packages": self.record.get("packages", []),
             "from_harness": self.record.get("from_harness", []),
             "definition": self.record.get("definition"),
+            **{
+                k: self.record[k]
+                for k in ("python_requested", "python_note", "direct_requirements", "not_installed")
+                if k in self.record
+            },
         }
 
 
@@ -154,7 +159,7 @@ def _build(resolved: ResolvedEnvironment, home: Path, log: Path | None) -> Built
             log.parent.mkdir(parents=True, exist_ok=True)
             with open(log, "a") as handle:
                 handle.write("".join(output))
-    return BuiltEnvironment(target, record, built_now=True)
+    return BuiltEnvironment(target, _named(record, resolved), built_now=True)
 
 
 def _install(
@@ -175,6 +180,9 @@ def _install(
     if not reused:
         return []
     closure = reuse.unmet_after_install(reused, _site_packages(env), resolved.overlay)
+    if not closure.unmet and to_install:
+        # The environment's own packages may still break a reused one at import.
+        closure.unmet = reuse.failed_imports(reused, python, resolved.overlay)
     if not closure.unmet:
         output.append("reused from the harness's environment: " + ", ".join(reused) + "\n")
         if closure.as_in_harness:
@@ -294,4 +302,6 @@ def _named(record: dict[str, Any], resolved: ResolvedEnvironment) -> dict[str, A
         "name": resolved.definition.name,
         "version": resolved.definition.version,
         "definition": resolved.definition.to_json(),
+        **resolved.python_request(),
+        **resolved.direct_record(),
     }

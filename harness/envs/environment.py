@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import builtins
 import os
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ class Environment:
         python: str | None = None,
         conda_packages: list[str] | None = None,
         build_constraints: list[str] | None = None,
+        strict_python: bool = False,
     ) -> None:
         definition = from_mapping(
             {
@@ -54,6 +56,7 @@ class Environment:
                 "pip_packages": list(pip_packages or []),
                 "conda_packages": list(conda_packages or []),
                 "build_constraints": list(build_constraints or []),
+                "strict_python": strict_python,
             },
             where=f"Environment({name!r})",
         )
@@ -138,23 +141,23 @@ class Environment:
         self._definition.python = None if value is None else str(value)
 
     @property
-    def pip_packages(self) -> list[str]:
+    def pip_packages(self) -> builtins.list[str]:
         return self._definition.pip_packages
 
     @pip_packages.setter
-    def pip_packages(self, value: list[str]) -> None:
+    def pip_packages(self, value: builtins.list[str]) -> None:
         self._definition = from_mapping({**self._definition.to_json(), "pip_packages": value})
 
     @property
-    def conda_packages(self) -> list[str]:
+    def conda_packages(self) -> builtins.list[str]:
         return self._definition.conda_packages
 
     @conda_packages.setter
-    def conda_packages(self, value: list[str]) -> None:
+    def conda_packages(self, value: builtins.list[str]) -> None:
         self._definition = from_mapping({**self._definition.to_json(), "conda_packages": value})
 
     @property
-    def build_constraints(self) -> list[str]:
+    def build_constraints(self) -> builtins.list[str]:
         return self._definition.build_constraints
 
     @property

@@ -9,6 +9,7 @@ version returns that version instead of adding one (as Azure ML did).
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from importlib import resources
@@ -46,6 +47,41 @@ V1_NAMES: dict[str, str] = {
 }
 
 
+#: A v1 curated name not in V1_NAMES maps by the framework it names (today's
+#: spellings: ``AzureML-sklearn-1.5``, ``AzureML-pytorch-1.10-ubuntu18.04-py38-cuda11-gpu``);
+#: first match wins. Other frameworks (TensorFlow, LightGBM, AutoML...) have none.
+V1_FAMILIES: tuple[tuple[str, str], ...] = (
+    ("scikit-learn", "harness-sklearn"),
+    ("sklearn", "harness-sklearn"),
+    ("pytorch", "harness-pytorch"),
+    ("chainer", "harness-chainer"),
+    ("minimal", "harness-minimal"),
+    ("tutorial", "harness-sklearn"),
+)
+V1_PREFIX = "azureml-"
+_V1_LOWER = {name.lower(): target for name, target in V1_NAMES.items()}
+
+
+def is_v1_name(name: str) -> bool:
+    """An Azure ML v1 curated name: ``AzureML-...``, in any case (Azure matched them
+    case-insensitively: ``azureml-sklearn-1.5`` is today's spelling)."""
+    return str(name).lower().startswith(V1_PREFIX)
+
+
+def v1_target(name: str) -> str | None:
+    """The harness environment a v1 curated name maps to (V1_NAMES, else V1_FAMILIES)."""
+    lowered = str(name).lower()
+    if lowered in _V1_LOWER:
+        return _V1_LOWER[lowered]
+    if not lowered.startswith(V1_PREFIX):
+        return None
+    words = lowered[len(V1_PREFIX) :].replace("_", "-")
+    for word, target in V1_FAMILIES:
+        if re.search(rf"(^|-){re.escape(word)}", words):
+            return target
+    return None
+
+
 def curated_names() -> list[str]:
     folder = resources.files(CURATED_PACKAGE)
     return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
@@ -55,7 +91,7 @@ def curated(name: str) -> Definition | None:
     """A curated definition (by its own name or a v1 name), or None."""
     import yaml
 
-    target = V1_NAMES.get(name, name)
+    target = v1_target(name) or name
     if target not in curated_names():
         return None
     text = resources.files(CURATED_PACKAGE).joinpath(f"{target}.yaml").read_text()
@@ -67,7 +103,7 @@ def curated(name: str) -> Definition | None:
 
 
 def is_reserved(name: str) -> bool:
-    return name in V1_NAMES or name in curated_names()
+    return is_v1_name(name) or name in curated_names()
 
 
 def registry_root(home: Path) -> Path:
@@ -176,7 +212,9 @@ def delete(home: Path, reference: str) -> list[int]:
 
 
 def to_mapping(definition: Definition) -> dict[str, Any]:
-    return {k: v for k, v in definition.to_json().items() if v not in (None, [], "")}
+    return {
+        k: v for k, v in definition.to_json().items() if v not in (None, [], "") and v is not False
+    }
 
 
 def _now() -> str:

@@ -27,7 +27,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from harness.envs.python import Interpreter, find_interpreter, own_interpreter
+from harness.envs.python import Interpreter, choose, own_interpreter
 from harness.envs.spec import Definition, check_requirement
 from harness.storage.workspace import atomic_write_json, read_json
 
@@ -48,9 +48,12 @@ class ResolvedEnvironment:
     same_python: bool
     #: Another minor version: the harness itself, installed with ``--no-deps``.
     harness_install: tuple[str, ...] = ()
+    #: Why the interpreter is not the requested ``python`` (harness/envs/python.py);
+    #: None when it is. Not part of the hash: the build is the interpreter's.
+    python_note: str | None = None
 
     def key(self) -> dict[str, Any]:
-        return {
+        key = {
             "format": FORMAT,
             "python": self.interpreter.version,
             "interpreter": self.interpreter.path,
@@ -59,6 +62,15 @@ class ResolvedEnvironment:
             "overlay": list(self.overlay),
             "harness": list(self.harness_install),
         }
+        direct = self.direct_requirements()
+        if direct:  # a local file's content, not only its URL: a changed wheel is a new build
+            key["direct"] = [d.get("sha256") for d in direct]
+        return key
+
+    def direct_requirements(self) -> list[dict[str, Any]]:
+        """The ``name @ URL`` requirements: installed as found at that URL, not by
+        version. Each with its URL and, for a local file, its SHA-256 now."""
+        return direct_requirements(self.requirements)
 
     @property
     def hash(self) -> str:
@@ -74,7 +86,32 @@ class ResolvedEnvironment:
             "python": self.interpreter.version,
             "requirements": list(self.requirements),
             "definition": self.definition.to_json(),
+            **self.python_request(),
+            **self.direct_record(),
         }
+
+    def direct_record(self) -> dict[str, Any]:
+        """What provenance keeps beside the requirements: ``name @ URL`` lines, and
+        the Azure ML SDK packages the definition listed but that were not installed."""
+        record: dict[str, Any] = {}
+        direct = self.direct_requirements()
+        if direct:
+            record["direct_requirements"] = direct
+        dropped = self.definition.azureml_packages()
+        if dropped:
+            record["not_installed"] = dropped
+        return record
+
+    def warnings(self) -> list[str]:
+        """One line each: the Python used instead of the one asked for, the Azure ML
+        SDK packages left out, requirements taken from a URL. Provenance keeps them."""
+        return notes({"python_note": self.python_note, **self.direct_record()})
+
+    def python_request(self) -> dict[str, Any]:
+        """The requested version and, when another was used, the note saying so."""
+        if self.definition.python is None:
+            return {}
+        return {"python_requested": self.definition.python, "python_note": self.python_note}
 
 
 def resolve(definition: Definition, home: Path | None = None) -> ResolvedEnvironment:
@@ -87,7 +124,8 @@ def resolve(definition: Definition, home: Path | None = None) -> ResolvedEnviron
     in benchmarks/bench_envs.py). A remembered definition was checked when it was
     first resolved.
     """
-    interpreter = find_interpreter(definition.python)
+    chosen = choose(definition.python, strict=definition.strict_python)
+    interpreter = chosen.interpreter
     same = interpreter.minor == own_interpreter().minor
     overlay = harness_site_dirs() if same else []
     harness_install = () if same else tuple(harness_itself())
@@ -103,6 +141,7 @@ def resolve(definition: Definition, home: Path | None = None) -> ResolvedEnviron
         constraints = [
             check_requirement(c, "build_constraints") for c in definition.build_constraints
         ]
+        requirements, constraints = implied_needs(requirements, constraints)
         lines = {"requirements": requirements, "build_constraints": constraints}
         if memo is not None:
             with contextlib.suppress(OSError):
@@ -116,7 +155,37 @@ def resolve(definition: Definition, home: Path | None = None) -> ResolvedEnviron
         overlay=tuple(overlay),
         same_python=same,
         harness_install=harness_install,
+        python_note=chosen.note,
     )
+
+
+#: What a package needs that its own metadata does not say, added unless the
+#: definition names that need's package itself. chainer 7.8.1 (its last release) is
+#: a source archive whose build and import use pkg_resources, gone in setuptools 81.
+IMPLIED_NEEDS: dict[str, dict[str, list[str]]] = {
+    "chainer": {"requirements": ["setuptools<81"], "build_constraints": ["setuptools<81"]},
+}
+
+
+def implied_needs(requirements: list[str], constraints: list[str]) -> tuple[list[str], list[str]]:
+    """``requirements`` and ``constraints`` with IMPLIED_NEEDS added where they apply."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    def names(lines: list[str]) -> set[str]:
+        return {canonicalize_name(Requirement(line).name) for line in lines}
+
+    requirements, constraints = list(requirements), list(constraints)
+    for package, needs in IMPLIED_NEEDS.items():
+        if package not in names(requirements):
+            continue
+        for line in needs.get("requirements", []):
+            if canonicalize_name(Requirement(line).name) not in names(requirements):
+                requirements.append(line)
+        for line in needs.get("build_constraints", []):
+            if canonicalize_name(Requirement(line).name) not in names(constraints):
+                constraints.append(line)
+    return requirements, constraints
 
 
 def _memo_path(
@@ -130,6 +199,7 @@ def _memo_path(
         return None
     written = {
         "format": FORMAT,
+        "implied": sorted(IMPLIED_NEEDS),  # memos written before a need was added: stale
         "content": definition.content(),
         "interpreter": [interpreter.path, interpreter.version],
         "overlay": overlay,
@@ -149,6 +219,53 @@ def _read_memo(memo: Path | None) -> dict[str, list[str]] | None:
                 "build_constraints": list(data["build_constraints"])}  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def notes(environment: dict[str, Any]) -> list[str]:
+    """The warning lines for an environment, from what a run's provenance keeps
+    (``python_note``, ``not_installed``, ``direct_requirements``): printed by the
+    driver, and by the Python API for a submission (whose driver's output it does
+    not show)."""
+    lines = [str(environment["python_note"])] if environment.get("python_note") else []
+    dropped = environment.get("not_installed") or []
+    if dropped:
+        lines.append(
+            f"environment: {', '.join(dropped)} not installed: jobs import the harness's "
+            "Azure ML layer as azureml, not the Azure ML SDK (docs/environments.md)"
+        )
+    for item in environment.get("direct_requirements") or []:
+        lines.append(
+            f"environment requirement '{item['requirement']}' is a direct URL: it is "
+            "installed as found there, not pinned by version (provenance keeps the URL"
+            + (" and the file's SHA-256)" if item.get("sha256") else ")")
+        )
+    return lines
+
+
+def direct_requirements(lines: tuple[str, ...] | list[str]) -> list[dict[str, Any]]:
+    """``name @ URL`` lines (canonical form, as ``check_requirement`` writes them)."""
+    found = []
+    for line in lines:
+        head, sep, tail = line.partition(" @ ")
+        if not sep:
+            continue
+        url = tail.split(" ;", 1)[0].strip()
+        item: dict[str, Any] = {"requirement": line, "name": head.split("[")[0], "url": url}
+        if url.startswith("file://"):
+            from urllib.parse import unquote, urlparse
+
+            path = Path(unquote(urlparse(url).path))
+            item["sha256"] = _file_sha256(path) if path.is_file() else None
+        found.append(item)
+    return found
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @cache

@@ -18,11 +18,19 @@ harness's own environment already lacks (or has at another version) is not a
 reason to download: the harness's interpreter runs with that gap too (torch
 from a CPU wheel declares CUDA packages a CPU machine never installs); it is
 logged in the build log.
+
+Declared versions are not the whole story: a reused package may still fail to
+import beside the environment's own packages (the harness's chainer with the
+file's ``numpy<2``: NumPy 1's ``numpy.distutils`` needs a setuptools older than
+the harness's). So when the environment has packages of its own, the builder also
+imports each reused package in the environment's interpreter, as a job would
+(``failed_imports``); one that fails is not reused either.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -101,6 +109,78 @@ class Closure:
     #: Dependencies unmet in the harness's own environment already (missing or
     #: another version), where the environment does not shadow them.
     as_in_harness: list[str] = field(default_factory=list)
+
+
+#: Run by the environment's interpreter: the overlay appended as its .pth will do,
+#: the NumPy 2 patch jobs apply before chainer, then each import; prints a JSON
+#: object name → None or the exception's line.
+_IMPORT_CHECK = """
+import importlib, json, site, sys
+data = json.loads(sys.argv[1])
+for folder in data["overlay"]:
+    site.addsitedir(folder)
+try:
+    from harness.compat.numpy2 import restore_sctypes
+    restore_sctypes()
+except Exception:
+    pass
+found = {}
+for name in data["names"]:
+    try:
+        importlib.import_module(name)
+        found[name] = None
+    except BaseException as exc:
+        line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        found[name] = f"{type(exc).__name__}: {line}".rstrip(": ")
+print(json.dumps(found))
+"""
+
+
+def import_names(dist: metadata.Distribution) -> list[str]:
+    """What ``import`` a job uses for ``dist``: the top-level package named like the
+    distribution (``chainer``), else its public top-level packages (``sklearn`` for
+    scikit-learn, ``yaml`` for PyYAML). Namespace packages give none."""
+    from packaging.utils import canonicalize_name
+
+    tops: list[str] = []
+    for file in dist.files or []:
+        parts = file.parts
+        if len(parts) == 2 and parts[1] == "__init__.py":
+            tops.append(parts[0])
+        elif len(parts) == 1 and parts[0].endswith(".py"):
+            tops.append(parts[0][: -len(".py")])
+    tops = sorted({t for t in tops if t.isidentifier() and not t.startswith("_")})
+    own = canonicalize_name(str(dist.metadata["Name"])).replace("-", "_")
+    if own in tops:
+        return [own]
+    return [t for t in tops if t not in ("test", "tests", "testing", "docs", "examples")]
+
+
+def failed_imports(reused: Iterable[str], python: Path, overlay: Iterable[str]) -> list[str]:
+    """``name: error`` for each reused requirement whose package does not import in
+    the environment's interpreter (its own packages first, then the overlay)."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    have = installed(overlay_path(overlay))
+    names: dict[str, str] = {}
+    for line in reused:
+        dist = have.get(canonicalize_name(Requirement(line).name))
+        for name in import_names(dist) if dist is not None else []:
+            names[name] = line
+    if not names:
+        return []
+    payload = json.dumps({"overlay": list(overlay), "names": list(names)})
+    try:
+        proc = subprocess.run(
+            [str(python), "-c", _IMPORT_CHECK, payload],
+            capture_output=True, text=True, timeout=300,
+            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        )  # fmt: skip
+        found = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return [f"{', '.join(names)}: the import check did not run"]
+    return [f"{names[n]} (import {n}: {error})" for n, error in found.items() if error]
 
 
 def unmet_after_install(reused: Iterable[str], env_site: Path, overlay: Iterable[str]) -> Closure:

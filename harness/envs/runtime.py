@@ -8,6 +8,7 @@ the environment's interpreter: every compute starts ``job.python``.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,12 @@ def for_config(cfg: Any, home: Path) -> ResolvedEnvironment | None:
         estimator.get(CONFIG_KEY) if estimator is not None and hasattr(estimator, "get") else None
     )
     definition = definition_of(value, home)
-    return resolve(definition, home) if definition is not None else None
+    if definition is None:
+        return None
+    resolved = resolve(definition, home)
+    for line in resolved.warnings():  # also kept in the run's provenance
+        print(f"harness: warning: {line}", file=sys.stderr, flush=True)
+    return resolved
 
 
 def prepare_run(resolved: ResolvedEnvironment, job: Any, home: Path) -> BuiltEnvironment:

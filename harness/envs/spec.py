@@ -9,12 +9,14 @@ Every mistake is an ``EnvironmentSpecError`` (exit 2, nothing written).
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.envs.errors import EnvironmentSpecError
+from harness.safetext import clean
 
 #: The keys of an inline ``estimator.environment`` mapping.
 KEYS = (
@@ -26,8 +28,13 @@ KEYS = (
     "requirements",
     "conda_file",
     "build_constraints",
+    "strict_python",
 )
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+#: The Azure ML SDK's own distributions (azureml-core, azureml-defaults, ...; a conda
+#: channel prefix allowed). v1 conda files list them; a job gets the harness's
+#: Azure ML layer instead, so they are never installed (one warning, recorded).
+AZUREML_PACKAGE = re.compile(r"^\s*(?:[\w.-]+::)?azureml[-_.]", re.IGNORECASE)
 
 
 @dataclass
@@ -41,27 +48,45 @@ class Definition:
     conda_packages: list[str] = field(default_factory=list)
     #: Constraints for building source distributions (chainer needs setuptools<81).
     build_constraints: list[str] = field(default_factory=list)
+    #: Refuse (exit 2) when ``python`` cannot be had, instead of using the nearest
+    #: version with a warning (harness/envs/python.py).
+    strict_python: bool = False
 
     def requirements(self) -> list[str]:
-        """Every package as a checked PEP 508 line, conda names mapped to PyPI."""
+        """Every package as a checked PEP 508 line, conda names mapped to PyPI;
+        the Azure ML SDK's packages left out (``azureml_packages``)."""
         from harness.envs.conda import conda_to_pip
 
-        lines = [check_requirement(p, "pip_packages") for p in self.pip_packages]
+        lines = [
+            check_requirement(p, "pip_packages")
+            for p in self.pip_packages
+            if not AZUREML_PACKAGE.match(p)
+        ]
         for spec in self.conda_packages:
+            if AZUREML_PACKAGE.match(spec):
+                continue
             mapped = conda_to_pip(spec)
             if mapped is not None:
                 lines.append(check_requirement(mapped, "conda_packages"))
         return lines
 
+    def azureml_packages(self) -> list[str]:
+        """The Azure ML SDK's packages this definition lists, which are not installed:
+        jobs import the harness's layer as ``azureml`` (docs/environments.md)."""
+        return [p for p in [*self.pip_packages, *self.conda_packages] if AZUREML_PACKAGE.match(p)]
+
     def content(self) -> dict[str, Any]:
         """What the environment is made of (no name or version): equal content,
         equal build."""
-        return {
+        content: dict[str, Any] = {
             "python": self.python,
             "pip_packages": list(self.pip_packages),
             "conda_packages": list(self.conda_packages),
             "build_constraints": list(self.build_constraints),
         }
+        if self.strict_python:  # only when set: older records keep their content
+            content["strict_python"] = True
+        return content
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,15 +120,15 @@ def check_requirement(line: Any, where: str) -> str:
 
 def check_name(name: Any) -> str:
     text = str(name)
-    if not NAME_RE.match(text):
+    if not NAME_RE.fullmatch(text):
         raise EnvironmentSpecError(
-            f"environment name '{text}' is invalid: use letters, digits, '.', '_' and '-' "
+            f"environment name '{clean(text)}' is invalid: use letters, digits, '.', '_' and '-' "
             "(starting with a letter or digit)"
         )
     return text
 
 
-def read_requirements_file(path: str | Path) -> list[str]:
+def read_requirements_file(path: str | os.PathLike[str]) -> list[str]:
     """A requirements.txt: one requirement a line; comments and blank lines skipped."""
     file = Path(path).expanduser()
     if not file.is_file():
@@ -145,6 +170,7 @@ def from_mapping(data: Any, where: str = "estimator.environment", check: bool = 
         pip_packages=_string_list(data.get("pip_packages"), f"{where}.pip_packages"),
         conda_packages=_string_list(data.get("conda_packages"), f"{where}.conda_packages"),
         build_constraints=_string_list(data.get("build_constraints"), f"{where}.build_constraints"),
+        strict_python=_flag(data.get("strict_python"), f"{where}.strict_python"),
     )
     if data.get("requirements"):
         definition.pip_packages += read_requirements_file(str(data["requirements"]))
@@ -190,6 +216,14 @@ def _python(value: Any, where: str) -> str | None:
     if isinstance(value, float):  # YAML reads `python: 3.10` as 3.1
         raise EnvironmentSpecError(f"{where}.python: quote the version, e.g. python: '3.11'")
     return str(value)
+
+
+def _flag(value: Any, where: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise EnvironmentSpecError(f"{where} must be true or false, got {value!r}")
+    return value
 
 
 def _string_list(value: Any, where: str) -> list[str]:

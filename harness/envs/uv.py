@@ -40,6 +40,7 @@ def uv_environment(home: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["UV_PYTHON_DOWNLOADS"] = "never"  # only PyPI is reachable; never fetch Python
     env["UV_NO_PROGRESS"] = "1"
+    env["NO_COLOR"] = "1"  # build logs are read in files and notebooks, not terminals
     env.pop("VIRTUAL_ENV", None)  # the target is always given with --python
     if home is not None:
         env[CACHE_ENV] = str(cache_dir(home))

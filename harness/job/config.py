@@ -151,7 +151,8 @@ def check_unknown_keys(cfg: Any, path: str = "") -> None:
         if path and dataclasses.is_dataclass(schema)
         else None
     )
-    for key in cfg:
+    for raw_key in cfg:
+        key = str(raw_key)
         name = f"{path}{key}"
         if declared is not None and key not in declared:
             owner = owner_of(path, getattr(schema, "name", None))
@@ -204,7 +205,8 @@ def register_resolvers() -> None:
 
 def default_groups() -> dict[str, Any]:
     """Group → default option(s) in the primary config's defaults list."""
-    defaults = OmegaConf.to_container(OmegaConf.load(CONF_DIR / f"{CONFIG_NAME}.yaml"))["defaults"]
+    primary = OmegaConf.to_container(OmegaConf.load(CONF_DIR / f"{CONFIG_NAME}.yaml"))
+    defaults = primary["defaults"] if isinstance(primary, dict) else []
     groups: dict[str, Any] = {}
     for entry in defaults:
         if isinstance(entry, dict):
@@ -215,14 +217,23 @@ def default_groups() -> dict[str, Any]:
 
 
 _GROUP_OVERRIDE = re.compile(r"^(\+{1,2})?([A-Za-z_][\w]*)=(.*)$", re.S)
+#: ``+logger.jsonl.path=x``: a key of one option of a list group, added with ``+``.
+_OPTION_KEY_OVERRIDE = re.compile(r"^\+([A-Za-z_]\w*)\.([A-Za-z][\w-]*)\.(.+=.*)$", re.S)
 
 
-def normalize_overrides(args: list[str], groups: dict[str, Any] | None = None) -> list[str]:
+def normalize_overrides(
+    args: list[str],
+    groups: dict[str, Any] | None = None,
+    options: dict[str, list[str]] | None = None,
+) -> list[str]:
     """Accept both ``+group=x`` and ``group=x`` for groups in the defaults list.
 
     Hydra insists on ``+`` for a group that is *not* in the defaults list and
     rejects it for one that is; users should never meet that rule. For a group
     whose default is a list (``logger``), ``+logger=x`` adds ``x`` to the defaults.
+    ``+logger.x.key=v`` (``x`` one of ``options["logger"]``) adds ``x`` the same way
+    and sets the key on its composed node, so the option's typed schema checks it
+    (Hydra would otherwise make a plain node without it).
     """
     groups = default_groups() if groups is None else groups
     result: list[str] = []
@@ -230,7 +241,28 @@ def normalize_overrides(args: list[str], groups: dict[str, Any] | None = None) -
     # `logger=[console,jsonl] +logger=mlflow +logger=tensorboard` keeps all four.
     chosen: dict[str, list[str]] = {}
     placed: dict[str, int] = {}
+
+    def choose(group: str, names: list[str], add: bool) -> None:
+        base = chosen.get(group, list(groups[group]))
+        chosen[group] = [*base, *(v for v in names if v not in base)] if add else names
+        merged = f"{group}=[{','.join(chosen[group])}]"
+        if group in placed:
+            result[placed[group]] = merged
+        else:
+            placed[group] = len(result)
+            result.append(merged)
+
     for arg in args:
+        nested = _OPTION_KEY_OVERRIDE.match(arg)
+        if (
+            nested
+            and isinstance(groups.get(nested.group(1)), list)
+            and nested.group(2) in (options or {}).get(nested.group(1), ())
+        ):
+            group, name, rest = nested.groups()
+            choose(group, [name], add=True)
+            result.append(f"{group}.{name}.{rest}")
+            continue
         match = _GROUP_OVERRIDE.match(arg)
         if (
             match
@@ -240,17 +272,7 @@ def normalize_overrides(args: list[str], groups: dict[str, Any] | None = None) -
             and (match.group(1) == "+" or "," not in match.group(3) or "[" in match.group(3))
         ):
             group, value = match.group(2), match.group(3)
-            if match.group(1) == "+":
-                base = chosen.get(group, list(groups[group]))
-                chosen[group] = [*base, *(v for v in _as_list(value) if v not in base)]
-            else:
-                chosen[group] = _as_list(value)
-            merged = f"{group}=[{','.join(chosen[group])}]"
-            if group in placed:
-                result[placed[group]] = merged
-            else:
-                placed[group] = len(result)
-                result.append(merged)
+            choose(group, _as_list(value), add=match.group(1) == "+")
             continue
         if match and match.group(1) == "+" and match.group(2) in groups:
             group, value = match.group(2), match.group(3)

@@ -2,11 +2,12 @@
 
 ``harness train`` hands the command line to ``@hydra.main``, and Hydra calls the
 task function with nothing but the composed config: whatever else the task needs
-(the command line as typed, the multirun's sweep record, the stop request for the
-running job, the datastore paths the config resolved) cannot be passed as an
-argument. It lives on one ``Session`` object instead of in module globals spread
-over the layers, and ``_current`` below is the one global that finds it, because
-Hydra's task-function design leaves no other way in.
+(the command line as typed, whether composition is over, the datastore paths the
+config resolved) cannot be passed as an argument. It lives on one ``Session``
+object, and ``_current`` below is the one global that finds it, because Hydra's
+task-function design leaves no other way in. What other layers own stays there:
+the interrupt flag and the stop request in ``harness.contract.interrupts``, the
+sweep this process drives in ``harness.sweeps.current``.
 
 A process that never started ``harness train`` (a joblib worker of a multirun, a
 notebook calling the driver) gets a fresh session from ``ensure()``.
@@ -14,10 +15,11 @@ notebook calling the driver) gets a fresh session from ``ensure()``.
 
 from __future__ import annotations
 
+import io
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 from harness.contract import interrupts
 
@@ -34,12 +36,11 @@ class Session:
     #: Set once Hydra calls the task function: a Hydra exit before that is a config
     #: error (exit 2), one after it is the job's own status.
     task_started: bool = False
-    #: The multirun's record, set by the sweep layer's Hydra callback (None: one run).
-    sweep: Any = None
     #: The ``${datastore:...}`` paths resolved for the job being planned.
     datastores_used: list[dict[str, Any]] = field(default_factory=list)
-    #: (the real stderr, the buffer) while Hydra composes: its errors become one line.
-    held_stderr: Any = None
+    #: (the real stderr, the buffer) while Hydra composes: what it prints is held back
+    #: (shown once the task starts, or with a composition error's one line).
+    held_stderr: tuple[TextIO, io.StringIO] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record_datastore(self, record: dict[str, Any]) -> None:

@@ -18,12 +18,16 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from harness import records
 from harness.ids import is_run_id
-from harness.run.record import RECORD_FILE, RunRecord
+from harness.records import Damaged
+from harness.run.record import RECORD_FILE, RUN_FORMAT, RunRecord, RunStatus
 from harness.storage.workspace import atomic_write_bytes, read_json_nofollow
 
 INDEX_FILE = ".index.json"
-INDEX_VERSION = 1
+#: 2: summaries are of records checked field by field (harness.records); a cache of
+#: another version is dropped (one slow listing), never trusted.
+INDEX_VERSION = 2
 #: Large fields that a listing never shows; `runs show` reads run.json itself.
 _LEFT_OUT = ("params", "overrides", "provenance")
 
@@ -43,7 +47,7 @@ class _LazyPathRecord(RunRecord):
     """A record whose ``path`` becomes a Path only when used: building 10,000
     Path objects was a fifth of a listing, and most listings use a few."""
 
-    @property  # type: ignore[override]
+    @property
     def path(self) -> Path | None:
         raw = self.__dict__.get("_raw_path")
         if isinstance(raw, str):
@@ -56,20 +60,20 @@ class _LazyPathRecord(RunRecord):
 
 
 def _record(summary: dict[str, Any], run_dir: str) -> RunRecord:
-    try:  # the summary came from RunRecord.to_json: every key is a field
-        record = _LazyPathRecord(**summary)
-    except TypeError:  # a key from a newer or older harness
-        record = _LazyPathRecord.from_json(summary)
+    # The summary holds checked fields only (see summaries): every key is a field.
+    record: RunRecord = _LazyPathRecord(**summary)
+    record.status = RunStatus(record.status)
     record.path = run_dir  # type: ignore[assignment]  # made a Path on first use
     return record
 
 
-def summaries(runs_root: Path) -> tuple[list[RunRecord], list[str]]:
-    """Every readable run (summary fields only), newest first, and the problems."""
-    records: list[RunRecord] = []
-    problems: list[str] = []
+def summaries(runs_root: Path) -> tuple[list[RunRecord], list[Damaged]]:
+    """Every readable run (summary fields only), newest first, and one ``Damaged``
+    for each record that cannot be read or does not check."""
+    found: list[RunRecord] = []
+    problems: list[Damaged] = []
     if not runs_root.is_dir():
-        return records, problems
+        return found, problems
     index_path = runs_root / INDEX_FILE
     cached = _load_index(index_path)
     fresh: dict[str, Any] = {}
@@ -92,18 +96,22 @@ def summaries(runs_root: Path) -> tuple[list[RunRecord], list[str]]:
                     summary = hit[1]
                 else:
                     data = read_json_nofollow(os.path.join(run_dir, RECORD_FILE))
-                    if not isinstance(data, dict) or "id" not in data:
-                        raise ValueError("not a run record")
-                    if data["id"] != name:
-                        raise ValueError(f"its id '{data['id']}' is not its folder's name")
-                    summary = {k: v for k, v in data.items() if k not in _LEFT_OUT}
+                    fields = records.read(RUN_FORMAT, data)
+                    if fields["id"] != name:
+                        raise ValueError(f"its id {fields['id']!r} is not its folder's name")
+                    summary = {k: v for k, v in fields.items() if k not in _LEFT_OUT}
                     changed = True
-                records.append(_record(summary, run_dir))
+                found.append(_record(summary, run_dir))
                 fresh[name] = [key, summary]
             except (OSError, ValueError, TypeError) as exc:
                 problems.append(
-                    f"skipped {name}: damaged run record {os.path.join(run_dir, RECORD_FILE)} "
-                    f"({exc}); `harness doctor` repairs or removes it"
+                    Damaged(
+                        "run",
+                        name,
+                        os.path.join(run_dir, RECORD_FILE),
+                        str(exc) or type(exc).__name__,
+                        fix=f"`harness runs delete {name} --yes` or `harness doctor --fix`",
+                    )
                 )
     if changed or len(fresh) != len(cached):
         try:
@@ -111,5 +119,5 @@ def summaries(runs_root: Path) -> tuple[list[RunRecord], list[str]]:
             atomic_write_bytes(index_path, payload.encode())
         except OSError:
             pass  # a read-only workspace lists fine, just without the cache
-    records.sort(key=lambda r: r.created, reverse=True)
-    return records, problems
+    found.sort(key=lambda r: r.created, reverse=True)
+    return found, problems

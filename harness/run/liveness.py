@@ -1,80 +1,51 @@
-"""Stale-run detection: a run whose driver died is shown ``Failed``, never ``Running``.
+"""Stale-run detection: a run whose driver died is shown ``Failed``, never ``Queued``
+or ``Running``.
 
-The driver records its pid and host when the run starts. On this host a run that is
-still ``Running`` while that pid is gone (or now belongs to a younger process,
-i.e. the pid was reused) has lost its driver: nobody will ever write its final
-status, so we write ``Failed`` with the reason, under the run's lock.
+The driver records its pid, start time and host in the run's first write (the
+record is created ``Queued``). On this host a run that is not final while that
+process is gone (or the pid now belongs to another process) has lost its driver:
+nobody will ever write its final status, so we write ``Failed`` with the reason,
+under the run's lock. Whether the process is alive is ``harness.run.processes``'
+answer, the same for every record that names a process.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 from datetime import datetime
-from functools import lru_cache
 
-from harness.run.record import FAILED, RUNNING, RunRecord
+from harness.run import processes
+from harness.run.record import FAILED, RunRecord
 from harness.run.store import RunStore, now_iso
 
-
-@lru_cache(maxsize=1)
-def _boot_time() -> float | None:
-    try:
-        with open("/proc/stat", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("btime "):
-                    return float(line.split()[1])
-    except OSError:
-        return None
-    return None
+#: How ``stale_reason`` begins (sweep resume tells a dead driver's run by it).
+DRIVER_DIED = "the driver process"
 
 
-def _process_start(pid: int) -> float | None:
-    """Start time (epoch seconds) of ``pid`` from /proc; None where /proc is missing."""
-    boot = _boot_time()
-    if boot is None:
-        return None
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def pid_alive(pid: int, started_before: float | None = None) -> bool:
-    """Whether ``pid`` runs and (if known) started no later than ``started_before``."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+def driver_alive(record: RunRecord) -> bool:
+    """Whether the process the record names as its driver is alive (on this host)."""
+    if record.pid is None:
         return False
-    except PermissionError:
-        pass  # exists, owned by someone else
-    if started_before is not None:
-        began = _process_start(pid)
-        # 2 s of slack: /proc times are in clock ticks and the boot time is rounded.
-        if began is not None and began > started_before + 2.0:
-            return False  # the pid was reused by a newer process
-    return True
+    started = None
+    if record.pid_start is None and (record.started or record.created):
+        try:  # an older record: only its wall-clock start is known
+            started = datetime.fromisoformat(record.started or record.created).timestamp()
+        except ValueError:
+            started = None
+    return processes.alive(record.pid, ticks=record.pid_start, started_before=started)
 
 
 def stale_reason(record: RunRecord, host: str | None = None) -> str | None:
-    """Why a ``Running`` record is dead, or None if it may still be alive."""
-    if record.status != RUNNING or record.pid is None:
-        return None
+    """Why a record that is not final is dead, or None if it may still be alive."""
+    if record.is_final or record.pid is None:
+        return None  # (a record written before the driver's identity was recorded)
     if record.host != (host or socket.gethostname()):
         return None  # another host's pid says nothing here
-    started = None
-    if record.started:
-        try:
-            started = datetime.fromisoformat(record.started).timestamp()
-        except ValueError:
-            started = None
-    if pid_alive(record.pid, started):
+    if driver_alive(record):
         return None
     return (
-        f"the driver process (pid {record.pid} on {record.host}) ended without "
-        "recording a final status"
+        f"{DRIVER_DIED} (pid {record.pid} on {record.host}) ended without "
+        f"recording a final status (the run was {record.status})"
     )
 
 
@@ -86,7 +57,7 @@ def reconcile(store: RunStore, record: RunRecord) -> RunRecord:
 
     def mark(current: RunRecord) -> None:
         # Re-checked under the lock: the driver may have finished meanwhile.
-        if current.status == RUNNING and current.pid == record.pid:
+        if not current.is_final and current.pid == record.pid:
             from harness.run import metrics
 
             current.status = FAILED

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from harness.errors import DamagedRecordError
+
 METRICS_DIR = "metrics"
 
 
@@ -54,7 +56,7 @@ def append_events(path: Path, events: list[MetricEvent]) -> tuple[int, int]:
     return start, start + len(payload)
 
 
-class MetricBatch(list):  # type: ignore[type-arg]  # list[MetricEvent]; subclassing needs the bare name
+class MetricBatch(list[MetricEvent]):
     """Events as flushed, and the byte range they took in their metrics file: a
     logger that falls behind may let go of them and read them back from the file
     (``harness.contract.background``), so a slow store costs no memory."""
@@ -72,9 +74,8 @@ class MetricBatch(list):  # type: ignore[type-arg]  # list[MetricEvent]; subclas
 
 def _parse(line: bytes) -> MetricEvent | None:
     try:
-        raw = json.loads(line)  # UnicodeDecodeError is a ValueError
-        return MetricEvent(raw["name"], raw["value"], raw["step"], raw["time"])
-    except (ValueError, KeyError, TypeError):
+        return parse_event(line)
+    except DamagedRecordError:
         return None
 
 
@@ -87,31 +88,65 @@ def read_range(path: Path, start: int, end: int) -> list[MetricEvent]:
     return [event for event in parsed if event is not None]
 
 
-def read_events(run_dir: Path) -> Iterator[MetricEvent]:
-    """Every complete event of a run, in time order; a torn last line is skipped."""
+def parse_event(line: bytes) -> MetricEvent:
+    """One metrics line, checked: a text ``name``, an integer ``step`` ≥ 0, a finite
+    ``time``, any JSON ``value``. Anything else is a ``DamagedRecordError``."""
+    try:
+        raw = json.loads(line)  # UnicodeDecodeError is a ValueError
+    except (ValueError, RecursionError) as exc:
+        raise DamagedRecordError(f"not a JSON line ({str(exc)[:60]})") from None
+    if not isinstance(raw, dict) or not raw.keys() >= _EVENT_KEYS:
+        raise DamagedRecordError("not a metric event (name, value, step, time)")
+    name, value, step, when = raw["name"], raw["value"], raw["step"], raw["time"]
+    if not isinstance(name, str):
+        raise DamagedRecordError(f"its name is {name!r:.40}, not text")
+    if step.__class__ is not int or step < 0:
+        raise DamagedRecordError(f"its step is {step!r:.40}, not an integer ≥ 0")
+    if when.__class__ not in (int, float) or not math.isfinite(when):
+        raise DamagedRecordError(f"its time is {when!r:.40}, not a finite number")
+    return MetricEvent(name, value, step, float(when))
+
+
+_EVENT_KEYS = {"name", "value", "step", "time"}
+
+
+def read_events(run_dir: Path, damaged: list[str] | None = None) -> Iterator[MetricEvent]:
+    """Every complete, valid event of a run, in time order. A torn last line (still
+    being written) is skipped; a damaged line is skipped and, with ``damaged``,
+    named there (``metrics/FILE line N: problem``): one bad line costs that line."""
     folder = run_dir / METRICS_DIR
     if not folder.is_dir():
         return iter(())
     events: list[MetricEvent] = []
-    for file in folder.glob("*.jsonl"):
+    for file in sorted(folder.glob("*.jsonl")):
         try:
             handle = open(file, "rb")  # noqa: SIM115  # bytes: a bad line must not stop the rest
         except OSError:
             continue
         with handle:
-            for line in handle:
+            for number, line in enumerate(handle, start=1):
                 if not line.endswith(b"\n"):
                     break  # still being written
-                event = _parse(line)
-                if event is not None:
-                    events.append(event)
+                try:
+                    events.append(parse_event(line))
+                except DamagedRecordError as exc:
+                    if damaged is not None:
+                        damaged.append(f"{METRICS_DIR}/{file.name} line {number}: {exc}")
     events.sort(key=lambda e: e.time)
     return iter(events)
 
 
-def history(run_dir: Path) -> dict[str, list[dict[str, Any]]]:
+def damaged_summary(run_dir: Path, damaged: list[str]) -> str | None:
+    """One line for the damaged metric lines ``read_events`` skipped, or None."""
+    if not damaged:
+        return None
+    more = f" (and {len(damaged) - 1} more)" if len(damaged) > 1 else ""
+    return f"skipped damaged metrics of run {run_dir.name}: {damaged[0]}{more}"
+
+
+def history(run_dir: Path, damaged: list[str] | None = None) -> dict[str, list[dict[str, Any]]]:
     result: dict[str, list[dict[str, Any]]] = {}
-    for event in read_events(run_dir):
+    for event in read_events(run_dir, damaged):
         result.setdefault(event.name, []).append(
             {"step": event.step, "value": event.value, "time": event.time}
         )

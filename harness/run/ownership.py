@@ -19,18 +19,12 @@ import contextlib
 import os
 from pathlib import Path
 
+from harness.run.processes import start_ticks
 from harness.run.record import RunRecord
 
+__all__ = ["MARKER_FILE", "claim", "holds", "release", "start_ticks", "unproven"]
+
 MARKER_FILE = ".driver"
-
-
-def start_ticks(pid: int) -> int | None:
-    """The process's start time in clock ticks since boot, or None."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            return int(handle.read().rsplit(")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def claim(run_dir: Path) -> int:
@@ -42,6 +36,12 @@ def claim(run_dir: Path) -> int:
 def release(fd: int) -> None:
     with contextlib.suppress(OSError):
         os.close(fd)
+
+
+def holds(pid: int, marker: Path) -> bool:
+    """Whether process ``pid`` holds ``marker`` open (one of its descriptors is
+    that very inode): how a run's driver, or a service's process, proves itself."""
+    return _holds(pid, marker)
 
 
 def _holds(pid: int, marker: Path) -> bool:

@@ -6,14 +6,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import records
+from harness.ids import ID_PATTERN
+from harness.records import RunStatus
+
 QUEUED, RUNNING, COMPLETED, FAILED, CANCELED = (
-    "Queued",
-    "Running",
-    "Completed",
-    "Failed",
-    "Canceled",
+    RunStatus.QUEUED,
+    RunStatus.RUNNING,
+    RunStatus.COMPLETED,
+    RunStatus.FAILED,
+    RunStatus.CANCELED,
 )
-STATUSES = (QUEUED, RUNNING, COMPLETED, FAILED, CANCELED)
+STATUSES = tuple(RunStatus)
 FINAL_STATUSES = frozenset({COMPLETED, FAILED, CANCELED})
 #: Allowed status changes; anything else is a bug in the caller.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -44,7 +48,7 @@ class RunRecord:
 
     id: str
     experiment: str
-    status: str
+    status: RunStatus
     created: str
     estimator: str
     compute: str
@@ -72,16 +76,20 @@ class RunRecord:
     path: Path | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], path: Path | None = None) -> RunRecord:
-        known = {f for f in cls.__dataclass_fields__ if f != "path"}
-        record = cls(**{k: v for k, v in data.items() if k in known})
+    def from_json(cls, data: Any, path: Path | None = None) -> RunRecord:
+        """A record from run.json's JSON, migrated and checked field by field
+        (``harness.records``); ``ValueError`` names what is wrong."""
+        fields = records.read(RUN_FORMAT, data)
+        fields["status"] = RunStatus(fields["status"])
+        record = cls(**fields)
         record.path = path
         return record
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("path")
-        return data
+        data["status"] = str(data["status"])
+        return records.stamp(RUN_FORMAT, data)
 
     @property
     def outputs_dir(self) -> Path:
@@ -96,6 +104,21 @@ class RunRecord:
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+
+def _run_values(data: dict[str, Any]) -> None:
+    if not ID_PATTERN.fullmatch(data["id"]):
+        raise ValueError(f"field 'id' is {data['id'][:40]!r}, not a run id")
+    records.timestamp(data, "created", "started", "ended")
+    for name in ("world_size", "pid"):
+        if data.get(name) is not None and data[name] < (1 if name == "world_size" else 0):
+            raise ValueError(f"field '{name}' is {data[name]}, out of range")
+
+
+#: run.json: format 1 added the version (format 0 records read as they are).
+RUN_FORMAT = records.Format(
+    "run record", RunRecord, version=1, unsaved=frozenset({"path"}), values=_run_values
+)
 
 
 # Nested config -> flat dotted keys: the form MLflow params, TensorBoard's hparams

@@ -100,6 +100,13 @@ class TreeMonitor:
         if run_dir is not None and self._sampling and interval_s() > 0:
             self.series = SystemSeries(Path(run_dir), interval_s())
 
+    def writing_to(self, run_dir: Path) -> TreeMonitor:
+        """Also write the run's system metrics time series (``system_metrics.py``) into
+        ``run_dir``; for ``with monitor.writing_to(path):`` once the run exists."""
+        if self._sampling and interval_s() > 0:
+            self.series = SystemSeries(Path(run_dir), interval_s())
+        return self
+
     def __enter__(self) -> TreeMonitor:
         self._before = _children_maxrss_and_cpu()
         if self._sampling:

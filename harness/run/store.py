@@ -8,6 +8,7 @@ can all touch a run at once without losing an update.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import errno
 import fcntl
@@ -20,10 +21,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from harness import inputs, records
 from harness.errors import DamagedRecordError, HarnessError, NotFoundError
 from harness.ids import check_id_prefix, is_run_id, new_id
 from harness.run import metrics
-from harness.run.record import FINAL_STATUSES, QUEUED, RECORD_FILE, TRANSITIONS, RunRecord
+from harness.run.record import (
+    FINAL_STATUSES,
+    QUEUED,
+    RECORD_FILE,
+    TRANSITIONS,
+    RunRecord,
+    RunStatus,
+)
 from harness.run.resources import split_system
 from harness.storage.workspace import atomic_write_json, harness_home, read_json_nofollow
 
@@ -42,7 +51,12 @@ class RunStore:
 
     # -- creating ----------------------------------------------------------
     def create(self, **fields: Any) -> RunRecord:
-        """Make a new run folder (status Queued) and return its record."""
+        """Make a new run folder (status Queued) and return its record. The
+        experiment name and tags are checked first (``harness.inputs``): nothing is
+        made for a refused one."""
+        fields["experiment"] = inputs.experiment_name(fields.get("experiment"))
+        if "tags" in fields:
+            fields["tags"] = inputs.tags(fields["tags"])
         self.root.mkdir(parents=True, exist_ok=True)
         while True:
             run_id = new_id()
@@ -105,19 +119,19 @@ class RunStore:
 
     def list(self) -> tuple[list[RunRecord], list[str]]:
         """All readable runs, newest first, and a line for each unreadable one."""
-        records: list[RunRecord] = []
-        problems: list[str] = []
+        found: builtins.list[RunRecord] = []
+        problems: builtins.list[str] = []
         if not self.root.is_dir():
-            return records, problems
+            return found, problems
         for run_dir in self.root.iterdir():
             if run_dir.name.startswith("."):
                 continue
             try:
-                records.append(load_record(run_dir))
+                found.append(load_record(run_dir))
             except HarnessError as exc:
                 problems.append(f"skipped {run_dir.name}: {exc}")
-        records.sort(key=lambda r: r.created, reverse=True)
-        return records, problems
+        found.sort(key=lambda r: r.created, reverse=True)
+        return found, problems
 
     def current_metrics(self, record: RunRecord) -> dict[str, Any]:
         """Last value per metric; from the record once final, else from the files."""
@@ -134,7 +148,7 @@ class RunStore:
         assert record.path is not None
         return split_system(metrics.last_values(record.path))[1]
 
-    def files(self, record: RunRecord) -> list[str]:
+    def files(self, record: RunRecord) -> builtins.list[str]:
         assert record.path is not None
         found = []
         for sub in ("outputs", "logs"):
@@ -194,10 +208,12 @@ class RunStore:
         """``system=`` figures are added to those the job logged under ``system/``."""
         measured = fields.pop("system", None) or {}
 
+        records.check_update(RunRecord, fields)  # an unknown field is a caller's bug
+
         def change(record: RunRecord) -> None:
             if status != record.status and status not in TRANSITIONS[record.status]:
                 raise ValueError(f"run {record.id}: cannot go from {record.status} to {status}")
-            record.status = status
+            record.status = RunStatus(status)
             if status in FINAL_STATUSES:
                 record.ended = now_iso()
                 assert record.path is not None
@@ -209,7 +225,10 @@ class RunStore:
         return self.update(run_id, change)
 
     def set_tags(self, run_id: str, tags: dict[str, Any]) -> RunRecord:
-        return self.update(run_id, lambda r: r.tags.update({k: str(v) for k, v in tags.items()}))
+        """Add or replace tags; each key and value checked (``harness.inputs``), for
+        the CLI, the Python API, the dashboard and a job alike."""
+        checked = inputs.tags(tags)
+        return self.update(run_id, lambda r: r.tags.update(checked))
 
 
 class NoSpaceError(HarnessError):
@@ -219,7 +238,12 @@ class NoSpaceError(HarnessError):
 
 
 def _write_record(run_dir: Path, record: RunRecord) -> None:
-    """Replace run.json; on a full disk, free the run's reserve and try once more."""
+    """Replace run.json; on a full disk, free the run's reserve and try once more.
+    The record is checked first: a change that would not read back is refused."""
+    try:
+        RunRecord.from_json(record.to_json())
+    except ValueError as exc:
+        raise TypeError(f"run {record.id}: refusing to write an invalid record: {exc}") from None
     try:
         atomic_write_json(run_dir / RECORD_FILE, record.to_json(), make_parents=False)
     except OSError as exc:
@@ -250,7 +274,7 @@ def load_record(run_dir: Path) -> RunRecord:
         if not isinstance(data, dict) or "id" not in data:
             raise ValueError("not a run record")
         if data["id"] != run_dir.name:
-            raise ValueError(f"its id '{data['id']}' is not its folder's name")
+            raise ValueError(f"its id {str(data['id'])[:40]!r} is not its folder's name")
         return RunRecord.from_json(data, path=run_dir)
     except FileNotFoundError:
         if not run_dir.is_dir():

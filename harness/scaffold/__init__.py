@@ -1,8 +1,8 @@
 """``harness plugins new``: write a working plugin package to start from.
 
 The package has a pyproject.toml with the ``harness`` entry point, the hookimpls,
-the component, its config group file, a README and a test that runs the harness
-contract for its kind, so ``pip install . && pytest`` passes before any edit.
+the component, its typed options (a dataclass), a README and a test that runs the
+harness contract for its kind, so ``pip install . && pytest`` passes before any edit.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ __all__ = ["KINDS", "names_for", "write_plugin"]
 
 #: Kinds the scaffold can write. Datastores wait for the datastore interface.
 KINDS = tuple(templates.KIND_FILES)
-_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 
 
 def names_for(name: str, kind: str) -> dict[str, str]:
     """Template values: ``xgboost`` → ``harness-xgboost``, ``harness_xgboost``, …"""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise ConfigError(
             f"plugin name '{name}': use lowercase letters, digits, '-' or '_', "
             "starting with a letter (e.g. xgboost, s3-store)"
@@ -49,8 +49,8 @@ def names_for(name: str, kind: str) -> dict[str, str]:
         "options_note": (
             "Named datastores of this type live in the workspace: `harness datastore add`."
             if kind == "datastore"
-            else f"Options live in `{package}/conf/{kind}/{name}.yaml`; override any of them on the\n"
-            f"command line (`{_option_path(kind, name)}.KEY=VALUE`)."
+            else f"Options are typed in `{package}/config.py` (`harness train --help` lists them);\n"
+            f"override any of them on the command line (`{_option_path(kind, name)}.KEY=VALUE`)."
         ),
         "extra_deps": ', "scikit-learn>=1.3", "joblib"' if kind == "estimator" else "",
     }
@@ -120,8 +120,7 @@ def write_plugin(name: str, kind: str, directory: Path) -> tuple[Path, list[Path
         Path("tests") / f"test_{values['package']}.py": test,
     }
     if config is not None:
-        files[package / "conf" / "__init__.py"] = ""
-        files[package / "conf" / kind / f"{name}.yaml"] = config
+        files[package / "config.py"] = config
     written = []
     for relative, source in files.items():
         path = root / relative

@@ -3,6 +3,9 @@
 Keys: ``name`` (component and entry-point name), ``package`` (import name),
 ``dist`` (distribution name), ``cls`` (component class), ``kind``, ``group``
 (config group), ``harness_version``.
+
+The packages import the harness only through ``harness.contract`` (the public
+surface for plugins; ``harness.testing`` in their tests). Options are typed (``config.py``, registered with ``harness_config_schemas``).
 """
 
 from __future__ import annotations
@@ -29,16 +32,12 @@ $name = "$package"
 
 [tool.setuptools.packages.find]
 include = ["$package*"]
-
-# Ship the config group files: `$group=$name` composes conf/$group/$name.yaml.
-[tool.setuptools.package-data]
-$package = ["conf/*/*.yaml"]
 """
 
 INIT = '''\
-"""harness plugin `$name`: registers the $kind and ships its config group."""
+"""harness plugin `$name`: registers the $kind and its typed options."""
 
-from harness import hookimpl
+from harness.contract import hookimpl
 
 
 @hookimpl
@@ -50,14 +49,17 @@ def harness_register_${group}s(register):
 
 
 @hookimpl
-def harness_config_searchpath():
-    return ["pkg://$package.conf"]
+def harness_config_schemas(register):
+    # `$group=$name` composes this dataclass: Hydra checks each value's type.
+    from $package.config import ${cls}Config
+
+    register("$group", "$name", ${cls}Config)
 '''
 
 INIT_NO_CONFIG = '''\
 """harness plugin `$name`: registers the $kind."""
 
-from harness import hookimpl
+from harness.contract import hookimpl
 
 
 @hookimpl
@@ -73,7 +75,7 @@ ESTIMATOR = '''\
 
 from __future__ import annotations
 
-from harness import ConfigError, Estimator
+from harness.contract import ConfigError, Estimator
 
 
 class $cls(Estimator):
@@ -82,10 +84,11 @@ class $cls(Estimator):
     packages = ("scikit-learn",)
 
     def validate(self, config):
-        # Runs in the driver before anything is written: a mistake exits 2.
+        # Runs in the driver before anything is written: a mistake exits 2. Types
+        # were checked while composing (config.py); check what types cannot say.
         alpha = config.estimator.alpha
-        if not isinstance(alpha, (int, float)) or alpha <= 0:
-            raise ConfigError(f"estimator.alpha must be a positive number, got {alpha!r}")
+        if alpha <= 0:
+            raise ConfigError(f"estimator.alpha must be > 0, got {alpha}")
 
     def train(self, run):
         # Heavy imports here, not at module level.
@@ -105,16 +108,30 @@ class $cls(Estimator):
         joblib.dump(model, run.outputs_dir / "model.joblib")
 '''
 
-ESTIMATOR_YAML = """\
-# @package _global_
-# `harness train +estimator=$name estimator.alpha=0.5`
-estimator:
-  name: $name
-  # Regularisation strength (> 0).
-  alpha: 1.0
-  # Held-out share for the reported accuracy.
-  test_size: 0.25
+ESTIMATOR_CONFIG = '''\
+"""The typed options of the `$name` estimator: `harness train +estimator=$name`.
+
+Each field's `#:` comment is its description in `harness train --help`.
 """
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ${cls}Options:
+    name: str = "$name"
+    #: Regularisation strength (> 0).
+    alpha: float = 1.0
+    #: Held-out share for the reported accuracy.
+    test_size: float = 0.25
+
+
+@dataclass
+class ${cls}Config:
+    # An estimator's option sits at the top level: its `estimator` node (and any
+    # shared hyperparameters it sets, such as lr or epochs).
+    estimator: ${cls}Options = field(default_factory=${cls}Options)
+'''
 
 ESTIMATOR_TEST = '''\
 """The harness contract for the `$name` estimator, through the real CLI."""
@@ -140,16 +157,16 @@ from __future__ import annotations
 
 import sys
 
-from harness import Compute, ConfigError, JobResult
+from harness.contract import Compute, ConfigError, JobResult
 from harness.contract.compute_kit import job_environment, run_supervised
 
 
 class $cls(Compute):
     def validate(self, config):
         # Runs in the driver before anything is written: a mistake exits 2.
-        timeout = config.compute.get("timeout")
-        if timeout is not None and (not isinstance(timeout, (int, float)) or timeout <= 0):
-            raise ConfigError(f"compute.timeout must be a positive number of seconds, got {timeout!r}")
+        timeout = config.compute.timeout
+        if timeout is not None and timeout <= 0:
+            raise ConfigError(f"compute.timeout must be a positive number of seconds, got {timeout}")
 
     def launch(self, job):
         extra = {str(k): str(v) for k, v in (job.params["compute"].get("env") or {}).items()}
@@ -165,14 +182,24 @@ class $cls(Compute):
         return JobResult(exit_code=code, canceled=outcome.canceled)
 '''
 
-COMPUTE_YAML = """\
-# `harness train compute=$name`
-name: $name
-# Seconds before the job is stopped and marked Failed; null: no limit.
-timeout: null
-# Extra environment variables for the job's process.
-env: {}
-"""
+COMPUTE_CONFIG = '''\
+"""The typed options of the `$name` compute: `harness train compute=$name`."""
+
+from dataclasses import dataclass, field
+from typing import Dict, Optional
+
+# OmegaConf needs typing.Optional and typing.Dict in structured configs.
+# ruff: noqa: UP006, UP045
+
+
+@dataclass
+class ${cls}Config:
+    name: str = "$name"
+    #: Seconds before the job is stopped and marked Failed; None: no limit.
+    timeout: Optional[float] = None
+    #: Extra environment variables for the job's process.
+    env: Dict[str, str] = field(default_factory=dict)
+'''
 
 COMPUTE_TEST = '''\
 """The harness contract for the `$name` compute, through the real CLI."""
@@ -193,7 +220,7 @@ from __future__ import annotations
 
 import json
 
-from harness import Logger
+from harness.contract import Logger
 
 
 class $cls(Logger):
@@ -202,7 +229,7 @@ class $cls(Logger):
         folder = run.run_dir / "$name"
         folder.mkdir(parents=True, exist_ok=True)
         # Loggers run on rank 0 only: this process is the file's one writer.
-        self.file = open(folder / options.get("filename", "events.jsonl"), "a")  # noqa: SIM115
+        self.file = open(folder / options["filename"], "a")  # noqa: SIM115
 
     def _write(self, event):
         self.file.write(json.dumps(event, default=str) + "\\n")
@@ -220,11 +247,17 @@ class $cls(Logger):
         self.file.close()
 '''
 
-LOGGER_YAML = """\
-# `harness train +logger=$name` (adds it to the default loggers)
-$name:
-  filename: events.jsonl
-"""
+LOGGER_CONFIG = '''\
+"""The typed options of the `$name` logger: `harness train +logger=$name`."""
+
+from dataclasses import dataclass
+
+
+@dataclass
+class ${cls}Config:
+    #: The file the events go to, in the run folder's `$name/`.
+    filename: str = "events.jsonl"
+'''
 
 LOGGER_TEST = '''\
 """The harness contract for the `$name` logger, through the real CLI."""
@@ -267,11 +300,14 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from harness import Datastore
-from harness.datastore import DatastoreError
-from harness.datastore.manifest import FileEntry
-from harness.datastore.paths import META_DIR, TEMP_MARK
-from harness.storage.workspace import atomic_write_bytes
+from harness.contract import (
+    META_DIR,
+    TEMP_MARK,
+    Datastore,
+    DatastoreError,
+    FileEntry,
+    atomic_write_bytes,
+)
 
 
 class $cls(Datastore):
@@ -398,12 +434,12 @@ USAGE = {
     "harness train 'estimator.data.path=$${datastore:mydata:datasets/x/data.csv}'",
 }
 
-#: kind → (component module source, config file source, test source).
+#: kind → (component module source, typed options module source, test source).
 KIND_FILES = {
-    "estimator": (ESTIMATOR, ESTIMATOR_YAML, ESTIMATOR_TEST),
-    "compute": (COMPUTE, COMPUTE_YAML, COMPUTE_TEST),
-    "logger": (LOGGER, LOGGER_YAML, LOGGER_TEST),
+    "estimator": (ESTIMATOR, ESTIMATOR_CONFIG, ESTIMATOR_TEST),
+    "compute": (COMPUTE, COMPUTE_CONFIG, COMPUTE_TEST),
+    "logger": (LOGGER, LOGGER_CONFIG, LOGGER_TEST),
     # Datastores are configured in the workspace (`harness datastore add`), not in a
-    # config group: no YAML file.
+    # config group: no options module.
     "datastore": (DATASTORE, None, DATASTORE_TEST),
 }

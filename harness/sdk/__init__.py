@@ -52,6 +52,9 @@ _NAMES = {
     "unregister_datastore": "harness.sdk.datastore",
     "list_runs": "harness.sdk.listing",
     "check_workspace": "harness.sdk.doctor",
+    "Webservice": "harness.sdk.service",
+    "deploy": "harness.sdk.service",
+    "list_services": "harness.sdk.service",
 }
 
 __all__ = sorted(_NAMES)

@@ -8,19 +8,22 @@ from __future__ import annotations
 from typing import Any
 
 
-def get_datastore(name: str | None = None) -> Any:
-    """The datastore configured as ``name`` (None: the workspace default)."""
+def get_datastore(name: str | None = None, workspace: Any = None) -> Any:
+    """The datastore configured as ``name`` (None: the workspace default) in
+    ``workspace`` (a ``Workspace``, a folder, or None: the current one)."""
     from harness.contract.datastore import get_datastore as configured_store
+    from harness.sdk.workspace import home_of
 
-    return configured_store(name)
+    return configured_store(name, home_of(workspace))
 
 
-def list_datastores() -> list[dict[str, Any]]:
+def list_datastores(workspace: Any = None) -> list[dict[str, Any]]:
     """The configured datastores (``harness datastore ls --format json``):
     ``{"name", "type", "url", "options", "default"}`` each, without secrets."""
     from harness.datastore.settings import configured, public_options, public_url
+    from harness.sdk.workspace import home_of
 
-    default, stores = configured()
+    default, stores = configured(home_of(workspace))
     return [
         {
             "name": name,
@@ -39,6 +42,7 @@ def register_datastore(
     type: str | None = None,  # noqa: A002 - the CLI's --type
     options: dict[str, Any] | None = None,
     default: bool = False,
+    workspace: Any = None,
 ) -> Any:
     """Add (or replace) the datastore ``name`` at ``url`` (a folder, or an fsspec URL
     such as ``file://``, ``memory://``, ``s3://``); ``default=True`` makes it the
@@ -46,15 +50,19 @@ def register_datastore(
     those come from the environment. Returns the datastore object."""
     from harness.contract.datastore import check_datastore
     from harness.datastore import settings
+    from harness.sdk.workspace import home_of
 
+    home = home_of(workspace)
     settings.add(
-        name, url, check=check_datastore, type_=type, options=options, make_default=default
-    )
-    return get_datastore(name)
+        name, url, check=check_datastore, type_=type, options=options, make_default=default,
+        home=home,
+    )  # fmt: skip
+    return get_datastore(name, home)
 
 
-def unregister_datastore(name: str) -> None:
+def unregister_datastore(name: str, workspace: Any = None) -> None:
     """Forget the datastore ``name`` (``harness datastore remove``); its data is left alone."""
     from harness.datastore import settings
+    from harness.sdk.workspace import home_of
 
-    settings.remove(name)
+    settings.remove(name, home_of(workspace))

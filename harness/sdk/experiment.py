@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from harness.errors import ConfigError
+from harness import inputs
 from harness.sdk import overrides as ov
 from harness.sdk.configs import config_overrides
 
@@ -17,9 +17,7 @@ class Experiment:
     def __init__(self, name: str = "default", workspace: Any = None) -> None:
         from harness.sdk.workspace import Workspace
 
-        if not isinstance(name, str) or not name.strip():
-            raise ConfigError(f"experiment name {name!r}: give a non-empty name")
-        self.name = name
+        self.name = inputs.experiment_name(name)  # the same check as experiment=NAME
         self.workspace = workspace or Workspace()
 
     def submit(self, config: Any, tags: dict[str, Any] | None = None, **_: Any) -> Any:
@@ -34,12 +32,14 @@ class Experiment:
         for key, value in (tags or {}).items():
             items.append(ov.assign(f"tags.{ov.check_key(str(key), 'tag name')}", str(value)))
         multirun = bool(getattr(config, "is_sweep", False))
-        kind, ident, _ = launcher.start(
+        kind, ident, _log = launcher.start(
             items, self.workspace.home, multirun=multirun, cwd=os.getcwd()
         )
         if kind == "sweep":
             return SweepRun(ident, workspace=self.workspace, experiment=self, config=config)
-        return Run(self, ident, workspace=self.workspace)
+        run = Run(self, ident, workspace=self.workspace)
+        _show_environment_notes(run)
+        return run
 
     def get_runs(self, type: str | None = None, tags: Any = None, **_: Any) -> Iterator[Any]:
         """This experiment's runs, newest first."""
@@ -47,7 +47,7 @@ class Experiment:
         from harness.run.store import RunStore
         from harness.sdk.run import Run
 
-        records, _ = summaries(RunStore(self.workspace.home).root)
+        records, _damaged = summaries(RunStore(self.workspace.home).root)
         for record in records:
             if record.experiment == self.name:
                 if isinstance(tags, dict) and any(
@@ -60,3 +60,16 @@ class Experiment:
 
     def __repr__(self) -> str:
         return f"Experiment(name={self.name!r}, workspace={self.workspace.name!r})"
+
+
+def _show_environment_notes(run: Any) -> None:
+    """What the driver warned about the run's environment (a Python used instead of
+    the one asked for, packages left out), here too: the caller does not see the
+    detached driver's output. Read from the run's record, where provenance keeps it."""
+    import sys
+
+    from harness.envs.resolve import notes
+
+    environment = run.record().provenance.get("environment") or {}
+    for line in notes(environment):
+        print(f"harness: warning: {line}", file=sys.stderr, flush=True)

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from harness.safetext import raw_stream
+
 POLL_S = 0.25
 
 
@@ -47,7 +49,9 @@ class LogFollower:
             decoder = self.decoders.setdefault(
                 path, codecs.getincrementaldecoder("utf-8")("replace")
             )
-            sink = sys.stderr if path.name == "stderr.txt" else sys.stdout
+            # The job's own log stream, as it wrote it (progress bars, colours): the
+            # one output `harness` does not escape (harness.safetext).
+            sink = raw_stream(sys.stderr if path.name == "stderr.txt" else sys.stdout)
             sink.write(decoder.decode(chunk))
             sink.flush()
 

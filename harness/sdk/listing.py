@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from harness import inputs
 from harness.errors import ConfigError, NotFoundError
+from harness.records import Damaged
 from harness.run.liveness import reconcile
-from harness.run.record import FINAL_STATUSES, STATUSES, RunRecord
+from harness.run.record import FINAL_STATUSES, RunRecord
 from harness.run.store import RunStore
 
 
@@ -63,10 +65,13 @@ def filter_runs(
 ) -> list[RunRecord]:
     """The runs `harness runs list` and the dashboard show: filtered, live status
     reconciled, optionally sorted by a metric's final value (newest first otherwise).
+    A status that is not one of the five is refused (``harness.inputs``), here, for
+    every surface.
 
     ``where`` is an MLflow filter expression (``harness.sdk.search``); it reads the
     runs' flattened params through ``params_of`` (the dashboard keeps them in
     memory; by default each record's own params, flattened)."""
+    wanted = inputs.status_filter(status) if status else None
     if experiment:
         records = [r for r in records if r.experiment == experiment]
     if estimator:
@@ -75,8 +80,8 @@ def filter_runs(
         records = [r for r in records if key in r.tags and (value is None or r.tags[key] == value)]
     # `r.status in FINAL_STATUSES`, not the property: this loop sees every run.
     records = [r if r.status in FINAL_STATUSES else reconcile(store, r) for r in records]
-    if status:
-        records = [r for r in records if r.status.lower() == status.lower()]
+    if wanted is not None:
+        records = [r for r in records if r.status == wanted]
     if where:
         from harness.run.record import flatten
         from harness.sdk.search import parse_filter
@@ -91,14 +96,14 @@ def filter_runs(
 
 def find_runs(
     store: RunStore, *, status: str | None = None, **filters: Any
-) -> tuple[list[RunRecord], list[str]]:
+) -> tuple[list[RunRecord], list[Damaged]]:
     """``harness runs list``'s selection (``filter_runs``'s filters, ``status``
     checked first): the records, and the problems (damaged records) met on the way,
     for the caller to report."""
     from harness.run.index import summaries
 
-    if status and not any(s.lower() == status.lower() for s in STATUSES):
-        raise ConfigError(f"--status '{status}': use one of {', '.join(STATUSES)}")
+    if status:
+        inputs.status_filter(status)  # before the listing's work
     records, problems = summaries(store.root)
     if filters.get("where") and "param" in filters["where"].lower():
         # the summary cache leaves params out; a filter on them reads each record
@@ -152,7 +157,7 @@ def list_runs(
         where=filter,
     )
     for problem in problems:
-        warn(problem)
+        warn(str(problem))
     if limit:
         records = records[:limit]
     return [Run(None, r.id, workspace=ws) for r in records]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,12 @@ from harness.storage.model_registry import ModelRegistry, ModelVersion, download
 
 def model_json(entry: ModelVersion) -> dict[str, Any]:
     """A version as `harness models show --format json` prints it."""
+    from harness.storage.model_formats import describe_files
+
     data = entry.to_json()
     data["path"] = entry.path
+    # pickle-based formats run code when loaded: said where a user decides to load them
+    data["formats"] = describe_files(Path(entry.path) / "files", sorted(entry.files))
     return data
 
 
@@ -44,7 +49,7 @@ class Model:
         self.workspace = workspace or Workspace()
         if entry is None:
             if id is not None:
-                name, _, ver = str(id).partition(":")
+                name, _sep, ver = str(id).partition(":")
                 version = int(ver) if ver else version
             if not name:
                 raise ConfigError("Model(workspace, name, version) needs the model's name")
@@ -105,13 +110,33 @@ class Model:
 
     @staticmethod
     def get_model_path(model_name: str, version: int | None = None, _workspace: Any = None) -> str:
-        """The local path of the model's file (a single file) or folder."""
+        """The local path of the model's file (a single file) or folder. Inside a web
+        service (a score.py), the service's verified copy, as v1 found it under
+        ``AZUREML_MODEL_DIR``."""
+        from harness.serve.staging import deployed_model_path
+
+        deployed = deployed_model_path(model_name, version)
+        if deployed is not None:
+            return deployed
         model = Model(_workspace, model_name, version=version)
         files = Path(model.path) / "files"
         names = list(model._entry.files)
         if len(names) == 1 and (files / names[0]).is_file():
             return str(files / names[0])
         return str(files)
+
+    @staticmethod
+    def deploy(
+        workspace: Any, name: str, models: Sequence[Any], wait: bool = True, **options: Any
+    ) -> Any:
+        """Serve ``models`` (``Model`` objects or ``NAME[:VERSION|@ALIAS]``) as the web
+        service ``name``; ``options`` as ``harness.sdk.service.deploy`` (entry_script,
+        source_directory, environment, host, port, workers, ...). Returns its
+        ``Webservice``, ``Healthy`` unless ``wait=False``."""
+        from harness.sdk.service import deploy
+
+        refs = [m if isinstance(m, str) else f"{m.name}:{m.version}" for m in models]
+        return deploy(name, refs, workspace=workspace, wait=wait, **options)
 
     def download(self, target_dir: str = ".", exist_ok: bool = False, **_: Any) -> str:
         target = Path(target_dir).expanduser()

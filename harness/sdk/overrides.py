@@ -25,7 +25,7 @@ class Interpolation(str):
 
 
 def check_key(key: str, what: str = "config key") -> str:
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         raise ConfigError(
             f"{what} '{key}' cannot be passed to the config: use letters, digits, '_' and '-'"
         )

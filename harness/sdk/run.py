@@ -16,10 +16,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from harness import inputs
 from harness.errors import ConfigError, HarnessError, NotFoundError
 from harness.run import metrics as run_metrics
 from harness.run.liveness import reconcile
-from harness.run.record import COMPLETED, QUEUED, RunRecord
+from harness.run.record import COMPLETED, RunRecord
 from harness.run.store import RunStore
 
 
@@ -58,6 +59,18 @@ def summary_json(store: RunStore, record: RunRecord) -> dict[str, Any]:
     }
 
 
+def checked_history(run_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """A run's metric history; damaged lines are skipped with one warning line."""
+    from harness.errors import warn
+
+    damaged: list[str] = []
+    history = run_metrics.history(run_dir, damaged)
+    line = run_metrics.damaged_summary(run_dir, damaged)
+    if line:
+        warn(line)
+    return history
+
+
 def detail_json(store: RunStore, record: RunRecord, history: bool = True) -> dict[str, Any]:
     """`harness runs show --format json`; without ``history`` (the dashboard reads a
     long history as downsampled curves instead) the same object less that key."""
@@ -65,7 +78,7 @@ def detail_json(store: RunStore, record: RunRecord, history: bool = True) -> dic
     data = summary_json(store, record)
     data.update({"params": record.params, "overrides": record.overrides})
     if history:
-        data["history"] = run_metrics.history(record.path)
+        data["history"] = checked_history(record.path)
     data.update(
         {
             "files": store.files(record),
@@ -100,11 +113,12 @@ def v1_metrics(history: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
 
 
 def inside_run(record: RunRecord, path: str) -> Path:
-    """``path`` (relative to the run folder) checked: inside the run, no symlinks."""
+    """``path`` (relative to the run folder) checked: under outputs/ or logs/ once
+    normalised, no symlinks."""
     assert record.path is not None
-    from harness.storage.safecopy import inside
+    from harness.storage.safecopy import run_file
 
-    target = inside(record.path, path, f"run {record.id}")
+    target = run_file(record.path, path, f"run {record.id}")
     if not target.exists():
         raise NotFoundError(
             f"run {record.id} has no '{path}' (see `harness runs show {record.id}` for its files)"
@@ -123,6 +137,7 @@ def copy_out(source: Path, dest: Path, shown: str | None = None) -> Path:
     for rel in report.skipped:
         named = (shown or source.name).rstrip("/")
         warn(f"skipped {named}/{rel}: a symlink or special file, not copied")
+    assert report.target is not None  # (set by every copy that returns)
     return Path(report.target)
 
 
@@ -140,18 +155,21 @@ def cancel_run(
 
     SIGTERM to the driver (``record.pid`` on ``record.host``), which stops the job's
     process group and writes ``Canceled`` itself: one writer of the final status,
-    and the tested shutdown path of Ctrl-C. A run still ``Queued`` (a cancel right
-    after submit; the driver records its pid as it starts the launch) is waited for
-    up to ``start_grace_s``. ``on_signal`` is called once the signal is sent; with
+    and the tested shutdown path of Ctrl-C (a ``Queued`` run's driver takes it the
+    same way). A record that names no driver yet (written by an older harness) is
+    waited for up to ``start_grace_s``; one whose driver is gone is marked ``Failed``. ``on_signal`` is called once the signal is sent; with
     ``wait`` the call returns when the run is final or ``timeout`` has passed.
 
     Returns the latest record and whether a signal was sent (False: the driver
     was already gone and the run has been reconciled to its final status)."""
     from harness.run.ownership import unproven
 
-    record = reconcile(store, store.get(run_id))
+    found = store.get(run_id)
+    record = reconcile(store, found)
+    if record.is_final and not found.is_final:
+        return record, False  # its driver was gone: the run is Failed now
     grace = time.monotonic() + start_grace_s
-    while not record.is_final and (record.status == QUEUED or record.pid is None):
+    while not record.is_final and record.pid is None:
         if time.monotonic() >= grace:
             raise HarnessError(f"run {record.id} has not started yet; try again in a moment")
         time.sleep(0.1)
@@ -171,6 +189,7 @@ def cancel_run(
             f"run {record.id}: not signalling pid {record.pid}: {why}; "
             "only the run's own driver is ever signalled"
         )
+    assert record.pid is not None  # (unproven() refused a record without one)
     try:
         os.kill(record.pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -314,7 +333,7 @@ class Run:
         """Every logged point: name → ``[{"step", "value", "time"}]`` (``runs metrics``)."""
         record = self.record()
         assert record.path is not None
-        history = run_metrics.history(record.path)
+        history = checked_history(record.path)
         if name is None:
             return history
         if name not in history:
@@ -396,9 +415,11 @@ class Run:
     def add_properties(self, properties: dict[str, Any]) -> None:
         """Properties are write-once, as in v1: a key keeps its first value."""
 
+        checked = inputs.properties(properties)
+
         def change(record: RunRecord) -> None:
             current = record.extra.setdefault("properties", {})
-            for key, value in properties.items():
+            for key, value in checked.items():
                 if key in current and current[key] != str(value):
                     raise ConfigError(
                         f"run {record.id}: property '{key}' is already '{current[key]}'; "

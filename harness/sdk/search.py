@@ -242,7 +242,7 @@ def parse_filter(expression: str) -> Predicate:
         where = (
             f"column {exc.column}" if getattr(exc, "column", -1) not in (-1, None) else "the end"
         )
-        if isinstance(exc, UnexpectedCharacters):
+        if isinstance(exc, UnexpectedCharacters) and exc.pos_in_stream is not None:
             found = repr(expression[exc.pos_in_stream])
         else:
             token = str(getattr(exc, "token", "") or "")

@@ -5,14 +5,15 @@ launcher process, so it is re-parented to init at once: a notebook kernel that
 restarts or exits does not take it down, and it never lingers as the caller's
 zombie (which would look alive to the stale-run check). The driver is the very
 one ``harness train`` runs, so validation, the run record and the one-line error
-of a refused config are the CLI's own.
+of a refused config are the CLI's own. What became of it comes back as JSON
+events (``harness.job.events``) in a file of the workspace's ``submissions/``,
+never from the text it prints, which goes to a log beside it for people.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
 import subprocess
 import sys
 import time
@@ -21,14 +22,14 @@ from pathlib import Path
 from harness import envvars
 from harness.errors import HarnessError
 from harness.ids import new_id
+from harness.job import events
+from harness.run import processes
 
-#: Seconds to wait for the driver to record the run (config composition, plugin
-#: loading and validation happen first).
+#: Seconds to wait for the driver to record the run and the job to accept its
+#: config (composition, plugin loading, validation and the job's start come first).
 RECORD_TIMEOUT_S = 180.0
 POLL_S = 0.05
 SUBMISSIONS_DIR = "submissions"
-
-_ID_LINE = re.compile(r"^(run|sweep) id: (\S+)(?: \(resumed\))?\s*$", re.M)
 
 # The launcher: start the driver in a new session with its output in the log
 # file, print its pid, exit (the driver is re-parented to init).
@@ -45,16 +46,6 @@ class SubmitError(HarnessError):
     """``harness train`` refused the submitted config; the message is the CLI's."""
 
 
-def _refusal(log_text: str, code_hint: str) -> str:
-    lines = [ln.strip() for ln in log_text.splitlines() if ln.strip()]
-    errors = [ln for ln in lines if ln.startswith("harness: error:")]
-    if errors:
-        return errors[-1].removeprefix("harness: error:").strip()
-    # Hydra's own composition errors (exit 2 in the CLI): its message lines.
-    hydra = [ln for ln in lines if not ln.startswith(("Set the environment", "Traceback"))]
-    return " ".join(hydra[-2:]) if hydra else f"harness train stopped ({code_hint})"
-
-
 def start(
     overrides: list[str],
     home: Path,
@@ -62,17 +53,21 @@ def start(
     cwd: str | None = None,
     subcommand: tuple[str, ...] = ("train",),
 ) -> tuple[str, str, Path]:
-    """Launch ``harness train`` (or another command that prints ``run id:`` /
-    ``sweep id:`` first, such as ``sweeps resume``); return (kind 'run'|'sweep',
-    id, submission log path)."""
+    """Launch ``harness train`` (or another command that records a run or a sweep,
+    such as ``sweeps resume``); return (kind 'run'|'sweep', id, log path) once the
+    sweep is recorded, or the run is recorded and its job has accepted the config
+    (so a config the job refuses raises here, and no handle on a vanishing run is
+    returned)."""
     folder = home / SUBMISSIONS_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    log = folder / f"{new_id()}.txt"
+    name = new_id()
+    log, channel = folder / f"{name}.txt", folder / f"{name}.events.jsonl"
     command = [
         sys.executable, "-m", "harness", *subcommand, *(["-m"] if multirun else []), *overrides
     ]  # fmt: skip
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env[envvars.HOME] = str(home)
+    env[envvars.EVENTS] = str(channel)
     env.pop(envvars.JOB_SPEC, None)  # a submit from inside a job starts a new run
     launched = subprocess.run(
         [sys.executable, "-c", _LAUNCHER, str(log), *command],
@@ -85,39 +80,44 @@ def start(
     if launched.returncode != 0:
         raise HarnessError(f"could not start harness train: {launched.stderr.strip()[-300:]}")
     pid = int(launched.stdout.strip())
+    try:
+        kind, ident = _wait_for_record(channel, pid, log)
+    except SubmitError:
+        for path in (log, channel):  # a refused submission leaves nothing behind
+            path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # other submissions' files are there
+            folder.rmdir()
+        raise
+    return kind, ident, log
+
+
+def _wait_for_record(channel: Path, pid: int, log: Path) -> tuple[str, str]:
+    """Follow the driver's events until the submission's fate is known."""
     deadline = time.monotonic() + RECORD_TIMEOUT_S
+    offset, run_id = 0, None
     while True:
-        text = log.read_text(errors="replace") if log.exists() else ""
-        match = _ID_LINE.search(text)
-        if match:
-            return match.group(1), match.group(2), log
-        if not _alive(pid):
-            text = log.read_text(errors="replace") if log.exists() else ""
-            match = _ID_LINE.search(text)
-            if match:
-                return match.group(1), match.group(2), log
-            log.unlink(missing_ok=True)  # a refused submission leaves nothing behind
-            with contextlib.suppress(OSError):  # other submissions' logs are there
-                folder.rmdir()
-            raise SubmitError(_refusal(text, "no run was recorded"))
+        gone = not processes.alive(pid)  # first: then every event it wrote is in the file
+        seen, offset = events.read(channel, offset)
+        for event in seen:
+            if event.event == "refused":
+                raise SubmitError(event.message or "harness train refused the config")
+            if event.event == "sweep_created" and event.sweep_id:
+                return "sweep", event.sweep_id
+            if event.event == "run_created" and run_id is None:
+                run_id = event.run_id
+            elif event.event in ("run_accepted", "finished") and event.run_id == run_id:
+                assert run_id is not None
+                return "run", run_id
+        if gone:
+            if run_id is not None:  # recorded; its driver died (the run shows Failed)
+                return "run", run_id
+            raise HarnessError(
+                f"harness train (pid {pid}) stopped without recording a run or a sweep; "
+                f"its output is in {log}"
+            )
         if time.monotonic() > deadline:
             raise HarnessError(
                 f"harness train (pid {pid}) recorded no run within {RECORD_TIMEOUT_S:g} s; "
                 f"see {log}"
             )
         time.sleep(POLL_S)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie still answers kill(0); /proc tells them apart on Linux.
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True

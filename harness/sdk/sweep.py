@@ -7,8 +7,9 @@ The mapping (the same one docs/sweeps.md gives for the command line):
 - random → the Optuna sweeper with its random sampler; Bayesian → Optuna's TPE;
 - ``choice`` → ``choice(...)``, ``uniform(a, b)`` → ``interval(a, b)``,
   ``loguniform(a, b)`` (v1: ``exp(uniform(a, b))``) → ``tag(log, interval(e^a, e^b))``,
-  ``quniform(a, b, q)`` → ``range(a, b, q)`` (Optuna: a stepped uniform, ends included),
-  ``randint(n)`` → the integers 0 … n-1; the unbounded ``normal`` family is refused;
+  ``randint(n)`` → ``tag(int, interval(0, n-1))``, the integers 0 … n-1; ``normal``, ``lognormal``, ``qnormal``,
+  ``qlognormal``, ``quniform`` and ``qloguniform`` → ``tag(KIND, interval|range(...))``,
+  sampled as v1 defined them (harness/sweeps/expressions.py);
 - ``primary_metric_name``/``goal`` → ``sweep.metric``/``sweep.goal``; limits and
   policies → the ``sweep`` node.
 """
@@ -82,30 +83,32 @@ class _LogUniform(Expression):
         return f"tag(log,interval({_number(math.exp(low))},{_number(math.exp(high))}))"
 
 
-class _QUniform(Expression):
-    kind = "quniform"
-
-    def optuna(self) -> str:
-        low, high, q = self.args
-        if all(float(x).is_integer() for x in (low, high, q)):
-            return f"range({int(low)},{int(high)},{int(q)})"
-        return f"range({_number(low)},{_number(high)},{_number(q)})"
-
-
 class _RandInt(Expression):
     kind = "randint"
 
     def optuna(self) -> str:
         (upper,) = self.args
-        return f"interval(0,{int(upper) - 1})"  # Optuna's int interval includes its end
+        # An integer interval (Hydra's bounds are floats without the int tag), ends included.
+        return f"tag(int,interval(0,{int(upper) - 1}))"
 
 
-class _Unbounded(Expression):
+class _Sampled(Expression):
+    """A v1 expression that the sweeper samples through a latent float
+    (harness/sweeps/expressions.py): the normal family, quniform, qloguniform."""
+
+    def __init__(self, kind: str, *args: Any) -> None:
+        from harness.sweeps.expressions import Expression as Sampled
+
+        super().__init__(*args)
+        self.kind = kind
+        try:
+            numbers = tuple(float(a) for a in args)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{self!r}: give numbers") from None
+        self.sampled = Sampled(kind, numbers)  # a wrong count or sigma/q ≤ 0: one line
+
     def optuna(self) -> str:
-        raise ConfigError(
-            f"{self!r}: the sweeper samples bounded ranges only; use uniform(low, high) "
-            "(e.g. mu ± 3 sigma) or loguniform instead"
-        )
+        return self.sampled.override()
 
 
 def choice(*options: Any) -> Expression:
@@ -121,28 +124,36 @@ def loguniform(min_value: float, max_value: float) -> Expression:
 
 
 def quniform(min_value: float, max_value: float, q: float) -> Expression:
-    return _QUniform(min_value, max_value, q)
+    """``round(uniform(min_value, max_value) / q) * q``."""
+    return _Sampled("quniform", min_value, max_value, q)
+
+
+def qloguniform(min_value: float, max_value: float, q: float) -> Expression:
+    """``round(exp(uniform(min_value, max_value)) / q) * q``."""
+    return _Sampled("qloguniform", min_value, max_value, q)
+
+
+def normal(mu: float, sigma: float) -> Expression:
+    return _Sampled("normal", mu, sigma)
+
+
+def lognormal(mu: float, sigma: float) -> Expression:
+    """``exp(normal(mu, sigma))``."""
+    return _Sampled("lognormal", mu, sigma)
+
+
+def qnormal(mu: float, sigma: float, q: float) -> Expression:
+    """``round(normal(mu, sigma) / q) * q``."""
+    return _Sampled("qnormal", mu, sigma, q)
+
+
+def qlognormal(mu: float, sigma: float, q: float) -> Expression:
+    """``round(exp(normal(mu, sigma)) / q) * q``."""
+    return _Sampled("qlognormal", mu, sigma, q)
 
 
 def randint(upper: int) -> Expression:
     return _RandInt(upper)
-
-
-def _unbounded(kind: str):  # noqa: ANN202
-    def make(*args: Any) -> Expression:
-        expr = _Unbounded(*args)
-        expr.kind = kind
-        return expr
-
-    make.__name__ = kind
-    return make
-
-
-normal = _unbounded("normal")
-qnormal = _unbounded("qnormal")
-lognormal = _unbounded("lognormal")
-qlognormal = _unbounded("qlognormal")
-qloguniform = _unbounded("qloguniform")
 
 
 # -- samplings ----------------------------------------------------------------------
@@ -312,6 +323,11 @@ class SweepConfig:
 
 
 # -- the handle ---------------------------------------------------------------------
+def _override_key(override: str) -> str:
+    """``++estimator.C=0.5`` → ``estimator.C`` (as sweep.json's search_space names it)."""
+    return override.split("=", 1)[0].lstrip("+~")
+
+
 def sweep_summary(home: Any, sweep_id: str) -> dict[str, Any]:
     """The saved table of a finished sweep; the live state of a running one
     (what ``harness sweeps show --format json`` prints)."""
@@ -402,6 +418,7 @@ class SweepRun:
 
         deadline = None if timeout is None else time.monotonic() + timeout
         shown: set[str] = set()
+        swept = set(self.record().search_space)
         while True:
             final = self.is_final()
             if show_output:
@@ -409,9 +426,10 @@ class SweepRun:
                     if child.id not in shown and child.record().is_final:
                         shown.add(child.id)
                         record = child.record()
+                        sampled = [o for o in record.overrides if _override_key(o) in swept]
                         print(
                             f"run {child.id}: {record.status} "
-                            f"{' '.join(record.overrides)} {child.get_metrics()}",
+                            f"{' '.join(sampled or record.overrides)} {child.get_metrics()}",
                             flush=True,
                         )
             if final:

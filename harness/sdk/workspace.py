@@ -76,15 +76,15 @@ class Workspace:
     def get_default_datastore(self) -> Any:
         from harness.contract.datastore import get_datastore
 
-        return get_datastore(None)
+        return get_datastore(None, self.home)
 
     @property
     def datastores(self) -> dict[str, Any]:
         from harness.contract.datastore import get_datastore
         from harness.datastore.settings import configured
 
-        _, stores = configured()
-        return {name: get_datastore(name) for name in stores}
+        _, stores = configured(self.home)
+        return {name: get_datastore(name, self.home) for name in stores}
 
     @property
     def experiments(self) -> dict[str, Any]:

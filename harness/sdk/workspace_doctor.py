@@ -25,7 +25,8 @@ DAMAGED_DIR = "damaged"
 
 @dataclass
 class Finding:
-    kind: str  # run | sweep | model | model-version | model-state | leftover
+    # run | sweep | model | model-version | model-state | leftover | datastore-registry | manifest
+    kind: str
     path: str
     problem: str
     fix: str  # what --fix does (or did)
@@ -42,6 +43,7 @@ def examine(home: Path | None = None, *, fix: bool = False) -> list[Finding]:
     findings += _runs(home)
     findings += _sweeps(home)
     findings += _models(home)
+    findings += _datastores(home)
     if fix:
         for finding in findings:
             _repair(home, finding)
@@ -140,7 +142,7 @@ def _models(home: Path) -> list[Finding]:
     if not registry.root.is_dir():
         return found
     for folder in sorted(registry.root.iterdir()):
-        if not NAME_PATTERN.match(folder.name) or folder.is_symlink() or not folder.is_dir():
+        if not NAME_PATTERN.fullmatch(folder.name) or folder.is_symlink() or not folder.is_dir():
             found.append(Finding("model", str(folder), "not a model folder", "move to damaged/"))
             continue
         for child in sorted(folder.iterdir()):
@@ -171,13 +173,48 @@ def _models(home: Path) -> list[Finding]:
     return found
 
 
+def _datastores(home: Path) -> list[Finding]:
+    """datastores.json, and the manifest of every datastore on this machine's disk
+    (a remote one is not fetched here; its commands name a damaged manifest)."""
+    from harness.datastore import manifest as mf
+    from harness.datastore import settings
+    from harness.datastore.paths import META_DIR
+    from harness.errors import DamagedRecordError
+
+    found: list[Finding] = []
+    registry = home / settings.SETTINGS_FILE
+    try:
+        _, stores = settings.configured()
+    except DamagedRecordError as exc:
+        found.append(Finding("datastore-registry", str(registry), str(exc), "move to damaged/"))
+        return found
+    for name, entry in sorted(stores.items()):
+        if entry.get("type") != "local":
+            continue
+        manifest = Path(str(entry["url"])) / META_DIR / mf.MANIFEST_NAME
+        if not manifest.is_file() or not manifest.is_relative_to(home):
+            continue  # a datastore outside the workspace is the user's own folder
+        try:
+            mf.parse(manifest.read_bytes())
+        except (OSError, DamagedRecordError) as exc:
+            found.append(
+                Finding(
+                    "manifest",
+                    str(manifest),
+                    f"damaged manifest of datastore '{name}': {exc}",
+                    "move to damaged/ (then upload the data again to record it)",
+                )
+            )
+    return found
+
+
 def _repair(home: Path, finding: Finding) -> None:
     if finding.fixed:
         return
     path = Path(finding.path)
     if finding.fix == "remove":
         shutil.rmtree(path, ignore_errors=True)
-    elif finding.fix == "move to damaged/":
+    elif finding.fix.startswith("move to damaged/"):
         target_dir = home / DAMAGED_DIR
         target_dir.mkdir(exist_ok=True)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -193,10 +230,10 @@ def _repair(home: Path, finding: Finding) -> None:
 def _rebuild_state(folder: Path) -> None:
     from filelock import FileLock
 
-    from harness.storage.model_registry import STATE_FILE
+    from harness.storage.model_registry import STATE_FILE, RegistryState
     from harness.storage.workspace import atomic_write_json
 
     with FileLock(str(folder / ".lock")):
         versions = [int(p.name) for p in folder.iterdir() if p.name.isdigit()]
-        state = {"next_version": max(versions, default=0) + 1, "aliases": {}}
-        atomic_write_json(folder / STATE_FILE, state)
+        state = RegistryState(next_version=max(versions, default=0) + 1)
+        atomic_write_json(folder / STATE_FILE, state.to_json())

@@ -26,6 +26,7 @@ from typing import Any
 
 from filelock import FileLock
 
+from harness import inputs, records
 from harness.errors import ConfigError, DamagedRecordError, NotFoundError, warn
 from harness.ids import NAME_PATTERN, check_alias, check_model_name, check_model_version
 from harness.run.record import RunRecord
@@ -57,7 +58,36 @@ class ModelVersion:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("path")
-        return data
+        return records.stamp(MODEL_FORMAT, data)
+
+
+@dataclass
+class RegistryState:
+    """registry.json of one model: the next version number and the aliases."""
+
+    next_version: int = 1
+    aliases: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return records.stamp(STATE_FORMAT, asdict(self))
+
+
+def _model_values(data: dict[str, Any]) -> None:
+    records.timestamp(data, "created")
+    if data["version"] < 1 or data["size"] < 0:
+        raise ValueError("field 'version' or 'size' is out of range")
+
+
+def _state_values(data: dict[str, Any]) -> None:
+    if data.get("next_version", 1) < 1 or any(v < 1 for v in data.get("aliases", {}).values()):
+        raise ValueError("a version number in it is below 1")
+
+
+#: model.json and registry.json: format 1 added the version.
+MODEL_FORMAT = records.Format(
+    "model record", ModelVersion, version=1, unsaved=frozenset({"path"}), values=_model_values
+)
+STATE_FORMAT = records.Format("registry state", RegistryState, version=1, values=_state_values)
 
 
 def sha256_file(path: Path) -> str:
@@ -92,9 +122,8 @@ def check_name(name: str) -> None:
 def _read_entry(path: Path) -> ModelVersion:
     """A version's model.json; damage is a one-line ``DamagedRecordError`` naming it."""
     try:
-        data = read_json_nofollow(path)
-        entry = ModelVersion(**data)
-        if not isinstance(entry.files, dict) or str(entry.version) != path.parent.name:
+        entry = ModelVersion(**records.read(MODEL_FORMAT, read_json_nofollow(path)))
+        if str(entry.version) != path.parent.name:
             raise ValueError("it does not describe this version")
         return entry
     except (OSError, ValueError, TypeError) as exc:
@@ -137,7 +166,7 @@ class ModelRegistry:
     def register_path(
         self,
         name: str,
-        model_path: str | Path,
+        model_path: str | os.PathLike[str],
         *,
         tags: dict[str, str] | None = None,
         description: str = "",
@@ -180,6 +209,9 @@ class ModelRegistry:
         from harness.run.store import now_iso
 
         check_name(name)
+        tags = inputs.tags(tags or {})  # the same limits as a run's, on every surface
+        properties = inputs.properties(properties or {})
+        description = inputs.description(description)
         folder = self.root / name
         folder.mkdir(parents=True, exist_ok=True)
         staging = folder / f".staging-{uuid.uuid4().hex}"
@@ -194,7 +226,7 @@ class ModelRegistry:
                 existing = [int(p.name) for p in folder.iterdir() if p.name.isdigit()]
                 version = max([int(state.get("next_version", 1)), *(v + 1 for v in existing)])
                 state["next_version"] = version + 1
-                atomic_write_json(folder / STATE_FILE, state)
+                atomic_write_json(folder / STATE_FILE, RegistryState(**state).to_json())
             entry = ModelVersion(
                 name=name,
                 version=version,
@@ -220,11 +252,11 @@ class ModelRegistry:
 
     @staticmethod
     def _source(record: RunRecord, model_path: str) -> tuple[Path, str]:
-        from harness.storage.safecopy import inside
+        from harness.storage.safecopy import run_file
 
         assert record.path is not None
         root = Path(os.path.abspath(record.path))
-        source = inside(root, model_path, f"run {record.id}")
+        source = run_file(root, model_path, f"run {record.id}")
         if not source.exists():
             raise NotFoundError(
                 f"run {record.id} has no '{model_path}' "
@@ -241,11 +273,8 @@ class ModelRegistry:
         if not os.path.lexists(path):
             return {"next_version": 1, "aliases": {}}
         try:
-            state = read_json_nofollow(path)
-            if not isinstance(state, dict) or not isinstance(state.get("aliases", {}), dict):
-                raise ValueError("not a registry state")
-            int(state.get("next_version", 1))
-            return state
+            state = RegistryState(**records.read(STATE_FORMAT, read_json_nofollow(path)))
+            return asdict(state)
         except (OSError, ValueError, TypeError) as exc:
             message = f"damaged model record {path}: {exc}; `harness doctor --fix` rebuilds it"
             if strict:
@@ -259,7 +288,7 @@ class ModelRegistry:
         return sorted(
             p.name
             for p in self.root.iterdir()
-            if NAME_PATTERN.match(p.name) and _is_dir(p) and self.versions(p.name)
+            if NAME_PATTERN.fullmatch(p.name) and _is_dir(p) and self.versions(p.name)
         )
 
     def versions(self, name: str) -> list[ModelVersion]:
@@ -313,7 +342,7 @@ class ModelRegistry:
         with FileLock(str(folder / ".lock")):
             state = self._state(folder, strict=True)
             state.setdefault("aliases", {})[alias] = version
-            atomic_write_json(folder / STATE_FILE, state)
+            atomic_write_json(folder / STATE_FILE, RegistryState(**state).to_json())
         entry.aliases = sorted({*entry.aliases, alias})
         return entry
 
@@ -341,7 +370,7 @@ class ModelRegistry:
         with FileLock(str(folder / ".lock")):
             state = self._state(folder, strict=True)
             state["aliases"] = {a: v for a, v in state.get("aliases", {}).items() if v != version}
-            atomic_write_json(folder / STATE_FILE, state)
+            atomic_write_json(folder / STATE_FILE, RegistryState(**state).to_json())
             trash = folder / f".deleted-{version}-{uuid.uuid4().hex}"
             (folder / str(version)).rename(trash)
         shutil.rmtree(trash, ignore_errors=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import posixpath
 import secrets
 import stat
 from dataclasses import dataclass, field
@@ -28,7 +29,11 @@ from pathlib import Path
 
 from harness.errors import ConfigError, NotFoundError
 
-__all__ = ["CopyReport", "UnsafeCopyError", "copy_out", "inside"]
+__all__ = ["RUN_FILE_FOLDERS", "CopyReport", "UnsafeCopyError", "copy_out", "inside", "run_file"]
+
+#: The folders of a run whose files may leave it (``runs download``, ``models
+#: register``, ``run.download_file``, the dashboard): what ``get_file_names`` lists.
+RUN_FILE_FOLDERS = ("outputs", "logs")
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -73,6 +78,35 @@ def inside(root: Path, relative: str, what: str) -> Path:
                 "and folders are copied out of the workspace"
             )
     return target
+
+
+def normalized(relative: str, what: str) -> str:
+    """``relative`` as the path it names: ``outputs/../run.json`` → ``run.json``.
+    Every prefix rule is checked on this, never on the text as typed. An absolute
+    path, a NUL byte, a backslash or a path leaving its root is refused."""
+    if not isinstance(relative, str) or "\x00" in relative or "\\" in relative:
+        raise UnsafeCopyError(f"'{relative!r}' is not a relative path with '/' separators")
+    path = posixpath.normpath(relative)
+    if path.startswith("/") or path == ".." or path.startswith("../"):
+        raise UnsafeCopyError(
+            f"'{relative}' is outside the folder of {what}; give a path inside it "
+            "(e.g. outputs/model.pkl)"
+        )
+    return path
+
+
+def run_file(run_dir: Path, relative: str, what: str) -> Path:
+    """A file or folder of a run that may be copied out: under ``outputs/`` or
+    ``logs/`` once normalised (so ``outputs/../run.json`` is refused), and
+    ``inside`` the run folder with no symlink on the way."""
+    path = normalized(relative, what)
+    if path.split("/", 1)[0] not in RUN_FILE_FOLDERS:
+        shown = f" (that is '{path}')" if path != relative else ""
+        raise UnsafeCopyError(
+            f"'{relative}'{shown} is not under outputs/ or logs/ of {what}: only a run's "
+            "outputs/ and logs/ are copied out"
+        )
+    return inside(run_dir, path, what)
 
 
 def copy_out(source: Path, dest: Path, *, hash_files: bool = False) -> CopyReport:

@@ -12,6 +12,9 @@ adjust their config:
   ``max_duration`` is enforced by the jobs themselves;
 - swap a launcher for the harness's subclass (``WRAPPED_LAUNCHERS``);
 - set Optuna's ``direction`` from ``sweep.goal`` (or the estimator's goal);
+- read the search space: HyperDrive's sampled expressions (``tag(normal, ...)``)
+  need a sampling sweeper (exit 2 otherwise), and the sweep record keeps every
+  parameter's expression (``search_space``);
 - create the sweep record and export its id to every job (``HARNESS_SWEEP_ID``).
 """
 
@@ -26,9 +29,11 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, open_dict, read_write
 
+from harness import inputs
 from harness.errors import ConfigError
-from harness.job import session
+from harness.job import events, session
 from harness.sweeps import config as sweep_config
+from harness.sweeps import current
 from harness.sweeps.resume import RESUME_ENV, reopen
 from harness.sweeps.store import SWEEP_ENV, SweepStore
 
@@ -78,6 +83,36 @@ def grid_size(config: DictConfig) -> int:
     return sum(len(batch) for batch in BasicSweeper.split_arguments(overrides, None))
 
 
+def search_space(config: DictConfig, sweeper: str) -> dict[str, Any]:
+    """Every swept parameter, as the sweep record keeps it (harness/sweeps/expressions.py).
+
+    The basic sweeper would enumerate a ``tag(quniform, range(...))`` as a plain
+    range and ignore ``tag(normal, ...)``'s meaning: such expressions are refused
+    unless a sampling sweeper (Optuna's random or TPE) reads them."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from harness.sweeps.expressions import describe_override, of_override
+
+    params = config.hydra.sweeper.get("params") or {}
+    arguments = [f"{k}={v}" for k, v in params.items()] + list(config.hydra.overrides.task)
+    space: dict[str, Any] = {}
+    for override in OverridesParser.create().parse_overrides(arguments):
+        described = describe_override(override)
+        if described is None:
+            continue
+        expression = of_override(override)
+        if expression is not None:
+            sampler = str((config.hydra.sweeper.get("sampler") or {}).get("_target_", ""))
+            if sweeper != "optuna" or sampler.endswith("GridSampler"):
+                raise ConfigError(
+                    f"{override.input_line}: {expression} is sampled, so it needs "
+                    "hydra/sweeper=optuna with the random or TPE sampler (a grid takes "
+                    "choice(...) and range(...) only)"
+                )
+        space[override.key_or_group] = described
+    return space
+
+
 def apply_limits(
     config: DictConfig, sweeper: str, launcher: str, explicit: set[str], applied: dict[str, Any]
 ) -> None:
@@ -88,6 +123,13 @@ def apply_limits(
                 f"hydra.launcher.n_jobs={jobs}: give a number of parallel jobs ≥ 1 "
                 "(or -1 for one per core)"
             )
+    if sweeper == "optuna":  # n_trials=-3 made a sweep of no runs, recorded Completed
+        for key in ("n_trials", "n_jobs"):
+            value = config.hydra.sweeper.get(key)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ConfigError(f"hydra.sweeper.{key}={value}: give a whole number ≥ 1")
     sweep = config.sweep
     total, concurrent = sweep.max_total_runs, sweep.max_concurrent_runs
     if total is not None:
@@ -182,11 +224,13 @@ class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         try:
             sweep_config.validate(config.get("sweep"))
+            inputs.experiment_name(config.get("experiment"))  # before the sweep record
             sweeper = _kind(config.hydra.sweeper.get("_target_"))
             launcher = _kind(config.hydra.launcher.get("_target_"))
             explicit = _hydra_override_keys(config)
             metric = goal = None
             applied: dict[str, Any] = {}
+            space = search_space(config, sweeper)
             with read_write(config), open_dict(config):
                 target = str(config.hydra.launcher.get("_target_"))
                 if target in WRAPPED_LAUNCHERS:
@@ -199,6 +243,7 @@ class SweepCallback(Callback):
             prebuild_environment(config)
         except ConfigError as exc:
             print(f"harness: error: {exc}", file=sys.stderr)
+            events.emit("refused", message=str(exc), exit_code=2)
             raise SystemExit(2) from None
         from omegaconf import OmegaConf
 
@@ -209,8 +254,9 @@ class SweepCallback(Callback):
         resuming = os.environ.get(RESUME_ENV)
         if resuming:  # `harness sweeps resume`: the same record goes on
             sweep = reopen(SweepStore(), resuming)
-            session.ensure().sweep = sweep
+            current.drive(sweep)
             os.environ[SWEEP_ENV] = sweep.id
+            events.emit("sweep_created", sweep_id=sweep.id, resumed=True)
             print(f"sweep id: {sweep.id} (resumed)", flush=True)
             return
         settings = OmegaConf.to_container(config.sweep, resolve=True)
@@ -222,6 +268,7 @@ class SweepCallback(Callback):
             goal=goal or (config.sweep.get("goal")),
             settings=settings if isinstance(settings, dict) else {},
             applied=applied,
+            search_space=space,
             command=["harness", "train", *sys.argv[1:]],
             hydra_sweep_dir=str(config.hydra.sweep.dir),
             started_at=time.time(),
@@ -230,8 +277,9 @@ class SweepCallback(Callback):
             cwd=os.getcwd(),
         )
         # ``harness train`` summarises it once Hydra returns.
-        session.ensure().sweep = sweep
+        current.drive(sweep)
         os.environ[SWEEP_ENV] = sweep.id
+        events.emit("sweep_created", sweep_id=sweep.id, resumed=False)
         print(f"sweep id: {sweep.id}", flush=True)
         if applied:
             print("sweep settings: " + " ".join(f"{k}={v}" for k, v in applied.items()), flush=True)

@@ -13,6 +13,10 @@ workers at once, so their drivers never record a final status: the runs stay
 - a second Ctrl-C stops waiting; what the killed workers could not record is
   settled here (``settle``): their runs ``Canceled``, their jobs not started.
 
+SIGTERM to the sweep's process is the same stop. SIGKILL cannot be caught: each
+worker process asks for SIGTERM when its parent dies (``follow_parent_out``), so its
+driver cancels the run it holds, and the worker then exits (``run_sweep_job``).
+
 A run's own ``harness runs cancel`` stops the sweep the same way (see
 ``harness/sweeps/job.py``).
 """
@@ -20,13 +24,14 @@ A run's own ``harness runs cancel`` stops the sweep the same way (see
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import time
 from collections.abc import Iterator, Sequence
 
 from harness.run import liveness
-from harness.run.record import CANCELED
+from harness.run.record import CANCELED, RunRecord
 from harness.run.store import RunStore
 from harness.sweeps.store import SweepStore
 
@@ -59,11 +64,14 @@ def stop_on_interrupt(sweep_id: str | None) -> Iterator[None]:
             flush=True,
         )
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    # SIGTERM (a `kill`, a scheduler) is a stop like the first Ctrl-C: it reaches this
+    # process only, so the workers learn of it from stop.json (they died with -15 before).
+    previous = {sig: signal.signal(sig, on_sigint) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if interrupted or store.stop_reason(sweep_id) == USER_CANCEL:
         raise KeyboardInterrupt
 
@@ -88,10 +96,15 @@ def settle(sweep_id: str | None, job_overrides: Sequence[Sequence[str]], first_j
         if not record.is_final:
             pending.append(record)
     deadline = time.monotonic() + SETTLE_WAIT_S
+
+    def driven_elsewhere(record: RunRecord) -> bool:
+        # This process's own runs were driven by the code that just unwound.
+        return bool(record.pid) and record.pid != os.getpid() and liveness.driver_alive(record)
+
     for record in pending:
-        while record.pid and liveness.pid_alive(record.pid) and time.monotonic() < deadline:
+        while driven_elsewhere(record) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if record.pid and liveness.pid_alive(record.pid):
+        if driven_elsewhere(record):
             continue  # its driver still runs and will record the end itself
         current = runs.get(record.id)
         if not current.is_final:

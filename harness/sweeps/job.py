@@ -12,10 +12,12 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+from harness.contract.components import Estimator
 from harness.errors import HarnessError
-from harness.run.record import CANCELED, COMPLETED, FAILED
+from harness.run.record import CANCELED, COMPLETED, FAILED, RunRecord
 from harness.sweeps import config as sweep_config
 from harness.sweeps import resume
 from harness.sweeps.interrupt import USER_CANCEL
@@ -32,17 +34,19 @@ if TYPE_CHECKING:
     from harness.job.driver import Outcome
 
 
-def sweep_options(cfg: Any, sweep_id: str | None, job_num: int | None = None) -> dict[str, Any]:
-    """What the sweep layer adds to ``driver.run_job``: the sweep id, the watch
-    (links the run with its job number, may stop it early) and the sweep's primary
-    metric."""
-    return {
-        "sweep_id": sweep_id,
-        "watch": lambda record, metric, goal: watch_job(
-            cfg, record, sweep_id, metric, goal, job_num
-        ),
-        "primary": sweep_config.primary,
-    }
+class SweepObserver:
+    """What the sweep layer adds to a run (``driver.RunObserver``): the sweep id,
+    the sweep's primary metric, and the watch, which links the run with its job
+    number and may stop it early."""
+
+    def __init__(self, cfg: Any, sweep_id: str | None, job_num: int | None = None) -> None:
+        self.cfg, self.sweep_id, self.job_num = cfg, sweep_id, job_num
+
+    def primary(self, cfg: Any, estimator: Estimator) -> tuple[str, str]:
+        return sweep_config.primary(cfg, estimator)
+
+    def watch(self, record: RunRecord, metric: str, goal: str) -> AbstractContextManager[Any]:
+        return watch_job(self.cfg, record, self.sweep_id, metric, goal, self.job_num)
 
 
 def run_sweep_job(
@@ -55,10 +59,60 @@ def run_sweep_job(
     """Run one job of the sweep; return its primary metric to the sweeper (None
     for a run that did not complete, which Optuna records as a failed trial).
     ``report`` shows the finished run (the CLI prints it)."""
-    from harness.job import driver
 
     sweep_id = current_sweep_id()
     store = SweepStore()
+    if sweep_id and not _runs_the_sweep() and not _follows_the_sweep(store, sweep_id):
+        os._exit(130)  # a local launcher's worker whose sweep process is gone: no new run
+    try:
+        return _run_sweep_job(cfg, overrides, argv, job_num, report, sweep_id, store)
+    finally:
+        if not _runs_the_sweep() and _orphaned():
+            # The sweep's process was killed (SIGKILL): the run this worker held is
+            # recorded Canceled by now; the worker must not wait for tasks that
+            # will never come (loky's workers, and then its resource tracker, stayed).
+            os._exit(130)
+
+
+#: The sweep's process, when this process is a local launcher's worker (joblib's
+#: loky workers are its children); empty elsewhere (cluster launchers' tasks).
+_parent: list[int] = []
+_checked: list[bool] = []
+
+
+def _follows_the_sweep(store: SweepStore, sweep_id: str) -> bool:
+    """In a worker process whose parent is the sweep's process: ask for SIGTERM when
+    it dies (once per process). False if it is gone already."""
+    from harness.contract.supervise import follow_parent_out
+
+    if not _checked:
+        _checked.append(True)
+        try:
+            driver_pid = store.get(sweep_id).pid
+        except HarnessError:
+            driver_pid = None
+        if driver_pid is None or driver_pid != os.getppid():
+            return True  # not a child of the sweep's process (a cluster's task)
+        _parent.append(driver_pid)
+        return follow_parent_out()
+    return not _orphaned()
+
+
+def _orphaned() -> bool:
+    return bool(_parent) and os.getppid() != _parent[0]
+
+
+def _run_sweep_job(
+    cfg: Any,
+    overrides: list[str],
+    argv: list[str],
+    job_num: int,
+    report: Callable[[Outcome], None],
+    sweep_id: str | None,
+    store: SweepStore,
+) -> Any:
+    from harness.job import driver
+
     fail_fast = bool((cfg.get("sweep") or {}).get("fail_fast", False))
     if sweep_id:
         skip = store.stop_reason(sweep_id) or _past_deadline(cfg, store, sweep_id)
@@ -84,7 +138,9 @@ def run_sweep_job(
         if len(argv) <= 2:  # a joblib worker process: the command line lives in the record
             argv = store.get(sweep_id).command or argv
     try:
-        outcome = driver.run_job(cfg, overrides, argv, **sweep_options(cfg, sweep_id, job_num))
+        outcome = driver.run_job(
+            cfg, overrides, argv, observer=SweepObserver(cfg, sweep_id, job_num)
+        )
     except KeyboardInterrupt:
         # Ctrl-C while the job was being set up, before it had a run (once it has
         # one, the driver records it Canceled and returns).
@@ -137,9 +193,9 @@ def run_sweep_job(
 def _runs_the_sweep() -> bool:
     """Whether this is the ``harness train -m`` process itself (it holds the sweep
     record), not a launcher's worker process."""
-    from harness.job import session
+    from harness.sweeps import current
 
-    return session.ensure().sweep is not None
+    return current.driven() is not None
 
 
 def _past_deadline(cfg: Any, store: SweepStore, sweep_id: str) -> str | None:

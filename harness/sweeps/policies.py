@@ -55,9 +55,11 @@ def bandit(
     if factor is not None:
         limit = best / (1 + factor) if goal == "maximize" else best * (1 + factor)
         slack = f"slack_factor {factor}"
-    else:
+    elif amount is not None:
         limit = best - amount if goal == "maximize" else best + amount
         slack = f"slack_amount {amount}"
+    else:
+        return None  # (validated earlier: the bandit policy needs one of them)
     if _better(goal)(limit, value):
         return f"{value:.4g} at step {step} is outside the {slack} of the best run ({best:.4g})"
     return None

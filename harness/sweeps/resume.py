@@ -26,16 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError, NotFoundError
-from harness.run import liveness
-from harness.run.ownership import start_ticks
+from harness.run import liveness, processes
+from harness.run.processes import start_ticks
 from harness.run.record import CANCELED, COMPLETED, FAILED, RunRecord
 from harness.run.store import RunStore
 from harness.sweeps.store import RUNNING, STOP_FILE, SweepRecord, SweepStore
 
 #: Set while a resumed sweep runs; its jobs (also in joblib or Ray workers) see it.
 RESUME_ENV = "HARNESS_SWEEP_RESUME"
-#: How liveness.stale_reason begins: the run's driver died, its job never ended.
-_DRIVER_DIED = "the driver process"
 
 
 def active() -> bool:
@@ -48,7 +46,7 @@ def is_finished(record: RunRecord) -> bool:
     if record.status == COMPLETED:
         return True
     if record.status == FAILED:
-        return not error.startswith(_DRIVER_DIED)
+        return not error.startswith(liveness.DRIVER_DIED)  # its driver died: run it again
     return record.status == CANCELED and error.startswith("early-terminated by ")
 
 
@@ -97,7 +95,12 @@ def reopen(store: SweepStore, sweep_id: str) -> SweepRecord:
 
 def check_resumable(record: SweepRecord) -> None:
     here = record.host == socket.gethostname()
-    if record.status == RUNNING and record.pid and here and liveness.pid_alive(int(record.pid)):
+    if (
+        record.status == RUNNING
+        and record.pid
+        and here
+        and processes.alive(int(record.pid), ticks=record.pid_start)
+    ):
         raise ConfigError(
             f"sweep {record.id} is still running (pid {record.pid}); "
             "stop it first (Ctrl-C), then resume"

@@ -15,6 +15,7 @@ One file per writer and atomic replaces: parallel jobs never share a file.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
 import os
@@ -23,9 +24,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import envvars
+from harness import envvars, records
 from harness.errors import DamagedRecordError, NotFoundError
 from harness.ids import check_id_prefix, check_sweep_id, is_run_id, new_id
+from harness.records import RunStatus
 from harness.run.store import now_iso
 from harness.storage.workspace import atomic_write_json, harness_home, read_json, read_json_nofollow
 
@@ -34,14 +36,19 @@ from harness.storage.workspace import atomic_write_json, harness_home, read_json
 SWEEP_ENV = envvars.SWEEP_ID
 
 SWEEP_FILE, SUMMARY_FILE, STOP_FILE = "sweep.json", "summary.json", "stop.json"
-RUNNING, COMPLETED, FAILED, CANCELED = "Running", "Completed", "Failed", "Canceled"
+RUNNING, COMPLETED, FAILED, CANCELED = (
+    RunStatus.RUNNING,
+    RunStatus.COMPLETED,
+    RunStatus.FAILED,
+    RunStatus.CANCELED,
+)
 
 
 @dataclass
 class SweepRecord:
     id: str
     created: str
-    status: str = RUNNING
+    status: RunStatus = RUNNING
     ended: str | None = None
     experiment: str = "default"
     sweeper: str = ""
@@ -66,6 +73,19 @@ class SweepRecord:
     error: str | None = None
     #: How many times ``harness sweeps resume`` continued this sweep.
     resumed: int = 0
+    #: Each swept parameter: its expression (``{"kind": "normal", "mu": 0, "sigma": 1}``,
+    #: a choice's values, a range, an interval; harness/sweeps/expressions.py).
+    search_space: dict[str, Any] = field(default_factory=dict)
+
+
+def _sweep_values(data: dict[str, Any]) -> None:
+    records.timestamp(data, "created", "ended")
+    if data.get("status") == RunStatus.QUEUED:
+        raise ValueError("field 'status' is 'Queued', which a sweep never is")
+
+
+#: sweep.json: format 1 added the version.
+SWEEP_FORMAT = records.Format("sweep record", SweepRecord, version=1, values=_sweep_values)
 
 
 class SweepStore:
@@ -88,7 +108,7 @@ class SweepStore:
                 continue
         for sub in ("runs", "unstarted"):
             (self.root / sweep_id / sub).mkdir()
-        from harness.run.ownership import start_ticks
+        from harness.run.processes import start_ticks
 
         fields.setdefault("pid", os.getpid())
         fields.setdefault("pid_start", start_ticks(os.getpid()))
@@ -98,7 +118,9 @@ class SweepStore:
         return record
 
     def save(self, record: SweepRecord) -> None:
-        atomic_write_json(self.folder(record.id) / SWEEP_FILE, asdict(record))
+        data = asdict(record)
+        data["status"] = str(data["status"])
+        atomic_write_json(self.folder(record.id) / SWEEP_FILE, records.stamp(SWEEP_FORMAT, data))
 
     def save_summary(self, sweep_id: str, summary: dict[str, Any]) -> None:
         atomic_write_json(self.folder(sweep_id) / SUMMARY_FILE, summary)
@@ -150,9 +172,9 @@ class SweepStore:
     def get(self, sweep_id: str) -> SweepRecord:
         path = self.folder(self.resolve_id(sweep_id)) / SWEEP_FILE
         try:
-            data = read_json_nofollow(path)
-            known = set(SweepRecord.__dataclass_fields__)
-            record = SweepRecord(**{k: v for k, v in data.items() if k in known})
+            fields = records.read(SWEEP_FORMAT, read_json_nofollow(path))
+            fields["status"] = RunStatus(fields["status"])
+            record = SweepRecord(**fields)
             if record.id != path.parent.name:
                 raise ValueError(f"its id '{record.id}' is not its folder's name")
         except (OSError, ValueError, TypeError, AttributeError) as exc:
@@ -166,11 +188,10 @@ class SweepStore:
         ``Failed`` with the reason, as runs are; another host's sweep is left alone."""
         if record.status != RUNNING or record.pid is None or record.host != socket.gethostname():
             return record
-        from harness.run.ownership import start_ticks
+        from harness.run import processes
 
-        began = start_ticks(record.pid)
-        if began is not None and (record.pid_start is None or began == record.pid_start):
-            return record  # alive (or an older record without a start time)
+        if processes.alive(record.pid, ticks=record.pid_start):
+            return record
         record.status, record.ended = FAILED, now_iso()
         record.error = (
             f"the sweep's driver process (pid {record.pid} on {record.host}) ended without "
@@ -197,10 +218,10 @@ class SweepStore:
                     continue
         return sorted(records, key=lambda r: r.created, reverse=True)
 
-    def links(self, sweep_id: str) -> list[dict[str, Any]]:
+    def links(self, sweep_id: str) -> builtins.list[dict[str, Any]]:
         return _read_all(self.folder(sweep_id) / "runs")
 
-    def unstarted(self, sweep_id: str) -> list[dict[str, Any]]:
+    def unstarted(self, sweep_id: str) -> builtins.list[dict[str, Any]]:
         return _read_all(self.folder(sweep_id) / "unstarted")
 
     def summary(self, sweep_id: str) -> dict[str, Any] | None:

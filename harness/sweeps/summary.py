@@ -88,7 +88,8 @@ def _without_superseded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     kept = []
     for row in rows:
         key = tuple(row["overrides"])
-        if row["status"] == COMPLETED or is_finished(_Outcome(row["status"], row["error"])):
+        outcome: Any = _Outcome(row["status"], row["error"])  # what is_finished reads
+        if row["status"] == COMPLETED or is_finished(outcome):
             kept.append(row)
         elif row["run_id"] is None and key in later:
             continue  # not started then, run since

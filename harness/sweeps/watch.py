@@ -161,7 +161,7 @@ def watch_job(
     """Link the run to its sweep and watch it while the body (the compute) runs.
 
     The driver calls it through the ``watch`` the sweep layer hands to
-    ``run_job`` (see ``harness.sweeps.job.sweep_options``)."""
+    ``run_job`` (``harness.sweeps.job.SweepObserver.watch``)."""
     if not sweep_id:
         yield _NoWatch()
         return

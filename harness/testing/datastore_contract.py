@@ -15,6 +15,7 @@ test everything users call on top of the plugin's storage primitives.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, ClassVar
@@ -62,6 +63,8 @@ def read_tree(root: Path) -> dict[str, bytes]:
 class DatastoreContract:
     #: The type name the plugin registers with ``harness_register_datastores``.
     type_name: ClassVar[str] = ""
+    #: The store's options (``cls(name, url, options)``; ``datastore add --option``
+    #: in the CLI test), e.g. an endpoint for a local test server.
     options: ClassVar[dict[str, Any]] = {}
     #: False for stores that live only inside one process (``memory://``): the
     #: CLI round trip (separate processes) is then skipped.
@@ -121,6 +124,9 @@ class DatastoreContract:
         if not self.persistent:
             pytest.skip("this store lives in one process only")
         home = tmp_path / "home"
+        # The class's options go along (an S3 store's endpoint: without it the CLI
+        # round trip would talk to the real service).
+        options = [f"--option={key}={json.dumps(value)}" for key, value in self.options.items()]
         added = run_cli(
             "datastore",
             "add",
@@ -128,9 +134,13 @@ class DatastoreContract:
             self.make_url(tmp_path),
             "--type",
             self.type_name,
+            *options,
             home=home,
         )
         assert added.returncode == 0, added.output
+        listed = run_cli("datastore", "ls", "--format", "json", home=home)
+        stored = next(d for d in listed.json() if d["name"] == "contract")
+        assert stored["options"] == dict(self.options), stored
         src = write_tree(tmp_path / "src", SAMPLE_TREE)
         up = run_cli(
             "datastore",

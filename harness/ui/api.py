@@ -111,7 +111,8 @@ async def datastore_file(request: Request) -> Response:
     """``GET /api/datastores/{name}/file?path=KEY[&download=1]`` and
     ``…/preview?path=KEY``: only a key the datastore lists, read through the
     datastore itself (any fsspec store), never a path built from the URL."""
-    from harness.datastore.settings import configured, get_datastore
+    from harness.contract.datastore import get_datastore
+    from harness.datastore.settings import configured
 
     name = check_id("datastore name", request.path_params["name"])
     if name not in configured()[1]:

@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from harness.errors import ConfigError, HarnessError, NotFoundError
-from harness.ui import api, events
+from harness.ui import api, events, services_api
 from harness.ui.security import COOKIE, Policy
 from harness.ui.state import State
 
@@ -116,6 +116,7 @@ def create_app(home: Path, policy: Policy) -> Starlette:
         Route("/favicon.ico", lambda request: Response(status_code=204)),
         *events.ROUTES,
         *api.ROUTES,
+        *services_api.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(

@@ -41,7 +41,14 @@ def float_param(request: Request, name: str) -> float | None:
         raise BadId(f"?{name}= must be a number, not {raw!r}") from None
 
 
+#: Bytes an action's JSON body may have (a tag, a model's name and path): 1 MiB.
+MAX_BODY = 1 << 20
+
+
 async def json_body(request: Request) -> dict[str, Any]:
+    size = request.headers.get("content-length", "")
+    if not size.isdigit() or int(size) > MAX_BODY:  # a 20 MB tag is refused unread
+        raise BadId(f"the request body must be a JSON object of at most {MAX_BODY} bytes")
     try:
         data = await request.json()
     except ValueError:

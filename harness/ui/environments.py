@@ -21,7 +21,7 @@ def built_environments(st: State) -> list[dict[str, Any]]:
         env = (record.provenance or {}).get("environment")
         if isinstance(env, dict) and isinstance(env.get("hash"), str):
             used.setdefault(env["hash"], []).append(record.id)
-    found = []
+    found: list[dict[str, Any]] = []
     try:
         folders = sorted(os.scandir(root), key=lambda e: e.name)
     except OSError:

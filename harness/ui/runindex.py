@@ -162,6 +162,8 @@ class RunIndex:
         return changed
 
     def _visit(self, name: str, path: str) -> bool:
+        key: tuple[int, int, int] | None
+        failure: BaseException
         try:
             st = os.stat(os.path.join(path, RECORD_FILE))
             key = (st.st_ino, st.st_mtime_ns, st.st_size)

@@ -62,7 +62,11 @@ class Policy:
         auth = request.headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
             given = auth[7:].strip()
-        return bool(given) and hmac.compare_digest(given.encode(), self.token.encode())
+        return (
+            given is not None
+            and bool(given)
+            and hmac.compare_digest(given.encode(), self.token.encode())
+        )
 
     def host_allowed(self, request: Request) -> bool:
         """On loopback: the Host header must be a loopback name (any port)."""

@@ -5,6 +5,12 @@ chart each, the log tail; for a sweep its table with the best run marked) and a
 daemon thread refreshes it every ``refresh_s`` seconds until the run or sweep is
 final. Outside Jupyter (or without ipywidgets) ``show()`` prints the same facts as
 plain text. The facts come from the CLI's JSON builders (one code path).
+
+``show()`` displays once and returns None, as v1's did: returning the widget made
+``RunDetails(run).show()`` as a cell's last line draw it twice. The display carries
+a static HTML copy beside the widget (``text/html``), updated to the final state,
+so a notebook viewer without widget support (GitHub, nbviewer, a saved file whose
+widget state is gone) shows the table instead of an empty widget.
 """
 
 from __future__ import annotations
@@ -76,6 +82,7 @@ class RunDetails:
         else:
             raise NotFoundError(f"no run or sweep '{self.id}' in {self.runs.root.parent}")
         self.widget: Any = None
+        self._display: Any = None  # the display handle (widget + static HTML)
         self._thread: threading.Thread | None = None
 
     # -- the facts ---------------------------------------------------------------
@@ -168,8 +175,10 @@ class RunDetails:
         )
 
     # -- showing -------------------------------------------------------------------
-    def show(self) -> Any:
-        """Display the live view in Jupyter; print the plain-text view elsewhere."""
+    def show(self) -> None:
+        """Display the live view in Jupyter (once per call); print the plain-text view
+        elsewhere. Returns None, so a cell's last line does not display it again;
+        the widget is ``self.widget``."""
         try:
             if not in_notebook():
                 raise ImportError
@@ -177,14 +186,21 @@ class RunDetails:
             from IPython.display import display
         except ImportError:
             print(self.text())
-            return None
+            return
         data = self.data()
         self.widget = ipywidgets.HTML(value=self.html(data))
-        display(self.widget)
+        self._display = display(self._bundle(data), raw=True, display_id=True)
         if data["status"] not in FINAL:
             self._thread = threading.Thread(target=self._follow, name="RunDetails", daemon=True)
             self._thread.start()
-        return self.widget
+
+    def _bundle(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The widget's own display data, plus the same view as static HTML for
+        viewers that cannot render widgets (they pick the richest they know)."""
+        bundle = dict(self.widget._repr_mimebundle_())
+        bundle["text/html"] = self.html(data)
+        bundle["text/plain"] = self.text(data)
+        return bundle
 
     def _follow(self) -> None:
         import time
@@ -197,6 +213,8 @@ class RunDetails:
                 continue  # a record being replaced: the next look reads it whole
             self.widget.value = self.html(data)
             if data["status"] in FINAL:
+                if self._display is not None:  # the saved static copy: the final state
+                    self._display.update(self._bundle(data), raw=True)
                 return
 
     def wait(self, timeout: float | None = None) -> None:

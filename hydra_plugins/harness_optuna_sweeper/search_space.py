@@ -2,8 +2,11 @@
 
 ``choice(a,b)`` → categorical; ``range(1,10)`` (``range(0.1,1,0.1)``) → int (float)
 with a step, ``shuffle(range(...))`` → categorical; ``interval(a,b)`` → float,
-``tag(int, interval(a,b))`` → int, ``tag(log, …)`` → log scale. Anything else is a
-fixed value.
+``tag(int, interval(a,b))`` → int, ``tag(log, …)`` → log scale. HyperDrive's
+``normal``, ``lognormal``, ``qnormal``, ``qlognormal``, ``quniform`` and
+``qloguniform`` (``tag(normal, interval(MU, SIGMA))``, ...; harness/sweeps/expressions.py)
+→ the float of their latent sample, which ``values`` turns into the job's value.
+Anything else is a fixed value.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from hydra.core.override_parser.types import Override, Transformer
 if TYPE_CHECKING:  # Hydra imports every hydra_plugins module at start-up: no optuna there
     from optuna.distributions import BaseDistribution, CategoricalDistribution
 
+    from harness.sweeps.expressions import Expression
+
 
 def _choices(override: Override) -> CategoricalDistribution:
     from optuna.distributions import CategoricalDistribution
@@ -27,8 +32,14 @@ def _choices(override: Override) -> CategoricalDistribution:
 def distribution(override: Override) -> BaseDistribution | str:
     from optuna.distributions import FloatDistribution, IntDistribution
 
+    from harness.sweeps.expressions import of_override
+
     if not override.is_sweep_override():
         return override.get_value_element_as_str()
+    expression = of_override(override)
+    if expression is not None:
+        low, high, log = expression.latent()
+        return FloatDistribution(low, high, log=log)
     value: Any = override.value()
     if override.is_choice_sweep():
         return _choices(override)
@@ -63,6 +74,23 @@ def from_overrides(arguments: list[str]) -> tuple[dict[str, BaseDistribution], d
         else:
             fixed[override.get_key_element()] = found
     return space, fixed
+
+
+def sampled(arguments: list[str]) -> dict[str, Expression]:
+    """The parameters of a multirun's overrides that are parameter expressions."""
+    from harness.sweeps.expressions import of_override
+
+    found: dict[str, Expression] = {}
+    for override in OverridesParser.create().parse_overrides(arguments):
+        expression = of_override(override)
+        if expression is not None:
+            found[override.get_key_element()] = expression
+    return found
+
+
+def values(params: dict[str, Any], sampled: dict[str, Expression]) -> dict[str, Any]:
+    """A trial's parameters as the job gets them: latent samples → values."""
+    return {k: sampled[k].value(v) if k in sampled else v for k, v in params.items()}
 
 
 def grid_choices(space: dict[str, BaseDistribution]) -> dict[str, list[Any]]:

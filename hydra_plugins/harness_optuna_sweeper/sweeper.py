@@ -37,6 +37,8 @@ INTERRUPTED_ATTR = "harness_interrupted"
 REDO_OF_ATTR = "harness_redo_of"
 #: The sweep's job number of a trial's run (``harness sweeps resume`` matches on it).
 JOB_ATTR = "harness_job"
+#: The values a trial's job got for parameters sampled through a latent float.
+VALUES_ATTR = "harness_values"
 
 
 def _trial_state() -> Any:
@@ -69,6 +71,9 @@ class OptunaSweeper(Sweeper):
         self.config: DictConfig | None = None
         self.launcher: Any = None
         self.job_idx = 0
+        #: Parameters sampled through a latent float (HyperDrive's normal family,
+        #: quniform, qloguniform): key → expression (search_space.sampled).
+        self.sampled: dict[str, Any] = {}
 
     def setup(
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
@@ -112,12 +117,13 @@ class OptunaSweeper(Sweeper):
         space, fixed = search_space.from_overrides(params + list(arguments))
         for name in fixed:
             space.pop(name, None)
+        self.sampled = search_space.sampled(params + list(arguments))
         study = self._study(space)
         redo = _interrupted(study)
         done = sum(1 for t in study.trials if t.state.is_finished() and not _was_interrupted(t))
         # An interrupted batch may hold jobs that did finish: their runs count.
         for item in list(redo):
-            if done < self.n_trials and _replay(study, space, fixed, *item):
+            if done < self.n_trials and _replay(study, space, fixed, self.sampled, *item):
                 redo.remove(item)
                 done += 1
         if done or redo:
@@ -135,9 +141,11 @@ class OptunaSweeper(Sweeper):
                     number, params, _ = redo.pop(0)
                     _ask_again(study, number, params)
                 trials.append(study.ask(fixed_distributions=space))
-            overrides = [_overrides(trial.params, fixed) for trial in trials]
+            overrides = [_overrides(trial.params, fixed, self.sampled) for trial in trials]
             for number, trial in enumerate(trials, start=self.job_idx):
                 trial.set_user_attr(JOB_ATTR, number)  # the sweep's job number of its run
+                if self.sampled:  # the study holds latent samples; keep what the job got
+                    trial.set_user_attr(VALUES_ATTR, _job_values(trial.params, self.sampled))
             try:
                 returns = self.launcher.launch(overrides, initial_job_idx=self.job_idx)
             except BaseException:
@@ -156,11 +164,10 @@ class OptunaSweeper(Sweeper):
         if not completed:
             return
         best = study.best_trial
-        log.info(f"Best parameters: {best.params}  Best value: {best.value}")
+        params = search_space.values(best.params, self.sampled)
+        log.info(f"Best parameters: {params}  Best value: {best.value}")
         OmegaConf.save(
-            OmegaConf.create(
-                {"name": "optuna", "best_params": best.params, "best_value": best.value}
-            ),
+            OmegaConf.create({"name": "optuna", "best_params": params, "best_value": best.value}),
             Path(str(self.config.hydra.sweep.dir)) / "optimization_results.yaml",
         )
 
@@ -206,14 +213,29 @@ def _interrupted(study: optuna.study.Study) -> list[tuple[int, dict[str, Any], i
     return redo
 
 
-def _overrides(params: dict[str, Any], fixed: dict[str, str]) -> tuple[str, ...]:
-    return tuple(f"{k}={v}" for k, v in {**params, **fixed}.items())
+def _overrides(
+    params: dict[str, Any], fixed: dict[str, str], sampled: dict[str, Any]
+) -> tuple[str, ...]:
+    values = search_space.values(params, sampled)
+    return tuple(f"{k}={v}" for k, v in {**_texts(values, sampled), **fixed}.items())
+
+
+def _texts(values: dict[str, Any], sampled: dict[str, Any]) -> dict[str, Any]:
+    """Sampled values in one spelling (ints stay ints; floats by repr)."""
+    from harness.sweeps.expressions import format_value
+
+    return {k: format_value(v) if k in sampled else v for k, v in values.items()}
+
+
+def _job_values(params: dict[str, Any], sampled: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in search_space.values(params, sampled).items() if k in sampled}
 
 
 def _replay(
     study: optuna.study.Study,
     space: dict[str, Any],
     fixed: dict[str, str],
+    sampled: dict[str, Any],
     number: int,
     params: dict[str, Any],
     job: int | None,
@@ -226,7 +248,7 @@ def _replay(
     if job is None or not sweep_id:
         return False
     store = SweepStore()
-    kept = resume.kept_run(store, sweep_id, int(job), list(_overrides(params, fixed)))
+    kept = resume.kept_run(store, sweep_id, int(job), list(_overrides(params, fixed, sampled)))
     if kept is None:
         return False
     _ask_again(study, number, params)

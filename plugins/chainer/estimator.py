@@ -5,6 +5,7 @@ Nothing here imports chainer; ``training`` does, inside the job.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from harness.contract.components import Estimator
@@ -84,3 +85,9 @@ class ChainerEstimator(Estimator):
         from harness.plugins.chainer.training import train
 
         train(run)
+
+    @classmethod
+    def load_model(cls, path: Path, params: dict[str, Any]) -> Any:
+        from harness.plugins.chainer.serving import load
+
+        return load(path, params)

@@ -12,7 +12,7 @@ L = chainer.links
 MODELS = ("mlp", "cnn")
 
 
-class MLP(chainer.Chain):
+class MLP(chainer.Chain):  # type: ignore[name-defined]  # chainer: imported at run time
     """The Chainer MNIST example's network: three Linear layers, ``n_units`` wide."""
 
     def __init__(self, n_units: int, n_out: int) -> None:
@@ -29,7 +29,7 @@ class MLP(chainer.Chain):
         return self.l3(h2)
 
 
-class CNN(chainer.Chain):
+class CNN(chainer.Chain):  # type: ignore[name-defined]
     """A small LeNet-style network: two 3×3 conv + max-pool blocks, then two Linear."""
 
     def __init__(self, n_units: int, n_out: int, in_channels: int) -> None:

@@ -65,7 +65,7 @@ class ConsoleLogger(Logger):
 
         if self._bar is None:
             self._bar = Progress(transient=False)
-            self._bar.console.force_terminal = True  # type: ignore[misc]
+            self._bar.console.force_terminal = True
             self._bar.start()
             self._task = self._bar.add_task(description, total=total)
         self._bar.update(self._task, completed=completed, total=total, description=description)

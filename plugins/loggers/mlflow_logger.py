@@ -28,7 +28,7 @@ from harness.contract.components import Logger
 from harness.contract.records import CANCELED, COMPLETED, FAILED, flatten
 
 #: harness status → MLflow RunStatus name.
-MLFLOW_STATUS = {COMPLETED: "FINISHED", FAILED: "FAILED", CANCELED: "KILLED"}
+MLFLOW_STATUS: dict[str, str] = {COMPLETED: "FINISHED", FAILED: "FAILED", CANCELED: "KILLED"}
 #: MLflow's own limits per log_batch call and per param value.
 MAX_METRICS, MAX_PARAMS, MAX_PARAM_CHARS = 1000, 100, 6000
 #: The harness run's tag that names its MLflow run.

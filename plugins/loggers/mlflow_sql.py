@@ -57,10 +57,12 @@ class SqlMetricWriter:
 
     def _insert(self, table: Any) -> Any:
         if self.dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
-        return insert(table)
+            from sqlalchemy.dialects import sqlite
+
+            return sqlite.insert(table)
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
 
     def _positional_insert(self) -> tuple[str, list[str]]:
         """The SQL of the metrics INSERT as this dialect writes it, and the order of

@@ -29,6 +29,13 @@ def failure_message(logs_dir: Path, world_size: int, exit_code: int) -> str:
     causes = [f for f in failures if not f[1].startswith("KeyboardInterrupt")] or failures
     launcher_log = logs_dir / "mpiexec.txt"
     launcher = launcher_log.read_text(errors="replace") if launcher_log.is_file() else ""
+    if exit_code < 0 and not causes:
+        # mpiexec itself died of a signal (its ranks then die with it: SIGTERM when
+        # their launcher dies); no rank is to blame.
+        return (
+            f"mpiexec was killed by {_signal_name(-exit_code)}; every rank was stopped with "
+            "it (their logs are logs/rank_N.txt)"
+        )
     if causes:
         rank, line = causes[0]
         aborted = _ABORTED.search(launcher)
@@ -61,9 +68,12 @@ def killed_rank(logs_dir: Path, world_size: int, launcher: str, exit_code: int) 
             codes[rank] = None
     said = _launcher_signals(launcher)
     by_signal = {r: _signal_of(c) for r, c in codes.items() if c is not None and _signal_of(c)}
-    causes = [r for r, n in by_signal.items() if n not in _CONSEQUENCES]
+    # The first rank to die is the cause: a SIGTERM to rank 1's script is rank 1's
+    # failure, though mpiexec then SIGTERMs rank 0 too (records in the order written).
+    first = sorted(by_signal, key=lambda r: _written_at(logs_dir / f"rank_{r}.exit"))
+    causes = [r for r in first if by_signal[r] not in _CONSEQUENCES]
     unrecorded = [r for r, c in codes.items() if c is None]
-    for rank in [*causes, *unrecorded, *by_signal]:
+    for rank in [*causes, *unrecorded, *first]:
         signum = by_signal.get(rank) or said.get(rank) or _signal_of(exit_code)
         what = f"killed by {_signal_name(signum)}" if signum else "killed by a signal"
         return (
@@ -74,6 +84,13 @@ def killed_rank(logs_dir: Path, world_size: int, launcher: str, exit_code: int) 
         rank, signum = next(iter(said.items()))  # no rank log at all: the launcher's word
         return f"rank {rank} was killed by {_signal_name(signum)}; see logs/rank_{rank}.txt"
     return None
+
+
+def _written_at(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 #: Signals mpiexec (and the harness's own stop) send the surviving ranks.

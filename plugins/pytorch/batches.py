@@ -44,7 +44,8 @@ def use_resident(setting: Any, train: Any, val: Any, device: torch.device) -> bo
     pairs = [tensors_of(train), tensors_of(val)]
     if setting is False or str(setting).lower() == "false" or None in pairs:
         return False
-    nbytes = sum(t.element_size() * t.nelement() for pair in pairs for t in pair)  # type: ignore[union-attr]
+    tensors = [t for pair in pairs if pair is not None for t in pair]
+    nbytes = sum(int(t.element_size()) * int(t.nelement()) for t in tensors)
     if setting is True or str(setting).lower() == "true":
         return True
     return fits_on(device, nbytes)

@@ -47,11 +47,11 @@ def _imagefolder(root: Path, size: int, test_size: float, seed: int) -> Data:
     train_root, val_root = imagefolder_splits(root)
     train = datasets.ImageFolder(str(train_root), transform=transform)
     if val_root is not None:
-        val: Dataset = datasets.ImageFolder(str(val_root), transform=transform)
-        if val.classes != train.classes:  # type: ignore[attr-defined]
+        val = datasets.ImageFolder(str(val_root), transform=transform)
+        if val.classes != train.classes:
             raise ValueError(
                 f"{val_root} has classes {val.classes}, {train_root} has {train.classes}"
-            )  # type: ignore[attr-defined]
+            )
         return Data(train, val, (3, size, size), len(train.classes))
     order = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed)).tolist()
     n_val = max(1, round(len(order) * test_size))
@@ -74,7 +74,7 @@ def train_loader(
 ) -> tuple[DataLoader, torch.Generator, DistributedSampler | None]:
     """Shuffled batches; one shard per rank when distributed (call sampler.set_epoch)."""
     generator = torch.Generator().manual_seed(seed)
-    sampler = None
+    sampler: DistributedSampler | None = None
     if world_size > 1:
         sampler = DistributedSampler(
             dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=seed

@@ -6,6 +6,7 @@ The driver side (``validate``, ``prepare``) never imports torch; training lives 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from harness.contract.components import Estimator
@@ -47,3 +48,9 @@ class PyTorchEstimator(Estimator):
         from harness.plugins.pytorch.trainer import train
 
         train(run)
+
+    @classmethod
+    def load_model(cls, path: Path, params: dict[str, Any]) -> Any:
+        from harness.plugins.pytorch.serving import load
+
+        return load(path, params)

@@ -111,7 +111,7 @@ def build_model(node: Any, in_shape: Sequence[int], num_classes: int) -> nn.Modu
         cls = get_class(target)
     except Exception as exc:
         raise ConfigError(f"estimator.model._target_: cannot import '{target}': {exc}") from None
-    accepted = inspect.signature(cls.__init__).parameters
+    accepted = inspect.signature(cls).parameters  # (its __init__'s, without self)
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
     for key, value in (("in_shape", tuple(in_shape)), ("num_classes", num_classes)):
         if takes_any or key in accepted:

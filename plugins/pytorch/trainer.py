@@ -152,7 +152,12 @@ class Trainer:
         self.resident = batches.use_resident(
             est.get("data_on_device", "auto"), self.dataset.train, self.dataset.val, device
         )
-        if self.resident:  # the data set lives on the device; batches are cut by index
+        # Either the data set lives on the device (batches are cut by index), or a
+        # DataLoader reads it; the loop takes either.
+        self.train_loader: Any
+        self.val_loader: Any
+        self.sampler: Any
+        if self.resident:
             self.generator = torch.Generator().manual_seed(seed)
             self.train_loader = self.sampler = batches.ResidentBatches(
                 self.dataset.train,
@@ -186,7 +191,9 @@ class Trainer:
             )
             print(f"resumed from {path} (epoch {self.start_epoch}, step {self.step})", flush=True)
 
-        self.trained = self.evaluated = model
+        # The module trained and the one evaluated: DDP- or compile-wrapped, or the model.
+        self.trained: Any = model
+        self.evaluated: Any = model
         if self.world > 1:
             distributed.init(run, device, str(est.get("backend", "auto")))
             ids = [device.index] if device.type == "cuda" else None
@@ -195,9 +202,11 @@ class Trainer:
         if compile_with:
             # The checkpoints keep saving self.model: a compiled module shares its
             # parameters, and its state_dict keys would carry an _orig_mod prefix.
-            options = {} if compile_with is True else {"backend": str(compile_with)}
-            self.trained = torch.compile(self.trained, **options)
-            self.evaluated = torch.compile(model, **options) if self.world > 1 else self.trained
+            backend = "inductor" if compile_with is True else str(compile_with)
+            self.trained = torch.compile(self.trained, backend=backend)
+            self.evaluated = (
+                torch.compile(model, backend=backend) if self.world > 1 else self.trained
+            )
         self.checkpoint_dir = run.outputs_dir / checks.CHECKPOINT_DIR
         self.keep_checkpoints = int(est.keep_checkpoints)
 
@@ -205,7 +214,7 @@ class Trainer:
         d, n_params = self.dataset, sum(p.numel() for p in self.model.parameters())
         print(
             f"pytorch: {type(self.model).__name__} ({n_params:,} parameters) on "
-            f"{self.est.data.format} ({len(d.train)} train / {len(d.val)} val, shape {d.in_shape}), "
+            f"{self.est.data.format} ({len(d.train)} train / {len(d.val)} val, shape {d.in_shape}), "  # type: ignore[arg-type]
             f"device {self.device}, threads {torch.get_num_threads()}, ranks {self.world}, "
             f"global batch {self.batch_size * self.world}, amp {self.amp_note}, "
             f"data {'on the device' if self.resident else 'through a DataLoader'}, "
@@ -239,7 +248,7 @@ class Trainer:
         loss_sum, correct, count = distributed.all_sum(
             list(loop.evaluate(self.evaluated, self.val_loader, self.settings)), device
         )
-        train_loss, seen = distributed.all_sum([train_loss, float(seen)], device)
+        train_loss, seen_total = distributed.all_sum([train_loss, float(seen)], device)
         if self.rank == 0:
             checkpoints.save(
                 self.checkpoint_dir,
@@ -260,7 +269,7 @@ class Trainer:
         run.log("accuracy", correct / count, step=epoch)
         run.log("epoch_time", epoch_time, step=epoch)
         run.log("epoch_cpu_time", epoch_cpu_time, step=epoch)
-        run.log("samples_per_s", seen / train_time, step=epoch)
+        run.log("samples_per_s", seen_total / train_time, step=epoch)
         if device.type == "cuda":  # the GPU column of `harness bench`
             run.log(
                 "system/gpu_peak_mb", torch.cuda.max_memory_allocated(device) / 2**20, step=epoch

@@ -24,7 +24,7 @@ from typing import Any
 from harness.contract.compute_kit import die_with_parent, job_environment, stop_group
 from harness.contract.envvars import HOME
 from harness.contract.files import atomic_write_json
-from harness.contract.jobspec import JOB_FILE
+from harness.contract.jobspec import ACCEPTED_FILE, CONFIG_ERROR_FILE, JOB_FILE
 from harness.plugins.ray import transfer
 
 #: Bytes of one file handed back per poll, so that a chatty job cannot make one
@@ -91,6 +91,8 @@ class NodeJob:
         code = self.proc.poll()  # first: once it is set, the reads below are complete
         changes: dict[str, bytes] = {}
         files = [self.run_dir / "logs" / "stdout.txt", self.run_dir / "logs" / "stderr.txt"]
+        # The job's verdict on its config, which the driver reads in its own run folder.
+        files += [self.run_dir / ACCEPTED_FILE, self.run_dir / CONFIG_ERROR_FILE]
         files += sorted((self.run_dir / "metrics").glob("*.jsonl"))
         more = False
         for path in files:

@@ -54,9 +54,10 @@ def _format(data: Any) -> str:
 
 
 def load(data: Any) -> tuple[Any, Any]:
-    """Features and labels as numpy arrays."""
-    import numpy as np
-
+    """Features and labels as numpy arrays. A file that cannot be read as the data
+    it should hold is a ``ConfigError`` naming the file and the problem: the job
+    calls this from ``validate_in_job``, so a bad file is exit 2 before training,
+    never a traceback from inside scikit-learn."""
     fmt = _format(data)
     if fmt in BUNDLED:
         from sklearn import datasets
@@ -64,26 +65,77 @@ def load(data: Any) -> tuple[Any, Any]:
         bunch = getattr(datasets, f"load_{fmt}")()
         return bunch.data, bunch.target
     path = Path(str(data.path))
-    if fmt == "npz":
-        with np.load(path) as arrays:
+    features, labels = _load_npz(path) if fmt == "npz" else _load_csv(path, data.get("target"))
+    _check_arrays(path, features, labels)
+    return features, labels
+
+
+def _load_npz(path: Path) -> tuple[Any, Any]:
+    import zipfile
+
+    import numpy as np
+
+    try:
+        # allow_pickle=False: an object array (a pickle) is refused, never unpickled.
+        with np.load(path, allow_pickle=False) as arrays:
             if "X" not in arrays or "y" not in arrays:
                 raise ConfigError(
                     f"{path}: an npz file needs arrays named X and y, found {list(arrays)}"
                 )
             return arrays["X"], arrays["y"]
-    return _load_csv(path, data.get("target"))
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ConfigError(f"{path}: not a readable npz file of arrays X and y ({exc})") from None
 
 
 def _load_csv(path: Path, target: str | None) -> tuple[Any, Any]:
+    import warnings
+
     import numpy as np
 
-    with open(path, encoding="utf-8") as handle:
-        header = handle.readline().strip().split(",")
-    table = np.genfromtxt(path, delimiter=",", skip_header=1, dtype=float)
-    if table.ndim != 2 or table.shape[1] < 2:
-        raise ConfigError(f"{path}: expected a CSV with a header and at least two numeric columns")
-    column = header.index(target) if target else len(header) - 1
+    try:
+        with open(path, encoding="utf-8") as handle:
+            header = [name.strip() for name in handle.readline().strip().split(",")]
+        with warnings.catch_warnings():  # an empty file: numpy warns, we explain
+            warnings.simplefilter("ignore")
+            table = np.genfromtxt(path, delimiter=",", skip_header=1, dtype=float, ndmin=2)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        # genfromtxt's ValueError names the line whose column count differs.
+        raise ConfigError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+    if table.ndim != 2 or table.shape[1] < 2 or table.shape[0] < 2:
+        raise ConfigError(
+            f"{path}: expected a CSV with a header and at least two rows of two or more "
+            "numeric columns"
+        )
+    if len(header) != table.shape[1]:
+        raise ConfigError(
+            f"{path}: the header names {len(header)} columns, the rows have {table.shape[1]}"
+        )
+    missing = np.argwhere(np.isnan(table))
+    if missing.size:
+        row, column = (int(v) for v in missing[0])
+        raise ConfigError(
+            f"{path}: line {row + 2}, column '{header[column]}' is empty or not a number "
+            f"({len(missing)} such cells)"
+        )
     if target and target not in header:
         raise ConfigError(f"{path}: no column '{target}'; columns are {', '.join(header)}")
+    column = header.index(target) if target else len(header) - 1
     features = np.delete(table, column, axis=1)
     return features, table[:, column]
+
+
+def _check_arrays(path: Path, features: Any, labels: Any) -> None:
+    import numpy as np
+
+    if features.ndim != 2 or labels.ndim != 1:
+        raise ConfigError(
+            f"{path}: X must be 2-D (samples × features) and y 1-D, got shapes "
+            f"{features.shape} and {labels.shape}"
+        )
+    if len(features) != len(labels) or len(labels) < 2:
+        raise ConfigError(
+            f"{path}: X has {len(features)} rows and y {len(labels)}; give the same number, "
+            "at least 2"
+        )
+    if not np.issubdtype(features.dtype, np.number):
+        raise ConfigError(f"{path}: X holds {features.dtype} values; give numbers")

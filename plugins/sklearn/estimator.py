@@ -7,6 +7,7 @@ import importlib.util
 import re
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from harness.contract.components import Estimator
@@ -54,7 +55,8 @@ def model_params(estimator_cfg: Any) -> dict[str, Any]:
     from omegaconf import OmegaConf
 
     node = OmegaConf.to_container(estimator_cfg, resolve=True)
-    return {k: v for k, v in node.items() if k not in RESERVED}  # type: ignore[union-attr]
+    assert isinstance(node, dict)
+    return {str(k): v for k, v in node.items() if k not in RESERVED}
 
 
 def build_model(config: Any) -> Any:
@@ -119,6 +121,9 @@ class SklearnEstimator(Estimator):
 
     def validate_in_job(self, config: Any) -> None:
         build_model(config)
+        # The data is read here, before training: a bad file is one line and exit 2
+        # (ConfigError), and train() uses what was read instead of reading it again.
+        self._data = datasets.load(config.estimator.data)
 
     def prepare(self, config: Any, job: Any) -> None:
         job.absolute_path("estimator", "data", "path")
@@ -136,7 +141,8 @@ class SklearnEstimator(Estimator):
 
         config = run.params
         model = build_model(config)
-        features, labels = datasets.load(config.estimator.data)
+        loaded = getattr(self, "_data", None)
+        features, labels = loaded if loaded is not None else datasets.load(config.estimator.data)
         regression = is_regressor(model)
         if regression != is_regressor_name(str(config.estimator.model._target_)):
             kind = "a regressor" if regression else "a classifier"
@@ -173,3 +179,9 @@ class SklearnEstimator(Estimator):
             run.log("f1_macro", float(f1_score(y_test, predicted, average="macro")))
         run.outputs_dir.mkdir(parents=True, exist_ok=True)
         joblib.dump(model, run.outputs_dir / "model.joblib")
+
+    @classmethod
+    def load_model(cls, path: Path, params: dict[str, Any]) -> Any:
+        from harness.plugins.sklearn.serving import load
+
+        return load(path)

@@ -112,7 +112,7 @@ def settings_from(node: Any) -> SlurmSettings:
     settings.mem_gb = mem
     time = node.get("time")
     if time is not None:
-        if isinstance(time, bool) or not _TIME.match(str(time)):
+        if isinstance(time, bool) or not _TIME.fullmatch(str(time)):
             raise ConfigError(
                 f"compute.time must be minutes or a Slurm time like 2:00:00 or 1-00:00:00, "
                 f"got {time!r}"

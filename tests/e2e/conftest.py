@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from layerless import layerless_environment
 
 from harness.compat import SHIM_DIR
 
@@ -63,3 +64,9 @@ def azureml(monkeypatch: pytest.MonkeyPatch, home: Path):
     yield azureml
     for name in [m for m in sys.modules if m == "azureml" or m.startswith("azureml.")]:
         del sys.modules[name]  # later tests must not see the shim as installed
+
+
+@pytest.fixture(scope="session")
+def layerless_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The interpreter of a throw-away environment without the azureml opt-in."""
+    return layerless_environment(tmp_path_factory.mktemp("layerless") / "env")

@@ -58,7 +58,9 @@ def ran_in_environment(home: Path, run) -> tuple[dict, dict]:
     return seen, environment
 
 
-def test_environment_with_conda_dependencies_runs_in_the_built_environment(azureml, home, src):
+def test_environment_with_conda_dependencies_runs_in_the_built_environment(
+    azureml, home, src, capfd
+):
     from azureml.core import Environment
     from azureml.core.conda_dependencies import CondaDependencies
 
@@ -76,8 +78,62 @@ def test_environment_with_conda_dependencies_runs_in_the_built_environment(azure
     assert sorted(environment["requirements"]) == ["six", TABULATE]
     assert TABULATE in environment["packages"]
     assert any(p.lower().startswith("six==") for p in environment["packages"])
+    assert environment["not_installed"] == ["azureml-defaults"]
     shown = run_cli("runs", "show", run.id, home=home)
     assert f"environment: tab-env  hash {environment['hash']}" in shown.stdout, shown.output
+
+
+def test_azureml_packages_follow_one_rule_in_conda_dependencies_and_yaml(
+    azureml, home, src, tmp_path
+):
+    """v1 files list the Azure ML SDK (azureml-defaults, azureml-opendatasets). It
+    was dropped from CondaDependencies but installed from a YAML pip: section (the
+    real SDK, hundreds of MB, into jobs that import the harness's layer anyway). Both
+    now leave it out, with one warning, and provenance records it."""
+    from azureml.core import Environment
+    from azureml.core.conda_dependencies import CondaDependencies
+
+    conda = tmp_path / "environment.yml"
+    conda.write_text(
+        "dependencies:\n  - pip\n  - pip:\n    - azureml-defaults\n"
+        f"    - azureml-dataset-runtime[pandas,fuse]\n    - {TABULATE}\n"
+    )
+    deps = CondaDependencies.create(pip_packages=["azureml-defaults", TABULATE])
+    assert "    - azureml-defaults" in deps.serialize_to_string()  # printed as in v1
+    by_code = Environment("by-code")
+    by_code.python.conda_dependencies = deps
+    hashes = set()
+    for env, dropped in (
+        (by_code, ["azureml-defaults"]),
+        (
+            Environment.from_conda_specification("by-yaml", str(conda)),
+            ["azureml-defaults", "azureml-dataset-runtime[pandas,fuse]"],
+        ),
+    ):
+        result = run_cli("train", *env_overrides(src, env), home=home)
+        assert result.returncode == 0, result.output
+        warned = [
+            line for line in result.stderr.splitlines() if "not installed: jobs import" in line
+        ]
+        assert len(warned) == 1 and all(name in warned[0] for name in dropped), result.stderr
+        environment = json.loads((home / "runs" / result.run_id / "run.json").read_text())[
+            "provenance"
+        ]["environment"]
+        assert environment["not_installed"] == dropped
+        assert environment["requirements"] == [TABULATE]
+        assert not any(p.lower().startswith("azureml") for p in environment["packages"])
+        hashes.add(environment["hash"])
+    assert len(hashes) == 1  # the same packages, the same build
+
+
+def env_overrides(src: Path, env) -> list[str]:
+    """The `harness train` overrides the layer submits for a script in ``env``."""
+    from azureml.core import ScriptRunConfig
+
+    config = ScriptRunConfig(
+        source_directory=str(src), script="probe.py", arguments=["tabulate"], environment=env
+    )
+    return config.to_overrides()
 
 
 def test_registered_environment_by_get_and_by_workspace_map(azureml, home, src):
@@ -152,7 +208,9 @@ def test_curated_v1_names_run_in_the_mapped_harness_environments(azureml, home, 
     from azureml.core import Environment, Workspace
 
     ws = Workspace.from_config()
-    for env in (ws.environments["AzureML-Tutorial"], Environment.get(ws, "AzureML-Tutorial")):
+    # Azure matched curated names case-insensitively; today's notebooks write
+    # 'azureml-sklearn-1.5', which maps by its framework (V1_FAMILIES).
+    for env in (ws.environments["AzureML-Tutorial"], Environment.get(ws, "azureml-sklearn-1.5")):
         run = submit(script_config(src, env, "sklearn"))
         seen, environment = ran_in_environment(home, run)
         assert environment["name"] == "harness-sklearn" and environment["version"] == 1
@@ -169,7 +227,7 @@ def test_curated_v1_names_run_in_the_mapped_harness_environments(azureml, home, 
     assert unknown.to_config() is None
     err = capfd.readouterr().err
     assert "curated environment 'AzureML-TensorFlow-2.0-CPU' has no local counterpart" in err
-    assert "AzureML-Tutorial" in err  # names the mapped ones
+    assert "AzureML-* names with scikit-learn, sklearn, pytorch" in err  # names the mapped ones
 
 
 def test_curated_pytorch_name_reuses_the_harness_torch(azureml, home, src):

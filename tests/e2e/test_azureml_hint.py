@@ -19,17 +19,22 @@ from harness import compat
 FIX = "harness compat azureml --install"
 
 
-@pytest.fixture(autouse=True)
-def _no_layer_here():
-    # The hint is for an environment without the layer: in one with it, `import
-    # azureml` finds the shim (tested below and in test_azureml_notebooks.py).
-    assert not compat.is_installed(), "this environment has the azureml layer installed"
+@pytest.fixture
+def python(layerless_python):
+    """Run code in an interpreter without the layer (tests/e2e/conftest.py): the hint
+    is for such an environment, whether or not the tests' own one opted in. With the
+    layer, `import azureml` finds the shim (test_azureml_notebooks.py)."""
     assert compat.real_azureml() is None, "this environment has a real azureml package"
 
+    def run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return _run(layerless_python, code, **env)
 
-def python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return run
+
+
+def _run(interpreter, code: str, **env: str) -> subprocess.CompletedProcess[str]:  # noqa: ANN001
     return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [str(interpreter), "-c", textwrap.dedent(code)],
         capture_output=True,
         text=True,
         env={**_base_env(), **env},
@@ -54,7 +59,7 @@ def test_the_harness_install_puts_the_hint_in_site_packages_and_its_record():
     } <= files  # pip uninstall removes them
 
 
-def test_import_in_a_plain_interpreter_names_the_fix():
+def test_import_in_a_plain_interpreter_names_the_fix(python):
     proc = python("import azureml.core")
     assert proc.returncode == 1
     last = proc.stderr.strip().splitlines()[-1]
@@ -62,7 +67,7 @@ def test_import_in_a_plain_interpreter_names_the_fix():
     assert FIX in last and "estimator.azureml_compat=true" in last
 
 
-def test_every_import_form_raises_module_not_found_for_azureml_and_a_probe_finds_nothing():
+def test_every_import_form_raises_module_not_found_for_azureml_and_a_probe_finds_nothing(python):
     proc = python(
         """
         import importlib, importlib.util
@@ -89,7 +94,7 @@ def test_every_import_form_raises_module_not_found_for_azureml_and_a_probe_finds
     ]
 
 
-def test_a_real_azureml_and_the_installed_shim_are_found_first(tmp_path):
+def test_a_real_azureml_and_the_installed_shim_are_found_first(python, tmp_path):
     real = tmp_path / "real"
     (real / "azureml" / "core").mkdir(parents=True)  # a namespace package, as the real SDK's
     (real / "azureml" / "core" / "__init__.py").write_text("WHO = 'real azureml'\n")
@@ -102,7 +107,7 @@ def test_a_real_azureml_and_the_installed_shim_are_found_first(tmp_path):
     assert Path(proc.stdout.strip()).is_relative_to(compat.SHIM_DIR)
 
 
-def test_a_jupyter_kernel_names_the_fix(tmp_path, monkeypatch):
+def test_a_jupyter_kernel_names_the_fix(layerless_python, tmp_path, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
@@ -111,7 +116,13 @@ def test_a_jupyter_kernel_names_the_fix(tmp_path, monkeypatch):
     (spec / "kernel.json").write_text(
         json.dumps(
             {
-                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "argv": [
+                    str(layerless_python),
+                    "-m",
+                    "ipykernel_launcher",
+                    "-f",
+                    "{connection_file}",
+                ],
                 "display_name": "harness (hint test)",
                 "language": "python",
             }
@@ -139,3 +150,68 @@ def test_a_jupyter_kernel_names_the_fix(tmp_path, monkeypatch):
     assert errors[0]["ename"] == "ModuleNotFoundError"
     assert errors[0]["evalue"].startswith("No module named 'azureml': ")
     assert FIX in errors[0]["evalue"] and "restart the kernel" in errors[0]["evalue"]
+
+
+@pytest.mark.slow
+def test_a_wheel_built_from_the_checkout_installs_the_same_way(layerless_python, tmp_path):
+    """docs/migrating-from-azureml.md: a wheel built from a clone installs as the
+    clone does, the hint included. Built by pip (PEP 517, as `python -m build` does),
+    installed with --no-deps into a throw-away venv that sees this environment's
+    packages but not its harness or its opt-in."""
+    import os
+    import shutil
+    import zipfile
+
+    repo = Path(__file__).resolve().parents[2]
+    source = tmp_path / "clone"  # a copy: an in-tree build would write build/ into the checkout
+    shutil.copytree(
+        repo, source, symlinks=True,
+        ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__"),
+    )  # fmt: skip
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "-w", str(tmp_path / "dist"), str(source)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = (tmp_path / "dist").glob("harness_ml-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"harness_azureml_hint.pth", "_harness_azureml_hint.py"} <= names
+    assert "harness/compat/azureml_shim/azureml/core/__init__.py" in names
+    assert "harness/envs/curated/harness-sklearn.yaml" in names
+    env = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+    python = env / "bin" / "python"
+    purelib = subprocess.check_output(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
+    ).strip()
+    installed = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    # Its dependencies from this environment, after the wheel's own files: the
+    # parents' site-packages appended without their .pth files (no editable harness).
+    parents = [p for p in sys.path if p.endswith("site-packages")]
+    Path(purelib, "zz_parent_packages.pth").write_text("\n".join(parents) + "\n")
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    where = subprocess.run(
+        [str(python), "-c", "import harness; print(harness.__file__)"],
+        capture_output=True, text=True, env=clean, cwd=tmp_path,
+    )  # fmt: skip
+    assert where.stdout.strip().startswith(purelib), where.stdout + where.stderr
+    hint = subprocess.run(
+        [str(python), "-c", "import azureml.core"],
+        capture_output=True, text=True, env=clean, cwd=tmp_path,
+    )  # fmt: skip
+    assert FIX in hint.stderr.strip().splitlines()[-1], hint.stderr
+    done = subprocess.run(
+        [str(env / "bin" / "harness"), "compat", "azureml", "--install"],
+        capture_output=True, text=True, env=clean, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    layer = subprocess.run(
+        [str(python), "-c", "import azureml.core; print(azureml.core.VERSION)"],
+        capture_output=True, text=True, env=clean, cwd=tmp_path,
+    )  # fmt: skip
+    assert layer.stdout.strip() == "1.0.0+harness", layer.stderr

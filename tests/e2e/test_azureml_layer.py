@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from layerless import harness_in
 
 from harness.compat import SHIM_DIR
 from harness.errors import HarnessError
@@ -186,14 +187,17 @@ def test_the_in_script_run_of_v1(home, tmp_path):
     assert model["run_id"] == result.run_id and model["tags"] == {"a": "b"}
 
 
-def test_a_forgotten_opt_in_says_what_to_do(home, tmp_path):
+def test_a_forgotten_opt_in_says_what_to_do(home, tmp_path, layerless_python):
     from harness.compat import real_azureml
 
-    if real_azureml():
-        pytest.skip("a real azureml package is importable here")
+    assert real_azureml() is None, "this environment has a real azureml package"
     src = write(tmp_path / "src", {"score.py": "from azureml.core import Run\n"})
-    result = script_train(home, src, "score.py")
-    assert result.returncode == 1
+    # Driver and job in an environment without the opt-in, whatever this one's state.
+    result = harness_in(
+        layerless_python, "train", "+estimator=script", f"estimator.source_directory={src}",
+        "estimator.entry_script=score.py", home=home,
+    )  # fmt: skip
+    assert result.returncode == 1, result.output
     error = show(result.run_id, home)["error"]
     assert "No module named 'azureml'" in error
     assert "estimator.azureml_compat=true" in error and "harness compat azureml --install" in error
@@ -306,6 +310,10 @@ def test_hyperdrive_from_the_azureml_layer(azureml, home, tmp_path):
     assert hd.get_status() == "Completed"
     best = hd.get_best_run_by_primary_metric()
     assert best.get_metrics()["accuracy"] == pytest.approx(0.9)
+    # Both HyperDrive notebooks print the best run's arguments from its runDefinition.
+    definition = best.get_details()["runDefinition"]
+    assert definition["arguments"] == ["--reg", "0.1"] and definition["script"] == "t.py"
+    assert (definition["communicator"], definition["nodeCount"]) == ("None", 1)
     ranked = hd.get_children_sorted_by_primary_metric()
     assert [r["hyperparameters"] for r in ranked] == [
         ["estimator.script_params.reg=0.1"],
@@ -376,3 +384,195 @@ def test_datastore_dataset_and_model_calls_of_v1(azureml, home, tmp_path, capsys
     RunDetails(interactive).show()  # not in Jupyter: plain text
     out = capsys.readouterr().out
     assert interactive.id in out and "Completed" in out
+
+
+# -- v1 modules and names the layer does not provide: one line each -------------------------
+@pytest.mark.parametrize(
+    ("statement", "says"),
+    [
+        ("import azureml.pipeline.core", "azureml.pipeline (Azure ML pipelines) is not"),
+        ("from azureml.pipeline.steps import PythonScriptStep", "run each step as its own run"),
+        ("from azureml.train.automl import AutoMLConfig", "sweep a model of your own"),
+        ("from azureml.tensorboard import Tensorboard", "+logger=tensorboard"),
+        ("import azureml.no_such_module", "docs/migrating-from-azureml.md"),
+        ("from azureml.core.compute import RemoteCompute", "azureml.core.compute.RemoteCompute is"),
+        (
+            "from azureml.data import OutputFileDatasetConfig",
+            "write the job's results to ./outputs",
+        ),
+    ],
+)
+def test_a_v1_module_or_name_the_layer_lacks_is_one_line(azureml, statement, says):
+    with pytest.raises(ImportError) as caught:  # still an ImportError for try/except probes
+        exec(statement)
+    message = str(caught.value)
+    assert isinstance(caught.value, HarnessError) and "\n" not in message
+    assert " is not available locally" in message and says in message, message
+    # A probe is answered as for any missing module, without raising.
+    assert importlib.util.find_spec("azureml.pipeline") is None
+    with pytest.raises(ImportError, match="cannot import name 'Nope'"):
+        exec("from azureml.core.compute import Nope")  # an unknown name: Python's own error
+
+
+def test_v1_names_that_only_need_to_exist(azureml, capsys):
+    from azureml.core.authentication import InteractiveLoginAuthentication
+    from azureml.core.environment import CondaDependencies as FromEnvironment
+    from azureml.core.runconfig import DEFAULT_GPU_IMAGE, CondaDependencies
+    from azureml.exceptions import ActivityFailedException
+    from azureml.telemetry import set_diagnostics_collection
+
+    set_diagnostics_collection(send_diagnostics=True)  # a silent no-op
+    assert capsys.readouterr() == ("", "")
+    assert CondaDependencies is FromEnvironment and DEFAULT_GPU_IMAGE.startswith("mcr.")
+    deps = CondaDependencies.create(conda_packages=["numpy"], pip_packages=["chainer"])
+    assert "  - numpy" in deps.serialize_to_string()
+    InteractiveLoginAuthentication(tenant_id="t")
+    InteractiveLoginAuthentication(tenant_id="t")
+    err = capsys.readouterr().err
+    assert err.count("needs no Azure credentials") == 1
+    assert issubclass(ActivityFailedException, HarnessError)
+
+
+def test_open_datasets_come_from_a_datastore_folder(azureml, home, tmp_path):
+    from azureml.core import Workspace
+    from azureml.opendatasets import MNIST, Diabetes
+
+    for get in (MNIST.get_file_dataset, Diabetes.get_tabular_dataset):
+        with pytest.raises(HarnessError) as caught:
+            get()
+        message = str(caught.value)
+        assert "\n" not in message and "is not available locally; put " in message
+        assert "--target opendatasets/" in message
+    from harness.datasets.synthetic import write_mnist
+
+    write_mnist(tmp_path / "mnist", 30, 10, gz=True)
+    (tmp_path / "diabetes").mkdir()
+    (tmp_path / "diabetes" / "d.csv").write_text("AGE,BMI,Y\n50,22.1,151\n30,30.5,75\n")
+    ds = Workspace.from_config().get_default_datastore()
+    ds.upload(str(tmp_path / "mnist"), "opendatasets/mnist", show_progress=False)
+    ds.upload(str(tmp_path / "diabetes"), "opendatasets/diabetes", show_progress=False)
+
+    mnist = MNIST.get_file_dataset()
+    assert "/train-images-idx3-ubyte.gz" in mnist.to_path()
+    mnist.download(str(tmp_path / "data"), overwrite=True)  # the tutorials' next cell
+    assert (tmp_path / "data" / "t10k-labels-idx1-ubyte.gz").is_file()
+    assert str(mnist.as_mount()) == "${datastore:opendatasets/mnist,mount}"  # the default
+    frame = Diabetes.get_tabular_dataset().to_pandas_dataframe()
+    assert frame["Y"].tolist() == [151, 75]
+
+
+# -- a failed run names its exception -------------------------------------------------------
+def test_a_failed_run_reports_the_exception_not_the_last_stderr_line(home, tmp_path):
+    """NumPy's error for v1 scripts' ``np.float`` ends with a release-note URL, and
+    a library may write after the traceback: the run's error is the exception's own
+    line, which the script's interpreter records (tests/unit/test_run_context.py
+    covers the worker's writer)."""
+    src = write(
+        tmp_path / "src",
+        {
+            "np_float.py": """
+            import numpy as np
+            np.float(0.5)
+        """,
+            "late_output.py": """
+            import atexit, sys
+            atexit.register(lambda: print("flushing caches ... done", file=sys.stderr))
+            raise ValueError("penalty must be positive\\n(see the docs)")
+        """,
+        },
+    )
+    for entry, error in (
+        ("np_float.py", "AttributeError: module 'numpy' has no attribute 'float'."),
+        ("late_output.py", "ValueError: penalty must be positive"),
+    ):
+        result = script_train(home, src, entry)
+        assert result.returncode == 1, result.output
+        shown = show(result.run_id, home)
+        assert shown["status"] == "Failed" and shown["error"] == error, shown["error"]
+        last = (home / "runs" / result.run_id / "logs" / "stderr.txt").read_text().split("\n")
+        assert [line for line in last if line.strip()][-1] != error  # not what stderr ends with
+
+
+def test_a_compute_target_named_by_string_is_found_once_created(azureml, home, tmp_path, capfd):
+    from azureml.core import Experiment, ScriptRunConfig, Workspace
+    from azureml.core.compute import AmlCompute, ComputeTarget
+
+    src = write(tmp_path / "src", {"t.py": "print('ran')\n"})
+    ws = Workspace.from_config()
+    ComputeTarget.create(ws, "cpu-cluster", AmlCompute.provisioning_configuration(vm_size="D2"))
+    capfd.readouterr()
+    for target in ("cpu-cluster", "never-created"):
+        run = Experiment(ws, "targets").submit(
+            ScriptRunConfig(source_directory=str(src), script="t.py", compute_target=target)
+        )
+        run.wait_for_completion()
+        assert run.get_status() == "Completed"
+    err = capfd.readouterr().err
+    assert "'cpu-cluster' is not defined here" not in err  # ComputeTarget.create recorded it
+    assert err.count("compute target 'never-created' is not defined here") == 1
+
+
+def test_datastore_upload_without_target_path_goes_to_the_root(azureml, home, tmp_path):
+    """v1's default, target_path=None, uploads to the datastore's root; a folder that
+    would land in the datastore's own metadata is refused in one line."""
+    from azureml.core import Dataset, Workspace
+
+    ds = Workspace.from_config().get_default_datastore()
+    data = write(tmp_path / "data", {"train.csv": "x,y\n1,2\n", "sub/more.csv": "x,y\n3,4\n"})
+    ref = ds.upload(src_dir=str(data), overwrite=True, show_progress=False)
+    assert str(ref) == "${datastore:default:,mount}"
+    root = home / "datastores" / "default"
+    assert (root / "train.csv").read_text() == "x,y\n1,2\n" and (
+        root / "sub" / "more.csv"
+    ).is_file()
+    assert Dataset.File.from_files((ds, "sub")).to_path() == ["/more.csv"]
+    listed = run_cli("datastore", "list", "--format", "json", home=home)
+    assert {"train.csv", "sub/more.csv"} <= {f["path"] for f in listed.json()}, listed.output
+
+    bad = write(tmp_path / "bad", {".harness/manifest.json": "{}"})
+    with pytest.raises(HarnessError, match="reserved for harness metadata"):
+        ds.upload(src_dir=str(bad), show_progress=False)
+
+
+def test_upload_progress_saves_as_text_in_a_notebook(home, tmp_path):
+    """rich's live Jupyter display is a widget, which saved as an empty one in the
+    notebook file. In a kernel the progress is plain text: the final line is kept."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    write(tmp_path / "data", {"a.txt": "x" * 1000, "b/c.txt": "y"})
+    code = "from harness import Datastore\nDatastore.get().upload('data', 'up')\nNone"
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    nbclient.NotebookClient(
+        book, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    outputs = book.cells[0].outputs
+    assert not [
+        o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
+    text = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
+    assert "upload → default:up" in text and "2/2 files" in text, outputs
+    assert "\x1b[" not in text  # no terminal control codes in the saved file
+
+
+def test_v1_arguments_with_a_local_meaning_are_honoured_and_the_rest_warn(
+    azureml, home, tmp_path, capfd
+):
+    """max_run_duration_seconds is a time limit here too (compute.timeout); arguments
+    that mean nothing locally are accepted with one warning each, never silently."""
+    from azureml.core import Experiment, ScriptRunConfig, Workspace
+    from azureml.exceptions import ActivityFailedException
+    from azureml.train.estimator import Estimator
+
+    src = write(tmp_path / "src", {"slow.py": "import time\ntime.sleep(60)\n"})
+    config = ScriptRunConfig(str(src), script="slow.py", max_run_duration_seconds=2)
+    assert "++compute.timeout=2.0" in config.to_overrides()
+    run = Experiment(Workspace.from_config(), "limits").submit(config)
+    with pytest.raises(ActivityFailedException, match="timed out after 2.0 s"):
+        run.wait_for_completion()
+    assert run.get_status() == "Failed"
+    capfd.readouterr()
+    Estimator(str(src), entry_script="slow.py", inputs=["x"], framework_version="1.0",
+              vm_priority="lowpriority")  # fmt: skip
+    err = capfd.readouterr().err
+    for name in ("inputs=", "framework_version=", "vm_size="):
+        assert err.count(name) == 1, err

@@ -11,6 +11,7 @@ import pytest
 from harness.datasets.synthetic import write_cifar10, write_mnist
 from harness.plugins.chainer.compat import chainer_available
 from harness.testing import run_cli
+from harness.testing.requirements import unavailable
 
 # find_spec, not importorskip: importing chainer before the compat patch fails.
 pytestmark = pytest.mark.skipif(
@@ -167,11 +168,13 @@ def _mpiexec() -> str | None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(_mpiexec() is None, reason="no mpiexec (the mpi extra)")
+@pytest.mark.mpi
 def test_chainermn_path_on_two_ranks(home):
     """The ChainerMN path, run the way an MPI compute runs it: the run's own job.json
     under `mpiexec -n 2 python -m mpi4py -m harness.worker` (the `compute=mpi`
     end-to-end test lives with the mpi plugin)."""
+    if _mpiexec() is None:
+        unavailable("mpi", "no mpiexec (the mpi extra)")
     import os
     import shutil
 

@@ -220,7 +220,11 @@ def test_disabled_plugin_is_not_loaded(home):
         "plugins", "list", "--format", "json", home=home, env={"HARNESS_DISABLE_PLUGINS": "loggers"}
     )
     assert result.returncode == 0, result.output
-    assert "loggers" not in {p["name"] for p in result.json()}
+    # Listed as disabled (and why), with nothing loaded from it.
+    plugins = {p["name"]: p for p in result.json()}
+    assert plugins["loggers"]["status"] == "disabled" and plugins["loggers"]["components"] == {}
+    assert "HARNESS_DISABLE_PLUGINS" in plugins["loggers"]["disabled_by"]
+    assert plugins["sklearn"]["status"] == "loaded"
 
 
 def test_help_and_unknown_command(home):

@@ -7,6 +7,7 @@ wheel is downloaded once, and lives in the test session's temporary folder.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -148,7 +149,10 @@ def test_a_resolver_error_fails_the_run_in_one_paragraph(home, src):
     [
         ("+estimator.environment.pip_packages=[tabulate===]", "is not a valid requirement"),
         ("+estimator.environment.pipp=[tabulate]", "unknown key(s) pipp"),
-        ("+estimator.environment.python=3.1", "is not installed on this machine (found: "),
+        (
+            ("+estimator.environment.python=3.1", "+estimator.environment.strict_python=true"),
+            "python 3.1 cannot run the harness's worker",
+        ),
         ("estimator.environment=no-such-env", "unknown environment 'no-such-env'"),
         ("+estimator.environment.conda_packages=[cudatoolkit]", "conda package 'cudatoolkit'"),
         (
@@ -158,12 +162,122 @@ def test_a_resolver_error_fails_the_run_in_one_paragraph(home, src):
     ],
 )
 def test_an_invalid_spec_is_exit_2_and_writes_nothing(home, src, override, message):
-    result = train(home, src, override)
+    result = train(home, src, *([override] if isinstance(override, str) else override))
     assert result.returncode == 2, result.output
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not (home / "runs").exists() or not any((home / "runs").iterdir())
     assert built_envs(home) == []
+
+
+def test_a_conda_file_pinning_an_old_python_runs_on_the_nearest_with_a_note(
+    home, src, tmp_path, monkeypatch
+):
+    """v1 conda files pin a Python (python=3.8.12) the harness cannot run on: the run
+    uses the nearest usable one, says so once, and keeps the note in provenance."""
+    from harness.envs.python import choose
+
+    (src / "env.yml").write_text("dependencies:\n- python=3.8.12\n- pip:\n  - tabulate==0.9.0\n")
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))  # only uv's own finds
+    expected = choose("3.8.12").interpreter.version
+    result = train(home, src, f"+estimator.environment.conda_file={src / 'env.yml'}")
+    assert result.returncode == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "python 3.8.12" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("harness: warning: python 3.8.12 ")
+    environment = record(home, result.run_id)["provenance"]["environment"]
+    assert environment["python"] == expected
+    assert environment["python_requested"] == "3.8.12"
+    assert environment["python_note"] == warnings[0].removeprefix("harness: warning: ")
+    seen = probe(home, result.run_id)
+    assert seen["found"]["tabulate"] == "0.9.0"
+    version = subprocess.run(
+        [seen["executable"], "-c", "import sys; print(*sys.version_info[:3], sep='.')"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert version == expected  # the job really ran on the interpreter recorded
+    shown = run_cli("runs", "show", result.run_id, home=home)
+    assert f"  note: {environment['python_note']}" in shown.stdout
+
+    strict = train(
+        home, src, f"+estimator.environment.conda_file={src / 'env.yml'}",
+        "+estimator.environment.strict_python=true",
+    )  # fmt: skip
+    assert strict.returncode == 2 and "strict_python is set" in strict.stderr
+    assert len(strict.stderr.strip().splitlines()) == 1
+    assert len(list((home / "runs").glob("*/run.json"))) == 1  # nothing new written
+
+
+def write_wheel(folder: Path, name: str, version: str, files: dict[str, str]) -> Path:
+    """A minimal pure-Python wheel (what a user's own built package is)."""
+    import base64
+    import hashlib
+    import zipfile
+
+    dist = f"{name.replace('-', '_')}-{version}"
+    meta = {
+        f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+    }
+    entries = {**files, **meta}
+    record = []
+    for path, text in entries.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
+    record.append(f"{dist}.dist-info/RECORD,,")
+    wheel = folder / f"{dist}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in entries.items():
+            archive.writestr(path, text)
+        archive.writestr(f"{dist}.dist-info/RECORD", "\n".join(record) + "\n")
+    return wheel
+
+
+def test_a_reused_package_that_breaks_beside_the_environment_is_installed_instead(
+    home, src, tmp_path
+):
+    """The harness's chainer with a file's numpy<2 built, then failed every job at
+    ``import chainer``: declared versions were met, the import was not. Here the same
+    mechanism, fast: the environment's own (direct-URL) wheel puts a broken
+    top-level ``mdurl`` module in front of what the harness's markdown-it-py
+    imports. The build must import the reused package as a job would, see it fail,
+    and install markdown-it-py (with its real mdurl package) into the environment."""
+    wheel = write_wheel(
+        tmp_path, "mdurl-shadow", "1.0", {"mdurl.py": "raise ImportError('a broken mdurl')\n"}
+    )
+    url = wheel.as_uri()
+    result = train(
+        home, src, f"+estimator.environment.pip_packages=[markdown-it-py,mdurl-shadow @ {url}]",
+        modules=("markdown_it",),
+    )  # fmt: skip
+    assert result.returncode == 0, result.output
+    log = (home / "runs" / result.run_id / "logs" / "environment.txt").read_text()
+    assert "not reusing the harness's packages (markdown-it-py (import markdown_it: " in log
+    assert "ImportError: a broken mdurl" in log
+    seen = probe(home, result.run_id)
+    assert seen["found"]["markdown_it"] is not None  # the job imports it, from the environment
+    environment = record(home, result.run_id)["provenance"]["environment"]
+    assert environment["from_harness"] == []
+    assert any(p.startswith("markdown-it-py==") for p in environment["packages"])
+    # The direct URL: one warning, and provenance keeps the URL and the file's hash.
+    warned = [line for line in result.stderr.splitlines() if "is a direct URL" in line]
+    assert len(warned) == 1 and f"mdurl-shadow @ {url}" in warned[0]
+    (direct,) = environment["direct_requirements"]
+    assert direct["url"] == url and direct["name"] == "mdurl-shadow"
+    assert direct["sha256"] == hashlib.sha256(wheel.read_bytes()).hexdigest()
+
+
+def test_a_reused_package_that_imports_beside_the_environment_stays_reused(home, src):
+    """The check does not cost a download when reuse is sound (tabulate installed,
+    the harness's markdown-it-py imported as is)."""
+    result = train(
+        home, src, "+estimator.environment.pip_packages=[markdown-it-py,tabulate==0.9.0]",
+        modules=("markdown_it", "tabulate"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.output
+    environment = record(home, result.run_id)["provenance"]["environment"]
+    assert any(p.startswith("markdown-it-py==") for p in environment["from_harness"])
+    assert probe(home, result.run_id)["found"]["markdown_it"] is not None
 
 
 @pytest.fixture
@@ -443,7 +557,7 @@ def test_the_chainer_tutorial_runs_in_the_curated_chainer_environment(home, tmp_
     data = write_mnist(tmp_path / "mnist", n_train=300, n_test=100)
     result = run_cli(
         "train", "+estimator=script",
-        f"estimator.source_directory={REPO / 'examples' / 'chainer-tutorial'}",
+        f"estimator.source_directory={REPO / 'examples' / 'azureml'}",
         "estimator.entry_script=chainer_mnist.py", "estimator.azureml_compat=true",
         "estimator.environment=harness-chainer", "estimator.primary_metric=Accuracy",
         "+estimator.script_params.epochs=2", f"+estimator.script_params.data_dir={data}",

@@ -20,6 +20,7 @@ import pytest
 
 from harness.testing import harness_executable, run_cli
 from harness.testing.plugin_site import write_plugin_site
+from harness.testing.requirements import unavailable
 
 PROBE = '''
 import os, signal, socket, sys, time
@@ -79,7 +80,7 @@ def mpi_env(tmp_path_factory) -> dict[str, str]:
     try:
         mpiexec = find_mpiexec()
     except Exception as exc:  # the [mpi] extra is part of the documented set-up
-        pytest.fail(f"these tests need mpiexec: {exc}")
+        unavailable("mpi", f"these tests need mpiexec: {exc}")
     site = write_plugin_site(
         tmp_path_factory.mktemp("probe-site"),
         "harness_mpi_probe",

@@ -18,6 +18,7 @@ import pytest
 from test_mpi_compute import logs, mpi_env, show  # noqa: F401 - mpi_env is a fixture
 
 from harness.testing import run_cli
+from harness.testing.requirements import unavailable
 
 AGENT = """#!/bin/sh
 # Open MPI's launch agent: "$1" is the host, the rest the command to run there.
@@ -31,7 +32,7 @@ exec unshare --uts /bin/sh -c "hostname harness-$host; $*"
 def agent(tmp_path_factory):
     probe = subprocess.run(["unshare", "--uts", "true"], capture_output=True, text=True)
     if probe.returncode != 0:
-        pytest.skip(f"a second host needs a UTS namespace (root): {probe.stderr.strip()}")
+        unavailable("mpi", f"a second host needs a UTS namespace (root): {probe.stderr.strip()}")
     folder = tmp_path_factory.mktemp("agent")
     path = folder / "agent.sh"
     path.write_text(AGENT.format(log=folder / "launched.txt"))

@@ -85,6 +85,23 @@ FILECONF = plain_estimator_plugin(
 
 GLOBAL_YAML = "# @package _global_\nestimator:\n  name: {name}\n"
 
+#: A datastore that refuses to work without its `endpoint` option (as an S3 store
+#: pointed at a local test server must never fall back to the real service).
+OPTSTORE = """
+from harness.contract import DatastoreError, hookimpl
+from harness.plugins.datastores.local import LocalDatastore
+
+class OptStore(LocalDatastore):
+    def __init__(self, name, url, options=None):
+        if (options or {}).get("endpoint") != "http://127.0.0.1:9":
+            raise DatastoreError(f"datastore '{name}': no endpoint option, refusing the real one")
+        super().__init__(name, url.split("://", 1)[-1], options)
+
+@hookimpl
+def harness_register_datastores(register):
+    register("optstore", OptStore)
+"""
+
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
@@ -108,6 +125,7 @@ def env(tmp_path_factory):
         site, "harness_failing", FAILING, {"logger/badlog.yaml": "badlog: {}\n"}, name="failing"
     )
     write_plugin_site(site, "harness_fileconf", FILECONF, {}, name="fileconf")
+    write_plugin_site(site, "harness_optstore", OPTSTORE, {}, name="optstore")
     conf = site / "harness_fileconf" / "myconf" / "estimator"
     conf.mkdir(parents=True)
     (conf / "filecfg.yaml").write_text(GLOBAL_YAML.format(name="filecfg"))
@@ -238,6 +256,7 @@ def test_failing_hook_and_logger_name_plugin_and_distribution(tmp_path, env):
     where = "plugin 'failing' (harness-failing 0.1)"
     assert (
         f"harness: warning: {where} failed in harness_after_run: RuntimeError: after-run exploded"
+        "; it is disabled for this command"
     ) in lines, result.stderr
     assert any(
         ln.startswith(
@@ -302,6 +321,39 @@ def test_contract_kit_checks_origin_presence_and_warnings(tmp_path, env):
     assert "4 failed" in out, out
 
 
+NEIGHBOUR_TESTS = """
+from harness.testing.contracts import EstimatorContract
+from harness.testing.datastore_contract import DatastoreContract
+
+class TestHealthyNextToANoisyNeighbour(EstimatorContract):
+    name = "sklearn"
+    plugin = "sklearn"   # the typo plugin warns at every command: not sklearn's fault
+
+class TestOptionsReachTheCli(DatastoreContract):
+    type_name = "optstore"
+    options = {"endpoint": "http://127.0.0.1:9"}
+
+    def make_url(self, tmp_path):
+        return f"optstore://{tmp_path / 'store'}"
+"""
+
+
+def test_contract_kit_ignores_other_plugins_warnings_and_keeps_datastore_options(tmp_path, env):
+    (tmp_path / "test_kit.py").write_text(textwrap.dedent(NEIGHBOUR_TESTS))
+    noisy = run_cli("plugins", "list", home=tmp_path, env=env)
+    assert "plugin 'typo' (harness-typo 0.1): harness_register_estimator" in noisy.stderr
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", str(tmp_path / "test_kit.py"),
+         "-k", "is_registered or round_trip_through_the_cli"],
+        capture_output=True, text=True, env={**os.environ, **env}, cwd=tmp_path, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert "PASSED test_kit.py::TestHealthyNextToANoisyNeighbour::test_is_registered" in proc.stdout
+    assert "PASSED test_kit.py::TestOptionsReachTheCli::test_round_trip_through_the_cli" in (
+        proc.stdout
+    )
+
+
 # -- typed config options (harness_config_schemas) -------------------------------
 
 
@@ -319,7 +371,11 @@ def test_train_help_lists_each_components_options_with_types_and_defaults(tmp_pa
     assert result.returncode == 0, result.output
     options = result.stdout.split("== Options of each component ==", 1)[1]
     assert "compute=local  (typed, plugin 'local')\n  compute.name: str = local\n" in options
-    assert "  compute.timeout: float or null = None\n" in options
+    # Each option's description, from its dataclass field's `#:` comment.
+    assert (
+        "  compute.timeout: float or null = None\n"
+        "      Seconds before the job is stopped and marked Failed; None: no limit.\n"
+    ) in options
     assert "estimator=sklearn  (typed, plugin 'sklearn')" in options
     assert "  estimator.C: float = 1.0\n" in options
     assert "estimator=pytorch  (typed, plugin 'pytorch')" in options

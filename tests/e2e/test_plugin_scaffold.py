@@ -23,8 +23,7 @@ def test_new_writes_a_complete_package(tmp_path):
     assert files == [
         "README.md",
         "harness_xgboost/__init__.py",
-        "harness_xgboost/conf/__init__.py",
-        "harness_xgboost/conf/estimator/xgboost.yaml",
+        "harness_xgboost/config.py",
         "harness_xgboost/estimator.py",
         "pyproject.toml",
         "tests/test_harness_xgboost.py",

@@ -24,6 +24,7 @@ from harness.contract.jobspec import JobSpec
 from harness.run import metrics
 from harness.run.store import RunStore
 from harness.testing import run_cli
+from harness.testing.requirements import unavailable
 
 
 def find_mpiexec() -> str | None:
@@ -75,7 +76,7 @@ def free_port() -> int:
 def test_two_ranks_train_one_identical_model(home, rendezvous):
     mpiexec = find_mpiexec()
     if mpiexec is None:
-        pytest.skip("no mpiexec (pip install 'harness-ml[mpi]')")
+        unavailable("mpi", "no mpiexec (pip install 'harness-ml[mpi]')")
     # 2 × 32 per step: the same global batch as one process with batch_size=64.
     spec = write_job(
         home,

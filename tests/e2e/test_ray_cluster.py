@@ -19,6 +19,7 @@ import pytest
 from harness.run.store import RunStore
 from harness.testing import SLOW_SKLEARN_JOB, harness_executable, run_cli
 from harness.testing.contracts import ComputeContract
+from harness.testing.requirements import unavailable
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +35,7 @@ def cluster():
         with local_ray_cluster() as started:
             yield started
     except ClusterUnavailable as exc:
-        pytest.skip(f"no local Ray cluster: {exc}")
+        unavailable("cluster", f"no local Ray cluster: {exc}")
 
 
 def cli(cluster, home, *args, **kwargs):

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from layerless import harness_in
 
 from harness.testing import harness_executable, run_cli
 
@@ -231,15 +232,16 @@ def test_azureml_compat_script_records_into_the_run(home, tmp_path):
     assert png.startswith(b"\x89PNG")
 
 
-def test_azureml_shim_is_opt_in(home, tmp_path):
-    try:
-        import azureml  # noqa: F401
+def test_azureml_shim_is_opt_in(home, tmp_path, layerless_python):
+    from harness.compat import real_azureml
 
-        pytest.skip("a real azureml package is installed")
-    except ImportError:
-        pass
+    assert real_azureml() is None, "this environment has a real azureml package"
     src = write(tmp_path / "src", {"score.py": "from azureml.core import Run\n"})
-    result = script_train(home, src, "score.py")
+    # An environment without the opt-in (tests/e2e/layerless.py), whatever this one's.
+    result = harness_in(
+        layerless_python, "train", "+estimator=script", f"estimator.source_directory={src}",
+        "estimator.entry_script=score.py", home=home,
+    )  # fmt: skip
     assert result.returncode == 1, result.output
     assert "No module named 'azureml'" in show(result.run_id, home)["error"]
 

@@ -23,6 +23,7 @@ from test_mpi_compute import PROBE, PROBE_YAML
 
 from harness.testing import harness_executable, run_cli
 from harness.testing.plugin_site import write_plugin_site
+from harness.testing.requirements import unavailable
 from harness.testing.slurm_cluster import (
     PARTITION,
     PREEMPTING_PARTITION,
@@ -30,18 +31,16 @@ from harness.testing.slurm_cluster import (
     SlurmCluster,
 )
 
-pytestmark = pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() != 0,
-    reason="a one-node Slurm cluster needs root (slurmd)",
-)
+pytestmark = pytest.mark.cluster
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
+    # SlurmCluster.start says why it cannot start (not installed, not root, ...).
     try:
         started = SlurmCluster.start(tmp_path_factory.mktemp("slurm"))
-    except ClusterUnavailable as exc:
-        pytest.skip(f"the Slurm cluster could not start here: {exc}")
+    except (ClusterUnavailable, OSError) as exc:
+        unavailable("cluster", f"the Slurm cluster could not start here: {exc}")
     yield started
     started.stop()
 
@@ -218,8 +217,8 @@ def test_a_node_that_does_not_see_the_workspace_is_one_line(tmp_path_factory, sl
     try:
         private = SlurmCluster.start(tmp_path_factory.mktemp("slurm-private"),
                                      hidden_from_node=[hidden])  # fmt: skip
-    except ClusterUnavailable as exc:
-        pytest.skip(f"a node with a private mount namespace could not start: {exc}")
+    except (ClusterUnavailable, OSError) as exc:
+        unavailable("cluster", f"a node with a private mount namespace could not start: {exc}")
     try:
         home = hidden / "home"
         env = {**slurm_env, "SLURM_CONF": str(private.conf)}

@@ -47,6 +47,9 @@ UNKNOWN_KEYS = [
     (["+estimator=pytorch", "+estimator.epochz=3"], ["not an option of estimator=pytorch"]),
     (["+logger=mlflow", "+logger.mlflow.http_retriez=1"], ["not an option of logger=mlflow", "did you mean logger.mlflow.http_retries?"]),
     (["+logger=jsonl", "logger.jsonl.pth=x.jsonl"], ["not an option of logger=jsonl", "did you mean logger.jsonl.path?"]),
+    # A logger enabled through one of its keys, the form the hint above recommends: typed too.
+    (["+logger.jsonl.bogus=1", "+logger.jsonl.path=123"], ["logger.jsonl.bogus is not an option of logger=jsonl"]),
+    (["+logger.mlflow.http_retries=many"], ["logger.mlflow.http_retries", "must be an int", "logger=mlflow"]),
 ]  # fmt: skip
 
 

@@ -33,6 +33,22 @@ BAD_INPUTS = [
         ["models", "register", "a/b", "--run", "{run}", "--path", "outputs"],
         ["model name"],
     ),
+    # Only a run's outputs/ and logs/ leave it, checked on the normalised path
+    (
+        "models-register-dotdot-run-json",
+        ["models", "register", "m", "--run", "{run}", "--path", "outputs/../run.json"],
+        ["outputs/../run.json", "'run.json'", "outputs/ or logs/"],
+    ),
+    (
+        "models-register-job-json",
+        ["models", "register", "m", "--run", "{run}", "--path", "job.json"],
+        ["job.json", "outputs/ or logs/"],
+    ),
+    (
+        "runs-download-dotdot-run-json",
+        ["runs", "download", "{run}", "logs/../run.json", "{tmp}"],
+        ["logs/../run.json", "outputs/ or logs/"],
+    ),
     ("models-numeric-alias", ["models", "alias", "m", "1", "7"], ["alias"]),
     ("models-show-unknown", ["models", "show", "nosuch"], ["nosuch"]),
     ("train-datastore-empty-override", ["train", "${datastore:}"], ["datastore"]),
@@ -81,6 +97,62 @@ BAD_INPUTS = [
         ["n_jobs"],
     ),
     ("train-unknown-estimator", ["train", "+estimator=nosuch"], ["nosuch"]),
+    # Names with a trailing newline (`re.match` with `$` accepted them): fullmatch only
+    (
+        "models-name-trailing-newline",
+        ["models", "register", "m\n", "--run", "{run}", "--path", "outputs"],
+        ["model name", "m\\n"],
+    ),
+    ("models-alias-trailing-newline", ["models", "alias", "m", "1", "prod\n"], ["alias"]),
+    ("datastore-name-trailing-newline", ["datastore", "add", "ds\n", "{tmp}"], ["datastore name"]),
+    ("envs-name-trailing-newline", ["envs", "create", "env\n", "--pip", "six"], ["env\\n"]),
+    ("runs-show-id-trailing-newline", ["runs", "show", "{run}\n"], ["not a run id"]),
+    # One check per input kind (harness/inputs.py), sizes limited, the same on every surface
+    ("train-empty-experiment", ["train", "experiment="], ["experiment name", "non-empty"]),
+    (
+        "train-m-empty-experiment",
+        ["train", "-m", "experiment=", "estimator.C=1,2"],
+        ["experiment name"],
+    ),
+    ("train-experiment-control", ["train", 'experiment="a\x1bb"'], ["experiment name"]),
+    ("train-experiment-too-long", ["train", "experiment=" + "e" * 300], ["experiment name"]),
+    ("runs-tag-huge-value", ["runs", "tag", "{run}", "k=" + "x" * 6000], ["k", "5,000"]),
+    ("runs-tag-control-key", ["runs", "tag", "{run}", "a\x1bb=v"], ["tag key"]),
+    ("runs-list-bogus-status-lower", ["runs", "list", "--status", "bogus"], ["bogus"]),
+    (
+        "models-register-huge-description",
+        [
+            "models",
+            "register",
+            "m",
+            "--run",
+            "{run}",
+            "--path",
+            "outputs",
+            "--description",
+            "d" * 6000,
+        ],
+        ["description", "5,000"],
+    ),
+    (
+        "train-optuna-n-trials-negative",
+        [
+            "train",
+            "-m",
+            "hydra/sweeper=optuna",
+            "hydra.sweeper.n_trials=-3",
+            "estimator.C=interval(0.1,1)",
+        ],
+        ["hydra.sweeper.n_trials=-3"],
+    ),
+    ("bench-run-unknown-key", ["bench", "run", "ci", "nosuchkey=1"], ["nosuchkey"]),
+    (
+        "bench-run-misspelt-key",
+        ["bench", "run", "ci", "datasets.mnist.synthetc.n_train=5"],
+        ["synthetc"],
+    ),
+    # The shell's completion script sets COMP_LINE; without it: one line, not IndexError
+    ("completion-query-without-comp-line", ["-sc", "query=bash"], ["COMP_LINE"]),
     ("train-unknown-launcher", ["train", "-m", "hydra/launcher=nosuch"], ["nosuch", "joblib"]),
     (
         "train-script-fifo",

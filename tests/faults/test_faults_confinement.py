@@ -220,32 +220,41 @@ def test_names_are_validated_before_any_path_is_built(home, tmp_path, args):
 
 
 def test_cancel_never_signals_a_process_it_cannot_prove_is_the_driver(home):
-    """A crafted Running record naming a live process that is not its driver."""
+    """Crafted Running records naming a live process that is not their driver."""
+    from harness.run.processes import start_ticks
+
     victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         (home / "runs").mkdir(parents=True)
-        run_id = "20260101-000000-abcdef"
+        # Another start time than the record's: the pid was reused, its driver is gone.
+        reused = "20260101-000000-abcdef"
         craft_record(
-            home / "runs" / run_id,
-            run_id,
+            home / "runs" / reused,
+            reused,
             status="Running",
-            started="2099-01-01T00:00:00+00:00",  # so liveness does not reconcile it away
+            started="2099-01-01T00:00:00+00:00",
             pid=victim.pid,
             pid_start=0,
             host=socket.gethostname(),
         )
-        result = run_cli("runs", "cancel", run_id, "--timeout", "2", home=home)
-        assert_user_error(result, "not signalling")
+        result = run_cli("runs", "cancel", reused, "--timeout", "2", home=home)
+        assert result.returncode == 0, result.output
+        assert f"run {reused}: Failed (its driver was already gone)" in result.stdout
         time.sleep(0.3)
         assert victim.poll() is None  # still alive: never signalled
         # even with the right start time, the marker file proves it is not the driver
-        from harness.run.ownership import start_ticks
-
-        record = json.loads((home / "runs" / run_id / "run.json").read_text())
-        record["pid_start"] = start_ticks(victim.pid)
-        (home / "runs" / run_id / "run.json").write_text(json.dumps(record))
-        result = run_cli("runs", "cancel", run_id, "--timeout", "2", home=home)
-        assert_user_error(result, "marker")
+        held = "20260101-000000-abcdee"
+        craft_record(
+            home / "runs" / held,
+            held,
+            status="Running",
+            started="2099-01-01T00:00:00+00:00",
+            pid=victim.pid,
+            pid_start=start_ticks(victim.pid),
+            host=socket.gethostname(),
+        )
+        result = run_cli("runs", "cancel", held, "--timeout", "2", home=home)
+        assert_user_error(result, "not signalling", "marker")
         assert victim.poll() is None
     finally:
         victim.send_signal(signal.SIGKILL)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.testing import run_cli
+from harness.testing.requirements import unavailable
 
 FILLER = "import os\nwith open('outputs/big.bin', 'wb') as f:\n    while True:\n        f.write(b'x' * 65536)\n        f.flush()\n"
 
@@ -23,14 +24,14 @@ def small_disk(tmp_path: Path):
     mount = tmp_path / "disk"
     mount.mkdir()
     if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs (a real full disk) needs root")
+        unavailable("tmpfs", "mounting a small tmpfs (a real full disk) needs root")
     done = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount)],
         capture_output=True,
         text=True,
     )
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+        unavailable("tmpfs", f"cannot mount a tmpfs here: {done.stderr.strip()}")
     try:
         yield mount
     finally:
@@ -102,3 +103,52 @@ def test_an_upload_hitting_a_full_disk_is_one_line_and_the_manifest_matches(smal
     verify = run_cli("datastore", "verify", "ds", "--format", "json", home=home)
     report = verify.json()
     assert not report["corrupt"] and not report["missing"], report
+
+
+#: Logs a point every 20 ms; after 1.5 s (one flush) fills the disk (catching its own error, as
+#: a job that writes a checkpoint into a full disk and goes on might), logs on for
+#: 2.5 s and exits 0: only the metrics that could not be written say anything.
+LOGS_INTO_A_FULL_DISK = """
+import time
+from harness import Run
+run = Run.get_context()
+start = time.time()
+filled = False
+step = 0
+while time.time() - start < 4.0:
+    run.log("loss", 1.0 / (step + 1), step=step)
+    step += 1
+    if not filled and time.time() - start > 1.5:
+        filled = True
+        try:
+            with open("outputs/big.bin", "wb") as f:
+                while True:
+                    f.write(b"x" * 65536)
+                    f.flush()
+        except OSError:
+            pass
+    time.sleep(0.02)
+"""
+
+
+def test_metrics_lost_to_a_full_disk_make_the_run_failed(small_disk, tmp_path):
+    home = small_disk / "home"
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "train.py").write_text(LOGS_INTO_A_FULL_DISK)
+    result = run_cli(
+        "train",
+        "+estimator=script",
+        f"estimator.source_directory={src}",
+        "estimator.entry_script=train.py",
+        home=home,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1, result.output
+    shown = run_cli("runs", "show", result.run_id, "--format", "json", home=home)
+    assert shown.returncode == 0, shown.output
+    record = shown.json()
+    assert record["status"] == "Failed", record
+    assert record["error"].startswith("no space left on device ("), record["error"]
+    assert "could not write metrics" in result.stderr, result.output
+    assert record["history"]["loss"], "the points written before the disk filled are kept"

@@ -232,3 +232,60 @@ def test_a_swallowed_ctrl_c_before_a_single_run_starts_still_stops_it(home, tmp_
     assert proc.returncode == 130, out + err
     assert "Completed" not in {r["status"] for r in _runs(home).values()}
     _assert_no_process_left(home)
+
+
+def _joblib_sweep_running(home: Path, tmp_path: Path) -> subprocess.Popen:
+    args = [
+        "-m",
+        *_script_job(tmp_path),
+        GRID,
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+    ]
+    proc = _start_train(home, tmp_path, args)
+    deadline = time.monotonic() + 180
+    while len(_logging_runs(home)) < 2:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("the jobs never started:\n" + "".join(proc.communicate()))
+        time.sleep(0.2)
+    return proc
+
+
+def _wait_for_no_process(home: Path, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while workspace_processes(home) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    _assert_no_process_left(home)
+
+
+def test_sigterm_to_a_joblib_sweep_cancels_its_runs_and_exits_130(home, tmp_path):
+    proc = _joblib_sweep_running(home, tmp_path)
+    os.kill(proc.pid, signal.SIGTERM)  # the sweep's process only, as `kill PID` does
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (proc.returncode, out, err)
+    runs = _runs(home)
+    assert len(runs) == 2 and {r["status"] for r in runs.values()} == {"Canceled"}, runs
+    for run_id, record in runs.items():
+        _assert_canceled_with_what_it_logged(home, run_id, record)
+    (sweep_dir,) = (home / "sweeps").iterdir()
+    assert json.loads((sweep_dir / "sweep.json").read_text())["status"] == "Canceled"
+    _wait_for_no_process(home, 30)
+
+
+def test_sigkill_of_a_joblib_sweep_stops_its_runs_and_leaves_no_process(home, tmp_path):
+    proc = _joblib_sweep_running(home, tmp_path)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    # The workers' drivers cancel what they hold: no run trains on to Completed.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        statuses = {r["status"] for r in _runs(home).values()}
+        if statuses <= {"Canceled", "Failed"}:
+            break
+        time.sleep(0.5)
+    runs = _runs(home)
+    assert {r["status"] for r in runs.values()} == {"Canceled"}, runs
+    _wait_for_no_process(home, 30)  # no loky worker, no resource tracker
+    listed = run_cli("sweeps", "list", "--format", "json", home=home).json()
+    assert [s["status"] for s in listed] == ["Failed"], listed  # its driver died

@@ -100,3 +100,66 @@ def test_on_a_timeout_the_loggers_receive_the_runs_own_final_status(home, tmp_pa
     lines = (home / "runs" / result.run_id / "logs" / "metrics.jsonl").read_text().splitlines()
     told = [json.loads(line)["status"] for line in lines if '"status"' in line]
     assert told == ["Failed"], told
+
+
+def _mlflow_runs(uri: str, experiment: str):
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    return mlflow.search_runs(experiment_names=[experiment])
+
+
+def test_a_script_that_fails_before_logging_still_reaches_mlflow_as_failed(home, tmp_path):
+    result, uri = _train_script_with_mlflow(
+        home, tmp_path, "raise RuntimeError('boom at once')\n", "failsatonce"
+    )
+    assert result.returncode == 1, result.output
+    runs = _mlflow_runs(uri, "failsatonce")
+    assert list(runs["status"]) == ["FAILED"], runs
+    assert runs.iloc[0]["tags.harness.run_id"] == result.run_id
+
+
+# A ramp whose worse run the bandit policy stops early (tests/e2e/test_sweeps_cli.py).
+RAMP = """
+import argparse, time
+from harness import Run
+parser = argparse.ArgumentParser()
+parser.add_argument("--quality", type=float)
+args = parser.parse_args()
+run = Run.get_context()
+for step in range(round(20 / args.quality)):
+    run.log("score", args.quality * (step + 1), step=step)
+    time.sleep(0.1)
+"""
+
+
+def test_an_early_stopped_sweep_run_reaches_mlflow_with_its_final_status(home, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "ramp.py").write_text(RAMP)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    result = run_cli(
+        "train",
+        "-m",
+        "+estimator=script",
+        f"estimator.source_directory={src}",
+        "estimator.entry_script=ramp.py",
+        "estimator.primary_metric=score",
+        "+estimator.script_params.quality=1.0,0.2",
+        "sweep.policy=bandit",
+        "sweep.policy.slack_factor=0.1",
+        "sweep.policy.delay_evaluation=2",
+        "+logger=mlflow",
+        f"logger.mlflow.tracking_uri={uri}",
+        "experiment=earlystop",
+        home=home,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.output
+    listed = run_cli("runs", "list", "--format", "json", home=home).json()
+    assert sorted(r["status"] for r in listed) == ["Canceled", "Completed"], listed
+    runs = _mlflow_runs(uri, "earlystop")
+    by_run = dict(zip(runs["tags.harness.run_id"], runs["status"], strict=True))
+    assert by_run == {
+        r["id"]: {"Completed": "FINISHED", "Canceled": "KILLED"}[r["status"]] for r in listed
+    }, (by_run, listed)

@@ -96,3 +96,138 @@ def test_a_rank_whose_script_was_killed_is_named_from_its_exit_record(tmp_path):
     (tmp_path / "rank_1.exit").write_text("139\n")  # the script died of SIGSEGV
     message = failure_message(tmp_path, 2, 1)
     assert message.startswith("rank 1 was killed by signal 11 (SIGSEGV)"), message
+
+
+# Two ranks that log until stopped; each writes its script's pid for the test.
+LONG = """
+import os, time
+from mpi4py import MPI
+from harness import Run
+rank = MPI.COMM_WORLD.Get_rank()
+run = Run.get_context()
+with open(f"outputs/script{rank}.pid", "w") as handle:
+    handle.write(str(os.getpid()))
+for step in range(1200):
+    run.log("loss", float(step))
+    time.sleep(0.1)
+"""
+
+
+def _start_mpi_job(home, tmp_path):
+    import os
+    import subprocess
+
+    from harness.testing import harness_executable
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "train.py").write_text(LONG)
+    env = dict(os.environ, HARNESS_HOME=str(home))
+    env.pop("HARNESS_JOB_SPEC", None)
+    proc = subprocess.Popen(
+        [
+            harness_executable(), "train", "+estimator=script",
+            f"estimator.source_directory={source}", "estimator.entry_script=train.py",
+            "compute=mpi", "compute.process_count_per_node=2",
+        ],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    import time
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        # rank 0 writes the run's outputs/, another rank its own ranks/N/outputs/
+        runs = home / "runs"
+        pids = [*runs.glob("*/outputs/script*.pid"), *runs.glob("*/ranks/*/outputs/script*.pid")]
+        if len(pids) == 2 and all(p.read_text() for p in pids):
+            return proc, {int(p.name[6]): int(p.read_text()) for p in pids}
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    proc.kill()
+    pytest.fail("the ranks never started:\n" + "".join(proc.communicate()))
+
+
+def _launcher_pid(driver_pid: int) -> int:
+    from pathlib import Path
+
+    children = Path(f"/proc/{driver_pid}/task/{driver_pid}/children").read_text().split()
+    for child in children:
+        name = Path(f"/proc/{child}/comm").read_text().strip()
+        if name in ("prterun", "mpiexec", "mpirun", "orterun"):
+            return int(child)
+    raise AssertionError(f"no mpiexec among the driver's children {children}")
+
+
+def _gone_within(pids, seconds: float) -> list[int]:
+    import os
+    import time
+
+    deadline = time.monotonic() + seconds
+    alive = list(pids)
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in alive if os.path.exists(f"/proc/{p}") and _not_zombie(p)]
+        time.sleep(0.2)
+    return alive
+
+
+def _not_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _rank_pids(home) -> list[int]:
+    from harness.testing import workspace_processes
+
+    return workspace_processes(home)
+
+
+def test_killing_the_driver_takes_every_rank_and_script_with_it(home, tmp_path):
+    import os
+    import signal
+
+    proc, scripts = _start_mpi_job(home, tmp_path)
+    everything = _rank_pids(home)
+    assert set(scripts.values()) <= set(everything)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    left = _gone_within(everything, 20)
+    assert left == [], f"still running 20 s after the driver's kill -9: {left}"
+
+
+def test_killing_mpiexec_names_mpiexec_and_takes_the_ranks(home, tmp_path):
+    import os
+    import signal
+
+    proc, scripts = _start_mpi_job(home, tmp_path)
+    everything = [p for p in _rank_pids(home) if p != proc.pid]
+    os.kill(_launcher_pid(proc.pid), signal.SIGKILL)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, out + err
+    assert _gone_within(everything, 20) == []
+    (run_json,) = (home / "runs").glob("*/run.json")
+    import json
+
+    record = json.loads(run_json.read_text())
+    assert record["status"] == "Failed", record
+    assert record["error"].startswith("mpiexec was killed by signal 9 (SIGKILL)"), record["error"]
+
+
+def test_sigterm_to_rank_1s_script_is_rank_1s_failure(home, tmp_path):
+    import json
+    import os
+    import signal
+
+    proc, scripts = _start_mpi_job(home, tmp_path)
+    os.kill(scripts[1], signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, out + err
+    (run_json,) = (home / "runs").glob("*/run.json")
+    record = json.loads(run_json.read_text())
+    assert record["status"] == "Failed", record
+    assert record["error"].startswith("rank 1 was killed by signal 15 (SIGTERM)"), record["error"]
+    assert _gone_within(_rank_pids(home), 20) == []

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from ui_helpers import CHROMIUM, CHROMIUM_ARGS, LIVE_SCRIPT, UiServer
 
+from harness.testing.requirements import unavailable
+
 
 @pytest.fixture
 def script_dir(tmp_path: Path) -> Path:
@@ -28,9 +30,12 @@ def ui_server(home: Path):
 @pytest.fixture
 def browser_page(tmp_path: Path, ui_server: UiServer):
     """A Chromium page already holding the token cookie (it opened the printed URL)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    try:
+        from playwright import sync_api
+    except ImportError as exc:
+        unavailable("browser", f"playwright is not installed ({exc})")
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium; .ci/run does)")
+        unavailable("browser", f"{CHROMIUM} is missing (apt-get install chromium; .ci/run does)")
     with sync_api.sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             str(tmp_path / "chromium-profile"),

@@ -383,3 +383,27 @@ def test_bench_results_are_listed_and_served_whole(home):
     broken = c.get("/api/bench/20260102-000000-bbbbbb")
     assert broken.status_code == 409 and "damaged" in broken.json()["error"]
     assert c.get("/api/bench/20990101-000000-000000").status_code == 404
+
+
+def test_a_datastore_file_is_previewed_and_downloaded_through_the_datastore(home, tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "table.csv").write_text("a,b\n1,2\n3,4\n")
+    uploaded = run_cli("datastore", "upload", str(folder), "--target", "sets/t", home=home)
+    assert uploaded.returncode == 0, uploaded.output
+    c = client(home)
+    listed = c.get("/api/datastores/default?path=sets/t").json()
+    assert "sets/t/table.csv" in [f["path"] for f in listed]
+    shown = c.get("/api/datastores/default/preview?path=sets/t/table.csv")
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["kind"] == "table"
+    assert shown.json()["columns"] == ["a", "b"]
+    assert shown.json()["rows"] == [["1", "2"], ["3", "4"]]
+    got = c.get("/api/datastores/default/file?path=sets/t/table.csv&download=1")
+    assert got.status_code == 200 and got.content == b"a,b\n1,2\n3,4\n"
+    assert got.headers["content-disposition"].startswith("attachment")
+    # only a key the datastore lists: no path built from the URL
+    outside = c.get("/api/datastores/default/file?path=sets/t/../../../etc/passwd")
+    assert outside.status_code == 400, outside.text
+    assert "contains '..'" in outside.json()["error"]
+    assert c.get("/api/datastores/default/file?path=sets/t/nothing.csv").status_code == 404

@@ -50,7 +50,8 @@ while len(metrics.history(Path(os.environ["HARNESS_HOME"], "runs", run_id)).get(
     time.sleep(0.1)""",
         """from harness import RunDetails
 details = RunDetails(run_id, refresh_s=0.3)
-widget = details.show()
+details.show()
+widget = details.widget
 print(type(widget).__name__, "[Running]" in widget.value, 'data-points="3"' in widget.value)""",
         f"""open({str(gate)!r}, "w").close()
 details.wait(120)
@@ -65,6 +66,35 @@ print("[Completed]" in widget.value, 'data-points="7"' in widget.value)""",
     assert any(WIDGET_MIME in out.get("data", {}) for out in shown), shown
     assert [o["text"] for o in shown if o.get("name") == "stdout"] == ["HTML True True\n"]
     assert nb.cells[2].outputs[0]["text"] == "True True\n"
+    # The widget's display also carries static HTML, brought up to the final state,
+    # for viewers without widget support (the saved notebook file).
+    (display,) = [o for o in shown if WIDGET_MIME in o.get("data", {})]
+    assert (
+        "[Completed]" in display["data"]["text/html"]
+        and "<table" not in display["data"]["text/plain"]
+    )
+
+
+def test_show_as_a_cells_last_line_displays_once_and_degrades_to_html(home, tmp_path):
+    """``RunDetails(run).show()`` as a cell's last line drew the widget twice (the
+    returned widget was displayed again). Each show() displays exactly once, with a
+    static HTML copy that a viewer without widget support renders."""
+    run_id = write_run(home, points={"loss": [1.0, 0.5]})
+    cells = [
+        f"from harness import RunDetails\nRunDetails({run_id!r}).show()",
+        f"details = RunDetails({run_id!r})\ndetails.show()\ndetails.show()",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    for cell, times in zip(nb.cells, (1, 2), strict=True):
+        widgets = [o for o in cell.outputs if WIDGET_MIME in o.get("data", {})]
+        assert len(widgets) == times, cell.outputs
+        assert not [o for o in cell.outputs if o["output_type"] == "execute_result"]
+        for output in widgets:
+            html = output["data"]["text/html"]
+            assert f"run {run_id}" in html and "[Completed]" in html and "loss" in html
 
 
 def test_sweep_view_marks_the_best_run(home):

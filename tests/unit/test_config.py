@@ -35,6 +35,16 @@ def test_normalize_overrides(given, expected):
     assert normalize_overrides([given], GROUPS) == [expected]
 
 
+def test_a_key_of_a_logger_option_enables_it_with_its_typed_node():
+    options = {"logger": ["console", "jsonl"]}
+    given = ["+logger.jsonl.path=x", "+logger=mlflow", "+logger.nosuch.k=1"]
+    assert normalize_overrides(given, GROUPS, options) == [
+        "logger=[console,jsonl,mlflow]",
+        "logger.jsonl.path=x",
+        "+logger.nosuch.k=1",  # not an option: left to the driver's "unknown logger"
+    ]
+
+
 def test_check_group_choices_names_value_and_options():
     searchpath = [
         "pkg://harness.plugins.sklearn.conf",

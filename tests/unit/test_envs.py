@@ -220,3 +220,97 @@ def test_reuse_tolerates_gaps_the_harness_has_itself(tmp_path):
     if sys.platform == "linux":
         assert "nvidia-cublas==13.1 (not installed)" in closure.as_in_harness
     assert closure.from_harness == ["torch==2.14.1"]
+
+
+# -- the Python-version policy (harness/envs/python.py) ----------------------------
+def _interpreters(*versions: str):
+    from harness.envs.python import Interpreter
+
+    return [Interpreter(f"/py/{v}/bin/python", v) for v in versions]
+
+
+def test_the_nearest_usable_python_is_the_fewest_minors_away():
+    from harness.envs.python import nearest
+
+    v310, v3112, v3117, v312, v313 = _interpreters(
+        "3.10.13", "3.11.2", "3.11.7", "3.12.1", "3.13.0"
+    )
+    every = [v310, v3112, v3117, v312, v313]
+    assert nearest("3.8.12", every, own=v3117) == v310
+    assert nearest("3.8.12", [v3112, v3117], own=v3117) == v3117  # same minor: the harness's own
+    assert nearest("3.8.12", [v3112, v3117], own=v310) == v3117  # else the newest patch
+    assert nearest("3.11.5", every, own=v3112) == v3112
+    assert nearest("3.14", every, own=v3117) == v313
+    assert nearest("3.12.9", [v3117, v313], own=v3117) == v313  # a tie: the newer minor
+
+
+def test_a_python_that_cannot_be_had_is_the_nearest_with_a_note_or_refused(monkeypatch):
+    from harness.envs import python
+
+    own = python.own_interpreter()
+    others = _interpreters("3.6.15", "3.8.18")  # installed, but too old for the worker
+    monkeypatch.setattr(python, "installed_interpreters", lambda: others)
+    monkeypatch.delenv("UV_PYTHON_DOWNLOADS", raising=False)
+    chosen = python.choose("3.8.12")
+    assert chosen.interpreter == own
+    assert chosen.note is not None and "\n" not in chosen.note
+    assert chosen.note.startswith("python 3.8.12 cannot run the harness's worker (it needs Python")
+    assert f"using {own.version}, the nearest" in chosen.note
+    missing = python.choose("3.99")  # a version nobody has
+    assert missing.interpreter == own and "3.99 is not installed here" in missing.note
+    assert "UV_PYTHON_DOWNLOADS=never" in missing.note
+    for request in ("3.8.12", "3.99"):
+        with pytest.raises(EnvironmentSpecError, match="strict_python is set"):
+            python.choose(request, strict=True)
+    assert python.choose(own.version).note is None
+
+
+def test_strict_python_is_a_checked_flag_kept_out_of_the_default_content():
+    assert "strict_python" not in from_mapping({"python": "3.8"}).content()
+    assert from_mapping({"python": "3.8", "strict_python": True}).content()["strict_python"]
+    with pytest.raises(EnvironmentSpecError, match="strict_python must be true or false"):
+        from_mapping({"strict_python": "yes"})
+
+
+@pytest.mark.parametrize(
+    ("name", "target"),
+    [
+        ("AzureML-Tutorial", "harness-sklearn"),
+        ("azureml-tutorial", "harness-sklearn"),
+        ("azureml-sklearn-1.5", "harness-sklearn"),
+        ("AzureML-Scikit-learn0.24-Cuda11-OpenMpi4.1.0-py36", "harness-sklearn"),
+        ("AZUREML-PYTORCH-1.3-CPU", "harness-pytorch"),
+        ("AzureML-pytorch-1.10-ubuntu18.04-py38-cuda11-gpu", "harness-pytorch"),
+        ("azureml-chainer-5.1.0-gpu", "harness-chainer"),
+        ("AzureML-Minimal", "harness-minimal"),
+        ("AzureML-TensorFlow-2.0-CPU", None),
+    ],
+)
+def test_v1_curated_names_match_in_any_case(name, target):
+    assert registry.v1_target(name) == target
+    found = registry.curated(name)
+    assert (found.name if found else None) == target
+    assert registry.is_reserved(name)  # no workspace environment may take a v1 name
+    assert not registry.is_reserved("my-azureml-env") and registry.v1_target("sklearn") is None
+
+
+def test_the_azureml_sdk_packages_are_listed_but_never_required():
+    definition = from_mapping(
+        {
+            "pip_packages": ["azureml-defaults", "AzureML_Core>=1", "tabulate", "azureml2x"],
+            "conda_packages": ["conda-forge::azureml-sdk", "six"],
+        }
+    )
+    assert definition.requirements() == ["tabulate", "azureml2x", "six"]
+    assert definition.azureml_packages() == [
+        "azureml-defaults", "AzureML_Core>=1", "conda-forge::azureml-sdk"]  # fmt: skip
+
+
+def test_chainer_gets_the_setuptools_its_build_and_import_need():
+    from harness.envs.resolve import implied_needs
+
+    assert implied_needs(["chainer", "numpy<2"], []) == (
+        ["chainer", "numpy<2", "setuptools<81"], ["setuptools<81"])  # fmt: skip
+    pinned = (["chainer==7.8.1", "setuptools<74"], ["setuptools<80"])
+    assert implied_needs(*pinned) == pinned  # the definition's own pins win
+    assert implied_needs(["tabulate"], []) == (["tabulate"], [])

@@ -74,7 +74,9 @@ def test_plugin_info_json_has_the_documented_keys(plugin_manager):
     assert set(info) == {
         "name", "module", "distribution", "version", "kinds", "components",
         "config_searchpath", "config_groups", "hooks", "status", "error", "warnings",
+        "disabled_by", "import_ms", "hooks_ms",
     }  # fmt: skip
+    assert info["status"] == "loaded" and info["import_ms"] >= 0
     assert info["config_groups"] == {"estimator": ["sklearn"]}
 
 
@@ -103,3 +105,67 @@ def test_scaffold_files_are_valid_python_and_yaml(tmp_path):
             elif path.suffix == ".yaml":
                 OmegaConf.load(path)
         assert "$" not in (root / "pyproject.toml").read_text()
+
+
+def test_option_descriptions_come_from_the_dataclass_and_the_yaml_comments():
+    import dataclasses
+
+    from harness.cli.config_help import field_docs, yaml_comments
+
+    @dataclasses.dataclass
+    class Options:
+        #: Rounds of boosting;
+        #: more is slower.
+        n_rounds: int = 10
+        depth: int = 3
+        """Tree depth."""
+        seed: int = dataclasses.field(default=0, metadata={"doc": "Random seed."})
+        plain: int = 1
+
+    assert field_docs(Options) == {
+        "n_rounds": "Rounds of boosting; more is slower.",
+        "depth": "Tree depth.",
+        "seed": "Random seed.",
+    }
+    text = "# @package _global_\nestimator:\n  name: x\n  # Regularisation\n  # strength.\n  alpha: 1.0\n  beta: 2\n"
+    assert yaml_comments(text) == {"estimator.alpha": "Regularisation strength."}
+
+
+PUBLIC = ("harness.contract", "harness.testing")
+
+
+def _harness_imports(path):
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name == "harness" or name.startswith("harness.")}
+
+
+def test_the_scaffold_and_the_example_plugin_import_only_the_public_surface(tmp_path):
+    from pathlib import Path
+
+    files = []
+    for kind in ("estimator", "compute", "logger", "datastore"):
+        files += [f for f in write_plugin(f"my-{kind}", kind, tmp_path)[1] if f.suffix == ".py"]
+    example = Path(__file__).resolve().parents[2] / "examples" / "harness-example-plugin"
+    files += sorted(example.rglob("*.py"))
+    outside = {
+        str(path): sorted(name for name in _harness_imports(path) if not name.startswith(PUBLIC))
+        for path in files
+    }
+    assert {path: names for path, names in outside.items() if names} == {}
+    # and what they import from harness.contract is there
+    import harness.contract
+
+    for path in files:
+        import ast
+
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "harness.contract":
+                for alias in node.names:
+                    assert hasattr(harness.contract, alias.name), (path, alias.name)

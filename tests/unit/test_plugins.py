@@ -90,16 +90,15 @@ def test_plugin_raising_in_register_is_reported_and_others_work():
 def test_entry_point_import_failure_is_a_warning(monkeypatch):
     class FailingEntryPoint:
         name = "ghost"
-        dist = SimpleNamespace(name="ghost-dist", version="0.1")
+        value = "ghost_plugin"
+        dist = SimpleNamespace(name="ghost-dist", version="0.1", requires=None)
 
         def load(self):
             raise ImportError("No module named 'ghost_lib'")
 
-    import harness.contract.manager as plugins_module
+    import harness.contract.loading as loading
 
-    monkeypatch.setattr(
-        plugins_module.metadata, "entry_points", lambda group: [FailingEntryPoint()]
-    )
+    monkeypatch.setattr(loading.metadata, "entry_points", lambda group: [FailingEntryPoint()])
     manager = HarnessPlugins()
     manager.load_entry_points()
     assert manager.problems == [
@@ -111,8 +110,11 @@ def test_disable_env_skips_entry_points(monkeypatch):
     monkeypatch.setenv("HARNESS_DISABLE_PLUGINS", "loggers, local")
     manager = HarnessPlugins()
     manager.load_entry_points()
-    assert "loggers" not in manager.infos and "local" not in manager.infos
-    assert "sklearn" in manager.infos
+    assert manager.infos["loggers"].status == manager.infos["local"].status == "disabled"
+    assert manager.get_plugin("loggers") is None and manager.get_plugin("local") is None
+    assert "HARNESS_DISABLE_PLUGINS" in manager.infos["local"].disabled_by
+    assert manager.infos["sklearn"].status == "loaded"
+    assert "console" not in manager.names("logger")
 
 
 def test_get_plugin_manager_is_built_once():

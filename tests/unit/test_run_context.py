@@ -120,3 +120,57 @@ def test_encoded_events_round_trip_through_json(value):
         assert math.isnan(decoded["value"])
     else:
         assert decoded["value"] == value and type(decoded["value"]) is type(value)
+
+
+def test_a_job_error_is_its_first_line_and_the_first_writer_wins(tmp_path):
+    from harness.run import job_error
+
+    assert job_error.read(tmp_path) is None
+    try:
+        raise AttributeError("module 'numpy' has no attribute 'float'.\nsee https://numpy.org/x")
+    except AttributeError as exc:
+        job_error.write(tmp_path, exc)
+    job_error.write(tmp_path, RuntimeError("a second rank"))  # not the cause: ignored
+    assert job_error.read(tmp_path) == "AttributeError: module 'numpy' has no attribute 'float'."
+    assert job_error.describe(KeyError())["line"] == "KeyError"
+
+
+class _Stalled(Logger):
+    """A logger whose progress blocks until the training loop has finished: were
+    progress called from the loop, the loop would never finish."""
+
+    loop_done = None  # threading.Event, set by the test
+    seen: list = []
+
+    def progress(self, description, completed, total):
+        assert _Stalled.loop_done.wait(60), "the training loop waited for the logger"
+        _Stalled.seen.append((description, completed, total))
+
+    def finish(self, status):
+        _Stalled.seen.append(f"finish:{status}")
+
+
+class _StalledPlugin:
+    @hookimpl
+    def harness_register_loggers(self, register):
+        register("stalled", _Stalled)
+
+
+def test_a_slow_logger_never_holds_up_the_training_loop(home, registered_plugin):
+    import threading
+
+    registered_plugin(_StalledPlugin(), "test-stalled")
+    record = RunStore().create(experiment="e", estimator="sklearn", compute="local", params={})
+    spec = JobSpec(
+        record.id, str(record.path), "e", "sklearn", "local", params={}, loggers={"stalled": {}}
+    )
+    run = Run(spec)
+    _Stalled.loop_done, _Stalled.seen = threading.Event(), []
+    for epoch in run.progress(range(5), description="epoch"):
+        run.log("epoch", epoch)
+    _Stalled.loop_done.set()  # only now may the logger's progress return
+    run.close("Completed")
+    # The newest pending update wins: it saw the last step, in order, before finish.
+    assert _Stalled.seen[-2:] == [("epoch", 5, 5), "finish:Completed"]
+    steps = [update[1] for update in _Stalled.seen[:-1]]
+    assert steps == sorted(steps) and len(steps) <= 6

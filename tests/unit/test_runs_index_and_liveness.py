@@ -6,9 +6,11 @@ import os
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 from harness.run.index import INDEX_FILE, summaries
-from harness.run.liveness import pid_alive, reconcile, stale_reason
+from harness.run.liveness import reconcile, stale_reason
+from harness.run.processes import alive, start_ticks
 from harness.run.record import COMPLETED, FAILED, RUNNING
 from harness.run.store import RunStore, now_iso
 
@@ -51,17 +53,35 @@ def test_corrupt_index_or_record_never_gives_a_wrong_listing(home):
     (bad.path / "run.json").write_text('{"id": "x", "status": "Runn')
     records, problems = summaries(store.root)
     assert [r.id for r in records] == [good.id]
-    assert problems and bad.id in problems[0]
+    assert problems and bad.id in str(problems[0])
 
 
-def test_pid_alive_rejects_a_reused_pid():
-    assert pid_alive(os.getpid())
-    # This process started after "now": a record from an hour ago cannot be it.
-    assert pid_alive(os.getpid(), started_before=time.time())
-    assert not pid_alive(os.getpid(), started_before=time.time() - 3600)
+def test_a_process_is_alive_only_as_the_one_its_record_names():
+    me = os.getpid()
+    assert alive(me)
+    # Known start ticks must match exactly; a wall-clock start must not be younger.
+    assert alive(me, ticks=start_ticks(me))
+    assert not alive(me, ticks=start_ticks(me) - 1)
+    assert alive(me, started_before=time.time())
+    assert not alive(me, started_before=time.time() - 3600)
     done = subprocess.Popen(["true"])
     done.wait()
-    assert not pid_alive(done.pid)
+    assert not alive(done.pid)
+    assert not alive(0) and not alive(-1)
+
+
+def test_a_zombie_is_not_alive():
+    # Exited, not reaped yet (its parent, this process, has not waited): gone for
+    # every record that names it, as it was for the submit's check only.
+    child = subprocess.Popen(["true"])
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    try:
+        assert not alive(child.pid)
+    finally:
+        child.wait()
 
 
 def test_reconcile_marks_a_dead_driver_failed_once(home):

@@ -92,7 +92,10 @@ def test_samplings_map_onto_the_sweepers():
     (log_term,) = [i for i in items if i.startswith("++b=")]
     low = float(log_term.removeprefix("++b=tag(log,interval(").split(",")[0])
     assert log_term.endswith(",1.0))") and low == pytest.approx(0.01)  # e^min, e^max as in v1
-    assert "++c=range(1,10,1)" in items and "++d=interval(0,4)" in items
+    # quniform is v1's round(uniform/q)*q, sampled by the sweeper (not a stepped range)
+    assert (
+        "++c=tag(quniform,range(1.0,10.0,1.0))" in items and "++d=tag(int,interval(0,4))" in items
+    )
     assert "++e=choice('x','y')" in items
     assert (
         BayesianSampling({"a": uniform(0, 1)}).to_overrides(lambda k: k)[0]
@@ -100,8 +103,10 @@ def test_samplings_map_onto_the_sweepers():
     )
     with pytest.raises(ConfigError, match="choice"):
         GridSampling({"a": uniform(0, 1)}).to_overrides(lambda k: k)
-    with pytest.raises(ConfigError, match="bounded"):
-        RandomSampling({"a": normal(0, 1)}).to_overrides(lambda k: k)
+    # normal is sampled as v1 did (tests/unit/test_sweep_expressions.py), not refused
+    assert "++a=tag(normal,interval(0.0,1.0))" in RandomSampling({"a": normal(0, 1)}).to_overrides(
+        lambda k: k
+    )
 
 
 def test_sweep_config_limits_goal_and_policies(tmp_path):

@@ -1,11 +1,12 @@
-"""The example harness plugin: registers its components and ships its config groups.
+"""The example harness plugin: registers its components and their options.
 
 Only hookimpls live here, so loading the plugin imports nothing heavy; each
 component module is imported when its registration hook runs, and the
-estimator imports scikit-learn only inside ``train``.
+estimator imports scikit-learn only inside ``train``. Everything comes from
+``harness.contract``, the harness's public surface for plugins.
 """
 
-from harness import hookimpl
+from harness.contract import hookimpl
 
 
 @hookimpl
@@ -30,7 +31,15 @@ def harness_register_computes(register):
 
 
 @hookimpl
+def harness_config_schemas(register):
+    # The recommended way: typed options (a dataclass), checked while composing.
+    from harness_example.config import HgbConfig
+
+    register("estimator", "hgb", HgbConfig)
+
+
+@hookimpl
 def harness_config_searchpath():
-    # conf/estimator/hgb.yaml → `+estimator=hgb`, conf/logger/csv.yaml → `+logger=csv`,
+    # YAML options work too: conf/logger/csv.yaml → `+logger=csv`,
     # conf/compute/nice.yaml → `compute=nice`.
     return ["pkg://harness_example.conf"]

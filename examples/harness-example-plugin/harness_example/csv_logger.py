@@ -13,8 +13,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from harness import Logger
-from harness.storage.workspace import atomic_write_bytes
+from harness.contract import Logger, atomic_write_bytes
 
 
 def flatten(node: Any, prefix: str = "") -> dict[str, Any]:

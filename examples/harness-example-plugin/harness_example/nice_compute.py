@@ -12,7 +12,7 @@ import shutil
 import sys
 from typing import Any
 
-from harness import Compute, ConfigError, JobResult
+from harness.contract import Compute, ConfigError, JobResult
 from harness.contract.compute_kit import job_environment, run_supervised, worker_command
 
 

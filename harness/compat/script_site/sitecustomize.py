@@ -9,6 +9,9 @@
   ``.harness-standin`` marker file, and only there, existence is checked instead.
 - A forgotten Azure ML opt-in: ``import azureml`` fails with a message that says
   how to turn the layer on, instead of a bare ``No module named 'azureml'``.
+- The exception the script dies of is recorded for the driver as the run's error
+  (``<run>/error.json``, harness/run/job_error.py's format): the last stderr line is
+  often not the exception (NumPy's ``np.float`` error ends with a URL).
 
 A ``sitecustomize`` found later on ``sys.path`` (a user's or the distribution's)
 is still run.
@@ -89,6 +92,43 @@ def _install_azureml_hint() -> None:
 
 
 _install_azureml_hint()
+
+
+def _record_the_exception() -> None:
+    """Wrap ``sys.excepthook``: an uncaught exception is written to the run folder
+    (``error.json`` beside ``job.json``) before the usual traceback. Same format as
+    harness/run/job_error.py, written here without importing the harness."""
+    import os
+
+    spec = os.environ.get("HARNESS_JOB_SPEC")
+    if not spec:
+        return
+    previous = sys.excepthook
+
+    def hook(kind, value, tb) -> None:  # noqa: ANN001
+        try:
+            if not issubclass(kind, KeyboardInterrupt):
+                import json
+
+                text = str(value).strip()
+                first = text.splitlines()[0].strip() if text else ""
+                line = f"{kind.__name__}: {first}"[:500] if first else kind.__name__
+                path = os.path.join(os.path.dirname(spec), "error.json")
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                fd = os.open(path, flags, 0o644)
+                try:
+                    record = {"type": kind.__name__, "message": first, "line": line}
+                    os.write(fd, json.dumps(record).encode())
+                finally:
+                    os.close(fd)
+        except Exception:  # never in the way of the traceback itself
+            pass
+        previous(kind, value, tb)
+
+    sys.excepthook = hook
+
+
+_record_the_exception()
 
 
 def _chain_next_sitecustomize() -> None:

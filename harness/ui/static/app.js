@@ -5,6 +5,7 @@ import { pageBench, pageBenchList, pageDatastore, pageDatastores, pageEnvironmen
 import { pageModel, pageModels } from "./js/models.js";
 import { pageRun } from "./js/run.js";
 import { pageRuns } from "./js/runs.js";
+import { pageService, pageServices } from "./js/services.js";
 import { pageSweep, pageSweeps } from "./js/sweeps.js";
 import { api, esc, session } from "./js/util.js";
 
@@ -32,6 +33,8 @@ async function route() {
     else if (parts[0] === "sweeps") await pageSweeps(main);
     else if (parts[0] === "models" && parts[1]) await pageModel(main, parts[1]);
     else if (parts[0] === "models") await pageModels(main);
+    else if (parts[0] === "services" && parts[1]) await pageService(main, parts[1], live);
+    else if (parts[0] === "services") await pageServices(main, live);
     else if (parts[0] === "datastores" && parts[1]) await pageDatastore(main, parts[1], query);
     else if (parts[0] === "datastores") await pageDatastores(main);
     else if (parts[0] === "environments") await pageEnvironments(main, query);

@@ -5,4 +5,8 @@ laptop (subscriptions, portal URLs, Docker images) is accepted with one warning 
 refused with one line saying what to use instead. See docs/migrating-from-azureml.md.
 """
 
+from azureml._compat import install_missing_module_finder
+
 __version__ = "1.0.0+harness"
+
+install_missing_module_finder()  # `import azureml.pipeline` etc.: one line saying what to use

@@ -1,7 +1,9 @@
 """``azureml.core.conda_dependencies.CondaDependencies``: a package list.
 
-It maps onto the environment's ``pip_packages`` (conda package names are taken as
-pip names, which they are for the packages training scripts use)."""
+It maps onto the environment's ``pip_packages`` and ``conda_packages`` (conda names
+through the harness's table). The Azure ML SDK's own packages (``azureml-defaults``)
+stay in the list, as v1 printed them; the environments layer leaves them out of
+every build, with one warning, as it does for a conda file's ``pip:`` section."""
 
 from __future__ import annotations
 
@@ -28,13 +30,13 @@ class CondaDependencies:
         pip_indexurl: Any = None,
     ) -> CondaDependencies:
         deps = CondaDependencies()
-        deps.pip_packages = [p for p in (pip_packages or []) if not str(p).startswith("azureml")]
+        deps.pip_packages = [str(p) for p in (pip_packages or [])]
         deps.conda_packages = list(conda_packages or [])
         deps.python_version = python_version
         return deps
 
     def add_pip_package(self, pip_package: str) -> None:
-        if not pip_package.startswith("azureml") and pip_package not in self.pip_packages:
+        if pip_package not in self.pip_packages:
             self.pip_packages.append(pip_package)
 
     def add_conda_package(self, conda_package: str) -> None:
@@ -62,7 +64,9 @@ class CondaDependencies:
         target.write_text(self.serialize_to_string())
         return str(target)
 
-    save_to_file = save
+    def save_to_file(self, base_directory: str, conda_file_path: str | None = None) -> str:
+        """v1: ``base_directory/conda_file_path`` (default ``conda_dependencies.yml``)."""
+        return self.save(str(Path(base_directory) / (conda_file_path or "conda_dependencies.yml")))
 
     def to_config(self, name: str = "conda-dependencies") -> dict[str, Any] | Any:
         from azureml.core.environment import native_config

@@ -1,11 +1,12 @@
 """``azureml.core.Environment``: maps onto the harness's environment config key
 ``estimator.environment`` (a name ``NAME[:VERSION]`` or an inline mapping).
 
-Curated Azure ML environments (``AzureML-...``) were Docker images. The ones the
-harness's table maps (docs/environments.md: ``AzureML-PyTorch-1.3-CPU`` →
-``harness-pytorch``, ...) run in that curated harness environment, passed on by
-name; any other curated name runs in the current Python environment, with one
-warning naming the mapped ones. ``user_managed_dependencies=True`` means the
+Curated Azure ML environments (``AzureML-...``, matched case-insensitively as
+Azure did: ``azureml-sklearn-1.5``) were Docker images. The ones the harness maps
+(docs/environments.md: ``AzureML-PyTorch-1.3-CPU`` → ``harness-pytorch``, any
+``AzureML-sklearn-*`` → ``harness-sklearn``, ...) run in that curated harness
+environment, passed on by name; any other curated name runs in the current Python
+environment, with one warning naming the mapped ones. ``user_managed_dependencies=True`` means the
 current environment, without a warning.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from azureml._compat import ignored, warn_once
+from azureml.core.conda_dependencies import CondaDependencies
 
 
 def _native() -> Any:
@@ -71,12 +73,18 @@ def curated_target(name: str) -> str | None:
     return found.name if found is not None else None
 
 
+def is_curated_name(name: str) -> bool:
+    """An ``AzureML-...`` curated name, in any case."""
+    return str(name).lower().startswith("azureml-")
+
+
 def _mapped_v1_names() -> str:
     try:
-        from harness.envs.registry import V1_NAMES
+        from harness.envs.registry import V1_FAMILIES
     except ImportError:
         return "none"
-    return ", ".join(sorted(V1_NAMES))
+    words = ", ".join(dict.fromkeys(word for word, _ in V1_FAMILIES))
+    return f"AzureML-* names with {words}; docs/environments.md"
 
 
 class PythonSection:
@@ -89,8 +97,11 @@ class PythonSection:
 
 class DockerSection:
     def __init__(self) -> None:
+        from azureml.core.runconfig import DEFAULT_CPU_IMAGE
+
         self.enabled = False
-        self.base_image: str | None = None
+        #: v1's default image name (printed by the train-on-local sample); unused here.
+        self.base_image: str | None = DEFAULT_CPU_IMAGE
         self.base_dockerfile: str | None = None
         self.shm_size: str | None = None
         self.arguments: list[str] = []
@@ -105,15 +116,13 @@ class Environment:
         self.environment_variables: dict[str, str] = {}
         self.inferencing_stack_version: Any = None
         self._requirements: str | None = None
-        self._curated = name.startswith("AzureML-")
+        self._curated = is_curated_name(name)
         self._registered = False
 
     # -- constructors -----------------------------------------------------------
     @staticmethod
     def from_conda_specification(name: str, file_path: str) -> Environment:
         env = Environment(name)
-        from azureml.core.conda_dependencies import CondaDependencies
-
         env.python.conda_dependencies = CondaDependencies(str(Path(file_path).resolve()))
         return env
 
@@ -190,10 +199,13 @@ class Environment:
     # -- what a run gets -----------------------------------------------------------
     def to_config(self) -> Any:
         """The value of ``estimator.environment``; None: the current environment."""
-        if self.docker.enabled or self.docker.base_image or self.docker.base_dockerfile:
+        from azureml.core.runconfig import DEFAULT_CPU_IMAGE
+
+        image = self.docker.base_image if self.docker.base_image != DEFAULT_CPU_IMAGE else None
+        if self.docker.enabled or image or self.docker.base_dockerfile:
             ignored(
                 "docker.base_image",
-                self.docker.base_image or self.docker.base_dockerfile or True,
+                image or self.docker.base_dockerfile or True,
                 "jobs run as local processes, without Docker",
             )
         if self._curated:
@@ -231,7 +243,7 @@ class EnvironmentMap(dict):
         native = _native()
         if native is not None:
             for name in native.list(getattr(workspace, "home", None)):
-                if name.startswith("AzureML-"):
+                if is_curated_name(name):
                     continue
                 env = Environment(name)
                 env._registered = True
@@ -242,7 +254,7 @@ class EnvironmentMap(dict):
             env = self[name]
             env.version = version or env.version
             return env
-        if name.startswith("AzureML-"):
+        if is_curated_name(name):
             return Environment(name)
         from harness.errors import NotFoundError
 

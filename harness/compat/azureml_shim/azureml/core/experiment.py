@@ -33,19 +33,32 @@ class Experiment:
             {k: v for k, v in kwargs.items() if v is not None},
             "submit takes config and tags here",
         )
-        handle = self._native.submit(config, tags=tags)
+        from azureml.core.compute import submitting_to
+
+        with submitting_to(self.workspace):  # compute_target='name' of this workspace
+            handle = self._native.submit(config, tags=tags)
         if getattr(config, "is_sweep", False):
             return HyperDriveRun(self, handle)
         return Run._from_handle(self, handle)
 
-    def start_logging(self, *args: Any, snapshot_directory: Any = None, **kwargs: Any) -> Any:
-        """An interactive run recorded from this process (the v1 logging notebooks)."""
+    def start_logging(
+        self, *args: Any, outputs: Any = None, snapshot_directory: Any = None, **kwargs: Any
+    ) -> Any:
+        """An interactive run recorded from this process (the v1 logging notebooks).
+
+        As in v1, ``./outputs`` (or ``outputs=``; ``False`` for none) is created and
+        tracked: what is in it when the run completes is kept in the run's outputs."""
+        from pathlib import Path
+
         from azureml.core.run import Run
         from harness.sdk.interactive import start_interactive
 
         handle, context = start_interactive(self._native, snapshot_directory)
         run = Run._from_handle(self, handle, context=context)
         run._interactive = True
+        if outputs is not False:
+            run._tracked_outputs = Path(str(outputs or "./outputs"))
+            run._tracked_outputs.mkdir(parents=True, exist_ok=True)
         return run
 
     def get_runs(

@@ -12,6 +12,7 @@ script only flush (in an interactive ``experiment.start_logging()`` run they end
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -125,6 +126,7 @@ class Run:
                 f: str(Path(native["path"]) / f) for f in native["files"] if f.startswith("logs/")
             },
             error=native["error"],
+            runDefinition=run_definition(native),
             harness=native,
         )
 
@@ -137,9 +139,15 @@ class Run:
         wait_post_processing: bool = False,
         raise_on_error: bool = True,
     ) -> Details:
-        self._need_handle("wait_for_completion").wait_for_completion(
-            show_output=show_output, raise_on_error=raise_on_error
-        )
+        from azureml.exceptions import ActivityFailedException
+        from harness.sdk.run import RunFailedError
+
+        try:
+            self._need_handle("wait_for_completion").wait_for_completion(
+                show_output=show_output, raise_on_error=raise_on_error
+            )
+        except RunFailedError as exc:  # v1 code catches ActivityFailedException
+            raise ActivityFailedException(str(exc)) from None
         return self.get_details()
 
     def get_portal_url(self) -> str:
@@ -278,7 +286,11 @@ class Run:
     def download_file(
         self, name: str, output_file_path: str | None = None, _validate_checksum: bool = False
     ) -> None:
-        self._need_handle("download_file").download_file(name, output_file_path)
+        handle = self._need_handle("download_file")
+        files = set(handle.get_file_names())
+        if name not in files and f"outputs/{name}" in files:
+            name = f"outputs/{name}"  # upload_file(name=...) keeps a bare name in outputs/
+        handle.download_file(name, output_file_path)
 
     def download_files(
         self,
@@ -362,7 +374,21 @@ class Run:
         if getattr(self, "_interactive", False):
             from harness.sdk.interactive import finish
 
+            self._keep_tracked_outputs()
             finish(self._handle, self._context, "Completed")
+
+    def _keep_tracked_outputs(self) -> None:
+        """An interactive run's ``./outputs`` (start_logging) into the run's outputs."""
+        folder = getattr(self, "_tracked_outputs", None)
+        if folder is None or self._context is None or not Path(folder).is_dir():
+            return
+        target = Path(self._context.outputs_dir)
+        for file in sorted(Path(folder).rglob("*")):
+            if file.is_file() and not file.is_symlink():
+                dest = target / file.relative_to(folder)
+                if not dest.exists():
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(file, dest)
 
     def fail(
         self, error_details: Any = None, error_code: Any = None, _set_status: bool = True
@@ -371,6 +397,7 @@ class Run:
         if getattr(self, "_interactive", False):
             from harness.sdk.interactive import finish
 
+            self._keep_tracked_outputs()
             finish(self._handle, self._context, "Failed", str(error_details or ""))
 
     def child_run(self, *args: Any, **kwargs: Any) -> Any:
@@ -392,6 +419,40 @@ class Run:
 
     def _repr_html_(self) -> str:
         return self._handle._repr_html_() if self._handle is not None else repr(self)
+
+
+def run_definition(native: dict[str, Any]) -> Details:
+    """v1's ``get_details()['runDefinition']``: what ran, as v1 named it. The
+    ``arguments`` are the script's command line as the job got it (``script.json``
+    in the run folder: sampled sweep values in place), as strings."""
+    command: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):
+        command = json.loads((Path(native["path"]) / "script.json").read_text())
+    params = native.get("params") or {}
+    compute = params.get("compute") or {}
+    environment = (native.get("provenance") or {}).get("environment") or {}
+    mpi = native.get("compute") == "mpi"
+    return Details(
+        script=command.get("entry_script"),
+        command="",
+        arguments=[str(a) for a in command.get("argv", [])],
+        framework="Python",
+        communicator="Mpi" if mpi else "None",
+        target=native.get("compute"),
+        nodeCount=int(compute.get("node_count") or 1) if mpi else 1,
+        mpi={"processCountPerNode": int(compute.get("process_count_per_node") or 1)},
+        environment={
+            "name": environment.get("name"),
+            "version": environment.get("version"),
+            "python": {
+                "interpreterPath": environment.get("interpreter") or "python",
+                "userManagedDependencies": not environment,
+            },
+        },
+        dataReferences={},
+        data=dict((params.get("estimator") or {}).get("named_inputs") or {}),
+        maxRunDurationSeconds=None,
+    )
 
 
 def get_run(experiment: Any, run_id: str, **_: Any) -> Run:

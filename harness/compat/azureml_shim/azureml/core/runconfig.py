@@ -5,7 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from azureml._compat import ignored, refuse
+from azureml.core.conda_dependencies import CondaDependencies
 from harness.sdk.configs import MpiConfiguration as _NativeMpi
+
+#: v1's default Docker images: names only (jobs run without Docker here).
+DEFAULT_CPU_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04"
+DEFAULT_GPU_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-cuda11.1-cudnn8-ubuntu20.04"
+
+__all__ = [
+    "DEFAULT_CPU_IMAGE",
+    "DEFAULT_GPU_IMAGE",
+    "CondaDependencies",
+    "DockerConfiguration",
+    "MpiConfiguration",
+    "PyTorchConfiguration",
+    "RunConfiguration",
+    "TensorflowConfiguration",
+]
 
 
 class MpiConfiguration(_NativeMpi):

@@ -7,6 +7,16 @@ from typing import Any
 from azureml._compat import ignored
 
 
+def time_limit(seconds: Any) -> list[str]:
+    """v1's ``max_run_duration_seconds`` → ``compute.timeout`` (local and mpi computes:
+    the job is stopped and the run fails with the reason)."""
+    if seconds in (None, 0):
+        return []
+    from harness.sdk import overrides as ov
+
+    return [ov.assign("compute.timeout", float(seconds))]
+
+
 class ScriptRunConfig:
     def __init__(
         self,
@@ -66,7 +76,8 @@ class ScriptRunConfig:
         )
 
     def to_overrides(self) -> list[str]:
-        return self._native().to_overrides()
+        seconds = self.max_run_duration_seconds or self.run_config.max_run_duration_seconds
+        return [*self._native().to_overrides(), *time_limit(seconds)]
 
     def sweep_key(self, name: str) -> str:
         return self._native().sweep_key(name)

@@ -161,6 +161,12 @@ class Workspace:
 
         return {name: Model(self, name) for name in self._native.models}
 
+    @property
+    def webservices(self) -> dict[str, Any]:
+        from azureml.core.webservice import Webservice
+
+        return {service.name: service for service in Webservice.list(self)}
+
     def get_mlflow_tracking_uri(self) -> str:
         return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.home / 'mlflow.db'}"
 

@@ -20,8 +20,21 @@ class WebserviceException(UnsupportedError):
     pass
 
 
+class ActivityFailedException(AzureMLException):
+    """``wait_for_completion`` on a run (or sweep) that did not complete (what
+    harness.sdk raises as ``RunFailedError``)."""
+
+    exit_code = 1
+
+
+class DatasetTimestampMissingError(AzureMLException):
+    pass
+
+
 __all__ = [
+    "ActivityFailedException",
     "AzureMLException",
+    "DatasetTimestampMissingError",
     "ComputeTargetException",
     "UserErrorException",
     "WebserviceException",

@@ -63,7 +63,16 @@ class Estimator:
             custom_docker_base_image or custom_docker_image,
             "jobs run as local processes, without Docker",
         )
-        ignored("vm_size", vm_size, "the job runs on this machine")
+        ignored("vm_size", vm_size or vm_priority, "the job runs on this machine")
+        ignored("image_registry_details", image_registry_details, "jobs run without Docker")
+        ignored(
+            "inputs",
+            inputs or source_directory_data_store,
+            "pass data references in script_params or arguments",
+        )
+        ignored(
+            "framework_version", framework_version, "the job uses the framework its environment has"
+        )
         ignored("shm_size", shm_size, "jobs run without Docker")
         ignored("resume_from", resume_from, "pass the checkpoint path as a script parameter")
         if use_gpu:
@@ -97,6 +106,7 @@ class Estimator:
                 env.python.user_managed_dependencies = True
             env.environment_variables = dict(environment_variables or {})
             self.environment = env
+        self.max_run_duration_seconds = max_run_duration_seconds
         self.run_config = self  # v1 code reads estimator.run_config.environment
 
     def _distributed(self) -> Any:
@@ -134,7 +144,9 @@ class Estimator:
         )
 
     def to_overrides(self) -> list[str]:
-        return self._native().to_overrides()
+        from azureml.core.script_run_config import time_limit
+
+        return [*self._native().to_overrides(), *time_limit(self.max_run_duration_seconds)]
 
     def sweep_key(self, name: str) -> str:
         return self._native().sweep_key(name)

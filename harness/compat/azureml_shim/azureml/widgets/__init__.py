@@ -3,6 +3,8 @@
 Uses the harness dashboard's widget (``harness.ui``) when it is installed;
 otherwise a table that updates in place every few seconds until the run ends
 (an IPython display updated from a thread), or plain text outside Jupyter.
+``show()`` returns None, as v1's did: a cell ending in ``RunDetails(run).show()``
+shows the view once.
 """
 
 from __future__ import annotations
@@ -68,15 +70,18 @@ def _final(run: Any) -> bool:
 class RunDetails:
     def __init__(self, run_instance: Any) -> None:
         self.run = run_instance
+        self.widget: Any = None  # the dashboard's view, once shown
         self._thread: threading.Thread | None = None
 
-    def show(self) -> Any:
+    def show(self) -> None:
         try:  # the dashboard's widget (issue: harness ui), when this install has it
             from harness.ui.widget import RunDetails as DashboardWidget
         except ImportError:
             DashboardWidget = None  # noqa: N806
         if DashboardWidget is not None:
-            return DashboardWidget(self.run).show()
+            self.widget = DashboardWidget(self.run)
+            self.widget.show()
+            return
         try:
             from IPython import get_ipython
             from IPython.display import HTML, display
@@ -84,7 +89,7 @@ class RunDetails:
             get_ipython = None  # type: ignore[assignment]
         if get_ipython is None or get_ipython() is None or not hasattr(get_ipython(), "kernel"):
             print(_text(self.run), flush=True)
-            return None
+            return
         handle = display(HTML(_html(self.run)), display_id=True)
 
         def refresh() -> None:
@@ -98,7 +103,6 @@ class RunDetails:
         if not _final(self.run):
             self._thread = threading.Thread(target=refresh, name="run-details", daemon=True)
             self._thread.start()
-        return handle
 
     def get_widget_data(self) -> dict[str, Any]:
         status, rows = _rows(self.run)

@@ -9,11 +9,14 @@ counts and scaling have no local meaning and are kept as labels.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from azureml._compat import Details, refuse, warn_once
+from azureml._compat import Details, missing_names, refuse, warn_once
 from azureml.exceptions import ComputeTargetException
 
 COMPUTES_FILE = "computes.json"
@@ -197,6 +200,21 @@ class ComputeInstance(ComputeTarget):
         raise refuse("ComputeInstance", "your machine is the compute instance; run here")
 
 
+#: The workspace of the submission being built (``Experiment.submit``): a target
+#: named by a string is looked up among its computes (ScriptRunConfig does not
+#: know the workspace; v1 resolved the name at submit).
+_SUBMITTING: ContextVar[Any] = ContextVar("azureml_submitting_workspace", default=None)
+
+
+@contextlib.contextmanager
+def submitting_to(workspace: Any) -> Iterator[None]:
+    token = _SUBMITTING.set(workspace)
+    try:
+        yield
+    finally:
+        _SUBMITTING.reset(token)
+
+
 def as_compute(target: Any) -> Any:
     """A run config's target → what harness.sdk takes (None: the default, local)."""
     if target is None or isinstance(target, ComputeTarget):
@@ -204,6 +222,9 @@ def as_compute(target: Any) -> Any:
     if isinstance(target, str):
         if target in ("local", "mpi"):
             return target
+        workspace = _SUBMITTING.get()
+        if workspace is not None and target in _load(workspace):
+            return AmlCompute(workspace, target)  # created with ComputeTarget.create
         warn_once(
             f"compute:{target}",
             f"compute target '{target}' is not defined here; the run uses this machine",
@@ -213,3 +234,24 @@ def as_compute(target: Any) -> Any:
 
 
 __all__ = ["AmlCompute", "ComputeInstance", "ComputeTarget", "ComputeTargetException"]
+
+#: Remote computes of v1 that have no local counterpart.
+__getattr__ = missing_names(
+    __name__,
+    dict.fromkeys(
+        (
+            "RemoteCompute",
+            "HDInsightCompute",
+            "AksCompute",
+            "DatabricksCompute",
+            "KubernetesCompute",
+            "SynapseCompute",
+            "DataFactoryCompute",
+            "AdlaCompute",
+            "BatchCompute",
+            "KustoCompute",
+        ),  # fmt: skip
+        "run on this machine (an AmlCompute name means it), or on MPI hosts, Slurm or "
+        "Ray with harness's computes (docs/cluster.md)",
+    ),
+)

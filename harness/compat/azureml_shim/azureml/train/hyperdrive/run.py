@@ -35,9 +35,15 @@ class HyperDriveRun:
         wait_post_processing: bool = False,
         raise_on_error: bool = True,
     ) -> dict[str, Any]:
-        return self._sweep.wait_for_completion(
-            show_output=show_output, raise_on_error=raise_on_error
-        )
+        from azureml.exceptions import ActivityFailedException
+        from harness.sdk.run import RunFailedError
+
+        try:
+            return self._sweep.wait_for_completion(
+                show_output=show_output, raise_on_error=raise_on_error
+            )
+        except RunFailedError as exc:  # v1 code catches ActivityFailedException
+            raise ActivityFailedException(str(exc)) from None
 
     def get_children(
         self,

@@ -29,6 +29,8 @@ class HyperDriveConfig(SweepConfig):
         if pipeline is not None:
             raise refuse("HyperDriveConfig(pipeline=...)", "give run_config= (a ScriptRunConfig)")
         ignored("resume_from", resume_from or resume_child_runs, "a sweep starts fresh")
+        ignored("debug_flag", debug_flag, "it has no local meaning")
+        ignored("custom_run_id", custom_run_id, "sweep ids are the harness's own")
         config = run_config if run_config is not None else estimator
         if config is None:
             raise refuse(

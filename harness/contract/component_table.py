@@ -1,0 +1,240 @@
+"""The table of registered components: who registered what, checked, and which
+of two same-named components is used (the plugin loaded first). Also the guard
+around calls into a registered component's own code (``calling``).
+
+A mixin of ``HarnessPluginManager`` (``manager.py``), which holds the state.
+"""
+
+from __future__ import annotations
+
+import errno
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from harness import envvars
+from harness.contract import guard
+from harness.contract.config_groups import ships_option
+from harness.contract.plugin_info import KINDS, PluginInfo, describe_failure
+from harness.contract.registration import check_component
+from harness.errors import HarnessError, PluginError, UnknownComponentError
+
+__all__ = ["Component", "ComponentTable", "registering"]
+
+DISABLE_ENV = envvars.DISABLE_PLUGINS
+
+
+@dataclass
+class Component:
+    cls: type
+    plugin: str
+
+
+class ComponentTable(pluggy.PluginManager):
+    # The manager's state these methods use (set in HarnessPluginManager.__init__).
+    infos: dict[str, PluginInfo]
+    _components: dict[str, dict[str, Component]] | None
+    _broken: dict[tuple[str, str], str]
+    _tracer: Any
+
+    if TYPE_CHECKING:
+
+        def where(self, plugin: str) -> str: ...
+        def plugin_failed(self, plugin: str, hook: str, error: BaseException) -> None: ...
+        def _warn(
+            self, message: str, plugin: str | None = None, *, always: bool = False
+        ) -> None: ...
+        def _rank(self, plugin: str) -> int: ...
+
+    @property
+    def components(self) -> dict[str, dict[str, Component]]:
+        if self._components is None:
+            self._components = self._collect_components()
+        return self._components
+
+    def _collect_components(self) -> dict[str, dict[str, Component]]:
+        found: list[tuple[str, str, type, str]] = []
+        for kind, hook in KINDS.items():
+            taken: dict[str, set[str]] = {}
+
+            def register(name: str, cls: type, kind: str = kind, taken: dict = taken) -> None:
+                plugin = registering(kind)
+                mine = taken.setdefault(plugin, set())
+                try:
+                    check_component(kind, name, cls, mine)
+                except PluginError as exc:
+                    self._refused(plugin, KINDS[kind], kind, name, exc)
+                    raise
+                mine.add(name)
+                found.append((kind, name, cls, plugin))
+
+            getattr(self.hook, hook)(register=register)
+        table: dict[str, dict[str, Component]] = {kind: {} for kind in KINDS}
+        for info in self.infos.values():
+            info.components = {}
+        for kind, name, cls, plugin in sorted(found, key=lambda item: self._rank(item[3])):
+            info = self.infos[plugin]
+            info.components.setdefault(kind, []).append(name)
+            if info.error:
+                self._broken[(kind, name)] = plugin
+                continue
+            first = table[kind].get(name)
+            if first is None:
+                table[kind][name] = Component(cls, plugin)
+                continue
+            self._warn(
+                f"{kind} '{name}' is registered by both {self.where(first.plugin)} and "
+                f"{self.where(plugin)}; the first is used (plugins load in a fixed order: "
+                "the harness's own, then by distribution name). Uninstall one or disable "
+                f"it with {DISABLE_ENV}={plugin}",
+                plugin,
+            )
+        return table
+
+    def _refused(self, plugin: str, hook: str, kind: str, name: Any, error: PluginError) -> None:
+        if isinstance(name, str):
+            self._broken[(kind, name)] = plugin
+        self.plugin_failed(plugin, hook, error)
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(
+            name
+            for name, entry in self.components[kind].items()
+            if not self.infos[entry.plugin].error
+        )
+
+    def get(self, kind: str, name: str) -> type:
+        """The class registered as ``name`` for ``kind``, or UnknownComponentError."""
+        entry = self.components[kind].get(name)
+        if entry is not None and not self.infos[entry.plugin].error:
+            return entry.cls
+        raise UnknownComponentError(kind, name, self.names(kind), self.why_missing(kind, name))
+
+    def why_missing(self, kind: str, name: str) -> str | None:
+        """Why ``kind=name`` is not available when a plugin seems to offer it: the
+        plugin failed or is disabled, or it registers the component but ships no
+        config file for it."""
+        entry = self.components.get(kind, {}).get(name)
+        owner = entry.plugin if entry is not None else self._broken.get((kind, name))
+        if owner is not None and self.infos[owner].error:
+            return self.infos[owner].message
+        for info in self.infos.values():
+            if info.status == "loaded":
+                continue
+            offers = (
+                name in info.components.get(kind, [])
+                or name in info.config_groups.get(kind, [])
+                or info.name == name
+                or ships_option(info.module, kind, name)
+            )
+            if offers and info.disabled_by:
+                return f"plugin '{info.name}' provides {kind} '{name}' but {info.disabled_by}"
+            if offers:
+                return info.message
+        if entry is None:
+            return None
+        owner_info = self.infos.get(entry.plugin)
+        searchpath = (owner_info.searchpath if owner_info else None) or ["(none)"]
+        return (
+            f"{kind} '{name}' is registered by {self.where(entry.plugin)}, but no config file "
+            f"{kind}/{name}.yaml was found on its config search path "
+            f"({', '.join(searchpath)}): the plugin must ship it as package data"
+        )
+
+    def create(self, kind: str, name: str, *args: Any) -> Any:
+        """An instance of the component (``get``), its constructor guarded (``calling``)."""
+        cls = self.get(kind, name)
+        with self.calling(kind, name, f"{cls.__name__}()"):
+            return cls(*args)
+
+    @contextmanager
+    def calling(self, kind: str, name: str, what: str) -> Iterator[None]:
+        """Around a call into a registered component: an exception raised in its
+        plugin's own code becomes one PluginError line naming the component, the
+        plugin, its distribution and version, and ``what`` was called. A
+        HarnessError passes as it is (the plugin's message for the user)."""
+        try:
+            yield
+        except HarnessError:
+            raise
+        except Exception as exc:
+            failure = self.failure_of(kind, name, exc, what)
+            if failure is None:
+                raise
+            raise failure from exc
+
+    def failure_of(
+        self, kind: str, name: str, error: BaseException, what: str
+    ) -> PluginError | None:
+        """The one line for ``error`` if it was raised in the code of the plugin that
+        supplies ``kind`` ``name`` (its traceback passes through the plugin's files);
+        None for anything else, which keeps its traceback (a harness bug)."""
+        entry = self.components.get(kind, {}).get(name)
+        info = self.infos.get(entry.plugin) if entry is not None else None
+        if entry is None or info is None or isinstance(error, HarnessError):
+            return None
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return None  # a full disk is no plugin's fault: "no space left" (exit 1)
+        if not _raised_in(error, {info.module, entry.cls.__module__}):
+            return None
+        if self._tracer:
+            self._tracer.failure(error)
+        reason = describe_failure(error, info.name, info.module)
+        return PluginError(f"{kind} '{name}' of {info.where} failed in {what}: {reason}")
+
+    def plugin_of(self, kind: str, name: str) -> str:
+        return self.components[kind][name].plugin
+
+    def describe(self, kind: str, name: str) -> str:
+        """``plugin 'x' (dist 1.0)`` for the plugin that registered a component."""
+        entry = self.components[kind].get(name)
+        return self.where(entry.plugin) if entry is not None else "an unknown plugin"
+
+    def origin(self, kind: str, name: str) -> dict[str, str | None]:
+        """Plugin, distribution and version that supplied a component (provenance)."""
+        entry = self.components[kind].get(name)
+        info = self.infos.get(entry.plugin) if entry is not None else None
+        return {
+            "plugin": entry.plugin if entry is not None else None,
+            "distribution": info.distribution if info is not None else None,
+            "version": info.version if info is not None else None,
+        }
+
+    def check_chosen(self, chosen: Iterable[tuple[str, str]]) -> None:
+        """PluginError naming the first of ``chosen`` (kind, name) whose plugin failed."""
+        for kind, name in chosen:
+            entry = self.components.get(kind, {}).get(name)
+            if entry is not None and self.infos[entry.plugin].error:
+                message = self.infos[entry.plugin].message
+                raise PluginError(f"{kind} '{name}' is not available: {message}")
+
+
+def registering(what: str) -> str:
+    plugin = guard.current_plugin()
+    if plugin is None:
+        raise PluginError(f"register() of a {what} was called outside its harness_register hook")
+    return plugin
+
+
+def _raised_in(error: BaseException, modules: set[str]) -> bool:
+    """Whether ``error``'s traceback passes through the files of ``modules`` (a
+    package: its whole folder)."""
+    import traceback
+    from pathlib import Path
+
+    places: list[Path] = []
+    for module in modules:
+        loaded = sys.modules.get(module.split(":")[0])
+        file = getattr(loaded, "__file__", None)
+        if file:
+            path = Path(file).resolve()
+            places.append(path.parent if path.name == "__init__.py" else path)
+    for frame in traceback.extract_tb(error.__traceback__):
+        where = Path(frame.filename).resolve()
+        if any(where == place or place in where.parents for place in places):
+            return True
+    return False

@@ -1,0 +1,1 @@
+"""Plugins that each fail at one point; ``common`` holds what they share."""

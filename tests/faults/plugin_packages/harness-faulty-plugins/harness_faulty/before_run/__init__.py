@@ -1,0 +1,19 @@
+"""harness_before_run raises."""
+
+from harness.contract import hookimpl
+from harness_faulty.common import WorkingEstimator, searchpath
+
+
+@hookimpl
+def harness_register_estimators(register):
+    register("f-before", WorkingEstimator)
+
+
+@hookimpl
+def harness_config_searchpath():
+    return searchpath(__name__)
+
+
+@hookimpl
+def harness_before_run(record):
+    raise RuntimeError("before-run exploded")

@@ -1,0 +1,3 @@
+"""Fails while imported."""
+
+raise RuntimeError("broken at import")
