@@ -21,6 +21,11 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.json"
+#: The 1, 5 and 15-minute load averages when the script started (recorded with its
+#: figures: on a shared machine they say how far to trust them).
+LOAD_AT_START = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+#: How many earlier entries of a claim results.json keeps (newest first).
+HISTORY_KEPT = 20
 
 # A user's installed packages come with bytecode (pip compiles it at install time).
 # A shell that forbids writing it would make every `harness` start recompile its
@@ -33,7 +38,46 @@ def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--quick", action="store_true", help="small sizes, few repetitions (CI)")
     p.add_argument("--results", type=Path, default=RESULTS, help="where to record the figures")
+    p.add_argument(
+        "--rounds", type=int, default=None, help="alternated rounds per side (default: per script)"
+    )
     return p
+
+
+def rounds(opts: argparse.Namespace, quick: int, full: int) -> int:
+    """The rounds a script runs: --rounds if given, else its quick or full default."""
+    if opts.rounds is not None:
+        if opts.rounds < 1:
+            raise SystemExit("--rounds must be at least 1")
+        return int(opts.rounds)
+    return quick if opts.quick else full
+
+
+def bootstrap_median_ci(values: list[float], draws: int = 5000) -> list[float]:
+    """A 95 % percentile-bootstrap interval of the median (fixed seed: reproducible).
+    For paired differences: the interval excluding 0 is what makes a difference real."""
+    import random
+
+    rng = random.Random(0)
+    medians = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(draws))
+    return [medians[int(draws * 0.025)], medians[int(draws * 0.975) - 1]]
+
+
+def paired(
+    samples: dict[str, list[float]], side: str, base: str, ratio: bool = False
+) -> dict[str, Any]:
+    """Round-by-round difference (or ratio) of two alternated sides: median, 95 %
+    interval, and whether the interval excludes no difference (0, or 1 for a ratio)."""
+    pairs = list(zip(samples[side], samples[base], strict=False))
+    values = [a / b if ratio else a - b for a, b in pairs if not ratio or b]
+    low, high = bootstrap_median_ci(values) if values else (float("nan"), float("nan"))
+    neutral = 1.0 if ratio else 0.0
+    return {
+        "median": statistics.median(values) if values else float("nan"),
+        "ci95": [low, high],
+        "n": len(values),
+        "excludes_no_difference": bool(values) and not (low <= neutral <= high),
+    }
 
 
 def stats(samples: list[float]) -> dict[str, float]:
@@ -93,14 +137,29 @@ def machine() -> dict[str, Any]:
     }
 
 
+def load_average() -> dict[str, Any]:
+    """The load averages at the script's start and now."""
+    now = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    return {"start": LOAD_AT_START, "end": now}
+
+
 def record(path: Path, claim: str, figures: dict[str, Any], quick: bool) -> None:
-    """Merge this claim's figures into results.json (atomic replace)."""
+    """Merge this claim's figures into results.json (atomic replace). The entry it
+    replaces moves to the claim's ``history`` (newest first): figures are kept, not
+    overwritten."""
     data = json.loads(path.read_text()) if path.exists() else {}
+    previous = data.get(claim)
+    history: list[Any] = []
+    if isinstance(previous, dict):
+        history = list(previous.pop("history", []) or [])
+        history.insert(0, previous)
     data[claim] = {
         "figures": figures,
         "quick": quick,
         "machine": machine(),
+        "load_average": load_average(),
         "when": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "history": history[:HISTORY_KEPT],
     }
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")

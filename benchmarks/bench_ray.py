@@ -14,6 +14,10 @@ Both on a real two-node Ray cluster started on this machine
 - Sweep: 16 small jobs as one ``harness train -m`` sweep with ``hydra/launcher=ray``
   (2 CPUs in the cluster: 2 jobs at a time) against ``hydra/launcher=joblib
   hydra.launcher.n_jobs=2`` on this machine, alternated.
+
+Targets (issue 29): compute=ray ≤ the plain script + 1 s; the sweep ≤ 1.1× joblib.
+
+    python benchmarks/bench_ray.py [--quick] [--rounds N]     # ~15-20 min at 5 rounds
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import alternate, parser, record, stats
+from _common import alternate, paired, parser, record, rounds, stats
 
 from harness.testing.ray_cluster import ClusterUnavailable, local_ray_cluster
 
@@ -85,7 +89,7 @@ def warm_task_timer(address: str):
 
 def main() -> None:
     opts = parser(__doc__).parse_args()
-    repeats = 1 if opts.quick else 5
+    repeats = rounds(opts, 1, 5)
     sweep_jobs = 4 if opts.quick else 16
     load_before = os.getloadavg()[0]
     try:
@@ -141,7 +145,7 @@ def main() -> None:
                         ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
                     ),
                 },
-                1 if opts.quick else 2,
+                max(1, repeats // 2),
             )
     except ClusterUnavailable as exc:
         record(opts.results, "ray", {"skipped": str(exc)}, opts.quick)
@@ -158,6 +162,14 @@ def main() -> None:
         "sweep_wall_s": walls,
         "ratio_ray_vs_joblib": walls["ray launcher (2 CPUs in the cluster)"]["median"]
         / walls["joblib n_jobs=2"]["median"],
+        # Round by round, with a 95 % interval: whether the difference is real.
+        "paired_overhead_vs_plain_script_s": paired(
+            per_job, "harness compute=ray", "plain Ray script per job"
+        ),
+        "paired_ratio_ray_vs_joblib": paired(
+            sweeps, "ray launcher (2 CPUs in the cluster)", "joblib n_jobs=2", ratio=True
+        ),
+        "targets": {"overhead_vs_plain_script_s": 1.0, "ratio_ray_vs_joblib": 1.1},
         "loadavg_1min": {"before": load_before, "after": os.getloadavg()[0]},
         "cpus": os.cpu_count(),
     }

@@ -19,7 +19,11 @@ slurm-wlm and munge; ``harness.testing.slurm_cluster``), two CPUs' worth of slot
 - Both plain sides also run as ``sbatch --wrap "srun python ..."``: submitit's batch
   script starts its task with srun, and a job step has its own cost on a cluster.
 
-Sides alternate; medians with min-max over the rounds.
+Sides alternate; medians with min-max over the rounds, and paired per-round
+differences with 95 % intervals. Targets (issue 29): compute=slurm ≤ plain sbatch
+--wrap + 1 s; the submitit sweep ≤ plain srun jobs + 1 s per job.
+
+    python benchmarks/bench_slurm.py [--quick] [--rounds N]
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import alternate, parser, record, stats
+from _common import alternate, paired, parser, record, rounds, stats
 
 HARNESS = str(Path(sys.executable).with_name("harness"))
 POLL_S = 0.25
@@ -93,7 +97,8 @@ def main() -> int:
     args = parser(__doc__.splitlines()[0]).parse_args()
     from harness.testing.slurm_cluster import ClusterUnavailable, SlurmCluster
 
-    rounds, seconds, sweep_jobs = (1, 1.0, 2) if args.quick else (5, 5.0, 4)
+    repeats = rounds(args, 1, 5)
+    seconds, sweep_jobs = (1.0, 2) if args.quick else (5.0, 4)
     load_before = os.getloadavg()[0]  # the machine is shared: say how busy it was
     with tempfile.TemporaryDirectory(prefix="bench-slurm-") as tmp:
         root = Path(tmp)
@@ -121,7 +126,7 @@ def main() -> int:
                         seconds, env, "local"
                     ),
                 },
-                rounds,
+                repeats,
             )
             sweep = alternate(
                 {
@@ -135,7 +140,7 @@ def main() -> int:
                         sweep_jobs, seconds, env
                     ),
                 },
-                max(1, rounds - 2),
+                max(1, repeats - 2),
             )
         finally:
             cluster.stop()
@@ -158,6 +163,16 @@ def main() -> int:
         / sweep_jobs,
         "submitit_slurm sweep vs sbatch --wrap": (harness_sweep_s - plain_sweep) / sweep_jobs,
     }
+    # Round by round, with a 95 % interval: whether the difference is real.
+    figures["paired_overhead_s"] = {
+        "compute=slurm vs sbatch --wrap": paired(
+            single, "harness compute=slurm", "plain sbatch --wrap"
+        ),
+        "compute=slurm vs compute=local": paired(
+            single, "harness compute=slurm", "harness compute=local (no cluster)"
+        ),
+    }
+    figures["targets_s"] = {"compute=slurm vs sbatch --wrap": 1.0, "sweep per job vs srun": 1.0}
     figures["loadavg_1min"] = {"before": load_before, "after": os.getloadavg()[0]}
     figures["cpus"] = os.cpu_count()
     record(args.results, "slurm", figures, args.quick)

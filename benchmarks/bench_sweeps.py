@@ -1,5 +1,5 @@
-"""Sweeps: the joblib launcher against the sequential basic launcher, and the
-per-job harness overhead.
+"""Sweeps: the joblib launcher against the sequential basic launcher, the
+per-job harness overhead, sweeps at scale, and what early termination saves.
 
 - Eight small scikit-learn runs (LogisticRegression on digits, eight values of C)
   as one `harness train -m` sweep: the basic launcher (one job at a time) against
@@ -8,6 +8,19 @@ per-job harness overhead.
 - Per-job harness overhead: a job's wall time (run created → ended, from its
   run record) minus its training time (the `train_time` metric the sklearn
   estimator logs around `fit`).
+- At scale (`--jobs`, default 1,000): that many jobs of 0.1 s (the `probe`
+  estimator sleeping 0.1 s) on joblib with n_jobs=2, against the ideal
+  jobs × 0.1 s / 2. Target: within 15 % of ideal.
+- Start-up against sweep size (10, 100, 1,000 jobs): seconds from the command's
+  start to the first run's record, and the cost per job of composing its config and
+  passing it by: every job of these sweeps is composed by Hydra, the first fails on
+  purpose and `sweep.fail_fast` records the rest as not started (so jobs × this cost
+  is what composing alone costs). Target: ≤ 5 ms per job.
+- Early termination, ASHA against the median policy: 16 script jobs with learning
+  curves fixed in advance (27 reports each, 0.05 s apart), joblib n_jobs=2: the
+  reports made in all (the compute spent) and the best final value, per policy.
+
+    python benchmarks/bench_sweeps.py [--quick] [--rounds N] [--jobs N] [--only PART]
 """
 
 from __future__ import annotations
@@ -21,7 +34,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from _common import alternate, parser, record, stats
+from _common import alternate, parser, record, rounds, stats
 
 C_VALUES = ["0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3"]
 
@@ -49,23 +62,178 @@ def sweep(launcher: list[str], runs: int, overheads: list[float]) -> float:
     return wall
 
 
+PROBE = ["+estimator=probe", "estimator.score=0.5"]
+JOBLIB = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
+
+
+def _run_times(home: Path) -> list[dict[str, float]]:
+    out = []
+    for run_json in Path(home, "runs").glob("*/run.json"):
+        data = json.loads(run_json.read_text())
+        stamp = {k: datetime.fromisoformat(data[k]).timestamp() for k in ("created", "ended")}
+        out.append(stamp)
+    return out
+
+
+def _sweep(args: list[str], env_extra: dict[str, str] | None = None) -> tuple[float, float, Path]:
+    """(wall seconds, the command's start as a timestamp, HARNESS_HOME) of one sweep."""
+    home = Path(tempfile.mkdtemp(prefix="bench-sweeps-"))
+    env = {**os.environ, "HARNESS_HOME": str(home), "HARNESS_PLUGINS": "harness.testing.probe"}
+    env.update(env_extra or {})
+    started_at = time.time()
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [harness(), "train", "-m", *args], capture_output=True, text=True, env=env
+    )
+    wall = time.perf_counter() - started
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"sweep failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return wall, started_at, home
+
+
+def at_scale(jobs: int, seconds: float = 0.1) -> dict[str, object]:
+    wall, _, home = _sweep(
+        [*PROBE, f"estimator.seconds={seconds}", f"+estimator.n=range(0,{jobs})", *JOBLIB]
+    )
+    runs = _run_times(home)
+    ideal = jobs * seconds / 2
+    return {
+        "jobs": jobs,
+        "job_seconds": seconds,
+        "wall_s": wall,
+        "ideal_s": ideal,
+        "ratio_to_ideal": wall / ideal,
+        "runs_recorded": len(runs),
+        "per_job_wall_s": stats([r["ended"] - r["created"] for r in runs]),
+        "target_ratio": 1.15,
+    }
+
+
+def startup(sizes: list[int]) -> dict[str, object]:
+    figures: dict[str, object] = {}
+    for size in sizes:
+        wall, started_at, home = _sweep(
+            [
+                *PROBE,
+                "estimator.exit_code=1",
+                f"+estimator.n=range(0,{size})",
+                "sweep.fail_fast=true",
+                *JOBLIB,
+            ]
+        )
+        runs = _run_times(home)
+        first = min(r["created"] for r in runs) - started_at
+        figures[str(size)] = {
+            "to_first_run_s": first,
+            "wall_s": wall,
+            "per_job_after_first_ms": (wall - first) / size * 1000,
+        }
+    return {"by_size": figures, "target_per_job_ms": 5}
+
+
+# A job whose learning curve is fixed in advance by its `quality` (0..1): the score
+# after r reports rises towards the quality, so a run's rank never changes over time
+# and both policies must keep the best one to its end.
+CURVE_SCRIPT = """
+import argparse, time
+from harness import Run
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--quality", type=float)
+args = parser.parse_args()
+run = Run.get_context()
+for step in range(27):
+    run.log("score", args.quality * (1 - 0.8 ** (step + 1)), step=step)
+    time.sleep(0.05)
+"""
+
+
+def early_termination(repeats: int, runs: int) -> dict[str, object]:
+    src = Path(tempfile.mkdtemp(prefix="bench-sweeps-src-"))
+    (src / "curve.py").write_text(CURVE_SCRIPT)
+    qualities = ",".join(f"{(i * 7 % runs) / runs + 0.01:.3f}" for i in range(runs))
+    base = [
+        "+estimator=script",
+        f"estimator.source_directory={src}",
+        "estimator.entry_script=curve.py",
+        f"+estimator.script_params.quality={qualities}",
+        "sweep.metric=score",
+        "sweep.goal=maximize",
+        *JOBLIB,
+    ]
+    policies = {
+        "median": ["sweep.policy=median", "sweep.policy.delay_evaluation=3"],
+        "asha": ["sweep.policy=asha", "sweep.policy.grace_period=3", "sweep.policy.max_t=27"],
+        "none": [],
+    }
+    reports: dict[str, list[float]] = {name: [] for name in policies}
+    best: dict[str, list[float]] = {name: [] for name in policies}
+
+    def one(name: str) -> float:
+        wall, _, home = _sweep([*base, *policies[name]])
+        total, top = 0, float("-inf")
+        for metrics_file in Path(home, "runs").glob("*/metrics/*.jsonl"):
+            lines = [json.loads(x) for x in metrics_file.read_text().splitlines()]
+            scores = [x for x in lines if x["name"] == "score"]
+            total += len(scores)
+            if len(scores) == 27:
+                top = max(top, scores[-1]["value"])
+        reports[name].append(total)
+        best[name].append(top)
+        return wall
+
+    walls = alternate({name: (lambda n=name: one(n)) for name in policies}, repeats)
+    return {
+        "runs": runs,
+        "reports_per_run": 27,
+        "reports_in_all": {name: stats(values) for name, values in reports.items()},
+        "best_final_value": {name: stats(values) for name, values in best.items()},
+        "wall_s": {name: stats(values) for name, values in walls.items()},
+        "asha_reports_saved_vs_median": 1
+        - stats(reports["asha"])["median"] / stats(reports["median"])["median"],
+    }
+
+
 def main() -> None:
-    opts = parser(__doc__).parse_args()
-    runs = 2 if opts.quick else 8
-    load_before = os.getloadavg()[0]
-    repeats = 1 if opts.quick else 3
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--jobs", type=int, default=None, help="jobs of the at-scale sweep")
+    p.add_argument(
+        "--only",
+        default="launchers,scale,startup,early",
+        help="comma-separated parts: launchers, scale, startup, early",
+    )
+    opts = p.parse_args()
+    parts = set(opts.only.split(","))
+    figures: dict[str, object] = {
+        "cpus": os.cpu_count(),
+        "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+    }
+    if "launchers" in parts:
+        figures["launchers"] = launchers(opts)
+    if "scale" in parts:
+        figures["at_scale"] = at_scale(opts.jobs or (10 if opts.quick else 1000))
+    if "startup" in parts:
+        figures["startup"] = startup([5, 10] if opts.quick else [10, 100, 1000])
+    if "early" in parts:
+        figures["early_termination"] = early_termination(
+            rounds(opts, 1, 3), 4 if opts.quick else 16
+        )
+    record(opts.results, "sweeps", figures, opts.quick)
+
+
+def launchers(opts: object) -> dict[str, object]:
+    runs = 2 if getattr(opts, "quick", False) else 8
+    repeats = rounds(opts, 1, 3)  # type: ignore[arg-type]
     overhead: dict[str, list[float]] = {"basic": [], "joblib": []}
     samples = alternate(
         {
             "basic": lambda: sweep([], runs, overhead["basic"]),
-            "joblib": lambda: sweep(
-                ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"], runs, overhead["joblib"]
-            ),
+            "joblib": lambda: sweep(JOBLIB, runs, overhead["joblib"]),
         },
         repeats,
     )
     basic, joblib = stats(samples["basic"]), stats(samples["joblib"])
-    figures = {
+    return {
         "runs_per_sweep": runs,
         "sweep_wall_s": {"basic launcher": basic, "joblib n_jobs=2": joblib},
         "speedup_joblib_vs_basic": basic["median"] / joblib["median"],
@@ -74,12 +242,7 @@ def main() -> None:
             "joblib n_jobs=2": stats(overhead["joblib"]),
         },
         "target_speedup": 1.7,
-        # Other work on the machine skews both sides; the 1-minute load shows how much.
-        "loadavg_1min": {"before": load_before, "after": os.getloadavg()[0]},
-        "cpus": os.cpu_count(),
-        "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
     }
-    record(opts.results, "sweeps", figures, opts.quick)
 
 
 if __name__ == "__main__":

@@ -25,8 +25,14 @@ START, END = "<!-- performance:start -->", "<!-- performance:end -->"
 #: claim → (what it measures, glob patterns of the figures that carry the claim)
 KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
     "core": (
-        "run.log rate; start-up against plain imports",
-        ["run_log_calls_per_s", "startup_s.*", "ratio_cfg_job_to_import_hydra"],
+        "run.log rate, alone and with console + tensorboard + mlflow on; start-up",
+        [
+            "run_log_calls_per_s",
+            "loggers_on.values_per_s.*",
+            "loggers_on.ratio_to_*.median",
+            "startup_s.*",
+            "ratio_cfg_job_to_import_hydra",
+        ],
     ),
     "plugins": ("plugin loading", ["builtin_plugins_load_cost_s", "startup_s.plugins list*"]),
     "pytorch_overhead": (
@@ -64,8 +70,18 @@ KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "sweeps": (
-        "joblib n_jobs=2 against the sequential launcher",
-        ["sweep_wall_s.*", "speedup_joblib_vs_basic"],
+        "joblib against the basic launcher; 1,000 jobs of 0.1 s against ideal; start-up by "
+        "size; ASHA against median",
+        [
+            "launchers.sweep_wall_s.*",
+            "launchers.speedup_joblib_vs_basic",
+            "at_scale.ratio_to_ideal",
+            "at_scale.wall_s",
+            "startup.by_size.*",
+            "early_termination.reports_in_all.*",
+            "early_termination.best_final_value.*",
+            "early_termination.asha_reports_saved_vs_median",
+        ],
     ),
     "slurm": (
         "per-job overhead of compute=slurm and the submitit sweep against sbatch --wrap",
@@ -96,6 +112,10 @@ KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
     "gpu": (
         "pytorch epoch against plain loops on a GPU (target ratio <= 1.02)",
         ["configs.*.ratio_*"],
+    ),
+    "system_metrics": (
+        "sampling system metrics every second against a CPU-bound job (target < 1 %)",
+        ["sampler_cpu_share_of_job_cpu", "paired_wall_ratio_on_to_off.median", "wall_s.*"],
     ),
     "ui_runs_page": (
         "harness ui: the runs page's data over 10,000 runs (target < 0.2 s)",
@@ -150,7 +170,7 @@ def fmt(value: Any) -> str:
 
 def table(results: dict[str, Any], everything: bool = False) -> str:
     lines = [
-        "| claim | figure | median (min–max) or value | mode | taken |",
+        "| claim | figure | median (min–max) or value | mode | taken (1-min load) |",
         "|---|---|---|---|---|",
     ]
     machines = set()
@@ -167,6 +187,9 @@ def table(results: dict[str, Any], everything: bool = False) -> str:
         )
         mode = "quick" if entry.get("quick") else "full"
         when = str(entry.get("when", ""))[:10]
+        load = (entry.get("load_average") or {}).get("start")
+        if load:
+            when += f", load {load[0]:.1f}"
         label = f"`{claim}`" + (f" ({what})" if what else "")
         for index, (path, value) in enumerate(rows):
             lines.append(

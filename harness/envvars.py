@@ -47,6 +47,8 @@ EARLY_WORKER = "HARNESS_EARLY_WORKER"
 EVENTS = "HARNESS_EVENTS"
 #: Threads for datastore transfers (default: 2 per core, at most 8).
 DATASTORE_THREADS = "HARNESS_DATASTORE_THREADS"
+#: Seconds between a run's system metrics samples (default 1; 0: none are written).
+SYSTEM_METRICS_INTERVAL = "HARNESS_SYSTEM_METRICS_INTERVAL"
 
 # --- ranks, as the launchers set them -----------------------------------------
 # Open MPI, PMIx (Open MPI 5, Slurm), MPICH/Intel MPI (PMI), torchrun. The first

@@ -29,7 +29,10 @@ RESULTS = {
 
 def test_report_prints_key_figures_and_unknown_claims_in_full():
     text = report.table(RESULTS)
-    assert "| `core` (run.log rate; start-up against plain imports) | run_log_calls_per_s |" in text
+    assert (
+        "| `core` (run.log rate, alone and with console + tensorboard + mlflow on; start-up) | run_log_calls_per_s |"
+        in text
+    )
     assert "500,000 (450,000–540,000, n=7)" in text
     assert "startup_s.harness --help | 0.03 (0.02–0.04, n=7)" in text
     assert "run_log_target_per_s" not in text  # not a key figure of `core`
@@ -71,3 +74,27 @@ def test_run_all_runs_the_chosen_scripts_into_one_results_file(tmp_path):
         timeout=60,
     )
     assert unknown.returncode != 0 and "no benchmark nope" in unknown.stderr
+
+
+def test_record_keeps_earlier_figures_and_the_load_average(tmp_path):
+    import _common
+
+    results = tmp_path / "results.json"
+    _common.record(results, "claim", {"x": 1}, quick=False)
+    _common.record(results, "claim", {"x": 2}, quick=True)
+    entry = json.loads(results.read_text())["claim"]
+    assert entry["figures"] == {"x": 2} and entry["quick"] is True
+    assert [old["figures"] for old in entry["history"]] == [{"x": 1}]
+    assert "history" not in entry["history"][0]  # one level: no nested copies
+    load = entry["load_average"]
+    assert len(load["start"]) == 3 and len(load["end"]) == 3
+    assert f", load {load['start'][0]:.1f}" in report.table({"claim": entry})
+
+
+def test_paired_interval_says_whether_a_difference_is_real():
+    import _common
+
+    real = _common.paired({"a": [2.0, 2.1, 2.2, 2.0, 2.1], "b": [1.0] * 5}, "a", "b")
+    assert real["median"] == 1.1 and real["excludes_no_difference"]
+    noise = _common.paired({"a": [1.1, 0.9, 1.0, 1.2, 0.8], "b": [1.0] * 5}, "a", "b", ratio=True)
+    assert noise["ci95"][0] < 1 < noise["ci95"][1] and not noise["excludes_no_difference"]

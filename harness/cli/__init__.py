@@ -139,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if name != "train":  # `harness train` has its own (harness/contract/interrupts.py)
+        _interrupt_on_signals()
     try:
         module = importlib.import_module(COMMANDS[name][0])
         return int(module.main(rest) or 0)
@@ -160,6 +162,21 @@ def main(argv: list[str] | None = None) -> int:
         where = exc.filename or "path unknown"
         print(f"harness: error: no space left on device ({where})", file=sys.stderr)
         return 1
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _interrupt_on_signals() -> None:
+    """Ctrl-C and SIGTERM end a command as an interrupt: its cleanup runs (a transfer
+    discards the file in flight and records the finished ones), exit 130. Also when
+    SIGINT came ignored (a background job of a script: ``harness datastore upload &``
+    then ``kill -INT``), which Python would otherwise keep ignoring."""
+    import signal
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _raise_interrupt)
 
 
 def entry() -> None:

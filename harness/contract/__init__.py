@@ -26,6 +26,8 @@ The modules of the contract:
   check, the early worker, the rank entry point);
 - ``records``, ``files``, ``envvars``, ``compat``: run records a plugin may read and
   annotate, atomic workspace writes, environment variable names, script paths;
+- ``background``: ``BackgroundSink``, a bounded queue and thread that keeps a
+  logger's slow writes off the job's path (public for third-party loggers);
 - ``manager``: the plugin manager (pluggy's ``PluginManager``, subclassed), with
   ``guard`` (one guard per hook implementation), ``registration`` (checks of what
   plugins register), ``loading`` (which plugins load, in which order), ``trace``

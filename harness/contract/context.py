@@ -27,7 +27,7 @@ from typing import Any, ClassVar, NoReturn, TypeVar
 
 from harness import envvars
 from harness.contract.jobspec import JobSpec
-from harness.run.metrics import MetricEvent, append_events, writer_path
+from harness.run.metrics import MetricBatch, MetricEvent, append_events, writer_path
 from harness.run.progress import ProgressRelay
 from harness.run.record import CANCELED, COMPLETED, FAILED
 
@@ -107,7 +107,11 @@ def _import_what_shutdown_refuses() -> None:
 class Run:
     """The live run of a harness job."""
 
+    #: A buffer this full wakes the flush thread (the caller does not wait for it).
     FLUSH_EVERY_EVENTS: ClassVar[int] = 20_000
+    #: Only a buffer this full makes the caller flush itself: the flush thread is
+    #: stuck (a slow disk, a logger without a background sink), memory must stay bounded.
+    FLUSH_INLINE_EVENTS: ClassVar[int] = 2_000_000
     FLUSH_INTERVAL_S: ClassVar[float] = 1.0
     _current: ClassVar[Run | None] = None
 
@@ -148,6 +152,7 @@ class Run:
             _import_what_shutdown_refuses()
         self._progress = ProgressRelay(lambda *update: self._notify("progress", *update))
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="harness-flush", daemon=True)
         self._flusher.start()
         atexit.register(self._close_at_exit)
@@ -188,7 +193,10 @@ class Run:
         buffer = self._buffer
         buffer.append((name, value, step, time.time()))
         if len(buffer) >= self.FLUSH_EVERY_EVENTS:
-            self.flush()
+            if len(buffer) >= self.FLUSH_INLINE_EVENTS:
+                self.flush()
+            else:
+                self._wake.set()
 
     def log_list(self, name: str, values: Iterable[Any]) -> None:
         """Record a list of values of ``name`` at steps 0, 1, 2, …"""
@@ -284,15 +292,16 @@ class Run:
         """Write buffered events to this process's metrics file and the loggers."""
         with self._flush_lock:
             buffer = self._buffer
-            batch = [MetricEvent._make(buffer.popleft()) for _ in range(len(buffer))]
-            if not batch:
+            events = [MetricEvent._make(buffer.popleft()) for _ in range(len(buffer))]
+            if not events:
                 return
             try:
-                append_events(self._metrics_path, batch)
+                start, end = append_events(self._metrics_path, events)
             except OSError as exc:
-                self._lose(batch, exc)
+                self._lose(events, exc)
                 return
-            self._notify("log_metrics", batch)
+            # Loggers that fall behind may let go of the events and re-read them there.
+            self._notify("log_metrics", MetricBatch(events, self._metrics_path, start, end))
 
     def _lose(self, batch: list[MetricEvent], exc: OSError) -> None:
         """Metrics that could not be written (a full disk, a quota): said once on
@@ -309,7 +318,11 @@ class Run:
         return self._lost_events
 
     def _flush_loop(self) -> None:
-        while not self._stop.wait(self.FLUSH_INTERVAL_S):
+        while not self._stop.is_set():
+            self._wake.wait(self.FLUSH_INTERVAL_S)
+            self._wake.clear()
+            if self._stop.is_set():
+                return  # close() flushes the tail itself
             try:
                 self.flush()
             except Exception as exc:  # never kill training over a full disk report
@@ -364,6 +377,7 @@ class Run:
             return
         self._closed = True
         self._stop.set()
+        self._wake.set()
         self.flush()
         # The supervisor notes the final status it will record before it stops a job
         # (a timeout is Failed). The job may end any way after that (a library that

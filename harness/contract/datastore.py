@@ -30,7 +30,7 @@ from harness.datastore.errors import (
 )
 from harness.datastore.manifest import CHUNK, MANIFEST_NAME, FileEntry, new_digest
 from harness.datastore.manifest import entry as digest_entry
-from harness.datastore.paths import META_DIR, TEMP_MARK, normalize_key
+from harness.datastore.paths import META_DIR, TEMP_MARK, normalize_key, remove_dead_temps
 from harness.errors import DamagedRecordError
 
 # A datastore plugin needs the names below and nothing else of harness.datastore.
@@ -47,10 +47,12 @@ __all__ = [
     "Progress",
     "UnsafePathError",
     "check_datastore",
+    "check_entry",
     "copy_stream",
     "digest_entry",
     "get_datastore",
     "new_digest",
+    "remove_dead_temps",
     "temp_name",
 ]
 

@@ -99,3 +99,36 @@ def _check_link(root: str, path: str) -> str:
             "copy the data in or remove the link"
         )
     return target
+
+
+def remove_dead_temps(folder: Path, recursive: bool = True) -> int:
+    """Delete ``*.harness-tmp-PID-*`` files in ``folder`` whose writing process is
+    gone (a killed transfer's leftovers; a live writer's are kept). Nothing else is
+    touched: only names with the harness's own temporary marker."""
+    import contextlib
+
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    walked = os.walk(folder) if recursive else [(str(folder), [], os.listdir(folder))]
+    for dirpath, _, filenames in walked:
+        for name in filenames:
+            if TEMP_MARK not in name:
+                continue
+            pid_text = name.split(TEMP_MARK, 1)[1].split("-", 1)[0]
+            if pid_text.isdigit() and _alive(int(pid_text)):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(dirpath, name))
+                removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -4,6 +4,13 @@ Every file is hashed while it is copied (one read), written under a temporary
 name and renamed, so a killed transfer never leaves a half file under a final
 name. Completed files reach the manifest even when the transfer is interrupted;
 a re-run finds the rest.
+
+Stopping: on Ctrl-C (or a failure of another file) no new file starts, and the
+files in flight stop at their next block (the progress callback raises
+``TransferStopped``, which the copy code lets through and the file is discarded),
+so an interrupt is answered within one block, not at the end of a large file. A
+download first removes the temporary files that killed downloads left in the
+folders it writes to.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from harness import envvars
 from harness.datastore import manifest as mf
 from harness.datastore.manifest import MANIFEST_NAME, FileEntry
-from harness.datastore.paths import join_key, normalize_key, walk_source
+from harness.datastore.paths import join_key, normalize_key, remove_dead_temps, walk_source
 
 if TYPE_CHECKING:
     from harness.contract.datastore import Datastore
@@ -161,33 +168,74 @@ def _batches(items: list[Any], size_of: Callable[[Any], int]) -> list[list[Any]]
     return batches
 
 
+class TransferStopped(Exception):
+    """Raised by a file's progress callback once the transfer stops: the copy in
+    flight ends at that block and its file is discarded."""
+
+
+def stoppable(advance: Callable[..., None], stop: threading.Event) -> Callable[[int], None]:
+    """A per-file progress callback that also ends the copy once ``stop`` is set."""
+
+    def moved(nbytes: int) -> None:
+        if stop.is_set():
+            raise TransferStopped
+        advance(nbytes)
+
+    return moved
+
+
 def _run_parallel(
-    items: list[Any], work: Callable[[Any], None], size_of: Callable[[Any], int]
+    items: list[Any],
+    work: Callable[[Any], None],
+    size_of: Callable[[Any], int],
+    stop: threading.Event | None = None,
 ) -> None:
     """Run ``work`` over ``items`` on a thread pool. On Ctrl-C or a failure no new
-    file starts; the running ones finish (each is atomic anyway)."""
+    file starts, and copies that watch ``stop`` (``stoppable``) end at their next
+    block; what they leave is discarded (each file is atomic)."""
     if not items:
         return
-    stop = threading.Event()
+    stop = stop if stop is not None else threading.Event()
 
     def batch(group: list[Any]) -> None:
         for item in group:
             if stop.is_set():
                 return
-            work(item)
+            try:
+                work(item)
+            except TransferStopped:
+                return
 
     groups = _batches(items, size_of)
     pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(groups)))
-    futures = [pool.submit(batch, group) for group in groups]
-    try:
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        for future in done:
-            future.result()  # re-raise the first failure
+    try:  # submitting too: a Ctrl-C between two submits must stop the first ones
+        pending = {pool.submit(batch, group) for group in groups}
+        while pending:
+            # A timeout: a signal the kernel handed to a worker thread does not wake
+            # a blocked main thread, which runs Python's handler only when it wakes.
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
+            for future in done:
+                future.result()  # re-raise the first failure
     except BaseException:
         stop.set()
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if _join(pool, stop):
+            raise KeyboardInterrupt
+
+
+def _join(pool: ThreadPoolExecutor, stop: threading.Event) -> bool:
+    """Wait for the workers, also through another Ctrl-C (each stops within a block):
+    the files they finished must reach the manifest before the interrupt goes on.
+    True if a Ctrl-C came while waiting."""
+    interrupted = False
+    while True:
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+            return interrupted
+        except KeyboardInterrupt:
+            stop.set()
+            interrupted = True
 
 
 def _merge_manifest(
@@ -254,6 +302,7 @@ def upload(
     lock = threading.Lock()
     started = time.perf_counter()
     exclusive = _takes_exclusive(store)
+    stop = threading.Event()
 
     with _progress(
         f"upload → {store.name}:{key}", len(files), sum(f[2] for f in files), show
@@ -266,7 +315,7 @@ def upload(
             entry: FileEntry | None = None
             if existing is None:
                 try:
-                    entry = put_new(store, dest, path, lambda n: advance(n), exclusive)
+                    entry = put_new(store, dest, path, stoppable(advance, stop), exclusive)
                     outcome = "transferred"
                 except FileExistsError:  # a racing upload put it there first
                     existing = store.file_size(dest)
@@ -281,7 +330,8 @@ def upload(
                 if current == source:
                     entry, outcome = source, "identical"
                 elif overwrite:
-                    entry, outcome = store.put_file(dest, path), "overwritten"
+                    moved = stoppable(lambda n: None, stop)
+                    entry, outcome = store.put_file(dest, path, moved), "overwritten"
                 else:
                     entry, outcome = current, "existing_different"
                 advance(size)
@@ -297,7 +347,7 @@ def upload(
             advance(0, 1)
 
         try:
-            _run_parallel(files, one, lambda item: item[2])
+            _run_parallel(files, one, lambda item: item[2], stop)
         finally:
             _merge_manifest(store, new, written, overwrite, started_with)  # also on Ctrl-C
     summary.seconds = time.perf_counter() - started
@@ -316,8 +366,11 @@ def download(
     checked: set[Path] = set()
     for src_key, _ in files:  # before anything is written or shown
         _refuse_links(dest, dest / mf.relative_to(src_key, key), checked)
+    for folder in {(dest / mf.relative_to(src_key, key)).parent for src_key, _ in files}:
+        remove_dead_temps(folder, recursive=False)  # what killed downloads left
     lock = threading.Lock()
     started = time.perf_counter()
+    stop = threading.Event()
     with _progress(
         f"download {store.name}:{key}", len(files), sum(s for _, s in files), show
     ) as advance:
@@ -337,7 +390,7 @@ def download(
                 else:
                     outcome = "overwritten"
             if outcome in ("transferred", "overwritten"):
-                store.get_file(src_key, local, expected, lambda n: advance(n))
+                store.get_file(src_key, local, expected, stoppable(advance, stop))
             else:
                 advance(size)
             with lock:
@@ -348,7 +401,7 @@ def download(
                     getattr(summary, outcome).append(str(local))
             advance(0, 1)
 
-        _run_parallel(files, one, lambda item: item[1])
+        _run_parallel(files, one, lambda item: item[1], stop)
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -244,7 +244,8 @@ class RunLifecycle:
                 job.estimator.prepare(self.cfg, self.spec)
                 if not job.compute.takes_early_worker:
                     early_worker.dismiss()  # idle through someone else's launch otherwise
-                with self.monitor, self._telling_acceptance():
+                assert self.record.path is not None
+                with self.monitor.writing_to(self.record.path), self._telling_acceptance():
                     launched = job.compute.launch(self.spec)
                 return checked_result(launched, self.manager, job.compute_name)
             except EnvironmentBuildError as exc:  # the run needed it: Failed, exit 1

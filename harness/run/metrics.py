@@ -10,7 +10,7 @@ import functools
 import json
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -45,12 +45,47 @@ def encode_event(event: MetricEvent) -> str:
     return f'{{"name": {_json_name(name)}, "value": {encoded}, "step": {step}, "time": {when!r}}}\n'
 
 
-def append_events(path: Path, events: list[MetricEvent]) -> None:
-    """Append whole lines in one write, so a reader never sees half an event."""
+def append_events(path: Path, events: list[MetricEvent]) -> tuple[int, int]:
+    """Append whole lines in one write, so a reader never sees half an event.
+    Returns the byte range they took in the file (one writer per file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = "".join(map(encode_event, events))
-    with open(path, "a", encoding="utf-8") as handle:
+    payload = "".join(map(encode_event, events)).encode("utf-8")
+    with open(path, "ab") as handle:
+        start = os.fstat(handle.fileno()).st_size
         handle.write(payload)
+    return start, start + len(payload)
+
+
+class MetricBatch(list[MetricEvent]):
+    """Events as flushed, and the byte range they took in their metrics file: a
+    logger that falls behind may let go of them and read them back from the file
+    (``harness.contract.background``), so a slow store costs no memory."""
+
+    __slots__ = ("path", "start", "end")
+
+    def __init__(self, events: list[MetricEvent], path: Path, start: int, end: int) -> None:
+        super().__init__(events)
+        self.path, self.start, self.end = path, start, end
+
+    def spill(self) -> Callable[[], list[MetricEvent]]:
+        """A reader of these events that does not hold them (so they can be freed)."""
+        return functools.partial(read_range, self.path, self.start, self.end)
+
+
+def _parse(line: bytes) -> MetricEvent | None:
+    try:
+        return parse_event(line)
+    except DamagedRecordError:
+        return None
+
+
+def read_range(path: Path, start: int, end: int) -> list[MetricEvent]:
+    """The events of one file between two byte offsets (``append_events``' range)."""
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        data = handle.read(end - start)
+    parsed = (_parse(line) for line in data.splitlines())
+    return [event for event in parsed if event is not None]
 
 
 def parse_event(line: bytes) -> MetricEvent:

@@ -13,7 +13,8 @@ The driver measures the process tree around ``Compute.launch``: a thread samples
 the RSS of every descendant of the driver every ``INTERVAL_S`` (Linux ``/proc``),
 and ``getrusage(RUSAGE_CHILDREN)`` before and after gives the CPU time and the
 exact peak of the largest process once the job's processes have been waited for.
-The tree figure is sampled, so it is a lower bound of the true peak.
+The tree figure is sampled, so it is a lower bound of the true peak. The same
+thread writes the run's system metrics as a time series (``system_metrics.py``).
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
+
+from harness.run.system_metrics import SystemSeries, interval_s
 
 SYSTEM_PREFIX = "system/"
 
@@ -79,11 +83,12 @@ def _rss_mb(pid: int) -> float:
 
 
 class TreeMonitor:
-    """Measure the driver's descendants while a job runs (a context manager)."""
+    """Measure the driver's descendants while a job runs (a context manager);
+    with ``run_dir``, also write their system metrics as a time series there."""
 
     INTERVAL_S = 0.5
 
-    def __init__(self) -> None:
+    def __init__(self, run_dir: Path | None = None) -> None:
         self.peak_tree_mb = 0.0
         self.peak_single_mb = 0.0
         self._stop = threading.Event()
@@ -91,6 +96,16 @@ class TreeMonitor:
         self._sampling = Path("/proc/self/task").is_dir()
         self._before = (0.0, 0.0)
         self._after = (0.0, 0.0)
+        self.series: SystemSeries | None = None
+        if run_dir is not None and self._sampling and interval_s() > 0:
+            self.series = SystemSeries(Path(run_dir), interval_s())
+
+    def writing_to(self, run_dir: Path) -> TreeMonitor:
+        """Also write the run's system metrics time series (``system_metrics.py``) into
+        ``run_dir``; for ``with monitor.writing_to(path):`` once the run exists."""
+        if self._sampling and interval_s() > 0:
+            self.series = SystemSeries(Path(run_dir), interval_s())
+        return self
 
     def __enter__(self) -> TreeMonitor:
         self._before = _children_maxrss_and_cpu()
@@ -104,14 +119,25 @@ class TreeMonitor:
         if self._thread is not None:
             self._thread.join()
         self._after = _children_maxrss_and_cpu()
+        if self.series is not None:
+            self.series.close()
 
     def _loop(self) -> None:
         root = os.getpid()
-        while not self._stop.wait(self.INTERVAL_S):
-            self.sample(root)
+        period = min(self.INTERVAL_S, self.series.interval if self.series else self.INTERVAL_S)
+        while not self._stop.wait(period):
+            try:
+                self.sample(root)
+            except Exception as exc:  # measuring must never fail the run
+                print(f"harness: warning: system metrics: {exc}", file=sys.stderr)
+                return
 
     def sample(self, root: int) -> None:
-        sizes = [_rss_mb(pid) for pid in _descendants(root)]
+        pids = _descendants(root)
+        now = time.time()
+        if self.series is not None and self.series.due(now):
+            self.series.sample(pids, now)
+        sizes = [_rss_mb(pid) for pid in pids]
         if sizes:
             self.peak_tree_mb = max(self.peak_tree_mb, sum(sizes))
             self.peak_single_mb = max(self.peak_single_mb, max(sizes))

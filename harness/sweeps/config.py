@@ -55,10 +55,36 @@ class TruncationPolicyConfig(PolicyConfig):
     exclude_finished_jobs: bool = False
 
 
+@dataclass
+class AshaPolicyConfig(PolicyConfig):
+    """Asynchronous successive halving (harness/sweeps/asha.py); counts reports of
+    the primary metric. evaluation_interval and delay_evaluation do not apply."""
+
+    name: str = "asha"
+    #: Reports before the first rung (no run is stopped earlier).
+    grace_period: int = 1
+    #: η: each rung keeps about the best 1/η of the runs that reach it.
+    reduction_factor: float = 4.0
+    #: Reports of the longest run: the last rung is at most this.
+    max_t: int = 100
+    #: Brackets of asynchronous HyperBand (1: plain ASHA).
+    brackets: int = 1
+
+
+@dataclass
+class HyperbandPolicyConfig(AshaPolicyConfig):
+    """Asynchronous HyperBand: ASHA over several brackets with staggered first rungs."""
+
+    name: str = "hyperband"
+    brackets: int = 3
+
+
 POLICIES: dict[str, type[PolicyConfig]] = {
     "bandit": BanditPolicyConfig,
     "median": MedianPolicyConfig,
     "truncation": TruncationPolicyConfig,
+    "asha": AshaPolicyConfig,
+    "hyperband": HyperbandPolicyConfig,
 }
 
 
@@ -163,6 +189,34 @@ def validate(sweep: Any) -> None:
             raise ConfigError("sweep.policy.slack_factor / slack_amount must not be negative")
     if name == "truncation" and not 1 <= policy.get("truncation_percentage", 10) <= 99:
         raise ConfigError("sweep.policy.truncation_percentage must be between 1 and 99")
+    if name in ("asha", "hyperband"):
+        _validate_asha(policy)
+
+
+def _validate_asha(policy: dict[str, Any]) -> None:
+    name = policy["name"]
+    if policy.get("evaluation_interval", 1) != 1 or policy.get("delay_evaluation", 0) != 0:
+        raise ConfigError(
+            f"sweep.policy ({name}) decides at its rungs: use sweep.policy.grace_period "
+            "and sweep.policy.reduction_factor, not evaluation_interval/delay_evaluation"
+        )
+    grace, max_t = policy.get("grace_period", 1), policy.get("max_t", 100)
+    if grace < 1 or max_t < grace:
+        raise ConfigError(
+            f"sweep.policy ({name}): need 1 ≤ grace_period ≤ max_t, got grace_period={grace}, "
+            f"max_t={max_t}"
+        )
+    if policy.get("reduction_factor", 4) <= 1:
+        raise ConfigError(f"sweep.policy.reduction_factor ({name}) must be greater than 1")
+    from harness.sweeps.asha import rungs
+
+    brackets = policy.get("brackets", 1)
+    usable = len(rungs(policy, 0))
+    if not 1 <= brackets <= max(1, usable):
+        raise ConfigError(
+            f"sweep.policy.brackets ({name}) must be between 1 and {max(1, usable)} "
+            f"(the rungs from grace_period={grace} to max_t={max_t})"
+        )
 
 
 def primary(config: Any, estimator: Estimator) -> tuple[str, str]:

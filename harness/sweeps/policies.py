@@ -1,18 +1,23 @@
 """Early-termination policies (Azure ML HyperDrive's Bandit, median stopping and
-truncation selection), as pure functions of metric histories.
+truncation selection; ASHA and asynchronous HyperBand, Ray Tune's strongest
+schedulers), as pure functions of metric histories.
 
 A history is ``{step: value}`` of the primary metric. A run is evaluated at the
 reports whose count (step + 1) is past ``delay_evaluation`` and a multiple of
 ``evaluation_interval``, against the other runs of the sweep that reported the
 same step. The latest such step that has something to compare with decides; a
 parallel run that lags behind is compared as soon as its data arrive.
+
+ASHA (``asha.py``) decides at rungs instead, against the runs that reached each
+rung *before* this one (the times of the reports say which), as Ray Tune's
+``AsyncHyperBandScheduler`` does; a decision once made never changes.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 History = dict[int, float]
@@ -22,6 +27,9 @@ History = dict[int, float]
 class Peer:
     history: History
     finished: bool = False
+    #: step → when that report was logged (time.time()); empty: unknown (earlier).
+    times: dict[int, float] = field(default_factory=dict)
+    run_id: str = ""
 
 
 def _evaluation_steps(own: History, options: dict[str, Any]) -> list[int]:
@@ -103,8 +111,20 @@ def truncation(
 RULES = {"bandit": bandit, "median": median, "truncation": truncation}
 
 
-def should_stop(own: History, peers: list[Peer], goal: str, options: dict[str, Any]) -> str | None:
+def should_stop(
+    own: History,
+    peers: list[Peer],
+    goal: str,
+    options: dict[str, Any],
+    *,
+    own_times: dict[int, float] | None = None,
+    own_id: str = "",
+) -> str | None:
     """Why the run should stop now (one line), or None to let it go on."""
+    if options["name"] in ("asha", "hyperband"):
+        from harness.sweeps import asha
+
+        return asha.should_stop(Peer(own, False, own_times or {}, own_id), peers, goal, options)
     rule = RULES[options["name"]]
     for step in _evaluation_steps(own, options):
         if any(

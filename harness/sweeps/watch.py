@@ -43,12 +43,19 @@ def is_watch_reason(error: str | None) -> bool:
 
 
 def metric_history(run_dir: Path, name: str) -> policies.History:
+    return metric_series(run_dir, name)[0]
+
+
+def metric_series(run_dir: Path, name: str) -> tuple[policies.History, dict[int, float]]:
+    """({step: value}, {step: when it was logged}) of metric ``name``."""
     history: policies.History = {}
+    times: dict[int, float] = {}
     for event in metrics.read_events(run_dir):
         value = event.value
         if event.name == name and isinstance(value, (int, float)) and math.isfinite(value):
             history[int(event.step)] = float(value)
-    return history
+            times[int(event.step)] = float(event.time)
+    return history, times
 
 
 class JobWatch:
@@ -104,10 +111,12 @@ class JobWatch:
         if self.policy is None:
             return None
         assert self.record.path is not None
-        own = metric_history(self.record.path, self.metric)
+        own, own_times = metric_series(self.record.path, self.metric)
         if not own:
             return None
-        reason = policies.should_stop(own, self._peers(), self.goal, self.policy)
+        reason = policies.should_stop(
+            own, self._peers(), self.goal, self.policy, own_times=own_times, own_id=self.record.id
+        )
         if reason:
             return f"early-terminated by {self.policy['name']} policy: {reason}"
         return None
@@ -128,9 +137,8 @@ class JobWatch:
             except (OSError, ValueError, TypeError, NotFoundError):
                 continue
             assert peer_record.path is not None
-            peer = policies.Peer(
-                metric_history(peer_record.path, self.metric), peer_record.is_final
-            )
+            history, times = metric_series(peer_record.path, self.metric)
+            peer = policies.Peer(history, peer_record.is_final, times, run_id)
             if peer.finished:
                 self._final_peers[run_id] = peer
             peers.append(peer)

@@ -4,9 +4,14 @@
   gives its final name, so a killed upload leaves nothing behind at all and a new
   file costs one directory change instead of two (create + rename). Elsewhere, or
   when the final name exists, a hidden temporary name and ``os.replace``.
-- Large files: ``copy_file_range`` copies inside the kernel (as ``cp`` does) while
-  the source is hashed straight from an ``mmap``, so no byte is copied through
-  Python. Small files: one ``read`` and one ``write``.
+- Large files: ``copy_file_range`` copies inside the kernel (as ``cp`` does), block
+  by block, while a second thread hashes each block already copied, from an
+  ``mmap`` of the *new* file: copy and hash overlap (on two cores an upload is
+  then bound by the slower of the two, not their sum), no byte passes through
+  Python, and the hash describes exactly the bytes stored, even if the source
+  changes meanwhile. Small files: one ``read`` and one ``write``.
+- The ``progress`` callback is called after every block; an exception it raises
+  (the transfer's stop on Ctrl-C) ends the copy there and discards the file.
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ from __future__ import annotations
 import errno
 import mmap
 import os
+import queue
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from harness.contract.datastore import (
     CHUNK,
@@ -46,25 +54,36 @@ def _proc_fds() -> int | None:
 
 
 def write_file(
-    src: str, final: str, mode: int, progress: Progress | None, *, exclusive: bool = False
+    src: str,
+    final: str,
+    mode: int,
+    progress: Progress | None,
+    *,
+    exclusive: bool = False,
+    check: Callable[[FileEntry], None] | None = None,
+    algorithm: str | None = None,
 ) -> FileEntry:
     """Copy ``src`` to ``final`` atomically, hashing it; returns its size and hash.
 
     ``exclusive``: never replace an existing ``final`` (``FileExistsError``); the
     final step is a ``link``, which the kernel refuses when the name exists, so of
-    two racing writers exactly one wins.
+    two racing writers exactly one wins. ``check`` is called with the entry before
+    the file gets its name (a download's comparison with the manifest: raising
+    there leaves nothing). ``algorithm``: the hash (default: the current one).
     """
     parent = os.path.dirname(final)
     proc = _proc_fds()
     anonymous = -1
     if proc is not None and hasattr(os, "O_TMPFILE"):
-        try:
-            anonymous = os.open(parent, os.O_TMPFILE | os.O_WRONLY, mode)
+        try:  # readable too: the hash thread maps what was written
+            anonymous = os.open(parent, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, mode)
         except OSError:
             anonymous = -1  # the filesystem has no O_TMPFILE: use a temporary name
     if anonymous >= 0:
         try:
-            entry = _copy(src, anonymous, progress)
+            entry = _copy(src, anonymous, progress, algorithm)
+            if check is not None:
+                check(entry)
             try:
                 os.link(str(anonymous), final, src_dir_fd=proc, follow_symlinks=True)
             except FileExistsError:  # replacing a file: link under a temp name, rename
@@ -77,9 +96,12 @@ def write_file(
         finally:
             os.close(anonymous)
     tmp = temp_name(final)
-    out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    out = os.open(tmp, flags, mode)
     try:
-        entry = _copy(src, out, progress)
+        entry = _copy(src, out, progress, algorithm)
+        if check is not None:
+            check(entry)
         os.close(out)
         out = -1
         if exclusive:
@@ -96,50 +118,112 @@ def write_file(
         raise
 
 
-def _copy(src: str, out: int, progress: Progress | None) -> FileEntry:
-    fd = os.open(src, os.O_RDONLY)
+def _copy(src: str, out: int, progress: Progress | None, algorithm: str | None) -> FileEntry:
+    fd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
     try:
         size = os.fstat(fd).st_size
         if size >= LARGE and hasattr(os, "copy_file_range"):
-            entry = _copy_kernel(fd, out, size, progress)
+            entry = _copy_kernel(fd, out, size, progress, algorithm)
             if entry is not None:
                 return entry
-        return _copy_buffered(fd, out, progress)
+        return _copy_buffered(fd, out, progress, algorithm)
     finally:
         os.close(fd)
 
 
-def _copy_kernel(fd: int, out: int, size: int, progress: Progress | None) -> FileEntry | None:
-    """copy_file_range for the bytes, the mmap'd source for the hash; None if the
-    kernel cannot copy between these files (nothing written then)."""
-    digest = new_digest()
-    with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as mapped:
-        view = memoryview(mapped)
-        try:
-            done = 0
-            while done < size:
-                try:
-                    n = os.copy_file_range(fd, out, min(_KERNEL_CHUNK, size - done), done, done)
-                except OSError as exc:
-                    if done == 0 and exc.errno in _NO_KERNEL_COPY:
-                        return None
-                    raise
-                if n == 0:  # the source shrank while we copied
-                    break
-                digest.update(view[done : done + n])
-                done += n
-                if progress is not None:
-                    progress(n)
-            return digest_entry(done, digest)
-        finally:
-            view.release()
+class _BlockHasher:
+    """A thread that hashes the blocks of ``out`` the copy has written, in order,
+    from an ``mmap`` of each (the hash releases the GIL, so it runs beside the next
+    ``copy_file_range``). At most two blocks wait, so memory stays flat."""
+
+    _DONE = (-1, -1)
+
+    def __init__(self, out: int, digest: Any) -> None:
+        self.out = out
+        self.digest = digest
+        self.blocks: queue.Queue[tuple[int, int]] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.stopped = False
+        self.thread = threading.Thread(target=self._loop, name="harness-hash", daemon=True)
+        self.thread.start()
+
+    def give(self, offset: int, length: int) -> None:
+        if self.error is not None:
+            raise self.error
+        self.blocks.put((offset, length))
+
+    def _loop(self) -> None:
+        while True:
+            offset, length = self.blocks.get()
+            if length < 0:
+                return
+            if self.error is not None or self.stopped:
+                continue  # keep taking blocks so give() never waits on a dead thread
+            try:
+                self._hash(offset, length)
+            except BaseException as exc:  # handed to the copying thread
+                self.error = exc
+
+    def _hash(self, offset: int, length: int) -> None:
+        start = offset - offset % mmap.ALLOCATIONGRANULARITY  # mmap offsets are aligned
+        with mmap.mmap(
+            self.out, offset + length - start, access=mmap.ACCESS_READ, offset=start
+        ) as mapped:
+            view = memoryview(mapped)
+            try:
+                self.digest.update(view[offset - start :])
+            finally:
+                view.release()
+
+    def finish(self, failed: bool) -> None:
+        """Wait for the hash of every block given (or, ``failed``, just stop)."""
+        self.stopped = failed
+        self.blocks.put(self._DONE)
+        self.thread.join()
+        if self.error is not None and not failed:
+            raise self.error
+
+
+def _copy_kernel(
+    fd: int, out: int, size: int, progress: Progress | None, algorithm: str | None
+) -> FileEntry | None:
+    """copy_file_range for the bytes, the copy's own blocks for the hash (another
+    thread); None if the kernel cannot copy between these files (nothing written)."""
+    digest = new_digest(algorithm)
+    hasher: _BlockHasher | None = None
+    done = 0
+    try:
+        while done < size:
+            try:
+                n = os.copy_file_range(fd, out, min(_KERNEL_CHUNK, size - done), done, done)
+            except OSError as exc:
+                if done == 0 and exc.errno in _NO_KERNEL_COPY:
+                    return None
+                raise
+            if n == 0:  # the source shrank while we copied
+                break
+            if hasher is None:
+                hasher = _BlockHasher(out, digest)
+            hasher.give(done, n)
+            done += n
+            if progress is not None:
+                progress(n)
+    except BaseException:
+        if hasher is not None:
+            hasher.finish(failed=True)
+        raise
+    if hasher is not None:
+        hasher.finish(failed=False)
+    return digest_entry(done, digest)
 
 
 _buffers = threading.local()
 
 
-def _copy_buffered(fd: int, out: int, progress: Progress | None) -> FileEntry:
-    digest = new_digest()
+def _copy_buffered(
+    fd: int, out: int, progress: Progress | None, algorithm: str | None
+) -> FileEntry:
+    digest = new_digest(algorithm)
     size = 0
     buffer = getattr(_buffers, "buffer", None)
     if (

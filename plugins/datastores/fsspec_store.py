@@ -158,7 +158,7 @@ class FsspecDatastore(Datastore):
     def remove_stale_temps(self, prefix: str) -> int:
         if not self.is_local:
             return 0  # no way to tell a live writer elsewhere from a dead one
-        from harness.plugins.datastores.local import remove_dead_temps
+        from harness.contract.datastore import remove_dead_temps
 
         local = self.local_path(prefix)
         return remove_dead_temps(local) if local is not None else 0

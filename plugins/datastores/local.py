@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from harness.contract.compute_kit import process_alive
 from harness.contract.datastore import (
     META_DIR,
     TEMP_MARK,
@@ -22,6 +21,8 @@ from harness.contract.datastore import (
     FileEntry,
     Progress,
     UnsafePathError,
+    check_entry,
+    remove_dead_temps,
 )
 from harness.contract.files import atomic_write_bytes
 from harness.plugins.datastores.fastcopy import write_file
@@ -121,23 +122,21 @@ class LocalDatastore(Datastore):
     def local_path(self, key: str) -> Path | None:
         return self._path(key)
 
+    def get_file(
+        self, key: str, dest: Path, expected: FileEntry | None, progress: Progress | None = None
+    ) -> FileEntry:
+        """The upload's copy in reverse: the kernel copies, another thread hashes,
+        and the file gets its name (``O_TMPFILE`` + ``linkat``) only once it matches
+        the manifest, so a killed download leaves no partial file."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        return write_file(
+            self._safe(key),
+            str(dest),
+            0o644,
+            progress,
+            check=lambda entry: check_entry(self, key, entry, expected),
+            algorithm=expected.algorithm if expected else None,
+        )
+
     def remove_stale_temps(self, prefix: str) -> int:
         return remove_dead_temps(self._path(prefix))
-
-
-def remove_dead_temps(base: Path) -> int:
-    """Delete ``*.harness-tmp-PID-*`` files whose writing process is gone."""
-    removed = 0
-    if not base.is_dir():
-        return 0
-    for dirpath, _, filenames in os.walk(base):
-        for name in filenames:
-            if TEMP_MARK not in name:
-                continue
-            pid_text = name.split(TEMP_MARK, 1)[1].split("-", 1)[0]
-            if pid_text.isdigit() and process_alive(int(pid_text)):
-                continue
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(os.path.join(dirpath, name))
-                removed += 1
-    return removed

@@ -48,6 +48,12 @@ class MlflowLoggerConfig:
     http_timeout: int = 20
     #: Seconds the job waits at the end for the last batches to reach MLflow.
     finish_timeout: float = 300
+    #: Values that may wait in memory for MLflow; past it they wait in the run's
+    #: metrics file and are read back from there, so training never waits.
+    max_queue: int = 500_000
+    #: A database tracking URI (sqlite, postgresql): metrics as one bulk INSERT into
+    #: MLflow's tables per batch; false: MlflowClient.log_batch (1000 per call).
+    bulk_sql: bool = True
 
 
 @dataclass
@@ -59,3 +65,6 @@ class TensorBoardLoggerConfig:
     subdir: str = "tensorboard"
     #: Seconds the job waits at the end for the last events to be written.
     finish_timeout: float = 120
+    #: Values that may wait in memory for the event file; past it they wait in the
+    #: run's metrics file and are read back from there, so training never waits.
+    max_queue: int = 500_000

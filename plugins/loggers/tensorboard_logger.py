@@ -1,18 +1,22 @@
 """The ``tensorboard`` logger: scalar event files under the run's ``logs/tensorboard/``.
 
-Uses the ``tensorboard`` package's own writer (``EventFileWriter``) and protos, so
-torch is not imported. Numeric metrics become scalars with their steps, the
-params go in as HParams, and the final status as a text summary
-``harness/status``. Writing happens on a background thread.
+Uses the ``tensorboard`` package's protos (torch is not imported) and writes the
+event file itself (``tfevents.py``: one write and one flush per batch, a C CRC).
+Numeric metrics become scalars with their steps, the params go in as HParams, and
+the final status as a text summary ``harness/status``. Writing happens on a
+background thread (``harness.contract.background``), so a slow disk delays only
+this store.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from harness.contract.background import DEFAULT_MAX_VALUES, BackgroundSink
 from harness.contract.components import Logger
 from harness.contract.records import flatten
-from harness.plugins.loggers.background import BackgroundSink
+from harness.plugins.loggers.tfevents import EventFile, scalar_records
 
 
 class TensorBoardLogger(Logger):
@@ -20,22 +24,22 @@ class TensorBoardLogger(Logger):
         super().__init__(run, options)
         self.logdir = run.logs_dir / str(options.get("subdir") or "tensorboard")
         self.finish_timeout = float(options.get("finish_timeout", 120))
-        self.writer: Any = None
-        self.sink = BackgroundSink("tensorboard")
+        self.file: EventFile | None = None
+        self.sink = BackgroundSink(
+            "tensorboard", max_values=int(options.get("max_queue", DEFAULT_MAX_VALUES))
+        )
         self.sink.submit(self._open)
 
     def _open(self) -> None:
-        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+        self.file = EventFile(self.logdir)
 
-        self.logdir.mkdir(parents=True, exist_ok=True)
-        self.writer = EventFileWriter(str(self.logdir), max_queue_size=1024, flush_secs=5)
-
-    def _add(self, summary: Any, step: int = 0, wall_time: float | None = None) -> None:
-        import time
-
+    def _add(self, summary: Any, step: int = 0) -> None:
         from tensorboard.compat.proto.event_pb2 import Event
 
-        self.writer.add_event(Event(wall_time=wall_time or time.time(), step=step, summary=summary))
+        assert self.file is not None
+        event = Event(wall_time=time.time(), step=step, summary=summary)
+        self.file.write([event.SerializeToString()])
+        self.file.flush()
 
     # -- params ---------------------------------------------------------------
     def log_params(self, params: dict[str, Any]) -> None:
@@ -53,23 +57,12 @@ class TensorBoardLogger(Logger):
 
     # -- metrics --------------------------------------------------------------
     def log_metrics(self, events: list[Any]) -> None:
-        self.sink.submit(self._write_metrics, events)
+        self.sink.submit_values(self._write_metrics, events)
 
     def _write_metrics(self, events: list[Any]) -> None:
-        from tensorboard.compat.proto.event_pb2 import Event
-        from tensorboard.compat.proto.summary_pb2 import Summary
-
-        add = self.writer.add_event
-        for name, value, step, when in events:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                continue  # rows and strings are not scalars
-            add(
-                Event(
-                    wall_time=when,
-                    step=step,
-                    summary=Summary(value=[Summary.Value(tag=name, simple_value=float(value))]),
-                )
-            )
+        assert self.file is not None
+        self.file.write(scalar_records(events))
+        self.file.flush()  # one flush per batch: the sink merges what queued up
 
     # -- end ------------------------------------------------------------------
     def finish(self, status: str) -> None:
@@ -80,4 +73,5 @@ class TensorBoardLogger(Logger):
         from tensorboard.plugins.text.summary_v2 import text_pb
 
         self._add(text_pb("harness/status", status))
-        self.writer.close()
+        assert self.file is not None
+        self.file.close()

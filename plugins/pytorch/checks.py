@@ -42,12 +42,17 @@ def validate(config: Any) -> None:
     for key in ("deterministic", "data_on_device"):
         _choice(f"estimator.{key}", est.get(key, "auto"), (True, False, "auto"))
     _choice("estimator.backend", str(est.get("backend", "auto")), BACKENDS)
+    _choice("estimator.compile", est.get("compile", False), (True, False, *COMPILE_BACKENDS))
     check_ranks_per_gpu(config)
     target, _ = model_spec(est.model)
     check_importable(target)
     check_data(est.data)
     if config.get("resume"):
         resolve_checkpoint(str(config.resume))
+
+
+#: torch.compile backends estimator.compile may name (true: torch's default, inductor).
+COMPILE_BACKENDS = ("inductor", "aot_eager", "eager", "cudagraphs")
 
 
 def _choice(key: str, value: Any, allowed: tuple[Any, ...]) -> None:

@@ -73,8 +73,10 @@ class PyTorchOptions:
     #: batches by index: auto (when it fits in half the free GPU memory; always on
     #: CPU) | true | false (a DataLoader; the same order).
     data_on_device: Any = "auto"
-    #: torch.compile the model (the first epoch pays the compilation).
-    compile: bool = False
+    #: torch.compile the model (the first epoch pays the compilation): false | true
+    #: (torch's default backend, inductor) | a backend name: inductor, aot_eager
+    #: (traced, no code generation), eager, cudagraphs.
+    compile: Any = False
     #: bf16 autocast (CUDA with bf16 support, or CPU); fp16 + GradScaler on older GPUs.
     amp: bool = False
     #: channels_last memory format for 4-D inputs (CNNs).

@@ -198,11 +198,15 @@ class Trainer:
             distributed.init(run, device, str(est.get("backend", "auto")))
             ids = [device.index] if device.type == "cuda" else None
             self.trained = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
-        if bool(est.get("compile", False)):
+        compile_with = est.get("compile", False)
+        if compile_with:
             # The checkpoints keep saving self.model: a compiled module shares its
             # parameters, and its state_dict keys would carry an _orig_mod prefix.
-            self.trained = torch.compile(self.trained)
-            self.evaluated = torch.compile(model) if self.world > 1 else self.trained
+            backend = "inductor" if compile_with is True else str(compile_with)
+            self.trained = torch.compile(self.trained, backend=backend)
+            self.evaluated = (
+                torch.compile(model, backend=backend) if self.world > 1 else self.trained
+            )
         self.checkpoint_dir = run.outputs_dir / checks.CHECKPOINT_DIR
         self.keep_checkpoints = int(est.keep_checkpoints)
 
@@ -214,9 +218,14 @@ class Trainer:
             f"device {self.device}, threads {torch.get_num_threads()}, ranks {self.world}, "
             f"global batch {self.batch_size * self.world}, amp {self.amp_note}, "
             f"data {'on the device' if self.resident else 'through a DataLoader'}, "
-            f"deterministic {self.deterministic}",
+            f"deterministic {self.deterministic}"
+            + (f", compiled ({self._compile_note()})" if self.est.get("compile") else ""),
             flush=True,
         )
+
+    def _compile_note(self) -> str:
+        backend = self.est.get("compile")
+        return "torch.compile, inductor" if backend is True else f"torch.compile, {backend}"
 
     def _log_loss(self, name: str, value: float, at: int) -> None:
         self.run.log(name, value, step=at)

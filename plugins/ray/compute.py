@@ -1,8 +1,9 @@
 """The ``ray`` compute: the job runs on a Ray node; the driver follows it from here.
 
 launch: pack the run folder → place a ``NodeJob`` actor with the job's resources
-(Ray picks the node) → the actor starts the worker there → the driver polls it
-every ``POLL_S``: output to the terminal and ``logs/``, metric lines appended to
+(Ray picks the node) → the actor starts the worker there → the driver asks it for
+news, and the actor answers as soon as the job writes or ends (or after ``WAIT_S``
+of quiet): output to the terminal and ``logs/``, metric lines appended to
 this workspace's ``metrics/`` (so ``runs show``, ``harness ui`` and the sweep watch
 see them live) → at the end outputs/, logs/ and metrics/ come back and the node's
 copy is removed. Ctrl-C, ``harness runs cancel``, ``compute.timeout`` and the
@@ -29,7 +30,9 @@ from harness.errors import ConfigError
 from harness.plugins.ray import transfer
 from harness.plugins.ray.connect import alive_nodes, connect, describe_resources
 
-POLL_S = 0.25
+#: The longest the actor holds back an empty answer; also how soon a stop request,
+#: Ctrl-C or timeout is seen while the job is quiet.
+WAIT_S = 0.5
 #: After this many seconds without a placement the driver says it is waiting.
 PENDING_NOTE_S = 5.0
 #: Environment the job takes from the driver (the rest is the node's own).
@@ -160,7 +163,7 @@ class _Follower:
             self.on_placed(self.placed)  # the run's tags say where it runs
             deadline = None if timeout is None else time.monotonic() + float(timeout)
             while True:
-                code = self._poll()
+                code = self._poll(WAIT_S)
                 if code is not None:
                     return JobResult(exit_code=code)
                 check_interrupted()  # a Ctrl-C whose KeyboardInterrupt was swallowed
@@ -171,7 +174,6 @@ class _Follower:
                     return JobResult(
                         exit_code=124, error=f"timed out after {timeout} s (compute.timeout)"
                     )
-                time.sleep(POLL_S)
         except KeyboardInterrupt:
             try:
                 return self._stop(canceled=True, error="canceled")
@@ -196,10 +198,10 @@ class _Follower:
                 print("harness: waiting for the Ray cluster to place the job …", flush=True)
                 noted = True
 
-    def _poll(self) -> int | None:
+    def _poll(self, wait: float = 0.0) -> int | None:
         import ray
 
-        answer = ray.get(self.actor.poll.remote())
+        answer = ray.get(self.actor.poll.remote(wait))
         for rel, data in answer["files"].items():
             target = self.run_dir / rel
             target.parent.mkdir(parents=True, exist_ok=True)

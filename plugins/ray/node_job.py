@@ -3,18 +3,21 @@
 It unpacks the run folder into a temporary workspace on the node, starts
 ``python -m harness.worker job.json`` there in its own process group (which dies
 with the actor: a killed actor or node takes its job with it), and answers the
-driver's polls with what the job wrote since the last poll. All methods return
-quickly except ``stop``, which gives the job the usual SIGINT → SIGTERM → SIGKILL.
+driver's polls with what the job wrote since the last poll. ``poll`` may wait
+(half a second at most) for something to tell; ``stop`` gives the job the usual
+SIGINT → SIGTERM → SIGKILL.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +70,23 @@ class NodeJob:
             "pid": self.proc.pid,
         }
 
-    def poll(self) -> dict[str, Any]:
-        """The exit code (None while running) and every file's new bytes."""
+    def poll(self, wait: float = 0.0) -> dict[str, Any]:
+        """The exit code (None while running) and every file's new bytes. With
+        ``wait``, an answer with nothing in it is held back (up to ``wait`` seconds)
+        until the job writes or ends: the driver hears of either at once, and asks
+        only about twice a second while a job is quiet."""
+        deadline = time.monotonic() + wait
+        while True:
+            answer = self._changes()
+            if answer["files"] or answer["exit_code"] is not None:
+                return answer
+            if time.monotonic() >= deadline:
+                return answer
+            assert self.proc is not None
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=0.02)  # returns at once when the job ends
+
+    def _changes(self) -> dict[str, Any]:
         assert self.proc is not None and self.run_dir is not None
         code = self.proc.poll()  # first: once it is set, the reads below are complete
         changes: dict[str, bytes] = {}

@@ -15,6 +15,7 @@ followed by the driver until it ends.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -34,7 +35,7 @@ from harness.contract.jobspec import JobSpec
 from harness.contract.records import update_run_extra
 from harness.plugins.slurm import scheduler
 from harness.plugins.slurm.settings import SlurmSettings, no_requeue, settings_from
-from harness.plugins.slurm.task import NODE_MARK, run_rank
+from harness.plugins.slurm.task import EXIT_MARK, NODE_MARK, run_rank
 
 #: Seconds to wait for Slurm to end a cancelled job before giving up on it.
 CANCEL_WAIT_S = 60.0
@@ -101,7 +102,7 @@ class SlurmCompute(Compute):
         canceled_by = None
         try:
             with handle_interrupts():  # `harness runs cancel` cancels the job too
-                state = self._follow(job_id, settings)
+                state = self._follow(job_id, settings, job.logs_dir / EXIT_MARK)
             if state is None:  # a sweep policy or deadline asked to stop
                 canceled_by = "stop"
                 state = _cancel_and_wait(job_id)
@@ -125,14 +126,23 @@ class SlurmCompute(Compute):
 
             run.comm = MPI.COMM_WORLD
 
-    def _follow(self, job_id: str, settings: SlurmSettings) -> scheduler.JobState | None:
-        """Poll until the job is final; None when asked to stop (sweep watch)."""
+    def _follow(
+        self, job_id: str, settings: SlurmSettings, exit_mark: Path
+    ) -> scheduler.JobState | None:
+        """Poll until the job is final; None when asked to stop (sweep watch).
+
+        Slurm is asked every ``poll_interval``; in between, the single-rank job's
+        exit mark (``task.EXIT_MARK``) is looked for every ``EXIT_CHECK_S``: a
+        worker that returned 0 has finished the run, whatever Slurm's state says
+        for the next second. Every other ending takes Slurm's word (its reasons)."""
         shown = ""
         unknown_since = time.monotonic()
         while True:
             check_interrupted()  # a Ctrl-C whose KeyboardInterrupt was swallowed
             if stop_requested():  # the sweep watch stops the job early
                 return None
+            if settings.world_size == 1 and _exited_cleanly(exit_mark):
+                return scheduler.JobState("COMPLETED", exit_code=0)
             state = scheduler.job_state(job_id)
             if state is None:
                 # Just submitted and not visible yet, or forgotten by the controller
@@ -151,7 +161,27 @@ class SlurmCompute(Compute):
                     shown = label
                 if state.final:
                     return state
-            time.sleep(settings.poll_interval)
+            _wait_for_mark(exit_mark if settings.world_size == 1 else None, settings.poll_interval)
+
+
+#: Seconds between two looks for the exit mark (a stat on the shared file system).
+EXIT_CHECK_S = 0.05
+
+
+def _exited_cleanly(mark: Path) -> bool:
+    try:
+        return int(json.loads(mark.read_text()).get("exit_code", 1)) == 0
+    except (OSError, ValueError, TypeError, AttributeError):
+        return False
+
+
+def _wait_for_mark(mark: Path | None, seconds: float) -> None:
+    """Sleep ``seconds``, waking early once ``mark`` exists (or a stop is asked)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if (mark is not None and _exited_cleanly(mark)) or stop_requested():
+            return
+        time.sleep(min(EXIT_CHECK_S, max(0.0, deadline - time.monotonic())))
 
 
 def _cancel_and_wait(job_id: str) -> scheduler.JobState | None:

@@ -16,6 +16,9 @@ from pathlib import Path
 
 #: Written first by rank 0, so the driver knows the node sees the workspace.
 NODE_MARK = "slurm_node.txt"
+#: Written by a single-rank job's task when its worker returns: the driver learns
+#: of the end from the shared file system at once, not at its next look at Slurm.
+EXIT_MARK = "slurm_exit.json"
 
 
 def run_rank(spec_path: str) -> int:
@@ -52,6 +55,10 @@ def run_rank(spec_path: str) -> int:
     if not start_rank(job, rank):
         return 0
     code = run_worker(spec)
+    if rank == 0 and os.environ.get("SLURM_NTASKS", "1") == "1":
+        from harness.contract.files import atomic_write_json
+
+        atomic_write_json(job.logs_dir / EXIT_MARK, {"exit_code": code})
     if code:
         # A non-zero exit (not a returned value) makes Slurm mark the job FAILED and,
         # with --kill-on-bad-exit, stop the other ranks.

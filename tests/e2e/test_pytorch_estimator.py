@@ -150,6 +150,27 @@ def test_resume_gives_the_same_final_metrics(digits, how):
         assert resumed["metrics"][name] == runs["full"]["metrics"][name], name
 
 
+@pytest.mark.parametrize("backend", ["aot_eager"])
+def test_compile_trains_on_the_cpu_and_its_checkpoint_resumes_uncompiled(home, backend):
+    """estimator.compile (torch.compile; aot_eager: Dynamo's tracing and AOTAutograd
+    without inductor's C++ code generation, minutes on this 2-core machine): the
+    model learns, the job says it compiled, and its checkpoint holds the plain
+    module's weights (no ``_orig_mod.`` keys), so an uncompiled run resumes from it."""
+    import torch
+
+    adam = ("lr=0.003", "estimator.optimizer=adam")
+    compiled = completed(home, *adam, "epochs=1", f"estimator.compile={backend}")
+    assert compiled["params"]["estimator"]["compile"] == backend
+    assert f"compiled (torch.compile, {backend})" in compiled["stdout"]
+    assert compiled["metrics"]["accuracy"] > 0.5  # one epoch of digits: far above chance
+    checkpoint = Path(compiled["path"]) / "outputs/checkpoints/epoch_0001.pt"
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    keys = [k for part in state.values() if isinstance(part, dict) for k in part]
+    assert keys and not [k for k in keys if "_orig_mod" in str(k)]
+    resumed = completed(home, *adam, "epochs=2", f"resume={compiled['id']}")
+    assert [p["step"] for p in resumed["history"]["accuracy"]] == [1]
+
+
 def test_mnist_idx_gz_relative_path_with_the_small_cnn(tmp_path, home):
     write_mnist(tmp_path / "mnist", n_train=400, n_test=100, gz=True)
     run = completed(

@@ -125,6 +125,21 @@ def test_two_ranks_under_srun_get_rank_and_communicator(home, slurm_env):
     assert "--time=5" in script and f"--partition={PARTITION}" in script
 
 
+def test_a_single_rank_job_ends_when_its_worker_does_not_at_the_next_poll(home, slurm_env):
+    """The driver learns of a finished single-rank job from its exit mark on the
+    shared file system: with Slurm asked only every 600 s, the command still ends
+    (a driver that waited for its next look at Slurm would outlive the timeout)."""
+    result = run_cli(
+        "train", "+estimator=probe", "compute=slurm", "compute.poll_interval=600",
+        home=home, env=slurm_env, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.output
+    data = show(result.run_id, home, slurm_env)
+    assert data["status"] == "Completed" and data["world_size"] == 1
+    mark = home / "runs" / result.run_id / "logs" / "slurm_exit.json"
+    assert json.loads(mark.read_text()) == {"exit_code": 0}
+
+
 def test_a_failing_rank_fails_the_run_with_its_exception(home, slurm_env):
     result = run_cli(
         "train", "+estimator=probe", "compute=slurm", "compute.process_count_per_node=2",

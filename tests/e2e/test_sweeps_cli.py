@@ -208,16 +208,24 @@ def score_reports(home, run_id) -> int:
     return len(run_json(home, run_id)["history"].get("score", []))
 
 
+DELAY = "sweep.policy.delay_evaluation=2"
+
+
 @pytest.mark.parametrize(
     "launcher, policy",
     [
-        ([], ["sweep.policy=bandit", "sweep.policy.slack_factor=0.1"]),
+        ([], ["sweep.policy=bandit", "sweep.policy.slack_factor=0.1", DELAY]),
         (
             ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
-            ["sweep.policy=truncation", "sweep.policy.truncation_percentage=50"],
+            ["sweep.policy=truncation", "sweep.policy.truncation_percentage=50", DELAY],
+        ),
+        ([], ["sweep.policy=asha", "sweep.policy.grace_period=3"]),
+        (
+            ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
+            ["sweep.policy=asha", "sweep.policy.grace_period=3", "sweep.policy.reduction_factor=2"],
         ),
     ],
-    ids=["bandit-sequential", "truncation-joblib"],
+    ids=["bandit-sequential", "truncation-joblib", "asha-sequential", "asha-joblib"],
 )
 def test_policy_stops_the_clearly_worse_run_early(home, ramp, launcher, policy):
     if launcher:
@@ -227,7 +235,6 @@ def test_policy_stops_the_clearly_worse_run_early(home, ramp, launcher, policy):
         "-m",
         *ramp,
         *policy,
-        "sweep.policy.delay_evaluation=2",
         *launcher,
         home=home,
     )

@@ -1,0 +1,142 @@
+"""Metrics into an MLflow SQL tracking store in bulk: one INSERT of many rows.
+
+``MlflowClient.log_batch`` builds one SQLAlchemy ORM object per value and looks up
+each key's latest value per call: about 12,000 values/s on SQLite here, below what a
+job logs. For a database tracking URI (SQLite, PostgreSQL) the logger instead
+inserts the rows with SQLAlchemy Core into MLflow's own tables, named by MLflow's own
+schema classes (``mlflow.store.tracking.dbmodels.models``), so the columns follow the
+installed MLflow: ``metrics`` (every value; a duplicate of a stored row is skipped,
+as MLflow's own dedup does) and ``latest_metrics`` (MLflow's rule: the greatest
+``(step, timestamp, value)`` wins), in one transaction per batch. What MLflow reads
+back (``get_metric_history``, the UI, ``search_runs``) is the same as after
+``log_batch``. Other URIs (an HTTP tracking server, Databricks) use ``log_batch``.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+#: SQLAlchemy dialects with an INSERT ... ON CONFLICT DO NOTHING.
+_DIALECTS = ("sqlite", "postgresql")
+_MAX_FLOAT = 1.7976931348623157e308
+#: The metrics table's columns, in the order rows are built here.
+_COLUMNS = ("run_uuid", "key", "value", "timestamp", "step", "is_nan")
+
+
+def supports(tracking_uri: str) -> bool:
+    scheme = tracking_uri.split(":", 1)[0]
+    return scheme.split("+", 1)[0] in _DIALECTS
+
+
+def sanitize(value: float) -> tuple[float, bool]:
+    """(stored value, is_nan) as MLflow stores them: NaN as 0 with the flag, ±inf as
+    the largest finite double (``SqlAlchemyStore.sanitize_metric_value``)."""
+    if math.isnan(value):
+        return 0.0, True
+    if math.isinf(value):
+        return (_MAX_FLOAT if value > 0 else -_MAX_FLOAT), False
+    return value, False
+
+
+class SqlMetricWriter:
+    def __init__(self, tracking_uri: str, run_id: str) -> None:
+        from mlflow.store.db.utils import create_sqlalchemy_engine
+        from mlflow.store.tracking.dbmodels.models import SqlLatestMetric, SqlMetric, SqlRun
+
+        self.run_id = run_id
+        self.engine = create_sqlalchemy_engine(tracking_uri)
+        self.dialect = self.engine.dialect.name
+        if self.dialect not in _DIALECTS:
+            raise ValueError(f"no bulk insert for the {self.dialect} dialect")
+        self.metrics = SqlMetric.__table__
+        self.latest = SqlLatestMetric.__table__
+        self.runs = SqlRun.__table__
+        self._sql, self._sql_order = self._positional_insert()
+
+    def _insert(self, table: Any) -> Any:
+        if self.dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
+            return sqlite.insert(table)
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+
+    def _positional_insert(self) -> tuple[str, list[str]]:
+        """The SQL of the metrics INSERT as this dialect writes it, and the order of
+        its parameters: rows then go to the driver's ``executemany`` as tuples, which
+        costs a third of SQLAlchemy's per-row dictionaries (SQLite's ``?`` style)."""
+        import sqlalchemy as sa
+
+        statement = (
+            self._insert(self.metrics)
+            .values({name: sa.bindparam(name) for name in _COLUMNS})
+            .on_conflict_do_nothing()
+        )
+        compiled = statement.compile(dialect=self.engine.dialect)
+        return str(compiled), list(compiled.positiontup or ())
+
+    def write(self, rows: list[tuple[str, float, int, int]]) -> None:
+        """``rows``: (key, value, timestamp in ms, step), in logging order."""
+        import sqlalchemy as sa
+
+        run_id = self.run_id
+        records = []
+        newest: dict[str, tuple[int, int, float, bool]] = {}
+        for key, raw, timestamp, step in rows:
+            if raw - raw == 0.0:  # finite (NaN and ±inf are not)
+                value, is_nan = raw, False
+            else:
+                value, is_nan = sanitize(raw)
+            records.append((run_id, key, value, timestamp, step, is_nan))
+            best = newest.get(key)
+            if best is None or (step, timestamp, value) > best[:3]:
+                newest[key] = (step, timestamp, value, is_nan)
+        if not records:
+            return
+        with self.engine.begin() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("PRAGMA busy_timeout = 20000")  # as MLflow's sessions
+            stage = conn.execute(
+                sa.select(self.runs.c.lifecycle_stage).where(self.runs.c.run_uuid == self.run_id)
+            ).scalar()
+            if stage != "active":
+                raise RuntimeError(f"MLflow run {self.run_id} is {stage or 'missing'}")
+            if self._sql_order:  # a positional paramstyle (SQLite's ?): tuples
+                order = operator.itemgetter(*(_COLUMNS.index(name) for name in self._sql_order))
+                conn.exec_driver_sql(self._sql, list(map(order, records)))
+            else:  # a named paramstyle (PostgreSQL's drivers): SQLAlchemy's dictionaries
+                conn.execute(
+                    self._insert(self.metrics).on_conflict_do_nothing(),
+                    [dict(zip(_COLUMNS, record, strict=True)) for record in records],
+                )
+            self._update_latest(conn, newest)
+
+    def _update_latest(self, conn: Any, newest: dict[str, tuple[int, int, float, bool]]) -> None:
+        """One upsert per key: replaced only by a greater (step, timestamp, value), in
+        the database, so two processes of one run writing at once cannot disagree."""
+        import sqlalchemy as sa
+
+        table = self.latest
+        insert = self._insert(table)
+        new = insert.excluded
+        upsert = insert.on_conflict_do_update(
+            index_elements=[table.c.key, table.c.run_uuid],
+            set_={"step": new.step, "timestamp": new.timestamp, "value": new.value,
+                  "is_nan": new.is_nan},
+            where=sa.tuple_(table.c.step, table.c.timestamp, table.c.value)
+            < sa.tuple_(new.step, new.timestamp, new.value),
+        )  # fmt: skip
+        conn.execute(
+            upsert,
+            [
+                {"run_uuid": self.run_id, "key": key, "step": step, "timestamp": timestamp,
+                 "value": value, "is_nan": is_nan}
+                for key, (step, timestamp, value, is_nan) in newest.items()
+            ],
+        )  # fmt: skip
+
+    def close(self) -> None:
+        self.engine.dispose()
