@@ -113,9 +113,12 @@ _PUBLIC: dict[str, str] = {
     "handle_interrupts": "harness.contract.compute_kit",
     "check_interrupted": "harness.contract.compute_kit",
     "stop_requested": "harness.contract.compute_kit",
+    # a logger's slow store, off the job's path
+    "BackgroundSink": "harness.contract.background",
 }
 
 __all__ = [
+    "BackgroundSink",
     "CANCELED",
     "COMPLETED",
     "Compute",
