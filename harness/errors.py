@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 __all__ = [
+    "ComponentFailure",
     "ConfigError",
     "DamagedRecordError",
     "HarnessError",
@@ -43,6 +44,17 @@ class DamagedRecordError(HarnessError):
 
 class PluginError(HarnessError):
     """A plugin broke the contract (duplicate names, bad hook arguments)."""
+
+
+class ComponentFailure(PluginError):
+    """A registered component's own code raised (a bug in its plugin, not the user's
+    mistake): the message is one line naming the component, its plugin, distribution
+    and version, and the method. ``cause`` is the exception; where a run exists, the
+    run ends ``Failed`` (exit 1) and the traceback is kept in its ``logs/``."""
+
+    def __init__(self, message: str, cause: BaseException) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 class UnknownComponentError(ConfigError):

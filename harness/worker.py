@@ -20,7 +20,7 @@ from typing import Any
 from harness import envvars
 from harness.contract.context import Run
 from harness.contract.jobspec import ACCEPTED_FILE, CONFIG_ERROR_FILE, JobSpec
-from harness.errors import HarnessError, PluginError
+from harness.errors import ComponentFailure, HarnessError, PluginError
 from harness.run import job_error
 from harness.run.record import CANCELED, COMPLETED, FAILED
 from harness.storage.workspace import atomic_write_bytes
@@ -54,10 +54,15 @@ def main(argv: list[str] | None = None) -> int:
     run = Run.get_context()
     status, code = COMPLETED, 0
     try:
-        estimator = manager.get("estimator", spec.estimator)()
+        estimator = manager.create("estimator", spec.estimator)
         # Before the worker-start hooks: no rank has initialised MPI yet, so every
         # rank refusing the same config ends the job at once.
-        estimator.validate_in_job(run.params)
+        with manager.calling("estimator", spec.estimator, "Estimator.validate_in_job"):
+            estimator.validate_in_job(run.params)
+    except ComponentFailure as exc:  # a bug in the plugin, not the user's config
+        _plugin_failed(spec, exc)
+        run.close(FAILED)
+        return EXIT_FAILED
     except HarnessError as exc:
         if run.rank == 0:
             atomic_write_bytes(spec.spec_path.parent / CONFIG_ERROR_FILE, str(exc).encode())
@@ -68,9 +73,14 @@ def main(argv: list[str] | None = None) -> int:
             atomic_write_bytes(spec.spec_path.parent / ACCEPTED_FILE, b"accepted\n")
     try:
         # The chosen compute first (e.g. MPI's communicator), then every plugin's hook.
-        manager.get("compute", spec.compute)().worker_start(run)
+        compute = manager.create("compute", spec.compute)
+        with manager.calling("compute", spec.compute, "Compute.worker_start"):
+            compute.worker_start(run)
         manager.worker_start(run)
         estimator.train(run)
+    except ComponentFailure as exc:
+        _plugin_failed(spec, exc)
+        status, code = FAILED, EXIT_FAILED
     except PluginError as exc:  # a plugin this job uses failed (it is named): one line
         print(f"harness: error: {exc}", file=sys.stderr, flush=True)
         status, code = FAILED, EXIT_FAILED
@@ -92,6 +102,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         code = EXIT_FAILED
     return code
+
+
+def _plugin_failed(spec: JobSpec, failure: ComponentFailure) -> None:
+    """A bug in the code of a plugin the job uses: one line on stderr (the terminal
+    and the run's error), the traceback in ``logs/plugin_error.txt`` only."""
+    job_error.keep_traceback(spec.logs_dir, str(failure), failure.cause)
+    print(f"harness: error: {failure}", file=sys.stderr, flush=True)
 
 
 def wait_for_job(estimator: str, control: int) -> str | None:

@@ -21,7 +21,7 @@ from harness.contract import guard
 from harness.contract.config_groups import ships_option
 from harness.contract.plugin_info import KINDS, PluginInfo, describe_failure
 from harness.contract.registration import check_component
-from harness.errors import HarnessError, PluginError, UnknownComponentError
+from harness.errors import ComponentFailure, HarnessError, PluginError, UnknownComponentError
 
 __all__ = ["Component", "ComponentTable", "registering"]
 
@@ -153,10 +153,12 @@ class ComponentTable(pluggy.PluginManager):
 
     @contextmanager
     def calling(self, kind: str, name: str, what: str) -> Iterator[None]:
-        """Around a call into a registered component: an exception raised in its
-        plugin's own code becomes one PluginError line naming the component, the
-        plugin, its distribution and version, and ``what`` was called. A
-        HarnessError passes as it is (the plugin's message for the user)."""
+        """Around every call into a registered component's code (the driver's
+        ``Estimator.validate/primary/prepare``, ``Compute.validate/launch``, the job's
+        ``Estimator.validate_in_job``, ``Compute.worker_start``): an exception raised
+        in its plugin's own code becomes one ``ComponentFailure`` line naming the
+        component, the plugin, its distribution and version, and ``what`` was called.
+        A HarnessError passes as it is (the plugin's message for the user)."""
         try:
             yield
         except HarnessError:
@@ -169,7 +171,7 @@ class ComponentTable(pluggy.PluginManager):
 
     def failure_of(
         self, kind: str, name: str, error: BaseException, what: str
-    ) -> PluginError | None:
+    ) -> ComponentFailure | None:
         """The one line for ``error`` if it was raised in the code of the plugin that
         supplies ``kind`` ``name`` (its traceback passes through the plugin's files);
         None for anything else, which keeps its traceback (a harness bug)."""
@@ -184,7 +186,9 @@ class ComponentTable(pluggy.PluginManager):
         if self._tracer:
             self._tracer.failure(error)
         reason = describe_failure(error, info.name, info.module)
-        return PluginError(f"{kind} '{name}' of {info.where} failed in {what}: {reason}")
+        return ComponentFailure(
+            f"{kind} '{name}' of {info.where} failed in {what}: {reason}", error
+        )
 
     def plugin_of(self, kind: str, name: str) -> str:
         return self.components[kind][name].plugin

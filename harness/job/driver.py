@@ -8,6 +8,8 @@ changes are the record's ``TRANSITIONS`` table:
             from its first write, and ``job.json``
     start   the before-run hooks, then ``Running``
     launch  the run's environment, ``Estimator.prepare``, ``Compute.launch``
+            (a bug in a plugin's code there: one line naming it, the run Failed,
+            exit 1, the traceback in ``logs/plugin_error.txt``)
     settle  the final status from the job's result, the after-run hooks
 
 From ``open`` on, Ctrl-C and SIGTERM are interrupts, and any exception or signal
@@ -43,7 +45,7 @@ from harness.contract.jobspec import JobSpec
 from harness.contract.manager import get_plugin_manager
 from harness.envs import runtime as envs_runtime
 from harness.envs.errors import EnvironmentBuildError
-from harness.errors import ConfigError, PluginError
+from harness.errors import ComponentFailure, ConfigError, PluginError
 from harness.job import events, session
 from harness.job.plan import JobPlan, plan, provenance
 from harness.job.results import (
@@ -53,7 +55,7 @@ from harness.job.results import (
     config_error,
     final_status,
 )
-from harness.run import ownership
+from harness.run import job_error, ownership
 from harness.run.record import CANCELED, FAILED, QUEUED, RUNNING, TRANSITIONS, RunRecord
 from harness.run.resources import TreeMonitor
 from harness.run.store import RunStore, now_iso
@@ -157,7 +159,8 @@ class RunLifecycle:
     def run(self) -> Outcome:
         session.ensure().take_datastores()  # forget resolutions of an earlier job here
         job = plan(self.cfg, self.manager)
-        metric, goal = self.observer.primary(self.cfg, job.estimator)
+        with self.manager.calling("estimator", job.estimator_name, "Estimator.primary"):
+            metric, goal = self.observer.primary(self.cfg, job.estimator)  # no run yet: exit 2
         with interrupts.recorded():  # from the record on, SIGTERM is a cancel too
             try:
                 self.open(job)
@@ -241,13 +244,22 @@ class RunLifecycle:
                         record.provenance["environment"] = details
 
                     self.store.update(self.record.id, record_environment)
-                job.estimator.prepare(self.cfg, self.spec)
+                with self.manager.calling("estimator", job.estimator_name, "Estimator.prepare"):
+                    job.estimator.prepare(self.cfg, self.spec)
                 if not job.compute.takes_early_worker:
                     early_worker.dismiss()  # idle through someone else's launch otherwise
                 assert self.record.path is not None
-                with self.monitor.writing_to(self.record.path), self._telling_acceptance():
+                with (
+                    self.monitor.writing_to(self.record.path),
+                    self._telling_acceptance(),
+                    self.manager.calling("compute", job.compute_name, "Compute.launch"),
+                ):
                     launched = job.compute.launch(self.spec)
                 return checked_result(launched, self.manager, job.compute_name)
+            except ComponentFailure as exc:  # a bug in a plugin's code: one line, exit 1
+                job_error.keep_traceback(self.spec.logs_dir, str(exc), exc.cause)
+                print(f"harness: error: {exc}", file=sys.stderr, flush=True)
+                return JobResult(exit_code=EXIT_CODES[FAILED], error=str(exc))
             except EnvironmentBuildError as exc:  # the run needed it: Failed, exit 1
                 print(f"harness: error: {exc}", file=sys.stderr, flush=True)
                 return JobResult(exit_code=EXIT_CODES[FAILED], error=str(exc))

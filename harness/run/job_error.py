@@ -10,6 +10,10 @@ Writers: the harness worker (an estimator's exception) and, for script mode, the
 script's own interpreter through ``harness/compat/script_site/sitecustomize.py``
 (which writes the same format without importing the harness). The first failing
 process of a run wins (exclusive create), so under MPI it is the first rank's.
+
+A plugin's bug (``harness.errors.ComponentFailure``) is shown as one line naming
+the plugin; its traceback, which the terminal is spared, is appended to
+``logs/plugin_error.txt`` by the process that met it (``keep_traceback``).
 """
 
 from __future__ import annotations
@@ -17,10 +21,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import traceback
 from pathlib import Path
 from typing import Any
 
 ERROR_FILE = "error.json"
+#: The tracebacks of plugin failures, beside the job's own logs.
+TRACEBACK_FILE = "plugin_error.txt"
 #: Longest message kept (one line; the full traceback stays in logs/).
 MAX_CHARS = 500
 
@@ -57,3 +64,20 @@ def read(run_dir: str | os.PathLike[str]) -> str | None:
         return None
     line = data.get("line") if isinstance(data, dict) else None
     return str(line)[:MAX_CHARS] if line else None
+
+
+def keep_traceback(logs_dir: str | os.PathLike[str], line: str, exc: BaseException) -> None:
+    """Append ``line`` and the whole traceback of ``exc`` to ``logs/plugin_error.txt``
+    (one write, so processes of one run that fail together do not interleave)."""
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    data = f"harness: error: {line}\n{text}\n".encode(errors="replace")
+    with contextlib.suppress(OSError):  # a full disk: the line is still in run.json
+        fd = os.open(
+            Path(logs_dir) / TRACEBACK_FILE,
+            os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW,
+            0o644,
+        )
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)

@@ -30,7 +30,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, open_dict, read_write
 
 from harness import inputs
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 from harness.job import events, session
 from harness.sweeps import config as sweep_config
 from harness.sweeps import current
@@ -179,8 +179,10 @@ def apply_limits(
 def _primary(config: DictConfig) -> tuple[str, str]:
     from harness.contract.manager import get_plugin_manager
 
-    estimator = get_plugin_manager().get("estimator", str(config.estimator.name))()
-    return sweep_config.primary(config, estimator)
+    manager, name = get_plugin_manager(), str(config.estimator.name)
+    estimator = manager.create("estimator", name)
+    with manager.calling("estimator", name, "Estimator.primary"):
+        return sweep_config.primary(config, estimator)
 
 
 def apply_direction(
@@ -241,7 +243,7 @@ class SweepCallback(Callback):
                 elif config.sweep.metric is not None:
                     metric, goal = _primary(config)  # a metric without its goal fails here
             prebuild_environment(config)
-        except ConfigError as exc:
+        except HarnessError as exc:  # a plugin's bug (Estimator.primary) included
             print(f"harness: error: {exc}", file=sys.stderr)
             events.emit("refused", message=str(exc), exit_code=2)
             raise SystemExit(2) from None

@@ -192,6 +192,76 @@ def test_a_bug_in_a_components_own_code_is_one_line_naming_its_plugin(plugins_en
     assert "validate_raises/__init__.py" in traced.stderr
 
 
+#: A bug in a component's own code once its run exists (in the driver, or in the
+#: job before training): (what train chooses, component, plugin, method, reason, where
+#: the traceback passes).
+RUN_BUGS = [
+    (["+estimator=f-prepare"], "estimator 'f-prepare'", "prepare-raises", "Estimator.prepare",
+     "AttributeError: 'JobSpec' object has no attribute 'snapshot_dir'", "prepare_raises"),
+    (["estimator.data.format=iris", "compute=f-launch"], "compute 'f-launch'", "launch-raises",
+     "Compute.launch", "KeyError: 'cores'", "launch_raises"),
+    (["estimator.data.format=iris", "compute=f-wstart"], "compute 'f-wstart'",
+     "worker-start-method", "Compute.worker_start", "KeyError: 'communicator'",
+     "worker_start_method"),
+    (["+estimator=f-injob"], "estimator 'f-injob'", "validate-in-job-raises",
+     "Estimator.validate_in_job", "ValueError: invalid literal for int() with base 10: 'f-injob'",
+     "validate_in_job_raises"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("choose", "component", "plugin", "method", "reason", "module"),
+    RUN_BUGS,
+    ids=[bug[3] for bug in RUN_BUGS],
+)
+def test_a_bug_in_a_components_code_after_the_run_exists_fails_the_run_with_one_line(
+    plugins_env, tmp_path, choose, component, plugin, method, reason, module
+):
+    """Estimator.prepare, Compute.launch (driver) and Compute.worker_start,
+    Estimator.validate_in_job (job): the run ends Failed with one line naming the
+    component, plugin, distribution, version and method, exit 1; the traceback is in
+    the run's logs/, not in the terminal."""
+    result = run_cli("train", *choose, home=tmp_path, env=plugins_env)
+    assert result.returncode == 1, result.output
+    assert "Traceback" not in result.output, result.output
+    line = f"{component} of plugin '{plugin}' {FAULTY} failed in {method}: {reason}"
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("harness: error: ")]
+    assert errors == [f"harness: error: {line}"], result.output
+    run = run_cli("runs", "show", result.run_id, "--format", "json", home=tmp_path).json()
+    assert run["status"] == "Failed" and run["error"] == line, run
+    assert f"status: Failed ({line})" in result.stdout
+    kept = (Path(run["path"]) / "logs" / "plugin_error.txt").read_text()
+    assert kept.startswith(f"harness: error: {line}\nTraceback (most recent call last):\n")
+    assert f"harness_faulty/{module}/__init__.py" in kept, kept
+    assert kept.rstrip().endswith(reason), kept
+
+
+def test_a_bug_in_estimator_primary_is_one_line_before_any_run(plugins_env, tmp_path):
+    """Estimator.primary is asked before the record exists: exit 2, one line, no run;
+    in a sweep, the job is refused with that line, and with Optuna (the sweep asks
+    before it starts) the sweep is refused."""
+    line = (
+        f"estimator 'f-primary' of plugin 'primary-raises' {FAULTY} failed in "
+        "Estimator.primary: KeyError: 'primary'"
+    )
+    single = run_cli("train", "+estimator=f-primary", home=tmp_path, env=plugins_env)
+    assert single.returncode == 2, single.output
+    assert "Traceback" not in single.output, single.output
+    errors = [ln for ln in single.stderr.splitlines() if ln.startswith("harness: error: ")]
+    assert errors == [f"harness: error: {line}"], single.output
+    runs = tmp_path / "runs"
+    assert not runs.exists() or not [p for p in runs.iterdir() if not p.name.startswith(".")]
+    sweep = run_cli("train", "-m", "+estimator=f-primary", home=tmp_path, env=plugins_env)
+    assert "Traceback" not in sweep.output, sweep.output
+    assert f"harness: error: job #0 (estimator=f-primary): {line}" in sweep.stderr
+    optuna = run_cli("train", "-m", "+estimator=f-primary", "hydra/sweeper=optuna",
+                     home=tmp_path, env=plugins_env)  # fmt: skip
+    assert optuna.returncode == 2, optuna.output
+    assert "Traceback" not in optuna.output and "UserWarning" not in optuna.output
+    errors = [ln for ln in optuna.stderr.splitlines() if ln.startswith("harness: error: ")]
+    assert errors == [f"harness: error: {line}"], optuna.output
+
+
 def test_a_datastore_plugins_bug_is_one_line_in_datastore_commands(plugins_env, tmp_path):
     store = tmp_path / "store"
     added = run_cli("datastore", "add", "bad", f"f-ds://{store}", "--type", "f-ds",
