@@ -22,6 +22,9 @@ from harness.serve import launch, liveness, stats
 from harness.serve.spec import DeploymentSpec, plan
 from harness.serve.store import LOG_FILE, STATS_DIR, ServiceRecord, ServiceStore, read_token
 
+#: What ``Webservice.update`` may change besides the models.
+UPDATABLE = ("entry_script", "source_directory", "environment", "tags", "description")
+
 
 class ServiceRequestError(HarnessError):
     """The service answered a request with an error (the message is its one line)."""
@@ -247,6 +250,30 @@ class Webservice:
     def delete(self) -> None:
         launch.stop(self._store, self.name)
         self._store.delete(self.name)
+
+    def update(
+        self, models: list[str] | None = None, *, wait: bool = True, **settings: Any
+    ) -> None:
+        """Serve other model versions, or another entry script, folder or environment,
+        on the same port (v1's ``service.update``). ``models`` as for ``deploy``;
+        ``settings``: ``entry_script``, ``source_directory``, ``environment``,
+        ``tags``, ``description`` (each one given replaces the current one, None
+        included). Everything new is checked and staged while the service still
+        serves: a refused update (one line) leaves it as it was."""
+        unknown = sorted(set(settings) - set(UPDATABLE))
+        if unknown:
+            raise HarnessError(
+                f"update() has no setting {', '.join(unknown)}; it takes models, "
+                f"{', '.join(UPDATABLE)}"
+            )
+        spec = self.current_spec()
+        if models is not None:
+            spec.models = [str(m) for m in models]
+        for key, value in settings.items():
+            if key == "tags":
+                value = {str(k): str(v) for k, v in dict(value or {}).items()}
+            setattr(spec, key, "" if key == "description" and value is None else value)
+        self.restart(spec, wait=wait)
 
     def restart(self, spec: DeploymentSpec, wait: bool = True) -> None:
         """Start again from ``spec`` on the same port (``update``, ``reload``)."""

@@ -20,8 +20,11 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.errors import ConfigError, HarnessError
 from harness.serve import liveness, staging
@@ -58,6 +61,20 @@ _LAUNCHER = (
     "stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(fd,), cwd=sys.argv[2])\n"
     "print(p.pid)\n"
 )
+
+
+#: Folders of a restart's new files, in the service's folder, until they are swapped in.
+STAGING_PREFIX = ".staging-"
+
+
+@dataclass
+class Staged:
+    """What ``_stage`` made: the service's Python, its environment as recorded, and
+    the record's ``models`` items."""
+
+    python: str
+    environment: dict[str, Any] | None
+    models: list[dict[str, Any]]
 
 
 class ServiceFailedError(HarnessError):
@@ -138,22 +155,29 @@ def _spawn(python: str, folder: Path, sock: socket.socket, extra_env: dict[str, 
     return int(launched.stdout.strip())
 
 
-def _launch_process(
-    store: ServiceStore, record: ServiceRecord, plan: Plan, sock: socket.socket
-) -> None:
-    """Build, stage and start; the record says what was started."""
-    folder = record.folder()
+def _stage(plan: Plan, folder: Path, into: Path) -> Staged:
+    """Everything the service process needs, made before it starts: the environment
+    (built or reused), the models (SHA-256 checked) and the entry script's folder,
+    copied into ``into`` (the service's folder, or a staging folder in it)."""
     python, environment = _environment(plan, folder)
-    models = [staging.stage(entry, folder / MODELS_DIR) for entry in plan.entries]
-    _copy_source(plan, folder)
-    extra = {"AZUREML_MODEL_DIR": staging.model_dir_env(folder, models)}
+    models = [staging.stage(entry, into / MODELS_DIR) for entry in plan.entries]
+    _copy_source(plan, into)
+    return Staged(python, environment, models)
+
+
+def _spawn_recorded(
+    store: ServiceStore, record: ServiceRecord, staged: Staged, sock: socket.socket
+) -> None:
+    """Record what was staged, start the service process; the record names it."""
+    folder = record.folder()
+    extra = {"AZUREML_MODEL_DIR": staging.model_dir_env(folder, staged.models)}
     from harness.run.ownership import start_ticks
 
     def launched(current: ServiceRecord) -> None:
-        current.models, current.environment = models, environment
+        current.models, current.environment = staged.models, staged.environment
 
     store.update(record.name, launched)
-    pid = _spawn(python, folder, sock, extra)
+    pid = _spawn(staged.python, folder, sock, extra)
 
     def started(current: ServiceRecord) -> None:
         if current.pid is None:  # the process may already have written its own
@@ -186,18 +210,30 @@ def start(plan: Plan, store: ServiceStore) -> ServiceRecord:
                 deployment=dict(spec.deployment),
                 tags={str(k): str(v) for k, v in spec.tags.items()},
                 description=spec.description,
+                machine=socket.gethostname(),
+                starter_pid=os.getpid(),
+                starter_start=_own_start(),
             )
         )
         try:
             if spec.token is not None:
                 write_token(record.folder(), spec.token)
-            _launch_process(store, record, plan, sock)
+            staged = _stage(plan, record.folder(), record.folder())
+            _spawn_recorded(store, record, staged, sock)
         except BaseException:
             store.discard(spec.name)  # nothing half-started is left behind
             raise
     finally:
         sock.close()  # the service process holds its own copy
     return store.get(spec.name)
+
+
+def _own_start() -> int | None:
+    """This process's start in clock ticks: with its pid, the service's starter
+    (``ServiceRecord.starter_pid``) or a staging folder's owner."""
+    from harness.run.ownership import start_ticks
+
+    return start_ticks(os.getpid())
 
 
 def wait(
@@ -256,39 +292,66 @@ def stop(store: ServiceStore, name: str, timeout: float = STOP_TIMEOUT_S) -> Ser
     return store.update(name, stopped)
 
 
+def staging_folder(folder: Path) -> Path:
+    """A new staging folder in the service's folder, named after this process
+    (``.staging-PID-TICKS-RANDOM``), so ``harness doctor`` removes only those whose
+    process is gone."""
+    path = folder / f"{STAGING_PREFIX}{os.getpid()}-{_own_start() or 0}-{uuid.uuid4().hex[:8]}"
+    path.mkdir()
+    return path
+
+
 def restart(plan: Plan, store: ServiceStore) -> ServiceRecord:
-    """Stop the service and start it again from ``plan`` on its own port (v1's
-    ``update`` and ``reload``): models re-staged, source re-copied, record kept."""
+    """Start the service again from ``plan`` on its own port (v1's ``update`` and
+    ``reload``). The new models, environment and source are staged while the old
+    process still serves: a refused model (a changed file), an environment that does
+    not build or a missing folder leaves the service as it was. Only then is it
+    stopped, the staged files swapped in and the process started; the record is kept."""
     spec = plan.spec
-    old = stop(store, spec.name)
-    spec.port = old.port
-    sock = bind(spec.host, spec.port)
+    folder = store.get(spec.name).folder()
+    staged_in = staging_folder(folder)
     try:
-        folder = old.folder()
-        for part in (MODELS_DIR, SOURCE_DIR, STATS_DIR):
-            shutil.rmtree(folder / part, ignore_errors=True)
+        staged = _stage(plan, folder, staged_in)
+    except BaseException:
+        shutil.rmtree(staged_in, ignore_errors=True)
+        raise
+    try:
+        old = stop(store, spec.name)
+        spec.port = old.port
 
         def again(current: ServiceRecord) -> None:
             current.status, current.error, current.ended = STARTING, None, None
             current.pid = current.pid_start = None
+            current.machine = socket.gethostname()
+            current.starter_pid, current.starter_start = os.getpid(), _own_start()
             current.entry_script = relative_script(plan)
             current.source_directory = str(plan.source) if plan.source else None
             current.entry_script_origin = (
                 str(plan.script) if plan.script and not plan.source else None
             )
             current.estimator, current.workers = plan.estimator, spec.workers
+            current.tags = {str(k): str(v) for k, v in spec.tags.items()}
+            current.description, current.body_limit = spec.description, spec.body_limit
 
         store.update(spec.name, again)
+        for part in (MODELS_DIR, SOURCE_DIR, STATS_DIR):
+            shutil.rmtree(folder / part, ignore_errors=True)
+            if (staged_in / part).exists():
+                (staged_in / part).rename(folder / part)
+        sock = bind(spec.host, spec.port)
         try:
-            _launch_process(store, store.get(spec.name), plan, sock)
-        except BaseException as exc:
-            line = str(exc) if isinstance(exc, HarnessError) else repr(exc)
+            _spawn_recorded(store, store.get(spec.name), staged, sock)
+        finally:
+            sock.close()
+    except BaseException as exc:
+        line = str(exc) if isinstance(exc, HarnessError) else repr(exc)
 
-            def failed(current: ServiceRecord) -> None:
+        def failed(current: ServiceRecord) -> None:
+            if current.status == STARTING:
                 current.status, current.error, current.ended = FAILED, line, now_iso()
 
-            store.update(spec.name, failed)
-            raise
+        store.update(spec.name, failed)
+        raise
     finally:
-        sock.close()
+        shutil.rmtree(staged_in, ignore_errors=True)
     return store.get(spec.name)

@@ -4,7 +4,9 @@ The service process records its pid, its start time in clock ticks
 (``/proc/PID/stat``) and the machine. On that machine a live-status record whose pid
 is gone, or now belongs to a process that started at another time (a reused pid),
 has lost its process: nobody will write its final status, so the reader writes
-``Failed`` with the reason, under the record's lock. Whether the process is alive
+``Failed`` with the reason, under the record's lock. The same holds for a record
+still ``Starting`` without a pid whose starter (the command or kernel that was
+copying the models in, ``starter_pid``) is gone: its start was interrupted. Whether the process is alive
 is ``harness.run.processes``' answer, as for runs and sweeps. ``owned`` is the
 stronger check that ``services stop`` makes before it signals anything: the process
 also holds the service's marker file open (``harness.run.ownership.holds``).
@@ -32,8 +34,24 @@ def process_alive(record: ServiceRecord) -> bool | None:
     if record.machine not in (None, socket.gethostname()):
         return None
     if not isinstance(record.pid, int) or record.pid <= 1:
-        return None if record.status == STARTING else False
+        if record.status != STARTING:
+            return False
+        return starter_alive(record)
     return processes.alive(record.pid, ticks=record.pid_start)
+
+
+def starter_alive(record: ServiceRecord) -> bool | None:
+    """Whether the process that starts the service is still at it (None: the record
+    does not say, as records from before ``starter_pid`` existed)."""
+    if record.starter_pid is None:
+        return None
+    return processes.alive(record.starter_pid, ticks=record.starter_start)
+
+
+def interrupted(record: ServiceRecord) -> bool:
+    """A service whose process never started, and never will: its starter is gone
+    (what it left is staging, nothing ran; ``harness doctor --fix`` removes it)."""
+    return record.started is None and record.pid is None and starter_alive(record) is False
 
 
 def owned(record: ServiceRecord) -> str | None:
@@ -49,13 +67,16 @@ def observe(store: ServiceStore, record: ServiceRecord) -> ServiceRecord:
     """``record``, with a dead process recorded as ``Failed`` (written once)."""
     if not record.is_live or process_alive(record) is not False:
         return record
-    if record.status == STARTING and record.pid is None:
-        return record  # the launcher has not started the process yet
 
     def mark(current: ServiceRecord) -> None:
         if current.is_live and process_alive(current) is False:
             current.status = FAILED
             current.ended = now_iso()
+            if current.pid is None:
+                current.error = (
+                    f"its start was interrupted: the process that started it (pid "
+                    f"{current.starter_pid}) is gone, and no service process was started"
+                )
             current.error = current.error or (
                 f"the service process (pid {current.pid}) died; its output is in "
                 f"{Path(current.folder(), 'logs', 'service.txt')}"

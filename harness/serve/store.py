@@ -82,6 +82,11 @@ class ServiceRecord:
     pid: int | None = None
     pid_start: int | None = None
     machine: str | None = None
+    #: the process that starts (or restarts) the service, until the service's own
+    #: pid is recorded: a record left ``Starting`` without a pid by a starter that is
+    #: gone was interrupted (``liveness``), and no process will ever take it on
+    starter_pid: int | None = None
+    starter_start: int | None = None
     started: str | None = None
     ended: str | None = None
     error: str | None = None
@@ -137,6 +142,10 @@ class ServiceRecord:
             raise ValueError(f"unknown status {record.status!r}")
         if not isinstance(record.port, int) or not isinstance(record.models, list):
             raise ValueError("port or models of the wrong type")
+        for key in ("pid", "pid_start", "starter_pid", "starter_start"):
+            value = getattr(record, key)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                raise ValueError(f"{key} is {value!r}, not a process number")
         check_service_name(record.name)
         record.path = path
         return record

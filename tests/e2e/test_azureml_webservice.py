@@ -200,3 +200,125 @@ def test_native_deploy_and_webservice(home: Path, template: Path, tmp_path: Path
         assert [m["name"] for m in other.models] == ["digits"]
     finally:
         stop_all(home)
+
+
+#: A second version of the digits model whose answers differ from the first's: it
+#: predicts the most frequent class of its training split for every row.
+CONSTANT_MODEL = (
+    "estimator.model._target_=sklearn.dummy.DummyClassifier",
+    "~estimator.C",
+    "~estimator.max_iter",
+)
+
+
+def constant_answer(home: Path, version: int) -> int:
+    """The one class version ``version`` of the digits model predicts (read from the
+    registered file, not from the service)."""
+    import joblib
+
+    model = joblib.load(home / "models" / "digits" / str(version) / "files" / "model.joblib")
+    return int(model.predict([digits_rows(1)[0][0]])[0])
+
+
+def test_v1_update_to_a_second_model_version(ws, home: Path, tmp_path: Path):
+    """service.update(models=...) re-deploys on the same port with the new version:
+    the answers change, the record and the service's folder name the new version;
+    update(models=..., inference_config=...) changes both at once."""
+    import requests
+    from azureml.core.model import InferenceConfig, Model
+    from azureml.core.webservice import LocalWebservice
+
+    from harness.testing import run_cli
+
+    train_and_register(home, *CONSTANT_MODEL)  # digits:2
+    constant = constant_answer(home, 2)
+    rows, labels = digits_rows(8)
+    assert set(labels) != {constant}  # the two versions must answer differently
+    src = write_score(tmp_path / "src")
+    config = InferenceConfig(entry_script="score.py", source_directory=str(src))
+    service = Model.deploy(
+        ws, "upd", [Model(ws, "digits", version=1)], config,
+        LocalWebservice.deploy_configuration(port=0),
+    )  # fmt: skip
+    service.wait_for_deployment()
+    uri = service.scoring_uri
+    assert service.run({"data": rows}) == {"version": 1, "predictions": labels}
+
+    service.update(models=[Model(ws, "digits", version=2)], tags={"version": "2"})
+    assert service.state == "Healthy" and service.scoring_uri == uri
+    assert service.tags == {"version": "2"}
+    answer = requests.post(uri, json.dumps({"data": rows})).json()
+    assert answer == {"version": 1, "predictions": [constant] * len(rows)}
+    assert [(m.name, m.version) for m in service.models] == [("digits", 2)]
+    shown = run_cli("services", "show", "upd", "--format", "json", home=home).json()
+    assert [(m["name"], m["version"]) for m in shown["models"]] == [("digits", 2)]
+    registry = json.loads((home / "models" / "digits" / "2" / "model.json").read_text())
+    assert shown["models"][0]["sha256"] == registry["sha256"]
+    deployed = home / "services" / "upd" / "models" / "digits"
+    assert sorted(p.name for p in deployed.iterdir()) == ["2"]
+    assert "init: loading " + str(deployed / "2" / "model.joblib") in service.get_logs()
+
+    # both at once: back to version 1, with a new entry script
+    write_score(src, version=3)
+    service.update(models=[Model(ws, "digits", version=1)], inference_config=config)
+    assert service.run({"data": rows}) == {"version": 3, "predictions": labels}
+    assert [(m.name, m.version) for m in service.models] == [("digits", 1)]
+
+
+def test_a_refused_update_leaves_the_service_serving_as_it_was(ws, home: Path, tmp_path: Path):
+    """The new version's file changed after registration: update() raises the one
+    line before the service is stopped; it keeps serving version 1, its record says
+    so, and nothing staged is left in its folder."""
+    from azureml.core.model import InferenceConfig, Model
+    from azureml.core.webservice import LocalWebservice
+    from azureml.exceptions import WebserviceException
+
+    train_and_register(home, *CONSTANT_MODEL)  # digits:2
+    src = write_score(tmp_path / "src")
+    service = Model.deploy(
+        ws, "keep", [Model(ws, "digits", version=1)],
+        InferenceConfig(entry_script="score.py", source_directory=str(src)),
+        LocalWebservice.deploy_configuration(port=0),
+    )  # fmt: skip
+    service.wait_for_deployment()
+    pid = service.serialize()["pid"]
+    with (home / "models" / "digits" / "2" / "files" / "model.joblib").open("ab") as file:
+        file.write(b"tampered")
+    with pytest.raises(WebserviceException) as raised:
+        service.update(models=[Model(ws, "digits", version=2)])
+    assert "model digits:2: model.joblib does not match the SHA-256" in str(raised.value)
+    rows, labels = digits_rows(4)
+    assert service.state == "Healthy" and service.serialize()["pid"] == pid
+    assert service.run({"data": rows}) == {"version": 1, "predictions": labels}
+    assert [(m.name, m.version) for m in service.models] == [("digits", 1)]
+    folder = home / "services" / "keep"
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".staging")) == []
+    assert sorted(p.name for p in (folder / "models" / "digits").iterdir()) == ["1"]
+
+
+def test_native_update_to_a_second_model_version(home: Path, template: Path):
+    """harness.sdk.service's Webservice.update, beneath v1's: a no-code service moves
+    to version 2 on its port (the answers change, the record names it), and an unknown
+    setting is one line that changes nothing."""
+    from harness.errors import HarnessError
+    from harness.sdk.service import Webservice, deploy
+
+    copy_home(template, home)
+    try:
+        train_and_register(home, *CONSTANT_MODEL)  # digits:2
+        constant = constant_answer(home, 2)
+        rows, labels = digits_rows(8)
+        service = deploy("native-upd", ["digits:1"], workspace=home)
+        uri = service.scoring_uri
+        assert service.run({"data": rows}) == labels
+        service.update(["digits:2"], tags={"stage": "two"})
+        again = Webservice("native-upd", workspace=home)
+        assert again.state == "Healthy" and again.scoring_uri == uri
+        assert again.run({"data": rows}) == [constant] * len(rows)
+        assert [(m["name"], m["version"]) for m in again.models] == [("digits", 2)]
+        assert again.tags == {"stage": "two"}
+        with pytest.raises(HarnessError, match="update\\(\\) has no setting port; it takes"):
+            again.update(["digits:1"], port=1234)
+        assert again.run({"data": rows}) == [constant] * len(rows)
+    finally:
+        stop_all(home)

@@ -194,10 +194,5 @@ class InferenceConfig:
             "environment": environment,
         }
 
-    def apply(self, spec: Any) -> None:
-        """Set these on a ``DeploymentSpec`` (``service.update(inference_config=...)``)."""
-        for key, value in self.settings().items():
-            setattr(spec, key, value)
-
 
 __all__ = ["InferenceConfig", "Model"]

@@ -120,18 +120,18 @@ class Webservice:
         """Re-deploy with new models and/or inference config, on the same port."""
         for key, value in ignored_settings.items():
             ignored(key, value, "a local service has no such setting")
-        spec = self._native.current_spec()
-        if models is not None:
-            spec.models = [f"{m.name}:{m.version}" for m in models]
-        if inference_config is not None:
-            inference_config.apply(spec)
-        if tags is not None:
-            spec.tags = {str(k): str(v) for k, v in dict(tags).items()}
-        if description is not None:
-            spec.description = str(description)
         ignored("port", port, "update keeps the service's port; deploy anew for another")
         ignored("auth_enabled", auth_enabled, "set it in the deployment configuration")
-        self._restart(spec)
+        settings = inference_config.settings() if inference_config is not None else {}
+        if tags is not None:
+            settings["tags"] = tags
+        if description is not None:
+            settings["description"] = str(description)
+        refs = None if models is None else [f"{m.name}:{m.version}" for m in models]
+        try:
+            self._native.update(refs, **settings)
+        except HarnessError as exc:
+            raise WebserviceException(str(exc)) from None
 
     def reload(self, wait: bool = False) -> None:
         """Copy the entry script's folder again and restart (v1's LocalWebservice.reload)."""
