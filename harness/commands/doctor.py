@@ -10,9 +10,10 @@ from harness.cli.output import print_json, print_table
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness doctor",
-        description="Check the workspace: damaged run/sweep/model records, runs and sweeps "
-        "whose driver died, leftovers of interrupted deletes. --fix moves damaged records "
-        "to $HARNESS_HOME/damaged/, rebuilds a damaged registry.json, removes leftovers.",
+        description="Check the workspace: damaged run/sweep/model/service records, runs and "
+        "sweeps whose driver died, services whose process died, leftovers of interrupted "
+        "deletes, registrations and service starts. --fix moves damaged records to "
+        "$HARNESS_HOME/damaged/, rebuilds a damaged registry.json, removes leftovers.",
     )
     parser.add_argument("--fix", action="store_true", help="repair what was found")
     parser.add_argument("--format", choices=("table", "json"), default="table")

@@ -4,7 +4,8 @@ Listings already skip a damaged record with a warning; this is where it gets
 cleared. Nothing is deleted that a user might want back: a damaged record's
 folder is moved to ``$HARNESS_HOME/damaged/`` (its outputs stay readable there).
 Only the harness's own leftovers (``.deleted-*`` trash, ``.staging-*`` folders of
-interrupted registrations) are removed.
+interrupted registrations and service updates, services whose start was
+interrupted) are removed. Services: ``service_doctor``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ DAMAGED_DIR = "damaged"
 
 @dataclass
 class Finding:
-    # run | sweep | model | model-version | model-state | leftover | datastore-registry | manifest
+    # run | sweep | model | model-version | model-state | leftover | datastore-registry |
+    # manifest | service
     kind: str
     path: str
     problem: str
@@ -44,6 +46,9 @@ def examine(home: Path | None = None, *, fix: bool = False) -> list[Finding]:
     findings += _sweeps(home)
     findings += _models(home)
     findings += _datastores(home)
+    from harness.sdk.service_doctor import examine_services  # it builds on Finding
+
+    findings += examine_services(home)
     if fix:
         for finding in findings:
             _repair(home, finding)
