@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from _common import alternate, parser, record, stats, time_command
+from _common import rounds as rounds_of
 
 SCRIPT = """
 from harness import Run
@@ -53,12 +54,11 @@ def build_once(home: Path, cache: Path) -> float:
 
 def main() -> None:
     cli = parser(__doc__.splitlines()[0])
-    cli.add_argument("--rounds", type=int, default=20, help="alternated rounds of whole runs")
     cli.add_argument(
         "--startup-only", action="store_true", help="only the cached start-up comparison"
     )
     args = cli.parse_args()
-    rounds = 2 if args.quick else args.rounds
+    rounds = rounds_of(args, quick=2, full=20)
     load_before = os.getloadavg()
     builds = 1 if args.quick else 5
     exe = str(Path(sys.executable).with_name("harness"))

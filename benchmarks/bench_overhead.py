@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from _common import HERE, parser, record, stats
+from _common import rounds as rounds_of
 
 ESTIMATORS = {
     "sklearn": [],  # the embedded default
@@ -74,10 +75,9 @@ def plain_side(which: str, out: Path, env: dict[str, str]) -> float:
 
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--rounds", type=int, default=5, help="alternated rounds per estimator")
     p.add_argument("--only", choices=sorted(ESTIMATORS), action="append", help="these only")
     args = p.parse_args()
-    rounds = 1 if args.quick else args.rounds
+    rounds = rounds_of(args, quick=1, full=5)
     work = Path(tempfile.mkdtemp(prefix="harness-bench-overhead-"))
     env = {**os.environ, "HARNESS_HOME": str(work / "home"), "PYTHONWARNINGS": "ignore"}
     figures: dict[str, dict] = {}

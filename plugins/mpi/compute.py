@@ -17,7 +17,7 @@ from harness.contract.compute_kit import (
 )
 from harness.contract.jobspec import JobSpec
 from harness.plugins.mpi import launcher
-from harness.plugins.mpi.diagnose import failure_message
+from harness.plugins.mpi.diagnose import failure_message, transient_startup_failure
 
 EXIT_TIMED_OUT = 124
 
@@ -49,15 +49,20 @@ class MpiCompute(Compute):
         follower = FileFollower(rank_log(job.logs_dir, 0), sys.stdout.buffer)
         follower.start()
         try:
-            outcome = run_supervised(
-                cmd,
-                cwd=job.workdir,
-                env=env,
-                stdout_path=job.logs_dir / "mpiexec.txt",
-                stderr_path=None,
-                timeout=settings.timeout,
-                stop_note=Path(job.run_dir) / STOP_NOTE,
-            )
+            for attempt in (1, 2):
+                outcome = run_supervised(
+                    cmd,
+                    cwd=job.workdir,
+                    env=env,
+                    stdout_path=job.logs_dir / "mpiexec.txt",
+                    stderr_path=None,
+                    timeout=settings.timeout,
+                    stop_note=Path(job.run_dir) / STOP_NOTE,
+                )
+                if attempt == 2 or outcome.exit_code == 0 or outcome.canceled:
+                    break
+                if outcome.timed_out or not _start_again(job.logs_dir, size):
+                    break
         finally:
             follower.stop()
         if outcome.canceled:
@@ -88,6 +93,22 @@ class MpiCompute(Compute):
             from mpi4py import MPI
 
             run.comm = MPI.COMM_WORLD
+
+
+def _start_again(logs_dir: Path, size: int) -> bool:
+    """After a launcher failure that no rank saw (``transient_startup_failure``):
+    keep mpiexec's words as logs/mpiexec.1.txt, say so, and start it once more.
+    Nothing of the job ran, so a second start cannot repeat any of its work."""
+    reason = transient_startup_failure(logs_dir, size)
+    if reason is None:
+        return False
+    (logs_dir / "mpiexec.txt").replace(logs_dir / "mpiexec.1.txt")
+    print(
+        f"harness: warning: mpiexec failed before any rank started ({reason}); "
+        "starting it once more (its first output: logs/mpiexec.1.txt)",
+        file=sys.stderr,
+    )
+    return True
 
 
 def _warn_single_process(estimator: str, world_size: int) -> None:

@@ -16,6 +16,25 @@ _REMOTE_HOST = re.compile(r"Remote host:\s+(\S+)")
 _DASHES = re.compile(r"^-{3,}$")
 
 
+#: Launcher failures that happen before any rank exists and that a second start
+#: clears: Open MPI's PMIx server binds its listener at start-up, and on a busy
+#: machine that has been seen failing once in a few hundred starts, with nothing
+#: wrong in the job (also reported by others: lfortran/lfortran#8610).
+TRANSIENT_STARTUP = ("The PMIx server's listener thread failed to start",)
+
+
+def transient_startup_failure(logs_dir: Path, world_size: int) -> str | None:
+    """The launcher's reason when mpiexec failed in a way worth one more start:
+    no rank began (no ``rank_N.txt``, so none of the job's code ran) and mpiexec's
+    own words are one of ``TRANSIENT_STARTUP``; else None."""
+    if any((logs_dir / f"rank_{rank}.txt").exists() for rank in range(world_size)):
+        return None
+    launcher_log = logs_dir / "mpiexec.txt"
+    text = launcher_log.read_text(errors="replace") if launcher_log.is_file() else ""
+    normalized = " ".join(text.split())
+    return next((phrase for phrase in TRANSIENT_STARTUP if phrase in normalized), None)
+
+
 def failure_message(logs_dir: Path, world_size: int, exit_code: int) -> str:
     """One line for ``JobResult.error``: the failing rank and its exception."""
     failures: list[tuple[int, str]] = []

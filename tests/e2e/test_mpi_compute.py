@@ -283,3 +283,60 @@ def test_bad_compute_config_is_exit_2_and_writes_nothing(home, mpi_env, override
     assert result.returncode == 2, result.output
     assert needle in result.stderr and "Traceback" not in result.stderr
     assert not (home / "runs").exists() or not list((home / "runs").iterdir())
+
+
+PMIX_LISTENER_FAILURE = """\
+--------------------------------------------------------------------------
+The PMIx server's listener thread failed to start. We cannot
+continue.
+--------------------------------------------------------------------------
+"""
+
+
+def _flaky_mpiexec(tmp_path: Path, failures: int) -> Path:
+    """A launcher that fails its first ``failures`` starts as Open MPI's does when
+    its PMIx listener cannot start (before any rank exists), then is mpiexec."""
+    (tmp_path / "pmix-failure.txt").write_text(PMIX_LISTENER_FAILURE)
+    wrapper = tmp_path / "mpiexec"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'[ "$1" = "--version" ] && exec "{find_mpiexec()}" "$@"\n'
+        f'count=$(cat "{tmp_path}/starts" 2>/dev/null || echo 0)\n'
+        f'echo $((count + 1)) > "{tmp_path}/starts"\n'
+        f'if [ "$count" -lt {failures} ]; then cat "{tmp_path}/pmix-failure.txt" >&2; exit 213; fi\n'
+        f'exec "{find_mpiexec()}" "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def test_a_launcher_that_fails_before_any_rank_starts_is_started_once_more(home, mpi_env, tmp_path):
+    wrapper = _flaky_mpiexec(tmp_path, failures=1)
+    result = run_cli(
+        "train", "+estimator=probe", "compute=mpi", "compute.process_count_per_node=2",
+        f"compute.mpiexec={wrapper}", home=home, env=mpi_env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.output
+    assert "mpiexec failed before any rank started" in result.stderr
+    assert (tmp_path / "starts").read_text().strip() == "2"
+    data = show(result.run_id, home)
+    assert data["status"] == "Completed" and data["metrics"]["allreduce"] == 3
+    kept = logs(home, result.run_id)
+    assert "listener thread failed to start" in kept["mpiexec.1.txt"]
+    assert "listener thread" not in kept["mpiexec.txt"]
+
+
+def test_a_launcher_that_keeps_failing_is_started_twice_and_named(home, mpi_env, tmp_path):
+    wrapper = _flaky_mpiexec(tmp_path, failures=5)
+    result = run_cli(
+        "train", "+estimator=probe", "compute=mpi", "compute.process_count_per_node=2",
+        f"compute.mpiexec={wrapper}", home=home, env=mpi_env,
+    )  # fmt: skip
+    assert result.returncode == 1, result.output
+    assert (tmp_path / "starts").read_text().strip() == "2"
+    data = show(result.run_id, home)
+    assert data["status"] == "Failed"
+    assert (
+        "mpiexec exited with code 213: The PMIx server's listener thread failed to start"
+        in (data["error"])
+    ), data["error"]

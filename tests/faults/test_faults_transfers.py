@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import envvars
 from harness.datastore.paths import TEMP_MARK
 from harness.testing import harness_executable, run_cli
 
@@ -42,8 +43,13 @@ def _leftovers(*roots: Path) -> list[str]:
 
 def _start(home: Path, *args: str, ignore_sigint: bool = False) -> subprocess.Popen:
     """`harness ARGS` in the background; with ``ignore_sigint`` as a script's `&` job
-    starts it (SIGINT ignored, which Python keeps unless told otherwise)."""
-    env = {**os.environ, "HARNESS_HOME": str(home)}
+    starts it (SIGINT ignored, which Python keeps unless told otherwise).
+
+    One file at a time: with a thread per file, all four 64 MB copies are in flight
+    at once and can all finish (in ~0.1 s) before a loaded machine schedules the
+    main thread's signal handler, so "it stopped before the end" would be a race.
+    One at a time, three whole files lie between the signal and the end."""
+    env = {**os.environ, "HARNESS_HOME": str(home), envvars.DATASTORE_THREADS: "1"}
 
     def ignore() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
