@@ -47,6 +47,10 @@ MAX_SHAPES = 32
 _bases: OrderedDict[tuple[Any, ...], bytes | DictConfig] = OrderedDict()
 _repos: dict[tuple[Any, ...], Any] = {}
 _parser: list[OverridesParser] = []
+#: Parsed overrides by their text: a sweep's Hydra overrides and most of its job
+#: overrides repeat from job to job (an ``Override`` is only read once parsed).
+_parsed: dict[str, Override] = {}
+MAX_PARSED = 4096
 
 
 class CachingConfigLoader(ConfigLoaderImpl):
@@ -123,9 +127,14 @@ def _kept(cfg: DictConfig) -> bytes | DictConfig:
 
 
 def _parse(lines: list[str]) -> list[Override]:
-    if not _parser:
-        _parser.append(OverridesParser.create())
-    return _parser[0].parse_overrides(overrides=lines)
+    missing = [line for line in lines if line not in _parsed]
+    if missing:
+        if not _parser:
+            _parser.append(OverridesParser.create())
+        if len(_parsed) + len(missing) > MAX_PARSED:
+            _parsed.clear()
+        _parsed.update(zip(missing, _parser[0].parse_overrides(overrides=missing), strict=True))
+    return [_parsed[line] for line in lines]
 
 
 def _is_value_override(override: Override, repo: Any) -> bool:

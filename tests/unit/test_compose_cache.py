@@ -108,7 +108,8 @@ def test_a_copy_of_the_loader_finds_the_same_compositions(loader, master, monkey
     calls = _count_compositions(monkeypatch)
     for value in range(3):
         copy = pickle.loads(cloudpickle.dumps(cached))
-        assert copy.load_sweep_config(master, [f"estimator.C={value}"]).estimator.C == value
+        job = copy.load_sweep_config(master, [f"estimator.C={value}"])
+        assert job.estimator["C"] == value
     assert calls == []
 
 
