@@ -22,8 +22,9 @@ from typing import Any
 #: SQLAlchemy dialects with an INSERT ... ON CONFLICT DO NOTHING.
 _DIALECTS = ("sqlite", "postgresql")
 _MAX_FLOAT = 1.7976931348623157e308
-#: The metrics table's columns, in the order rows are built here.
-_COLUMNS = ("run_uuid", "key", "value", "timestamp", "step", "is_nan")
+#: The metrics table's columns, in the order rows are built here (MLflow's table
+#: order, which SQLAlchemy's positional INSERT follows: rows then go as built).
+_COLUMNS = ("key", "value", "timestamp", "step", "is_nan", "run_uuid")
 
 
 def supports(tracking_uri: str) -> bool:
@@ -110,17 +111,22 @@ class SqlMetricWriter:
         import sqlalchemy as sa
 
         run_id = self.run_id
-        records = []
-        newest: dict[str, tuple[int, int, float, bool]] = {}
+        records: list[tuple[Any, ...]] = []
+        append = records.append
+        newest: dict[str, int] = {}  # key → index of its latest row (MLflow's rule)
         for key, raw, timestamp, step in rows:
             if raw - raw == 0.0:  # finite (NaN and ±inf are not)
                 value, is_nan = raw, False
             else:
                 value, is_nan = sanitize(raw)
-            records.append((run_id, key, value, timestamp, step, is_nan))
-            best = newest.get(key)
-            if best is None or (step, timestamp, value) > best[:3]:
-                newest[key] = (step, timestamp, value, is_nan)
+            latest = newest.get(key)
+            if latest is None:
+                newest[key] = len(records)
+            else:  # the greatest (step, timestamp, value), steps compared first: cheap
+                held = records[latest]
+                if step > held[3] or step == held[3] and (timestamp, value) > (held[2], held[1]):
+                    newest[key] = len(records)
+            append((key, value, timestamp, step, is_nan, run_id))
         if not records:
             return
         with self.engine.begin() as conn:
@@ -132,14 +138,16 @@ class SqlMetricWriter:
             if stage != "active":
                 raise RuntimeError(f"MLflow run {self.run_id} is {stage or 'missing'}")
             if self._sql_order:  # a positional paramstyle (SQLite's ?): tuples
-                order = operator.itemgetter(*(_COLUMNS.index(name) for name in self._sql_order))
-                self._insert_rows(conn, list(map(order, records)))
+                if self._sql_order != list(_COLUMNS):
+                    order = operator.itemgetter(*(_COLUMNS.index(n) for n in self._sql_order))
+                    records = list(map(order, records))
+                self._insert_rows(conn, records)
             else:  # a named paramstyle (PostgreSQL's drivers): SQLAlchemy's dictionaries
                 conn.execute(
                     self._insert(self.metrics).on_conflict_do_nothing(),
                     [dict(zip(_COLUMNS, record, strict=True)) for record in records],
                 )
-            self._update_latest(conn, newest)
+            self._update_latest(conn, [records[i] for i in newest.values()])
 
     def _insert_rows(self, conn: Any, rows: list[tuple[Any, ...]]) -> None:
         """Many rows per INSERT (``VALUES (...), (...), ...``): the driver's
@@ -157,7 +165,7 @@ class SqlMetricWriter:
             sql = head + ", ".join(itertools.repeat(group, len(chunk))) + tail
             conn.exec_driver_sql(sql, tuple(itertools.chain.from_iterable(chunk)))
 
-    def _update_latest(self, conn: Any, newest: dict[str, tuple[int, int, float, bool]]) -> None:
+    def _update_latest(self, conn: Any, newest: list[tuple[Any, ...]]) -> None:
         """One upsert per key: replaced only by a greater (step, timestamp, value), in
         the database, so two processes of one run writing at once cannot disagree."""
         import sqlalchemy as sa
@@ -177,7 +185,7 @@ class SqlMetricWriter:
             [
                 {"run_uuid": self.run_id, "key": key, "step": step, "timestamp": timestamp,
                  "value": value, "is_nan": is_nan}
-                for key, (step, timestamp, value, is_nan) in newest.items()
+                for key, value, timestamp, step, is_nan, _ in newest
             ],
         )  # fmt: skip
 
