@@ -111,17 +111,41 @@ def _plugin_failed(spec: JobSpec, failure: ComponentFailure) -> None:
     print(f"harness: error: {failure}", file=sys.stderr, flush=True)
 
 
+#: What every job imports on its way (the run's config, store, metrics and registry),
+#: imported ahead by a job process started before its job (an early worker, a fork
+#: server) so that the job does not wait for it.
+JOB_MODULES = (
+    "omegaconf",
+    "concurrent.futures.thread",
+    "harness.run.store",
+    "harness.run.metrics",
+    "harness.run.record",
+    "harness.storage.model_registry",
+)
+
+
+def preload(estimator: str) -> None:
+    """Import what a job of ``estimator`` will import: the plugins, the job's
+    modules and what the estimator's ``preload`` names (its errors are the job's to
+    report)."""
+    import importlib
+
+    from harness.contract.manager import get_plugin_manager
+
+    with contextlib.suppress(Exception):
+        for module in JOB_MODULES:
+            importlib.import_module(module)
+        chosen: Any = get_plugin_manager().get("estimator", estimator)
+        chosen.preload()
+
+
 def wait_for_job(estimator: str, control: int) -> str | None:
     """``--early ESTIMATOR FD``: started before the driver composed the config
     (``harness.contract.early_worker``). Import what the job will import, then wait for
     the driver's line ``{"spec": JOB_SPEC, "cwd": WORKDIR}`` on the pipe ``FD``;
     None if the pipe closes without one."""
     os.environ.setdefault(envvars.QUIET_PLUGINS, "1")
-    from harness.contract.manager import get_plugin_manager
-
-    with contextlib.suppress(Exception):  # the driver or the job reports it itself
-        chosen: Any = get_plugin_manager().get("estimator", estimator)
-        chosen.preload()
+    preload(estimator)
     with os.fdopen(control, "rb") as pipe:
         line = pipe.readline()
     if not line:

@@ -195,7 +195,7 @@ class Run:
         if len(buffer) >= self.FLUSH_EVERY_EVENTS:
             if len(buffer) >= self.FLUSH_INLINE_EVENTS:
                 self.flush()
-            else:
+            elif not self._wake.is_set():  # once: set() takes a lock on every call
                 self._wake.set()
 
     def log_list(self, name: str, values: Iterable[Any]) -> None:

@@ -157,10 +157,13 @@ def start(args: list[str]) -> None:
 
 def take(job: JobSpec, env: dict[str, str]) -> subprocess.Popen[bytes] | None:
     """The waiting worker, handed ``job``, if it is the process the compute would
-    start with ``env``; else None (and it is dismissed)."""
+    start with ``env``; else None (and it is dismissed). In a process that runs many
+    jobs (a sweep's), a child of its fork server (``fork_server.py``)."""
     worker = _claim()
     if worker is None:
-        return None
+        from harness.contract import fork_server
+
+        return fork_server.take(job, env)
     if worker.matches(job, env) is not None:
         worker.dismiss()
         return None

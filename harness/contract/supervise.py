@@ -11,6 +11,7 @@ import contextlib
 import errno
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -235,10 +236,11 @@ def _wait_or_stop(
 ) -> Supervised:
     """Wait for the job's end; stop its group on a stop request, a timeout or Ctrl-C."""
     deadline = None if timeout is None else time.monotonic() + timeout
+    exit_fd = _exit_fd(proc)
     try:
         while True:
             try:
-                code = proc.wait(timeout=0.2)
+                code = _wait(proc, exit_fd, 0.2)
                 _reap_group(proc.pid)
                 return Supervised(code)
             except subprocess.TimeoutExpired:
@@ -261,6 +263,31 @@ def _wait_or_stop(
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         return Supervised(proc.returncode if proc.returncode is not None else 130, canceled=True)
+    finally:
+        if exit_fd is not None:
+            os.close(exit_fd)
+
+
+def _exit_fd(proc: subprocess.Popen[bytes]) -> int | None:
+    """A descriptor that becomes readable when ``proc`` exits (Linux pidfd), so the
+    driver hears of the end at once: ``Popen.wait(timeout)`` polls, up to 50 ms late.
+    None where there is none (then ``wait`` polls; a fork server's child is waited
+    for on its server's messages)."""
+    if type(proc) is not subprocess.Popen or not hasattr(os, "pidfd_open"):
+        return None
+    try:
+        return os.pidfd_open(proc.pid)
+    except OSError:
+        return None
+
+
+def _wait(proc: subprocess.Popen[bytes], exit_fd: int | None, timeout: float) -> int:
+    if exit_fd is None:
+        return proc.wait(timeout=timeout)
+    ready, _, _ = select.select([exit_fd], [], [], timeout)
+    if not ready:
+        raise subprocess.TimeoutExpired(proc.args, timeout)
+    return proc.wait()
 
 
 def write_stop_note(path: Path | None, status: str) -> None:

@@ -42,6 +42,24 @@ def split_system(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
     return user, system
 
 
+#: Job processes that another process of the harness waited for on this one's
+#: behalf (a fork server's children: harness/contract/fork_server.py): their
+#: largest peak RSS in MB and CPU seconds, as ``RUSAGE_CHILDREN`` counts its own.
+_waited_elsewhere = [0.0, 0.0]
+#: The harness's own helper processes among this one's descendants (a fork
+#: server): not the job's, so not measured, though their children are.
+_helpers: set[int] = set()
+
+
+def add_waited_elsewhere(maxrss_mb: float, cpu_s: float) -> None:
+    _waited_elsewhere[0] = max(_waited_elsewhere[0], maxrss_mb)
+    _waited_elsewhere[1] += cpu_s
+
+
+def set_helper(pid: int, helper: bool = True) -> None:
+    (_helpers.add if helper else _helpers.discard)(pid)
+
+
 def _children_maxrss_and_cpu() -> tuple[float, float]:
     """(largest waited-for descendant's peak RSS in MB, their CPU seconds)."""
     try:
@@ -50,7 +68,10 @@ def _children_maxrss_and_cpu() -> tuple[float, float]:
         return 0.0, 0.0
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     scale = 2**20 if sys.platform == "darwin" else 2**10  # macOS: bytes, Linux: KiB
-    return usage.ru_maxrss / scale, usage.ru_utime + usage.ru_stime
+    return (
+        max(usage.ru_maxrss / scale, _waited_elsewhere[0]),
+        usage.ru_utime + usage.ru_stime + _waited_elsewhere[1],
+    )
 
 
 _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else 0.0
@@ -70,7 +91,8 @@ def _descendants(pid: int) -> list[int]:
             except OSError:
                 continue
             for child in text.split():
-                found.append(int(child))
+                if int(child) not in _helpers:
+                    found.append(int(child))
                 todo.append(int(child))
     return found
 

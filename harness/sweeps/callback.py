@@ -249,6 +249,9 @@ class SweepCallback(Callback):
             raise SystemExit(2) from None
         from omegaconf import OmegaConf
 
+        from harness.sweeps import compose_cache
+
+        compose_cache.install()  # each shape of job composed once, not each job twice
         # Composed: from here on this process only launches (with joblib or a
         # cluster launcher, the task never runs here), so its messages (the plugins'
         # warnings, a Ctrl-C notice) go straight to stderr.

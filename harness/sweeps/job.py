@@ -60,6 +60,9 @@ def run_sweep_job(
     for a run that did not complete, which Optuna records as a failed trial).
     ``report`` shows the finished run (the CLI prints it)."""
 
+    from harness.contract import fork_server
+
+    fork_server.enable()  # this process runs jobs one after another: keep them warm
     sweep_id = current_sweep_id()
     store = SweepStore()
     if sweep_id and not _runs_the_sweep() and not _follows_the_sweep(store, sweep_id):

@@ -69,6 +69,9 @@ def _process_facts() -> dict[str, Any]:
         "preloaded": preloaded,
         "job_spec_env": os.environ.get("HARNESS_JOB_SPEC"),
         "stdin": os.readlink("/proc/self/fd/0") if os.path.exists("/proc/self/fd/0") else None,
+        "pid": os.getpid(),
+        "session": os.getsid(0),
+        "process_group": os.getpgid(0),
     }
 
 

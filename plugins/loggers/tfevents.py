@@ -130,8 +130,12 @@ def scalar_record(name: str, value: float, step: int, when: float) -> bytes:
         return _proto_record(name, value, step, when)
     if packed == _ZERO or not name or not when:
         return _proto_record(name, value, step, when)  # proto3 leaves zero fields out
-    if step > 0:
-        middle = b"\x10" + (bytes((step,)) if step < 0x80 else _varint(step))
+    if 0 < step < 0x80:  # field 2 (step), a varint of one or two bytes, or more
+        middle = bytes((0x10, step))
+    elif 0x80 <= step < 0x4000:
+        middle = bytes((0x10, (step & 0x7F) | 0x80, step >> 7))
+    elif step > 0:
+        middle = b"\x10" + _varint(step)
     elif step == 0:
         middle = b""
     else:

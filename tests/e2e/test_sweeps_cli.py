@@ -179,6 +179,9 @@ def test_sweep_settings_that_cannot_be_honoured_are_refused(home, args, message)
 # A training script whose `score` curve is fixed in advance: the run with quality
 # 0.2 is certain to fall behind the one with quality 1.0. A worse run trains longer
 # (steps / quality), so a parallel peer always catches up before it would end.
+# It also starts reporting a second later: an asynchronous policy (ASHA, truncation)
+# judges a run by the peers that reached its step before it, and two parallel jobs
+# that start within moments of each other would otherwise race for that.
 RAMP_SCRIPT = """
 import argparse, time
 from harness import Run
@@ -188,6 +191,7 @@ parser.add_argument("--quality", type=float)
 parser.add_argument("--steps", type=int)
 args = parser.parse_args()
 run = Run.get_context()
+time.sleep(1.0 if args.quality < 1 else 0.0)
 for step in range(round(args.steps / args.quality)):
     run.log("score", args.quality * (step + 1), step=step)
     time.sleep(0.1)

@@ -71,7 +71,8 @@ def mlflow_run(mlflow_uri, request):
     return mlflow_uri, client, run_id
 
 
-def test_the_bulk_insert_reads_back_as_log_batch_would_have_written_it(mlflow_run):
+@pytest.mark.parametrize("per_statement", [None, 7], ids=["default", "7-rows-per-insert"])
+def test_the_bulk_insert_reads_back_as_log_batch_would_have_written_it(mlflow_run, per_statement):
     from mlflow.entities import Metric
 
     from harness.plugins.loggers.mlflow_sql import SqlMetricWriter
@@ -82,6 +83,9 @@ def test_the_bulk_insert_reads_back_as_log_batch_would_have_written_it(mlflow_ru
     rows += [("odd", math.nan, 1, 0), ("odd", math.inf, 2, 1), ("odd", -math.inf, 3, 2)]
     rows += [("late", 9.0, 10, 7), ("late", 1.0, 11, 3)]  # the greatest step is latest
     writer = SqlMetricWriter(uri, run_id)
+    assert writer._rows_sql is not None  # SQLite: many rows per INSERT
+    if per_statement:  # every batch split across statements, the repeats too
+        writer.rows_per_statement = per_statement
     writer.write(rows[:1000])
     writer.write(rows[1000:])
     writer.write(rows[:10])  # the same rows again: skipped, as MLflow's own dedup does

@@ -1,0 +1,108 @@
+"""The joblib launcher's batch, without two fixed costs per job.
+
+``hydra_joblib_launcher._core.launch`` hands every job its own pickled copy of the
+launcher's context (the config loader, the primary config, the task function and
+Hydra's singletons: ~30 ms a job in the sweep's process), and its ``execute_job``
+restores the singletons with ``Singleton.set_state``, which scans every Hydra
+plugin package again (~50 ms a job in the worker). Here the context is pickled once
+per batch and each job unpickles a fresh copy of it, as before (no state crosses
+from one job to the next); the worker scans the plugin packages once: the result
+depends only on the installed packages, which a sweep does not change.
+Everything else is Hydra's: the same ``run_job``, the same job id and number, the
+same loky backend and options.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from collections.abc import Sequence
+from copy import deepcopy
+from pathlib import Path
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.singleton import Singleton
+from hydra.core.utils import JobReturn, configure_log, filter_overrides, run_job, setup_globals
+from omegaconf import open_dict
+from omegaconf.basecontainer import BaseContainer
+
+log = logging.getLogger(__name__)
+
+
+def execute_job(idx: int, overrides: Sequence[str], shared: bytes) -> JobReturn:
+    """One job in a loky worker: ``hydra_joblib_launcher._core.execute_job``."""
+    hydra_context, config, task_function, singleton_state = pickle.loads(shared)
+    setup_globals()
+    _set_singletons(singleton_state)
+    sweep_config = hydra_context.config_loader.load_sweep_config(config, list(overrides))
+    with open_dict(sweep_config):
+        sweep_config.hydra.job.id = f"{sweep_config.hydra.job.name}_{idx}"
+        sweep_config.hydra.job.num = idx
+    HydraConfig.instance().set_config(sweep_config)
+    return run_job(
+        hydra_context=hydra_context,
+        config=sweep_config,
+        task_function=task_function,
+        job_dir_key="hydra.sweep.dir",
+        job_subdir_key="hydra.sweep.subdir",
+    )
+
+
+def _set_singletons(state: dict[str, Any]) -> None:
+    """``Singleton.set_state``, keeping the plugins this process scanned already."""
+    from hydra.core.plugins import Plugins
+
+    scanned = Singleton._instances.get(Plugins)
+    Singleton._instances = state["instances"]
+    if scanned is not None:
+        Singleton._instances[Plugins] = scanned
+    Plugins.instance()  # scans only the first time in this process
+    BaseContainer._resolvers = deepcopy(state["omegaconf_resolvers"])
+
+
+def launch(
+    launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
+) -> Sequence[JobReturn]:
+    """``hydra_joblib_launcher._core.launch`` with the context pickled once."""
+    import cloudpickle
+    from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
+    from joblib import Parallel, delayed
+
+    setup_globals()
+    assert launcher.config is not None
+    assert launcher.task_function is not None
+    assert launcher.hydra_context is not None
+
+    configure_log(launcher.config.hydra.hydra_logging, launcher.config.hydra.verbose)
+    sweep_dir = Path(str(launcher.config.hydra.sweep.dir))
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+
+    joblib_cfg = launcher.joblib
+    joblib_cfg["backend"] = "loky"  # as Hydra's: the threading backend cannot run Hydra jobs
+    process_joblib_cfg(joblib_cfg)
+    log.info(
+        "Joblib.Parallel({}) is launching {} jobs".format(
+            ",".join([f"{k}={v}" for k, v in joblib_cfg.items()]), len(job_overrides)
+        )
+    )
+    log.info(f"Launching jobs, sweep output dir : {sweep_dir}")
+    for idx, overrides in enumerate(job_overrides):
+        log.info("\t#{} : {}".format(idx, " ".join(filter_overrides(overrides))))
+
+    shared = cloudpickle.dumps(
+        (
+            launcher.hydra_context,
+            launcher.config,
+            launcher.task_function,
+            Singleton.get_state(),
+        )
+    )
+    runs = Parallel(**joblib_cfg)(
+        delayed(execute_job)(initial_job_idx + idx, overrides, shared)
+        for idx, overrides in enumerate(job_overrides)
+    )
+    assert isinstance(runs, list)
+    for run in runs:
+        assert isinstance(run, JobReturn)
+    return runs
