@@ -61,7 +61,9 @@ def _variable_limit(engine: Any) -> int:
     try:
         with engine.connect() as conn:
             driver = conn.connection.driver_connection
-            return int(driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+            # typeshed lacks the constant (Python 3.11 added it); its value is 9.
+            which = getattr(sqlite3, "SQLITE_LIMIT_VARIABLE_NUMBER", 9)
+            return int(driver.getlimit(which))
     except Exception:
         return 999
 
