@@ -135,7 +135,9 @@ def _status(path: Path) -> str | None:
 
 def _models(home: Path) -> list[Finding]:
     from harness.errors import DamagedRecordError
-    from harness.storage.model_registry import ENTRY_FILE, STATE_FILE, ModelRegistry, _read_entry
+    from harness.storage.model_records import ENTRY_FILE, STATE_FILE
+    from harness.storage.model_records import read_entry as _read_entry
+    from harness.storage.model_registry import ModelRegistry
 
     registry = ModelRegistry(home)
     found: list[Finding] = []
