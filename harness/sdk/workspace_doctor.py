@@ -25,7 +25,8 @@ DAMAGED_DIR = "damaged"
 
 @dataclass
 class Finding:
-    # run | sweep | model | model-version | model-state | leftover | datastore-registry | manifest
+    # run | sweep | sweep-link | sweep-job | sweep-summary | model | model-version | model-state |
+    # leftover | datastore-registry | manifest
     kind: str
     path: str
     problem: str
@@ -121,6 +122,11 @@ def _sweeps(home: Path) -> list[Finding]:
                     fixed=True,
                 )
             )
+        # A damaged run link, job record or summary.json of a readable sweep.
+        for damaged in store.damaged_files(entry.name):
+            kind = "sweep-" + damaged.kind.removeprefix("sweep ")
+            problem = f"damaged {damaged.kind}: {damaged.problem}"
+            found.append(Finding(kind, damaged.path, problem, "move to damaged/"))
     return found
 
 
