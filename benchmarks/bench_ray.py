@@ -90,7 +90,7 @@ def warm_task_timer(address: str):
 def main() -> None:
     opts = parser(__doc__).parse_args()
     repeats = rounds(opts, 1, 5)
-    sweep_jobs = 4 if opts.quick else 16
+    sweep_jobs = 2 if opts.quick else 16
     load_before = os.getloadavg()[0]
     try:
         with local_ray_cluster() as cluster:

@@ -88,6 +88,30 @@ def read_range(path: Path, start: int, end: int) -> list[MetricEvent]:
     return [event for event in parsed if event is not None]
 
 
+def read_appended(run_dir: Path, offsets: dict[str, int]) -> Iterator[bytes]:
+    """What was appended to each of a run's metric files since ``offsets`` (file name
+    → byte offset, updated here): whole lines only, one chunk a file; a torn last
+    line (still being written) waits for the next call. For readers that follow a
+    live run (the dashboard's curves and event streams)."""
+    folder = run_dir / METRICS_DIR
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".jsonl"))
+    except OSError:
+        return
+    for name in names:
+        start = offsets.get(name, 0)
+        try:
+            with open(folder / name, "rb") as handle:
+                handle.seek(start)
+                chunk = handle.read()
+        except OSError:
+            continue
+        end = chunk.rfind(b"\n") + 1
+        offsets[name] = start + end
+        if end:
+            yield chunk[:end]
+
+
 def parse_event(line: bytes) -> MetricEvent:
     """One metrics line, checked: a text ``name``, an integer ``step`` ≥ 0, a finite
     ``time``, any JSON ``value``. Anything else is a ``DamagedRecordError``."""

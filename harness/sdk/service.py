@@ -17,8 +17,8 @@ import secrets
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.hosts import is_loopback
 from harness.serve import launch, liveness, stats
-from harness.serve.process import is_loopback
 from harness.serve.spec import DeploymentSpec, plan
 from harness.serve.store import LOG_FILE, STATS_DIR, ServiceRecord, ServiceStore, read_token
 

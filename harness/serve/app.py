@@ -31,13 +31,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from harness.hosts import LOOPBACK_NAMES
 from harness.serve import inputs, scoring
 from harness.serve.stats import Counter
 from harness.serve.store import FAILED, STATS_DIR, ServiceRecord, ServiceStore, now_iso, read_token
 
 #: The environment variable naming the service's folder in its processes.
 SERVICE_DIR_ENV = "HARNESS_SERVICE_DIR"
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 HEALTH_PATHS = ("/", "/ping", "/health")
 
 Scope = MutableMapping[str, Any]
@@ -82,39 +82,39 @@ async def health(request: Request) -> Response:
     return Response("Healthy", media_type="text/plain")
 
 
-async def score(request: Request) -> Response:
+async def _answer(request: Request, handle: Callable[[Service, bytes], Response]) -> Response:
+    """Read the body (within the service's limit) and answer it with ``handle``; a
+    body over the limit is 413, bad input 400, and whatever else the model raises
+    500 with its one line (the service keeps serving)."""
     service: Service = request.app.state.service
     try:
-        body = await _body(request, service.body_limit)
-        return _json(service.scorer.score(body))
+        return handle(service, await _body(request, service.body_limit))
     except TooLarge:
         return _too_large(service.body_limit)
     except inputs.BadInput as exc:
         return _error(str(exc), 400)
     except Exception as exc:
         return _failure(exc)
+
+
+async def score(request: Request) -> Response:
+    """v1's shape: the body, as text, to score.py's ``run(raw_data)``."""
+    return await _answer(request, lambda service, body: _json(service.scorer.score(body)))
 
 
 async def invocations(request: Request) -> Response:
-    service: Service = request.app.state.service
-    try:
-        body = await _body(request, service.body_limit)
-        kind = request.headers.get("content-type", "application/json").split(";")[0].strip()
-        if kind == "text/csv":
-            data = inputs.csv_input(body)
-        elif kind in ("application/json", ""):
-            data = inputs.mlflow_input(inputs.parse_json(body))
-        else:
-            return _error(
-                f"content type {kind} is not supported: use application/json or text/csv", 415
-            )
-        return _json(service.scorer.invoke(data))
-    except TooLarge:
-        return _too_large(service.body_limit)
-    except inputs.BadInput as exc:
-        return _error(str(exc), 400)
-    except Exception as exc:
-        return _failure(exc)
+    """MLflow's shapes (``dataframe_split``/``dataframe_records``/``instances``/
+    ``inputs``, or CSV) as one input for the model."""
+    kind = request.headers.get("content-type", "application/json").split(";")[0].strip()
+    if kind == "text/csv":
+        parse: Callable[[bytes], Any] = inputs.csv_input
+    elif kind in ("application/json", ""):
+        parse = lambda body: inputs.mlflow_input(inputs.parse_json(body))  # noqa: E731
+    else:
+        return _error(
+            f"content type {kind} is not supported: use application/json or text/csv", 415
+        )
+    return await _answer(request, lambda service, body: _json(service.scorer.invoke(parse(body))))
 
 
 async def swagger(request: Request) -> Response:
@@ -215,7 +215,8 @@ class Guard:
 
 def create_app() -> ASGIApp:
     """The app of one worker (uvicorn's factory; ``HARNESS_SERVICE_DIR`` names the service)."""
-    from harness.serve.process import die_with_parent, is_loopback
+    from harness.hosts import is_loopback
+    from harness.serve.process import die_with_parent
 
     die_with_parent()
     service = Service(Path(os.environ[SERVICE_DIR_ENV]))

@@ -16,7 +16,6 @@ in a row ``Unhealthy`` (and an answer again ``Healthy``). On SIGTERM or SIGINT i
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import signal
 import socket
@@ -45,15 +44,6 @@ PARENT_ENV = "HARNESS_SERVICE_PARENT"
 PING_EVERY_S = 2.0
 PING_TIMEOUT_S = 2.0
 MISSES_UNHEALTHY = 3
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _probe_address(host: str, port: int) -> tuple[str, int]:

@@ -8,12 +8,12 @@ MPI), and the record again only when the stat of ``run.json`` changed.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
-from harness.run.metrics import METRICS_DIR
+from harness.errors import DamagedRecordError
+from harness.run.metrics import parse_event, read_appended
 from harness.run.record import RECORD_FILE
 
 #: The first look at a long log sends only its tail.
@@ -46,35 +46,14 @@ class RunFollower:
 
     def new_metrics(self) -> list[dict[str, Any]]:
         """Metric events appended since the last call, in time order."""
-        folder = self.run_dir / METRICS_DIR
         points: list[dict[str, Any]] = []
-        try:
-            files = sorted(p for p in os.listdir(folder) if p.endswith(".jsonl"))
-        except OSError:
-            return points
-        for name in files:
-            start = self.metric_offsets.get(name, 0)
-            try:
-                with open(folder / name, "rb") as handle:
-                    handle.seek(start)
-                    chunk = handle.read()
-            except OSError:
-                continue
-            end = chunk.rfind(b"\n") + 1  # complete lines only
-            self.metric_offsets[name] = start + end
-            for line in chunk[:end].splitlines():
+        for chunk in read_appended(self.run_dir, self.metric_offsets):
+            for line in chunk.splitlines():
                 try:
-                    raw = json.loads(line)
-                    points.append(
-                        {
-                            "name": raw["name"],
-                            "step": raw["step"],
-                            "value": raw["value"],
-                            "time": raw["time"],
-                        }
-                    )
-                except (ValueError, KeyError, TypeError):
-                    continue
+                    event = parse_event(line)
+                except DamagedRecordError:
+                    continue  # one bad line costs that line (runs show names it)
+                points.append(event._asdict())
         points.sort(key=lambda p: p["time"])
         return points
 

@@ -19,24 +19,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import secrets
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
+from harness.hosts import LOOPBACK_NAMES, is_loopback
+
 COOKIE = "harness_ui_token"
 CSRF_HEADER = "x-csrf-token"
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def new_token() -> str:

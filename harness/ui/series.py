@@ -12,7 +12,6 @@ speed, and any line it does not match (another writer's spacing) is read with
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from collections import OrderedDict
@@ -22,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.run.metrics import METRICS_DIR
+from harness.run.metrics import read_appended
 
 #: Points per curve unless the page asks for another number.
 DEFAULT_POINTS = 2000
@@ -75,23 +74,8 @@ class RunCurves:
 
     def update(self) -> None:
         """Read what was appended to each metric file since the last look."""
-        folder = self.run_dir / METRICS_DIR
-        try:
-            names = sorted(n for n in os.listdir(folder) if n.endswith(".jsonl"))
-        except OSError:
-            return
-        for name in names:
-            start = self.offsets.get(name, 0)
-            try:
-                with open(folder / name, "rb") as handle:
-                    handle.seek(start)
-                    chunk = handle.read()
-            except OSError:
-                continue
-            end = chunk.rfind(b"\n") + 1  # whole lines only; a torn one waits
-            if end:
-                self._parse(chunk[:end])
-            self.offsets[name] = start + end
+        for chunk in read_appended(self.run_dir, self.offsets):
+            self._parse(chunk)
 
     def _parse(self, chunk: bytes) -> None:
         found: dict[str, tuple[list[int], list[float], list[float]]] = {}

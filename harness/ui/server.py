@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from harness.errors import ConfigError
-from harness.ui.security import Policy, is_loopback, new_token
+from harness.hosts import is_loopback
+from harness.ui.security import Policy, new_token
 
 DEFAULT_PORT = 5000
 #: How far past a busy --port to look for a free one.
