@@ -26,9 +26,13 @@ def sweep_summary(home: Any, sweep_id: str) -> dict[str, Any]:
 
 
 def _summary(store: Any, sweep: Any) -> dict[str, Any]:
+    """summary.json once the sweep has ended; the live table while it runs (a
+    summary.json then is the last attempt's, or about to be replaced)."""
     from harness.sweeps import summary as sweep_summary_mod
+    from harness.sweeps.store import RUNNING
 
-    return store.summary(sweep.id) or sweep_summary_mod.build(store, sweep)
+    saved = store.summary(sweep.id) if sweep.status != RUNNING else None
+    return saved or sweep_summary_mod.build(store, sweep)
 
 
 def sweep_item(store: Any, sweep: Any) -> dict[str, Any]:

@@ -216,7 +216,8 @@ def close_sweep(sweep: SweepRecord, code: int) -> tuple[int, dict[str, Any]]:
     sweep.ended = now_iso()
     if result["metric"] and not sweep.metric:
         sweep.metric, sweep.goal = result["metric"], result["goal"]
-    store.save(sweep)
     result.update(status=sweep.status, ended=sweep.ended, exit_code=code)
+    # The table first: a reader that sees the final status finds its summary.
     store.save_summary(sweep.id, result)
+    store.save(sweep)
     return code, result
