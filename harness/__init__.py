@@ -55,6 +55,8 @@ _SDK = (
     "register_datastore",
     "unregister_datastore",
     "list_runs",
+    "list_sweeps",
+    "list_models",
     "check_workspace",
     "Webservice",
     "deploy",

@@ -17,6 +17,7 @@ __all__ = [
     "PluginError",
     "UnknownComponentError",
     "warn",
+    "warn_once",
 ]
 
 
@@ -75,3 +76,15 @@ def warn(message: str) -> None:
     """One ``harness: warning:`` line on stderr, for layers below the CLI (the stores
     warn about a damaged record they skip) without importing the CLI's printers."""
     print(f"harness: warning: {message}", file=sys.stderr)
+
+
+_warned: set[str] = set()
+
+
+def warn_once(message: str) -> None:
+    """``warn``, but each message once per process: a listing reads a record more
+    than once (a sweep's links for its row and its summary), and a long-lived
+    process (the dashboard) would repeat the line on every request."""
+    if message not in _warned:
+        _warned.add(message)
+        warn(message)

@@ -71,8 +71,17 @@ class Damaged:
 
     STATUS: typing.ClassVar[str] = "Damaged"
 
+    @property
+    def line(self) -> str:
+        """What is wrong and the way out, naming the file."""
+        return f"damaged {self.kind} record {self.path} ({self.problem}); {self.fix}"
+
     def __str__(self) -> str:
-        return f"skipped {self.name}: damaged {self.kind} record {self.path} ({self.problem}); {self.fix}"
+        return f"skipped {self.name}: {self.line}"
+
+    def to_json(self) -> dict[str, Any]:
+        """A listing's JSON item for it (the caller adds the id or name it lists by)."""
+        return {"status": self.STATUS, "damaged": True, "path": self.path, "error": self.line}
 
 
 @dataclass(frozen=True)
@@ -147,8 +156,9 @@ def check(fmt: Format, data: dict[str, Any], *, drop_unknown: bool = False) -> d
     """Every field of ``data`` against ``fmt.schema``: present if required, of its
     declared type, nothing unknown (unless ``drop_unknown``)."""
     fields = _fields(fmt.schema)
-    known = {name for name in fields if name not in fmt.unsaved}
-    unknown = sorted(str(k) for k in data if k not in known)
+    # In declaration order: a record with two problems is named by the same one each time.
+    known = [name for name in fields if name not in fmt.unsaved]
+    unknown = sorted(str(k) for k in data if k not in fields or k in fmt.unsaved)
     if unknown and not drop_unknown:
         raise ValueError(f"unknown field(s) {', '.join(unknown)}")
     checked: dict[str, Any] = {}

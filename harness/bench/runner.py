@@ -57,14 +57,15 @@ class SuiteSweep:
         if self.record is None:
             return
         self.record.status, self.record.ended = status, now_iso()
-        self.store.save(self.record)
-        # The same summary `harness train -m` leaves, for `harness sweeps show/best`.
+        # The same summary `harness train -m` leaves, for `harness sweeps show/best`;
+        # saved before the final status, so a reader that sees that status finds it.
         from harness.sweeps import summary as sweep_summary
 
         result = sweep_summary.build(self.store, self.record)
         code = 0 if status == "Completed" else 130 if status == "Canceled" else 1
         result.update(status=status, ended=self.record.ended, exit_code=code)
         self.store.save_summary(self.record.id, result)
+        self.store.save(self.record)
 
 
 def installed_estimators() -> set[str]:

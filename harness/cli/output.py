@@ -118,6 +118,8 @@ def print_sweep_summary(summary: dict[str, Any]) -> None:
         line += f", {stopped} canceled"
     if counts["not_started"]:
         line += f", {counts['not_started']} not started"
+    if counts.get("damaged"):  # rows whose files could not be read (one warning line each)
+        line += f", {counts['damaged']} damaged"
     print(line)
     best = summary["best"]
     if best:

@@ -13,7 +13,7 @@ from harness.errors import ConfigError
 
 # The JSON objects are the Python API's: one code path for the CLI, the SDK and the
 # dashboard.
-from harness.sdk.model import model_json, model_list_item
+from harness.sdk.model import list_models, model_json
 from harness.storage.model_registry import ModelRegistry, ModelVersion, download, parse_ref
 
 
@@ -151,29 +151,38 @@ def cmd_register(registry: ModelRegistry, opts: argparse.Namespace) -> int:
 
 
 def cmd_list(registry: ModelRegistry, opts: argparse.Namespace) -> int:
-    names = [opts.name] if opts.name else registry.names()
-    if opts.name:
-        registry.get(opts.name)  # a clear error for an unknown name
+    # The Python API's list_models: a damaged version is an item and one warning line.
+    items = list_models(opts.name, registry.root.parent)
     if opts.format == "json":
-        print_json([model_list_item(registry, name) for name in names])
+        print_json(items)
         return 0
     rows = []
-    for name in names:
-        versions = registry.versions(name)
-        for entry in versions if opts.name else versions[-1:]:
+    for item in items:
+        readable = [v for v in item["versions"] if not v.get("damaged")]
+        shown = readable if opts.name else readable[-1:]
+        for v in sorted(shown + [v for v in item["versions"] if v.get("damaged")], key=_number):
+            if v.get("damaged"):
+                rows.append(
+                    (v["name"], v["version"], "-", "-", "-", "Damaged: see the warning above")
+                )
+                continue
             rows.append(
                 (
-                    entry.name,
-                    entry.version,
-                    ", ".join(entry.aliases),
-                    entry.run_id,
-                    entry.created[:19].replace("T", " "),
-                    entry.description,
+                    v["name"],
+                    v["version"],
+                    ", ".join(v["aliases"]),
+                    v["run_id"],
+                    v["created"][:19].replace("T", " "),
+                    v["description"],
                 )
             )
     title = f"versions of {opts.name}" if opts.name else "models (latest version)"
     print_table(title, ("name", "version", "aliases", "run", "created", "description"), rows)
     return 0
+
+
+def _number(version: dict[str, Any]) -> int:
+    return int(version["version"])
 
 
 def cmd_show(registry: ModelRegistry, opts: argparse.Namespace) -> int:
@@ -198,17 +207,20 @@ def cmd_alias(registry: ModelRegistry, opts: argparse.Namespace) -> int:
 
 
 def cmd_delete(registry: ModelRegistry, opts: argparse.Namespace) -> int:
+    from harness.records import Damaged
+
     name, version, alias = parse_ref(opts.ref)
     if version is None:
         raise ConfigError(f"'{opts.ref}': name the version to delete, as NAME:VERSION")
-    registry.get(opts.ref)
+    damaged = isinstance(registry.lookup(name, version), Damaged)  # also a damaged one
+    what = f"model {name} version {version}" + (" (its record is damaged)" if damaged else "")
     if not opts.yes:
-        print(f"delete model {name} version {version}? [y/N]", end=" ", flush=True)
+        print(f"delete {what}? [y/N]", end=" ", flush=True)
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             print("nothing deleted", file=sys.stderr)
             return 1
     registry.delete(name, version)
-    print(f"deleted {name}:{version}")
+    print(f"deleted {name}:{version}" + (" (damaged record)" if damaged else ""))
     return 0
 
 

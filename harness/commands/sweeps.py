@@ -9,7 +9,7 @@ from harness.errors import NotFoundError
 
 # The JSON objects are the Python API's: one code path for the CLI, the SDK and the
 # dashboard.
-from harness.sdk.sweep import sweep_item, sweep_summary
+from harness.sdk.sweep_listing import list_sweeps, sweep_summary
 from harness.sweeps.store import SweepStore
 
 
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_list(store: SweepStore, opts: argparse.Namespace) -> int:
-    items = [sweep_item(store, sweep) for sweep in store.list()]
+    items = list_sweeps(store.root.parent)  # a damaged sweep: an item, and one warning line
     if opts.format == "json":
         print_json(items)
         return 0
@@ -48,9 +48,11 @@ def cmd_list(store: SweepStore, opts: argparse.Namespace) -> int:
             i["status"],
             i["created"][:19].replace("T", " "),
             f"{i['sweeper']}/{i['launcher']}",
-            i["counts"]["total"],
+            _runs(i["counts"]),
             f"{i['metric']}={format_value(i['best_value'])}" if i["best_run_id"] else "-",
         )
+        if not i.get("damaged")
+        else (i["id"], i["status"], "-", "-", "-", "see the warning above")
         for i in items
     ]
     print_table(
@@ -59,6 +61,11 @@ def cmd_list(store: SweepStore, opts: argparse.Namespace) -> int:
         rows,
     )
     return 0
+
+
+def _runs(counts: dict[str, int]) -> str:
+    damaged = counts.get("damaged", 0)
+    return f"{counts['total']}" + (f" ({damaged} damaged)" if damaged else "")
 
 
 def cmd_show(store: SweepStore, opts: argparse.Namespace) -> int:

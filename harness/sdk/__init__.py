@@ -51,6 +51,8 @@ _NAMES = {
     "register_datastore": "harness.sdk.datastore",
     "unregister_datastore": "harness.sdk.datastore",
     "list_runs": "harness.sdk.listing",
+    "list_sweeps": "harness.sdk.sweep_listing",
+    "list_models": "harness.sdk.model",
     "check_workspace": "harness.sdk.doctor",
     "Webservice": "harness.sdk.service",
     "deploy": "harness.sdk.service",

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, NotFoundError, warn_once
+from harness.storage.model_records import damaged_version
 from harness.storage.model_registry import ModelRegistry, ModelVersion, download
 
 
@@ -24,8 +25,33 @@ def model_json(entry: ModelVersion) -> dict[str, Any]:
 
 
 def model_list_item(registry: ModelRegistry, name: str) -> dict[str, Any]:
-    """One entry of `harness models list --format json`: a name and all its versions."""
-    return {"name": name, "versions": [model_json(e) for e in registry.versions(name)]}
+    """One entry of `harness models list --format json`: a name and all its versions,
+    oldest first. A version whose model.json cannot be read is an item
+    ``{"name", "version", "status": "Damaged", "damaged": true, "path", "error"}``
+    (and one warning line), never missing."""
+    found, damaged = registry.scan(name)
+    versions = [(entry.version, model_json(entry)) for entry in found]
+    for problem in damaged:
+        warn_once(str(problem))
+        number = damaged_version(problem)
+        versions.append((number, {"name": name, "version": number, **problem.to_json()}))
+    return {"name": name, "versions": [item for _, item in sorted(versions, key=lambda v: v[0])]}
+
+
+def list_models(name: str | None = None, workspace: Any = None) -> list[dict[str, Any]]:
+    """Every registered model, or the one ``name``, with its versions, damaged ones
+    included (``harness models list --format json``); ``workspace`` a ``Workspace``,
+    a path, or None (the current one)."""
+    from harness.sdk.workspace import home_of
+
+    registry = ModelRegistry(home_of(workspace))
+    names = registry.names()
+    if name is not None:
+        if name not in names:
+            registry.get(name)  # a malformed name, or the line naming the models there are
+            raise NotFoundError(f"no model '{name}'")
+        names = [name]
+    return [model_list_item(registry, n) for n in names]
 
 
 class Model:

@@ -25,6 +25,11 @@ from typing import Any
 from harness.errors import ConfigError, HarnessError
 from harness.sdk import overrides as ov
 
+# The listing lives in its own module; re-exported for the callers that know it here.
+from harness.sdk.sweep_listing import list_sweeps as list_sweeps
+from harness.sdk.sweep_listing import sweep_item as sweep_item
+from harness.sdk.sweep_listing import sweep_summary as sweep_summary
+
 
 # -- parameter expressions ------------------------------------------------------
 class Expression:
@@ -326,37 +331,6 @@ class SweepConfig:
 def _override_key(override: str) -> str:
     """``++estimator.C=0.5`` → ``estimator.C`` (as sweep.json's search_space names it)."""
     return override.split("=", 1)[0].lstrip("+~")
-
-
-def sweep_summary(home: Any, sweep_id: str) -> dict[str, Any]:
-    """The saved table of a finished sweep; the live state of a running one
-    (what ``harness sweeps show --format json`` prints)."""
-    from harness.sweeps import summary as sweep_summary_mod
-    from harness.sweeps.store import SweepStore
-
-    store = SweepStore(home)
-    sweep = store.get(sweep_id)
-    return store.summary(sweep.id) or sweep_summary_mod.build(store, sweep)
-
-
-def sweep_item(store: Any, sweep: Any) -> dict[str, Any]:
-    """One row of `harness sweeps list --format json` (and of the dashboard's list)
-    for ``sweep`` (a ``SweepRecord``) of ``store`` (its ``SweepStore``)."""
-    result = sweep_summary(store.root.parent, sweep.id)
-    best = result["best"]
-    return {
-        "id": sweep.id,
-        "status": sweep.status,
-        "experiment": sweep.experiment,
-        "created": sweep.created,
-        "sweeper": sweep.sweeper,
-        "launcher": sweep.launcher,
-        "metric": result["metric"],
-        "goal": result["goal"],
-        "counts": result["counts"],
-        "best_run_id": best["run_id"] if best else None,
-        "best_value": best["value"] if best else None,
-    }
 
 
 class SweepRun:

@@ -101,7 +101,8 @@ class Workspace:
         from harness.storage.model_registry import ModelRegistry
 
         registry = ModelRegistry(self.home)
-        return {n: Model(self, entry=registry.get(n)) for n in registry.names()}
+        latest = {n: registry.versions(n) for n in registry.names()}  # damaged: a warning line
+        return {n: Model(self, entry=versions[-1]) for n, versions in latest.items() if versions}
 
     @property
     def sweeps(self) -> dict[str, Any]:

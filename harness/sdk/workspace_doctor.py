@@ -26,8 +26,8 @@ DAMAGED_DIR = "damaged"
 
 @dataclass
 class Finding:
-    # run | sweep | model | model-version | model-state | leftover | datastore-registry |
-    # manifest | service
+    # run | sweep | sweep-link | sweep-job | sweep-summary | model | model-version |
+    # model-state | leftover | datastore-registry | manifest | service
     kind: str
     path: str
     problem: str
@@ -126,6 +126,11 @@ def _sweeps(home: Path) -> list[Finding]:
                     fixed=True,
                 )
             )
+        # A damaged run link, job record or summary.json of a readable sweep.
+        for damaged in store.damaged_files(entry.name):
+            kind = "sweep-" + damaged.kind.removeprefix("sweep ")
+            problem = f"damaged {damaged.kind}: {damaged.problem}"
+            found.append(Finding(kind, damaged.path, problem, "move to damaged/"))
     return found
 
 
@@ -140,7 +145,9 @@ def _status(path: Path) -> str | None:
 
 def _models(home: Path) -> list[Finding]:
     from harness.errors import DamagedRecordError
-    from harness.storage.model_registry import ENTRY_FILE, STATE_FILE, ModelRegistry, _read_entry
+    from harness.storage.model_records import ENTRY_FILE, STATE_FILE
+    from harness.storage.model_records import read_entry as _read_entry
+    from harness.storage.model_registry import ModelRegistry
 
     registry = ModelRegistry(home)
     found: list[Finding] = []

@@ -12,6 +12,10 @@ concurrent registrations never share a number and a deleted version is never
 reused (as in MLflow). The files are copied into a hidden staging folder and
 renamed into place with ``model.json`` already inside, so a version either exists
 completely or not at all.
+
+A version whose ``model.json`` cannot be read is a ``Damaged`` version (``scan``):
+listings show it as one row, asking for it by number or alias is one line naming
+the file, and ``delete`` removes it.
 """
 
 from __future__ import annotations
@@ -20,74 +24,38 @@ import hashlib
 import os
 import shutil
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
 
 from harness import inputs, records
-from harness.errors import ConfigError, DamagedRecordError, NotFoundError, warn
+from harness.errors import ConfigError, DamagedRecordError, NotFoundError, warn, warn_once
 from harness.ids import NAME_PATTERN, check_alias, check_model_name, check_model_version
 from harness.run.record import RunRecord
+from harness.storage.model_records import (
+    ENTRY_FILE,
+    STATE_FILE,
+    STATE_FORMAT,
+    ModelVersion,
+    RegistryState,
+    damaged_version,
+    load_entry,
+)
 from harness.storage.workspace import atomic_write_json, harness_home, read_json_nofollow
 
-ENTRY_FILE = "model.json"
-STATE_FILE = "registry.json"
-
-
-@dataclass
-class ModelVersion:
-    name: str
-    version: int
-    run_id: str
-    experiment: str
-    source_path: str  # relative to the run folder
-    files: dict[str, str]  # path relative to files/ → sha256
-    sha256: str  # of the file, or of the sorted (path, sha256) list for a folder
-    size: int
-    created: str
-    description: str = ""
-    tags: dict[str, str] = field(default_factory=dict)
-    params: dict[str, Any] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    aliases: list[str] = field(default_factory=list)
-    properties: dict[str, str] = field(default_factory=dict)
-    path: str = ""  # the version's folder (not saved)
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("path")
-        return records.stamp(MODEL_FORMAT, data)
-
-
-@dataclass
-class RegistryState:
-    """registry.json of one model: the next version number and the aliases."""
-
-    next_version: int = 1
-    aliases: dict[str, int] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return records.stamp(STATE_FORMAT, asdict(self))
-
-
-def _model_values(data: dict[str, Any]) -> None:
-    records.timestamp(data, "created")
-    if data["version"] < 1 or data["size"] < 0:
-        raise ValueError("field 'version' or 'size' is out of range")
-
-
-def _state_values(data: dict[str, Any]) -> None:
-    if data.get("next_version", 1) < 1 or any(v < 1 for v in data.get("aliases", {}).values()):
-        raise ValueError("a version number in it is below 1")
-
-
-#: model.json and registry.json: format 1 added the version.
-MODEL_FORMAT = records.Format(
-    "model record", ModelVersion, version=1, unsaved=frozenset({"path"}), values=_model_values
-)
-STATE_FORMAT = records.Format("registry state", RegistryState, version=1, values=_state_values)
+__all__ = [
+    "ENTRY_FILE",
+    "STATE_FILE",
+    "ModelRegistry",
+    "ModelVersion",
+    "RegistryState",
+    "check_name",
+    "download",
+    "parse_ref",
+    "sha256_file",
+]
 
 
 def sha256_file(path: Path) -> str:
@@ -117,19 +85,6 @@ def parse_ref(ref: str) -> tuple[str, int | None, str | None]:
 
 def check_name(name: str) -> None:
     check_model_name(name)
-
-
-def _read_entry(path: Path) -> ModelVersion:
-    """A version's model.json; damage is a one-line ``DamagedRecordError`` naming it."""
-    try:
-        entry = ModelVersion(**records.read(MODEL_FORMAT, read_json_nofollow(path)))
-        if str(entry.version) != path.parent.name:
-            raise ValueError("it does not describe this version")
-        return entry
-    except (OSError, ValueError, TypeError) as exc:
-        raise DamagedRecordError(
-            f"damaged model record {path}: {exc}; `harness doctor --fix` repairs or removes it"
-        ) from None
 
 
 class ModelRegistry:
@@ -279,43 +234,53 @@ class ModelRegistry:
             message = f"damaged model record {path}: {exc}; `harness doctor --fix` rebuilds it"
             if strict:
                 raise DamagedRecordError(message) from None
-            _warn_once(message)
+            warn_once(message)
             return {"next_version": 1, "aliases": {}}
 
     def names(self) -> list[str]:
+        """Every model with at least one version (readable or damaged)."""
         if not self.root.is_dir():
             return []
         return sorted(
             p.name
             for p in self.root.iterdir()
-            if NAME_PATTERN.fullmatch(p.name) and _is_dir(p) and self.versions(p.name)
+            if NAME_PATTERN.fullmatch(p.name) and _is_dir(p) and _version_folders(p)
         )
 
-    def versions(self, name: str) -> list[ModelVersion]:
-        """Readable versions of ``name``; a damaged one is skipped with a warning."""
+    def scan(self, name: str) -> tuple[list[ModelVersion], list[records.Damaged]]:
+        """The readable versions of ``name`` (oldest first, aliases filled in) and one
+        ``Damaged`` per version whose model.json cannot be read."""
         check_name(name)
         folder = self.root / name
         if not _is_dir(folder):
-            return []
+            return [], []
         aliases = self._state(folder).get("aliases", {})
-        found = []
-        for child in folder.iterdir():
-            if child.name.isdigit() and _is_dir(child):
-                try:
-                    entry = _read_entry(child / ENTRY_FILE)
-                except DamagedRecordError as exc:
-                    _warn_once(f"skipped {exc}")
-                    continue
-                entry.path = str(child)
-                entry.aliases = sorted(a for a, v in aliases.items() if v == entry.version)
-                found.append(entry)
-        return sorted(found, key=lambda e: e.version)
+        found, damaged = [], []
+        for child in _version_folders(folder):
+            entry = load_entry(child / ENTRY_FILE)
+            if isinstance(entry, records.Damaged):
+                damaged.append(entry)
+                continue
+            entry.path = str(child)
+            entry.aliases = sorted(a for a, v in aliases.items() if v == entry.version)
+            found.append(entry)
+        found.sort(key=lambda e: e.version)
+        return found, sorted(damaged, key=damaged_version)
+
+    def versions(self, name: str) -> list[ModelVersion]:
+        """Readable versions of ``name``; each damaged one is said in one warning line."""
+        found, damaged = self.scan(name)
+        for problem in damaged:
+            warn_once(str(problem))
+        return found
 
     def get(self, ref: str) -> ModelVersion:
-        """``NAME`` (latest), ``NAME:VERSION`` or ``NAME@ALIAS``."""
+        """``NAME`` (latest), ``NAME:VERSION`` or ``NAME@ALIAS``. A damaged version
+        asked for is a one-line ``DamagedRecordError`` naming its file; ``NAME`` is
+        the newest readable version (a newer damaged one is said in a warning)."""
         name, version, alias = parse_ref(ref)
-        versions = self.versions(name)
-        if not versions:
+        versions, damaged = self.scan(name)
+        if not versions and not damaged:
             known = ", ".join(self.names()) or "(none registered)"
             raise NotFoundError(f"no model '{name}'. Models: {known}")
         if alias is not None:
@@ -325,12 +290,31 @@ class ModelRegistry:
                 raise NotFoundError(f"model '{name}' has no alias '{alias}'. Aliases: {known}")
             version = int(aliases[alias])
         if version is None:
+            newer = [
+                d for d in damaged if not versions or damaged_version(d) > versions[-1].version
+            ]
+            if not versions:
+                raise DamagedRecordError(newer[-1].line)
+            for problem in newer:
+                warn_once(str(problem))
             return versions[-1]
         for entry in versions:
             if entry.version == version:
                 return entry
+        for problem in damaged:
+            if damaged_version(problem) == version:
+                raise DamagedRecordError(problem.line)
         have = ", ".join(str(e.version) for e in versions)
         raise NotFoundError(f"model '{name}' has no version {version}. Versions: {have}")
+
+    def lookup(self, name: str, version: int) -> ModelVersion | records.Damaged:
+        """One version by number, readable or damaged (``models delete`` takes both)."""
+        check_name(name)
+        folder = self.root / name / str(check_model_version(version))
+        if not _is_dir(folder):
+            self.get(f"{name}:{version}")  # the usual "no such version" line
+            raise NotFoundError(f"model '{name}' has no version {version}")
+        return load_entry(folder / ENTRY_FILE)
 
     # -- changing -------------------------------------------------------------
     def set_alias(self, name: str, version: int, alias: str) -> ModelVersion:
@@ -359,13 +343,14 @@ class ModelRegistry:
                 known = ", ".join(sorted(aliases)) or "(none set)"
                 raise NotFoundError(f"model '{name}' has no alias '{alias}'. Aliases: {known}")
             version = int(aliases.pop(alias))
-            atomic_write_json(folder / STATE_FILE, state)
+            atomic_write_json(folder / STATE_FILE, RegistryState(**state).to_json())
         return version
 
-    def delete(self, name: str, version: int) -> ModelVersion:
+    def delete(self, name: str, version: int) -> ModelVersion | records.Damaged:
+        """Delete one version, also one whose model.json is damaged."""
         check_name(name)
         self._state(self.root / name, strict=True)
-        entry = self.get(f"{name}:{check_model_version(version)}")
+        entry = self.lookup(name, version)
         folder = self.root / name
         with FileLock(str(folder / ".lock")):
             state = self._state(folder, strict=True)
@@ -377,18 +362,17 @@ class ModelRegistry:
         return entry
 
 
-_warned: set[str] = set()
-
-
-def _warn_once(message: str) -> None:
-    """Listing reads a model's files more than once; say each problem once."""
-    if message not in _warned:
-        _warned.add(message)
-        warn(message)
-
-
 def _is_dir(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
+
+
+def _version_folders(folder: Path) -> list[Path]:
+    """The version folders of a model (``1``, ``2``, …; not ``.staging-*``)."""
+    return [
+        child
+        for child in folder.iterdir()
+        if child.name.isascii() and child.name.isdigit() and _is_dir(child)
+    ]
 
 
 def _copy_in(source: Path, dest: Path) -> tuple[dict[str, str], int]:

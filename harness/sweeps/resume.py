@@ -30,7 +30,7 @@ from harness.run import liveness, processes
 from harness.run.processes import start_ticks
 from harness.run.record import CANCELED, COMPLETED, FAILED, RunRecord
 from harness.run.store import RunStore
-from harness.sweeps.store import RUNNING, STOP_FILE, SweepRecord, SweepStore
+from harness.sweeps.store import RUNNING, STOP_FILE, SUMMARY_FILE, SweepRecord, SweepStore
 
 #: Set while a resumed sweep runs; its jobs (also in joblib or Ray workers) see it.
 RESUME_ENV = "HARNESS_SWEEP_RESUME"
@@ -73,6 +73,8 @@ def reopen(store: SweepStore, sweep_id: str) -> SweepRecord:
     record = store.get(sweep_id)
     folder = store.folder(record.id)
     (folder / STOP_FILE).unlink(missing_ok=True)
+    # The last attempt's table: `sweeps show` builds the live one while it runs again.
+    (folder / SUMMARY_FILE).unlink(missing_ok=True)
     for job in store.unstarted(record.id):
         if job.get("status") == CANCELED:
             (folder / "unstarted" / f"{job['job']}.json").unlink(missing_ok=True)

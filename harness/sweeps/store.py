@@ -10,14 +10,16 @@ stop.json           present once the sweep must stop (fail_fast, max_duration)
 summary.json        the summary table, written when the sweep ends
 ```
 
-One file per writer and atomic replaces: parallel jobs never share a file.
+One file per writer and atomic replaces: parallel jobs never share a file. Every
+file but stop.json carries a format version and is checked on read
+(harness/sweeps/formats.py); a damaged one is a ``Damaged`` row of its listing and
+one warning line, and ``harness doctor`` names it.
 """
 
 from __future__ import annotations
 
 import builtins
 import contextlib
-import json
 import os
 import socket
 from dataclasses import asdict, dataclass, field
@@ -25,11 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from harness import envvars, records
-from harness.errors import DamagedRecordError, NotFoundError
+from harness.errors import DamagedRecordError, NotFoundError, warn_once
 from harness.ids import check_id_prefix, check_sweep_id, is_run_id, new_id
-from harness.records import RunStatus
+from harness.records import Damaged, Format, RunStatus
 from harness.run.store import now_iso
 from harness.storage.workspace import atomic_write_json, harness_home, read_json, read_json_nofollow
+from harness.sweeps.formats import LINK_FORMAT, SUMMARY_FORMAT, UNSTARTED_FORMAT
 
 #: Carries the sweep id from ``harness train -m`` into its jobs, also into the
 #: joblib launcher's worker processes (they inherit the environment).
@@ -123,22 +126,20 @@ class SweepStore:
         atomic_write_json(self.folder(record.id) / SWEEP_FILE, records.stamp(SWEEP_FORMAT, data))
 
     def save_summary(self, sweep_id: str, summary: dict[str, Any]) -> None:
-        atomic_write_json(self.folder(sweep_id) / SUMMARY_FILE, summary)
+        _write(self.folder(sweep_id) / SUMMARY_FILE, SUMMARY_FORMAT, summary)
 
     # -- the jobs: link runs, record jobs without runs, stop ----------------
     def link_run(self, sweep_id: str, run_id: str, **fields: Any) -> None:
-        atomic_write_json(
-            self.folder(sweep_id) / "runs" / f"{run_id}.json", {"run_id": run_id, **fields}
-        )
+        path = self.folder(sweep_id) / "runs" / f"{run_id}.json"
+        _write(path, LINK_FORMAT, {"run_id": run_id, **fields})
 
     def unlink_run(self, sweep_id: str, run_id: str) -> None:
         """Forget a run that was discarded (its config was refused in the job)."""
         (self.folder(sweep_id) / "runs" / f"{run_id}.json").unlink(missing_ok=True)
 
     def record_unstarted(self, sweep_id: str, job_num: int, **fields: Any) -> None:
-        atomic_write_json(
-            self.folder(sweep_id) / "unstarted" / f"{job_num}.json", {"job": job_num, **fields}
-        )
+        path = self.folder(sweep_id) / "unstarted" / f"{job_num}.json"
+        _write(path, UNSTARTED_FORMAT, {"job": job_num, **fields})
 
     def request_stop(self, sweep_id: str, reason: str) -> None:
         """Later jobs are skipped and running ones canceled; the first reason stays."""
@@ -170,17 +171,10 @@ class SweepStore:
         raise NotFoundError(f"'{sweep_id}' matches {len(matches)} sweeps; give more of the id")
 
     def get(self, sweep_id: str) -> SweepRecord:
-        path = self.folder(self.resolve_id(sweep_id)) / SWEEP_FILE
-        try:
-            fields = records.read(SWEEP_FORMAT, read_json_nofollow(path))
-            fields["status"] = RunStatus(fields["status"])
-            record = SweepRecord(**fields)
-            if record.id != path.parent.name:
-                raise ValueError(f"its id '{record.id}' is not its folder's name")
-        except (OSError, ValueError, TypeError, AttributeError) as exc:
-            raise DamagedRecordError(
-                f"damaged sweep record {path}: {exc}; `harness doctor --fix` removes it"
-            ) from None
+        """One sweep (an id or a prefix); damaged: a one-line ``DamagedRecordError``."""
+        record = _read_record(self.folder(self.resolve_id(sweep_id)) / SWEEP_FILE)
+        if isinstance(record, Damaged):
+            raise DamagedRecordError(record.line)
         return self._reconcile(record)
 
     def _reconcile(self, record: SweepRecord) -> SweepRecord:
@@ -201,50 +195,150 @@ class SweepStore:
             self.save(record)
         return record
 
-    def list(self) -> list[SweepRecord]:
-        """Readable sweeps, newest first; a damaged one is skipped with a warning."""
-        from harness.errors import warn
+    def scan(self) -> tuple[builtins.list[SweepRecord], builtins.list[Damaged]]:
+        """Every readable sweep, newest first, and one ``Damaged`` for each sweep
+        whose sweep.json cannot be read or does not check."""
+        found: builtins.list[SweepRecord] = []
+        damaged: builtins.list[Damaged] = []
+        try:
+            folders = [f for f in self.root.iterdir() if is_run_id(f.name)]
+        except FileNotFoundError:
+            folders = []
+        for folder in folders:
+            if _being_created(folder):
+                continue
+            record = _read_record(folder / SWEEP_FILE)
+            if isinstance(record, Damaged):
+                damaged.append(record)
+            else:
+                found.append(self._reconcile(record))
+        found.sort(key=lambda r: r.created, reverse=True)
+        return found, sorted(damaged, key=lambda d: d.name, reverse=True)
 
-        records = []
-        if self.root.is_dir():
-            for folder in self.root.iterdir():
-                if not is_run_id(folder.name):
-                    continue
-                try:
-                    records.append(self.get(folder.name))
-                except DamagedRecordError as exc:
-                    warn(f"skipped {exc}")
-                except NotFoundError:
-                    continue
-        return sorted(records, key=lambda r: r.created, reverse=True)
+    def list(self) -> builtins.list[SweepRecord]:
+        """Readable sweeps, newest first; each damaged one is said in one warning line."""
+        found, damaged = self.scan()
+        for problem in damaged:
+            warn_once(str(problem))
+        return found
 
+    # The files of one sweep: the readable ones, and the damaged ones said once.
     def links(self, sweep_id: str) -> builtins.list[dict[str, Any]]:
-        return _read_all(self.folder(sweep_id) / "runs")
+        return _said(self.read_links(sweep_id))
 
     def unstarted(self, sweep_id: str) -> builtins.list[dict[str, Any]]:
-        return _read_all(self.folder(sweep_id) / "unstarted")
+        return _said(self.read_unstarted(sweep_id))
+
+    def read_links(
+        self, sweep_id: str
+    ) -> tuple[builtins.list[dict[str, Any]], builtins.list[Damaged]]:
+        """The sweep's run links (checked), and one ``Damaged`` per unreadable file."""
+        return _read_all(self.folder(sweep_id) / "runs", LINK_FORMAT, "run_id")
+
+    def read_unstarted(
+        self, sweep_id: str
+    ) -> tuple[builtins.list[dict[str, Any]], builtins.list[Damaged]]:
+        return _read_all(self.folder(sweep_id) / "unstarted", UNSTARTED_FORMAT, "job", "job #")
 
     def summary(self, sweep_id: str) -> dict[str, Any] | None:
-        path = self.folder(self.resolve_id(sweep_id)) / SUMMARY_FILE
-        if not path.exists():
-            return None
+        """The saved summary of a finished sweep (checked); ``None`` before the end,
+        and for a damaged one (said in one warning line: the table is built again
+        from the runs, ``harness sweeps show`` stays right)."""
+        summary, damaged = self.read_summary(self.resolve_id(sweep_id))
+        if damaged is not None:
+            warn_once(str(damaged))
+        return summary
+
+    def read_summary(self, sweep_id: str) -> tuple[dict[str, Any] | None, Damaged | None]:
+        path = self.folder(sweep_id) / SUMMARY_FILE
+        if not os.path.lexists(path):
+            return None, None
         try:
-            return read_json_nofollow(path)
-        except (OSError, ValueError) as exc:
-            from harness.errors import warn
+            data = records.read(SUMMARY_FORMAT, read_json_nofollow(path))
+            if data["sweep_id"] != sweep_id:
+                raise ValueError(f"its sweep_id is not its folder's name ({sweep_id})")
+        except (OSError, ValueError, TypeError, RecursionError) as exc:
+            return None, Damaged(SUMMARY_FORMAT.kind, sweep_id, str(path), _problem(exc), _FIX)
+        return data, None
 
-            warn(f"skipped damaged sweep summary {path}: {exc}")
-            return None
+    def damaged_files(self, sweep_id: str) -> builtins.list[Damaged]:
+        """Every file of a readable sweep that does not check (``harness doctor``)."""
+        found = [*self.read_links(sweep_id)[1], *self.read_unstarted(sweep_id)[1]]
+        summary = self.read_summary(sweep_id)[1]
+        return found + ([summary] if summary is not None else [])
 
 
-def _read_all(folder: Path) -> list[dict[str, Any]]:
-    items = []
-    if folder.is_dir():
-        for path in sorted(folder.glob("*.json")):
-            try:
-                items.append(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError):
-                continue  # a half-written file cannot exist (atomic), but a foreign one can
+_FIX = "`harness doctor --fix` moves it to damaged/"
+#: A sweep folder without sweep.json younger than this is being created, not damaged.
+CREATING_S = 60.0
+
+
+def _read_record(path: Path) -> SweepRecord | Damaged:
+    try:
+        fields = records.read(SWEEP_FORMAT, read_json_nofollow(path))
+        fields["status"] = RunStatus(fields.get("status", RUNNING))  # optional: as written
+        record = SweepRecord(**fields)
+        if record.id != path.parent.name:
+            raise ValueError(f"its id '{record.id}' is not its folder's name")
+    except (OSError, ValueError, TypeError, RecursionError) as exc:
+        return Damaged("sweep", path.parent.name, str(path), _problem(exc), _FIX)
+    return record
+
+
+def _being_created(folder: Path) -> bool:
+    """``SweepStore.create`` makes the folder, then writes sweep.json."""
+    import time
+
+    try:
+        if os.path.lexists(folder / SWEEP_FILE):
+            return False
+        return time.time() - os.lstat(folder).st_mtime < CREATING_S
+    except OSError:
+        return True  # gone meanwhile: deleted, or moved aside by doctor
+
+
+def _problem(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _write(path: Path, fmt: Format, data: dict[str, Any]) -> None:
+    """Write a record in ``fmt``, checked first: a writer's bug is an error here,
+    never a file its readers would call damaged."""
+    stamped = records.stamp(fmt, data)
+    records.read(fmt, stamped)
+    atomic_write_json(path, stamped)
+
+
+def _read_all(
+    folder: Path, fmt: Format, key: str, label: str = ""
+) -> tuple[list[dict[str, Any]], list[Damaged]]:
+    """Every ``*.json`` of ``folder`` read in ``fmt``; ``key`` names the field that
+    must equal the file's name (a link's run id, a job's number); a damaged file is
+    named ``label`` + that name."""
+    items: list[dict[str, Any]] = []
+    damaged: list[Damaged] = []
+    try:
+        paths = sorted(p for p in folder.iterdir() if p.suffix == ".json")
+    except (FileNotFoundError, NotADirectoryError):
+        return items, damaged
+    for path in paths:
+        try:
+            data = records.read(fmt, read_json_nofollow(path))
+            if str(data[key]) != path.stem:
+                raise ValueError(f"its {key} {str(data[key])[:40]!r} is not its file's name")
+        except (OSError, ValueError, TypeError, RecursionError) as exc:
+            damaged.append(Damaged(fmt.kind, label + path.stem, str(path), _problem(exc), _FIX))
+            continue
+        items.append(data)
+    return items, damaged
+
+
+def _said(
+    read: tuple[builtins.list[dict[str, Any]], builtins.list[Damaged]],
+) -> builtins.list[dict[str, Any]]:
+    items, damaged = read
+    for problem in damaged:
+        warn_once(str(problem))
     return items
 
 

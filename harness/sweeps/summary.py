@@ -1,7 +1,9 @@
 """The sweep summary: one row per job, sorted by the primary metric, best marked.
 
 Built from the sweep's run links and run records, so ``harness sweeps show`` on a
-running sweep shows its live state; the final table is saved as summary.json.
+running sweep shows its live state; the final table is saved as summary.json. A
+link, a job record or a run record that cannot be read is a row with status
+``Damaged`` (counted under ``counts.damaged``), never a row silently missing.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ import statistics
 from datetime import datetime
 from typing import Any
 
-from harness.errors import NotFoundError
+from harness.errors import DamagedRecordError, NotFoundError
 from harness.run.record import CANCELED, COMPLETED, FAILED
 from harness.run.store import RunStore, now_iso
+from harness.sweeps.formats import DAMAGED
 from harness.sweeps.store import CANCELED as SWEEP_CANCELED
 from harness.sweeps.store import COMPLETED as SWEEP_COMPLETED
 from harness.sweeps.store import FAILED as SWEEP_FAILED
@@ -29,16 +32,43 @@ def _seconds(start: str | None, end: str | None) -> float | None:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
+def _damaged_row(line: str, run_id: str | None) -> dict[str, Any]:
+    """A job whose link, job record or run record is damaged: ``line`` names the file."""
+    return {
+        "run_id": run_id,
+        "overrides": [],
+        "status": DAMAGED,
+        "value": None,
+        "error": line,
+        "early_terminated": False,
+        "created": None,
+        "duration_s": None,
+        "damaged": True,
+    }
+
+
 def _rows(store: SweepStore, sweep: SweepRecord) -> tuple[list[dict[str, Any]], str | None, str]:
-    runs = RunStore()
+    from harness.errors import warn_once
+    from harness.ids import is_run_id
+
+    runs = RunStore(store.root.parent)
     rows: list[dict[str, Any]] = []
     metric, goal = sweep.metric, sweep.goal
-    for link in store.links(sweep.id):
+    links, damaged_links = store.read_links(sweep.id)
+    unstarted, damaged_jobs = store.read_unstarted(sweep.id)
+    for problem in [*damaged_links, *damaged_jobs]:
+        warn_once(str(problem))
+        rows.append(_damaged_row(problem.line, problem.name if is_run_id(problem.name) else None))
+    for link in links:
         metric = metric or link.get("metric")
         goal = goal or link.get("goal")
         try:
             record = runs.get(link["run_id"])
-        except (NotFoundError, OSError, ValueError, KeyError):
+        except NotFoundError:
+            continue  # the run was deleted: it is no longer part of the sweep
+        except (DamagedRecordError, OSError, ValueError) as exc:  # the line names the file
+            warn_once(f"skipped {link['run_id']}: {exc}")
+            rows.append(_damaged_row(str(exc), link["run_id"]))
             continue
         values = runs.current_metrics(record)
         value = values.get(link.get("metric") or metric or "")
@@ -48,7 +78,7 @@ def _rows(store: SweepStore, sweep: SweepRecord) -> tuple[list[dict[str, Any]], 
                 "run_id": record.id,
                 "overrides": list(link.get("overrides") or record.overrides),
                 "status": record.status,
-                "value": value if isinstance(value, (int, float)) else None,
+                "value": _number(value),
                 "error": error,
                 "early_terminated": bool(
                     record.status == CANCELED and error and error.startswith(EARLY)
@@ -57,7 +87,7 @@ def _rows(store: SweepStore, sweep: SweepRecord) -> tuple[list[dict[str, Any]], 
                 "duration_s": _seconds(record.started, record.ended),
             }
         )
-    for job in store.unstarted(sweep.id):
+    for job in unstarted:
         rows.append(
             {
                 "run_id": None,
@@ -75,6 +105,13 @@ def _rows(store: SweepStore, sweep: SweepRecord) -> tuple[list[dict[str, Any]], 
     return rows, metric, goal or "maximize"
 
 
+def _number(value: Any) -> float | None:
+    """A metric's value for the table: a number (not a bool, which is an int too)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value
+
+
 def _without_superseded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A resumed sweep ran again what an earlier attempt left unfinished (canceled,
     not started, driver died); the summary shows the later attempt only."""
@@ -82,11 +119,14 @@ def _without_superseded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     later: dict[tuple[str, ...], str] = {}
     for row in rows:
-        if row["run_id"] is not None:
+        if row["run_id"] is not None and not row.get("damaged"):
             key = tuple(row["overrides"])
             later[key] = max(later.get(key, ""), row["created"] or "")
     kept = []
     for row in rows:
+        if row.get("damaged"):
+            kept.append(row)  # which job it was is unknown: never superseded
+            continue
         key = tuple(row["overrides"])
         outcome: Any = _Outcome(row["status"], row["error"])  # what is_finished reads
         if row["status"] == COMPLETED or is_finished(outcome):
@@ -127,7 +167,10 @@ def build(store: SweepStore, sweep: SweepRecord) -> dict[str, Any]:
     typical = statistics.median(completed_durations) if completed_durations else None
     early = [r for r in rows if r["early_terminated"]]
     saved = sum(max(0.0, typical - (r["duration_s"] or 0.0)) for r in early) if typical else 0.0
-    common = set.intersection(*(set(r["overrides"]) for r in rows)) if len(rows) > 1 else set()
+    readable = [r for r in rows if not r.get("damaged")]  # their overrides are unknown
+    common = (
+        set.intersection(*(set(r["overrides"]) for r in readable)) if len(readable) > 1 else set()
+    )
     return {
         "sweep_id": sweep.id,
         "status": sweep.status,
@@ -145,6 +188,7 @@ def build(store: SweepStore, sweep: SweepRecord) -> dict[str, Any]:
             "canceled": sum(r["status"] == CANCELED for r in rows),
             "early_terminated": len(early),
             "not_started": sum(r["run_id"] is None and r["status"] == CANCELED for r in rows),
+            "damaged": sum(r["status"] == DAMAGED for r in rows),
         },
         # Estimate: each stopped run would have taken the median completed run's time.
         "early_terminated_saved_s": round(saved, 3),
@@ -172,7 +216,8 @@ def close_sweep(sweep: SweepRecord, code: int) -> tuple[int, dict[str, Any]]:
     sweep.ended = now_iso()
     if result["metric"] and not sweep.metric:
         sweep.metric, sweep.goal = result["metric"], result["goal"]
-    store.save(sweep)
     result.update(status=sweep.status, ended=sweep.ended, exit_code=code)
+    # The table first: a reader that sees the final status finds its summary.
     store.save_summary(sweep.id, result)
+    store.save(sweep)
     return code, result

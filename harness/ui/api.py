@@ -21,8 +21,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from harness.errors import DamagedRecordError, NotFoundError
+from harness.sdk.model import list_models as model_items
 from harness.sdk.model import model_json, model_list_item
-from harness.sdk.sweep import sweep_item, sweep_summary
+from harness.sdk.sweep_listing import list_sweeps as sweep_items
+from harness.sdk.sweep_listing import sweep_summary
 from harness.ui import actions, api_runs
 from harness.ui.api_runs import _send
 from harness.ui.common import json_response, state
@@ -34,10 +36,8 @@ from harness.ui.state import State
 
 # -- sweeps, models, datastores, bench ------------------------------------------------
 async def list_sweeps(request: Request) -> Response:
-    st = state(request)
-    return json_response(
-        await run_in_threadpool(lambda: [sweep_item(st.sweeps, s) for s in st.sweeps.list()])
-    )
+    # The CLI's list: a damaged sweep is an item with "damaged": true.
+    return json_response(await run_in_threadpool(sweep_items, state(request).home))
 
 
 def sweep_detail(st: State, sweep_id: str) -> dict[str, Any]:
@@ -53,8 +53,8 @@ async def get_sweep(request: Request) -> Response:
 
 
 async def list_models(request: Request) -> Response:
-    reg = state(request).models
-    return json_response([model_list_item(reg, n) for n in reg.names()])
+    # The CLI's list: a damaged version is an item with "damaged": true.
+    return json_response(await run_in_threadpool(model_items, None, state(request).home))
 
 
 def _model_name(st: State, request: Request) -> str:

@@ -50,6 +50,7 @@ def test_grid_with_one_failing_combination(home):
         "canceled": 0,
         "early_terminated": 0,
         "not_started": 0,
+        "damaged": 0,
     }
     rows = shown["runs"]
     completed = [r for r in rows if r["status"] == "Completed"]

@@ -84,7 +84,7 @@ def test_a_grid_stopped_with_ctrl_c_resumes_without_repeating_finished_runs(home
     proc, sweep_id = start_sweep(home, *script_job, base, grid)
     wait_for_completed(proc, home, sweep_id, 2)
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=120) == 130
+    assert proc.wait(timeout=120) == 130, proc.communicate()
     before = completed_runs(home, sweep_id)
     assert 2 <= len(before) < 5
     assert SweepStore(home).get(sweep_id).status == "Canceled"  # Ctrl-C: as its runs
@@ -177,7 +177,7 @@ def test_a_stopped_sweep_resumes_from_python_as_from_the_cli(home, script_job):
     proc, sweep_id = start_sweep(home, *script_job, "+estimator.script_params.x=0,1,2")
     wait_for_completed(proc, home, sweep_id, 1)
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=120) == 130
+    assert proc.wait(timeout=120) == 130, proc.communicate()
     before = completed_runs(home, sweep_id)
     assert 1 <= len(before) < 3
 

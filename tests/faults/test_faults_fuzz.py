@@ -139,3 +139,208 @@ def test_the_manifest_reader_raises_only_damaged_record_error(data):
     for key, entry in parsed.items():  # accepted keys cannot leave a destination
         assert normalize_key(key) == key
         assert entry.size.__class__ is int and entry.size >= 0 and len(entry.digest) == 64
+
+
+# -- sweeps and models: their listings, never only their parsers --------------------------
+SWEEP_ID = "20260101-000000-000001"
+GOOD_SWEEP = {
+    "format_version": 1,
+    "id": SWEEP_ID,
+    "created": "2026-01-01T00:00:00.000+00:00",
+    "status": "Completed",
+    "ended": "2026-01-01T00:00:09.000+00:00",
+    "experiment": "x",
+    "metric": "accuracy",
+    "goal": "maximize",
+    "settings": {},
+    "command": ["harness", "train", "-m"],
+}
+GOOD_ROW = {
+    "run_id": RUN_ID,
+    "overrides": ["a=1"],
+    "status": "Completed",
+    "value": 0.9,
+    "error": None,
+    "early_terminated": False,
+    "created": "2026-01-01T00:00:00.000+00:00",
+    "duration_s": 1.5,
+    "best": True,
+}
+GOOD_SUMMARY = {
+    "format_version": 1,
+    "sweep_id": SWEEP_ID,
+    "status": "Completed",
+    "created": "2026-01-01T00:00:00.000+00:00",
+    "ended": "2026-01-01T00:00:09.000+00:00",
+    "sweeper": "basic",
+    "launcher": "basic",
+    "applied": {},
+    "metric": "accuracy",
+    "goal": "maximize",
+    "counts": {
+        "total": 1,
+        "completed": 1,
+        "failed": 0,
+        "canceled": 0,
+        "early_terminated": 0,
+        "not_started": 0,
+        "damaged": 0,
+    },
+    "early_terminated_saved_s": 0.0,
+    "best": GOOD_ROW,
+    "fixed_overrides": [],
+    "runs": [GOOD_ROW],
+    "exit_code": 0,
+}
+GOOD_LINK = {"format_version": 1, "run_id": RUN_ID, "metric": "accuracy", "goal": "maximize",
+             "overrides": ["a=1"], "job": 0}  # fmt: skip
+GOOD_JOB = {"format_version": 1, "job": 1, "status": "Canceled", "overrides": ["a=2"],
+            "error": "not started: canceled"}  # fmt: skip
+GOOD_MODEL = {
+    "format_version": 1,
+    "name": "m",
+    "version": 1,
+    "run_id": RUN_ID,
+    "experiment": "x",
+    "source_path": "outputs/model.bin",
+    "files": {"model.bin": "a" * 64},
+    "sha256": "a" * 64,
+    "size": 5,
+    "created": "2026-01-01T00:00:00.000+00:00",
+    "tags": {"k": "v"},
+    "metrics": {"accuracy": 0.9},
+}
+
+
+def mutations(good: dict, extra: tuple[str, ...] = ("extra", "x")) -> st.SearchStrategy:
+    """``good`` with fields replaced (also by other records' values), removed or added;
+    or random bytes."""
+    names = st.sampled_from([*good, *extra])
+    values = json_values | st.sampled_from([GOOD_ROW, [GOOD_ROW], ["a=1"], "../x", 2**63])
+    records = st.builds(
+        lambda changes, drops: {
+            **{k: v for k, v in good.items() if k not in drops},
+            **changes,
+        },
+        st.dictionaries(names, values, max_size=3),
+        st.sets(names, max_size=2),
+    )
+    return st.one_of(records.map(_record_bytes), st.binary(max_size=200))
+
+
+def _workspace(tmp: str) -> Path:
+    """A workspace with one finished run (RUN_ID) and one readable sweep."""
+    home = Path(tmp)
+    run_dir = home / "runs" / RUN_ID
+    (run_dir / "metrics").mkdir(parents=True)
+    (run_dir / "run.json").write_text(json.dumps(GOOD))
+    for sub in ("runs", "unstarted"):
+        (home / "sweeps" / SWEEP_ID / sub).mkdir(parents=True)
+    (home / "sweeps" / SWEEP_ID / "sweep.json").write_text(json.dumps(GOOD_SWEEP))
+    return home
+
+
+def _command(module: object, action: str, store: object, **opts: object) -> str:
+    """A CLI action in process (what ``harness sweeps|models ACTION`` prints)."""
+    import argparse
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        getattr(module, action)(store, argparse.Namespace(**opts))
+    return out.getvalue()
+
+
+def _listed(home: Path) -> list:
+    """``harness sweeps list`` (the table, then the JSON it returns)."""
+    from harness.commands import sweeps as command
+    from harness.sweeps.store import SweepStore
+
+    _command(command, "cmd_list", SweepStore(home), format="table")
+    return json.loads(_command(command, "cmd_list", SweepStore(home), format="json"))
+
+
+def _printed(home: Path, sweep_id: str) -> dict:
+    """``harness sweeps show SWEEP`` (the table, then the JSON it returns)."""
+    from harness.commands import sweeps as command
+    from harness.sweeps.store import SweepStore
+
+    _command(command, "cmd_show", SweepStore(home), sweep_id=sweep_id, format="table")
+    return json.loads(
+        _command(command, "cmd_show", SweepStore(home), sweep_id=sweep_id, format="json")
+    )
+
+
+@FUZZ
+@given(
+    st.sampled_from(["runs", "unstarted"]),
+    st.one_of(mutations(GOOD_LINK), mutations(GOOD_JOB)),
+)
+def test_a_sweeps_link_and_job_files_are_a_row_each_never_a_crash(folder, raw):
+    with tempfile.TemporaryDirectory() as tmp:
+        home = _workspace(tmp)
+        (home / "sweeps" / SWEEP_ID).joinpath("sweep.json").write_text(
+            json.dumps({**GOOD_SWEEP, "status": "Running", "ended": None})
+        )  # running: the table is built from the files, not a saved summary
+        name = RUN_ID if folder == "runs" else "1"
+        (home / "sweeps" / SWEEP_ID / folder / f"{name}.json").write_bytes(raw)
+        shown = _printed(home, SWEEP_ID)
+        (row,) = shown["runs"]  # read or damaged, never missing
+        (item,) = _listed(home)
+        assert shown["counts"]["total"] == item["counts"]["total"] == 1
+        assert (row["status"] == "Damaged") == bool(row.get("damaged"))
+
+
+@FUZZ
+@given(mutations(GOOD_SUMMARY))
+def test_a_sweep_summary_that_is_accepted_prints_else_the_table_is_rebuilt(raw):
+    with tempfile.TemporaryDirectory() as tmp:
+        home = _workspace(tmp)
+        (home / "sweeps" / SWEEP_ID / "summary.json").write_bytes(raw)
+        shown = _printed(home, SWEEP_ID)
+        assert shown["sweep_id"] == SWEEP_ID and set(shown["counts"]) >= {"total", "damaged"}
+        (item,) = _listed(home)
+        assert item["counts"] == shown["counts"]
+
+
+@FUZZ
+@given(mutations(GOOD_SWEEP, ("extra", "pid", "resumed", "search_space")))
+def test_a_sweep_record_is_listed_read_or_damaged_never_a_crash(raw):
+    with tempfile.TemporaryDirectory() as tmp:
+        home = _workspace(tmp)
+        (home / "sweeps" / SWEEP_ID / "sweep.json").write_bytes(raw)
+        (item,) = _listed(home)  # read or damaged, never missing
+        assert item["id"] == SWEEP_ID and (item["status"] == "Damaged") == bool(item.get("damaged"))
+        try:
+            _printed(home, SWEEP_ID)
+        except DamagedRecordError:  # `sweeps show` of a damaged sweep: one line
+            assert item["status"] == "Damaged"
+
+
+@FUZZ
+@given(mutations(GOOD_MODEL, ("extra", "aliases", "properties", "description")))
+def test_a_model_version_is_listed_read_or_damaged_and_stays_inside(raw):
+    from harness.commands import models as command
+    from harness.storage.model_registry import ModelRegistry
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = _workspace(tmp)
+        version = home / "models" / "m" / "1"
+        (version / "files").mkdir(parents=True)
+        (version / "files" / "model.bin").write_bytes(b"model")
+        (version / "model.json").write_bytes(raw)
+        registry = ModelRegistry(home)
+        _command(command, "cmd_list", registry, name=None, format="table")
+        listed = json.loads(_command(command, "cmd_list", registry, name=None, format="json"))
+        ((item,),) = [m["versions"] for m in listed]  # read or damaged, never missing
+        try:
+            entry = registry.get("m:1")
+        except DamagedRecordError:
+            assert item["damaged"] is True
+            return
+        assert not item.get("damaged")
+        _command(command, "cmd_show", registry, ref="m:1", format="table")
+        files = (version / "files").resolve()
+        for name in entry.files:  # what download, serve and get_model_path open
+            assert (files / name).resolve().is_relative_to(files), name

@@ -187,6 +187,49 @@ def test_damaged_records_are_shown_as_damaged_not_a_500(home):
 
 
 # -- nothing outside HARNESS_HOME --------------------------------------------------------
+def test_damaged_sweeps_and_model_versions_are_items_of_their_lists(home):
+    from harness.sweeps.store import SweepStore
+
+    runs = [write_run(home), write_run(home)]
+    sweeps = SweepStore(home)
+    good = sweeps.create(metric="loss", goal="minimize")
+    for run_id in runs:
+        sweeps.link_run(good.id, run_id, overrides=[f"x={run_id}"], metric="loss")
+    link = home / "sweeps" / good.id / "runs" / f"{runs[1]}.json"
+    link.write_text('{"run_id": 1}')
+    bad = sweeps.create()
+    (home / "sweeps" / bad.id / "sweep.json").write_text('{"id": "x"')
+    registry = ModelRegistry(home)
+    for name in ("a", "a", "c"):
+        registry.register(name, RunStore(home).get(runs[0]), "outputs/model.bin", metrics={})
+    for damaged in (home / "models" / "a" / "2", home / "models" / "c" / "1"):
+        (damaged / "model.json").write_text("null")
+    c = client(home)
+    listed = c.get("/api/sweeps")
+    assert listed.status_code == 200 and listed.json() == cli_json(home, "sweeps", "list")
+    (item,) = [i for i in listed.json() if i["id"] == bad.id]
+    assert item["damaged"] is True and str(home / "sweeps" / bad.id / "sweep.json") in item["error"]
+    refused = c.get(f"/api/sweeps/{bad.id}")
+    assert refused.status_code == 409 and "sweep.json" in refused.json()["error"]
+    table = c.get(f"/api/sweeps/{good.id}").json()
+    assert table == cli_json(home, "sweeps", "show", good.id)
+    assert {(r["run_id"], r["status"]) for r in table["runs"]} == {
+        (runs[0], "Completed"),
+        (runs[1], "Damaged"),
+    }
+    models = c.get("/api/models")
+    assert models.status_code == 200 and models.json() == cli_json(home, "models", "list")
+    assert [[v.get("damaged", False) for v in m["versions"]] for m in models.json()] == [
+        [False, True],
+        [True],
+    ]
+    only_damaged = c.get("/api/models/c")
+    assert only_damaged.status_code == 200 and only_damaged.json()["versions"][0]["damaged"]
+    version = c.get("/api/models/a/2")
+    assert version.status_code == 409 and "model.json" in version.json()["error"]
+    assert c.get("/api/models/a/1").status_code == 200
+
+
 def test_no_path_outside_the_workspace_is_readable(home, tmp_path):
     run_id = write_run(home)
     secret = tmp_path / "secret.txt"

@@ -311,6 +311,43 @@ def test_model_aliases_edit_and_versions_diff(home, browser_page):
     screenshot(page, "model")
 
 
+def test_damaged_sweeps_and_model_versions_are_rows_on_their_pages(home, browser_page):
+    from harness.sweeps.store import SweepStore
+
+    page = browser_page
+    runs = [write_run(home, points={"loss": [0.5]}), write_run(home, points={"loss": [0.25]})]
+    sweeps = SweepStore(home)
+    good = sweeps.create(metric="loss", goal="minimize")
+    for run_id in runs:
+        sweeps.link_run(good.id, run_id, overrides=[f"x={run_id[-2:]}"], metric="loss")
+    (home / "sweeps" / good.id / "runs" / f"{runs[1]}.json").write_text("[]")
+    bad = sweeps.create()
+    (home / "sweeps" / bad.id / "sweep.json").write_text("{")
+    registry = ModelRegistry(home)
+    for name in ("net", "net", "old"):
+        registry.register(name, RunStore(home).get(runs[0]), "outputs/model.bin", metrics={})
+    (home / "models" / "net" / "2" / "model.json").write_text("{")
+    (home / "models" / "old" / "1" / "model.json").write_text("{")
+    open_page(page, "#/sweeps")
+    damaged = page.locator(f'table.sweeps tr.damaged[data-sweep="{bad.id}"]')
+    expect(damaged).to_contain_text("Damaged")
+    expect(damaged).to_contain_text("sweep.json")
+    expect(page.locator(f'table.sweeps tr[data-sweep="{good.id}"]')).to_contain_text("1 damaged")
+    open_page(page, f"#/sweeps/{good.id}")
+    expect(page.locator(f'table.sweep tr.damaged[data-run="{runs[1]}"]')).to_contain_text("Damaged")
+    expect(page.locator(f'table.sweep tr[data-run="{runs[0]}"]')).to_contain_text("Completed")
+    open_page(page, f"#/sweeps/{bad.id}")
+    expect(page.locator("main p.error")).to_contain_text("sweep.json")
+    open_page(page, "#/models")
+    expect(page.locator('table.models tr.damaged[data-version="2"]')).to_contain_text("net")
+    expect(page.locator("table.models tr.damaged")).to_have_count(2)  # net:2, old:1
+    expect(page.locator("table.models tr", has_text="net").first).to_contain_text("1")
+    open_page(page, "#/models/net")
+    expect(page.locator('section.version.damaged[data-version="2"]')).to_contain_text("Damaged")
+    expect(page.locator('#alias-form select[name="version"] option')).to_have_count(1)
+    screenshot(page, "damaged-model")
+
+
 def test_environments_page_lists_packages_and_runs(home, browser_page):
     page = browser_page
     env_hash = "a" * 16

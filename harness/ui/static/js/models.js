@@ -1,11 +1,19 @@
 // Models: names, versions, aliases (editable: point one at a version, remove it),
 // a diff of two versions, the environment the model's run recorded, downloads.
-import { act, api, esc, fmt, kv, readOnlyNotice, runLink, session, table, when } from "./util.js";
+import { act, api, esc, fmt, kv, readOnlyNotice, runLink, session, status, table, when } from "./util.js";
+
+// A version whose model.json cannot be read: one row saying which file and what to do.
+const damagedRow = v => `<tr class="damaged" data-version="${esc(v.version)}"><td>${esc(v.name)}</td><td class="num">${esc(v.version)}</td><td colspan="4">${status("Damaged")} <span class="error">${esc(v.error)}</span></td></tr>`;
 
 export async function pageModels(main) {
   const items = await api("/api/models");
   main.innerHTML = `<h1>Models <span class="muted">(${items.length})</span></h1>` + (items.length ? table(["name", "versions", "latest", "aliases", "from run", "created"],
-    items.map(m => { const v = m.versions[m.versions.length - 1] || {}; const aliases = m.versions.flatMap(x => (x.aliases || []).map(a => `${a}→${x.version}`)); return `<tr><td><a href="#/models/${encodeURIComponent(m.name)}">${esc(m.name)}</a></td><td class="num">${m.versions.length}</td><td class="num">${esc(v.version)}</td><td>${aliases.map(a => `<span class="pill">${esc(a)}</span>`).join("")}</td><td>${runLink(v.run_id)}</td><td>${when(v.created)}</td></tr>`; }), "models")
+    items.map(m => {
+      const readable = m.versions.filter(x => !x.damaged), damaged = m.versions.filter(x => x.damaged);
+      const v = readable[readable.length - 1] || {}; const aliases = readable.flatMap(x => (x.aliases || []).map(a => `${a}→${x.version}`));
+      const row = readable.length ? `<tr><td><a href="#/models/${encodeURIComponent(m.name)}">${esc(m.name)}</a></td><td class="num">${readable.length}</td><td class="num">${esc(v.version)}</td><td>${aliases.map(a => `<span class="pill">${esc(a)}</span>`).join("")}</td><td>${runLink(v.run_id)}</td><td>${when(v.created)}</td></tr>` : "";
+      return row + damaged.map(damagedRow).join("");
+    }), "models")
     : `<p class="empty">No models yet. Register one from a run's page, or <code>harness models register NAME --run RUN --path outputs/model.pkl</code>.</p>`);
 }
 
@@ -22,7 +30,8 @@ function diffRows(a, b) {
 
 export async function pageModel(main, name) {
   const m = await api(`/api/models/${encodeURIComponent(name)}`);
-  const versions = m.versions.slice().reverse();
+  const versions = m.versions.filter(v => !v.damaged).reverse();
+  const damaged = m.versions.filter(v => v.damaged).reverse().map(v => `<section class="card version damaged" data-version="${esc(v.version)}"><h2>version ${esc(v.version)} ${status("Damaged")}</h2><p class="error">${esc(v.error)}</p></section>`).join("");
   const fileUrl = (v, f, dl) => `/api/models/${encodeURIComponent(m.name)}/${v.version}/files/${f.split("/").map(encodeURIComponent).join("/")}${dl ? "?download=1" : ""}`;
   const vopts = sel => versions.map(v => `<option value="${v.version}" ${v.version === sel ? "selected" : ""}>${v.version}</option>`).join("");
   const aliasPills = versions.flatMap(v => (v.aliases || []).map(a => `<span class="pill alias" data-alias="${esc(a)}">@${esc(a)} → ${v.version} <button type="button" class="link remove-alias" data-alias="${esc(a)}" aria-label="remove alias ${esc(a)}" ${session.authenticated ? "" : "disabled"}>×</button></span>`)).join("") || `<span class="muted">(none)</span>`;
@@ -33,7 +42,7 @@ export async function pageModel(main, name) {
   ${versions.map(v => `<section class="card version" data-version="${v.version}"><h2>version ${v.version} ${(v.aliases || []).map(a => `<span class="pill">@${esc(a)}</span>`).join("")}</h2>
     ${kv([["from run", `${runLink(v.run_id)} <span class="muted">(experiment ${esc(v.experiment)})</span>`], ["source", `<span class="mono">${esc(v.source_path)}</span>`], ["sha256", `<span class="mono">${esc(v.sha256)}</span>`], ["size", `${v.size} bytes`], ["created", when(v.created)], ["description", esc(v.description) || "-"], ["tags", Object.entries(v.tags || {}).map(([k, x]) => `<span class="pill">${esc(k)}=${esc(x)}</span>`).join("") || "-"], ["metrics", `<span class="mono">${Object.entries(v.metrics || {}).filter(([, x]) => typeof x === "number").map(([k, x]) => `${esc(k)}=${fmt(x)}`).join("  ") || "-"}</span>`]])}
     <h3>Environment</h3><div class="model-env" data-run="${esc(v.run_id)}"><span class="muted">reading the run's provenance…</span></div>
-    ${table(["file", "sha256", ""], Object.entries(v.files).map(([f, sha]) => `<tr><td class="mono">${esc(f)}</td><td class="mono">${esc(sha)}</td><td><a class="download" href="${fileUrl(v, f, true)}" download>download</a></td></tr>`))}</section>`).join("")}`;
+    ${table(["file", "sha256", ""], Object.entries(v.files).map(([f, sha]) => `<tr><td class="mono">${esc(f)}</td><td class="mono">${esc(sha)}</td><td><a class="download" href="${fileUrl(v, f, true)}" download>download</a></td></tr>`))}</section>`).join("")}${damaged}`;
   const result = document.getElementById("alias-result");
   const change = async payload => { try { await act(`/api/models/${encodeURIComponent(m.name)}/aliases`, payload); await pageModel(main, name); } catch (e) { result.textContent = e.message; result.className = "error"; } };
   document.getElementById("alias-form").onsubmit = ev => { ev.preventDefault(); const fd = new FormData(ev.target); change({ alias: fd.get("alias"), version: parseInt(fd.get("version"), 10) }); };

@@ -13,16 +13,20 @@ export function sweepStatus(s) {
   return status(s.status);
 }
 export function countsText(c) {
-  const finished = c.completed + c.failed + c.canceled;
+  const damaged = c.damaged || 0;  // rows whose files could not be read (summaries before format 1 lack it)
+  const finished = c.completed + c.failed + c.canceled + damaged;
   const canceled = c.canceled ? `${c.canceled} canceled` + (c.early_terminated || c.not_started ? ` (${[c.early_terminated ? `${c.early_terminated} early-terminated` : "", c.not_started ? `${c.not_started} not started` : ""].filter(Boolean).join(", ")})` : "") : "";
-  const parts = [`${c.completed} completed`, c.failed ? `${c.failed} failed` : "", canceled, c.total > finished ? `${c.total - finished} running or queued` : ""].filter(Boolean);
+  const parts = [`${c.completed} completed`, c.failed ? `${c.failed} failed` : "", canceled, damaged ? `${damaged} damaged` : "", c.total > finished ? `${c.total - finished} running or queued` : ""].filter(Boolean);
   return `${c.total} runs: ${parts.join(", ")}`;
 }
+
+// A sweep whose sweep.json cannot be read: one row saying which file and what to do.
+const damagedRow = s => `<tr class="damaged" data-sweep="${esc(s.id)}"><td class="mono">${esc(s.id)}</td><td>${status("Damaged")}</td><td colspan="5" class="error">${esc(s.error)}</td></tr>`;
 
 export async function pageSweeps(main) {
   const items = await api("/api/sweeps");
   main.innerHTML = `<h1>Sweeps <span class="muted">(${items.length})</span></h1>` + (items.length ? table(["id", "status", "experiment", "created", "sweeper / launcher", "runs", "best"],
-    items.map(s => `<tr data-sweep="${esc(s.id)}"><td><a class="mono" href="#/sweeps/${esc(s.id)}">${esc(s.id)}</a></td><td>${sweepStatus(s)}</td><td>${esc(s.experiment)}</td><td>${when(s.created)}</td><td>${esc(s.sweeper)} / ${esc(s.launcher)}</td><td>${esc(countsText(s.counts))}</td><td>${s.best_run_id ? `${esc(s.metric)}=${fmt(s.best_value)} (${runLink(s.best_run_id)})` : "-"}</td></tr>`), "sweeps")
+    items.map(s => s.damaged ? damagedRow(s) : `<tr data-sweep="${esc(s.id)}"><td><a class="mono" href="#/sweeps/${esc(s.id)}">${esc(s.id)}</a></td><td>${sweepStatus(s)}</td><td>${esc(s.experiment)}</td><td>${when(s.created)}</td><td>${esc(s.sweeper)} / ${esc(s.launcher)}</td><td>${esc(countsText(s.counts))}</td><td>${s.best_run_id ? `${esc(s.metric)}=${fmt(s.best_value)} (${runLink(s.best_run_id)})` : "-"}</td></tr>`), "sweeps")
     : `<p class="empty">No sweeps yet. A multirun is a sweep: <code>harness train -m estimator.C=0.1,1,10</code>.</p>`);
 }
 
@@ -37,7 +41,7 @@ export async function pageSweep(main, sweepId, live) {
     const best = s.best && s.best.run_id;
     const fixed = new Set(s.fixed_overrides || []);
     const swept = row => (row.overrides || []).filter(o => !fixed.has(o));
-    const rows = s.runs.map(row => `<tr class="${row.run_id && row.run_id === best ? "best" : ""}" data-run="${esc(row.run_id || "")}"><td>${runLink(row.run_id)}</td><td>${status(row.status)}${row.early_terminated ? ' <span class="pill">early-terminated</span>' : ""}</td><td class="num">${fmt(row.value)}</td><td class="mono swept">${esc(swept(row).join(" "))}</td><td class="num">${dur(row.duration_s)}</td><td class="error">${esc(row.error || "")}</td></tr>`);
+    const rows = s.runs.map(row => `<tr class="${row.damaged ? "damaged" : row.run_id && row.run_id === best ? "best" : ""}" data-run="${esc(row.run_id || "")}"><td>${runLink(row.run_id)}</td><td>${status(row.status)}${row.early_terminated ? ' <span class="pill">early-terminated</span>' : ""}</td><td class="num">${fmt(row.value)}</td><td class="mono swept">${esc(swept(row).join(" "))}</td><td class="num">${dur(row.duration_s)}</td><td class="error">${esc(row.error || "")}</td></tr>`);
     main.innerHTML = `<h1>Sweep <span class="mono">${esc(s.sweep_id)}</span> <span id="sweep-status">${sweepStatus(s)}</span></h1>
     ${kv([["primary metric", `${esc(s.metric)} (${esc(s.goal)})`], ["best", best ? `${fmt(s.best.value)} — ${runLink(best)}` : "-"], ["runs", `<span id="sweep-counts">${esc(countsText(s.counts))}</span>`],
       ["fixed overrides", `<span class="mono" id="fixed-overrides">${esc([...fixed].join(" ")) || "(none)"}</span>`]])}
