@@ -241,6 +241,48 @@ def test_a_script_that_imports_chainer_runs_on_numpy_2(home, tmp_path):
     assert "chainer 7." in result.stdout
 
 
+NUMPY1_SCRIPT = """
+import argparse
+import numpy as np
+from azureml.core.run import Run
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--kernel", type=str, default="linear")
+parser.add_argument("--penalty", type=float, default=1.0)
+args = parser.parse_args()
+run = Run.get_context()
+run.log("Kernel type", np.str(args.kernel))
+run.log("Penalty", np.float(args.penalty))
+run.log("Epochs", np.int(7.9))
+run.log("Mean", np.float_(np.product([1.5, 2.0])))
+run.log("Missing", str(np.NaN))
+"""
+
+
+def test_a_v1_script_gets_numpy_1_aliases_back(home, tmp_path):
+    """Azure's own samples (the HyperDrive scikit-learn and Chainer notebooks, the
+    image-classification tutorial) log ``np.float(acc)`` / ``np.str(kernel)``: where
+    the v1 layer is on the job's path those names mean what they meant in NumPy 1.x;
+    elsewhere NumPy is left as it is."""
+    src = write(tmp_path / "src", {"train.py": NUMPY1_SCRIPT})
+    result = script_train(
+        home, src, "train.py", "estimator.azureml_compat=true",
+        "++estimator.arguments=[--kernel,rbf,--penalty,0.5]",
+    )  # fmt: skip
+    assert result.returncode == 0, result.output
+    metrics = show(result.run_id, home)["metrics"]
+    assert metrics == {
+        "Kernel type": "rbf", "Penalty": 0.5, "Epochs": 7, "Mean": 3.0, "Missing": "nan",
+    }  # fmt: skip
+    plain = write(
+        tmp_path / "plain",
+        {"p.py": "import numpy as np\nprint('has float', hasattr(np, 'float'))\n"},
+    )
+    result = script_train(home, plain, "p.py")
+    assert result.returncode == 0, result.output
+    assert "has float False" in result.stdout
+
+
 @pytest.mark.slow
 def test_every_rank_writing_outputs_is_kept_apart_and_warned(home, tmp_path):
     if importlib.util.find_spec("mpi4py") is None:
