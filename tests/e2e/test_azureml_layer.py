@@ -105,6 +105,10 @@ def test_what_cannot_exist_locally_is_refused_in_one_line_or_warned_once(azureml
         assert "\n" not in message and " is not available locally; " in message, message
     Estimator(".", entry_script="t.py", custom_docker_base_image="img:1")
     Estimator(".", entry_script="t.py", custom_docker_base_image="img:2")
+    from azureml.core.runconfig import DockerConfiguration
+
+    docker = DockerConfiguration(use_docker=True)  # Azure's Chainer sample
+    ScriptRunConfig(".", script="t.py", docker_runtime_config=docker)
     # A curated name the harness maps runs in its harness environment (issue 16,
     # tests/e2e/test_azureml_environments.py); one it does not map warns once.
     assert ws.environments["AzureML-PyTorch-1.6-CPU"].to_config() == "AzureML-PyTorch-1.6-CPU"
@@ -112,6 +116,9 @@ def test_what_cannot_exist_locally_is_refused_in_one_line_or_warned_once(azureml
     assert isinstance(env, Environment) and env.to_config() is None
     err = capsys.readouterr().err
     assert err.count("custom_docker_base_image=") == 1  # one warning per kind
+    # an object is named by its kind, not by its address
+    assert "docker_runtime_config=DockerConfiguration(...) is ignored" in err
+    assert " at 0x" not in err
     assert "curated environment 'AzureML-TensorFlow-2.0-CPU'" in err
     assert "Azure subscription" in err
     offline = Run.get_context()
