@@ -625,3 +625,39 @@ def test_v1_arguments_with_a_local_meaning_are_honoured_and_the_rest_warn(
     err = capfd.readouterr().err
     for name in ("inputs=", "framework_version=", "vm_size="):
         assert err.count(name) == 1, err
+
+
+MLFLOW_SCRIPT = """
+import mlflow
+from azureml.core import Run
+
+Run.get_context().log("accuracy", 0.5)
+mlflow.start_run()  # as mlflow.autolog() does on the first fit
+with open("model.pkl", "wb") as f:
+    f.write(b"the model")
+mlflow.log_artifact("model.pkl", artifact_path="model")
+print("logged to mlflow")
+"""
+
+
+def test_what_a_v1_job_logs_to_mlflow_is_kept_in_the_run(azureml, home, tmp_path):
+    """Azure's MNIST quickstart trains with mlflow.autolog() in the job, then calls
+    run.register_model(model_path="model/model.pkl"): on Azure the job's MLflow run
+    was the job's run. Here MLflow's artifacts are copied into the run's outputs/
+    at the job's exit, and the bare name finds them."""
+    if importlib.util.find_spec("mlflow") is None:
+        pytest.skip("mlflow is not installed")
+    from azureml.core import Experiment, ScriptRunConfig, Workspace
+
+    src = write(tmp_path / "src", {"train.py": MLFLOW_SCRIPT})
+    ws = Workspace.from_config()
+    config = ScriptRunConfig(source_directory=str(src), script="train.py")
+    run = Experiment(ws, "mlflow-in-job").submit(config)
+    run.wait_for_completion()
+    assert run.get_status() == "Completed"
+    assert "outputs/model/model.pkl" in run.get_file_names()
+    model = run.register_model(model_name="mnist", model_path="model/model.pkl")
+    assert model.version == 1
+    shown = run_cli("models", "show", "mnist", "--format", "json", home=home).json()
+    files = home / "models" / "mnist" / "1" / "files"
+    assert [p.read_bytes() for p in files.rglob("model.pkl")] == [b"the model"], shown

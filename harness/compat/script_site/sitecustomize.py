@@ -7,6 +7,9 @@
   or the opt-in), NumPy's removed aliases (``np.float``, ``np.str``, ``np.float_``...)
   are put back as NumPy is imported: v1 scripts were written against NumPy 1.x and
   call them (harness/compat/numpy2.py).
+- In a v1 job (the layer on its path), what the script logged to MLflow
+  (``mlflow.autolog()``'s ``model/``) is copied into the run's ``outputs/`` at exit,
+  as Azure kept it among the run's files (harness/compat/mlflow_runs.py).
 - Stand-in data: torchvision's CIFAR classes check the official archives' md5
   sums, which small stand-in files (``harness.datasets.synthetic``, the examples'
   data makers) cannot match. For a dataset folder that holds a
@@ -159,6 +162,34 @@ def _record_the_exception() -> None:
 
 
 _record_the_exception()
+
+
+def _keep_mlflow_artifacts_at_exit() -> None:
+    """Registered now, so it runs after MLflow's own exit hook (last in, first out)."""
+    import os
+
+    outputs = os.environ.get("HARNESS_OUTPUTS_DIR")
+    if not outputs or not _v1_layer_on_path():
+        return
+
+    def keep() -> None:
+        if "mlflow" not in sys.modules:
+            return
+        try:
+            from pathlib import Path
+
+            from harness.compat.mlflow_runs import keep_mlflow_artifacts
+
+            keep_mlflow_artifacts(Path(outputs))
+        except Exception as exc:  # the job's result stands; say what was not kept
+            print(f"harness: warning: MLflow's artifacts not kept: {exc}", file=sys.stderr)
+
+    import atexit
+
+    atexit.register(keep)
+
+
+_keep_mlflow_artifacts_at_exit()
 
 
 def _chain_next_sitecustomize() -> None:
