@@ -661,3 +661,38 @@ def test_what_a_v1_job_logs_to_mlflow_is_kept_in_the_run(azureml, home, tmp_path
     shown = run_cli("models", "show", "mnist", "--format", "json", home=home).json()
     files = home / "models" / "mnist" / "1" / "files"
     assert [p.read_bytes() for p in files.rglob("model.pkl")] == [b"the model"], shown
+
+
+def test_a_model_registered_with_mlflow_is_found_by_model(azureml, home, tmp_path, capsys):
+    """Azure's 10-minute quickstart: mlflow.register_model at ws.get_mlflow_tracking_uri(),
+    then Model(ws, name) and a score.py reading $AZUREML_MODEL_DIR/model/model.pkl. The
+    model is copied from MLflow's registry into the harness's, its files under model/."""
+    if importlib.util.find_spec("mlflow") is None:
+        pytest.skip("mlflow is not installed")
+    from azureml.core import Workspace
+    from azureml.core.model import Model
+    from mlflow import MlflowClient
+
+    ws = Workspace.from_config()
+    uri = ws.get_mlflow_tracking_uri()
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    artifacts = (tmp_path / "artifacts").as_uri()  # not MLflow's default, ./mlruns
+    run = client.create_run(client.create_experiment("quickstart", artifact_location=artifacts))
+    local = write(tmp_path / "m", {"model.pkl": "weights", "MLmodel": "flavors: {}\n"})
+    client.log_artifacts(run.info.run_id, str(local), artifact_path="model")
+    client.create_registered_model("sklearn_mnist_model")
+    client.create_model_version(
+        "sklearn_mnist_model", f"{run.info.artifact_uri}/model", run_id=run.info.run_id
+    )
+    with pytest.raises(HarnessError, match="no model 'not_there'"):
+        Model(ws, "not_there")
+    model = Model(ws, "sklearn_mnist_model")
+    assert (model.name, model.version) == ("sklearn_mnist_model", 1)
+    files = Path(Model.get_model_path("sklearn_mnist_model", _workspace=ws))
+    found = sorted(p.relative_to(files).as_posix() for p in files.rglob("*") if p.is_file())
+    assert found == ["MLmodel", "model.pkl"], found  # the registered folder, model/
+    assert (files / "model.pkl").read_text() == "weights"
+    shown = run_cli("models", "show", "sklearn_mnist_model", "--format", "json", home=home)
+    assert shown.json()["tags"] == {"mlflow_model": "models:/sklearn_mnist_model/1"}
+    assert "registered with MLflow" in capsys.readouterr().err
+    assert Model(ws, "sklearn_mnist_model").version == 1  # found in the registry now
