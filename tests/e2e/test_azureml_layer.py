@@ -636,6 +636,16 @@ mlflow.start_run()  # as mlflow.autolog() does on the first fit
 with open("model.pkl", "wb") as f:
     f.write(b"the model")
 mlflow.log_artifact("model.pkl", artifact_path="model")
+if hasattr(mlflow, "initialize_logged_model"):  # MLflow 3: autolog logs a model apart
+    from mlflow import MlflowClient
+
+    import os, shutil
+
+    os.makedirs("clf_dir")
+    shutil.copy("model.pkl", "clf_dir")
+    logged = mlflow.initialize_logged_model(name="clf")
+    MlflowClient().log_model_artifacts(logged.model_id, "clf_dir")
+    mlflow.finalize_logged_model(logged.model_id, "READY")
 print("logged to mlflow")
 """
 
@@ -656,6 +666,10 @@ def test_what_a_v1_job_logs_to_mlflow_is_kept_in_the_run(azureml, home, tmp_path
     run.wait_for_completion()
     assert run.get_status() == "Completed"
     assert "outputs/model/model.pkl" in run.get_file_names()
+    import mlflow
+
+    if hasattr(mlflow, "initialize_logged_model"):
+        assert "outputs/clf/model.pkl" in run.get_file_names()
     model = run.register_model(model_name="mnist", model_path="model/model.pkl")
     assert model.version == 1
     shown = run_cli("models", "show", "mnist", "--format", "json", home=home).json()
