@@ -710,3 +710,51 @@ def test_a_model_registered_with_mlflow_is_found_by_model(azureml, home, tmp_pat
     assert shown.json()["tags"] == {"mlflow_model": "models:/sklearn_mnist_model/1"}
     assert "registered with MLflow" in capsys.readouterr().err
     assert Model(ws, "sklearn_mnist_model").version == 1  # found in the registry now
+
+
+def test_random_sampling_of_choices_runs_each_configuration_once(azureml, home, tmp_path):
+    """Azure's scikit-learn HyperDrive sample: 12 runs over 4 kernels x 3 penalties.
+    HyperDrive's random sampling did not repeat a configuration ("there may be fewer
+    runs when the sample space is smaller"); drawing with replacement ran some
+    twice and never tried others. Here a space of choices only is its grid in random
+    order: 2 x 2 choices with max_total_runs=6 → four runs, each its own values."""
+    from azureml.core import Experiment, ScriptRunConfig, Workspace
+    from azureml.train.hyperdrive import (
+        HyperDriveConfig,
+        PrimaryMetricGoal,
+        RandomParameterSampling,
+        choice,
+    )
+
+    src = write(
+        tmp_path / "src",
+        {
+            "t.py": """
+        import argparse
+        from azureml.core import Run
+        p = argparse.ArgumentParser()
+        p.add_argument("--kernel"); p.add_argument("--penalty", type=float)
+        a = p.parse_args()
+        run = Run.get_context()
+        run.log("kernel", a.kernel); run.log("penalty", a.penalty); run.log("accuracy", a.penalty)
+    """
+        },
+    )
+    sampling = RandomParameterSampling(
+        {"--kernel": choice("linear", "rbf"), "--penalty": choice(0.5, 1.5)}
+    )
+    config = HyperDriveConfig(
+        run_config=ScriptRunConfig(
+            source_directory=str(src), script="t.py", arguments=["--kernel", "poly"]
+        ),
+        hyperparameter_sampling=sampling,
+        primary_metric_name="accuracy",
+        primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
+        max_total_runs=6,
+        max_concurrent_runs=2,
+    )
+    hd = Experiment(Workspace.from_config(), "hd-random").submit(config)
+    hd.wait_for_completion()
+    assert hd.get_status() == "Completed"
+    seen = sorted((m["kernel"], m["penalty"]) for m in (c.get_metrics() for c in hd.get_children()))
+    assert seen == [("linear", 0.5), ("linear", 1.5), ("rbf", 0.5), ("rbf", 1.5)]
