@@ -99,6 +99,10 @@ def curated(name: str) -> Definition | None:
         yaml.safe_load(text) or {}, where=f"curated environment {target}", check=False
     )
     definition.name, definition.version = target, 1
+    if target != name:  # a v1 name: its framework version, when it can be had
+        from harness.envs.v1_versions import pin
+
+        definition.pip_packages = pin(name, definition.pip_packages)
     return definition
 
 

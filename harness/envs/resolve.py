@@ -161,9 +161,11 @@ def resolve(definition: Definition, home: Path | None = None) -> ResolvedEnviron
 
 #: What a package needs that its own metadata does not say, added unless the
 #: definition names that need's package itself. chainer 7.8.1 (its last release) is
-#: a source archive whose build and import use pkg_resources, gone in setuptools 81.
+#: a source archive whose build uses pkg_resources, gone in setuptools 81; at import,
+#: with a NumPy 1.x (Azure's Chainer sample: cupy-cuda111 pulls numpy 1.26), it reads
+#: numpy.distutils, which needs distutils.msvccompiler, gone in setuptools 74.
 IMPLIED_NEEDS: dict[str, dict[str, list[str]]] = {
-    "chainer": {"requirements": ["setuptools<81"], "build_constraints": ["setuptools<81"]},
+    "chainer": {"requirements": ["setuptools<74"], "build_constraints": ["setuptools<81"]},
 }
 
 

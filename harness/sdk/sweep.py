@@ -4,7 +4,8 @@ limits as the overrides of ``harness train -m``, and the handle of a sweep.
 The mapping (the same one docs/sweeps.md gives for the command line):
 
 - grid sampling → Hydra's basic sweeper: ``key=a,b,c`` (``choice`` only, as in v1);
-- random → the Optuna sweeper with its random sampler; Bayesian → Optuna's TPE;
+- random → the Optuna sweeper with its random sampler (a space of choices only: its
+  grid in random order, without repeats, as HyperDrive); Bayesian → Optuna's TPE;
 - ``choice`` → ``choice(...)``, ``uniform(a, b)`` → ``interval(a, b)``,
   ``loguniform(a, b)`` (v1: ``exp(uniform(a, b))``) → ``tag(log, interval(e^a, e^b))``,
   ``randint(n)`` → ``tag(int, interval(0, n-1))``, the integers 0 … n-1; ``normal``, ``lognormal``, ``qnormal``,
@@ -190,13 +191,29 @@ class GridSampling(Sampling):
 
 class RandomSampling(Sampling):
     sweeper = ["hydra/sweeper=optuna", "hydra/sweeper/sampler=random"]
+    #: A space of choices only: its grid, visited in random order (Optuna's
+    #: GridSampler takes an unvisited point at random), so no configuration runs
+    #: twice and a space smaller than ``max_total_runs`` gives fewer runs, as
+    #: HyperDrive's random sampling did ("there may be fewer runs when the sample
+    #: space is smaller"); the random sampler drew with replacement.
+    choices_sweeper = ["hydra/sweeper=optuna", "hydra/sweeper/sampler=grid"]
 
     def term(self, expr: Expression) -> str:
         return expr.optuna()
 
+    def to_overrides(self, key_of: Any) -> list[str]:
+        items = super().to_overrides(key_of)
+        space = self.parameter_space.values()
+        if self.choices_sweeper and all(
+            not isinstance(e, Expression) or isinstance(e, _Choice) for e in space
+        ):
+            items[: len(self.sweeper)] = self.choices_sweeper
+        return items
+
 
 class BayesianSampling(RandomSampling):
     sweeper = ["hydra/sweeper=optuna"]
+    choices_sweeper: list[str] = []  # TPE's own choice, repeats included
 
 
 # -- policies -----------------------------------------------------------------------

@@ -102,6 +102,10 @@ class OptunaSweeper(Sweeper):
             grid = search_space.grid_choices(space)
             sampler = sampler(search_space=grid)
             self.n_trials = min(self.n_trials, math.prod(len(v) for v in grid.values()))
+            # The grid's own end (study.stop() once every point was told) works only
+            # inside study.optimize; on this ask/tell loop it raised before the last
+            # trial's value was stored. n_trials, capped above, ends the sweep instead.
+            sampler.after_trial = lambda *args, **kwargs: None
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         return optuna.create_study(
             study_name=self.study_name or sweep_id,

@@ -205,17 +205,14 @@ def test_curated_v1_names_run_in_the_mapped_harness_environments(azureml, home, 
     scikit-learn meets the curated requirement, so the build reuses it (no
     download) and the job imports it from there, in the environment's
     interpreter."""
-    from azureml.core import Environment, Workspace
+    from azureml.core import Workspace
 
     ws = Workspace.from_config()
-    # Azure matched curated names case-insensitively; today's notebooks write
-    # 'azureml-sklearn-1.5', which maps by its framework (V1_FAMILIES).
-    for env in (ws.environments["AzureML-Tutorial"], Environment.get(ws, "azureml-sklearn-1.5")):
-        run = submit(script_config(src, env, "sklearn"))
-        seen, environment = ran_in_environment(home, run)
-        assert environment["name"] == "harness-sklearn" and environment["version"] == 1
-        assert seen["found"]["sklearn"] == metadata.version("scikit-learn")
-        assert f"scikit-learn=={metadata.version('scikit-learn')}" in environment["from_harness"]
+    run = submit(script_config(src, ws.environments["AzureML-Tutorial"], "sklearn"))
+    seen, environment = ran_in_environment(home, run)
+    assert environment["name"] == "harness-sklearn" and environment["version"] == 1
+    assert seen["found"]["sklearn"] == metadata.version("scikit-learn")
+    assert f"scikit-learn=={metadata.version('scikit-learn')}" in environment["from_harness"]
     built = json.loads((home / "envs" / environment["hash"] / "harness-env.json").read_text())
     assert not any(p.startswith("scikit-learn") for p in _own_packages(built)), built["packages"]
     shown = run_cli("runs", "show", run.id, home=home)
@@ -228,6 +225,24 @@ def test_curated_v1_names_run_in_the_mapped_harness_environments(azureml, home, 
     err = capfd.readouterr().err
     assert "curated environment 'AzureML-TensorFlow-2.0-CPU' has no local counterpart" in err
     assert "AzureML-* names with scikit-learn, sklearn, pytorch" in err  # names the mapped ones
+
+
+@pytest.mark.slow
+def test_a_curated_name_that_names_a_version_gets_that_version(azureml, home, src):
+    """Azure matched curated names case-insensitively, and 'azureml-sklearn-1.5' (the
+    spelling of today's notebooks) had scikit-learn 1.5: the job imports a 1.5.x
+    release, installed into the environment (Azure's MNIST tutorial passes
+    ``multi_class``, which later releases refuse)."""
+    from azureml.core import Environment, Workspace
+
+    ws = Workspace.from_config()
+    run = submit(script_config(src, Environment.get(ws, "azureml-sklearn-1.5"), "sklearn"))
+    seen, environment = ran_in_environment(home, run)
+    assert environment["name"] == "harness-sklearn"
+    assert seen["found"]["sklearn"].startswith("1.5."), seen
+    assert "scikit-learn==1.5.*" in environment["requirements"]
+    built = json.loads((home / "envs" / environment["hash"] / "harness-env.json").read_text())
+    assert f"scikit-learn=={seen['found']['sklearn']}" in _own_packages(built)
 
 
 def test_curated_pytorch_name_reuses_the_harness_torch(azureml, home, src):

@@ -105,6 +105,10 @@ def test_what_cannot_exist_locally_is_refused_in_one_line_or_warned_once(azureml
         assert "\n" not in message and " is not available locally; " in message, message
     Estimator(".", entry_script="t.py", custom_docker_base_image="img:1")
     Estimator(".", entry_script="t.py", custom_docker_base_image="img:2")
+    from azureml.core.runconfig import DockerConfiguration
+
+    docker = DockerConfiguration(use_docker=True)  # Azure's Chainer sample
+    ScriptRunConfig(".", script="t.py", docker_runtime_config=docker)
     # A curated name the harness maps runs in its harness environment (issue 16,
     # tests/e2e/test_azureml_environments.py); one it does not map warns once.
     assert ws.environments["AzureML-PyTorch-1.6-CPU"].to_config() == "AzureML-PyTorch-1.6-CPU"
@@ -112,6 +116,9 @@ def test_what_cannot_exist_locally_is_refused_in_one_line_or_warned_once(azureml
     assert isinstance(env, Environment) and env.to_config() is None
     err = capsys.readouterr().err
     assert err.count("custom_docker_base_image=") == 1  # one warning per kind
+    # an object is named by its kind, not by its address
+    assert "docker_runtime_config=DockerConfiguration(...) is ignored" in err
+    assert " at 0x" not in err
     assert "curated environment 'AzureML-TensorFlow-2.0-CPU'" in err
     assert "Azure subscription" in err
     offline = Run.get_context()
@@ -239,6 +246,48 @@ def test_a_script_that_imports_chainer_runs_on_numpy_2(home, tmp_path):
     result = script_train(home, src, "c.py")
     assert result.returncode == 0, result.output
     assert "chainer 7." in result.stdout
+
+
+NUMPY1_SCRIPT = """
+import argparse
+import numpy as np
+from azureml.core.run import Run
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--kernel", type=str, default="linear")
+parser.add_argument("--penalty", type=float, default=1.0)
+args = parser.parse_args()
+run = Run.get_context()
+run.log("Kernel type", np.str(args.kernel))
+run.log("Penalty", np.float(args.penalty))
+run.log("Epochs", np.int(7.9))
+run.log("Mean", np.float_(np.product([1.5, 2.0])))
+run.log("Missing", str(np.NaN))
+"""
+
+
+def test_a_v1_script_gets_numpy_1_aliases_back(home, tmp_path):
+    """Azure's own samples (the HyperDrive scikit-learn and Chainer notebooks, the
+    image-classification tutorial) log ``np.float(acc)`` / ``np.str(kernel)``: where
+    the v1 layer is on the job's path those names mean what they meant in NumPy 1.x;
+    elsewhere NumPy is left as it is."""
+    src = write(tmp_path / "src", {"train.py": NUMPY1_SCRIPT})
+    result = script_train(
+        home, src, "train.py", "estimator.azureml_compat=true",
+        "++estimator.arguments=[--kernel,rbf,--penalty,0.5]",
+    )  # fmt: skip
+    assert result.returncode == 0, result.output
+    metrics = show(result.run_id, home)["metrics"]
+    assert metrics == {
+        "Kernel type": "rbf", "Penalty": 0.5, "Epochs": 7, "Mean": 3.0, "Missing": "nan",
+    }  # fmt: skip
+    plain = write(
+        tmp_path / "plain",
+        {"p.py": "import numpy as np\nprint('has float', hasattr(np, 'float'))\n"},
+    )
+    result = script_train(home, plain, "p.py")
+    assert result.returncode == 0, result.output
+    assert "has float False" in result.stdout
 
 
 @pytest.mark.slow
@@ -576,3 +625,136 @@ def test_v1_arguments_with_a_local_meaning_are_honoured_and_the_rest_warn(
     err = capfd.readouterr().err
     for name in ("inputs=", "framework_version=", "vm_size="):
         assert err.count(name) == 1, err
+
+
+MLFLOW_SCRIPT = """
+import mlflow
+from azureml.core import Run
+
+Run.get_context().log("accuracy", 0.5)
+mlflow.start_run()  # as mlflow.autolog() does on the first fit
+with open("model.pkl", "wb") as f:
+    f.write(b"the model")
+mlflow.log_artifact("model.pkl", artifact_path="model")
+if hasattr(mlflow, "initialize_logged_model"):  # MLflow 3: autolog logs a model apart
+    from mlflow import MlflowClient
+
+    import os, shutil
+
+    os.makedirs("clf_dir")
+    shutil.copy("model.pkl", "clf_dir")
+    logged = mlflow.initialize_logged_model(name="clf")
+    MlflowClient().log_model_artifacts(logged.model_id, "clf_dir")
+    mlflow.finalize_logged_model(logged.model_id, "READY")
+print("logged to mlflow")
+"""
+
+
+def test_what_a_v1_job_logs_to_mlflow_is_kept_in_the_run(azureml, home, tmp_path):
+    """Azure's MNIST quickstart trains with mlflow.autolog() in the job, then calls
+    run.register_model(model_path="model/model.pkl"): on Azure the job's MLflow run
+    was the job's run. Here MLflow's artifacts are copied into the run's outputs/
+    at the job's exit, and the bare name finds them."""
+    if importlib.util.find_spec("mlflow") is None:
+        pytest.skip("mlflow is not installed")
+    from azureml.core import Experiment, ScriptRunConfig, Workspace
+
+    src = write(tmp_path / "src", {"train.py": MLFLOW_SCRIPT})
+    ws = Workspace.from_config()
+    config = ScriptRunConfig(source_directory=str(src), script="train.py")
+    run = Experiment(ws, "mlflow-in-job").submit(config)
+    run.wait_for_completion()
+    assert run.get_status() == "Completed"
+    assert "outputs/model/model.pkl" in run.get_file_names()
+    import mlflow
+
+    if hasattr(mlflow, "initialize_logged_model"):
+        assert "outputs/clf/model.pkl" in run.get_file_names()
+    model = run.register_model(model_name="mnist", model_path="model/model.pkl")
+    assert model.version == 1
+    shown = run_cli("models", "show", "mnist", "--format", "json", home=home).json()
+    files = home / "models" / "mnist" / "1" / "files"
+    assert [p.read_bytes() for p in files.rglob("model.pkl")] == [b"the model"], shown
+
+
+def test_a_model_registered_with_mlflow_is_found_by_model(azureml, home, tmp_path, capsys):
+    """Azure's 10-minute quickstart: mlflow.register_model at ws.get_mlflow_tracking_uri(),
+    then Model(ws, name) and a score.py reading $AZUREML_MODEL_DIR/model/model.pkl. The
+    model is copied from MLflow's registry into the harness's, its files under model/."""
+    if importlib.util.find_spec("mlflow") is None:
+        pytest.skip("mlflow is not installed")
+    from azureml.core import Workspace
+    from azureml.core.model import Model
+    from mlflow import MlflowClient
+
+    ws = Workspace.from_config()
+    uri = ws.get_mlflow_tracking_uri()
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    artifacts = (tmp_path / "artifacts").as_uri()  # not MLflow's default, ./mlruns
+    run = client.create_run(client.create_experiment("quickstart", artifact_location=artifacts))
+    local = write(tmp_path / "m", {"model.pkl": "weights", "MLmodel": "flavors: {}\n"})
+    client.log_artifacts(run.info.run_id, str(local), artifact_path="model")
+    client.create_registered_model("sklearn_mnist_model")
+    client.create_model_version(
+        "sklearn_mnist_model", f"{run.info.artifact_uri}/model", run_id=run.info.run_id
+    )
+    with pytest.raises(HarnessError, match="no model 'not_there'"):
+        Model(ws, "not_there")
+    model = Model(ws, "sklearn_mnist_model")
+    assert (model.name, model.version) == ("sklearn_mnist_model", 1)
+    files = Path(Model.get_model_path("sklearn_mnist_model", _workspace=ws))
+    found = sorted(p.relative_to(files).as_posix() for p in files.rglob("*") if p.is_file())
+    assert found == ["MLmodel", "model.pkl"], found  # the registered folder, model/
+    assert (files / "model.pkl").read_text() == "weights"
+    shown = run_cli("models", "show", "sklearn_mnist_model", "--format", "json", home=home)
+    assert shown.json()["tags"] == {"mlflow_model": "models:/sklearn_mnist_model/1"}
+    assert "registered with MLflow" in capsys.readouterr().err
+    assert Model(ws, "sklearn_mnist_model").version == 1  # found in the registry now
+
+
+def test_random_sampling_of_choices_runs_each_configuration_once(azureml, home, tmp_path):
+    """Azure's scikit-learn HyperDrive sample: 12 runs over 4 kernels x 3 penalties.
+    HyperDrive's random sampling did not repeat a configuration ("there may be fewer
+    runs when the sample space is smaller"); drawing with replacement ran some
+    twice and never tried others. Here a space of choices only is its grid in random
+    order: 2 x 2 choices with max_total_runs=6 → four runs, each its own values."""
+    from azureml.core import Experiment, ScriptRunConfig, Workspace
+    from azureml.train.hyperdrive import (
+        HyperDriveConfig,
+        PrimaryMetricGoal,
+        RandomParameterSampling,
+        choice,
+    )
+
+    src = write(
+        tmp_path / "src",
+        {
+            "t.py": """
+        import argparse
+        from azureml.core import Run
+        p = argparse.ArgumentParser()
+        p.add_argument("--kernel"); p.add_argument("--penalty", type=float)
+        a = p.parse_args()
+        run = Run.get_context()
+        run.log("kernel", a.kernel); run.log("penalty", a.penalty); run.log("accuracy", a.penalty)
+    """
+        },
+    )
+    sampling = RandomParameterSampling(
+        {"--kernel": choice("linear", "rbf"), "--penalty": choice(0.5, 1.5)}
+    )
+    config = HyperDriveConfig(
+        run_config=ScriptRunConfig(
+            source_directory=str(src), script="t.py", arguments=["--kernel", "poly"]
+        ),
+        hyperparameter_sampling=sampling,
+        primary_metric_name="accuracy",
+        primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
+        max_total_runs=6,
+        max_concurrent_runs=2,
+    )
+    hd = Experiment(Workspace.from_config(), "hd-random").submit(config)
+    hd.wait_for_completion()
+    assert hd.get_status() == "Completed"
+    seen = sorted((m["kernel"], m["penalty"]) for m in (c.get_metrics() for c in hd.get_children()))
+    assert seen == [("linear", 0.5), ("linear", 1.5), ("rbf", 0.5), ("rbf", 1.5)]

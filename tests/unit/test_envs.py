@@ -310,7 +310,58 @@ def test_chainer_gets_the_setuptools_its_build_and_import_need():
     from harness.envs.resolve import implied_needs
 
     assert implied_needs(["chainer", "numpy<2"], []) == (
-        ["chainer", "numpy<2", "setuptools<81"], ["setuptools<81"])  # fmt: skip
+        ["chainer", "numpy<2", "setuptools<74"], ["setuptools<81"])  # fmt: skip
     pinned = (["chainer==7.8.1", "setuptools<74"], ["setuptools<80"])
     assert implied_needs(*pinned) == pinned  # the definition's own pins win
     assert implied_needs(["tabulate"], []) == (["tabulate"], [])
+
+
+# -- the framework version a v1 curated name names (harness/envs/v1_versions.py) --
+@pytest.mark.parametrize(
+    ("name", "named"),
+    [
+        ("azureml-sklearn-1.5", ("scikit-learn", "1.5")),
+        ("AzureML-Scikit-learn-0.20.3", ("scikit-learn", "0.20.3")),
+        ("AzureML-Scikit-learn0.24-Cuda11-OpenMpi4.1.0-py36", ("scikit-learn", "0.24")),
+        ("AzureML-pytorch-1.10-ubuntu18.04-py38-cuda11-gpu", ("torch", "1.10")),
+        ("AzureML-Tutorial", None),
+        ("AzureML-Chainer-5.1.0-CPU", None),
+        ("harness-sklearn", None),
+    ],
+)
+def test_the_framework_version_a_v1_name_names(name, named):
+    from harness.envs.v1_versions import named_version
+
+    assert named_version(name) == named
+
+
+def test_a_v1_name_pins_its_version_only_when_a_wheel_exists(monkeypatch, capsys):
+    from harness.envs import v1_versions
+
+    asked = []
+
+    def has_wheel(line: str, python: str) -> bool:
+        asked.append((line, python))
+        return line.startswith("torch==2.2")
+
+    monkeypatch.setattr(v1_versions, "has_wheel", has_wheel)
+    curated = ["torch==2.14.1", "torchvision==0.29.1"]
+    pinned = v1_versions.pin("AzureML-pytorch-2.2-cuda11.8", curated, python="3.11")
+    assert pinned == ["torch==2.2.*", "torchvision"]  # torchvision left to match torch
+    assert capsys.readouterr().err == ""
+    kept = v1_versions.pin("AzureML-PyTorch-1.6-CPU", curated, python="3.11")
+    assert kept == curated
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "harness: warning: AzureML-PyTorch-1.6-CPU names torch 1.6, which has no wheel for "
+        "Python 3.11 here: using torch==2.14.1"
+    ]
+    assert asked == [("torch==2.2.*", "3.11"), ("torch==1.6.*", "3.11")]
+    sklearn = ["scikit-learn>=1.3", "joblib>=1.3"]
+    monkeypatch.setattr(v1_versions, "has_wheel", lambda line, python: True)
+    assert registry.curated("azureml-sklearn-1.5").pip_packages == [
+        "scikit-learn==1.5.*",
+        "joblib>=1.3",
+    ]
+    assert registry.curated("AzureML-Tutorial").pip_packages == sklearn
+    assert registry.curated("harness-sklearn").pip_packages == sklearn

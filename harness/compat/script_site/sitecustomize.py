@@ -3,6 +3,13 @@
 - Chainer 7 reads ``np.sctypes``, removed in NumPy 2: restore it just before
   ``chainer`` is imported, so a user's own ``import chainer`` works with the
   harness's ``[chainer]`` install as the built-in estimator does.
+- Where the Azure ML v1 layer is on the job's path (``estimator.azureml_compat``
+  or the opt-in), NumPy's removed aliases (``np.float``, ``np.str``, ``np.float_``...)
+  are put back as NumPy is imported: v1 scripts were written against NumPy 1.x and
+  call them (harness/compat/numpy2.py).
+- In a v1 job (the layer on its path), what the script logged to MLflow
+  (``mlflow.autolog()``'s ``model/``) is copied into the run's ``outputs/`` at exit,
+  as Azure kept it among the run's files (harness/compat/mlflow_runs.py).
 - Stand-in data: torchvision's CIFAR classes check the official archives' md5
   sums, which small stand-in files (``harness.datasets.synthetic``, the examples'
   data makers) cannot match. For a dataset folder that holds a
@@ -48,20 +55,46 @@ class _PatchAfterLoad(importlib.abc.Loader):
 
     def exec_module(self, module) -> None:  # noqa: ANN001
         self.loader.exec_module(module)
+        # The module keeps its own loader (resources, reloads), not this wrapper.
+        if getattr(module, "__spec__", None) is not None:
+            module.__spec__.loader = self.loader
+        module.__loader__ = self.loader
         self.patch(module)
+
+
+def _patch_numpy(module) -> None:  # noqa: ANN001
+    try:
+        from harness.compat.numpy2 import restore_removed_aliases
+    except ImportError:
+        return
+    restore_removed_aliases(module)
+
+
+def _v1_layer_on_path() -> bool:
+    import os
+
+    shim = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "azureml_shim")
+    return any(p and os.path.abspath(p) == shim for p in sys.path)
+
+
+def _patched_spec(finder, name, path, target, patch):  # noqa: ANN001, ANN202
+    """The spec the other finders give ``name``, its loader wrapped to run ``patch``."""
+    for other in sys.meta_path:
+        if other is finder or not hasattr(other, "find_spec"):
+            continue
+        spec = other.find_spec(name, path, target)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _PatchAfterLoad(spec.loader, patch)
+            return spec
+    return None
 
 
 class _HarnessScriptFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):  # noqa: ANN001, ANN201
         if name == "torchvision.datasets.cifar":
-            for finder in sys.meta_path:
-                if finder is self or not hasattr(finder, "find_spec"):
-                    continue
-                spec = finder.find_spec(name, path, target)
-                if spec is not None and spec.loader is not None:
-                    spec.loader = _PatchAfterLoad(spec.loader, _patch_cifar)
-                    return spec
-            return None
+            return _patched_spec(self, name, path, target, _patch_cifar)
+        if name == "numpy" and _v1_layer_on_path():
+            return _patched_spec(self, name, path, target, _patch_numpy)
         if name == "chainer":
             try:
                 from harness.compat.numpy2 import restore_sctypes
@@ -129,6 +162,34 @@ def _record_the_exception() -> None:
 
 
 _record_the_exception()
+
+
+def _keep_mlflow_artifacts_at_exit() -> None:
+    """Registered now, so it runs after MLflow's own exit hook (last in, first out)."""
+    import os
+
+    outputs = os.environ.get("HARNESS_OUTPUTS_DIR")
+    if not outputs or not _v1_layer_on_path():
+        return
+
+    def keep() -> None:
+        if "mlflow" not in sys.modules:
+            return
+        try:
+            from pathlib import Path
+
+            from harness.compat.mlflow_runs import keep_mlflow_artifacts
+
+            keep_mlflow_artifacts(Path(outputs))
+        except Exception as exc:  # the job's result stands; say what was not kept
+            print(f"harness: warning: MLflow's artifacts not kept: {exc}", file=sys.stderr)
+
+    import atexit
+
+    atexit.register(keep)
+
+
+_keep_mlflow_artifacts_at_exit()
 
 
 def _chain_next_sitecustomize() -> None:

@@ -107,7 +107,13 @@ def refuse(what: str, instead: str) -> UnsupportedError:
 def ignored(what: str, value: Any, why: str = "it has no local meaning") -> None:
     """An accepted-and-ignored argument: one warning per kind of argument."""
     if value not in (None, False, "", [], {}, ()):
-        warn_once(f"ignored:{what}", f"{what}={value!r} is ignored ({why})")
+        # An object without a repr of its own reads as its kind, not `<... at 0x7f...>`.
+        shown = (
+            f"{type(value).__name__}(...)"
+            if type(value).__repr__ is object.__repr__
+            else repr(value)
+        )
+        warn_once(f"ignored:{what}", f"{what}={shown} is ignored ({why})")
 
 
 class Details(dict):

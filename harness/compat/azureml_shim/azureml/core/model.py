@@ -36,8 +36,17 @@ class Model(_Native):
         model_framework: Any = None,
         **kwargs: Any,
     ) -> None:
+        from harness.errors import NotFoundError
+
         native_ws = getattr(workspace, "_native", workspace)
-        super().__init__(native_ws, name, id, tags, properties, version, run_id, **kwargs)
+        try:
+            super().__init__(native_ws, name, id, tags, properties, version, run_id, **kwargs)
+        except NotFoundError:
+            # On Azure, MLflow's registry was the workspace's (Azure's quickstart:
+            # mlflow.register_model, then Model(ws, name)); here it is a store of its own.
+            if not name or not _import_from_mlflow(workspace, name, version):
+                raise
+            super().__init__(native_ws, name, id, tags, properties, version, run_id, **kwargs)
 
     @staticmethod
     def register(
@@ -196,3 +205,57 @@ class InferenceConfig:
 
 
 __all__ = ["InferenceConfig", "Model"]
+
+
+def _import_from_mlflow(workspace: Any, name: str, version: int | None) -> bool:
+    """A model registered with MLflow at the workspace's tracking URI
+    (``ws.get_mlflow_tracking_uri()``), copied into the harness's registry under the
+    same name (its files in a folder ``model/``, as Azure kept an MLflow model), with
+    one warning. False when MLflow has no such model (or is not installed)."""
+    import importlib.util
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    if importlib.util.find_spec("mlflow") is None or not hasattr(
+        workspace, "get_mlflow_tracking_uri"
+    ):
+        return False
+    from mlflow import MlflowClient
+    from mlflow.artifacts import download_artifacts
+    from mlflow.exceptions import MlflowException
+
+    uri = workspace.get_mlflow_tracking_uri()
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    try:
+        found = client.search_model_versions(f"name = '{name}'")
+    except MlflowException:
+        return False
+    wanted = [v for v in found if version is None or int(v.version) == int(version)]
+    if not wanted:
+        return False
+    chosen = max(wanted, key=lambda v: int(v.version))
+    with tempfile.TemporaryDirectory() as temp:
+        # The version's own source, read from this store (a models:/ URI would be
+        # resolved against MLflow's process-wide registry URI instead).
+        source = client.get_model_version_download_uri(name, chosen.version)
+        download = Path(temp) / "download"
+        download_artifacts(artifact_uri=source, dst_path=str(download), tracking_uri=uri)
+        # The MLflow model is the folder holding its MLmodel file (a download may
+        # nest it in a folder named after the source's last part).
+        root = next((p.parent for p in sorted(download.rglob("MLmodel"))), download)
+        folder = Path(temp) / "model"
+        shutil.copytree(root, folder)
+        registered = Model.register(
+            workspace,
+            str(folder),
+            name,
+            tags={"mlflow_model": f"models:/{name}/{chosen.version}"},
+            description=f"imported from MLflow's registry ({uri})",
+        )
+    warn_once(
+        f"mlflow-model:{name}",
+        f"model '{name}' is registered with MLflow ({uri}), not in the harness's registry: "
+        f"copied in as {registered.name}:{registered.version}",
+    )
+    return True

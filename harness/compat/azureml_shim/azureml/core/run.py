@@ -287,10 +287,7 @@ class Run:
         self, name: str, output_file_path: str | None = None, _validate_checksum: bool = False
     ) -> None:
         handle = self._need_handle("download_file")
-        files = set(handle.get_file_names())
-        if name not in files and f"outputs/{name}" in files:
-            name = f"outputs/{name}"  # upload_file(name=...) keeps a bare name in outputs/
-        handle.download_file(name, output_file_path)
+        handle.download_file(_stored_name(handle, name), output_file_path)
 
     def download_files(
         self,
@@ -359,7 +356,10 @@ class Run:
 
         if self._context is not None:
             self._context.flush()  # the entry links the metrics logged so far
-        native = self._need_handle("register_model").register_model(
+        handle = self._need_handle("register_model")
+        if model_path is not None:
+            model_path = _stored_name(handle, model_path)
+        native = handle.register_model(
             model_name, model_path, tags=tags, properties=properties, description=description
         )
         return Model(self.experiment.workspace, entry=native._entry)
@@ -458,3 +458,18 @@ def run_definition(native: dict[str, Any]) -> Details:
 def get_run(experiment: Any, run_id: str, **_: Any) -> Run:
     ignored("get_run extras", None)
     return Run(experiment, run_id)
+
+
+def _stored_name(handle: Any, name: str) -> str:
+    """Where the run keeps what v1 named ``name``: a bare name (``upload_file(name=...)``,
+    MLflow's ``model/model.pkl`` in a v1 job) is kept under ``outputs/``."""
+    name = name.strip("/")
+    if name.startswith(("outputs/", "logs/")) or name in ("outputs", "logs"):
+        return name
+    files = handle.get_file_names()
+    if name in files or any(f.startswith(f"{name}/") for f in files):
+        return name
+    inside = f"outputs/{name}"
+    if inside in files or any(f.startswith(f"{inside}/") for f in files):
+        return inside
+    return name
