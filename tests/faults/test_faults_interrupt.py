@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import envvars
 from harness.testing import harness_executable, run_cli, script_job, workspace_processes
 
 # Logs a metric every 0.1 s for up to 60 s: long enough to be interrupted mid-run.
@@ -182,7 +183,7 @@ Run.get_context().log("score", args.x)
 """
 
 
-def _start_with_swallowing_site(home: Path, tmp_path: Path, args: list[str]):
+def _start_with_swallowing_site(home: Path, tmp_path: Path, args: list[str], **env: str):
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(SWALLOWING_SITE)
@@ -194,14 +195,21 @@ def _start_with_swallowing_site(home: Path, tmp_path: Path, args: list[str]):
         PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
         SWALLOW_TRIGGER=str(trigger),
         SWALLOW_PARENT=str(os.getpid()),  # only `harness train` itself, not its jobs
+        **env,
     )
     return proc, trigger
 
 
 def test_a_swallowed_ctrl_c_at_a_sweep_jobs_start_still_stops_the_sweep(home, tmp_path):
     job = script_job(tmp_path, SLEEPING_SCRIPT)
+    # Each job a fresh process, forked by the driver at its start: with the fork
+    # server (the default) the driver forks once, before the first job, and a job's
+    # start is a message to the server, where no at-fork hook can swallow a Ctrl-C.
     proc, trigger = _start_with_swallowing_site(
-        home, tmp_path, ["-m", *job, "+estimator.script_params.x=0,1,2,3,4"]
+        home,
+        tmp_path,
+        ["-m", *job, "+estimator.script_params.x=0,1,2,3,4"],
+        **{envvars.EARLY_WORKER: "0"},
     )
     deadline = time.monotonic() + 180
     while sum(r["status"] == "Completed" for r in _runs(home).values()) < 1:
