@@ -176,14 +176,20 @@ def free_port() -> int:
 
 
 def start_server(store: Store, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """The real `mlflow server` on the store (MLflow's defaults otherwise)."""
+    """The real `mlflow server` on the store, MLflow's defaults otherwise (4 workers)
+    but for its job runner (huey consumers for GenAI jobs, off: 7 more processes
+    that serve no tracking request)."""
     port = free_port()
     exe = str(Path(sys.executable).with_name("mlflow"))
     cmd = [exe, "server", "--backend-store-uri", store.uri, "--host", "127.0.0.1",
            "--port", str(port), "--default-artifact-root", (store.folder / "artifacts").as_uri()]  # fmt: skip
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=os.environ.copy()
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
         )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
