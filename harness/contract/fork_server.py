@@ -40,7 +40,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from harness import envvars
+from harness import envvars, pids
 
 if TYPE_CHECKING:
     from harness.contract.jobspec import JobSpec
@@ -213,7 +213,7 @@ class ForkedJob(subprocess.Popen[bytes]):
         except (ConnectionError, OSError, ValueError):
             # The server died (and with it, by PR_SET_PDEATHSIG, the job): its
             # status is lost; report the job killed once it is gone.
-            if _alive(self.pid):
+            if pids.exists(self.pid):
                 return False
             self.returncode = -int(signal.SIGKILL)
             return True
@@ -222,16 +222,6 @@ class ForkedJob(subprocess.Popen[bytes]):
         resources.add_waited_elsewhere(float(message["maxrss_mb"]), float(message["cpu_s"]))
         self.returncode = int(message["code"])
         return True
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # --- The server process ------------------------------------------------------

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from harness import pids
 from harness.datastore.errors import UnsafePathError
 
 #: Folder at the root of every datastore that holds its manifest; never a user key.
@@ -116,19 +117,9 @@ def remove_dead_temps(folder: Path, recursive: bool = True) -> int:
             if TEMP_MARK not in name:
                 continue
             pid_text = name.split(TEMP_MARK, 1)[1].split("-", 1)[0]
-            if pid_text.isdigit() and _alive(int(pid_text)):
+            if pid_text.isdigit() and pids.exists(int(pid_text)):
                 continue
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(os.path.join(dirpath, name))
                 removed += 1
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -20,6 +20,8 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
+from harness import pids
+
 __all__ = ["alive", "start_ticks"]
 
 #: Slack for a wall-clock start: /proc times are in ticks and the boot time is rounded.
@@ -63,12 +65,8 @@ def alive(pid: int, *, ticks: int | None = None, started_before: float | None = 
     (epoch seconds) a time it had already started by."""
     if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not pids.exists(pid):
         return False
-    except PermissionError:
-        pass  # it exists, owned by someone else
     fields = _stat_fields(pid)
     if fields is None:
         return True  # no /proc: existence is all that can be known
