@@ -100,8 +100,8 @@ def write_store(folder: Path, specs: list[Spec], long_points: int) -> Store:
                    "is_nan": False, "run_uuid": run_uuid}  # fmt: skip
             metrics.append(row)
             latest.append(row)
-        for key, value in (("batch", s.batch), ("mlflow.runName", s.id), ("mlflow.user", "bench")):
-            tags.append({"key": key, "value": value, "run_uuid": run_uuid})
+        for key, text in (("batch", s.batch), ("mlflow.runName", s.id), ("mlflow.user", "bench")):
+            tags.append({"key": key, "value": text, "run_uuid": run_uuid})
     long_uuid, long_ms = uuids[LONG_ID], 4102444799000
     runs.append(_run_row(LONG_ID, long_uuid, ids[LONG_EXPERIMENT], long_ms, artifacts))
     tags.append({"key": "mlflow.runName", "value": LONG_ID, "run_uuid": long_uuid})

@@ -10,7 +10,7 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 LEARNING_RATES = (0.001, 0.005, 0.01, 0.05, 0.1)
@@ -42,7 +42,7 @@ class Spec:
 
 
 def iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds")
 
 
 #: 2026-01-01T00:00:00Z; run i is created i seconds later (the newest last).
