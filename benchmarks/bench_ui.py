@@ -204,7 +204,10 @@ class Browser:
             executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
         )
         self.page = self._browser.new_page(viewport={"width": 1280, "height": 900})
-        self.page.goto(f"{base}/?token={token}")  # the session cookie
+        # The session cookie, and the runs page it opens: waited for until it shows its
+        # rows, so its requests (facets over every run) are done before a timed page.
+        self.page.goto(f"{base}/?token={token}")
+        self.page.wait_for_selector("table.runs tbody tr[data-run]", timeout=BROWSER_TIMEOUT * 1000)
 
     def time(self, url: str, selector: str) -> float:
         self.page.goto("about:blank")
