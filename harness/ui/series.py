@@ -6,7 +6,10 @@ resolution when it holds few enough.
 The metric files are JSON lines written by ``harness.run.metrics.encode_event``
 (one fixed layout); a regular expression over a whole chunk reads that layout at C
 speed, and any line it does not match (another writer's spacing) is read with
-``json`` instead, so nothing is skipped.
+``json`` instead, so nothing is skipped. A long chunk of scalars only (a run's first
+look at a million points) is read by pyarrow's JSON reader straight into columns,
+five times faster; a chunk it cannot take whole (a `log_row`, a null, an odd line)
+goes the first way, so both give the same curves.
 """
 
 from __future__ import annotations
@@ -26,13 +29,17 @@ from harness.run.metrics import read_appended
 #: Points per curve unless the page asks for another number.
 DEFAULT_POINTS = 2000
 MAX_POINTS = 20_000
+#: Chunks at least this long try pyarrow's reader first (a live run's last second
+#: of lines is shorter, and cheaper through the regular expression).
+ARROW_BYTES = 1 << 20
 #: Runs whose parsed curves stay in memory, and the points they may hold together
 #: (a compare of 50 small runs must not push out the one long run being looked at).
 CACHED_RUNS = 64
 CACHED_POINTS = 20_000_000
 
+# The time is the last field: a line with more (another writer's) goes to ``json``.
 _LINE = re.compile(
-    rb'^\{"name": ("(?:[^"\\\n]|\\.)*"), "value": (.+?), "step": (-?\d+), "time": ([^}\n]+)\}$',
+    rb'^\{"name": ("(?:[^"\\\n]|\\.)*"), "value": (.+?), "step": (-?\d+), "time": ([^,}\n]+)\}$',
     re.MULTILINE,
 )
 
@@ -45,7 +52,12 @@ class Curve:
     values: list[np.ndarray] = field(default_factory=list)
     times: list[np.ndarray] = field(default_factory=list)
 
-    def add(self, steps: list[int], values: list[float], times: list[float]) -> None:
+    def add(
+        self,
+        steps: list[int] | np.ndarray,
+        values: list[float] | np.ndarray,
+        times: list[float] | np.ndarray,
+    ) -> None:
         self.steps.append(np.asarray(steps, dtype=np.float64))
         self.values.append(np.asarray(values, dtype=np.float64))
         self.times.append(np.asarray(times, dtype=np.float64))
@@ -78,6 +90,12 @@ class RunCurves:
             self._parse(chunk)
 
     def _parse(self, chunk: bytes) -> None:
+        if len(chunk) >= ARROW_BYTES:
+            columns = arrow_columns(chunk)
+            if columns is not None:
+                for name, arrays in columns.items():
+                    self.curves.setdefault(name, Curve()).add(*arrays)
+                return
         found: dict[str, tuple[list[int], list[float], list[float]]] = {}
         others: list[dict[str, Any]] = []
         matched = 0
@@ -119,6 +137,53 @@ class RunCurves:
             self.entries.setdefault(point["name"], []).append(
                 {k: point[k] for k in ("step", "value", "time")}
             )
+
+
+_ARROW_SCHEMA: Any = None
+
+
+def arrow_columns(chunk: bytes) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
+    """Name → (steps, values, times) in file order, if every line of ``chunk`` is a
+    scalar point (a text name, a numeric value, an integer step, a numeric time,
+    none missing; other fields are ignored, as the line reader's ``json`` path
+    does); None otherwise, or without pyarrow."""
+    global _ARROW_SCHEMA
+    try:
+        import pyarrow as pa
+        import pyarrow.json as pj
+    except ImportError:
+        return None
+    if _ARROW_SCHEMA is None:
+        _ARROW_SCHEMA = pa.schema(
+            [("name", pa.string()), ("value", pa.float64()), ("step", pa.int64()),
+             ("time", pa.float64())]
+        )  # fmt: skip
+    try:
+        table = pj.read_json(
+            pa.BufferReader(chunk),
+            # one thread: the server's other requests need the other core
+            read_options=pj.ReadOptions(use_threads=False, block_size=1 << 22),
+            parse_options=pj.ParseOptions(
+                explicit_schema=_ARROW_SCHEMA, unexpected_field_behavior="ignore"
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None  # a line of another kind: the general reader takes the chunk
+    if table.num_rows != chunk.count(b"\n") or any(c.null_count for c in table.columns):
+        return None  # a missing field or a null value (an entry, as the regex path has it)
+    names = table.column("name").combine_chunks().dictionary_encode()
+    codes = names.indices.to_numpy(zero_copy_only=False)
+    steps, values, times = (
+        table.column(c).to_numpy().astype(np.float64, copy=False) for c in ("step", "value", "time")
+    )
+    out = {}
+    for code, name in enumerate(names.dictionary.to_pylist()):
+        if len(names.dictionary) == 1:
+            out[name] = (steps, values, times)
+        else:
+            mask = codes == code
+            out[name] = (steps[mask], values[mask], times[mask])
+    return out
 
 
 class CurveCache:
