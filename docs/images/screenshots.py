@@ -3,10 +3,11 @@
     .venv/bin/python docs/images/screenshots.py        # ~2 minutes on 2 cores
 
 A fresh workspace gets what a user's first afternoon makes: a scikit-learn sweep
-over C (`harness train -m`), a script run that logs a learning curve, the best
-run's model registered, a datastore upload. Then the real `harness ui` serves it
-and Debian's Chromium (Playwright) photographs each page at 1280 px. Nothing is
-drawn by hand: a screenshot that looks wrong is a page that is wrong.
+over C (`harness train -m`), script runs that log learning curves (one in an
+environment of its own), the best run's model registered, a datastore upload.
+Then the real `harness ui` serves it and Debian's Chromium (Playwright)
+photographs each page at 1280 px. Nothing is drawn by hand: a screenshot that
+looks wrong is a page that is wrong.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -64,6 +66,7 @@ def make_workspace(home: Path, work: Path) -> dict[str, str]:
             home, "train", "+estimator=script", f"estimator.source_directory={work / 'src'}",
             "estimator.entry_script=train.py", "experiment=curves",
             f"+estimator.script_params.lr={lr}",
+            *(["+estimator.environment.pip_packages=[tqdm]"] if lr == "0.03" else []),
         )  # fmt: skip
         curves.append(re.search(r"run id: (\S+)", out).group(1))  # type: ignore[union-attr]
     best = json.loads(harness(home, "sweeps", "best", sweep_id, "--format", "json"))
@@ -94,7 +97,7 @@ def photograph(home: Path, ids: dict[str, str]) -> None:
         if not url:
             raise SystemExit("harness ui did not print its URL")
         pages = {
-            "runs": "#/runs?cols=metrics.accuracy,params.estimator.C",
+            "runs": "#/runs?cols=metrics.accuracy,metrics.val_accuracy,metrics.loss,params.estimator.C",
             "run": f"#/runs/{ids['run']}",
             "compare": f"#/compare?ids={ids['compare']}",
             "sweep": f"#/sweeps/{ids['sweep']}",
@@ -117,7 +120,7 @@ def photograph(home: Path, ids: dict[str, str]) -> None:
                 print(f"docs/images/ui-{name}.png")
             browser.close()
     finally:
-        server.terminate()
+        server.send_signal(signal.SIGINT)  # as Ctrl-C would stop it
         server.wait(10)
 
 
