@@ -260,7 +260,11 @@ def _wait_or_stop(
         try:
             stop_group(proc)
         except KeyboardInterrupt:  # a second Ctrl-C: no more grace
-            os.killpg(proc.pid, signal.SIGKILL)
+            # The group may be gone already: a fork server's child is reaped by the
+            # server, not by us, so no zombie keeps its group id (seen when Slurm
+            # preempted a sweep job: two SIGTERMs, then ProcessLookupError).
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         return Supervised(proc.returncode if proc.returncode is not None else 130, canceled=True)
     finally:

@@ -345,6 +345,7 @@ def test_a_v1_name_pins_its_version_only_when_a_wheel_exists(monkeypatch, capsys
         return line.startswith("torch==2.2")
 
     monkeypatch.setattr(v1_versions, "has_wheel", has_wheel)
+    v1_versions._warn_once.cache_clear()  # an earlier test in this process may have warned
     curated = ["torch==2.14.1", "torchvision==0.29.1"]
     pinned = v1_versions.pin("AzureML-pytorch-2.2-cuda11.8", curated, python="3.11")
     assert pinned == ["torch==2.2.*", "torchvision"]  # torchvision left to match torch

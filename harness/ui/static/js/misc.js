@@ -26,7 +26,7 @@ export async function pageEnvironments(main, query) {
   const shown = only ? items.filter(e => e.hash === only) : items;
   main.innerHTML = `<h1>Environments <span class="muted">(${shown.length} built)</span></h1>` + (shown.length ? shown.map(e => `<section class="card env" data-hash="${esc(e.hash)}"><h2>${esc(e.name ? `${e.name}:${e.version}` : "(inline definition)")} <span class="mono muted">${esc(e.hash)}</span></h2>
     <p>Python ${esc(e.python)} · built ${when(e.built)}${e.build_s !== null && e.build_s !== undefined ? ` in ${fmt(e.build_s)} s` : ""} · requirements: <span class="mono">${esc((e.requirements || []).join(" ")) || "(none)"}</span></p>
-    <details><summary>${e.packages.length} packages</summary><pre class="mono wrap packages">${esc(e.packages.join("\n"))}</pre></details>
+    <details><summary>${e.packages.length} package${e.packages.length === 1 ? "" : "s"}</summary><pre class="mono wrap packages">${esc(e.packages.join("\n"))}</pre></details>
     <h3>Runs that used it (${e.runs.length})</h3><div class="env-runs">${e.runs.slice(0, 50).map(runLink).join(" ") || `<span class="muted">(none recorded)</span>`}${e.runs.length > 50 ? ` <a href="#/runs?filter=${encodeURIComponent("")}">…</a>` : ""}</div></section>`).join("")
     : `<p class="empty">No environment has been built in this workspace yet. A run asks for one with <code>+estimator.environment.pip_packages=[…]</code>, or build one with <code>harness envs create NAME --pip PKG --build</code>.</p>`);
 }

@@ -56,7 +56,7 @@ export async function pageModel(main, name) {
     const run = await api(`/api/runs/${encodeURIComponent(el.dataset.run)}?history=0`).catch(() => null);
     const env = run && run.provenance && run.provenance.environment;
     const py = run && run.provenance && (run.provenance.python || run.provenance.python_version);
-    el.innerHTML = env ? kv([["name", esc(env.name ? `${env.name}:${env.version}` : "(inline)")], ["hash", `<a class="mono" href="#/environments?hash=${esc(env.hash)}">${esc(env.hash)}</a>`], ["python", esc(env.python)], ["packages", `<details><summary>${(env.packages || []).length} packages</summary><pre class="mono wrap">${esc((env.packages || []).join("\n"))}</pre></details>`]])
+    el.innerHTML = env ? kv([["name", esc(env.name ? `${env.name}:${env.version}` : "(inline)")], ["hash", `<a class="mono" href="#/environments?hash=${esc(env.hash)}">${esc(env.hash)}</a>`], ["python", esc(env.python)], ["packages", `<details><summary>${(env.packages || []).length} package${(env.packages || []).length === 1 ? "" : "s"}</summary><pre class="mono wrap">${esc((env.packages || []).join("\n"))}</pre></details>`]])
       : run ? `<span class="muted">the run used the harness's own environment${py ? ` (Python ${esc(py)})` : ""}</span>` : `<span class="muted">the run is gone</span>`;
   }
 }
