@@ -310,12 +310,16 @@ def _flaky_mpiexec(tmp_path: Path, failures: int) -> Path:
     return wrapper
 
 
-def test_a_launcher_that_fails_before_any_rank_starts_is_started_once_more(home, mpi_env, tmp_path):
-    wrapper = _flaky_mpiexec(tmp_path, failures=1)
-    result = run_cli(
+def _train_under_flaky_mpiexec(home, mpi_env, tmp_path: Path, failures: int):
+    wrapper = _flaky_mpiexec(tmp_path, failures)
+    return run_cli(
         "train", "+estimator=probe", "compute=mpi", "compute.process_count_per_node=2",
         f"compute.mpiexec={wrapper}", home=home, env=mpi_env,
     )  # fmt: skip
+
+
+def test_a_launcher_that_fails_before_any_rank_starts_is_started_once_more(home, mpi_env, tmp_path):
+    result = _train_under_flaky_mpiexec(home, mpi_env, tmp_path, failures=1)
     assert result.returncode == 0, result.output
     assert "mpiexec failed before any rank started" in result.stderr
     assert (tmp_path / "starts").read_text().strip() == "2"
@@ -327,11 +331,7 @@ def test_a_launcher_that_fails_before_any_rank_starts_is_started_once_more(home,
 
 
 def test_a_launcher_that_keeps_failing_is_started_twice_and_named(home, mpi_env, tmp_path):
-    wrapper = _flaky_mpiexec(tmp_path, failures=5)
-    result = run_cli(
-        "train", "+estimator=probe", "compute=mpi", "compute.process_count_per_node=2",
-        f"compute.mpiexec={wrapper}", home=home, env=mpi_env,
-    )  # fmt: skip
+    result = _train_under_flaky_mpiexec(home, mpi_env, tmp_path, failures=5)
     assert result.returncode == 1, result.output
     assert (tmp_path / "starts").read_text().strip() == "2"
     data = show(result.run_id, home)
