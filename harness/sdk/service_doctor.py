@@ -19,7 +19,7 @@ from pathlib import Path
 from harness.errors import HarnessError, NotFoundError
 from harness.ids import NAME_PATTERN
 from harness.run import processes
-from harness.sdk.workspace_doctor import Finding
+from harness.sdk.workspace_doctor import Finding, scan_records
 from harness.serve import liveness
 from harness.serve.launch import STAGING_PREFIX
 from harness.serve.store import RECORD_FILE, ServiceStore
@@ -32,22 +32,14 @@ _STAGING = re.compile(re.escape(STAGING_PREFIX) + r"(\d+)-(\d+)-[0-9a-f]+")
 
 def examine_services(home: Path) -> list[Finding]:
     store = ServiceStore(home)
-    found: list[Finding] = []
-    if not store.root.is_dir():
-        return found
-    for entry in sorted(store.root.iterdir()):
-        name = entry.name
-        if name.startswith(".deleted-"):
-            found.append(
-                Finding("leftover", str(entry), "trash of an interrupted services delete", "remove")
-            )
-        elif name.startswith("."):
-            continue
-        elif not NAME_PATTERN.fullmatch(name) or entry.is_symlink() or not entry.is_dir():
-            found.append(Finding("service", str(entry), "not a service folder", "move to damaged/"))
-        else:
-            found += _service(store, entry)
-    return found
+    return scan_records(
+        store.root,
+        lambda name: NAME_PATTERN.fullmatch(name) is not None,
+        lambda entry: _service(store, entry),
+        kind="service",
+        not_one="not a service folder",
+        trash_of="an interrupted services delete",
+    )
 
 
 def _service(store: ServiceStore, folder: Path) -> list[Finding]:

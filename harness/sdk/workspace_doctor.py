@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -60,40 +61,52 @@ def _runs(home: Path) -> list[Finding]:
     from harness.run.store import RunStore, load_record
 
     store = RunStore(home)
-    found: list[Finding] = []
-    if not store.root.is_dir():
-        return found
-    for entry in sorted(store.root.iterdir()):
-        name = entry.name
-        if name.startswith(".deleted-"):
-            found.append(
-                Finding("leftover", str(entry), "trash of an interrupted delete", "remove")
-            )
-            continue
-        if name.startswith("."):
-            continue
-        if not is_run_id(name) or entry.is_symlink() or not entry.is_dir():
-            found.append(
-                Finding("run", str(entry), "not a run folder (name or type)", "move to damaged/")
-            )
-            continue
+
+    def examine_run(entry: Path) -> list[Finding]:
         try:
             record = load_record(entry)
         except HarnessError as exc:
-            found.append(Finding("run", str(entry), str(exc), "move to damaged/"))
+            return [Finding("run", str(entry), str(exc), "move to damaged/")]
+        if record.is_final:
+            return []
+        now = reconcile(store, record)  # a dead driver: Failed, with the reason
+        if now.status == record.status:
+            return []
+        problem = f"was {record.status}: {now.error}"
+        return [Finding("run", str(entry), problem, "marked Failed", fixed=True)]
+
+    return scan_records(
+        store.root, is_run_id, examine_run,
+        kind="run", not_one="not a run folder (name or type)", trash_of="an interrupted delete",
+    )  # fmt: skip
+
+
+def scan_records(
+    root: Path,
+    valid_name: Callable[[str], bool],
+    examine_one: Callable[[Path], list[Finding]],
+    *,
+    kind: str,
+    not_one: str,
+    trash_of: str,
+) -> list[Finding]:
+    """The findings of a records folder (runs/, services/), in name order: the trash
+    an interrupted delete left (``.deleted-*``), each entry that is no record folder
+    (a bad name, a link, a file), and what ``examine_one`` finds in each record
+    folder. Other hidden entries are the store's own and skipped."""
+    found: list[Finding] = []
+    if not root.is_dir():
+        return found
+    for entry in sorted(root.iterdir()):
+        name = entry.name
+        if name.startswith(".deleted-"):
+            found.append(Finding("leftover", str(entry), f"trash of {trash_of}", "remove"))
+        elif name.startswith("."):
             continue
-        if not record.is_final:
-            now = reconcile(store, record)  # a dead driver: Failed, with the reason
-            if now.status != record.status:
-                found.append(
-                    Finding(
-                        "run",
-                        str(entry),
-                        f"was {record.status}: {now.error}",
-                        "marked Failed",
-                        fixed=True,
-                    )
-                )
+        elif not valid_name(name) or entry.is_symlink() or not entry.is_dir():
+            found.append(Finding(kind, str(entry), not_one, "move to damaged/"))
+        else:
+            found += examine_one(entry)
     return found
 
 
