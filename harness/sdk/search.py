@@ -88,7 +88,7 @@ def _unquote(text: str) -> str:
     return text[1:-1] if text[:1] in '`"' else text
 
 
-def _column(tree: Any) -> tuple[str, str]:
+def column_of(tree: Any) -> tuple[str, str]:
     """(kind, key): kind is metrics | params | tags | attributes."""
     parts = [_unquote(str(token)) for token in tree.children]
     head = parts[0].lower()
@@ -102,7 +102,7 @@ def _column(tree: Any) -> tuple[str, str]:
     )
 
 
-def _literal(tree: Any) -> Any:
+def literal_of(tree: Any) -> Any:
     token = str(tree.children[0])
     if tree.data == "number":
         number = float(token)
@@ -186,12 +186,17 @@ def _compare(read: Callable[..., Any], op: str, literal: Any) -> Predicate:
     return textual
 
 
-def _like(read: Callable[..., Any], keyword: str, pattern: Any) -> Predicate:
+def like_matcher(keyword: str, pattern: Any) -> Callable[[str], Any]:
+    """``LIKE`` / ``ILIKE`` ``pattern`` as a full-match of a text (``%``, ``_``)."""
     if not isinstance(pattern, str):
         raise FilterError(f"filter: {keyword.upper()} needs a quoted pattern, e.g. 'sk%'")
     regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
     flags = re.IGNORECASE if keyword.lower() == "ilike" else 0
-    matcher = re.compile(regex, flags | re.DOTALL).fullmatch
+    return re.compile(regex, flags | re.DOTALL).fullmatch
+
+
+def _like(read: Callable[..., Any], keyword: str, pattern: Any) -> Predicate:
+    matcher = like_matcher(keyword, pattern)
 
     def like(record: Any, params: dict[str, Any], metrics: dict[str, Any]) -> bool:
         value = read(record, params, metrics)
@@ -221,23 +226,31 @@ def _build(tree: Any) -> Predicate:
         if kind == "conjunction":
             return lambda r, p, m: all(part(r, p, m) for part in parts)
         return lambda r, p, m: any(part(r, p, m) for part in parts)
-    read = lookup(*_column(tree.children[0]))
+    read = lookup(*column_of(tree.children[0]))
     if kind == "compare":
-        return _compare(read, str(tree.children[1]), _literal(tree.children[2]))
+        return _compare(read, str(tree.children[1]), literal_of(tree.children[2]))
     if kind == "like":
-        return _like(read, str(tree.children[1]), _literal(tree.children[2]))
-    literals = [_literal(v) for v in tree.children[1].children]
+        return _like(read, str(tree.children[1]), literal_of(tree.children[2]))
+    literals = [literal_of(v) for v in tree.children[1].children]
     return _membership(read, literals, negate=kind == "not_in")
 
 
 def parse_filter(expression: str) -> Predicate:
     """The predicate of ``expression``, or a ``FilterError`` naming where it broke."""
+    return _build(parse_tree(expression))
+
+
+@functools.lru_cache(maxsize=64)
+def parse_tree(expression: str) -> Any:
+    """``expression``'s syntax tree (lark; cached: the dashboard asks the same filter
+    page after page), or a ``FilterError`` naming where it broke. The tree is shared:
+    read it, never change it."""
     from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput
 
     if len(expression) > 10_000:
         raise FilterError("filter: longer than 10,000 characters")
     try:
-        tree = _parser().parse(expression)
+        return _parser().parse(expression)
     except UnexpectedInput as exc:
         where = (
             f"column {exc.column}" if getattr(exc, "column", -1) not in (-1, None) else "the end"
@@ -252,4 +265,3 @@ def parse_filter(expression: str) -> Predicate:
         ) from None
     except LarkError as exc:
         raise FilterError(f"filter: {exc}") from None
-    return _build(tree)

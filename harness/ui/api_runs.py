@@ -70,6 +70,7 @@ def runs_page(st: State, params: dict[str, Any]) -> dict[str, Any]:
         ascending=bool(params.get("asc")),
         where=params.get("filter") or None,
         params_of=st.index.params,
+        select_where=st.filter_columns.select,
     )
     metrics_of = _metrics_of(st)
     if column_sort is not None:

@@ -75,6 +75,9 @@ class RunIndex:
         self._facets: dict[str, list[str]] | None = None
         self._flat: dict[str, dict[str, Any]] = {}  # run id → flattened params
         self.generation = 0  # bumped whenever anything changed: the live list's signal
+        # bumped only when a final run comes, changes or goes: what the filter's
+        # columns of final runs (harness.ui.runcolumns) are built from
+        self.final_generation = 0
 
     def refresh(self, full: bool = False) -> tuple[list[tuple[RunRecord, str]], list[Damaged]]:
         """Every run (newest first) with its search text, and the damaged folders."""
@@ -111,6 +114,20 @@ class RunIndex:
         """The run's params, flattened (``estimator.C``), as the filters read them."""
         flat = self._flat.get(record.id)
         return flat if flat is not None else flatten(record.params)
+
+    def final_runs(self) -> tuple[int, list[RunRecord]]:
+        """The final runs (newest first) and the ``final_generation`` they belong to."""
+        with self._lock:
+            runs = [r for _, r, _ in self._entries.values() if r.status in FINAL_STATUSES]
+            runs.sort(key=lambda r: r.created, reverse=True)
+            return self.final_generation, runs
+
+    def _forget(self, name: str) -> None:
+        old = self._entries.pop(name, None)
+        if old is not None and old[1].status in FINAL_STATUSES:
+            self.final_generation += 1
+        self._flat.pop(name, None)
+        self._active.discard(name)
 
     def facets(self) -> dict[str, list[str]]:
         """The values the filter menus offer; recomputed only after a change."""
@@ -154,10 +171,8 @@ class RunIndex:
                 continue
             changed |= self._visit(name, path)
         for gone in (set(self._entries) | set(self._damaged)) - set(seen):
-            self._entries.pop(gone, None)
-            self._flat.pop(gone, None)
+            self._forget(gone)
             self._damaged.pop(gone, None)
-            self._active.discard(gone)
             changed = True
         return changed
 
@@ -183,6 +198,10 @@ class RunIndex:
                     raise ValueError(f"its run.json names another run ({record.id!r})")
                 record.path = self.store.root / name
                 flat = flatten(record.params)
+                if record.status in FINAL_STATUSES or (
+                    hit is not None and hit[1].status in FINAL_STATUSES
+                ):
+                    self.final_generation += 1
                 self._flat[name] = flat
                 self._entries[name] = (key, record, search_text(record, flat))
                 self._damaged.pop(name, None)
@@ -196,9 +215,7 @@ class RunIndex:
         old = self._damaged.get(name)
         if old is not None and old[0] == key:
             return False
-        self._entries.pop(name, None)
-        self._flat.pop(name, None)
-        self._active.discard(name)
+        self._forget(name)
         self._damaged[name] = (key, Damaged(name, f"unreadable run record ({failure})"))
         return True
 

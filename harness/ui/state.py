@@ -9,6 +9,7 @@ from harness.run.store import RunStore
 from harness.storage.model_registry import ModelRegistry
 from harness.sweeps.store import SweepStore
 from harness.ui.columns import MetricStats
+from harness.ui.runcolumns import FilterColumns
 from harness.ui.runindex import RunIndex
 from harness.ui.series import CurveCache
 
@@ -20,6 +21,7 @@ class State:
     sweeps: SweepStore = field(init=False)
     models: ModelRegistry = field(init=False)
     index: RunIndex = field(init=False)
+    filter_columns: FilterColumns = field(init=False)
     metric_stats: MetricStats = field(init=False)
     curves: CurveCache = field(init=False)
 
@@ -28,5 +30,6 @@ class State:
         self.sweeps = SweepStore(self.home)
         self.models = ModelRegistry(self.home)
         self.index = RunIndex(self.runs)
+        self.filter_columns = FilterColumns(self.index)
         self.metric_stats = MetricStats()
         self.curves = CurveCache()

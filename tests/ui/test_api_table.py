@@ -4,11 +4,15 @@ and the sort by any column, on the server."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from test_api import cli_json, client
 from ui_helpers import write_run
 
-from harness.run.record import RUNNING
+from harness.run.metrics import MetricEvent, append_events
+from harness.run.record import COMPLETED, RUNNING
+from harness.run.store import RunStore
 from harness.testing import run_cli
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -114,3 +118,44 @@ def test_live_run_values_come_from_its_files(home):
     page = c.get("/api/runs", params={"columns": "metrics.loss,metrics.loss:max"}).json()
     assert page["values"][live] == {"metrics.loss": 0.25, "metrics.loss:max": 0.5}
     assert page["runs"][0]["status"] == RUNNING
+
+
+def test_filter_columns_follow_live_runs_and_changed_records(home):
+    """The dashboard filters final runs over cached columns (harness.ui.runcolumns):
+    a live run is read from its files, a final run without recorded metrics from
+    its files too, and a final run's change, a new final run and a deleted one
+    are seen: always the CLI's answer."""
+    ids = _runs(home)
+    live = write_run(home, status=RUNNING, points={"accuracy": [0.99]}, params={"lr": 0.001})
+    store = RunStore(home)
+    bare = write_run(home, points={"accuracy": [0.91]}, params={"lr": 0.002})
+    store.update(bare, lambda record: record.metrics.clear())  # final, no metrics kept
+    c = client(home)
+    index = c.app.state.harness.index  # type: ignore[attr-defined]
+    expression = "metrics.accuracy > 0.9 and params.lr < 0.01"
+
+    def selected():
+        index.refresh(full=True)
+        api = c.get("/api/runs", params={"filter": expression}).json()
+        assert api["runs"] == cli_json(home, "runs", "list", "--filter", expression)
+        # only the runs the columns cannot hold were asked of the per-run predicate:
+        # the columns follow every change of a final run
+        asked = []
+        columns = c.app.state.harness.filter_columns  # type: ignore[attr-defined]
+        records = [r for r, _ in index.refresh()[0]]
+        columns.select(expression, records, lambda r: asked.append(r.id) or False)
+        assert set(asked) == {r.id for r in records if r.status == RUNNING or not r.metrics}
+        return {r["id"] for r in api["runs"]}
+
+    assert selected() == {ids["a"], ids["d"], live, bare}
+    # the live run's latest value leaves the selection: read from its files
+    append_events(
+        store.root / live / "metrics" / "rank0-1.jsonl", [MetricEvent("accuracy", 0.5, 1, 9e9)]
+    )
+    assert selected() == {ids["a"], ids["d"], bare}
+    store.update(ids["b"], lambda record: record.params.update(lr=0.001))  # a final run changes
+    assert selected() == {ids["a"], ids["b"], ids["d"], bare}
+    store.set_status(live, COMPLETED)  # ends with its last value, 0.5
+    shutil.rmtree(store.root / ids["a"])  # gone
+    newest = write_run(home, points={"accuracy": [0.95]}, params={"lr": 0.003})
+    assert selected() == {ids["b"], ids["d"], bare, newest}
