@@ -438,3 +438,24 @@ def test_axe_finds_no_serious_accessibility_violations(home, browser_page):
         if serious:
             found[name] = serious
     assert not found, found
+
+
+def test_a_late_answer_never_draws_over_the_next_page(home, browser_page):
+    """Every page draws into a view of its own (app.js): the models list's answer,
+    held back until the datastores page has been drawn, lands in a view that is no
+    longer in the document, whatever the page, live parts or not."""
+    page = browser_page
+    write_run(home)
+    held = []
+    page.route("**/api/models", lambda route: held.append(route))
+    open_page(page, "#/models")
+    expect(page.locator("main")).to_contain_text("loading")
+    open_page(page, "#/datastores")
+    page.locator('body[data-page="datastores"]').wait_for()
+    page.locator("main h1").wait_for()
+    assert len(held) == 1, "the models request was not held"
+    held[0].continue_()
+    page.wait_for_timeout(1000)  # the models answer arrives and its page code runs
+    expect(page.locator("main h1")).not_to_contain_text("Models")
+    assert page.evaluate("document.body.dataset.page") == "datastores"
+    assert page.locator("main > .view").count() == 1
