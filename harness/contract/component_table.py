@@ -225,8 +225,12 @@ def registering(what: str) -> str:
 
 
 def _raised_in(error: BaseException, modules: set[str]) -> bool:
-    """Whether ``error``'s traceback passes through the files of ``modules`` (a
-    package: its whole folder)."""
+    """Whether ``error`` was raised by the code of ``modules`` (a package: its whole
+    folder): the innermost frame of its traceback that is either theirs or the
+    harness's own decides. Frames of other libraries (numpy, scikit-learn…) are
+    passed over, so a plugin's bad call into a library is still the plugin's; but
+    an error the harness's own code raised under a plugin's call (a core helper the
+    plugin used) is the harness's bug, and keeps its traceback."""
     import traceback
     from pathlib import Path
 
@@ -237,8 +241,11 @@ def _raised_in(error: BaseException, modules: set[str]) -> bool:
         if file:
             path = Path(file).resolve()
             places.append(path.parent if path.name == "__init__.py" else path)
-    for frame in traceback.extract_tb(error.__traceback__):
+    core = Path(__file__).resolve().parent.parent  # the harness package
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
         where = Path(frame.filename).resolve()
         if any(where == place or place in where.parents for place in places):
             return True
+        if core in where.parents:
+            return False
     return False
