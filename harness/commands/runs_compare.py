@@ -45,7 +45,10 @@ def cmd_compare(store: RunStore, opts: argparse.Namespace) -> int:
     rows: list[list[Any]] = [["status", *(statuses[r.id] for r in records)]]
     rows += [[k, *(_cell(f.get(k)) for f in flats)] for k in differing]
     rows += [
-        [f"metric: {k}", *(format_value(m[k]) if k in m else "-" for m in finals)]
+        [
+            f"metric: {k}" + (f" ({data['goals'][k]})" if k in data["goals"] else ""),
+            *(format_value(m[k]) if k in m else "-" for m in finals),
+        ]
         for k in metric_names
     ]
     print_table(

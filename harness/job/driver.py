@@ -163,7 +163,7 @@ class RunLifecycle:
             metric, goal = self.observer.primary(self.cfg, job.estimator)  # no run yet: exit 2
         with interrupts.recorded():  # from the record on, SIGTERM is a cancel too
             try:
-                self.open(job)
+                self.open(job, metric, goal)
                 result = self.start() or self.launch(job, metric, goal)
             except KeyboardInterrupt:
                 if self.record is None:
@@ -181,8 +181,10 @@ class RunLifecycle:
         with interrupts.deferred():  # a Ctrl-C now must not cut the final status short
             return self.settle(result, metric, goal)
 
-    def open(self, job: JobPlan) -> None:
-        """The record, with this driver's identity from its first write; job.json."""
+    def open(self, job: JobPlan, metric: str, goal: str) -> None:
+        """The record, with this driver's identity from its first write and the
+        metric it is judged by (``extra.primary``: the dashboard's "better" uses its
+        goal rather than guess from the name); job.json."""
         pid = os.getpid()
         source = Path(str(self.cfg.estimator.get("source_directory") or os.getcwd())).resolve()
         record = self.store.create(
@@ -199,6 +201,7 @@ class RunLifecycle:
             pid=pid,
             pid_start=ownership.start_ticks(pid),
             host=socket.gethostname(),
+            extra={"primary": {"metric": metric, "goal": goal}},
         )
         self.record, self.status = record, QUEUED
         assert record.path is not None

@@ -42,14 +42,28 @@ def compare_json(store: RunStore, run_ids: list[str], all_params: bool = False) 
         "metrics": {
             k: {r.id: m.get(k) for r, m in zip(records, finals, strict=False)} for k in metric_names
         },
+        "goals": _goals(records, metric_names),
     }
+
+
+def _goals(records: list[Any], metric_names: list[str]) -> dict[str, str]:
+    """metric → ``maximize``/``minimize``, where the runs' records say (the metric
+    each was judged by, ``extra.primary``) and agree; other metrics have no goal."""
+    said: dict[str, set[str]] = {}
+    for record in records:
+        primary = record.extra.get("primary") if isinstance(record.extra, dict) else None
+        if isinstance(primary, dict) and primary.get("goal") in ("maximize", "minimize"):
+            said.setdefault(str(primary.get("metric")), set()).add(primary["goal"])
+    return {k: next(iter(g)) for k, g in said.items() if k in metric_names and len(g) == 1}
 
 
 def compare_runs(
     run_ids: list[str], all_params: bool = False, workspace: Any = None
 ) -> dict[str, Any]:
     """The same object as ``harness runs compare RUN... --format json``: ``runs``,
-    ``status``, ``params`` (name → run → value) and ``metrics`` (name → run → final)."""
+    ``status``, ``params`` (name → run → value), ``metrics`` (name → run → final)
+    and ``goals`` (metric → ``maximize``/``minimize``, for the metric the runs were
+    judged by)."""
     if isinstance(run_ids, str):
         run_ids = [run_ids]
     return compare_json(_store(workspace), [str(r) for r in run_ids], all_params)

@@ -133,8 +133,12 @@ def test_show_metrics_tag_download_and_compare(trained, tmp_path):
     compared = run_cli("runs", "compare", first, second, "--format", "json", home=home).json()
     assert compared["params"] == {"estimator.C": {first: 0.5, second: 1.0}}
     assert set(compared["metrics"]["accuracy"]) == {first, second}
+    # the metric each run was judged by, as its record keeps it: the goal is known
+    assert shown["extra"]["primary"] == {"metric": "accuracy", "goal": "maximize"}
+    assert compared["goals"] == {"accuracy": "maximize"}
     table = run_cli("runs", "compare", first, second, home=home)
     assert "estimator.C" in table.stdout and "seed" not in table.stdout
+    assert "metric: accuracy (maximize)" in table.stdout
 
 
 def test_plot_writes_a_png_of_the_requested_size(trained, tmp_path):

@@ -277,6 +277,16 @@ def test_compare_one_colour_per_run_diff_scatter_and_parallel(home, browser_page
     expect(best).to_have_text("0.95")
     expect(page.locator('tr.metric-row[data-metric="loss"] td.better')).to_have_text("0.3")
     expect(page.locator("#scatter")).to_have_attribute("data-points", "3")
+    # a goal the runs' records say wins over the name's guess ("loss" reads as lower)
+    store = RunStore(home)
+    for run_id in ids:
+        store.update(
+            run_id, lambda r: r.extra.update(primary={"metric": "loss", "goal": "maximize"})
+        )
+    page.reload()
+    row = page.locator('tr.metric-row[data-metric="loss"]')
+    expect(row.locator("td.better")).to_have_text("0.7")
+    expect(row.locator("th")).to_contain_text("higher is better")
     page.locator("#scatter-x").select_option("params.lr")
     page.locator("#scatter-y").select_option("metrics.accuracy")
     assert "x=params.lr" in page.url and "y=metrics.accuracy" in page.url

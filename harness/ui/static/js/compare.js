@@ -13,11 +13,13 @@ export async function pageCompare(main, query, live) {
   const c = await api(`/api/compare?history=0&points=500&ids=${ids.map(encodeURIComponent).join(",")}`);
   if (live.closed) return;
   const color = Object.fromEntries(c.runs.map((id, i) => [id, runColor(i)]));
-  const better = (name, vals) => { const nums = Object.values(vals).filter(v => typeof v === "number"); if (nums.length < 2) return null; return goalOf(name) === "min" ? Math.min(...nums) : Math.max(...nums); };
+  // the goal the runs were judged by (their records say), else a guess from the name
+  const goal = name => ({ maximize: "max", minimize: "min" })[(c.goals || {})[name]] || goalOf(name);
+  const better = (name, vals) => { const nums = Object.values(vals).filter(v => typeof v === "number"); if (nums.length < 2) return null; return goal(name) === "min" ? Math.min(...nums) : Math.max(...nums); };
   const head = `<tr><th scope="col">&nbsp;</th>${c.runs.map(id => `<th scope="col" data-run="${esc(id)}"><span class="swatch" data-color="${esc(color[id])}"></span>${runLink(id)}</th>`).join("")}</tr>`;
   const rows = [`<tr><th scope="row">status</th>${c.runs.map(id => `<td>${status(c.status[id])}</td>`).join("")}</tr>`]
     .concat(Object.entries(c.params).map(([k, vals]) => `<tr class="param-row"><th scope="row" class="mono">${esc(k)}</th>${c.runs.map(id => `<td class="mono">${esc(JSON.stringify(vals[id]))}</td>`).join("")}</tr>`))
-    .concat(Object.entries(c.metrics).map(([k, vals]) => { const b = better(k, vals); return `<tr class="metric-row" data-metric="${esc(k)}"><th scope="row">${esc(k)} <span class="muted">(${goalOf(k) === "min" ? "lower" : "higher"} is better)</span></th>${c.runs.map(id => `<td class="num ${vals[id] === b ? "better" : ""}">${fmt(vals[id])}</td>`).join("")}</tr>`; }));
+    .concat(Object.entries(c.metrics).map(([k, vals]) => { const b = better(k, vals); return `<tr class="metric-row" data-metric="${esc(k)}"><th scope="row">${esc(k)} <span class="muted">(${goal(k) === "min" ? "lower" : "higher"} is better)</span></th>${c.runs.map(id => `<td class="num ${vals[id] === b ? "better" : ""}">${fmt(vals[id])}</td>`).join("")}</tr>`; }));
   // columns for the scatter and the parallel coordinates: final metrics, then params
   const values = Object.fromEntries(c.runs.map(id => [id, {}]));
   for (const [k, vals] of Object.entries(c.metrics)) for (const id of c.runs) values[id]["metrics." + k] = vals[id];
