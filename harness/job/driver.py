@@ -102,6 +102,10 @@ class RunObserver(Protocol):
 
     def watch(self, record: RunRecord, metric: str, goal: str) -> AbstractContextManager[Watch]: ...
 
+    def prompt_metrics(self, metric: str) -> list[str]:
+        """Metrics the watch reads while the job runs, which the job writes at once."""
+        ...
+
 
 class _NoWatch:
     stop_reason: str | None = None
@@ -118,6 +122,9 @@ class PlainRun:
     @contextlib.contextmanager
     def watch(self, record: RunRecord, metric: str, goal: str) -> Iterator[Watch]:
         yield _NoWatch()
+
+    def prompt_metrics(self, metric: str) -> list[str]:
+        return []
 
 
 def run_job(
@@ -163,7 +170,7 @@ class RunLifecycle:
             metric, goal = self.observer.primary(self.cfg, job.estimator)  # no run yet: exit 2
         with interrupts.recorded():  # from the record on, SIGTERM is a cancel too
             try:
-                self.open(job)
+                self.open(job, metric)
                 result = self.start() or self.launch(job, metric, goal)
             except KeyboardInterrupt:
                 if self.record is None:
@@ -181,7 +188,7 @@ class RunLifecycle:
         with interrupts.deferred():  # a Ctrl-C now must not cut the final status short
             return self.settle(result, metric, goal)
 
-    def open(self, job: JobPlan) -> None:
+    def open(self, job: JobPlan, metric: str) -> None:
         """The record, with this driver's identity from its first write; job.json."""
         pid = os.getpid()
         source = Path(str(self.cfg.estimator.get("source_directory") or os.getcwd())).resolve()
@@ -216,6 +223,7 @@ class RunLifecycle:
             workdir=str(record.path),
             sweep_id=self.observer.sweep_id,
             estimator_traits={t: bool(getattr(job.estimator, t)) for t in ESTIMATOR_TRAITS},
+            prompt_metrics=self.observer.prompt_metrics(metric),
         )
         self.spec.save()
 
