@@ -16,11 +16,13 @@ per-job harness overhead, sweeps at scale, and what early termination saves.
   passing it by: every job of these sweeps is composed by Hydra, the first fails on
   purpose and `sweep.fail_fast` records the rest as not started (so jobs × this cost
   is what composing alone costs). Target: ≤ 5 ms per job.
-- Early termination, ASHA against the median policy and none: 16 script jobs with
-  learning curves fixed in advance (27 reports each, 0.05 s apart), joblib n_jobs=2:
-  the compute spent (reports made in all, and trial-seconds: the runs' started →
-  ended summed), the runs stopped early, and the best final value, per policy.
-  Target: ASHA saves compute against the median policy at the same best value.
+- Early termination, ASHA and HyperBand against the median policy and none: 16
+  script jobs with learning curves fixed in advance (27 reports each, 0.05 s apart),
+  joblib n_jobs=2: the compute spent (reports made in all, and trial-seconds: the
+  runs' started → ended summed), the runs stopped early, and the best final value,
+  per policy.
+  Target: ASHA (and HyperBand) save compute against the median policy at the same
+  best value.
 
     python benchmarks/bench_sweeps.py [--quick] [--rounds N] [--jobs N] [--only PART]
 """
@@ -166,6 +168,12 @@ def early_termination(repeats: int, runs: int) -> dict[str, object]:
     policies = {
         "median": ["sweep.policy=median", "sweep.policy.delay_evaluation=3"],
         "asha": ["sweep.policy=asha", "sweep.policy.grace_period=3", "sweep.policy.max_t=27"],
+        "hyperband": [
+            "sweep.policy=hyperband",
+            "sweep.policy.grace_period=3",
+            "sweep.policy.max_t=27",
+            "sweep.policy.brackets=2",  # as many as rungs from 3 to 27 allow
+        ],
         "none": [],
     }
     reports: dict[str, list[float]] = {name: [] for name in policies}
@@ -203,13 +211,17 @@ def early_termination(repeats: int, runs: int) -> dict[str, object]:
         "runs_stopped_early": {name: stats(values) for name, values in stopped.items()},
         "best_final_value": {name: stats(values) for name, values in best.items()},
         "same_best_in_every_round": all(
-            best["asha"][i] == best["median"][i] == best["none"][i] for i in range(repeats)
+            len({best[name][i] for name in policies}) == 1 for i in range(repeats)
         ),
         "wall_s": {name: stats(values) for name, values in walls.items()},
         "asha_reports_saved_vs_median": 1
         - stats(reports["asha"])["median"] / stats(reports["median"])["median"],
         "asha_trial_seconds_saved_vs_median": 1
         - stats(trial_s["asha"])["median"] / stats(trial_s["median"])["median"],
+        "hyperband_reports_saved_vs_median": 1
+        - stats(reports["hyperband"])["median"] / stats(reports["median"])["median"],
+        "hyperband_trial_seconds_saved_vs_median": 1
+        - stats(trial_s["hyperband"])["median"] / stats(trial_s["median"])["median"],
     }
 
 
