@@ -16,9 +16,13 @@ per-job harness overhead, sweeps at scale, and what early termination saves.
   passing it by: every job of these sweeps is composed by Hydra, the first fails on
   purpose and `sweep.fail_fast` records the rest as not started (so jobs × this cost
   is what composing alone costs). Target: ≤ 5 ms per job.
-- Early termination, ASHA against the median policy: 16 script jobs with learning
-  curves fixed in advance (27 reports each, 0.05 s apart), joblib n_jobs=2: the
-  reports made in all (the compute spent) and the best final value, per policy.
+- Early termination, ASHA and HyperBand against the median policy and none: 16
+  script jobs with learning curves fixed in advance (27 reports each, 0.05 s apart),
+  joblib n_jobs=2: the compute spent (reports made in all, and trial-seconds: the
+  runs' started → ended summed), the runs stopped early, and the best final value,
+  per policy.
+  Target: ASHA (and HyperBand) save compute against the median policy at the same
+  best value.
 
     python benchmarks/bench_sweeps.py [--quick] [--rounds N] [--jobs N] [--only PART]
 """
@@ -164,21 +168,37 @@ def early_termination(repeats: int, runs: int) -> dict[str, object]:
     policies = {
         "median": ["sweep.policy=median", "sweep.policy.delay_evaluation=3"],
         "asha": ["sweep.policy=asha", "sweep.policy.grace_period=3", "sweep.policy.max_t=27"],
+        "hyperband": [
+            "sweep.policy=hyperband",
+            "sweep.policy.grace_period=3",
+            "sweep.policy.max_t=27",
+            "sweep.policy.brackets=2",  # as many as rungs from 3 to 27 allow
+        ],
         "none": [],
     }
     reports: dict[str, list[float]] = {name: [] for name in policies}
+    trial_s: dict[str, list[float]] = {name: [] for name in policies}
+    stopped: dict[str, list[float]] = {name: [] for name in policies}
     best: dict[str, list[float]] = {name: [] for name in policies}
 
     def one(name: str) -> float:
         wall, _, home = _sweep([*base, *policies[name]])
-        total, top = 0, float("-inf")
-        for metrics_file in Path(home, "runs").glob("*/metrics/*.jsonl"):
-            lines = [json.loads(x) for x in metrics_file.read_text().splitlines()]
-            scores = [x for x in lines if x["name"] == "score"]
-            total += len(scores)
-            if len(scores) == 27:
-                top = max(top, scores[-1]["value"])
+        total, top, seconds, early = 0, float("-inf"), 0.0, 0
+        for run_dir in Path(home, "runs").iterdir():
+            data = json.loads((run_dir / "run.json").read_text())
+            seconds += (
+                datetime.fromisoformat(data["ended"]) - datetime.fromisoformat(data["started"])
+            ).total_seconds()
+            early += str(data.get("error") or "").startswith("early-terminated")
+            for metrics_file in run_dir.glob("metrics/*.jsonl"):
+                lines = [json.loads(x) for x in metrics_file.read_text().splitlines()]
+                scores = [x for x in lines if x["name"] == "score"]
+                total += len(scores)
+                if len(scores) == 27:
+                    top = max(top, scores[-1]["value"])
         reports[name].append(total)
+        trial_s[name].append(seconds)
+        stopped[name].append(early)
         best[name].append(top)
         return wall
 
@@ -187,10 +207,21 @@ def early_termination(repeats: int, runs: int) -> dict[str, object]:
         "runs": runs,
         "reports_per_run": 27,
         "reports_in_all": {name: stats(values) for name, values in reports.items()},
+        "trial_seconds": {name: stats(values) for name, values in trial_s.items()},
+        "runs_stopped_early": {name: stats(values) for name, values in stopped.items()},
         "best_final_value": {name: stats(values) for name, values in best.items()},
+        "same_best_in_every_round": all(
+            len({best[name][i] for name in policies}) == 1 for i in range(repeats)
+        ),
         "wall_s": {name: stats(values) for name, values in walls.items()},
         "asha_reports_saved_vs_median": 1
         - stats(reports["asha"])["median"] / stats(reports["median"])["median"],
+        "asha_trial_seconds_saved_vs_median": 1
+        - stats(trial_s["asha"])["median"] / stats(trial_s["median"])["median"],
+        "hyperband_reports_saved_vs_median": 1
+        - stats(reports["hyperband"])["median"] / stats(reports["median"])["median"],
+        "hyperband_trial_seconds_saved_vs_median": 1
+        - stats(trial_s["hyperband"])["median"] / stats(trial_s["median"])["median"],
     }
 
 

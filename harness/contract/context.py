@@ -113,6 +113,10 @@ class Run:
     #: stuck (a slow disk, a logger without a background sink), memory must stay bounded.
     FLUSH_INLINE_EVENTS: ClassVar[int] = 2_000_000
     FLUSH_INTERVAL_S: ClassVar[float] = 1.0
+    #: Least time between two flushes that a report of a prompt metric asked for
+    #: (``JobSpec.prompt_metrics``): a metric logged thousands of times a second
+    #: costs at most this many file appends a second.
+    PROMPT_GAP_S: ClassVar[float] = 0.02
     _current: ClassVar[Run | None] = None
 
     is_offline = False
@@ -137,6 +141,8 @@ class Run:
         self._records = self.rank == 0 or spec.per_rank_metrics
         self._metrics_path = writer_path(self.run_dir, self.rank)
         self._steps: dict[str, int] = {}
+        #: Metrics a sweep's policy reads while the job runs: written at once.
+        self._prompt = frozenset(spec.prompt_metrics)
         # deque.append/popleft are atomic, so the hot path takes no lock.
         self._buffer: collections.deque[tuple[str, Any, int, float]] = collections.deque()
         self._flush_lock = threading.RLock()
@@ -197,6 +203,8 @@ class Run:
                 self.flush()
             elif not self._wake.is_set():  # once: set() takes a lock on every call
                 self._wake.set()
+        elif self._prompt and name in self._prompt and not self._wake.is_set():
+            self._wake.set()
 
     def log_list(self, name: str, values: Iterable[Any]) -> None:
         """Record a list of values of ``name`` at steps 0, 1, 2, …"""
@@ -327,6 +335,8 @@ class Run:
                 self.flush()
             except Exception as exc:  # never kill training over a full disk report
                 print(f"harness: could not flush metrics: {exc}", file=sys.stderr)
+            if self._prompt:
+                self._stop.wait(self.PROMPT_GAP_S)
 
     # -- loggers -------------------------------------------------------------
     def _active_loggers(self) -> dict[str, Any]:

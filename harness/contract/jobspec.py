@@ -48,6 +48,10 @@ class JobSpec:
     #: The interpreter every job process runs: a run's environment (harness/envs/),
     #: or empty for the harness's own. Computes start ``worker_python``.
     python: str = ""
+    #: Metrics the driver reads while the job runs (a sweep's early-termination
+    #: policy): the job writes each report of these to its metrics file at once
+    #: instead of with the next timed flush.
+    prompt_metrics: list[str] = field(default_factory=list)
 
     @property
     def worker_python(self) -> str:

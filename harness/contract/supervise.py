@@ -28,6 +28,9 @@ from harness.run.record import STOP_NOTE  # noqa: F401  (re-exported for the com
 
 #: Seconds a job gets to flush and exit after SIGINT before SIGTERM, then SIGKILL.
 GRACE_S = 10.0
+#: Seconds between looks for a stop request (the sweep watch's early termination)
+#: while the job runs: its reaction time, at the cost of a wake-up.
+STOP_CHECK_S = 0.05
 #: Set in a job's environment when the driver writes to a terminal, so the
 #: console logger may draw live progress bars through the pipe.
 TERMINAL_ENV = envvars.TERMINAL
@@ -240,7 +243,7 @@ def _wait_or_stop(
     try:
         while True:
             try:
-                code = _wait(proc, exit_fd, 0.2)
+                code = _wait(proc, exit_fd, STOP_CHECK_S)
                 _reap_group(proc.pid)
                 return Supervised(code)
             except subprocess.TimeoutExpired:

@@ -102,6 +102,10 @@ class RunObserver(Protocol):
 
     def watch(self, record: RunRecord, metric: str, goal: str) -> AbstractContextManager[Watch]: ...
 
+    def prompt_metrics(self, metric: str) -> list[str]:
+        """Metrics the watch reads while the job runs, which the job writes at once."""
+        ...
+
 
 class _NoWatch:
     stop_reason: str | None = None
@@ -118,6 +122,9 @@ class PlainRun:
     @contextlib.contextmanager
     def watch(self, record: RunRecord, metric: str, goal: str) -> Iterator[Watch]:
         yield _NoWatch()
+
+    def prompt_metrics(self, metric: str) -> list[str]:
+        return []
 
 
 def run_job(
@@ -184,7 +191,8 @@ class RunLifecycle:
     def open(self, job: JobPlan, metric: str, goal: str) -> None:
         """The record, with this driver's identity from its first write and the
         metric it is judged by (``extra.primary``: the dashboard's "better" uses its
-        goal rather than guess from the name); job.json."""
+        goal rather than guess from the name); job.json, with the metrics a sweep's
+        policy reads while the job runs."""
         pid = os.getpid()
         source = Path(str(self.cfg.estimator.get("source_directory") or os.getcwd())).resolve()
         record = self.store.create(
@@ -219,6 +227,7 @@ class RunLifecycle:
             workdir=str(record.path),
             sweep_id=self.observer.sweep_id,
             estimator_traits={t: bool(getattr(job.estimator, t)) for t in ESTIMATOR_TRAITS},
+            prompt_metrics=self.observer.prompt_metrics(metric),
         )
         self.spec.save()
 

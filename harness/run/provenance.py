@@ -25,24 +25,42 @@ def package_versions(names: tuple[str, ...]) -> dict[str, str]:
 
 
 def git_state(folder: Path) -> dict[str, Any] | None:
-    """Commit and dirty flag when ``folder`` is inside a git checkout, else None."""
+    """Commit and dirty flag when ``folder`` is inside a git checkout, else None.
 
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", "-C", str(folder), *args],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-
+    Two git processes, run side by side (every run of a sweep asks): ``rev-parse``
+    names the commit and the root in one call, ``status`` says whether it is dirty."""
+    commands = [
+        ["rev-parse", "HEAD", "--show-toplevel"],
+        ["status", "--porcelain", "--untracked-files=no"],
+    ]
+    started: list[subprocess.Popen[str]] = []
     try:
-        commit = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
-        root = git("rev-parse", "--show-toplevel")
+        for args in commands:
+            started.append(
+                subprocess.Popen(
+                    ["git", "-C", str(folder), *args],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                )
+            )
+        outputs = []
+        for proc in started:
+            out, _ = proc.communicate(timeout=10)
+            if proc.returncode != 0:
+                return None
+            outputs.append(out.strip())
     except (OSError, subprocess.SubprocessError):
         return None
-    return {"commit": commit, "dirty": dirty, "root": root}
+    finally:
+        for proc in started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    head = outputs[0].splitlines()
+    if len(head) != 2:
+        return None
+    return {"commit": head[0], "dirty": bool(outputs[1]), "root": head[1]}
 
 
 def collect(source_dir: Path, packages: tuple[str, ...], argv: list[str]) -> dict[str, Any]:

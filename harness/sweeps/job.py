@@ -48,6 +48,13 @@ class SweepObserver:
     def watch(self, record: RunRecord, metric: str, goal: str) -> AbstractContextManager[Any]:
         return watch_job(self.cfg, record, self.sweep_id, metric, goal, self.job_num)
 
+    def prompt_metrics(self, metric: str) -> list[str]:
+        """The primary metric when a policy reads it while the job runs: its reports
+        must reach the metrics file as they are made, not up to a second later."""
+        if self.sweep_id and sweep_config.policy_options(self.cfg.get("sweep")) is not None:
+            return [metric]
+        return []
+
 
 def run_sweep_job(
     cfg: Any,

@@ -1,6 +1,6 @@
 """The sweep watch: a small thread in the driver of each sweep job.
 
-While the compute supervises the job, the watch polls the job's metric files
+While the compute supervises the job, the watch reads the job's metric files
 and those of the sweep's other runs, and asks the supervisor to stop the job
 (``interrupts.stop_event()``, which the compute's supervisor handles exactly
 like Ctrl-C) when
@@ -11,12 +11,20 @@ like Ctrl-C) when
 
 The driver then records the run ``Canceled`` with the watch's reason. Outside a
 sweep the watch is a no-op. It never touches the job's process itself.
+
+With a policy, the policy is evaluated when a report lands: the job writes each
+report of the primary metric at once (``JobSpec.prompt_metrics``), and the watch
+looks at the size of the job's metric files every ``REPORT_TICK_S`` (one
+``scandir``), reading the histories only when they grew, and every ``POLL_S`` in
+any case (a peer's reports may change the verdict too). Polling every ``POLL_S``
+alone let a job of a few seconds end before any policy had a look at it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -32,8 +40,10 @@ from harness.sweeps import policies
 from harness.sweeps.config import policy_options
 from harness.sweeps.store import SweepStore
 
-#: Seconds between checks; metrics reach the files about once a second anyway.
+#: Seconds between full checks (the sweep's stop, its deadline, the policy).
 POLL_S = 0.5
+#: Seconds between looks at the size of the job's metric files, with a policy.
+REPORT_TICK_S = 0.02
 #: How every reason the watch gives begins (a cancel without one came from the user).
 REASON_PREFIXES = ("early-terminated by ", "sweep.max_duration ", "stopped by sweep.fail_fast")
 
@@ -90,7 +100,14 @@ class JobWatch:
         self._stop.clear()
 
     def _loop(self) -> None:
-        while not self._done.wait(POLL_S):
+        tick = POLL_S if self.policy is None else REPORT_TICK_S
+        seen, last_check = 0, time.monotonic()  # reports made before the start count
+        while not self._done.wait(tick):
+            if self.policy is not None:
+                now, reported = time.monotonic(), self._reported()
+                if reported == seen and now - last_check < POLL_S:
+                    continue
+                seen, last_check = reported, now
             try:
                 reason = self.check()
             except Exception as exc:  # the watch must never fail the job
@@ -100,6 +117,15 @@ class JobWatch:
                 self.stop_reason = reason
                 self._stop.set()
                 return
+
+    def _reported(self) -> int:
+        """Bytes in the job's metric files: they only grow, so a change is a report."""
+        assert self.record.path is not None
+        try:
+            with os.scandir(self.record.path / metrics.METRICS_DIR) as entries:
+                return sum(e.stat().st_size for e in entries if e.name.endswith(".jsonl"))
+        except OSError:
+            return 0
 
     def check(self) -> str | None:
         """One poll: the reason to stop the job now, or None."""

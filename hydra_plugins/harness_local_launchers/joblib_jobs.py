@@ -7,7 +7,8 @@ restores the singletons with ``Singleton.set_state``, which scans every Hydra
 plugin package again (~50 ms a job in the worker). Here the context is pickled once
 per batch and each job unpickles a fresh copy of it, as before (no state crosses
 from one job to the next); the worker scans the plugin packages once: the result
-depends only on the installed packages, which a sweep does not change.
+depends only on the installed packages, which a sweep does not change. And the job's
+``HydraConfig`` is set once, by ``run_job``, not also just before it.
 Everything else is Hydra's: the same ``run_job``, the same job id and number, the
 same loky backend and options.
 """
@@ -21,7 +22,6 @@ from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
-from hydra.core.hydra_config import HydraConfig
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, configure_log, filter_overrides, run_job, setup_globals
 from omegaconf import open_dict
@@ -39,7 +39,8 @@ def execute_job(idx: int, overrides: Sequence[str], shared: bytes) -> JobReturn:
     with open_dict(sweep_config):
         sweep_config.hydra.job.id = f"{sweep_config.hydra.job.name}_{idx}"
         sweep_config.hydra.job.num = idx
-    HydraConfig.instance().set_config(sweep_config)
+    # Hydra's execute_job sets HydraConfig here too; run_job sets it again from the
+    # same config before anything reads it (a masked deep copy, ~4 ms a job).
     return run_job(
         hydra_context=hydra_context,
         config=sweep_config,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -32,6 +34,11 @@ def cli_json(home, *args):
 
 def run_json(home, run_id):
     return cli_json(home, "runs", "show", run_id)
+
+
+def job_spec(home, run_id):
+    """The run's job.json: what its job process was told."""
+    return json.loads((home / "runs" / run_id / "job.json").read_text())
 
 
 def test_grid_with_one_failing_combination(home):
@@ -103,6 +110,8 @@ def test_joblib_parallel_sweep_keeps_every_record_intact(home):
         assert data["status"] == "Completed" and data["sweep_id"] == sweep_id
         assert 0 < data["metrics"]["accuracy"] <= 1
         assert "outputs/model.joblib" in data["files"]
+        # No policy reads its metric while it runs: the job flushes on its own time.
+        assert job_spec(home, summary["id"])["prompt_metrics"] == []
         pids.add(data["provenance"].get("pid") or summary["id"])
     shown = cli_json(home, "sweeps", "show", sweep_id)
     assert shown["launcher"] == "joblib" and shown["counts"]["completed"] == 4
@@ -250,6 +259,8 @@ def test_policy_stops_the_clearly_worse_run_early(home, ramp, launcher, policy):
     good, bad = rows["1.0"], rows["0.2"]
     assert good["status"] == "Completed" and good["best"]
     assert score_reports(home, good["run_id"]) == 20
+    # The policy reads `score` while the jobs run: each report is written at once.
+    assert job_spec(home, good["run_id"])["prompt_metrics"] == ["score"]
     assert bad["status"] == "Canceled" and bad["early_terminated"]
     assert bad["error"].startswith(f"early-terminated by {name} policy")
     # Stopped early: it would have reported 100 times (20 / 0.2) if left alone.

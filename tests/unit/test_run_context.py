@@ -174,3 +174,55 @@ def test_a_slow_logger_never_holds_up_the_training_loop(home, registered_plugin)
     assert _Stalled.seen[-2:] == [("epoch", 5, 5), "finish:Completed"]
     steps = [update[1] for update in _Stalled.seen[:-1]]
     assert steps == sorted(steps) and len(steps) <= 6
+
+
+def _spec(prompt_metrics):
+    record = RunStore().create(experiment="e", estimator="sklearn", compute="local", params={})
+    spec = JobSpec(
+        record.id,
+        str(record.path),
+        "e",
+        "sklearn",
+        "local",
+        params={},
+        prompt_metrics=prompt_metrics,
+    )
+    spec.save()
+    return spec
+
+
+def _wait_for(condition, limit_s=30.0):
+    import time
+
+    deadline = time.monotonic() + limit_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def test_a_prompt_metric_is_written_as_it_is_logged(home, monkeypatch):
+    # No timed flush during the test: only the report itself can write the file.
+    monkeypatch.setattr(Run, "FLUSH_INTERVAL_S", 3600.0)
+    run = Run(_spec(["score"]))
+    try:
+        run.log("loss", 0.5)
+        assert metrics.history(run.run_dir) == {}  # other metrics wait for a flush
+        run.log("score", 0.9, step=4)
+        assert _wait_for(lambda: "score" in metrics.history(run.run_dir))
+        history = metrics.history(run.run_dir)
+        # The flush it asked for wrote the whole buffer, in order.
+        assert [(p["step"], p["value"]) for p in history["score"]] == [(4, 0.9)]
+        assert [(p["step"], p["value"]) for p in history["loss"]] == [(0, 0.5)]
+    finally:
+        run.close()
+
+
+def test_without_prompt_metrics_a_report_waits_for_the_flush(home, monkeypatch):
+    monkeypatch.setattr(Run, "FLUSH_INTERVAL_S", 3600.0)
+    run = Run(_spec([]))
+    try:
+        run.log("score", 0.9)
+        assert metrics.history(run.run_dir) == {}
+    finally:
+        run.close()
+    assert [p["value"] for p in metrics.history(run.run_dir)["score"]] == [0.9]
