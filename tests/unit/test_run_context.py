@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -73,16 +75,7 @@ class _LoggerPlugin:
 
 def test_loggers_get_batches_and_a_broken_one_is_switched_off(home, registered_plugin, capsys):
     registered_plugin(_LoggerPlugin(), "test-loggers")
-    record = RunStore().create(experiment="e", estimator="sklearn", compute="local", params={})
-    spec = JobSpec(
-        record.id,
-        str(record.path),
-        "e",
-        "sklearn",
-        "local",
-        params={},
-        loggers={"broken": {}, "recorder": {}},
-    )
+    spec = _spec(loggers={"broken": {}, "recorder": {}})
     run = Run(spec)
     _Recorder.seen = []
     run.log("a", 1)
@@ -92,7 +85,7 @@ def test_loggers_get_batches_and_a_broken_one_is_switched_off(home, registered_p
     assert _Recorder.seen == ["a", "b", "finish:Completed"]
     err = capsys.readouterr().err
     assert err.count("logger 'broken' failed") == 1
-    assert metrics.last_values(record.path) == {"a": 1, "b": 2}
+    assert metrics.last_values(Path(spec.run_dir)) == {"a": 1, "b": 2}
 
 
 def test_offline_run_prints(capsys, monkeypatch):
@@ -176,17 +169,10 @@ def test_a_slow_logger_never_holds_up_the_training_loop(home, registered_plugin)
     assert steps == sorted(steps) and len(steps) <= 6
 
 
-def _spec(prompt_metrics):
+def _spec(**fields):
+    """A saved job spec of a new run in the test's workspace."""
     record = RunStore().create(experiment="e", estimator="sklearn", compute="local", params={})
-    spec = JobSpec(
-        record.id,
-        str(record.path),
-        "e",
-        "sklearn",
-        "local",
-        params={},
-        prompt_metrics=prompt_metrics,
-    )
+    spec = JobSpec(record.id, str(record.path), "e", "sklearn", "local", params={}, **fields)
     spec.save()
     return spec
 
@@ -203,7 +189,7 @@ def _wait_for(condition, limit_s=30.0):
 def test_a_prompt_metric_is_written_as_it_is_logged(home, monkeypatch):
     # No timed flush during the test: only the report itself can write the file.
     monkeypatch.setattr(Run, "FLUSH_INTERVAL_S", 3600.0)
-    run = Run(_spec(["score"]))
+    run = Run(_spec(prompt_metrics=["score"]))
     try:
         run.log("loss", 0.5)
         assert metrics.history(run.run_dir) == {}  # other metrics wait for a flush
@@ -219,7 +205,7 @@ def test_a_prompt_metric_is_written_as_it_is_logged(home, monkeypatch):
 
 def test_without_prompt_metrics_a_report_waits_for_the_flush(home, monkeypatch):
     monkeypatch.setattr(Run, "FLUSH_INTERVAL_S", 3600.0)
-    run = Run(_spec([]))
+    run = Run(_spec(prompt_metrics=[]))
     try:
         run.log("score", 0.9)
         assert metrics.history(run.run_dir) == {}
