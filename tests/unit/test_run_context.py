@@ -16,23 +16,22 @@ from harness.run.store import RunStore
 
 @pytest.fixture
 def live_run(home):
-    record = RunStore().create(
-        experiment="e", estimator="sklearn", compute="local", params={"lr": 0.1}
-    )
-    spec = JobSpec(record.id, str(record.path), "e", "sklearn", "local", params={"lr": 0.1})
-    spec.save()
-    run = Run(spec)
+    run = Run(_spec(params={"lr": 0.1}))
     yield run
     run.close()
 
 
-def test_log_is_buffered_until_flush(live_run):
-    live_run.log("loss", 0.5)
-    live_run.log("loss", 0.25)
-    assert metrics.history(live_run.run_dir) == {}  # nothing written yet: no I/O per call
-    live_run.flush()
-    history = metrics.history(live_run.run_dir)
+def test_log_is_buffered_until_flush(home, monkeypatch):
+    # the timed flush an hour away: only flush() may write, however slow the machine
+    monkeypatch.setattr(Run, "FLUSH_INTERVAL_S", 3600.0)
+    run = Run(_spec())
+    run.log("loss", 0.5)
+    run.log("loss", 0.25)
+    assert metrics.history(run.run_dir) == {}  # nothing written yet: no I/O per call
+    run.flush()
+    history = metrics.history(run.run_dir)
     assert [(p["step"], p["value"]) for p in history["loss"]] == [(0, 0.5), (1, 0.25)]
+    run.close()
 
 
 def test_log_list_row_and_numpy_values(live_run):
@@ -169,10 +168,11 @@ def test_a_slow_logger_never_holds_up_the_training_loop(home, registered_plugin)
     assert steps == sorted(steps) and len(steps) <= 6
 
 
-def _spec(**fields):
+def _spec(params=None, **fields):
     """A saved job spec of a new run in the test's workspace."""
-    record = RunStore().create(experiment="e", estimator="sklearn", compute="local", params={})
-    spec = JobSpec(record.id, str(record.path), "e", "sklearn", "local", params={}, **fields)
+    params = params or {}
+    record = RunStore().create(experiment="e", estimator="sklearn", compute="local", params=params)
+    spec = JobSpec(record.id, str(record.path), "e", "sklearn", "local", params=params, **fields)
     spec.save()
     return spec
 
