@@ -51,7 +51,7 @@ def _goals(records: list[Any], metric_names: list[str]) -> dict[str, str]:
     each was judged by, ``extra.primary``) and agree; other metrics have no goal."""
     said: dict[str, set[str]] = {}
     for record in records:
-        primary = record.extra.get("primary") if isinstance(record.extra, dict) else None
+        primary = record.extra.get("primary")
         if isinstance(primary, dict) and primary.get("goal") in ("maximize", "minimize"):
             said.setdefault(str(primary.get("metric")), set()).add(primary["goal"])
     return {k: next(iter(g)) for k, g in said.items() if k in metric_names and len(g) == 1}

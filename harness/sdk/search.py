@@ -138,7 +138,8 @@ def lookup(kind: str, key: str) -> Callable[[Any, dict[str, Any], dict[str, Any]
     return lambda record, params, metrics: attribute(record, key)
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """An int or float (not a bool), not NaN: compared as a number as it is."""
     return value.__class__ in (int, float) and value == value
 
 
@@ -163,13 +164,13 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 
 def _compare(read: Callable[..., Any], op: str, literal: Any) -> Predicate:
     check = _OPS[op]
-    if _is_number(literal):
+    if is_number(literal):
 
         def numeric(record: Any, params: dict[str, Any], metrics: dict[str, Any]) -> bool:
             value = read(record, params, metrics)
             if value is None:
                 return False
-            if _is_number(value):
+            if is_number(value):
                 return check(value, literal)
             try:  # a param or tag written as text: "0.01"
                 number = float(value)
@@ -207,13 +208,13 @@ def _like(read: Callable[..., Any], keyword: str, pattern: Any) -> Predicate:
 
 def _membership(read: Callable[..., Any], literals: list[Any], negate: bool) -> Predicate:
     texts = {text(v) for v in literals}
-    numbers = {v for v in literals if _is_number(v)}
+    numbers = {v for v in literals if is_number(v)}
 
     def member(record: Any, params: dict[str, Any], metrics: dict[str, Any]) -> bool:
         value = read(record, params, metrics)
         if value is None:
             return False
-        found = (value in numbers) if _is_number(value) else text(value) in texts
+        found = (value in numbers) if is_number(value) else text(value) in texts
         return found != negate
 
     return member

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.sdk.search import column_of, like_matcher, literal_of, text
+from harness.sdk.search import column_of, is_number, like_matcher, literal_of, text
 
 #: Integers beyond this lose digits as float64; the predicate compares them exactly.
 EXACT_INT = 2**53
@@ -118,10 +118,6 @@ def evaluate(tree: Any, column: ColumnSource) -> np.ndarray:
     return _membership(values, literals, negate=kind == "not_in")
 
 
-def _is_number(value: Any) -> bool:
-    return value.__class__ in (int, float) and value == value
-
-
 def _check_exact(values: ColumnValues, literals: list[Any]) -> None:
     if not values.exact or any(
         v.__class__ is int and not -EXACT_INT <= v <= EXACT_INT for v in literals
@@ -131,7 +127,7 @@ def _check_exact(values: ColumnValues, literals: list[Any]) -> None:
 
 def _compare(values: ColumnValues, op: str, literal: Any) -> np.ndarray:
     check = _OPS[op]
-    if not _is_number(literal):
+    if not is_number(literal):
         return values.present & np.asarray(check(values.texts, literal), dtype=bool)
     _check_exact(values, [literal])
     numbers = values.numbers
@@ -146,8 +142,9 @@ def _compare(values: ColumnValues, op: str, literal: Any) -> np.ndarray:
 
 
 def _membership(values: ColumnValues, literals: list[Any], negate: bool) -> np.ndarray:
-    numbers = [float(v) for v in literals if _is_number(v)]
-    _check_exact(values, [v for v in literals if _is_number(v)])
+    numeric = [v for v in literals if is_number(v)]
+    _check_exact(values, numeric)
+    numbers = [float(v) for v in numeric]
     texts = {text(v) for v in literals}
     by_number = values.is_number & np.isin(values.numbers, numbers)
     others = np.flatnonzero(values.present & ~values.is_number)

@@ -116,10 +116,10 @@ class RunIndex:
         return flat if flat is not None else flatten(record.params)
 
     def final_runs(self) -> tuple[int, list[RunRecord]]:
-        """The final runs (newest first) and the ``final_generation`` they belong to."""
+        """The final runs (in no particular order) and the ``final_generation`` they
+        belong to."""
         with self._lock:
             runs = [r for _, r, _ in self._entries.values() if r.status in FINAL_STATUSES]
-            runs.sort(key=lambda r: r.created, reverse=True)
             return self.final_generation, runs
 
     def _forget(self, name: str) -> None:
