@@ -106,6 +106,11 @@ class RunObserver(Protocol):
         """Metrics the watch reads while the job runs, which the job writes at once."""
         ...
 
+    def slot(self, record: RunRecord, metric: str, goal: str) -> AbstractContextManager[str | None]:
+        """Held from the run's start until its job has ended: the run may start when
+        it yields None, and must not (it ends ``Canceled``) when it yields a reason."""
+        ...
+
 
 class _NoWatch:
     stop_reason: str | None = None
@@ -125,6 +130,10 @@ class PlainRun:
 
     def prompt_metrics(self, metric: str) -> list[str]:
         return []
+
+    @contextlib.contextmanager
+    def slot(self, record: RunRecord, metric: str, goal: str) -> Iterator[str | None]:
+        yield None
 
 
 def run_job(
@@ -171,7 +180,14 @@ class RunLifecycle:
         with interrupts.recorded():  # from the record on, SIGTERM is a cancel too
             try:
                 self.open(job, metric, goal)
-                result = self.start() or self.launch(job, metric, goal)
+                assert self.record is not None
+                with self.observer.slot(self.record, metric, goal) as withheld:
+                    if withheld is not None:
+                        result = JobResult(
+                            exit_code=EXIT_CODES[CANCELED], canceled=True, error=withheld
+                        )
+                    else:
+                        result = self.start() or self.launch(job, metric, goal)
             except KeyboardInterrupt:
                 if self.record is None:
                     raise  # nothing was recorded: the caller's Ctrl-C

@@ -131,6 +131,11 @@ def apply_limits(
             ):
                 raise ConfigError(f"hydra.sweeper.{key}={value}: give a whole number ≥ 1")
     sweep = config.sweep
+    if sweep.get("prepare_ahead") is not None and launcher != "joblib":
+        raise ConfigError(
+            f"sweep.prepare_ahead applies to hydra/launcher=joblib, not {launcher}; "
+            "drop it, or sweep with hydra/launcher=joblib"
+        )
     total, concurrent = sweep.max_total_runs, sweep.max_concurrent_runs
     if total is not None:
         if sweeper == "optuna":

@@ -104,6 +104,9 @@ class SweepConfig:
     max_concurrent_runs: Optional[int] = None
     #: Seconds for the whole sweep; running jobs are canceled, later ones not started.
     max_duration: Optional[float] = None
+    #: hydra/launcher=joblib: jobs made ready (their runs Queued) while as many as
+    #: n_jobs run, so each starts the moment a job ends; default: n_jobs; 0: none.
+    prepare_ahead: Optional[int] = None
 
 
 def register() -> None:
@@ -170,6 +173,11 @@ def validate(sweep: Any) -> None:
         value = sweep.get(key)
         if value is not None and value <= 0:
             raise ConfigError(f"sweep.{key} must be a positive number, got {value}")
+    ahead = sweep.get("prepare_ahead")
+    if ahead is not None and ahead < 0:
+        raise ConfigError(
+            f"sweep.prepare_ahead must be 0 (make no job ready ahead) or more, got {ahead}"
+        )
     policy = policy_options(sweep)
     if policy is None:
         return

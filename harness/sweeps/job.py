@@ -8,10 +8,11 @@ study. A failed or rejected job is recorded and the sweep goes on (unless
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from harness.contract.components import Estimator
 from harness.errors import HarnessError
 from harness.run.record import CANCELED, COMPLETED, FAILED, RunRecord
 from harness.sweeps import config as sweep_config
-from harness.sweeps import resume
+from harness.sweeps import resume, slots
 from harness.sweeps.interrupt import USER_CANCEL
 from harness.sweeps.store import SweepStore, current_sweep_id
 from harness.sweeps.watch import is_watch_reason, watch_job
@@ -47,6 +48,29 @@ class SweepObserver:
 
     def watch(self, record: RunRecord, metric: str, goal: str) -> AbstractContextManager[Any]:
         return watch_job(self.cfg, record, self.sweep_id, metric, goal, self.job_num)
+
+    @contextlib.contextmanager
+    def slot(self, record: RunRecord, metric: str, goal: str) -> Iterator[str | None]:
+        """A slot of the launch (``harness.sweeps.slots``), when the launcher shares
+        them. A run that a stopped sweep (or a Ctrl-C) never starts is linked to it
+        here, as its watch would have linked it."""
+        store = SweepStore()
+        sweep_id = self.sweep_id
+
+        def skip() -> str | None:
+            return skip_reason(self.cfg, store, sweep_id) if sweep_id else None
+
+        with slots.held(skip, interrupted=USER_CANCEL) as withheld:
+            if withheld is not None and sweep_id:
+                store.link_run(
+                    sweep_id,
+                    record.id,
+                    metric=metric,
+                    goal=goal,
+                    overrides=list(record.overrides),
+                    job=self.job_num,
+                )
+            yield withheld
 
     def prompt_metrics(self, metric: str) -> list[str]:
         """The primary metric when a policy reads it while the job runs: its reports
@@ -125,16 +149,7 @@ def _run_sweep_job(
 
     fail_fast = bool((cfg.get("sweep") or {}).get("fail_fast", False))
     if sweep_id:
-        skip = store.stop_reason(sweep_id) or _past_deadline(cfg, store, sweep_id)
-        if skip:
-            print(f"job #{job_num} not started: {skip}", flush=True)
-            store.record_unstarted(
-                sweep_id,
-                job_num,
-                overrides=overrides,
-                status=CANCELED,
-                error=f"not started: {skip}",
-            )
+        if not_started(cfg, job_num, [overrides], store):
             return None
         if resume.active():  # a finished run of this job from before is kept
             kept = resume.kept_run(store, sweep_id, job_num, overrides)
@@ -206,6 +221,53 @@ def _runs_the_sweep() -> bool:
     from harness.sweeps import current
 
     return current.driven() is not None
+
+
+def not_started(
+    cfg: Any,
+    first_job: int,
+    job_overrides: Sequence[Sequence[str]],
+    store: SweepStore | None = None,
+) -> bool:
+    """If the sweep was stopped (or is past its deadline), record the jobs from
+    ``first_job`` on, whose overrides are ``job_overrides``, as not started, with
+    one line for all of them, and say so. A launcher asks before it hands a job
+    out, so a stopped sweep of many jobs ends at once; a job asks again before
+    it makes its run."""
+    sweep_id = current_sweep_id()
+    if not sweep_id:
+        return False
+    store = store or SweepStore()
+    reason = skip_reason(cfg, store, sweep_id)
+    if not reason:
+        return False
+    last = first_job + len(job_overrides) - 1
+    which = f"job #{first_job}" if last == first_job else f"jobs #{first_job}-#{last}"
+    print(f"{which} not started: {reason}", flush=True)
+    for num, overrides in enumerate(job_overrides, start=first_job):
+        store.record_unstarted(
+            sweep_id,
+            num,
+            overrides=list(overrides),
+            status=CANCELED,
+            error=f"{slots.NOT_STARTED}{reason}",
+        )
+    return True
+
+
+def empty_return(overrides: Sequence[str]) -> Any:
+    """The ``JobReturn`` of a job that made no completed run (what the task function
+    returns then): the sweeper reads its value, None."""
+    from hydra.core.utils import JobReturn, JobStatus
+
+    ret = JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED)
+    ret.return_value = None
+    return ret
+
+
+def skip_reason(cfg: Any, store: SweepStore, sweep_id: str) -> str | None:
+    """Why a job of the sweep must not start now (stopped, past its deadline), or None."""
+    return store.stop_reason(sweep_id) or _past_deadline(cfg, store, sweep_id)
 
 
 def _past_deadline(cfg: Any, store: SweepStore, sweep_id: str) -> str | None:

@@ -16,6 +16,7 @@ from harness.errors import DamagedRecordError, NotFoundError
 from harness.run.record import CANCELED, COMPLETED, FAILED
 from harness.run.store import RunStore, now_iso
 from harness.sweeps.formats import DAMAGED
+from harness.sweeps.slots import NOT_STARTED
 from harness.sweeps.store import CANCELED as SWEEP_CANCELED
 from harness.sweeps.store import COMPLETED as SWEEP_COMPLETED
 from harness.sweeps.store import FAILED as SWEEP_FAILED
@@ -105,6 +106,14 @@ def _rows(store: SweepStore, sweep: SweepRecord) -> tuple[list[dict[str, Any]], 
     return rows, metric, goal or "maximize"
 
 
+def _not_started(row: dict[str, Any]) -> bool:
+    """A job the sweep stopped before it started: no run, or a run that waited for a
+    slot (``harness.sweeps.slots``) and never started its job."""
+    if row["status"] != CANCELED:
+        return False
+    return row["run_id"] is None or str(row["error"] or "").startswith(NOT_STARTED)
+
+
 def _number(value: Any) -> float | None:
     """A metric's value for the table: a number (not a bool, which is an int too)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -187,7 +196,7 @@ def build(store: SweepStore, sweep: SweepRecord) -> dict[str, Any]:
             "failed": sum(r["status"] == FAILED for r in rows),
             "canceled": sum(r["status"] == CANCELED for r in rows),
             "early_terminated": len(early),
-            "not_started": sum(r["run_id"] is None and r["status"] == CANCELED for r in rows),
+            "not_started": sum(_not_started(r) for r in rows),
             "damaged": sum(r["status"] == DAMAGED for r in rows),
         },
         # Estimate: each stopped run would have taken the median completed run's time.

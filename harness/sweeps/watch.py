@@ -38,14 +38,21 @@ from harness.run.record import RunRecord
 from harness.run.store import RunStore
 from harness.sweeps import policies
 from harness.sweeps.config import policy_options
+from harness.sweeps.slots import NOT_STARTED
 from harness.sweeps.store import SweepStore
 
 #: Seconds between full checks (the sweep's stop, its deadline, the policy).
 POLL_S = 0.5
 #: Seconds between looks at the size of the job's metric files, with a policy.
 REPORT_TICK_S = 0.02
-#: How every reason the watch gives begins (a cancel without one came from the user).
-REASON_PREFIXES = ("early-terminated by ", "sweep.max_duration ", "stopped by sweep.fail_fast")
+#: How every reason the sweep gives for a cancel begins (the watch's, and a waiting
+#: run's that a stopped sweep never started): a cancel without one came from the user.
+REASON_PREFIXES = (
+    "early-terminated by ",
+    "sweep.max_duration ",
+    "stopped by sweep.fail_fast",
+    NOT_STARTED,
+)
 
 
 def is_watch_reason(error: str | None) -> bool:

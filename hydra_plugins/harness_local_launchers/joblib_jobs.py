@@ -15,9 +15,10 @@ same loky backend and options.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import pickle
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from copy import deepcopy
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,13 @@ from omegaconf.basecontainer import BaseContainer
 log = logging.getLogger(__name__)
 
 
-def execute_job(idx: int, overrides: Sequence[str], shared: bytes) -> JobReturn:
+def execute_job(
+    idx: int, overrides: Sequence[str], shared: bytes, slots_path: str | None = None
+) -> JobReturn:
     """One job in a loky worker: ``hydra_joblib_launcher._core.execute_job``."""
+    from harness.sweeps import slots
+
+    slots.use(slots_path)
     hydra_context, config, task_function, singleton_state = pickle.loads(shared)
     setup_globals()
     _set_singletons(singleton_state)
@@ -70,6 +76,8 @@ def launch(
     from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
     from joblib import Parallel, delayed
 
+    from harness.sweeps.job import empty_return, not_started
+
     setup_globals()
     assert launcher.config is not None
     assert launcher.task_function is not None
@@ -99,11 +107,38 @@ def launch(
             Singleton.get_state(),
         )
     )
-    runs = Parallel(**joblib_cfg)(
-        delayed(execute_job)(initial_job_idx + idx, overrides, shared)
-        for idx, overrides in enumerate(job_overrides)
-    )
+    skipped: list[JobReturn] = []
+
+    def dispatched(slots_path: str | None) -> Iterator[Any]:
+        """The batch's jobs as joblib asks for them; none once the sweep stopped."""
+        for idx, overrides in enumerate(job_overrides):
+            if not_started(launcher.config, initial_job_idx + idx, job_overrides[idx:]):
+                skipped.extend(empty_return(rest) for rest in job_overrides[idx:])
+                return
+            yield delayed(execute_job)(initial_job_idx + idx, overrides, shared, slots_path)
+
+    with _slotted(joblib_cfg, len(job_overrides), launcher.config) as slots_path:
+        runs = Parallel(**joblib_cfg)(dispatched(slots_path))
     assert isinstance(runs, list)
     for run in runs:
         assert isinstance(run, JobReturn)
-    return runs
+    return [*runs, *skipped]
+
+
+@contextlib.contextmanager
+def _slotted(joblib_cfg: dict[str, Any], jobs: int, config: Any) -> Iterator[str | None]:
+    """More workers than jobs at once, sharing as many slots as ``n_jobs`` says
+    (``harness.sweeps.slots``): the workers make their next jobs ready while the
+    slots' jobs run. Yield the slots' FIFO, or None where nothing waits for a slot."""
+    from joblib import effective_n_jobs
+
+    from harness.sweeps import slots
+
+    at_once = effective_n_jobs(joblib_cfg.get("n_jobs"))
+    ahead = slots.ahead(config.get("sweep"), at_once)
+    if ahead == 0 or jobs <= at_once:
+        yield None
+        return
+    joblib_cfg["n_jobs"] = min(jobs, at_once + ahead)
+    with slots.SlotPool(at_once) as pool:
+        yield pool.path

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.core.singleton import Singleton
-from hydra.core.utils import JobReturn, JobStatus
+from hydra.core.utils import JobReturn
 from omegaconf import OmegaConf
 
 from harness.plugins.slurm import scheduler
@@ -140,13 +140,15 @@ class _Sweep:
                 break
             time.sleep(0.5)
             has_result = job.paths.result_pickle.exists()
+        from harness.sweeps.job import empty_return
+
         if state is not None and state.final and state.state != "COMPLETED":
             # The scheduler ended it (or it died without a word): its run cannot have
             # said so itself. Settle it with Slurm's reason.
             reason = state.describe(str(job.job_id))
             _settle_runs(str(job.job_id), num, list(overrides), state.state, reason)
             print(f"job #{num} (slurm {job.job_id}): {reason}", file=sys.stderr, flush=True)
-        return _unpickle_result(job, overrides) if has_result else _empty_return(overrides)
+        return _unpickle_result(job, overrides) if has_result else empty_return(overrides)
 
     def _cancel(
         self, array_id: str, jobs: Sequence[Any], overrides: Sequence[Sequence[str]], first: int
@@ -185,20 +187,15 @@ class _Sweep:
 def _unpickle_result(job: Any, overrides: Sequence[str]) -> JobReturn:
     from submitit.core.utils import pickle_load
 
+    from harness.sweeps.job import empty_return
+
     outcome, value = pickle_load(job.paths.result_pickle)
     if outcome == "success":
         return value
     # The task function raised on the node (harness's own sweep job never does, but
     # Hydra's set-up could): a failed job that does not stop the sweep.
     print(f"slurm job {job.job_id} raised:\n{value}", file=sys.stderr, flush=True)
-    return _empty_return(overrides)
-
-
-def _empty_return(overrides: Sequence[str]) -> JobReturn:
-    """What a harness sweep job returns for a run that did not complete."""
-    ret = JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED)
-    ret.return_value = None
-    return ret
+    return empty_return(overrides)
 
 
 def _settle_runs(

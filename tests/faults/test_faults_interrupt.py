@@ -117,17 +117,25 @@ def test_ctrl_c_on_a_sweep_cancels_its_runs_and_the_summary_says_so(
     assert code == 130, out + err
 
     runs = _runs(home)
-    # Only the jobs that had started made runs; none is left Queued or Running.
-    assert len(runs) == in_flight, runs
-    for run_id, record in runs.items():
+    # The jobs that had started are canceled with what they logged. A run made
+    # ready ahead (joblib: its run waited Queued for a slot) never started its job:
+    # Canceled, "not started". None is left Queued or Running.
+    started = {k: v for k, v in runs.items() if v.get("started")}
+    assert len(started) == in_flight, runs
+    for run_id, record in started.items():
         _assert_canceled_with_what_it_logged(home, run_id, record)
+    waited = [v for v in runs.values() if not v.get("started")]
+    for record in waited:
+        assert record["status"] == "Canceled", record
+        assert record["error"] == "not started: canceled by the user", record
+        assert not (home / "runs" / record["id"] / "outputs" / "started.txt").exists()
 
     (sweep_dir,) = (home / "sweeps").iterdir()
     sweep = json.loads((sweep_dir / "sweep.json").read_text())
     assert sweep["status"] == "Canceled", (sweep, out, err)
     unstarted = [json.loads(p.read_text()) for p in (sweep_dir / "unstarted").glob("*.json")]
-    assert len(unstarted) == 4 - in_flight
-    assert {u["status"] for u in unstarted} == {"Canceled"}
+    assert len(unstarted) + len(waited) == 4 - in_flight
+    assert {u["status"] for u in unstarted} <= {"Canceled"}
     assert all(u["error"].startswith("not started: ") for u in unstarted), unstarted
 
     # The saved and the shown summary agree with the records.
@@ -273,9 +281,14 @@ def test_sigterm_to_a_joblib_sweep_cancels_its_runs_and_exits_130(home, tmp_path
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, (proc.returncode, out, err)
     runs = _runs(home)
-    assert len(runs) == 2 and {r["status"] for r in runs.values()} == {"Canceled"}, runs
-    for run_id, record in runs.items():
+    assert {r["status"] for r in runs.values()} == {"Canceled"}, runs
+    started = {k: v for k, v in runs.items() if v.get("started")}
+    assert len(started) == 2, runs
+    for run_id, record in started.items():
         _assert_canceled_with_what_it_logged(home, run_id, record)
+    for record in runs.values():  # made ready ahead, waiting for a slot: never started
+        if not record.get("started"):
+            assert record["error"] == "not started: canceled by the user", record
     (sweep_dir,) = (home / "sweeps").iterdir()
     assert json.loads((sweep_dir / "sweep.json").read_text())["status"] == "Canceled"
     _wait_for_no_process(home, 30)

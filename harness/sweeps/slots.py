@@ -1,0 +1,137 @@
+"""Slots: at most N jobs of a sweep run at once, while the next ones are made ready.
+
+Between two jobs a local launcher's worker spends 50-70 ms outside any job: Hydra
+unpickles its context and composes the job, the driver plans it, records its
+provenance and creates its run. With jobs of a second that is a few per cent; with
+jobs of 0.1 s it is a third of the sweep. So the joblib launcher starts more
+workers than the sweep runs jobs at once, and the workers share N *slots*: a
+driver makes its run ready (recorded ``Queued``) and then waits for a slot; it
+moves the run to ``Running`` once it holds one and hands the slot on the moment
+the job's processes have ended (before it settles the run). At most N jobs run;
+the others wait ready to start.
+
+The slots are the bytes of a pipe, as GNU make's jobserver hands out its job
+tokens: N bytes in a FIFO; taking a slot is a one-byte read, giving it back a
+one-byte write. The kernel wakes a waiting reader when a byte arrives: no poll
+stands between one job's end and the next one's start. A waiting driver also looks
+every ``SKIP_CHECK_S`` whether its run should not start at all (the sweep was
+stopped, its deadline passed): the run then ends ``Canceled``, "not started".
+
+A worker that dies holding a slot loses it; joblib then fails the whole batch
+anyway (its worker died), and the sweep's process removes the FIFO at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+
+#: Seconds between a waiting driver's looks at whether its run may still start.
+SKIP_CHECK_S = 0.1
+#: What a not-started run's error begins with (the sweep's own reason follows).
+NOT_STARTED = "not started: "
+
+#: The FIFO of the sweep this process runs jobs for (a launcher's worker), if any.
+_path: list[str] = []
+#: This process's open end of it: (path, descriptor).
+_fd: list[tuple[str, int]] = []
+
+
+class SlotPool:
+    """The sweep process's side: the FIFO and its N bytes, for one launch."""
+
+    def __init__(self, slots: int) -> None:
+        if slots < 1:
+            raise ValueError(f"slots must be ≥ 1, got {slots}")
+        self.folder = tempfile.mkdtemp(prefix="harness-slots-")
+        self.path = os.path.join(self.folder, "slots")
+        os.mkfifo(self.path, 0o600)
+        # Held open for reading and writing for the whole launch: a FIFO whose
+        # every end is closed loses its bytes, and readers would see end-of-file.
+        self._fd = os.open(self.path, os.O_RDWR | os.O_NONBLOCK)
+        os.write(self._fd, b"s" * slots)
+
+    def close(self) -> None:
+        os.close(self._fd)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> SlotPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def use(path: str | None) -> None:
+    """Jobs of this process take their slots from ``path`` (None: no slots)."""
+    _path.clear()
+    if path:
+        _path.append(path)
+
+
+def active() -> bool:
+    return bool(_path)
+
+
+@contextlib.contextmanager
+def held(skip: Callable[[], str | None], interrupted: str | None = None) -> Iterator[str | None]:
+    """Wait for a slot and hold it; yield None. Yield instead the reason the run
+    must not start (``skip``'s answer, with ``NOT_STARTED`` before it), found while
+    waiting or just after the slot came; no slot is held then. A Ctrl-C while
+    waiting is such a reason too (``interrupted``), where one is given. Without
+    slots (not a worker of a slotted launch) yield None at once."""
+    if not _path:
+        yield None
+        return
+    fd = _descriptor(_path[0])
+    try:
+        reason = _take(fd, skip)
+    except KeyboardInterrupt:
+        if interrupted is None:
+            raise
+        reason = interrupted
+    if reason is not None:
+        yield NOT_STARTED + reason
+        return
+    try:
+        reason = skip()  # a stop that came while this driver waited
+        yield None if reason is None else NOT_STARTED + reason
+    finally:
+        os.write(fd, b"s")
+
+
+def _descriptor(path: str) -> int:
+    if _fd and _fd[0][0] != path:
+        os.close(_fd.pop()[1])
+    if not _fd:
+        # Read and write, so opening never blocks and a read never sees end-of-file;
+        # non-blocking, as every waiting driver wakes on a byte but only one gets it.
+        _fd.append((path, os.open(path, os.O_RDWR | os.O_NONBLOCK)))
+    return _fd[0][1]
+
+
+def _take(fd: int, skip: Callable[[], str | None]) -> str | None:
+    """Read one byte (a slot); return None, or ``skip``'s reason while waiting."""
+    while True:
+        readable, _, _ = select.select([fd], [], [], SKIP_CHECK_S)
+        if readable:
+            try:
+                if os.read(fd, 1):
+                    return None
+            except BlockingIOError:
+                pass  # another driver took it first
+            continue
+        reason = skip()
+        if reason is not None:
+            return reason
+
+
+def ahead(sweep: object, at_once: int) -> int:
+    """How many jobs the launcher makes ready beyond those running
+    (``sweep.prepare_ahead``; default: as many as run at once)."""
+    given = getattr(sweep, "get", lambda key: None)("prepare_ahead")
+    return at_once if given is None else int(given)

@@ -1,0 +1,147 @@
+"""The joblib launcher's slots through the real `harness train -m`: as many jobs
+run at once as n_jobs says, while the next ones wait ready; a stop reaches a run
+that waits; a stopped sweep records its remaining jobs without handing them out."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from harness.testing import run_cli
+
+pytest.importorskip("hydra_plugins.hydra_joblib_launcher")  # the `sweeps` extra
+
+PROBE_ENV = {"HARNESS_PLUGINS": "harness.testing.probe"}
+JOBLIB = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
+
+
+def sweep_id_of(result) -> str:
+    (line,) = [x for x in result.stdout.splitlines() if x.startswith("sweep id:")]
+    return line.split(":", 1)[1].strip()
+
+
+def _stamp(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+def _runs(home: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in (home / "runs").glob("*/run.json")]
+
+
+def _work(home: Path, run: dict) -> tuple[float, float]:
+    """When the job's own code began (its first report) and ended (the probe writes
+    outputs/probe.txt after its sleep), as the job process saw it."""
+    folder = home / "runs" / run["id"]
+    reports = [
+        json.loads(x) for p in folder.glob("metrics/*.jsonl") for x in p.read_text().splitlines()
+    ]
+    return min(r["time"] for r in reports), (folder / "outputs" / "probe.txt").stat().st_mtime
+
+
+def _max_overlap(intervals: list[tuple[float, float]]) -> int:
+    events = sorted([(a, 1) for a, _ in intervals] + [(b, -1) for _, b in intervals])
+    now = most = 0
+    for _, step in events:
+        now += step
+        most = max(most, now)
+    return most
+
+
+def test_n_jobs_run_at_once_while_the_next_wait_ready(home):
+    result = run_cli(
+        "train", "-m", "+estimator=probe", "estimator.score=0.5", "estimator.seconds=0.4",
+        "+estimator.n=range(0,8)", *JOBLIB, home=home, env=PROBE_ENV,
+    )  # fmt: skip
+    assert result.returncode == 0, result.output
+    runs = _runs(home)
+    assert len(runs) == 8 and all(r["status"] == "Completed" for r in runs)
+    # What the jobs did: two at a time, never three (the job processes' own clocks).
+    assert _max_overlap([_work(home, r) for r in runs]) == 2
+    # Four drivers (n_jobs plus as many ahead) made the runs; a run made ahead was
+    # Queued while two others ran, and moved to Running when a slot came free.
+    assert len({r["pid"] for r in runs}) == 4
+    waited = [_stamp(r["started"]) - _stamp(r["created"]) for r in runs]
+    assert max(waited) > 0.2, waited
+    shown = run_cli("sweeps", "show", sweep_id_of(result), "--format", "json", home=home).json()
+    assert shown["counts"]["completed"] == 8 and shown["counts"]["not_started"] == 0
+
+
+def test_prepare_ahead_zero_keeps_one_worker_per_job_at_once(home):
+    result = run_cli(
+        "train", "-m", "+estimator=probe", "estimator.score=0.5", "+estimator.n=range(0,5)",
+        *JOBLIB, "sweep.prepare_ahead=0", home=home, env=PROBE_ENV,
+    )  # fmt: skip
+    assert result.returncode == 0, result.output
+    runs = _runs(home)
+    assert len(runs) == 5 and len({r["pid"] for r in runs}) == 2
+
+
+def _by_exit_code(shown: dict) -> dict[str, list[dict]]:
+    rows: dict[str, list[dict]] = {}
+    for row in shown["runs"]:
+        (code,) = [o.split("=", 1)[1] for o in row["overrides"] if "exit_code" in o]
+        rows.setdefault(code, []).append(row)
+    return rows
+
+
+def test_a_deadline_reaches_a_run_waiting_for_its_slot(home):
+    # One slot, one job made ready ahead: one run waits Queued while the other job
+    # runs (it would for 30 s); the sweep's deadline passes (4 s: the first job
+    # must have started by then); the waiting run never starts its job.
+    result = run_cli(
+        "train", "-m", "+estimator=probe", "estimator.score=0.5", "estimator.seconds=30",
+        "estimator.exit_code=0,1,2", "sweep.max_duration=4",
+        "hydra/launcher=joblib", "hydra.launcher.n_jobs=1", "sweep.prepare_ahead=1",
+        home=home, env=PROBE_ENV,
+    )  # fmt: skip
+    assert result.returncode == 0, result.output
+    shown = run_cli("sweeps", "show", sweep_id_of(result), "--format", "json", home=home).json()
+    rows = _by_exit_code(shown)
+    # The slot goes to either of the two jobs first handed out; the other waits.
+    # (Under heavy load the first may not have started by the deadline either.)
+    made = [*rows["0"], *rows["1"]]
+    assert all(r["run_id"] is not None and r["status"] == "Canceled" for r in made), made
+    waited = [r for r in made if r["error"].startswith("not started: ")]
+    assert waited, made
+    for row in made:
+        record = json.loads((home / "runs" / row["run_id"] / "run.json").read_text())
+        if row in waited:
+            assert row["error"] == "not started: sweep.max_duration (4 s) reached"
+            assert record.get("started") is None
+            assert not (home / "runs" / row["run_id"] / "outputs" / "probe.txt").exists()
+        else:  # the job that had the slot: canceled by its watch
+            assert row["error"].startswith("sweep.max_duration") and record["started"]
+    (never,) = rows["2"]  # never started: no run
+    assert never["run_id"] is None and never["error"].startswith("not started: sweep.max_duration")
+    assert shown["counts"]["not_started"] == 1 + len(waited)
+    assert shown["counts"]["canceled"] == 3
+    assert f"{1 + len(waited)} not started" in result.stdout
+
+
+def test_a_stopped_sweep_hands_out_no_more_jobs(home):
+    # One slot. Of the two jobs first handed out, the one that gets the slot fails
+    # and fail_fast stops the sweep; the other is canceled, whether it had started
+    # or still waited (the slot goes to either first). The rest are never handed to
+    # a worker past joblib's first dispatch: the launcher records them, one line.
+    result = run_cli(
+        "train", "-m", "+estimator=probe", "estimator.score=0.5", "estimator.seconds=1",
+        "estimator.exit_code=3,3,0,0,0,0,0,0,0,0", "sweep.fail_fast=true",
+        "hydra/launcher=joblib", "hydra.launcher.n_jobs=1", "sweep.prepare_ahead=1",
+        home=home, env=PROBE_ENV,
+    )  # fmt: skip
+    assert result.returncode == 1, result.output
+    shown = run_cli("sweeps", "show", sweep_id_of(result), "--format", "json", home=home).json()
+    rows = _by_exit_code(shown)
+    assert sorted(r["status"] for r in rows["3"]) == ["Canceled", "Failed"]
+    (canceled,) = [r for r in rows["3"] if r["status"] == "Canceled"]
+    assert "stopped by sweep.fail_fast" in canceled["error"]
+    assert len(rows["0"]) == 8
+    for row in rows["0"]:
+        assert row["run_id"] is None and row["status"] == "Canceled"
+        assert row["error"].startswith("not started: stopped by sweep.fail_fast")
+    assert len(list((home / "runs").iterdir())) == 2  # no run for a job not started
+    assert re.search(r"^jobs #\d-#9 not started: stopped by sweep.fail_fast", result.stdout, re.M)

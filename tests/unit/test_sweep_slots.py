@@ -1,0 +1,138 @@
+"""The sweep's slots (harness/sweeps/slots.py): at most N holders, a wait that a
+stop ends, and a slot given back whatever happens while it is held."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.sweeps import slots
+
+
+def _max_overlap(intervals: list[tuple[float, float]]) -> int:
+    events = sorted([(a, 1) for a, _ in intervals] + [(b, -1) for _, b in intervals])
+    now = most = 0
+    for _, step in events:
+        now += step
+        most = max(most, now)
+    return most
+
+
+def _hold_in_children(path: str, children: int, seconds: float, out: Path) -> None:
+    pids = []
+    for index in range(children):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            code = 1
+            try:
+                slots.use(path)
+                with slots.held(lambda: None) as withheld:
+                    start = time.monotonic()
+                    time.sleep(seconds)
+                    end = time.monotonic()
+                (out / f"{index}.json").write_text(json.dumps([start, end, withheld]))
+                code = 0
+            finally:
+                os._exit(code)
+        pids.append(pid)
+    for pid in pids:
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_at_most_n_processes_hold_a_slot_and_n_do(tmp_path, count):
+    with slots.SlotPool(count) as pool:
+        _hold_in_children(pool.path, 6, 0.15, tmp_path)
+        folder = pool.folder
+    held = [json.loads(p.read_text()) for p in tmp_path.glob("*.json")]
+    assert len(held) == 6 and all(withheld is None for *_, withheld in held)
+    # Never more than `count` at once, and `count` at once at some point: the
+    # slots limit the jobs without putting them in single file.
+    assert _max_overlap([(a, b) for a, b, _ in held]) == count
+    assert not os.path.exists(folder)  # the pool's FIFO is gone with the launch
+
+
+def test_a_stop_ends_the_wait_and_no_slot_is_taken(tmp_path, monkeypatch):
+    stopped = tmp_path / "stop"
+    with slots.SlotPool(1) as pool:
+        slots.use(pool.path)
+        try:
+            with slots.held(lambda: None) as first:  # the only slot, held here
+                assert first is None
+                started = time.monotonic()
+                monkeypatch.setattr(slots, "SKIP_CHECK_S", 0.02)
+                stopped.touch()
+                with slots.held(lambda: "stopped by test" if stopped.exists() else None) as second:
+                    assert second == slots.NOT_STARTED + "stopped by test"
+                assert time.monotonic() - started < 5
+            # The slot the first holder gave back is there for the next one.
+            with slots.held(lambda: None) as third:
+                assert third is None
+        finally:
+            slots.use(None)
+
+
+def test_a_stop_found_just_after_the_slot_came_gives_it_back(tmp_path):
+    asked = []
+
+    def skip():  # asked once the free slot is taken: the sweep stopped meanwhile
+        asked.append(True)
+        return "stopped meanwhile"
+
+    with slots.SlotPool(1) as pool:
+        slots.use(pool.path)
+        try:
+            with slots.held(skip) as withheld:
+                assert asked == [True]
+                assert withheld == slots.NOT_STARTED + "stopped meanwhile"
+            with slots.held(lambda: None) as again:
+                assert again is None
+        finally:
+            slots.use(None)
+
+
+def test_the_slot_is_given_back_when_the_holder_raises(tmp_path):
+    with slots.SlotPool(1) as pool:
+        slots.use(pool.path)
+        try:
+            with pytest.raises(KeyboardInterrupt), slots.held(lambda: None):
+                raise KeyboardInterrupt
+            started = time.monotonic()
+            with slots.held(lambda: None) as again:
+                assert again is None
+            assert time.monotonic() - started < 1
+        finally:
+            slots.use(None)
+
+
+def test_without_slots_a_run_starts_at_once():
+    slots.use(None)
+    with slots.held(lambda: "never asked") as withheld:
+        assert withheld is None
+
+
+def test_prepare_ahead_defaults_to_the_jobs_run_at_once():
+    assert slots.ahead({}, 3) == 3
+    assert slots.ahead({"prepare_ahead": 0}, 3) == 0
+    assert slots.ahead({"prepare_ahead": 5}, 2) == 5
+
+
+def test_a_ctrl_c_while_waiting_is_a_reason_not_to_start(tmp_path, monkeypatch):
+    def interrupted(fd, skip):
+        raise KeyboardInterrupt
+
+    with slots.SlotPool(1) as pool:
+        slots.use(pool.path)
+        try:
+            monkeypatch.setattr(slots, "_take", interrupted)
+            with slots.held(lambda: None, interrupted="canceled by the user") as withheld:
+                assert withheld == slots.NOT_STARTED + "canceled by the user"
+            with pytest.raises(KeyboardInterrupt), slots.held(lambda: None):
+                pass  # no reason given: the Ctrl-C goes on up
+        finally:
+            slots.use(None)
