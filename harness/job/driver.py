@@ -6,6 +6,9 @@ changes are the record's ``TRANSITIONS`` table:
     plan    checks and components (``harness.job.plan``); nothing is written
     open    the record (``Queued``), carrying this driver's pid, start and host
             from its first write, and ``job.json``
+    slot    the observer's: a sweep links the run, and may hold it ``Queued``
+            until one of its slots is free (``harness.sweeps.slots``), or end it
+            ``Canceled`` unstarted; held until the run is settled
     start   the before-run hooks, then ``Running``
     launch  the run's environment, ``Estimator.prepare``, ``Compute.launch``
             (a bug in a plugin's code there: one line naming it, the run Failed,
@@ -93,8 +96,9 @@ class Watch(Protocol):
 
 class RunObserver(Protocol):
     """What a layer above the driver adds to a run (the sweep layer's
-    ``SweepObserver``): the sweep it belongs to, its primary metric, and a watch
-    around the launch that may stop the job early."""
+    ``SweepObserver``): the sweep it belongs to, its primary metric, a slot the
+    run waits for before it starts, and a watch around the launch that may stop
+    the job early."""
 
     sweep_id: str | None
 
@@ -107,8 +111,12 @@ class RunObserver(Protocol):
         ...
 
     def slot(self, record: RunRecord, metric: str, goal: str) -> AbstractContextManager[str | None]:
-        """Held from the run's start until its job has ended: the run may start when
-        it yields None, and must not (it ends ``Canceled``) when it yields a reason."""
+        """Held from the run's start until it is settled: the run may start when it
+        yields None, and must not (it ends ``Canceled``) when it yields a reason."""
+        ...
+
+    def settled(self, record: RunRecord) -> None:
+        """The run's final record, while its slot is still held."""
         ...
 
 
@@ -134,6 +142,9 @@ class PlainRun:
     @contextlib.contextmanager
     def slot(self, record: RunRecord, metric: str, goal: str) -> Iterator[str | None]:
         yield None
+
+    def settled(self, record: RunRecord) -> None:
+        pass
 
 
 def run_job(
@@ -177,32 +188,37 @@ class RunLifecycle:
         job = plan(self.cfg, self.manager)
         with self.manager.calling("estimator", job.estimator_name, "Estimator.primary"):
             metric, goal = self.observer.primary(self.cfg, job.estimator)  # no run yet: exit 2
-        with interrupts.recorded():  # from the record on, SIGTERM is a cancel too
-            try:
-                self.open(job, metric, goal)
-                assert self.record is not None
-                with self.observer.slot(self.record, metric, goal) as withheld:
+        # The observer's slot is held until the run is settled: a sweep that this
+        # run's end stops (fail_fast, a cancel) is stopped before the next job starts.
+        with contextlib.ExitStack() as slot:
+            with interrupts.recorded():  # from the record on, SIGTERM is a cancel too
+                try:
+                    self.open(job, metric, goal)
+                    assert self.record is not None
+                    withheld = slot.enter_context(self.observer.slot(self.record, metric, goal))
                     if withheld is not None:
                         result = JobResult(
                             exit_code=EXIT_CODES[CANCELED], canceled=True, error=withheld
                         )
                     else:
                         result = self.start() or self.launch(job, metric, goal)
-            except KeyboardInterrupt:
-                if self.record is None:
-                    raise  # nothing was recorded: the caller's Ctrl-C
-                result = JobResult(
-                    exit_code=EXIT_CODES[CANCELED], canceled=True, error="interrupted (Ctrl-C)"
-                )
-            except BaseException as exc:
-                if self.record is not None:
-                    self._fail(exc)
-                raise
-            finally:
-                if self._marker is not None:
-                    ownership.release(self._marker)
-        with interrupts.deferred():  # a Ctrl-C now must not cut the final status short
-            return self.settle(result, metric, goal)
+                except KeyboardInterrupt:
+                    if self.record is None:
+                        raise  # nothing was recorded: the caller's Ctrl-C
+                    result = JobResult(
+                        exit_code=EXIT_CODES[CANCELED],
+                        canceled=True,
+                        error="interrupted (Ctrl-C)",
+                    )
+                except BaseException as exc:
+                    if self.record is not None:
+                        self._fail(exc)
+                    raise
+                finally:
+                    if self._marker is not None:
+                        ownership.release(self._marker)
+            with interrupts.deferred():  # a Ctrl-C now must not cut the final status short
+                return self.settle(result, metric, goal)
 
     def open(self, job: JobPlan, metric: str, goal: str) -> None:
         """The record, with this driver's identity from its first write and the
@@ -316,6 +332,7 @@ class RunLifecycle:
         if status == FAILED:
             self.manager.on_run_error(record, error or "")
         self.manager.after_run(record, status)
+        self.observer.settled(record)
         events.emit("finished", run_id=record.id, status=status, exit_code=EXIT_CODES[status])
         return Outcome(record, EXIT_CODES[status], (metric, goal, record.metrics.get(metric)))
 

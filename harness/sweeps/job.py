@@ -51,26 +51,41 @@ class SweepObserver:
 
     @contextlib.contextmanager
     def slot(self, record: RunRecord, metric: str, goal: str) -> Iterator[str | None]:
-        """A slot of the launch (``harness.sweeps.slots``), when the launcher shares
-        them. A run that a stopped sweep (or a Ctrl-C) never starts is linked to it
-        here, as its watch would have linked it."""
+        """Link the run to its sweep, then wait for a slot of the launch
+        (``harness.sweeps.slots``) where the launcher shares them: linked first, a
+        run that waits (or that a stop never starts) is part of the sweep, and the
+        link is off the slot's time."""
         store = SweepStore()
         sweep_id = self.sweep_id
+        if sweep_id:
+            # The job number lets `harness sweeps resume` match the run to the job again.
+            store.link_run(
+                sweep_id,
+                record.id,
+                metric=metric,
+                goal=goal,
+                overrides=list(record.overrides),
+                job=self.job_num,
+            )
 
         def skip() -> str | None:
             return skip_reason(self.cfg, store, sweep_id) if sweep_id else None
 
         with slots.held(skip, interrupted=USER_CANCEL) as withheld:
-            if withheld is not None and sweep_id:
-                store.link_run(
-                    sweep_id,
-                    record.id,
-                    metric=metric,
-                    goal=goal,
-                    overrides=list(record.overrides),
-                    job=self.job_num,
-                )
             yield withheld
+
+    def settled(self, record: RunRecord) -> None:
+        """Stop the sweep on a failed run (``sweep.fail_fast``) or a user's cancel
+        of this run (the whole sweep stops, not just this job): before the run's slot
+        goes to the next job, which then does not start."""
+        if not self.sweep_id:
+            return
+        store = SweepStore()
+        fail_fast = bool((self.cfg.get("sweep") or {}).get("fail_fast", False))
+        if record.status == FAILED and fail_fast:
+            store.request_stop(self.sweep_id, f"stopped by sweep.fail_fast: run {record.id} failed")
+        elif _canceled_by_the_user(record):
+            store.request_stop(self.sweep_id, USER_CANCEL)
 
     def prompt_metrics(self, metric: str) -> list[str]:
         """The primary metric when a policy reads it while the job runs: its reports
@@ -195,24 +210,24 @@ def _run_sweep_job(
         return None
     report(outcome)
     status = outcome.record.status
-    if status == FAILED and fail_fast and sweep_id:
-        store.request_stop(sweep_id, f"stopped by sweep.fail_fast: run {outcome.record.id} failed")
-    if (
-        status == CANCELED
-        and not is_watch_reason(outcome.record.error)
-        and not os.environ.get(REMOTE_ENV)
-    ):
-        # The user pressed Ctrl-C (or canceled this run): stop the whole sweep, not
-        # just this job. Where the sweep's own process runs the job (the basic
-        # launcher), that is a KeyboardInterrupt; in a worker process (joblib) the
-        # stop request is enough: the launcher waits for the other jobs to record
-        # their end, then stops (harness/sweeps/interrupt.py).
-        if sweep_id:
-            store.request_stop(sweep_id, USER_CANCEL)
+    if _canceled_by_the_user(outcome.record):
+        # The sweep is stopped (SweepObserver.settled). Where the sweep's own process
+        # runs the job (the basic launcher), that is a KeyboardInterrupt; in a worker
+        # process (joblib) the stop request is enough: the launcher waits for the
+        # other jobs to record their end, then stops (harness/sweeps/interrupt.py).
         if _runs_the_sweep():
             raise KeyboardInterrupt
         return None
     return outcome.primary[2] if status == COMPLETED else None
+
+
+def _canceled_by_the_user(record: RunRecord) -> bool:
+    """Ctrl-C, or `harness runs cancel`: not a stop the sweep itself gave."""
+    return (
+        record.status == CANCELED
+        and not is_watch_reason(record.error)
+        and not os.environ.get(REMOTE_ENV)
+    )
 
 
 def _runs_the_sweep() -> bool:

@@ -191,7 +191,7 @@ def watch_job(
     goal: str,
     job: int | None = None,
 ) -> Iterator[JobWatch | _NoWatch]:
-    """Link the run to its sweep and watch it while the body (the compute) runs.
+    """Watch the run (linked to its sweep already) while the body (the compute) runs.
 
     The driver calls it through the ``watch`` the sweep layer hands to
     ``run_job`` (``harness.sweeps.job.SweepObserver.watch``)."""
@@ -199,10 +199,6 @@ def watch_job(
         yield _NoWatch()
         return
     store = SweepStore()
-    # The job number lets `harness sweeps resume` match the run to the job again.
-    store.link_run(
-        sweep_id, record.id, metric=metric, goal=goal, overrides=list(record.overrides), job=job
-    )
     sweep = config.get("sweep")
     max_duration = sweep.get("max_duration") if sweep is not None else None
     deadline = None
