@@ -18,6 +18,7 @@ Both on a real two-node Ray cluster started on this machine
 Targets (issue 29): compute=ray ≤ the plain script + 1 s; the sweep ≤ 1.1× joblib.
 
     python benchmarks/bench_ray.py [--quick] [--rounds N]     # ~15-20 min at 5 rounds
+    python benchmarks/bench_ray.py --sweep-only --rounds 6    # the sweep part alone
 """
 
 from __future__ import annotations
@@ -88,7 +89,13 @@ def warm_task_timer(address: str):
 
 
 def main() -> None:
-    opts = parser(__doc__).parse_args()
+    cli = parser(__doc__)
+    cli.add_argument(
+        "--sweep-only",
+        action="store_true",
+        help="only the sweep comparison, --rounds rounds of it (not halved)",
+    )
+    opts = cli.parse_args()
     repeats = rounds(opts, 1, 5)
     sweep_jobs = 2 if opts.quick else 16
     load_before = os.getloadavg()[0]
@@ -113,15 +120,17 @@ def main() -> None:
                     {**env, "HARNESS_HOME": home},
                 )
 
-            warm = warm_task_timer(cluster.address)
-            per_job = alternate(
-                {
-                    "harness compute=ray": harness_job,
-                    "plain Ray script per job": lambda: run([sys.executable, str(script)], env),
-                    "plain Ray task, warm driver": warm,
-                },
-                repeats,
-            )
+            per_job: dict[str, list[float]] = {}
+            if not opts.sweep_only:
+                warm = warm_task_timer(cluster.address)
+                per_job = alternate(
+                    {
+                        "harness compute=ray": harness_job,
+                        "plain Ray script per job": lambda: run([sys.executable, str(script)], env),
+                        "plain Ray task, warm driver": warm,
+                    },
+                    repeats,
+                )
 
             def sweep(launcher: list[str]) -> float:
                 home = tempfile.mkdtemp(prefix="bench-ray-sweep-")
@@ -145,27 +154,31 @@ def main() -> None:
                         ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
                     ),
                 },
-                max(1, repeats // 2),
+                repeats if opts.sweep_only else max(1, repeats // 2),
             )
     except ClusterUnavailable as exc:
         record(opts.results, "ray", {"skipped": str(exc)}, opts.quick)
         return
-    job = {name: stats(values) for name, values in per_job.items()}
     walls = {name: stats(values) for name, values in sweeps.items()}
-    figures = {
-        "per_job_wall_s": job,
-        "overhead_vs_plain_script_s": job["harness compute=ray"]["median"]
-        - job["plain Ray script per job"]["median"],
-        "overhead_vs_warm_task_s": job["harness compute=ray"]["median"]
-        - job["plain Ray task, warm driver"]["median"],
-        "sweep_jobs": sweep_jobs,
+    figures: dict[str, object] = {"sweep_jobs": sweep_jobs}
+    if per_job:
+        job = {name: stats(values) for name, values in per_job.items()}
+        figures |= {
+            "per_job_wall_s": job,
+            "overhead_vs_plain_script_s": job["harness compute=ray"]["median"]
+            - job["plain Ray script per job"]["median"],
+            "overhead_vs_warm_task_s": job["harness compute=ray"]["median"]
+            - job["plain Ray task, warm driver"]["median"],
+            "paired_overhead_vs_plain_script_s": paired(
+                per_job, "harness compute=ray", "plain Ray script per job"
+            ),
+        }
+    figures |= {
         "sweep_wall_s": walls,
+        "sweep_samples_s": sweeps,
         "ratio_ray_vs_joblib": walls["ray launcher (2 CPUs in the cluster)"]["median"]
         / walls["joblib n_jobs=2"]["median"],
         # Round by round, with a 95 % interval: whether the difference is real.
-        "paired_overhead_vs_plain_script_s": paired(
-            per_job, "harness compute=ray", "plain Ray script per job"
-        ),
         "paired_ratio_ray_vs_joblib": paired(
             sweeps, "ray launcher (2 CPUs in the cluster)", "joblib n_jobs=2", ratio=True
         ),
@@ -173,7 +186,7 @@ def main() -> None:
         "loadavg_1min": {"before": load_before, "after": os.getloadavg()[0]},
         "cpus": os.cpu_count(),
     }
-    record(opts.results, "ray", figures, opts.quick)
+    record(opts.results, "ray_sweep" if opts.sweep_only else "ray", figures, opts.quick)
 
 
 if __name__ == "__main__":

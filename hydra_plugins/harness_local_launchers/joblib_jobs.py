@@ -19,14 +19,14 @@ import contextlib
 import logging
 import pickle
 from collections.abc import Iterator, Sequence
-from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, configure_log, filter_overrides, run_job, setup_globals
 from omegaconf import open_dict
-from omegaconf.basecontainer import BaseContainer
+
+from harness.sweeps import singletons
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def execute_job(
     slots.use(slots_path)
     hydra_context, config, task_function, singleton_state = pickle.loads(shared)
     setup_globals()
-    _set_singletons(singleton_state)
+    singletons.restore(singleton_state)
     sweep_config = hydra_context.config_loader.load_sweep_config(config, list(overrides))
     with open_dict(sweep_config):
         sweep_config.hydra.job.id = f"{sweep_config.hydra.job.name}_{idx}"
@@ -54,18 +54,6 @@ def execute_job(
         job_dir_key="hydra.sweep.dir",
         job_subdir_key="hydra.sweep.subdir",
     )
-
-
-def _set_singletons(state: dict[str, Any]) -> None:
-    """``Singleton.set_state``, keeping the plugins this process scanned already."""
-    from hydra.core.plugins import Plugins
-
-    scanned = Singleton._instances.get(Plugins)
-    Singleton._instances = state["instances"]
-    if scanned is not None:
-        Singleton._instances[Plugins] = scanned
-    Plugins.instance()  # scans only the first time in this process
-    BaseContainer._resolvers = deepcopy(state["omegaconf_resolvers"])
 
 
 def launch(

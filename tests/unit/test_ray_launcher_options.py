@@ -1,0 +1,88 @@
+"""hydra/launcher=ray: each job's Ray options and how many workers a sweep warms.
+
+No cluster here: the options come from the composed config, the counts from
+given cluster totals (tests/e2e/test_ray_cluster.py runs sweeps on a real one).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
+from hydra._internal.utils import create_config_search_path
+from hydra.types import RunMode
+
+from hydra_plugins.harness_ray_launcher import warm
+from hydra_plugins.harness_ray_launcher.launcher import task_options
+
+
+@pytest.fixture
+def compose(tmp_path, monkeypatch):
+    from hydra.core.plugins import Plugins
+
+    from harness.contract.manager import get_plugin_manager
+    from harness.job import config
+    from harness.sweeps import config as sweep_config
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HARNESS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HARNESS_SWEEP_ID", "20261207-000000-abcdef")
+    sweep_config.register()
+    config.register_schema()
+    config.register_resolvers()
+    config.register_plugin_schemas(get_plugin_manager().config_schemas())
+    Plugins.instance()
+    loader = ConfigLoaderImpl(config_search_path=create_config_search_path("pkg://harness.conf"))
+
+    def composed(*overrides: str):
+        return loader.load_configuration(
+            "config", ["hydra/launcher=ray", *overrides], run_mode=RunMode.MULTIRUN
+        )
+
+    return composed
+
+
+def test_the_jobs_are_spread_over_the_nodes_unless_the_config_says_otherwise(compose):
+    options = task_options(compose("estimator.C=1,2").hydra.launcher.ray)
+    assert options["scheduling_strategy"] == "SPREAD"
+    assert options["num_cpus"] == 1
+    chosen = compose("estimator.C=1,2", "hydra.launcher.ray.remote.scheduling_strategy=DEFAULT")
+    assert task_options(chosen.hydra.launcher.ray)["scheduling_strategy"] == "DEFAULT"
+
+
+def test_the_jobs_get_the_harness_environment_under_the_users_env_vars(compose, tmp_path):
+    master = compose(
+        "estimator.C=1,2",
+        "+hydra.launcher.ray.remote.runtime_env={env_vars:{HARNESS_SWEEP_ID:mine,OTHER:x}}",
+    )
+    env = task_options(master.hydra.launcher.ray)["runtime_env"]["env_vars"]
+    assert env["HARNESS_HOME"] == str(tmp_path / "home")
+    assert env["HARNESS_SWEEP_ID"] == "mine" and env["OTHER"] == "x"
+    plain = task_options(compose("estimator.C=1,2").hydra.launcher.ray)["runtime_env"]
+    assert plain["env_vars"]["HARNESS_SWEEP_ID"] == "20261207-000000-abcdef"
+
+
+@pytest.mark.parametrize(
+    "options, totals, width, expected",
+    [
+        ({"num_cpus": 1}, {"CPU": 2.0}, 16, 2),  # the cluster's two CPUs
+        ({"num_cpus": 1}, {"CPU": 8.0}, 3, 3),  # a sweep of three jobs
+        ({"num_cpus": 2}, {"CPU": 5.0}, None, 2),
+        ({"num_cpus": 0.5}, {"CPU": 2.0}, 16, 4),
+        ({"num_cpus": 1, "num_gpus": 1}, {"CPU": 8.0, "GPU": 1.0}, 16, 1),
+        ({"num_cpus": 1, "resources": {"worker_node": 1}}, {"CPU": 2.0}, 16, 0),  # nowhere
+        ({"num_cpus": 0}, {"CPU": 2.0}, None, warm.MOST),
+        ({"num_cpus": 1}, {"CPU": 1000.0}, None, warm.MOST),
+    ],
+)
+def test_the_sweep_warms_a_worker_per_job_the_cluster_runs_at_once(
+    options, totals, width, expected
+):
+    assert warm.count(options, totals, width) == expected
+
+
+def test_the_sweep_width_is_its_grid_or_optunas_batch_at_most_max_concurrent(compose):
+    grid = compose("estimator.C=1,2,3", "seed=1,2")
+    assert warm.width(grid, None) == 6
+    assert warm.width(grid, 4) == 4
+    optuna = compose("hydra/sweeper=optuna", "hydra.sweeper.n_jobs=3", "estimator.C=1,2")
+    assert warm.width(optuna, None) == 3
