@@ -115,13 +115,7 @@ def settle(sweep_id: str | None, job_overrides: Sequence[Sequence[str]], first_j
     for offset, overrides in enumerate(job_overrides):
         num = first_job + offset
         if num not in linked and num not in recorded:
-            store.record_unstarted(
-                sweep_id,
-                num,
-                overrides=list(overrides),
-                status=CANCELED,
-                error=f"not started: {USER_CANCEL}",
-            )
+            store.record_not_started(sweep_id, num, overrides, USER_CANCEL)
 
 
 def _link_orphans(

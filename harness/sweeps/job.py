@@ -185,13 +185,7 @@ def _run_sweep_job(
         # Ctrl-C while the job was being set up, before it had a run (once it has
         # one, the driver records it Canceled and returns).
         if sweep_id:
-            store.record_unstarted(
-                sweep_id,
-                job_num,
-                overrides=overrides,
-                status=CANCELED,
-                error=f"not started: {USER_CANCEL}",
-            )
+            store.record_not_started(sweep_id, job_num, overrides, USER_CANCEL)
             store.request_stop(sweep_id, USER_CANCEL)
         if _runs_the_sweep():
             raise
@@ -260,13 +254,7 @@ def not_started(
     which = f"job #{first_job}" if last == first_job else f"jobs #{first_job}-#{last}"
     print(f"{which} not started: {reason}", flush=True)
     for num, overrides in enumerate(job_overrides, start=first_job):
-        store.record_unstarted(
-            sweep_id,
-            num,
-            overrides=list(overrides),
-            status=CANCELED,
-            error=f"{slots.NOT_STARTED}{reason}",
-        )
+        store.record_not_started(sweep_id, num, overrides, reason)
     return True
 
 

@@ -22,6 +22,7 @@ import builtins
 import contextlib
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from harness.records import Damaged, Format, RunStatus
 from harness.run.store import now_iso
 from harness.storage.workspace import atomic_write_json, harness_home, read_json, read_json_nofollow
 from harness.sweeps.formats import LINK_FORMAT, SUMMARY_FORMAT, UNSTARTED_FORMAT
+from harness.sweeps.slots import NOT_STARTED
 
 #: Carries the sweep id from ``harness train -m`` into its jobs, also into the
 #: joblib launcher's worker processes (they inherit the environment).
@@ -140,6 +142,18 @@ class SweepStore:
     def record_unstarted(self, sweep_id: str, job_num: int, **fields: Any) -> None:
         path = self.folder(sweep_id) / "unstarted" / f"{job_num}.json"
         _write(path, UNSTARTED_FORMAT, {"job": job_num, **fields})
+
+    def record_not_started(
+        self, sweep_id: str, job_num: int, overrides: Sequence[str], reason: str
+    ) -> None:
+        """A job the sweep stopped before it made a run: Canceled, "not started: …"."""
+        self.record_unstarted(
+            sweep_id,
+            job_num,
+            overrides=list(overrides),
+            status=CANCELED,
+            error=f"{NOT_STARTED}{reason}",
+        )
 
     def request_stop(self, sweep_id: str, reason: str) -> None:
         """Later jobs are skipped and running ones canceled; the first reason stays."""

@@ -161,3 +161,14 @@ def _pids_where(test: Callable[[Path], bool]) -> list[int]:
         except OSError:  # gone meanwhile, or not ours to read
             continue
     return found
+
+
+def most_at_once(intervals: list[tuple[float, float]]) -> int:
+    """The most (start, end) intervals that overlap at any moment: e.g. how many
+    jobs of a sweep ran at once, from the jobs' own clocks."""
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    now = most = 0
+    for _, step in events:
+        now += step
+        most = max(most, now)
+    return most

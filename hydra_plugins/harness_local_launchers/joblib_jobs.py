@@ -123,7 +123,7 @@ def _slotted(joblib_cfg: dict[str, Any], jobs: int, config: Any) -> Iterator[str
     from harness.sweeps import slots
 
     at_once = effective_n_jobs(joblib_cfg.get("n_jobs"))
-    ahead = slots.ahead(config.get("sweep"), at_once)
+    ahead = slots.ahead(config.get("sweep"), at_once, jobs)
     if ahead == 0 or jobs <= at_once:
         yield None
         return

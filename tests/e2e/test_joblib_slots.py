@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.testing import harness_executable, run_cli
+from harness.testing import harness_executable, most_at_once, run_cli
 
 pytest.importorskip("hydra_plugins.hydra_joblib_launcher")  # the `sweeps` extra
 
@@ -45,25 +45,16 @@ def _work(home: Path, run: dict) -> tuple[float, float]:
     return min(r["time"] for r in reports), (folder / "outputs" / "probe.txt").stat().st_mtime
 
 
-def _max_overlap(intervals: list[tuple[float, float]]) -> int:
-    events = sorted([(a, 1) for a, _ in intervals] + [(b, -1) for _, b in intervals])
-    now = most = 0
-    for _, step in events:
-        now += step
-        most = max(most, now)
-    return most
-
-
 def test_n_jobs_run_at_once_while_the_next_wait_ready(home):
     result = run_cli(
         "train", "-m", "+estimator=probe", "estimator.score=0.5", "estimator.seconds=0.4",
-        "+estimator.n=range(0,8)", *JOBLIB, home=home, env=PROBE_ENV,
+        "+estimator.n=range(0,8)", *JOBLIB, "sweep.prepare_ahead=2", home=home, env=PROBE_ENV,
     )  # fmt: skip
     assert result.returncode == 0, result.output
     runs = _runs(home)
     assert len(runs) == 8 and all(r["status"] == "Completed" for r in runs)
     # What the jobs did: two at a time, never three (the job processes' own clocks).
-    assert _max_overlap([_work(home, r) for r in runs]) == 2
+    assert most_at_once([_work(home, r) for r in runs]) == 2
     # Four drivers (n_jobs plus as many ahead) made the runs; a run made ahead was
     # Queued while two others ran, and moved to Running when a slot came free.
     assert len({r["pid"] for r in runs}) == 4
@@ -73,14 +64,21 @@ def test_n_jobs_run_at_once_while_the_next_wait_ready(home):
     assert shown["counts"]["completed"] == 8 and shown["counts"]["not_started"] == 0
 
 
-def test_prepare_ahead_zero_keeps_one_worker_per_job_at_once(home):
-    result = run_cli(
-        "train", "-m", "+estimator=probe", "estimator.score=0.5", "+estimator.n=range(0,5)",
-        *JOBLIB, "sweep.prepare_ahead=0", home=home, env=PROBE_ENV,
-    )  # fmt: skip
-    assert result.returncode == 0, result.output
+def test_a_short_sweep_makes_no_job_ready_ahead_by_default(home):
+    # 5 jobs on 2 slots: the extra workers would cost more than they save
+    # (slots.WORTH_IT_JOBS_PER_SLOT); prepare_ahead=0 turns them off for any sweep.
+    for extra in ([], ["sweep.prepare_ahead=0"]):
+        result = run_cli(
+            "train", "-m", "+estimator=probe", "estimator.score=0.5", "+estimator.n=range(0,5)",
+            *JOBLIB, *extra, home=home, env=PROBE_ENV,
+        )  # fmt: skip
+        assert result.returncode == 0, result.output
     runs = _runs(home)
-    assert len(runs) == 5 and len({r["pid"] for r in runs}) == 2
+    assert len(runs) == 10
+    by_sweep: dict[str, set[int]] = {}
+    for run in runs:
+        by_sweep.setdefault(run["sweep_id"], set()).add(run["pid"])
+    assert sorted(len(pids) for pids in by_sweep.values()) == [2, 2]
 
 
 def _by_exit_code(shown: dict) -> dict[str, list[dict]]:

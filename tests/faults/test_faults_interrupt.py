@@ -64,10 +64,13 @@ def _start_train(home: Path, tmp_path: Path, args: list[str], **env: str) -> sub
     )
 
 
-def _interrupt_when_running(home: Path, tmp_path: Path, args: list[str], running: int):
+def _interrupt_when_running(
+    home: Path, tmp_path: Path, args: list[str], running: int, made: int = 0
+):
+    """Ctrl-C once ``running`` jobs have logged and ``made`` runs exist."""
     proc = _start_train(home, tmp_path, args)
     deadline = time.monotonic() + 180
-    while len(_logging_runs(home)) < running:
+    while len(_logging_runs(home)) < running or len(_runs(home)) < made:
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             pytest.fail("the jobs never started:\n" + "".join(proc.communicate()))
@@ -104,16 +107,19 @@ def test_ctrl_c_on_a_single_run_cancels_it_and_exits_130(home, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("launcher", "in_flight"),
-    [("basic", 1), ("joblib", 2)],
+    ("launcher", "in_flight", "ahead"),
+    [("basic", 1, None), ("joblib", 2, None), ("joblib", 2, 2)],
 )
 def test_ctrl_c_on_a_sweep_cancels_its_runs_and_the_summary_says_so(
-    home, tmp_path, launcher, in_flight
+    home, tmp_path, launcher, in_flight, ahead
 ):
     args = ["-m", *_script_job(tmp_path), GRID, f"hydra/launcher={launcher}"]
     if launcher == "joblib":
         args.append("hydra.launcher.n_jobs=2")
-    code, out, err = _interrupt_when_running(home, tmp_path, args, in_flight)
+    if ahead is not None:  # the two other jobs' runs wait Queued for a slot
+        args.append(f"sweep.prepare_ahead={ahead}")
+    made = 4 if ahead else 0
+    code, out, err = _interrupt_when_running(home, tmp_path, args, in_flight, made)
     assert code == 130, out + err
 
     runs = _runs(home)
@@ -125,6 +131,8 @@ def test_ctrl_c_on_a_sweep_cancels_its_runs_and_the_summary_says_so(
     for run_id, record in started.items():
         _assert_canceled_with_what_it_logged(home, run_id, record)
     waited = [v for v in runs.values() if not v.get("started")]
+    if ahead:  # both made ready ahead, and waiting when the Ctrl-C came
+        assert len(waited) == 2, runs
     for record in waited:
         assert record["status"] == "Canceled", record
         assert record["error"] == "not started: canceled by the user", record

@@ -6,8 +6,6 @@ import logging
 
 import cloudpickle
 import pytest
-from hydra._internal.config_loader_impl import ConfigLoaderImpl
-from hydra._internal.utils import create_config_search_path
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobStatus, setup_globals
@@ -30,20 +28,8 @@ JOBS = [
 
 
 @pytest.fixture
-def context(tmp_path, monkeypatch):
-    from hydra.core.plugins import Plugins
-
-    from harness.contract.manager import get_plugin_manager
-    from harness.job import config
-    from harness.sweeps import config as sweep_config
-
-    monkeypatch.chdir(tmp_path)
-    sweep_config.register()
-    config.register_schema()
-    config.register_resolvers()
-    config.register_plugin_schemas(get_plugin_manager().config_schemas())
-    Plugins.instance()
-    loader = ConfigLoaderImpl(config_search_path=create_config_search_path("pkg://harness.conf"))
+def context(train_loader):
+    loader = train_loader
     master = loader.load_configuration(
         "config", ["hydra/launcher=joblib", "estimator.C=0.1,1,2"], run_mode=RunMode.MULTIRUN
     )

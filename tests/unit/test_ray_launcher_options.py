@@ -7,8 +7,6 @@ given cluster totals (tests/e2e/test_ray_cluster.py runs sweeps on a real one).
 from __future__ import annotations
 
 import pytest
-from hydra._internal.config_loader_impl import ConfigLoaderImpl
-from hydra._internal.utils import create_config_search_path
 from hydra.types import RunMode
 
 from hydra_plugins.harness_ray_launcher import warm
@@ -16,22 +14,10 @@ from hydra_plugins.harness_ray_launcher.launcher import task_options
 
 
 @pytest.fixture
-def compose(tmp_path, monkeypatch):
-    from hydra.core.plugins import Plugins
-
-    from harness.contract.manager import get_plugin_manager
-    from harness.job import config
-    from harness.sweeps import config as sweep_config
-
-    monkeypatch.chdir(tmp_path)
+def compose(tmp_path, monkeypatch, train_loader):
     monkeypatch.setenv("HARNESS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("HARNESS_SWEEP_ID", "20261207-000000-abcdef")
-    sweep_config.register()
-    config.register_schema()
-    config.register_resolvers()
-    config.register_plugin_schemas(get_plugin_manager().config_schemas())
-    Plugins.instance()
-    loader = ConfigLoaderImpl(config_search_path=create_config_search_path("pkg://harness.conf"))
+    loader = train_loader
 
     def composed(*overrides: str):
         return loader.load_configuration(

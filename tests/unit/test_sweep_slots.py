@@ -11,15 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.sweeps import slots
-
-
-def _max_overlap(intervals: list[tuple[float, float]]) -> int:
-    events = sorted([(a, 1) for a, _ in intervals] + [(b, -1) for _, b in intervals])
-    now = most = 0
-    for _, step in events:
-        now += step
-        most = max(most, now)
-    return most
+from harness.testing import most_at_once
 
 
 def _hold_in_children(path: str, children: int, seconds: float, out: Path) -> None:
@@ -53,7 +45,7 @@ def test_at_most_n_processes_hold_a_slot_and_n_do(tmp_path, count):
     assert len(held) == 6 and all(withheld is None for *_, withheld in held)
     # Never more than `count` at once, and `count` at once at some point: the
     # slots limit the jobs without putting them in single file.
-    assert _max_overlap([(a, b) for a, b, _ in held]) == count
+    assert most_at_once([(a, b) for a, b, _ in held]) == count
     assert not os.path.exists(folder)  # the pool's FIFO is gone with the launch
 
 
@@ -116,10 +108,12 @@ def test_without_slots_a_run_starts_at_once():
         assert withheld is None
 
 
-def test_prepare_ahead_defaults_to_the_jobs_run_at_once():
-    assert slots.ahead({}, 3) == 3
-    assert slots.ahead({"prepare_ahead": 0}, 3) == 0
-    assert slots.ahead({"prepare_ahead": 5}, 2) == 5
+def test_prepare_ahead_defaults_to_the_jobs_run_at_once_for_a_long_batch():
+    long, short = slots.WORTH_IT_JOBS_PER_SLOT * 3, slots.WORTH_IT_JOBS_PER_SLOT * 3 - 1
+    assert slots.ahead({}, 3, long) == 3
+    assert slots.ahead({}, 3, short) == 0  # the extra workers would cost more than they save
+    assert slots.ahead({"prepare_ahead": 0}, 3, long) == 0
+    assert slots.ahead({"prepare_ahead": 5}, 2, 4) == 5  # the user's choice holds
 
 
 def test_a_ctrl_c_while_waiting_is_a_reason_not_to_start(tmp_path, monkeypatch):
