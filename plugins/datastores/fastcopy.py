@@ -4,15 +4,12 @@
   gives its final name, so a killed upload leaves nothing behind at all and a new
   file costs one directory change instead of two (create + rename). Elsewhere, or
   when the final name exists, a hidden temporary name and ``os.replace``.
-- Large files are copied block by block while a second thread hashes each block
-  already copied, from an ``mmap`` of the *new* file: copy and hash overlap (on two
-  cores an upload is then bound by the slower of the two, not their sum), no byte
-  passes through Python, and the hash describes exactly the bytes stored, even if
-  the source changes meanwhile. The copy itself: on ext4, ``pwrite`` straight
-  from an ``mmap`` of the source, 1 MiB per call (``_copy_mapped``: 15 % less CPU
-  than ``copy_file_range`` for copy + hash, see there); on other filesystems
-  ``copy_file_range``, as ``cp`` does, which may clone (btrfs, XFS) or copy on the
-  server (NFS, SMB). Small files: one ``read`` and one ``write``.
+- Large files: ``copy_file_range`` copies inside the kernel (as ``cp`` does), block
+  by block, while a second thread hashes each block already copied, from an
+  ``mmap`` of the *new* file: copy and hash overlap (on two cores an upload is
+  then bound by the slower of the two, not their sum), no byte passes through
+  Python, and the hash describes exactly the bytes stored, even if the source
+  changes meanwhile. Small files: one ``read`` and one ``write``.
 - The ``progress`` callback is called after every block; an exception it raises
   (the transfer's stop on Ctrl-C) ends the copy there and discards the file.
 """
@@ -35,19 +32,10 @@ from harness.contract.datastore import (
     new_digest,
     temp_name,
 )
-from harness.plugins.datastores import fstype
 
-#: Files from this size on take a large-file copy (mapped or kernel, hashed beside).
+#: Files from this size on take the copy_file_range + mmap path.
 LARGE = 4 << 20
-#: A large file's unit of hashing and progress (and of a stop on Ctrl-C).
-BLOCK = 16 << 20
-#: pwrite size of the mapped copy: larger writes made ext4 allocate larger page-cache
-#: folios, and 2 MiB writes cost 3× the CPU of 1 MiB ones (Linux 6.18, 2 cores).
-MAPPED_WRITE = 1 << 20
-#: Filesystems where ``copy_file_range`` copies through the page cache (no clone, no
-#: server-side copy) and the mapped copy was measured cheaper. tmpfs was measured
-#: too and is not: its small pages make the source mapping's faults cost more.
-MAPPED_FILESYSTEMS = frozenset({"ext4"})
+_KERNEL_CHUNK = 16 << 20
 _NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
 _proc_fd: int | None = None
 _proc_lock = threading.Lock()
@@ -134,34 +122,19 @@ def _copy(src: str, out: int, progress: Progress | None, algorithm: str | None) 
     fd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
     try:
         size = os.fstat(fd).st_size
-        if size >= LARGE:
-            for copy in _large_copies(out):
-                entry = copy(fd, out, size, progress, algorithm)
-                if entry is not None:
-                    return entry
+        if size >= LARGE and hasattr(os, "copy_file_range"):
+            entry = _copy_kernel(fd, out, size, progress, algorithm)
+            if entry is not None:
+                return entry
         return _copy_buffered(fd, out, progress, algorithm)
     finally:
         os.close(fd)
 
 
-_LargeCopy = Callable[[int, int, int, "Progress | None", "str | None"], "FileEntry | None"]
-
-
-def _large_copies(out: int) -> list[_LargeCopy]:
-    """The large-file copies to try on ``out``'s filesystem, best first (each
-    returns None, having written nothing, where it cannot copy these files)."""
-    copies: list[_LargeCopy] = []
-    if fstype.of(out) in MAPPED_FILESYSTEMS:
-        copies.append(_copy_mapped)
-    if hasattr(os, "copy_file_range"):
-        copies.append(_copy_kernel)
-    return copies
-
-
 class _BlockHasher:
     """A thread that hashes the blocks of ``out`` the copy has written, in order,
-    from an ``mmap`` of each (the hash releases the GIL, so it runs beside the copy
-    of the next block). At most two blocks wait, so memory stays flat."""
+    from an ``mmap`` of each (the hash releases the GIL, so it runs beside the next
+    ``copy_file_range``). At most two blocks wait, so memory stays flat."""
 
     _DONE = (-1, -1)
 
@@ -211,26 +184,22 @@ class _BlockHasher:
             raise self.error
 
 
-class _CannotCopy(Exception):
-    """A large-file copy cannot copy between these two files (raised before it
-    wrote anything): the next copy is tried."""
-
-
-#: Moves ``length`` bytes at ``offset`` of the source to the same offset of the new
-#: file; returns how many it moved (0: the source ends before ``offset``).
-_Move = Callable[[int, int], int]
-
-
-def _copy_blocks(out: int, size: int, move: _Move, progress: Progress | None, digest: Any) -> int:
-    """Copy ``size`` bytes (fewer if the source shrank) by ``move``, ``BLOCK`` at a
-    time, a second thread hashing each block once it is in ``out``; returns the
-    bytes copied. The hasher is started at the first block moved, so a copy that
-    raises ``_CannotCopy`` there starts no thread."""
+def _copy_kernel(
+    fd: int, out: int, size: int, progress: Progress | None, algorithm: str | None
+) -> FileEntry | None:
+    """copy_file_range for the bytes, the copy's own blocks for the hash (another
+    thread); None if the kernel cannot copy between these files (nothing written)."""
+    digest = new_digest(algorithm)
     hasher: _BlockHasher | None = None
     done = 0
     try:
         while done < size:
-            n = move(done, min(BLOCK, size - done))
+            try:
+                n = os.copy_file_range(fd, out, min(_KERNEL_CHUNK, size - done), done, done)
+            except OSError as exc:
+                if done == 0 and exc.errno in _NO_KERNEL_COPY:
+                    return None
+                raise
             if n == 0:  # the source shrank while we copied
                 break
             if hasher is None:
@@ -245,77 +214,6 @@ def _copy_blocks(out: int, size: int, move: _Move, progress: Progress | None, di
         raise
     if hasher is not None:
         hasher.finish(failed=False)
-    return done
-
-
-def _copy_kernel(
-    fd: int, out: int, size: int, progress: Progress | None, algorithm: str | None
-) -> FileEntry | None:
-    """copy_file_range for the bytes, the copy's own blocks for the hash (another
-    thread); None if the kernel cannot copy between these files (nothing written)."""
-
-    def move(offset: int, length: int) -> int:
-        try:
-            return os.copy_file_range(fd, out, length, offset, offset)
-        except OSError as exc:
-            if offset == 0 and exc.errno in _NO_KERNEL_COPY:
-                raise _CannotCopy from exc
-            raise
-
-    digest = new_digest(algorithm)
-    try:
-        done = _copy_blocks(out, size, move, progress, digest)
-    except _CannotCopy:
-        return None
-    return digest_entry(done, digest)
-
-
-def _copy_mapped(
-    fd: int, out: int, size: int, progress: Progress | None, algorithm: str | None
-) -> FileEntry | None:
-    """``pwrite`` into ``out`` straight from an ``mmap`` of the source, 1 MiB a call,
-    hashed beside as ``_copy_kernel`` is; None if the source cannot be mapped.
-
-    Why not ``copy_file_range`` on ext4: there it is no clone but a copy through a
-    pipe, 64 KiB per step, which costs more CPU than one ``write`` of 1 MiB from a
-    mapping (measured, 4 × 256 MiB, page cache warm: 0.23 against 0.29 CPU s/GiB),
-    and it leaves the new file in small page-cache folios that the hash thread's
-    mapping faults on ten times as often (0.30 against 0.25 CPU s/GiB to hash).
-    Copy + hash: 0.49 against 0.58 CPU s/GiB, which on two cores is the
-    difference between about 0.85 and 1.0 of ``cp -r``.
-
-    Safe as the kernel copy is: only the kernel reads the source mapping (``pwrite``
-    copies from it), never Python or the hash, so a source truncated meanwhile makes
-    ``pwrite`` fail with EFAULT (or write short), not kill the process with SIGBUS;
-    the copy then ends there, as ``copy_file_range``'s does when it returns 0. A
-    truncation to mid-page may leave the rest of that page as zeros: the source
-    changed under the copy, as it can under any copy, and the hash, taken from the
-    new file, still describes exactly the bytes stored.
-    """
-    try:
-        source = mmap.mmap(fd, size, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):  # a file that cannot be mapped (some FUSE files)
-        return None
-    digest = new_digest(algorithm)
-    with source, memoryview(source) as view:
-
-        def move(offset: int, length: int) -> int:
-            moved = 0
-            while moved < length:
-                at = offset + moved
-                with view[at : at + min(MAPPED_WRITE, length - moved)] as piece:
-                    try:
-                        n = os.pwrite(out, piece, at)
-                    except OSError as exc:
-                        if exc.errno != errno.EFAULT:
-                            raise
-                        n = 0  # the source ends before ``at`` now
-                if n == 0:
-                    break
-                moved += n
-            return moved
-
-        done = _copy_blocks(out, size, move, progress, digest)
     return digest_entry(done, digest)
 
 

@@ -1,12 +1,12 @@
-"""The local datastore's file copy (``plugins/datastores/fastcopy.py``), each way it
-can copy a file: the mapped copy (ext4), ``copy_file_range`` (other filesystems)
-and the buffered copy (the fallback of both). Whichever way, the entry it returns
-is the size and hash of the bytes as read back from the destination, progress adds
-up to the size, and a copy stopped midway leaves no file at all.
+"""The local datastore's file copy (``plugins/datastores/fastcopy.py``), both ways
+it can copy a file: ``copy_file_range`` with the hash taken on a second thread, and
+the buffered copy (its fallback, and the way of small files). Whichever way, the
+entry it returns is the size and hash of the bytes as read back from the
+destination, progress adds up to the size, and a copy stopped midway leaves no file
+at all.
 
 Block sizes are made small here (``small_blocks``) so that a few hundred KiB cross
-every boundary a 16 MiB block and a 1 MiB write have; one test runs at the real
-sizes.
+every boundary a 16 MiB block has; one test runs at the real sizes.
 """
 
 from __future__ import annotations
@@ -23,38 +23,38 @@ from harness import Datastore
 from harness.datastore import manifest as mf
 from harness.datastore.paths import TEMP_MARK
 from harness.datastore.transfer import TransferStopped
-from harness.plugins.datastores import fastcopy, fstype
+from harness.plugins.datastores import fastcopy
 
 CHUNK = mf.CHUNK
-ROUTES = ("mapped", "kernel", "buffered")
+ROUTES = ("kernel", "buffered")
+pytestmark = pytest.mark.skipif(
+    not hasattr(os, "copy_file_range"), reason="the kernel copy needs copy_file_range"
+)
 
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    """Large-file copies from 8 KiB, 64 KiB + 1 blocks (not a multiple of the mmap
-    granularity), writes of 4 KiB + 3 (not page-aligned)."""
+    """Large-file copies from 8 KiB, in blocks of 64 KiB + 1 (not a multiple of the
+    mmap granularity, so the hash thread's aligned mappings start mid-block)."""
     monkeypatch.setattr(fastcopy, "LARGE", 8 << 10)
-    monkeypatch.setattr(fastcopy, "BLOCK", (64 << 10) + 1)
-    monkeypatch.setattr(fastcopy, "MAPPED_WRITE", (4 << 10) + 3)
+    monkeypatch.setattr(fastcopy, "_KERNEL_CHUNK", (64 << 10) + 1)
 
 
 def _route(monkeypatch, route: str) -> list[str]:
     """Make ``route`` the way large files are copied; returns a list that records
-    the name of each large-file copy that copied a file."""
-    monkeypatch.setattr(fstype, "of", lambda fd: "ext4" if route == "mapped" else "xfs")
+    each file the kernel copy copied (``_copy_kernel`` returned an entry)."""
     if route == "buffered":
         _kernel_refuses(monkeypatch, errno.EXDEV)
     used: list[str] = []
-    for name in ("_copy_mapped", "_copy_kernel"):
-        real = getattr(fastcopy, name)
+    real = fastcopy._copy_kernel
 
-        def spy(*args, _real=real, _name=name):
-            entry = _real(*args)
-            if entry is not None:
-                used.append(_name)
-            return entry
+    def spy(*args):
+        entry = real(*args)
+        if entry is not None:
+            used.append("_copy_kernel")
+        return entry
 
-        monkeypatch.setattr(fastcopy, name, spy)
+    monkeypatch.setattr(fastcopy, "_copy_kernel", spy)
     return used
 
 
@@ -98,14 +98,14 @@ def test_the_entry_is_the_hash_of_the_bytes_stored(
 
 @pytest.mark.parametrize("route", ROUTES)
 def test_real_block_sizes(tmp_path, monkeypatch, route):
-    """Three 16 MiB blocks and a tail, 1 MiB writes: the constants as shipped."""
+    """Three 16 MiB blocks and a tail: the constants as shipped."""
     used = _route(monkeypatch, route)
-    size = 3 * fastcopy.BLOCK + fastcopy.MAPPED_WRITE + 5
+    size = 3 * fastcopy._KERNEL_CHUNK + CHUNK + 5
     src = _source(tmp_path / "src.bin", size)
     moved: list[int] = []
     entry = _copy(src, tmp_path / "dest.bin", progress=moved.append)
     assert entry == mf.hash_file(str(src)) == mf.hash_file(str(tmp_path / "dest.bin"))
-    step = CHUNK if route == "buffered" else fastcopy.BLOCK
+    step = CHUNK if route == "buffered" else fastcopy._KERNEL_CHUNK
     assert moved[:3] == [step] * 3 and sum(moved) == size
     assert used == ([] if route == "buffered" else [f"_copy_{route}"])
 
@@ -123,32 +123,14 @@ def test_kernel_copy_refused_falls_back_to_the_same_entry(
     assert (tmp_path / "dest.bin").read_bytes() == src.read_bytes()
 
 
-def test_a_source_that_cannot_be_mapped_goes_to_the_kernel_copy(
+def test_a_source_that_shrinks_midway_is_stored_and_hashed_as_copied(
     tmp_path, monkeypatch, small_blocks
 ):
-    src = _source(tmp_path / "src.bin", 5 * CHUNK + 3)
-    used = _route(monkeypatch, "mapped")
-    real_mmap = mmap.mmap
-
-    def no_map(fd, length, *args, **kwargs):
-        if kwargs.get("access") == mmap.ACCESS_READ and length == src.stat().st_size:
-            raise OSError(errno.ENODEV, "no mmap here")  # the source's mapping only
-        return real_mmap(fd, length, *args, **kwargs)
-
-    monkeypatch.setattr(fastcopy.mmap, "mmap", no_map)
-    assert _copy(src, tmp_path / "dest.bin") == mf.hash_file(str(src))
-    assert used == ["_copy_kernel"]
-
-
-@pytest.mark.parametrize("route", ["mapped", "kernel"])
-def test_a_source_that_shrinks_midway_is_stored_and_hashed_as_copied(
-    tmp_path, monkeypatch, small_blocks, route
-):
-    """Truncated (at a page boundary) after the first block: the copy ends there,
-    and the entry describes exactly the bytes stored (the mapped copy meets the
-    end of the mapping as EFAULT, never as SIGBUS)."""
-    _route(monkeypatch, route)
-    block = fastcopy.BLOCK
+    """Truncated after the first block: the kernel copy ends where the source now
+    ends, and the entry (hashed from the new file) describes exactly the bytes
+    stored."""
+    used = _route(monkeypatch, "kernel")
+    block = fastcopy._KERNEL_CHUNK
     src = _source(tmp_path / "src.bin", 4 * block)
     original = src.read_bytes()
     keep = mmap.PAGESIZE * (block // mmap.PAGESIZE + 2)  # into the second block
@@ -159,7 +141,8 @@ def test_a_source_that_shrinks_midway_is_stored_and_hashed_as_copied(
     entry = _copy(src, tmp_path / "dest.bin", progress=shrink)
     stored = (tmp_path / "dest.bin").read_bytes()
     assert stored == original[:keep]
-    assert entry == mf.hash_file(str(tmp_path / "dest.bin"))
+    assert entry == mf.hash_file(str(tmp_path / "dest.bin")) and entry.size == keep
+    assert used == ["_copy_kernel"]
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -211,39 +194,3 @@ def test_upload_manifest_matches_the_files_read_back(
     assert store.verify("t").passed
     assert len(used) == (0 if route == "buffered" else 3)
     assert not list((harness_home / "datastores").rglob(f"*{TEMP_MARK}*"))
-
-
-def test_fstype_reads_the_mount_table(tmp_path, monkeypatch):
-    table = tmp_path / "mountinfo"
-    table.write_text(
-        "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n"
-        "40 27 0:45 / /mnt/x rw shared:7 master:3 - nfs4 srv:/x rw\n"
-        "41 27 0:46 / /mnt/odd rw - \n"
-    )
-    real_open = open
-    monkeypatch.setattr(
-        "builtins.open",
-        lambda path, *a, **k: real_open(table if path == "/proc/self/mountinfo" else path, *a, **k),
-    )
-    assert fstype._mount_type(os.makedev(254, 0)) == "ext4"
-    assert fstype._mount_type(os.makedev(0, 45)) == "nfs4"  # optional fields skipped
-    assert fstype._mount_type(os.makedev(0, 46)) == ""  # a line cut short
-    assert fstype._mount_type(os.makedev(9, 9)) == ""  # not mounted
-
-
-@pytest.mark.skipif(not os.path.exists("/proc/self/mountinfo"), reason="Linux only")
-def test_fstype_of_an_open_file(tmp_path):
-    path = tmp_path / "f"
-    path.write_bytes(b"x")
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        found = fstype.of(fd)
-    finally:
-        os.close(fd)
-    device = path.stat().st_dev
-    listed = [
-        line.split(" - ")[1].split()[0]
-        for line in Path("/proc/self/mountinfo").read_text().splitlines()
-        if line.split()[2] == f"{os.major(device)}:{os.minor(device)}"
-    ]
-    assert found == listed[0]
