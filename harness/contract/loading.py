@@ -68,7 +68,7 @@ def candidates() -> list[Candidate]:
     # anew (importlib.metadata does not cache it): read them once per distribution,
     # not once per entry point (the harness's own ten plugins share one; 30 parses
     # were ~30 ms of every command that loads plugins).
-    described: dict[int, tuple[Any, str | None, str | None, list[str] | None]] = {}
+    described: dict[int, tuple[Any, str, str, list[str]]] = {}
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         dist = getattr(ep, "dist", None)
         name, version, requires = _describe(dist, described)
@@ -90,7 +90,7 @@ def candidates() -> list[Candidate]:
 
 
 def _describe(
-    dist: Any, described: dict[int, tuple[Any, str | None, str | None, list[str] | None]]
+    dist: Any, described: dict[int, tuple[Any, str, str, list[str]]]
 ) -> tuple[str | None, str | None, list[str] | None]:
     """(name, version, requires) of ``dist``, read once per distribution object
     (``described`` keeps the object too, so its id cannot be reused meanwhile)."""
@@ -99,7 +99,7 @@ def _describe(
     known = described.get(id(dist))
     if known is None:
         known = described[id(dist)] = (dist, dist.name, dist.version, list(dist.requires or []))
-    return known[1], known[2], list(known[3] or [])
+    return known[1], known[2], list(known[3])  # each candidate its own list
 
 
 def _importer(module: str) -> Callable[[], Any]:

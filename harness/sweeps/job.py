@@ -81,8 +81,7 @@ class SweepObserver:
         if not self.sweep_id:
             return
         store = SweepStore()
-        fail_fast = bool((self.cfg.get("sweep") or {}).get("fail_fast", False))
-        if record.status == FAILED and fail_fast:
+        if record.status == FAILED and _fails_fast(self.cfg):
             store.request_stop(self.sweep_id, f"stopped by sweep.fail_fast: run {record.id} failed")
         elif _canceled_by_the_user(record):
             store.request_stop(self.sweep_id, USER_CANCEL)
@@ -162,7 +161,6 @@ def _run_sweep_job(
 ) -> Any:
     from harness.job import driver
 
-    fail_fast = bool((cfg.get("sweep") or {}).get("fail_fast", False))
     if sweep_id:
         if not_started(cfg, job_num, [overrides], store):
             return None
@@ -199,7 +197,7 @@ def _run_sweep_job(
             store.record_unstarted(
                 sweep_id, job_num, overrides=overrides, status=FAILED, error=str(exc)
             )
-            if fail_fast:
+            if _fails_fast(cfg):
                 store.request_stop(sweep_id, f"stopped by sweep.fail_fast: job #{job_num} failed")
         return None
     report(outcome)
@@ -213,6 +211,10 @@ def _run_sweep_job(
             raise KeyboardInterrupt
         return None
     return outcome.primary[2] if status == COMPLETED else None
+
+
+def _fails_fast(cfg: Any) -> bool:
+    return bool((cfg.get("sweep") or {}).get("fail_fast", False))
 
 
 def _canceled_by_the_user(record: RunRecord) -> bool:

@@ -6,9 +6,9 @@ provenance and creates its run. With jobs of a second that is a few per cent; wi
 jobs of 0.1 s it is a third of the sweep. So the joblib launcher starts more
 workers than the sweep runs jobs at once, and the workers share N *slots*: a
 driver makes its run ready (recorded ``Queued``) and then waits for a slot; it
-moves the run to ``Running`` once it holds one and hands the slot on the moment
-the job's processes have ended (before it settles the run). At most N jobs run;
-the others wait ready to start.
+moves the run to ``Running`` once it holds one and hands the slot on once the run
+is settled (so a stop its end asks for comes before the next job starts). At most
+N jobs run; the others wait ready to start.
 
 The slots are the bytes of a pipe, as GNU make's jobserver hands out its job
 tokens: N bytes in a FIFO; taking a slot is a one-byte read, giving it back a
@@ -29,6 +29,7 @@ import select
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from typing import Any
 
 #: Seconds between a waiting driver's looks at whether its run may still start.
 SKIP_CHECK_S = 0.1
@@ -77,10 +78,6 @@ def use(path: str | None) -> None:
     _path.clear()
     if path:
         _path.append(path)
-
-
-def active() -> bool:
-    return bool(_path)
 
 
 @contextlib.contextmanager
@@ -136,11 +133,11 @@ def _take(fd: int, skip: Callable[[], str | None]) -> str | None:
             return reason
 
 
-def ahead(sweep: object, at_once: int, jobs: int) -> int:
+def ahead(sweep: Any, at_once: int, jobs: int) -> int:
     """How many jobs the launcher makes ready beyond the ``at_once`` running, for a
     batch of ``jobs``: ``sweep.prepare_ahead`` where given; by default as many as run
     at once, for a batch long enough to pay for the extra workers' start."""
-    given = getattr(sweep, "get", lambda key: None)("prepare_ahead")
+    given = sweep.get("prepare_ahead") if sweep is not None else None
     if given is not None:
         return int(given)
     return at_once if jobs >= WORTH_IT_JOBS_PER_SLOT * at_once else 0
