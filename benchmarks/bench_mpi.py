@@ -117,10 +117,19 @@ def find_mpiexec() -> str:
 
 
 def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
+    """Seconds ``cmd`` took. Open MPI's transient start-up failure (its PMIx listener,
+    before any rank exists) gets one more start, counted in the time, as the
+    harness's mpi compute gives it one (``harness.plugins.mpi.diagnose``): both
+    sides are treated alike, and a busy machine does not fail the benchmark."""
     import subprocess
+
+    from harness.plugins.mpi.diagnose import TRANSIENT_STARTUP
 
     started = time.perf_counter()
     proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
+    said = " ".join((proc.stdout + proc.stderr).split())
+    if proc.returncode != 0 and any(phrase in said for phrase in TRANSIENT_STARTUP):
+        proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark command failed: {cmd}\n{proc.stdout}\n{proc.stderr}")
     return time.perf_counter() - started
