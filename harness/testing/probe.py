@@ -72,6 +72,8 @@ def _process_facts() -> dict[str, Any]:
         "pid": os.getpid(),
         "session": os.getsid(0),
         "process_group": os.getpgid(0),
+        # The thread pools' size a launcher gave the job (joblib sets these).
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
     }
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import pickle
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -56,12 +57,40 @@ def execute_job(
     )
 
 
+def _options(launcher: Any) -> tuple[dict[str, Any], int]:
+    """The batch's ``Parallel`` options as Hydra's launcher makes them from the
+    user's (a copy: a batch made ready ahead asks for more workers, and the next
+    batch must not find them in the launcher's settings), less the backend, which is
+    always loky (``loky``), and how many jobs run at once."""
+    from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
+    from joblib import effective_n_jobs
+
+    options = dict(launcher.joblib)
+    options.pop("backend", None)  # as Hydra's: the threading backend cannot run Hydra jobs
+    process_joblib_cfg(options)
+    return options, effective_n_jobs(options.get("n_jobs"))
+
+
+@contextlib.contextmanager
+def loky(at_once: int) -> Iterator[None]:
+    """Hydra's backend, with the jobs' thread pools sized for the jobs that run at
+    once: joblib sizes them (OMP_NUM_THREADS and the like, cores // workers) for
+    its workers, which with jobs made ready ahead outnumber those that run. Where
+    the user set one of those variables, joblib keeps the user's values."""
+    from joblib import cpu_count, parallel_config
+    from joblib.parallel import BACKENDS
+
+    chosen = any(var in os.environ for var in BACKENDS["loky"].MAX_NUM_THREADS_VARS)
+    threads = None if chosen else max(cpu_count() // at_once, 1)
+    with parallel_config(backend="loky", inner_max_num_threads=threads):
+        yield
+
+
 def launch(
     launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
 ) -> Sequence[JobReturn]:
     """``hydra_joblib_launcher._core.launch`` with the context pickled once."""
     import cloudpickle
-    from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
     from joblib import Parallel, delayed
 
     from harness.sweeps.job import empty_return, not_started
@@ -75,12 +104,11 @@ def launch(
     sweep_dir = Path(str(launcher.config.hydra.sweep.dir))
     sweep_dir.mkdir(parents=True, exist_ok=True)
 
-    joblib_cfg = launcher.joblib
-    joblib_cfg["backend"] = "loky"  # as Hydra's: the threading backend cannot run Hydra jobs
-    process_joblib_cfg(joblib_cfg)
+    options, at_once = _options(launcher)
     log.info(
         "Joblib.Parallel({}) is launching {} jobs".format(
-            ",".join([f"{k}={v}" for k, v in joblib_cfg.items()]), len(job_overrides)
+            ",".join([f"{k}={v}" for k, v in {**options, "backend": "loky"}.items()]),
+            len(job_overrides),
         )
     )
     log.info(f"Launching jobs, sweep output dir : {sweep_dir}")
@@ -105,8 +133,11 @@ def launch(
                 return
             yield delayed(execute_job)(initial_job_idx + idx, overrides, shared, slots_path)
 
-    with _slotted(joblib_cfg, len(job_overrides), launcher.config) as slots_path:
-        runs = Parallel(**joblib_cfg)(dispatched(slots_path))
+    with (
+        _slotted(options, at_once, len(job_overrides), launcher.config) as slots_path,
+        loky(at_once),
+    ):
+        runs = Parallel(**options)(dispatched(slots_path))
     assert isinstance(runs, list)
     for run in runs:
         assert isinstance(run, JobReturn)
@@ -114,19 +145,16 @@ def launch(
 
 
 @contextlib.contextmanager
-def _slotted(joblib_cfg: dict[str, Any], jobs: int, config: Any) -> Iterator[str | None]:
-    """More workers than jobs at once, sharing as many slots as ``n_jobs`` says
+def _slotted(options: dict[str, Any], at_once: int, jobs: int, config: Any) -> Iterator[str | None]:
+    """More workers than jobs at once, sharing ``at_once`` slots
     (``harness.sweeps.slots``): the workers make their next jobs ready while the
     slots' jobs run. Yield the slots' FIFO, or None where nothing waits for a slot."""
-    from joblib import effective_n_jobs
-
     from harness.sweeps import slots
 
-    at_once = effective_n_jobs(joblib_cfg.get("n_jobs"))
     ahead = slots.ahead(config.get("sweep"), at_once, jobs)
     if ahead == 0 or jobs <= at_once:
         yield None
         return
-    joblib_cfg["n_jobs"] = min(jobs, at_once + ahead)
+    options["n_jobs"] = min(jobs, at_once + ahead)
     with slots.SlotPool(at_once) as pool:
         yield pool.path

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 from datetime import datetime
@@ -152,3 +153,45 @@ def test_a_stopped_sweep_hands_out_no_more_jobs(home):
     # waiting for the slot, is the only other one).
     assert len(list((home / "runs").iterdir())) in (1, 2)
     assert re.search(r"^jobs #\d-#9 not started: stopped by sweep.fail_fast", result.stdout, re.M)
+
+
+def _facts(home: Path, run: dict) -> dict:
+    return json.loads((home / "runs" / run["id"] / "outputs" / "process.json").read_text())
+
+
+def test_the_jobs_threads_are_sized_for_the_jobs_that_run_at_once(home, monkeypatch):
+    # One job at a time, one made ready ahead: two workers, but each job may use
+    # every core (joblib alone would size the pools for its two workers). A user's
+    # own OMP_NUM_THREADS is kept.
+    from joblib import cpu_count
+    from joblib.parallel import BACKENDS
+
+    for var in BACKENDS["loky"].MAX_NUM_THREADS_VARS:
+        monkeypatch.delenv(var, raising=False)
+    sweep = ["train", "-m", "+estimator=probe", "estimator.score=0.5", "+estimator.n=range(0,3)",
+             "hydra/launcher=joblib", "hydra.launcher.n_jobs=1", "sweep.prepare_ahead=1"]  # fmt: skip
+    result = run_cli(*sweep, home=home, env=PROBE_ENV)
+    assert result.returncode == 0, result.output
+    runs = _runs(home)
+    assert len({r["pid"] for r in runs}) == 2  # the ahead worker made some of the runs
+    assert {_facts(home, r)["omp_num_threads"] for r in runs} == {str(cpu_count())}
+    for run in runs:
+        shutil.rmtree(home / "runs" / run["id"])
+    result = run_cli(*sweep, home=home, env={**PROBE_ENV, "OMP_NUM_THREADS": "3"})
+    assert result.returncode == 0, result.output
+    assert {_facts(home, r)["omp_num_threads"] for r in _runs(home)} == {"3"}
+
+
+def test_every_batch_runs_as_many_jobs_at_once_as_n_jobs_says(home):
+    # Batches of 3 (hydra.sweeper.max_batch_size): the first batch's extra worker
+    # must not become a second slot for the next batch.
+    result = run_cli(
+        "train", "-m", "+estimator=probe", "estimator.score=0.5", "estimator.seconds=0.3",
+        "+estimator.n=range(0,6)", "hydra.sweeper.max_batch_size=3",
+        "hydra/launcher=joblib", "hydra.launcher.n_jobs=1", "sweep.prepare_ahead=1",
+        home=home, env=PROBE_ENV,
+    )  # fmt: skip
+    assert result.returncode == 0, result.output
+    runs = _runs(home)
+    assert len(runs) == 6 and all(r["status"] == "Completed" for r in runs)
+    assert most_at_once([_work(home, r) for r in runs]) == 1
