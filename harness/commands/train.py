@@ -161,12 +161,12 @@ def _compose_and_run(args: list[str], current: session.Session) -> int:
         _hydra_reports_again()
     sweep = sweeps_current.driven()
     if sweep is not None:  # a multirun: summarise the sweep
-        from harness.cli.output import print_sweep_summary
+        from harness.cli.output import SWEEP_END_ROWS, print_sweep_summary
         from harness.sweeps.summary import close_sweep
 
         code, result = close_sweep(sweep, code)
         print()
-        print_sweep_summary(result)
+        print_sweep_summary(result, most=SWEEP_END_ROWS)
     return code
 
 

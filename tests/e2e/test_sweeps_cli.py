@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -282,3 +283,23 @@ def test_max_duration_cancels_the_running_job_and_skips_the_rest(home, ramp):
         if row["run_id"]:
             assert score_reports(home, row["run_id"]) < 95
     assert shown["counts"]["not_started"] >= 1
+
+
+def test_a_long_sweeps_end_shows_its_best_rows_and_sweeps_show_lists_all(home):
+    # 22 runs: the summary at the end of `train -m` draws the 20 best (a table of
+    # 1,000 runs took 1.3 s and scrolled the counts away), then says where the rest are.
+    result = run_cli(
+        "train", "-m", "+estimator=probe", "+estimator.n=range(0,22)", "estimator.score=0.5",
+        home=home, env={"HARNESS_PLUGINS": "harness.testing.probe"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.output
+    sweep_id = sweep_id_of(result)
+    table = result.stdout.split("sweep id:", 1)[1]
+    shown_n = {int(n) for n in re.findall(r"\+estimator\.n=(\d+)", table)}
+    assert len(shown_n) == 20
+    assert f"… and 2 more runs: harness sweeps show {sweep_id} lists them all" in table
+    assert "22 runs: 22 completed, 0 failed" in table
+    listed = run_cli("sweeps", "show", sweep_id, home=home)
+    assert listed.returncode == 0, listed.output
+    assert {int(n) for n in re.findall(r"\+estimator\.n=(\d+)", listed.stdout)} == set(range(22))
+    assert "more run" not in listed.stdout
