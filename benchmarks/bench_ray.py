@@ -13,7 +13,11 @@ Both on a real two-node Ray cluster started on this machine
   worker process, live polling and the run folder coming back.
 - Sweep: 16 small jobs as one ``harness train -m`` sweep with ``hydra/launcher=ray``
   (2 CPUs in the cluster: 2 jobs at a time) against ``hydra/launcher=joblib
-  hydra.launcher.n_jobs=2`` on this machine, alternated.
+  hydra.launcher.n_jobs=2`` on this machine, alternated. With them, the floor: a
+  plain Ray driver that runs one no-op task on each of its two workers against
+  plain joblib doing the same; the difference is what any Ray driver pays
+  (``import ray``, connecting, its workers' start, disconnecting), and
+  ``floor_ratio_ray_vs_joblib`` the ratio a Ray sweep would have with nothing more.
 
 Targets (issue 29): compute=ray ≤ the plain script + 1 s; the sweep ≤ 1.1× joblib.
 
@@ -50,6 +54,21 @@ PLAIN_SCRIPT = (
     + WORK
     + "ray.init(address='auto', logging_level=logging.WARNING, log_to_driver=False)\n"
     "print(ray.get(ray.remote(fit).options(resources={'worker_node': 1}).remote()))\n"
+)
+
+# The floor of the sweep comparison: what any Ray driver pays that a joblib one does
+# not, for the same two slots and nothing in them. Each script starts Python, gets
+# its two workers, runs one no-op task on each and exits, as a sweep's process does
+# around its jobs (the jobs themselves cost the same on both launchers: traced in
+# benchmarks/README.md).
+RAY_NOOP_SCRIPT = (
+    "import logging, ray\n"
+    "ray.init(address='auto', logging_level=logging.WARNING, log_to_driver=False)\n"
+    "noop = ray.remote(num_cpus=1, scheduling_strategy='SPREAD')(lambda: None)\n"
+    "ray.get([noop.remote() for _ in range(2)])\n"
+)
+JOBLIB_NOOP_SCRIPT = (
+    "from joblib import Parallel, delayed\nParallel(n_jobs=2)(delayed(abs)(i) for i in range(2))\n"
 )
 
 C_VALUES = [f"{0.01 * 2**i:g}" for i in range(16)]
@@ -105,6 +124,9 @@ def main() -> None:
             workdir = Path(tempfile.mkdtemp(prefix="bench-ray-"))
             script = workdir / "plain_ray_job.py"
             script.write_text(PLAIN_SCRIPT)
+            ray_noop, joblib_noop = workdir / "ray_noop.py", workdir / "joblib_noop.py"
+            ray_noop.write_text(RAY_NOOP_SCRIPT)
+            joblib_noop.write_text(JOBLIB_NOOP_SCRIPT)
 
             def harness_job() -> float:
                 home = tempfile.mkdtemp(prefix="bench-ray-home-")
@@ -153,6 +175,12 @@ def main() -> None:
                     "joblib n_jobs=2": lambda: sweep(
                         ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
                     ),
+                    "plain Ray driver, 2 no-op tasks": lambda: run(
+                        [sys.executable, str(ray_noop)], env
+                    ),
+                    "plain joblib, 2 no-op tasks": lambda: run(
+                        [sys.executable, str(joblib_noop)], env
+                    ),
                 },
                 repeats if opts.sweep_only else max(1, repeats // 2),
             )
@@ -173,6 +201,21 @@ def main() -> None:
                 per_job, "harness compute=ray", "plain Ray script per job"
             ),
         }
+    ray_sweep, joblib_sweep = (
+        walls["ray launcher (2 CPUs in the cluster)"]["median"],
+        walls["joblib n_jobs=2"]["median"],
+    )
+    # Ray's own fixed cost over joblib's, and the ratio a Ray sweep would have if
+    # the harness added nothing on the Ray side beyond it.
+    driver_extra = (
+        walls["plain Ray driver, 2 no-op tasks"]["median"]
+        - walls["plain joblib, 2 no-op tasks"]["median"]
+    )
+    figures |= {
+        "ray_driver_extra_s": driver_extra,
+        "floor_ratio_ray_vs_joblib": (joblib_sweep + driver_extra) / joblib_sweep,
+        "harness_ray_extra_beyond_floor_s": ray_sweep - joblib_sweep - driver_extra,
+    }
     figures |= {
         "sweep_wall_s": walls,
         "sweep_samples_s": sweeps,
