@@ -119,6 +119,11 @@ class RunObserver(Protocol):
         """The run's final record, while its slot is still held."""
         ...
 
+    def refused(self, record: RunRecord, message: str) -> None:
+        """The job refused the run's config (``message``) and the run was discarded,
+        while its slot is still held."""
+        ...
+
 
 class _NoWatch:
     stop_reason: str | None = None
@@ -144,6 +149,9 @@ class PlainRun:
         yield None
 
     def settled(self, record: RunRecord) -> None:
+        pass
+
+    def refused(self, record: RunRecord, message: str) -> None:
         pass
 
 
@@ -322,6 +330,7 @@ class RunLifecycle:
             # The job's own check (Estimator.validate_in_job) refused the config: a
             # user's mistake like any other, so no Failed run is left behind.
             self.store.delete(self.record.id, force=True)
+            self.observer.refused(self.record, refused)
             raise RefusedInJob(refused, self.record.id)
         if result.canceled and self.watching is not None and self.watching.stop_reason:
             result.error = self.watching.stop_reason

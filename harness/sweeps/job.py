@@ -86,6 +86,16 @@ class SweepObserver:
         elif _canceled_by_the_user(record):
             store.request_stop(self.sweep_id, USER_CANCEL)
 
+    def refused(self, record: RunRecord, message: str) -> None:
+        """The job refused its config: the job fails without a run, and with
+        ``sweep.fail_fast`` the sweep stops before the slot goes to the next job."""
+        if self.sweep_id and self.job_num is not None:
+            store = SweepStore()
+            store.unlink_run(self.sweep_id, record.id)
+            _failed_without_run(
+                self.cfg, store, self.sweep_id, self.job_num, list(record.overrides), message
+            )
+
     def prompt_metrics(self, metric: str) -> list[str]:
         """The primary metric when a policy reads it while the job runs: its reports
         must reach the metrics file as they are made, not up to a second later."""
@@ -190,15 +200,9 @@ def _run_sweep_job(
         return None
     except HarnessError as exc:
         print(f"harness: error: job #{job_num} ({' '.join(overrides)}): {exc}", file=sys.stderr)
-        if sweep_id:
-            refused_run = getattr(exc, "run_id", None)  # discarded after the job refused
-            if refused_run:
-                store.unlink_run(sweep_id, refused_run)
-            store.record_unstarted(
-                sweep_id, job_num, overrides=overrides, status=FAILED, error=str(exc)
-            )
-            if _fails_fast(cfg):
-                store.request_stop(sweep_id, f"stopped by sweep.fail_fast: job #{job_num} failed")
+        # A config the job itself refused is recorded already (SweepObserver.refused).
+        if sweep_id and not isinstance(exc, driver.RefusedInJob):
+            _failed_without_run(cfg, store, sweep_id, job_num, overrides, str(exc))
         return None
     report(outcome)
     status = outcome.record.status
@@ -211,6 +215,16 @@ def _run_sweep_job(
             raise KeyboardInterrupt
         return None
     return outcome.primary[2] if status == COMPLETED else None
+
+
+def _failed_without_run(
+    cfg: Any, store: SweepStore, sweep_id: str, job_num: int, overrides: list[str], error: str
+) -> None:
+    """Record a job that failed without a run (its config refused), and stop the
+    sweep where ``sweep.fail_fast`` says so."""
+    store.record_unstarted(sweep_id, job_num, overrides=overrides, status=FAILED, error=error)
+    if _fails_fast(cfg):
+        store.request_stop(sweep_id, f"stopped by sweep.fail_fast: job #{job_num} failed")
 
 
 def _fails_fast(cfg: Any) -> bool:

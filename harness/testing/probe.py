@@ -4,7 +4,8 @@ Load it with ``HARNESS_PLUGINS=harness.testing.probe`` (job processes inherit it
 ``harness train +estimator=probe estimator.score=0.25 estimator.exit_code=3``.
 It logs ``probe_score`` (its primary metric), ``niceness`` and ``world_size``, writes
 ``outputs/probe.txt`` and ``outputs/process.json`` (its process's command line,
-folder, ``sys.path[0]``), and exits with ``estimator.exit_code`` to test failures.
+folder, ``sys.path[0]``), and exits with ``estimator.exit_code`` to test failures;
+``+estimator.refuse_in_job=true`` makes its job refuse the config (a config error).
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ class ProbeEstimator(Estimator):
         code = config.estimator.get("exit_code", 0)
         if not isinstance(code, int) or not 0 <= code <= 255:
             raise ConfigError(f"estimator.exit_code must be an integer 0..255, got {code!r}")
+
+    def validate_in_job(self, config: Any) -> None:
+        if config.estimator.get("refuse_in_job"):
+            raise ConfigError("estimator.refuse_in_job is set: the job refuses this config")
 
     def train(self, run: Any) -> None:
         options = run.params.estimator

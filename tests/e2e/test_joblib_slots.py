@@ -195,3 +195,27 @@ def test_every_batch_runs_as_many_jobs_at_once_as_n_jobs_says(home):
     runs = _runs(home)
     assert len(runs) == 6 and all(r["status"] == "Completed" for r in runs)
     assert most_at_once([_work(home, r) for r in runs]) == 1
+
+
+def test_a_config_the_job_refuses_stops_a_fail_fast_sweep_before_the_next_job_starts(home):
+    # As a failed run does: of the two jobs first handed out (both refused in their
+    # job), the one that gets the slot is refused and the sweep stops before the slot
+    # is handed on, so the other never starts its job.
+    result = run_cli(
+        "train", "-m", "+estimator=probe", "estimator.score=0.5",
+        "+estimator.refuse_in_job=true,true,false,false,false,false", "sweep.fail_fast=true",
+        "hydra/launcher=joblib", "hydra.launcher.n_jobs=1", "sweep.prepare_ahead=1",
+        home=home, env=PROBE_ENV,
+    )  # fmt: skip
+    assert result.returncode == 1, result.output
+    assert result.stderr.count("the job refuses this config") == 1, result.stderr
+    shown = run_cli("sweeps", "show", sweep_id_of(result), "--format", "json", home=home).json()
+    refusing = [r for r in shown["runs"] if "+estimator.refuse_in_job=True" in r["overrides"]]
+    assert sorted(r["status"] for r in refusing) == ["Canceled", "Failed"], refusing
+    (failed,) = [r for r in refusing if r["status"] == "Failed"]
+    assert failed["run_id"] is None and "refuses this config" in failed["error"]
+    (waited,) = [r for r in refusing if r["status"] == "Canceled"]
+    assert waited["error"].startswith("not started: stopped by sweep.fail_fast: job #")
+    # The refused run was discarded; the other's run waited and never started.
+    (run,) = _runs(home)
+    assert run["id"] == waited["run_id"] and run.get("started") is None
