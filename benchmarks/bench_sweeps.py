@@ -10,7 +10,9 @@ per-job harness overhead, sweeps at scale, and what early termination saves.
   estimator logs around `fit`).
 - At scale (`--jobs`, default 1,000): that many jobs of 0.1 s (the `probe`
   estimator sleeping 0.1 s) on joblib with n_jobs=2, against the ideal
-  jobs × 0.1 s / 2. Target: within 15 % of ideal.
+  jobs × 0.1 s / 2. Target: within 15 % of ideal. Beside it, the plain tools on the
+  same sweep: a Hydra app whose task sleeps 0.1 s, swept with Hydra's own joblib
+  launcher, and joblib alone calling time.sleep (no records, no job processes).
 - Start-up against sweep size (10, 100, 1,000 jobs): seconds from the command's
   start to the first run's record. Hydra composes every job of the batch before the
   first starts (the sweeper's check), so the growth of this time with the size is
@@ -97,12 +99,53 @@ def _sweep(args: list[str], env_extra: dict[str, str] | None = None) -> tuple[fl
     return wall, started_at, home
 
 
+# The plain tools for the same sweep: a Hydra app whose task sleeps, swept with
+# Hydra's own joblib launcher (its defaults: each job's .hydra/ configs and log
+# file), and joblib alone calling time.sleep: no records, no job process.
+PLAIN_HYDRA_APP = """
+import time
+import hydra
+
+@hydra.main(version_base=None, config_path=None)
+def main(cfg):
+    time.sleep(cfg.seconds)
+    return 0.5
+
+if __name__ == "__main__":
+    main()
+"""
+PLAIN_JOBLIB = (
+    "import time\n"
+    "from joblib import Parallel, delayed\n"
+    "Parallel(n_jobs=2)(delayed(time.sleep)({seconds}) for _ in range({jobs}))\n"
+)
+
+
+def _timed(cmd: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[:3]} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return wall
+
+
 def at_scale(jobs: int, seconds: float = 0.1) -> dict[str, object]:
     wall, _, home = _sweep(
         [*PROBE, f"estimator.seconds={seconds}", f"+estimator.n=range(0,{jobs})", *JOBLIB]
     )
     runs = _run_times(home)
     ideal = jobs * seconds / 2
+    folder = Path(tempfile.mkdtemp(prefix="bench-sweeps-plain-"))
+    (folder / "app.py").write_text(PLAIN_HYDRA_APP)
+    hydra_wall = _timed(
+        [sys.executable, "app.py", "-m", f"+seconds={seconds}", f"+n=range(0,{jobs})",
+         *JOBLIB, f"hydra.sweep.dir={folder / 'multirun'}"],
+        folder,
+    )  # fmt: skip
+    joblib_wall = _timed(
+        [sys.executable, "-c", PLAIN_JOBLIB.format(seconds=seconds, jobs=jobs)], folder
+    )
     return {
         "jobs": jobs,
         "job_seconds": seconds,
@@ -112,6 +155,10 @@ def at_scale(jobs: int, seconds: float = 0.1) -> dict[str, object]:
         "runs_recorded": len(runs),
         "per_job_wall_s": stats([r["ended"] - r["created"] for r in runs]),
         "target_ratio": 1.15,
+        "plain_hydra_joblib_wall_s": hydra_wall,
+        "plain_hydra_joblib_ratio_to_ideal": hydra_wall / ideal,
+        "plain_joblib_sleep_wall_s": joblib_wall,
+        "plain_joblib_sleep_ratio_to_ideal": joblib_wall / ideal,
     }
 
 
