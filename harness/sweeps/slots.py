@@ -18,15 +18,19 @@ every ``SKIP_CHECK_S`` whether its run should not start at all (the sweep was
 stopped, its deadline passed): the run then ends ``Canceled``, "not started".
 
 A worker that dies holding a slot loses it; joblib then fails the whole batch
-anyway (its worker died), and the sweep's process removes the FIFO at the end.
+anyway (its worker died), and the sweep's process removes the FIFO at the end. A
+sweep's process killed outright (SIGKILL) cannot: its folder stays in the temporary
+folder until the next launch's pool finds it unlocked and removes it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import select
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -41,6 +45,11 @@ SKIP_CHECK_S = 0.1
 WORTH_IT_JOBS_PER_SLOT = 32
 #: What a not-started run's error begins with (the sweep's own reason follows).
 NOT_STARTED = "not started: "
+#: The pools' folders in the temporary folder, each locked by its sweep's process.
+FOLDER_PREFIX = "harness-slots-"
+#: A folder younger than this is never taken for a killed sweep's: between its
+#: creation and its lock a live pool's folder is unlocked for a moment.
+STALE_AFTER_S = 60.0
 
 #: The FIFO of the sweep this process runs jobs for (a launcher's worker), if any.
 _path: list[str] = []
@@ -54,7 +63,11 @@ class SlotPool:
     def __init__(self, slots: int) -> None:
         if slots < 1:
             raise ValueError(f"slots must be ≥ 1, got {slots}")
-        self.folder = tempfile.mkdtemp(prefix="harness-slots-")
+        remove_stale()
+        self.folder = tempfile.mkdtemp(prefix=FOLDER_PREFIX)
+        # Locked while this process lives (the kernel lets go when it dies, however).
+        self._lock = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
         self.path = os.path.join(self.folder, "slots")
         os.mkfifo(self.path, 0o600)
         # Held open for reading and writing for the whole launch: a FIFO whose
@@ -65,12 +78,43 @@ class SlotPool:
     def close(self) -> None:
         os.close(self._fd)
         shutil.rmtree(self.folder, ignore_errors=True)
+        os.close(self._lock)
 
     def __enter__(self) -> SlotPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def remove_stale() -> None:
+    """Remove the pool folders that killed sweeps left behind: this user's, in the
+    temporary folder, older than ``STALE_AFTER_S`` and locked by no process."""
+    import time
+
+    root = tempfile.gettempdir()
+    with contextlib.suppress(OSError):
+        names = [name for name in os.listdir(root) if name.startswith(FOLDER_PREFIX)]
+        for name in names:
+            folder = os.path.join(root, name)
+            try:
+                info = os.lstat(folder)
+                if (
+                    not stat.S_ISDIR(info.st_mode)
+                    or info.st_uid != os.getuid()
+                    or time.time() - info.st_mtime < STALE_AFTER_S
+                ):
+                    continue
+                handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(handle)
+                continue  # a live launch's
+            shutil.rmtree(folder, ignore_errors=True)
+            os.close(handle)
 
 
 def use(path: str | None) -> None:

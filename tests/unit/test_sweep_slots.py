@@ -130,3 +130,30 @@ def test_a_ctrl_c_while_waiting_is_a_reason_not_to_start(tmp_path, monkeypatch):
                 pass  # no reason given: the Ctrl-C goes on up
         finally:
             slots.use(None)
+
+
+def test_a_killed_sweeps_folder_is_removed_by_the_next_pool_and_no_other(tmp_path, monkeypatch):
+    import signal
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    made = tmp_path / "made-by-the-killed-one"
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child: a sweep's process, SIGKILLed mid-launch
+        pool = slots.SlotPool(1)
+        made.write_text(pool.folder)
+        os.kill(os.getpid(), signal.SIGKILL)
+    os.waitpid(pid, 0)
+    killed = Path(made.read_text())
+    live = slots.SlotPool(1)  # another sweep, still running
+    young = Path(tempfile.mkdtemp(prefix=slots.FOLDER_PREFIX))  # one being made just now
+    long_ago = time.time() - 2 * slots.STALE_AFTER_S
+    for folder in (killed, Path(live.folder)):
+        os.utime(folder, (long_ago, long_ago))
+    assert killed.is_dir()
+    with slots.SlotPool(1) as fresh:
+        assert not killed.exists()
+        assert Path(live.folder, "slots").exists() and young.is_dir()
+        assert Path(fresh.folder).is_dir()
+    live.close()
+    assert not Path(live.folder).exists()
