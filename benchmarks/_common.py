@@ -100,10 +100,18 @@ def alternate(sides: dict[str, Callable[[], float]], repeats: int) -> dict[str, 
     return samples
 
 
-def time_command(cmd: list[str], env: dict[str, str] | None = None) -> float:
+def time_command(
+    cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> float:
+    """Seconds ``cmd`` took; a failure stops the benchmark with the command's output."""
     started = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True, env=env)
-    return time.perf_counter() - started
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(
+            f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+        )
+    return wall
 
 
 def train(

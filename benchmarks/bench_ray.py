@@ -28,13 +28,12 @@ Targets (issue 29): compute=ray ≤ the plain script + 1 s; the sweep ≤ 1.1× 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import alternate, paired, parser, record, rounds, stats
+from _common import alternate, paired, parser, record, rounds, stats, time_command
 
 from harness.testing.ray_cluster import ClusterUnavailable, local_ray_cluster
 
@@ -76,15 +75,6 @@ C_VALUES = [f"{0.01 * 2**i:g}" for i in range(16)]
 
 def harness() -> str:
     return str(Path(sys.executable).with_name("harness"))
-
-
-def run(cmd: list[str], env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}")
-    return wall
 
 
 def warm_task_timer(address: str):
@@ -130,7 +120,7 @@ def main() -> None:
 
             def harness_job() -> float:
                 home = tempfile.mkdtemp(prefix="bench-ray-home-")
-                return run(
+                return time_command(
                     [
                         harness(),
                         "train",
@@ -148,7 +138,9 @@ def main() -> None:
                 per_job = alternate(
                     {
                         "harness compute=ray": harness_job,
-                        "plain Ray script per job": lambda: run([sys.executable, str(script)], env),
+                        "plain Ray script per job": lambda: time_command(
+                            [sys.executable, str(script)], env
+                        ),
                         "plain Ray task, warm driver": warm,
                     },
                     repeats,
@@ -156,7 +148,7 @@ def main() -> None:
 
             def sweep(launcher: list[str]) -> float:
                 home = tempfile.mkdtemp(prefix="bench-ray-sweep-")
-                return run(
+                return time_command(
                     [
                         harness(),
                         "train",
@@ -175,10 +167,10 @@ def main() -> None:
                     "joblib n_jobs=2": lambda: sweep(
                         ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
                     ),
-                    "plain Ray driver, 2 no-op tasks": lambda: run(
+                    "plain Ray driver, 2 no-op tasks": lambda: time_command(
                         [sys.executable, str(ray_noop)], env
                     ),
-                    "plain joblib, 2 no-op tasks": lambda: run(
+                    "plain joblib, 2 no-op tasks": lambda: time_command(
                         [sys.executable, str(joblib_noop)], env
                     ),
                 },

@@ -42,7 +42,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from _common import alternate, parser, record, rounds, stats
+from _common import alternate, parser, record, rounds, stats, time_command
 
 C_VALUES = ["0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3"]
 
@@ -121,15 +121,6 @@ PLAIN_JOBLIB = (
 )
 
 
-def _timed(cmd: list[str], cwd: Path) -> float:
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"{cmd[:3]} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
-    return wall
-
-
 def at_scale(jobs: int, seconds: float = 0.1) -> dict[str, object]:
     wall, _, home = _sweep(
         [*PROBE, f"estimator.seconds={seconds}", f"+estimator.n=range(0,{jobs})", *JOBLIB]
@@ -138,13 +129,13 @@ def at_scale(jobs: int, seconds: float = 0.1) -> dict[str, object]:
     ideal = jobs * seconds / 2
     folder = Path(tempfile.mkdtemp(prefix="bench-sweeps-plain-"))
     (folder / "app.py").write_text(PLAIN_HYDRA_APP)
-    hydra_wall = _timed(
+    hydra_wall = time_command(
         [sys.executable, "app.py", "-m", f"+seconds={seconds}", f"+n=range(0,{jobs})",
          *JOBLIB, f"hydra.sweep.dir={folder / 'multirun'}"],
-        folder,
+        cwd=folder,
     )  # fmt: skip
-    joblib_wall = _timed(
-        [sys.executable, "-c", PLAIN_JOBLIB.format(seconds=seconds, jobs=jobs)], folder
+    joblib_wall = time_command(
+        [sys.executable, "-c", PLAIN_JOBLIB.format(seconds=seconds, jobs=jobs)], cwd=folder
     )
     return {
         "jobs": jobs,

@@ -128,19 +128,27 @@ def test_a_cancel_reaches_a_run_waiting_for_its_slot(home, tmp_path):
     assert "1 canceled, 2 not started" in out
 
 
-def test_a_stopped_sweep_hands_out_no_more_jobs(home):
-    # One slot. Of the two jobs first handed out, the one that gets the slot fails
-    # and fail_fast stops the sweep before the slot is handed on: the other never
-    # starts (the slot goes to either first). The rest are never handed to
-    # a worker past joblib's first dispatch: the launcher records them, one line.
+def _fail_fast_on_one_slot(home: Path, *jobs: str):
+    """A fail_fast sweep of the probe's ``jobs`` on one slot with one job made
+    ready ahead, which exits 1; (its result, `sweeps show`'s JSON)."""
     result = run_cli(
-        "train", "-m", "+estimator=probe", "estimator.score=0.5", "estimator.seconds=1",
-        "estimator.exit_code=3,3,0,0,0,0,0,0,0,0", "sweep.fail_fast=true",
+        "train", "-m", "+estimator=probe", "estimator.score=0.5", *jobs, "sweep.fail_fast=true",
         "hydra/launcher=joblib", "hydra.launcher.n_jobs=1", "sweep.prepare_ahead=1",
         home=home, env=PROBE_ENV,
     )  # fmt: skip
     assert result.returncode == 1, result.output
     shown = run_cli("sweeps", "show", sweep_id_of(result), "--format", "json", home=home).json()
+    return result, shown
+
+
+def test_a_stopped_sweep_hands_out_no_more_jobs(home):
+    # One slot. Of the two jobs first handed out, the one that gets the slot fails
+    # and fail_fast stops the sweep before the slot is handed on: the other never
+    # starts (the slot goes to either first). The rest are never handed to
+    # a worker past joblib's first dispatch: the launcher records them, one line.
+    result, shown = _fail_fast_on_one_slot(
+        home, "estimator.seconds=1", "estimator.exit_code=3,3,0,0,0,0,0,0,0,0"
+    )
     rows = _by_exit_code(shown)
     assert sorted(r["status"] for r in rows["3"]) == ["Canceled", "Failed"]
     (canceled,) = [r for r in rows["3"] if r["status"] == "Canceled"]
@@ -201,15 +209,10 @@ def test_a_config_the_job_refuses_stops_a_fail_fast_sweep_before_the_next_job_st
     # As a failed run does: of the two jobs first handed out (both refused in their
     # job), the one that gets the slot is refused and the sweep stops before the slot
     # is handed on, so the other never starts its job.
-    result = run_cli(
-        "train", "-m", "+estimator=probe", "estimator.score=0.5",
-        "+estimator.refuse_in_job=true,true,false,false,false,false", "sweep.fail_fast=true",
-        "hydra/launcher=joblib", "hydra.launcher.n_jobs=1", "sweep.prepare_ahead=1",
-        home=home, env=PROBE_ENV,
-    )  # fmt: skip
-    assert result.returncode == 1, result.output
+    result, shown = _fail_fast_on_one_slot(
+        home, "+estimator.refuse_in_job=true,true,false,false,false,false"
+    )
     assert result.stderr.count("the job refuses this config") == 1, result.stderr
-    shown = run_cli("sweeps", "show", sweep_id_of(result), "--format", "json", home=home).json()
     refusing = [r for r in shown["runs"] if "+estimator.refuse_in_job=True" in r["overrides"]]
     assert sorted(r["status"] for r in refusing) == ["Canceled", "Failed"], refusing
     (failed,) = [r for r in refusing if r["status"] == "Failed"]
