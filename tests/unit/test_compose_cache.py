@@ -59,6 +59,13 @@ def _same(a, b) -> None:
     assert OmegaConf.is_struct(a) == OmegaConf.is_struct(b)
     assert OmegaConf.is_readonly(a.hydra) == OmegaConf.is_readonly(b.hydra)
     assert type(a.hydra.overrides.task) is type(b.hydra.overrides.task)
+    # The list's declared element type too (a new list is set, not the old one filled).
+    assert OmegaConf.get_type(a.hydra.overrides, "task") is OmegaConf.get_type(
+        b.hydra.overrides, "task"
+    )
+    task_a, task_b = a.hydra.overrides.task, b.hydra.overrides.task
+    assert task_a._metadata.element_type == task_b._metadata.element_type
+    assert task_a._metadata.ref_type == task_b._metadata.ref_type
 
 
 @pytest.mark.parametrize("job", JOBS, ids=" ".join)
