@@ -184,6 +184,9 @@ class RayLauncher(Launcher):
 
     def _run(self, task: Any, jobs: list[DictConfig]) -> list[JobReturn]:
         import ray
+        from ray.exceptions import RuntimeEnvSetupError
+
+        from harness.errors import ConfigError
 
         limit = self.max_concurrent or len(jobs)
         refs: list[Any] = [None] * len(jobs)
@@ -201,11 +204,27 @@ class RayLauncher(Launcher):
                 done, _ = ray.wait(list(in_flight), num_returns=1, timeout=0.5)
                 for ref in done:
                     i = in_flight.pop(ref)
-                    results[i] = ray.get(ref)
+                    try:
+                        results[i] = ray.get(ref)
+                    except RuntimeEnvSetupError as exc:
+                        # No job of the sweep can start: the others share its options.
+                        _cancel(list(in_flight))
+                        raise ConfigError(runtime_env_refused(self.ray_cfg, exc)) from None
         except KeyboardInterrupt:
             _cancel(list(in_flight))
             raise
         return [results[i] for i in range(len(jobs))]
+
+
+def runtime_env_refused(ray_cfg: DictConfig, exc: Any) -> str:
+    """One line for a ``runtime_env`` Ray could not set up on a node: the setting
+    that asked for it and the cause, the last line of Ray's report (a traceback
+    from the node)."""
+    remote = (ray_cfg.get("remote") or {}).get("runtime_env")
+    key = "hydra.launcher.ray." + ("remote" if remote else "init") + ".runtime_env"
+    told = [line.strip() for line in str(exc.error_message or "").splitlines() if line.strip()]
+    cause = told[-1] if told else "Ray gave no reason"
+    return f"hydra/launcher=ray: Ray could not set up the jobs' runtime_env ({key}): {cause}"
 
 
 def _cancel(refs: list[Any]) -> None:

@@ -190,6 +190,24 @@ def harness_python() -> str:
     return sys.executable
 
 
+def test_a_sweep_whose_runtime_env_ray_cannot_set_up_is_one_line_and_no_runs(cluster, home):
+    # Ray's pip runtime_env needs virtualenv on the node (not installed here); where
+    # it is, the package does not exist: either way no node can set it up.
+    result = cli(
+        cluster, home, "train", "-m", *FAST, "estimator.C=0.01,1", "hydra/launcher=ray",
+        "+hydra.launcher.ray.remote.runtime_env={pip:[harness-no-such-package-q7z]}",
+        timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 2, result.output
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("harness: error:")]
+    prefix = (
+        "harness: error: hydra/launcher=ray: Ray could not set up the jobs' runtime_env "
+        "(hydra.launcher.ray.remote.runtime_env): "
+    )
+    assert line.startswith(prefix) and len(line) > len(prefix) + 10, line
+    assert not (home / "runs").exists() or not list((home / "runs").glob("2*"))
+
+
 def test_a_sweep_on_the_ray_launcher_is_one_sweep_with_every_run_linked(cluster, home):
     result = cli(
         cluster,

@@ -72,3 +72,27 @@ def test_the_sweep_width_is_its_grid_or_optunas_batch_at_most_max_concurrent(com
     assert warm.width(grid, 4) == 4
     optuna = compose("hydra/sweeper=optuna", "hydra.sweeper.n_jobs=3", "estimator.C=1,2")
     assert warm.width(optuna, None) == 3
+
+
+def test_a_runtime_env_ray_cannot_set_up_is_one_line_with_its_setting_and_cause(compose):
+    from ray.exceptions import RuntimeEnvSetupError
+
+    from hydra_plugins.harness_ray_launcher.launcher import runtime_env_refused
+
+    node_report = (
+        "Traceback (most recent call last):\n"
+        '  File "pip.py", line 132, in __init__\n'
+        "ModuleNotFoundError: No module named 'virtualenv'\n\n"
+        "RuntimeError: Please install virtualenv to enable pip runtime env.\n"
+    )
+    remote = compose("+hydra.launcher.ray.remote.runtime_env={pip:[nothing-q7z]}").hydra.launcher
+    told = runtime_env_refused(remote.ray, RuntimeEnvSetupError(node_report))
+    assert told == (
+        "hydra/launcher=ray: Ray could not set up the jobs' runtime_env "
+        "(hydra.launcher.ray.remote.runtime_env): "
+        "RuntimeError: Please install virtualenv to enable pip runtime env."
+    )
+    init = compose("+hydra.launcher.ray.init.runtime_env={pip:[nothing-q7z]}").hydra.launcher
+    told = runtime_env_refused(init.ray, RuntimeEnvSetupError(None))
+    assert "(hydra.launcher.ray.init.runtime_env): Ray gave no reason" in told
+    assert "\n" not in told
