@@ -32,6 +32,7 @@ import select
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -90,8 +91,6 @@ class SlotPool:
 def remove_stale() -> None:
     """Remove the pool folders that killed sweeps left behind: this user's, in the
     temporary folder, older than ``STALE_AFTER_S`` and locked by no process."""
-    import time
-
     root = tempfile.gettempdir()
     with contextlib.suppress(OSError):
         names = [name for name in os.listdir(root) if name.startswith(FOLDER_PREFIX)]

@@ -61,7 +61,7 @@ def _options(launcher: Any) -> tuple[dict[str, Any], int]:
     """The batch's ``Parallel`` options as Hydra's launcher makes them from the
     user's (a copy: a batch made ready ahead asks for more workers, and the next
     batch must not find them in the launcher's settings), less the backend, which is
-    always loky (``loky``), and how many jobs run at once."""
+    always loky (``_loky``), and how many jobs run at once."""
     from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
     from joblib import effective_n_jobs
 
@@ -72,7 +72,7 @@ def _options(launcher: Any) -> tuple[dict[str, Any], int]:
 
 
 @contextlib.contextmanager
-def loky(at_once: int) -> Iterator[None]:
+def _loky(at_once: int) -> Iterator[None]:
     """Hydra's backend, with the jobs' thread pools sized for the jobs that run at
     once: joblib sizes them (OMP_NUM_THREADS and the like, cores // workers) for
     its workers, which with jobs made ready ahead outnumber those that run. Where
@@ -135,7 +135,7 @@ def launch(
 
     with (
         _slotted(options, at_once, len(job_overrides), launcher.config) as slots_path,
-        loky(at_once),
+        _loky(at_once),
     ):
         runs = Parallel(**options)(dispatched(slots_path))
     assert isinstance(runs, list)

@@ -140,9 +140,12 @@ def test_a_killed_sweeps_folder_is_removed_by_the_next_pool_and_no_other(tmp_pat
     made = tmp_path / "made-by-the-killed-one"
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child: a sweep's process, SIGKILLed mid-launch
-        pool = slots.SlotPool(1)
-        made.write_text(pool.folder)
-        os.kill(os.getpid(), signal.SIGKILL)
+        try:
+            pool = slots.SlotPool(1)
+            made.write_text(pool.folder)
+            os.kill(os.getpid(), signal.SIGKILL)
+        finally:
+            os._exit(1)  # never back into pytest
     os.waitpid(pid, 0)
     killed = Path(made.read_text())
     live = slots.SlotPool(1)  # another sweep, still running
