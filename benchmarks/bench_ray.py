@@ -59,12 +59,15 @@ PLAIN_SCRIPT = (
 # not, for the same two slots and nothing in them. Each script starts Python, gets
 # its two workers, runs one no-op task on each and exits, as a sweep's process does
 # around its jobs (the jobs themselves cost the same on both launchers: traced in
-# benchmarks/README.md).
+# benchmarks/README.md). It leaves with ray.shutdown(): Ray's own exit hook first
+# sleeps 0.5 s for output in flight, which the floor should not count (the
+# harness's launcher leaves the same way).
 RAY_NOOP_SCRIPT = (
     "import logging, ray\n"
     "ray.init(address='auto', logging_level=logging.WARNING, log_to_driver=False)\n"
     "noop = ray.remote(num_cpus=1, scheduling_strategy='SPREAD')(lambda: None)\n"
     "ray.get([noop.remote() for _ in range(2)])\n"
+    "ray.shutdown()\n"
 )
 JOBLIB_NOOP_SCRIPT = (
     "from joblib import Parallel, delayed\nParallel(n_jobs=2)(delayed(abs)(i) for i in range(2))\n"

@@ -15,6 +15,7 @@ stops the job and records the run ``Canceled``), waits for them, and re-raises.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import time
@@ -33,14 +34,25 @@ log = logging.getLogger(__name__)
 #: Seconds the canceled tasks get to record their runs before the sweep ends.
 CANCEL_GRACE_S = 30.0
 
+#: How Ray forwards the jobs' output here, unless the environment says otherwise:
+#: every line as the job printed it (Ray folds lines alike across tasks into one
+#: "[repeated 15x across cluster]", which hides every run id but one), and no
+#: colour codes (the CLI shows control characters escaped).
+FORWARDING = {"RAY_DEDUP_LOGS": "0", "RAY_COLOR_PREFIX": "0"}
+
 
 def run_one(
-    shared: tuple[HydraContext, TaskFunction, dict[str, Any]], sweep_config: DictConfig
+    shared: tuple[HydraContext, TaskFunction, dict[str, Any], dict[str, str]],
+    sweep_config: DictConfig,
 ) -> JobReturn:
     """What a Ray task runs: Hydra's ``run_job`` with the harness's resolvers.
-    ``shared`` (the config loader, the task function, Hydra's singletons) is the
-    same for every job: the launcher puts it in Ray's object store once, and each
-    task gets its own copy of it from there."""
+    ``shared`` (the config loader, the task function, Hydra's singletons, the
+    harness's environment for the jobs) is the same for every job: the launcher
+    puts it in Ray's object store once, and each task gets its own copy of it
+    from there."""
+    hydra_context, task_function, singleton_state, env = shared
+    os.environ.update(env)  # before the harness reads any of it
+
     import ray
     from hydra.core.hydra_config import HydraConfig
     from hydra.core.utils import run_job
@@ -48,7 +60,6 @@ def run_one(
     from harness.job import config, session
     from harness.sweeps import singletons
 
-    hydra_context, task_function, singleton_state = shared
     config.register_resolvers()
     session.ensure().app_active = True
     setup_globals()
@@ -72,23 +83,29 @@ def run_one(
     )
 
 
-def job_env() -> dict[str, str]:
-    """The harness's environment for the jobs: the workspace, the sweep id, plugins."""
+def job_env(options: dict[str, Any]) -> dict[str, str]:
+    """The harness's environment for the jobs (the workspace, the sweep id,
+    plugins), less what the user's ``runtime_env.env_vars`` set: theirs wins.
+
+    It travels with the jobs' shared context, not as a ``runtime_env``: Ray
+    starts a worker for each new driver as it connects, but only tasks without a
+    ``runtime_env`` of their own can use it, and a sweep's first jobs would wait
+    for fresh workers instead (0.3-0.7 s here; benchmarks/README.md)."""
     from harness.storage.workspace import harness_home
 
     env = {k: v for k, v in os.environ.items() if k.startswith("HARNESS_")}
     env["HARNESS_HOME"] = str(harness_home())
-    return env
+    theirs = (options.get("runtime_env") or {}).get("env_vars") or {}
+    return {k: v for k, v in env.items() if k not in theirs}
 
 
 def task_options(ray_cfg: DictConfig) -> dict[str, Any]:
-    """Each job's ``ray.remote`` options: ``hydra.launcher.ray.remote``, with the
-    harness's environment for the jobs under the user's ``env_vars``."""
+    """Each job's ``ray.remote`` options: ``hydra.launcher.ray.remote`` as given."""
     remote = OmegaConf.to_container(ray_cfg.get("remote") or {}, resolve=True)
     assert isinstance(remote, dict)
-    runtime_env = dict(remote.pop("runtime_env", None) or {})
-    runtime_env["env_vars"] = {**job_env(), **(runtime_env.get("env_vars") or {})}
-    return {**remote, "runtime_env": runtime_env}
+    if not remote.get("runtime_env"):
+        remote.pop("runtime_env", None)
+    return {str(name): value for name, value in remote.items()}
 
 
 class RayLauncher(Launcher):
@@ -123,18 +140,22 @@ class RayLauncher(Launcher):
 
     def _prepare(self) -> dict[str, Any]:
         """Join the cluster and make the jobs' remote function (once); its options."""
+        for name, value in FORWARDING.items():  # read as Ray is imported: first
+            os.environ.setdefault(name, value)
         import ray
 
         from harness.plugins.ray.connect import connect
 
         init = OmegaConf.to_container(self.ray_cfg.get("init") or {}, resolve=True)
         assert isinstance(init, dict)
-        connect(
-            init.pop("address", "auto"),
-            "hydra/launcher=ray",
-            init.get("runtime_env"),
-            log_to_driver=True,
-        )
+        if not ray.is_initialized():
+            connect(
+                init.pop("address", "auto"),
+                "hydra/launcher=ray",
+                init.get("runtime_env"),
+                log_to_driver=True,
+            )
+            atexit.register(_leave)  # after Ray's own exit hook, so it runs first
         options = task_options(self.ray_cfg)
         if self._task is None or options != self._options:
             self._options = options
@@ -157,7 +178,9 @@ class RayLauncher(Launcher):
         width = warm.width(self.config, self.max_concurrent)
         n = warm.count(options, ray.cluster_resources(), width)
         task = ray.remote(warm.ready).options(**options)
-        self._warming = warm.start(task, n, self.hydra_context, self.task_function)
+        self._warming = warm.start(
+            task, n, (self.hydra_context, self.task_function, job_env(options))
+        )
 
     def launch(
         self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
@@ -194,7 +217,14 @@ class RayLauncher(Launcher):
         pending = list(range(len(jobs)))
         in_flight: dict[Any, int] = {}
         # Pickled once for the sweep, not once a job (~50 ms each on a 2-core machine).
-        context = ray.put((self.hydra_context, self.task_function, Singleton.get_state()))
+        context = ray.put(
+            (
+                self.hydra_context,
+                self.task_function,
+                Singleton.get_state(),
+                job_env(self._options),
+            )
+        )
         try:
             while pending or in_flight:
                 while pending and len(in_flight) < limit:
@@ -225,6 +255,18 @@ def runtime_env_refused(ray_cfg: DictConfig, exc: Any) -> str:
     told = [line.strip() for line in str(exc.error_message or "").splitlines() if line.strip()]
     cause = told[-1] if told else "Ray gave no reason"
     return f"hydra/launcher=ray: Ray could not set up the jobs' runtime_env ({key}): {cause}"
+
+
+def _leave() -> None:
+    """Leave the cluster as the sweep's process exits, before Ray's own exit hook,
+    which first sleeps 0.5 s for output still on its way: every task has returned
+    by then and the sweep has written its summary since, ample time for the
+    output to arrive (Ray's log monitor looks every 0.1 s). What has arrived is
+    printed as Ray leaves."""
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
 
 
 def _cancel(refs: list[Any]) -> None:

@@ -26,9 +26,13 @@ log = logging.getLogger(__name__)
 MOST = 64
 
 
-def ready(context: tuple[Any, Any]) -> None:
+def ready(context: tuple[Any, Any, dict[str, str]]) -> None:
     """A warm-up task: unpickling ``context`` (the sweep's config loader and task
-    function), the worker imports what they refer to; then what ``run_one`` imports."""
+    function), the worker imports what they refer to; then, in the jobs'
+    environment, what ``run_one`` imports."""
+    import os
+
+    os.environ.update(context[2])
     import hydra.core.utils  # noqa: F401
 
     import harness.job.config  # noqa: F401
@@ -77,12 +81,13 @@ def width(config: DictConfig, max_concurrent: int | None) -> int | None:
     return min(widths) if widths else None
 
 
-def start(task: Any, n: int, hydra_context: Any, task_function: Any) -> list[Any]:
-    """Submit ``n`` warm-up tasks (``task``: ``ready`` with the jobs' options);
+def start(task: Any, n: int, context: tuple[Any, Any, dict[str, str]]) -> list[Any]:
+    """Submit ``n`` warm-up tasks (``task``: ``ready`` with the jobs' options)
+    with ``context`` (config loader, task function, the jobs' environment);
     returns their refs, which nobody needs to wait for."""
     import ray
 
     if n < 1:
         return []
-    context = ray.put((hydra_context, task_function))
-    return [task.remote(context) for _ in range(n)]
+    shared = ray.put(context)
+    return [task.remote(shared) for _ in range(n)]

@@ -244,6 +244,11 @@ def test_a_sweep_on_the_ray_launcher_is_one_sweep_with_every_run_linked(cluster,
         assert started >= ended, spans
     best = cli(cluster, home, "sweeps", "best", sweep_id, "--format", "json").json()
     assert best["value"] == max(r["value"] for r in completed)
+    # Ray forwarded each job's own lines as printed: every run id (Ray's default
+    # folds alike lines into "[repeated 2x across cluster]"), no colour codes.
+    for record in records:
+        assert f"run id: {record.id}" in result.output, result.output
+    assert "repeated" not in result.output and "\\x1b" not in result.output, result.output
 
 
 def test_ctrl_c_on_a_ray_sweep_cancels_its_tasks_and_every_run(cluster, home):

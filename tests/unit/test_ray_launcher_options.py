@@ -10,7 +10,7 @@ import pytest
 from hydra.types import RunMode
 
 from hydra_plugins.harness_ray_launcher import warm
-from hydra_plugins.harness_ray_launcher.launcher import task_options
+from hydra_plugins.harness_ray_launcher.launcher import job_env, task_options
 
 
 @pytest.fixture
@@ -40,11 +40,18 @@ def test_the_jobs_get_the_harness_environment_under_the_users_env_vars(compose, 
         "estimator.C=1,2",
         "+hydra.launcher.ray.remote.runtime_env={env_vars:{HARNESS_SWEEP_ID:mine,OTHER:x}}",
     )
-    env = task_options(master.hydra.launcher.ray)["runtime_env"]["env_vars"]
+    options = task_options(master.hydra.launcher.ray)
+    # The user's runtime_env reaches Ray as they wrote it; the harness's own
+    # variables travel with the jobs, less those the user set.
+    assert options["runtime_env"] == {"env_vars": {"HARNESS_SWEEP_ID": "mine", "OTHER": "x"}}
+    env = job_env(options)
     assert env["HARNESS_HOME"] == str(tmp_path / "home")
-    assert env["HARNESS_SWEEP_ID"] == "mine" and env["OTHER"] == "x"
-    plain = task_options(compose("estimator.C=1,2").hydra.launcher.ray)["runtime_env"]
-    assert plain["env_vars"]["HARNESS_SWEEP_ID"] == "20261207-000000-abcdef"
+    assert "HARNESS_SWEEP_ID" not in env and "OTHER" not in env
+    # Without one the tasks have no runtime_env, so Ray's workers for a new driver
+    # serve them at once, and the harness's variables all travel with the jobs.
+    plain = task_options(compose("estimator.C=1,2").hydra.launcher.ray)
+    assert "runtime_env" not in plain
+    assert job_env(plain)["HARNESS_SWEEP_ID"] == "20261207-000000-abcdef"
 
 
 @pytest.mark.parametrize(
