@@ -15,7 +15,6 @@ stops the job and records the run ``Canceled``), waits for them, and re-raises.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import time
@@ -83,9 +82,10 @@ def run_one(
     )
 
 
-def job_env(options: dict[str, Any]) -> dict[str, str]:
+def job_env(ray_cfg: DictConfig) -> dict[str, str]:
     """The harness's environment for the jobs (the workspace, the sweep id,
-    plugins), less what the user's ``runtime_env.env_vars`` set: theirs wins.
+    plugins), less what the user's ``env_vars`` set in either ``runtime_env``
+    (``hydra.launcher.ray.remote`` or ``.init``): theirs wins.
 
     It travels with the jobs' shared context, not as a ``runtime_env``: Ray
     starts a worker for each new driver as it connects, but only tasks without a
@@ -95,7 +95,10 @@ def job_env(options: dict[str, Any]) -> dict[str, str]:
 
     env = {k: v for k, v in os.environ.items() if k.startswith("HARNESS_")}
     env["HARNESS_HOME"] = str(harness_home())
-    theirs = (options.get("runtime_env") or {}).get("env_vars") or {}
+    theirs: set[str] = set()
+    for part in ("remote", "init"):
+        runtime_env = (ray_cfg.get(part) or {}).get("runtime_env") or {}
+        theirs.update(str(name) for name in (runtime_env.get("env_vars") or {}))
     return {k: v for k, v in env.items() if k not in theirs}
 
 
@@ -148,14 +151,12 @@ class RayLauncher(Launcher):
 
         init = OmegaConf.to_container(self.ray_cfg.get("init") or {}, resolve=True)
         assert isinstance(init, dict)
-        if not ray.is_initialized():
-            connect(
-                init.pop("address", "auto"),
-                "hydra/launcher=ray",
-                init.get("runtime_env"),
-                log_to_driver=True,
-            )
-            atexit.register(_leave)  # after Ray's own exit hook, so it runs first
+        connect(
+            init.pop("address", "auto"),
+            "hydra/launcher=ray",
+            init.get("runtime_env"),
+            log_to_driver=True,
+        )
         options = task_options(self.ray_cfg)
         if self._task is None or options != self._options:
             self._options = options
@@ -179,7 +180,7 @@ class RayLauncher(Launcher):
         n = warm.count(options, ray.cluster_resources(), width)
         task = ray.remote(warm.ready).options(**options)
         self._warming = warm.start(
-            task, n, (self.hydra_context, self.task_function, job_env(options))
+            task, n, (self.hydra_context, self.task_function, job_env(self.ray_cfg))
         )
 
     def launch(
@@ -222,7 +223,7 @@ class RayLauncher(Launcher):
                 self.hydra_context,
                 self.task_function,
                 Singleton.get_state(),
-                job_env(self._options),
+                job_env(self.ray_cfg),
             )
         )
         try:
@@ -255,18 +256,6 @@ def runtime_env_refused(ray_cfg: DictConfig, exc: Any) -> str:
     told = [line.strip() for line in str(exc.error_message or "").splitlines() if line.strip()]
     cause = told[-1] if told else "Ray gave no reason"
     return f"hydra/launcher=ray: Ray could not set up the jobs' runtime_env ({key}): {cause}"
-
-
-def _leave() -> None:
-    """Leave the cluster as the sweep's process exits, before Ray's own exit hook,
-    which first sleeps 0.5 s for output still on its way: every task has returned
-    by then and the sweep has written its summary since, ample time for the
-    output to arrive (Ray's log monitor looks every 0.1 s). What has arrived is
-    printed as Ray leaves."""
-    import ray
-
-    if ray.is_initialized():
-        ray.shutdown()
 
 
 def _cancel(refs: list[Any]) -> None:

@@ -7,6 +7,7 @@ never starts Ray processes of its own.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import socket
@@ -50,6 +51,20 @@ def connect(
             f"{what}: cannot join a Ray cluster at '{address}': {reason} "
             "(start one with `ray start --head`, or give its HOST:PORT)"
         ) from None
+    atexit.register(_leave)  # registered after Ray's own exit hook, so it runs first
+
+
+def _leave() -> None:
+    """Leave the cluster as this process exits, before Ray's own exit hook, which
+    first sleeps 0.5 s for task output still on its way. Whoever joined has every
+    result it waited for by then: the ``ray`` compute streams its job's output
+    itself, and a sweep's tasks have all returned and the sweep has written its
+    summary since, ample time for their forwarded output (Ray's log monitor looks
+    every 0.1 s). What has arrived is printed as Ray leaves."""
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
 
 
 def _check_reachable(address: str, what: str) -> None:

@@ -251,6 +251,34 @@ def test_a_sweep_on_the_ray_launcher_is_one_sweep_with_every_run_linked(cluster,
     assert "repeated" not in result.output and "\\x1b" not in result.output, result.output
 
 
+def test_a_ray_sweeps_jobs_get_the_harness_environment_and_the_users_env_vars(cluster, home):
+    # The harness's variables travel with the jobs (not as a runtime_env): the job
+    # processes load the plugin HARNESS_PLUGINS names and link to the sweep; the
+    # user's own runtime_env reaches them as given.
+    result = run_cli(
+        "train",
+        "-m",
+        "+estimator=probe",
+        "estimator.score=0.5,0.25",
+        "hydra/launcher=ray",
+        "+hydra.launcher.ray.remote.runtime_env={env_vars:{OMP_NUM_THREADS:'3'}}",
+        home=home,
+        env={**cluster.env, "HARNESS_PLUGINS": "harness.testing.probe"},
+    )
+    assert result.returncode == 0, result.output
+    sweep_id = next(
+        line.split(":", 1)[1].strip()
+        for line in result.stdout.splitlines()
+        if line.startswith("sweep id:")
+    )
+    runs = [p for p in (home / "runs").iterdir() if p.is_dir()]
+    assert len(runs) == 2
+    for run_dir in runs:
+        assert RunStore(home).get(run_dir.name).sweep_id == sweep_id
+        facts = json.loads((run_dir / "outputs" / "process.json").read_text())
+        assert facts["omp_num_threads"] == "3", facts
+
+
 def test_ctrl_c_on_a_ray_sweep_cancels_its_tasks_and_every_run(cluster, home):
     env = {**os.environ, **cluster.env, "HARNESS_HOME": str(home)}
     env.pop("HARNESS_JOB_SPEC", None)

@@ -39,18 +39,19 @@ def test_the_jobs_get_the_harness_environment_under_the_users_env_vars(compose, 
     master = compose(
         "estimator.C=1,2",
         "+hydra.launcher.ray.remote.runtime_env={env_vars:{HARNESS_SWEEP_ID:mine,OTHER:x}}",
+        "+hydra.launcher.ray.init.runtime_env={env_vars:{HARNESS_PLUGINS:theirs}}",
     )
     options = task_options(master.hydra.launcher.ray)
     # The user's runtime_env reaches Ray as they wrote it; the harness's own
-    # variables travel with the jobs, less those the user set.
+    # variables travel with the jobs, less those the user set in either.
     assert options["runtime_env"] == {"env_vars": {"HARNESS_SWEEP_ID": "mine", "OTHER": "x"}}
-    env = job_env(options)
+    env = job_env(master.hydra.launcher.ray)
     assert env["HARNESS_HOME"] == str(tmp_path / "home")
-    assert "HARNESS_SWEEP_ID" not in env and "OTHER" not in env
+    assert not {"HARNESS_SWEEP_ID", "OTHER", "HARNESS_PLUGINS"} & set(env)
     # Without one the tasks have no runtime_env, so Ray's workers for a new driver
     # serve them at once, and the harness's variables all travel with the jobs.
-    plain = task_options(compose("estimator.C=1,2").hydra.launcher.ray)
-    assert "runtime_env" not in plain
+    plain = compose("estimator.C=1,2").hydra.launcher.ray
+    assert "runtime_env" not in task_options(plain)
     assert job_env(plain)["HARNESS_SWEEP_ID"] == "20261207-000000-abcdef"
 
 
