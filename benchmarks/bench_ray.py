@@ -21,7 +21,7 @@ Both on a real two-node Ray cluster started on this machine
 
 Targets (issue 29): compute=ray ≤ the plain script + 1 s; the sweep ≤ 1.1× joblib.
 
-    python benchmarks/bench_ray.py [--quick] [--rounds N]     # ~15-20 min at 5 rounds
+    python benchmarks/bench_ray.py [--quick] [--rounds N]     # ~80 s at 5 rounds, quiet 2 cores
     python benchmarks/bench_ray.py --sweep-only --rounds 6    # the sweep part alone
 """
 
