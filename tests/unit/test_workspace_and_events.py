@@ -38,3 +38,25 @@ def test_no_channel_no_events(tmp_path, monkeypatch):
     monkeypatch.delenv("HARNESS_EVENTS", raising=False)
     events.emit("refused", message="x", exit_code=2)  # nowhere to write: nothing happens
     assert events.read(tmp_path / "missing.jsonl") == ([], 0)
+
+
+def test_a_job_that_accepts_its_config_and_ends_within_one_poll_is_told_accepted(
+    tmp_path, monkeypatch
+):
+    # The driver polls for the job's acceptance while the job runs; a job that
+    # accepted and ended before the next poll must still be told, before finished.
+    from types import SimpleNamespace
+
+    from harness.contract.jobspec import ACCEPTED_FILE, JobSpec
+    from harness.job import driver
+
+    channel = tmp_path / "events.jsonl"
+    monkeypatch.setenv("HARNESS_EVENTS", str(channel))
+    monkeypatch.setattr(driver, "ACCEPT_POLL_S", 3600.0)  # no poll comes during the job
+    lifecycle = driver.RunLifecycle.__new__(driver.RunLifecycle)
+    lifecycle.spec = JobSpec("r1", str(tmp_path), "e", "probe", "local", {})
+    lifecycle.record = SimpleNamespace(id="r1")
+    with lifecycle._telling_acceptance():
+        (tmp_path / ACCEPTED_FILE).write_text("accepted\n")  # what the worker writes
+    told, _ = events.read(channel)
+    assert [(e.event, e.run_id) for e in told] == [("run_accepted", "r1")]
