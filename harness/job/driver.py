@@ -372,18 +372,17 @@ class RunLifecycle:
             return
         assert self.spec is not None and self.record is not None
         done = threading.Event()
-        told = threading.Event()
         spec, run_id = self.spec, self.record.id
 
-        def tell_once_accepted() -> bool:
-            if not told.is_set() and config_accepted(spec):
-                told.set()
-                events.emit("run_accepted", run_id=run_id)
-            return told.is_set()
-
         def look() -> None:
-            while not done.wait(ACCEPT_POLL_S):
-                if tell_once_accepted():
+            # One last look once the job has ended: a job that accepted its config
+            # and ended within one poll is told too, before its finished event.
+            while True:
+                ended = done.wait(ACCEPT_POLL_S)
+                if config_accepted(spec):
+                    events.emit("run_accepted", run_id=run_id)
+                    return
+                if ended:
                     return
 
         watcher = threading.Thread(target=look, name="harness-accepted", daemon=True)
@@ -393,7 +392,3 @@ class RunLifecycle:
         finally:
             done.set()
             watcher.join(timeout=5)
-            # A job that accepted its config and ended within one poll is told too,
-            # before its finished event.
-            if not watcher.is_alive():
-                tell_once_accepted()
