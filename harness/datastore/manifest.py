@@ -64,14 +64,15 @@ def hashing(name: str | None) -> Iterator[None]:
         _process_algorithm[0] = previous
 
 
-def new_digest(name: str | None = None) -> Any:
-    """A hashlib-style object (update, hexdigest) for ``name`` or the current algorithm."""
+def new_digest(name: str | None = None, threads: int | None = None) -> Any:
+    """A hashlib-style object (update, hexdigest) for ``name`` or the current algorithm;
+    ``threads``: the most BLAKE3 may use for one update (default: every core)."""
     name = name or algorithm()
     if name == "blake3":
         from blake3 import blake3
 
         # AUTO: large updates are hashed on every core (the GIL is released).
-        return blake3(max_threads=blake3.AUTO)
+        return blake3(max_threads=threads or blake3.AUTO)
     return hashlib.sha256()
 
 

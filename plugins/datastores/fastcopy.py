@@ -4,12 +4,26 @@
   gives its final name, so a killed upload leaves nothing behind at all and a new
   file costs one directory change instead of two (create + rename). Elsewhere, or
   when the final name exists, a hidden temporary name and ``os.replace``.
-- Large files: ``copy_file_range`` copies inside the kernel (as ``cp`` does), block
-  by block, while a second thread hashes each block already copied, from an
-  ``mmap`` of the *new* file: copy and hash overlap (on two cores an upload is
-  then bound by the slower of the two, not their sum), no byte passes through
-  Python, and the hash describes exactly the bytes stored, even if the source
-  changes meanwhile. Small files: one ``read`` and one ``write``.
+- Large files are copied block by block, each block one of two ways, chosen before
+  it by whether this process has a large copy for every core already:
+  - *spare cores*: ``copy_file_range`` copies the block inside the kernel (as ``cp``
+    does) while a second thread hashes the blocks already copied, from an ``mmap``
+    of the *new* file: copy and hash overlap, so one file on two cores is bound by
+    the slower of the two, not their sum;
+  - *every core busy* (several large files at once): the block is read into this
+    thread's buffer, hashed there and written from it. That takes less CPU per byte
+    than the kernel copy plus a hash over the freshly copied pages (the hash alone
+    0.24 s/GiB from a warm buffer against 0.29 from new page-cache folios), and
+    with a file per core nothing is left to overlap. 4 × 256 MiB, in-process:
+    1.04× ``cp -r``, against 0.88× with the kernel copy for every file.
+
+  Either way the hash is of exactly the bytes stored, even if the source changes
+  meanwhile, and Python code never touches a byte. Small files: one read and a
+  write of each chunk.
+- Writes go in pieces of at most ``WRITE_PIECE``: one ``write`` of 1 MiB makes ext4
+  put it in large page-cache folios, and on this project's VMs those sometimes cost
+  4-5× as long to fill (a quarter of 4 × 256 MiB copies took 1.0-1.6 s instead of
+  0.23 s; none in 60 with 256 KiB pieces).
 - The ``progress`` callback is called after every block; an exception it raises
   (the transfer's stop on Ctrl-C) ends the copy there and discards the file.
 """
@@ -33,9 +47,15 @@ from harness.contract.datastore import (
     temp_name,
 )
 
-#: Files from this size on take the copy_file_range + mmap path.
+#: Files from this size on are copied block by block (the two ways above).
 LARGE = 4 << 20
 _KERNEL_CHUNK = 16 << 20
+#: The most one ``write`` is given (see the module's docstring).
+WRITE_PIECE = 256 << 10
+#: Large copies in flight in this process, against the cores it may use.
+_large_copies = [0]
+_large_lock = threading.Lock()
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 _NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
 _proc_fd: int | None = None
 _proc_lock = threading.Lock()
@@ -122,10 +142,8 @@ def _copy(src: str, out: int, progress: Progress | None, algorithm: str | None) 
     fd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
     try:
         size = os.fstat(fd).st_size
-        if size >= LARGE and hasattr(os, "copy_file_range"):
-            entry = _copy_kernel(fd, out, size, progress, algorithm)
-            if entry is not None:
-                return entry
+        if size >= LARGE:
+            return _copy_large(fd, out, size, progress, algorithm)
         return _copy_buffered(fd, out, progress, algorithm)
     finally:
         os.close(fd)
@@ -152,17 +170,26 @@ class _BlockHasher:
             raise self.error
         self.blocks.put((offset, length))
 
+    def drain(self) -> None:
+        """Wait until every block given is in the digest (the copying thread then
+        hashes the next blocks itself)."""
+        self.blocks.join()
+        if self.error is not None:
+            raise self.error
+
     def _loop(self) -> None:
         while True:
             offset, length = self.blocks.get()
-            if length < 0:
-                return
-            if self.error is not None or self.stopped:
-                continue  # keep taking blocks so give() never waits on a dead thread
             try:
+                if length < 0:
+                    return
+                if self.error is not None or self.stopped:
+                    continue  # keep taking blocks so give() never waits on a dead thread
                 self._hash(offset, length)
             except BaseException as exc:  # handed to the copying thread
                 self.error = exc
+            finally:
+                self.blocks.task_done()
 
     def _hash(self, offset: int, length: int) -> None:
         start = offset - offset % mmap.ALLOCATIONGRANULARITY  # mmap offsets are aligned
@@ -184,27 +211,44 @@ class _BlockHasher:
             raise self.error
 
 
-def _copy_kernel(
+def _cores_busy() -> bool:
+    """Whether this process copies a large file for every core it may use."""
+    return _large_copies[0] >= _CORES
+
+
+def _copy_large(
     fd: int, out: int, size: int, progress: Progress | None, algorithm: str | None
-) -> FileEntry | None:
-    """copy_file_range for the bytes, the copy's own blocks for the hash (another
-    thread); None if the kernel cannot copy between these files (nothing written)."""
-    digest = new_digest(algorithm)
+) -> FileEntry:
+    """Block by block, each block in the kernel with the hash on a second thread, or
+    (every core busy, or no kernel copy between these files) read, hashed and written
+    by this thread; the digest takes the blocks in order either way."""
+    digest = new_digest(algorithm, threads=1)
     hasher: _BlockHasher | None = None
+    kernel = hasattr(os, "copy_file_range")
     done = 0
+    with _large_lock:
+        _large_copies[0] += 1
     try:
         while done < size:
-            try:
-                n = os.copy_file_range(fd, out, min(_KERNEL_CHUNK, size - done), done, done)
-            except OSError as exc:
-                if done == 0 and exc.errno in _NO_KERNEL_COPY:
-                    return None
-                raise
+            n = -1
+            if kernel and not _cores_busy():
+                try:
+                    n = os.copy_file_range(fd, out, min(_KERNEL_CHUNK, size - done), done, done)
+                except OSError as exc:
+                    if exc.errno not in _NO_KERNEL_COPY or hasher is not None:
+                        raise
+                    kernel = False  # nothing went through the kernel yet: copy it ourselves
+                else:
+                    if n:
+                        if hasher is None:
+                            hasher = _BlockHasher(out, digest)
+                        hasher.give(done, n)
+            if n < 0:  # this block is ours to read, hash and write
+                if hasher is not None:
+                    hasher.drain()  # the blocks it holds come first in the digest
+                n = _copy_block(fd, out, done, digest)
             if n == 0:  # the source shrank while we copied
                 break
-            if hasher is None:
-                hasher = _BlockHasher(out, digest)
-            hasher.give(done, n)
             done += n
             if progress is not None:
                 progress(n)
@@ -212,6 +256,9 @@ def _copy_kernel(
         if hasher is not None:
             hasher.finish(failed=True)
         raise
+    finally:
+        with _large_lock:
+            _large_copies[0] -= 1
     if hasher is not None:
         hasher.finish(failed=False)
     return digest_entry(done, digest)
@@ -220,22 +267,36 @@ def _copy_kernel(
 _buffers = threading.local()
 
 
+def _buffer() -> bytearray:
+    """This thread's copy buffer: allocating 1 MB per small file costs more than the copy."""
+    buffer = getattr(_buffers, "buffer", None)
+    if buffer is None:
+        buffer = _buffers.buffer = bytearray(CHUNK)
+    return buffer
+
+
+def _copy_block(fd: int, out: int, offset: int, digest: Any) -> int:
+    """Read up to a chunk at ``offset``, hash it and write it at the same offset;
+    the bytes hashed are the bytes written. Returns how many (0 at the end)."""
+    buffer = _buffer()
+    n = os.preadv(fd, [buffer], offset)
+    view = memoryview(buffer)[:n]
+    digest.update(view)
+    for start in range(0, n, WRITE_PIECE):
+        piece = view[start : start + WRITE_PIECE]
+        at = offset + start
+        while piece:  # os.pwrite may write less than asked
+            written = os.pwrite(out, piece, at)
+            piece, at = piece[written:], at + written
+    return n
+
+
 def _copy_buffered(
     fd: int, out: int, progress: Progress | None, algorithm: str | None
 ) -> FileEntry:
     digest = new_digest(algorithm)
     size = 0
-    buffer = getattr(_buffers, "buffer", None)
-    if (
-        buffer is None
-    ):  # one buffer per thread: allocating 1 MB per small file costs more than the copy
-        buffer = _buffers.buffer = bytearray(CHUNK)
-    view = memoryview(buffer)
-    while n := os.readv(fd, [buffer]):
-        chunk = view[:n]
-        digest.update(chunk)
-        while chunk:  # os.write may write less than asked
-            chunk = chunk[os.write(out, chunk) :]
+    while n := _copy_block(fd, out, size, digest):
         size += n
         if progress is not None:
             progress(n)

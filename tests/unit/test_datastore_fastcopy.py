@@ -1,7 +1,8 @@
-"""The local datastore's file copy (``plugins/datastores/fastcopy.py``), both ways
-it can copy a file: ``copy_file_range`` with the hash taken on a second thread, and
-the buffered copy (its fallback, and the way of small files). Whichever way, the
-entry it returns is the size and hash of the bytes as read back from the
+"""The local datastore's file copy (``plugins/datastores/fastcopy.py``), every way
+it can copy a file's blocks: ``copy_file_range`` with the hash taken on a second
+thread, read-hash-write on the copying thread (every core busy, or the kernel
+refuses), both within one file, and the small files' buffered copy. Whichever way,
+the entry it returns is the size and hash of the bytes as read back from the
 destination, progress adds up to the size, and a copy stopped midway leaves no file
 at all.
 
@@ -12,6 +13,7 @@ every boundary a 16 MiB block has; one test runs at the real sizes.
 from __future__ import annotations
 
 import errno
+import itertools
 import mmap
 import os
 import threading
@@ -26,7 +28,9 @@ from harness.datastore.transfer import TransferStopped
 from harness.plugins.datastores import fastcopy
 
 CHUNK = mf.CHUNK
-ROUTES = ("kernel", "buffered")
+#: kernel: spare cores; own: every core busy; mixed: the two in turn, block by
+#: block; refused: the kernel cannot copy between these files.
+ROUTES = ("kernel", "own", "mixed", "refused")
 pytestmark = pytest.mark.skipif(
     not hasattr(os, "copy_file_range"), reason="the kernel copy needs copy_file_range"
 )
@@ -40,22 +44,47 @@ def small_blocks(monkeypatch):
     monkeypatch.setattr(fastcopy, "_KERNEL_CHUNK", (64 << 10) + 1)
 
 
-def _route(monkeypatch, route: str) -> list[str]:
-    """Make ``route`` the way large files are copied; returns a list that records
-    each file the kernel copy copied (``_copy_kernel`` returned an entry)."""
-    if route == "buffered":
+def _route(monkeypatch, route: str) -> list[tuple[str, int]]:
+    """Make ``route`` the way large files' blocks are copied; returns a list that
+    records each block of a large file as ("kernel" | "own", bytes)."""
+    blocks: list[tuple[str, int]] = []
+    if route == "refused":
         _kernel_refuses(monkeypatch, errno.EXDEV)
-    used: list[str] = []
-    real = fastcopy._copy_kernel
+    else:
+        real_kernel = os.copy_file_range
 
-    def spy(*args):
-        entry = real(*args)
-        if entry is not None:
-            used.append("_copy_kernel")
-        return entry
+        def kernel(*args):
+            n = real_kernel(*args)
+            blocks.append(("kernel", n))
+            return n
 
-    monkeypatch.setattr(fastcopy, "_copy_kernel", spy)
-    return used
+        monkeypatch.setattr(os, "copy_file_range", kernel)
+    busy = {"kernel": itertools.repeat(False), "own": itertools.repeat(True)}.get(
+        route, itertools.cycle([False, True])
+    )
+    monkeypatch.setattr(fastcopy, "_cores_busy", lambda: next(busy))
+    real_own = fastcopy._copy_block
+
+    def own(fd, out, offset, digest):
+        n = real_own(fd, out, offset, digest)
+        if os.fstat(fd).st_size >= fastcopy.LARGE:  # not the small files' buffered copy
+            blocks.append(("own", n))
+        return n
+
+    monkeypatch.setattr(fastcopy, "_copy_block", own)
+    return blocks
+
+
+def _ways(blocks: list[tuple[str, int]]) -> set[str]:
+    return {way for way, n in blocks if n}
+
+
+EXPECTED_WAYS = {
+    "kernel": {"kernel"},
+    "own": {"own"},
+    "mixed": {"kernel", "own"},
+    "refused": {"own"},
+}
 
 
 def _kernel_refuses(monkeypatch, code: int) -> None:
@@ -93,7 +122,9 @@ def test_the_entry_is_the_hash_of_the_bytes_stored(
     assert entry.size == size and entry.algorithm == algorithm
     assert sum(moved) == size  # progress adds up, whichever way the file went
     large = size >= fastcopy.LARGE
-    assert used == ([f"_copy_{route}"] if large and route != "buffered" else [])
+    if route == "mixed" and size < 2 * fastcopy._KERNEL_CHUNK:
+        return  # too few blocks for both ways
+    assert _ways(used) == (EXPECTED_WAYS[route] if large else set())
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -105,9 +136,14 @@ def test_real_block_sizes(tmp_path, monkeypatch, route):
     moved: list[int] = []
     entry = _copy(src, tmp_path / "dest.bin", progress=moved.append)
     assert entry == mf.hash_file(str(src)) == mf.hash_file(str(tmp_path / "dest.bin"))
-    step = CHUNK if route == "buffered" else fastcopy._KERNEL_CHUNK
-    assert moved[:3] == [step] * 3 and sum(moved) == size
-    assert used == ([] if route == "buffered" else [f"_copy_{route}"])
+    steps = {
+        "kernel": [fastcopy._KERNEL_CHUNK] * 3,
+        "own": [CHUNK] * 3,
+        "refused": [CHUNK] * 3,
+        "mixed": [fastcopy._KERNEL_CHUNK, CHUNK, fastcopy._KERNEL_CHUNK],
+    }
+    assert moved[:3] == steps[route] and sum(moved) == size
+    assert _ways(used) == EXPECTED_WAYS[route]
 
 
 @pytest.mark.parametrize("code", [errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP])
@@ -119,18 +155,18 @@ def test_kernel_copy_refused_falls_back_to_the_same_entry(
     used = _route(monkeypatch, "kernel")
     _kernel_refuses(monkeypatch, code)
     assert _copy(src, tmp_path / "dest.bin") == expected
-    assert used == []  # the buffered copy did it
+    assert _ways(used) == {"own"}  # this thread copied every block
     assert (tmp_path / "dest.bin").read_bytes() == src.read_bytes()
 
 
+@pytest.mark.parametrize("route", ["kernel", "own"])
 def test_a_source_that_shrinks_midway_is_stored_and_hashed_as_copied(
-    tmp_path, monkeypatch, small_blocks
+    tmp_path, monkeypatch, small_blocks, route
 ):
-    """Truncated after the first block: the kernel copy ends where the source now
-    ends, and the entry (hashed from the new file) describes exactly the bytes
-    stored."""
-    used = _route(monkeypatch, "kernel")
-    block = fastcopy._KERNEL_CHUNK
+    """Truncated after the first block: the copy ends where the source now ends, and
+    the entry describes exactly the bytes stored."""
+    used = _route(monkeypatch, route)
+    block = fastcopy._KERNEL_CHUNK if route == "kernel" else CHUNK
     src = _source(tmp_path / "src.bin", 4 * block)
     original = src.read_bytes()
     keep = mmap.PAGESIZE * (block // mmap.PAGESIZE + 2)  # into the second block
@@ -142,7 +178,7 @@ def test_a_source_that_shrinks_midway_is_stored_and_hashed_as_copied(
     stored = (tmp_path / "dest.bin").read_bytes()
     assert stored == original[:keep]
     assert entry == mf.hash_file(str(tmp_path / "dest.bin")) and entry.size == keep
-    assert used == ["_copy_kernel"]
+    assert _ways(used) == {route}
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -169,6 +205,70 @@ def test_a_copy_stopped_midway_leaves_no_file(
     assert os.listdir(out) == []  # no final name, no temporary one
     assert len(moved) == 2
     assert threading.active_count() == threads  # the hash thread was stopped
+    assert fastcopy._large_copies == [0]
+
+
+def test_with_a_large_copy_for_every_core_each_thread_copies_its_own_blocks(
+    tmp_path, monkeypatch, small_blocks
+):
+    """Two large files at once on two cores: while both copies are in flight, every
+    block is read, hashed and written by its own thread (no hash threads beside
+    them); alone, a copy goes through the kernel with its hash beside it (as the
+    last one does once the other has ended)."""
+    monkeypatch.setattr(fastcopy, "_CORES", 2)
+    ways: dict[str, list[str]] = {}
+    entries: dict[int, mf.FileEntry] = {}
+    real_kernel, real_own = os.copy_file_range, fastcopy._copy_block
+
+    def note(way: str) -> None:
+        if not entries:  # neither copy has ended yet
+            ways.setdefault(threading.current_thread().name, []).append(way)
+
+    def kernel(*args):
+        note("kernel")
+        return real_kernel(*args)
+
+    def own(*args):
+        note("own")
+        return real_own(*args)
+
+    monkeypatch.setattr(os, "copy_file_range", kernel)
+    monkeypatch.setattr(fastcopy, "_copy_block", own)
+    # after its first block and again after its second, each copy waits for the
+    # other: so each makes at least one block while both are surely in flight
+    both_at = [threading.Barrier(2, timeout=30) for _ in range(2)]
+    sources = [_source(tmp_path / f"src{i}.bin", 8 * CHUNK) for i in range(2)]
+
+    def copy(i: int) -> None:
+        blocks = [0]
+
+        def progress(nbytes: int) -> None:
+            blocks[0] += 1
+            if blocks[0] <= 2:
+                both_at[blocks[0] - 1].wait()
+            if blocks[0] == 1:
+                note("started")
+
+        entries[i] = _copy(sources[i], tmp_path / f"dest{i}.bin", progress=progress)
+
+    threads = [threading.Thread(target=copy, args=(i,), name=f"copy{i}") for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for i in range(2):
+        assert (
+            entries[i]
+            == mf.hash_file(str(tmp_path / f"dest{i}.bin"))
+            == mf.hash_file(str(sources[i]))
+        )
+        after = ways[f"copy{i}"][ways[f"copy{i}"].index("started") + 1 :]
+        assert after and set(after) == {"own"}
+    assert fastcopy._large_copies == [0]
+    ways.clear()
+    entries.clear()
+    _copy(sources[0], tmp_path / "alone.bin")
+    assert set(ways["MainThread"]) == {"kernel"}
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -185,6 +285,7 @@ def test_upload_manifest_matches_the_files_read_back(
         _source(src / name, size)
     store = Datastore.get()
     summary = store.upload(src, "t", show_progress=False)
+    assert fastcopy._large_copies == [0]
     assert summary.bytes == sum(sizes.values())
     entries = store.manifest()
     for name in sizes:
@@ -192,5 +293,5 @@ def test_upload_manifest_matches_the_files_read_back(
         assert stored.read_bytes() == (src / name).read_bytes()
         assert entries[f"t/{name}"] == mf.hash_file(str(stored))
     assert store.verify("t").passed
-    assert len(used) == (0 if route == "buffered" else 3)
+    assert _ways(used) == EXPECTED_WAYS[route]
     assert not list((harness_home / "datastores").rglob(f"*{TEMP_MARK}*"))
