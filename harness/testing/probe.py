@@ -5,13 +5,16 @@ Load it with ``HARNESS_PLUGINS=harness.testing.probe`` (job processes inherit it
 It logs ``probe_score`` (its primary metric), ``niceness`` and ``world_size``, writes
 ``outputs/probe.txt`` and ``outputs/process.json`` (its process's command line,
 folder, ``sys.path[0]``), and exits with ``estimator.exit_code`` to test failures;
-``+estimator.refuse_in_job=true`` makes its job refuse the config (a config error).
+``+estimator.refuse_in_job=true`` makes its job refuse the config (a config error);
+``+estimator.kill_siblings=true`` kills the other children of its job process's
+parent (a fork server's spare, the next job's process made ahead).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from typing import Any
@@ -50,6 +53,8 @@ class ProbeEstimator(Estimator):
         run.log("probe_score", float(options.score))
         run.log("niceness", os.nice(0))
         run.log("world_size", run.world_size)
+        if options.get("kill_siblings"):
+            _kill_siblings()
         time.sleep(float(options.get("seconds") or 0))
         if run.is_main_process:
             run.outputs_dir.mkdir(parents=True, exist_ok=True)
@@ -59,6 +64,31 @@ class ProbeEstimator(Estimator):
         if options.exit_code:
             print(f"probe: failing on purpose with exit code {options.exit_code}", file=sys.stderr)
             raise SystemExit(int(options.exit_code))
+
+
+def _kill_siblings() -> None:
+    parent = os.getppid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            if ppid == parent:
+                os.kill(int(entry), signal.SIGKILL)
+                print(f"probe: killed sibling {entry}", flush=True)
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+
+
+def _process_started_s() -> float:
+    """Now minus this process's age (its start in clock ticks since boot, against
+    the uptime): to about 10 ms."""
+    with open("/proc/self/stat") as handle:
+        ticks = int(handle.read().rsplit(")", 1)[1].split()[19])  # field 22, starttime
+    with open("/proc/uptime") as handle:
+        uptime = float(handle.read().split()[0])
+    return time.time() - (uptime - ticks / os.sysconf("SC_CLK_TCK"))
 
 
 def _process_facts() -> dict[str, Any]:
@@ -77,6 +107,9 @@ def _process_facts() -> dict[str, Any]:
         "pid": os.getpid(),
         "session": os.getsid(0),
         "process_group": os.getpgid(0),
+        # When the process began (seconds since the epoch, to the clock tick): a
+        # fork server's spare begins before its job's run is Running.
+        "process_started_s": _process_started_s(),
         # The thread pools' size a launcher gave the job (joblib sets these).
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
     }

@@ -5,6 +5,7 @@ and in the run's records, and nothing is left behind."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,46 @@ def test_without_early_workers_sweep_jobs_start_fresh(home):
         got = _facts(home, run["id"])
         assert "harness.contract.fork_server" not in got["cmdline"]
         assert got["preloaded"] is False
+
+
+def _started(record: dict) -> float:
+    return datetime.fromisoformat(record["started"]).timestamp()
+
+
+def test_the_next_jobs_process_is_made_while_a_job_runs(home):
+    """The server forks the next job's process (a spare) as soon as it has started
+    one: each job after the first began before its run was Running, at least most
+    of the previous job's 0.4 s earlier. Each is still the job process it should be."""
+    result = run_cli(
+        "train", "-m", "+estimator=probe", "estimator.score=0.1,0.2,0.3", "estimator.seconds=0.4",
+        home=home, env=PROBE,
+    )  # fmt: skip
+    assert result.returncode == 0, result.output
+    records = sorted((_record(home, run["id"]) for run in _runs(home)), key=_started)
+    for record in records[1:]:
+        got = _facts(home, record["id"])
+        assert got["process_started_s"] < _started(record) - 0.2
+        assert got["session"] == got["pid"] == got["process_group"]
+        assert got["cwd"] == str(home / "runs" / record["id"])
+        assert record["status"] == "Completed"
+    assert workspace_processes(home) == []
+
+
+def test_a_spare_that_died_is_replaced_by_a_fork_for_the_job(home):
+    """Each job kills its server's spare (``kill_siblings``): every later job then
+    gets a process forked for it after its run went Running, and runs as well."""
+    result = run_cli(
+        "train", "-m", "+estimator=probe", "estimator.score=0.1,0.2,0.3", "estimator.seconds=0.2",
+        "+estimator.kill_siblings=true", home=home, env=PROBE,
+    )  # fmt: skip
+    assert result.returncode == 0, result.output
+    assert result.output.count("probe: killed sibling") >= 2
+    records = sorted((_record(home, run["id"]) for run in _runs(home)), key=_started)
+    assert [r["status"] for r in records] == ["Completed"] * 3
+    for record in records[1:]:
+        got = _facts(home, record["id"])
+        assert got["process_started_s"] > _started(record) - 0.05  # forked on request
+        assert (home / "runs" / record["id"] / "outputs" / "probe.txt").read_text() == (
+            f"score={record['params']['estimator']['score']}\n"
+        )
+    assert workspace_processes(home) == []
