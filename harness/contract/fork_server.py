@@ -46,6 +46,8 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from harness import envvars, pids
@@ -254,8 +256,8 @@ def serve(estimator: str, fd: int) -> int:
     signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes the select below
     sock.send(json.dumps({"ready": True}).encode())
     started_in = os.getcwd()
-    parts = (sock, (wake_r, wake_w), prctl, started_in, harness.worker)
-    spare = _Spare.fork(*parts)
+    parts = _Parts(sock, (wake_r, wake_w), prctl, started_in, harness.worker)
+    spare = _Spare.fork(parts)
     while True:
         readable, _, _ = select.select([sock.fileno(), wake_r], [], [])
         if wake_r in readable:
@@ -274,12 +276,24 @@ def serve(estimator: str, fd: int) -> int:
             if pid is None:
                 pid = os.fork()
                 if pid == 0:
-                    _child(json.loads(data), fds, *parts)
+                    _child(json.loads(data), fds, parts)
             for descriptor in fds:
                 os.close(descriptor)
             sock.send(json.dumps({"pid": pid}).encode())
             # The next job's process, made while this one runs (off its path).
-            spare = _Spare.fork(*parts)
+            spare = _Spare.fork(parts)
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """What a child takes from the server: its socket and wake-up pipe (to close),
+    ``prctl``, the folder the server started in, and the worker module."""
+
+    sock: socket.socket
+    wake: tuple[int, int]
+    prctl: Any
+    started_in: str
+    worker: Any
 
 
 class _Spare:
@@ -293,7 +307,7 @@ class _Spare:
         self.pid, self.channel = pid, channel
 
     @classmethod
-    def fork(cls, *parts: Any) -> _Spare | None:
+    def fork(cls, parts: _Parts) -> _Spare | None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             pid = os.fork()
@@ -303,7 +317,7 @@ class _Spare:
             return None
         if pid == 0:
             ours.close()
-            _spare(theirs, *parts)
+            _spare(theirs, parts)
         theirs.close()
         return cls(pid, ours)
 
@@ -344,48 +358,37 @@ def _report_exits(sock: socket.socket) -> set[int]:
         sock.send(json.dumps(message).encode())
 
 
-def _child(
-    request: dict[str, Any],
-    fds: list[int],
-    sock: socket.socket,
-    wake: tuple[int, int],
-    prctl: Any,
-    started_in: str,
-    worker: Any,
-) -> None:
+def _child(request: dict[str, Any], fds: list[int], parts: _Parts) -> None:
     """The job process: becomes what ``python -m harness.worker SPEC`` would be."""
-    code = 1
-    try:
-        _detach(sock, wake, prctl)
-        code = _become_job(request, fds, started_in, worker)
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except BaseException:
-        import traceback
 
-        traceback.print_exc()
-    finally:
-        worker.exit_now(code)  # never back into the server's loop
+    def life() -> int:
+        _detach(parts)
+        return _become_job(request, fds, parts)
+
+    _live(life, parts.worker)
 
 
-def _spare(
-    channel: socket.socket,
-    sock: socket.socket,
-    wake: tuple[int, int],
-    prctl: Any,
-    started_in: str,
-    worker: Any,
-) -> None:
+def _spare(channel: socket.socket, parts: _Parts) -> None:
     """A spare's life: the set-up, then the request it is handed (or, when the
     server closes its socket unused, an exit)."""
-    code = 1
-    try:
-        _detach(sock, wake, prctl)
+
+    def life() -> int:
+        _detach(parts)
         data, fds, _, _ = socket.recv_fds(channel, _MESSAGE, 3)
         channel.close()
         if not data:
             os._exit(0)
-        code = _become_job(json.loads(data), fds, started_in, worker)
+        return _become_job(json.loads(data), fds, parts)
+
+    _live(life, parts.worker)
+
+
+def _live(life: Callable[[], int], worker: Any) -> None:
+    """A child's whole ``life``, then its end with the exit code: never back into
+    the server's loop."""
+    code = 1
+    try:
+        code = life()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException:
@@ -396,22 +399,22 @@ def _spare(
         worker.exit_now(code)
 
 
-def _detach(sock: socket.socket, wake: tuple[int, int], prctl: Any) -> None:
+def _detach(parts: _Parts) -> None:
     """What a job process is before it knows its job: its own session, SIGTERM when
     the server dies, and none of the server's descriptors or signal handling."""
     server = os.getppid()
     os.setsid()
-    prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG: the server's end is ours
+    parts.prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG: the server's end is ours
     if os.getppid() != server:
         os._exit(1)
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    sock.close()
-    for descriptor in wake:
+    parts.sock.close()
+    for descriptor in parts.wake:
         os.close(descriptor)
 
 
-def _become_job(request: dict[str, Any], fds: list[int], started_in: str, worker: Any) -> int:
+def _become_job(request: dict[str, Any], fds: list[int], parts: _Parts) -> int:
     """The job's descriptors, folder, environment and argv, then its whole life."""
     for target, descriptor in enumerate(fds):
         os.dup2(descriptor, target)
@@ -419,13 +422,13 @@ def _become_job(request: dict[str, Any], fds: list[int], started_in: str, worker
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
-    if sys.path and sys.path[0] == started_in:  # `python -m` put the start folder first
+    if sys.path and sys.path[0] == parts.started_in:  # `python -m` put the start folder first
         sys.path[0] = request["cwd"]
-    sys.argv = [worker.__file__, request["spec"]]
+    sys.argv = [parts.worker.__file__, request["spec"]]
     numpy = sys.modules.get("numpy")
     if numpy is not None:  # a fresh import seeds it from the OS: so does each child
         numpy.random.seed()
-    return int(worker.main([request["spec"]]))
+    return int(parts.worker.main([request["spec"]]))
 
 
 if __name__ == "__main__":
