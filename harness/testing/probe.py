@@ -22,6 +22,7 @@ from typing import Any
 from harness.contract.components import Estimator
 from harness.contract.hookspecs import hookimpl
 from harness.errors import ConfigError
+from harness.run.processes import start_ticks
 
 MODULE = __name__
 
@@ -84,8 +85,8 @@ def _kill_siblings() -> None:
 def _process_started_s() -> float:
     """Now minus this process's age (its start in clock ticks since boot, against
     the uptime): to about 10 ms."""
-    with open("/proc/self/stat") as handle:
-        ticks = int(handle.read().rsplit(")", 1)[1].split()[19])  # field 22, starttime
+    ticks = start_ticks(os.getpid())
+    assert ticks is not None, "the probe's process facts need Linux's /proc"
     with open("/proc/uptime") as handle:
         uptime = float(handle.read().split()[0])
     return time.time() - (uptime - ticks / os.sysconf("SC_CLK_TCK"))
