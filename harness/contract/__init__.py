@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from harness.errors import ConfigError, HarnessError, PluginError
     from harness.run.metrics import MetricEvent
     from harness.run.record import CANCELED, COMPLETED, FAILED, RunRecord
+    from harness.storage.locks import file_lock
     from harness.storage.workspace import atomic_write_bytes
 
 #: name → the module that defines it.
@@ -98,6 +99,7 @@ _PUBLIC: dict[str, str] = {
     "META_DIR": "harness.datastore.paths",
     "TEMP_MARK": "harness.datastore.paths",
     "atomic_write_bytes": "harness.storage.workspace",
+    "file_lock": "harness.storage.locks",
     "atomic_write_json": "harness.contract.files",
     "harness_home": "harness.contract.files",
     # what hooks may do with runs (harness.contract.records has more)
@@ -145,6 +147,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "check_interrupted",
+    "file_lock",
     "get_run",
     "handle_interrupts",
     "harness_home",

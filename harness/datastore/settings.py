@@ -9,6 +9,7 @@ are refused, so run records and logs can show a datastore's URL and options.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from harness import records
 from harness.datastore.errors import DatastoreError
 from harness.errors import DamagedRecordError, HarnessError
 from harness.ids import check_datastore_name
+from harness.storage.locks import file_lock
 from harness.storage.workspace import atomic_write_json, harness_home, read_json
 
 SETTINGS_FILE = "datastores.json"
@@ -33,10 +35,8 @@ def settings_path(home: Path | None = None) -> Path:
     return (home or harness_home()) / SETTINGS_FILE
 
 
-def _lock(home: Path | None) -> Any:
-    from filelock import FileLock
-
-    return FileLock(str(settings_path(home)) + ".lock", timeout=30)
+def _lock(home: Path | None) -> contextlib.AbstractContextManager[None]:
+    return file_lock(str(settings_path(home)) + ".lock", timeout=30)
 
 
 @dataclass

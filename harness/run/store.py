@@ -11,7 +11,6 @@ from __future__ import annotations
 import builtins
 import contextlib
 import errno
-import fcntl
 import os
 import secrets
 import shutil
@@ -34,6 +33,7 @@ from harness.run.record import (
     RunStatus,
 )
 from harness.run.resources import split_system
+from harness.storage.locks import file_lock
 from harness.storage.workspace import atomic_write_json, harness_home, read_json_nofollow
 
 LOCK_FILE = ".lock"
@@ -290,18 +290,17 @@ def load_record(run_dir: Path) -> RunRecord:
 
 @contextlib.contextmanager
 def run_lock(run_dir: Path) -> Iterator[None]:
-    """The run's own lock (``runs/<id>/.lock``, flock; compatible with filelock).
+    """The run's own lock (``runs/<id>/.lock``; ``harness.storage.locks``).
 
-    Opened without ``O_CREAT`` of any folder: if the run was deleted, this raises
+    Takes no folder into being: if the run was deleted, this raises
     ``NotFoundError`` rather than bringing its folder back.
     """
-    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    lock = file_lock(run_dir / LOCK_FILE)
     try:
-        fd = os.open(run_dir / LOCK_FILE, flags, 0o644)
+        lock.__enter__()
     except (FileNotFoundError, NotADirectoryError):
         raise _deleted(run_dir.name) from None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
-        os.close(fd)
+        lock.__exit__(None, None, None)

@@ -114,10 +114,10 @@ class LocalDatastore(Datastore):
         atomic_write_bytes(self.root / META_DIR / name, data)
 
     def meta_lock(self) -> contextlib.AbstractContextManager[Any]:
-        from filelock import FileLock
+        from harness.contract import file_lock
 
         (self.root / META_DIR).mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.root / META_DIR / "manifest.lock"), timeout=600)
+        return file_lock(self.root / META_DIR / "manifest.lock", timeout=600)
 
     def local_path(self, key: str) -> Path | None:
         return self._path(key)
