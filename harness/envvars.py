@@ -25,6 +25,9 @@ PLUGINS_ALLOW = "HARNESS_PLUGINS_ALLOW"
 #: ``1``: print every hook call (plugin, arguments, duration) and each plugin's
 #: import time on stderr, and the traceback of a plugin's failure.
 TRACE_PLUGINS = "HARNESS_TRACE_PLUGINS"
+#: The harness's cache folder (the plugin index; default ``$XDG_CACHE_HOME/harness``
+#: or ``~/.cache/harness``); empty: nothing is cached.
+CACHE_DIR = "HARNESS_CACHE_DIR"
 
 # --- one run ------------------------------------------------------------------
 #: Set in every job process: the path of its job.json (``Run.get_context()``).

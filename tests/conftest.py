@@ -1,7 +1,12 @@
+import os
+import shutil
 import signal
+import tempfile
 from pathlib import Path
 
 import pytest
+
+from harness import envvars
 
 # A shell without job control starts background commands with SIGINT ignored, and
 # an ignored signal is inherited across exec: the harness processes that the Ctrl-C
@@ -9,6 +14,17 @@ import pytest
 signal.signal(signal.SIGINT, signal.default_int_handler)
 
 pytest_plugins = ["harness.testing.fixtures"]
+
+# The harness's cache (the plugin index) goes to a throw-away folder, never the
+# user's ~/.cache: a test changes nothing outside itself. Every command of the
+# suite, subprocesses included, still reads and writes the index there.
+_CACHE = tempfile.mkdtemp(prefix="harness-test-cache-")
+os.environ[envvars.CACHE_DIR] = _CACHE
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_CACHE, ignore_errors=True)
+
 
 #: The test tiers (markers registered in pyproject.toml; docs/testing.md): what a
 #: test needs from the machine, known from the fixture that provides it or from its

@@ -37,7 +37,8 @@ class Component:
 class ComponentTable(pluggy.PluginManager):
     # The manager's state these methods use (set in HarnessPluginManager.__init__).
     infos: dict[str, PluginInfo]
-    _components: dict[str, dict[str, Component]] | None
+    #: kind → its table, for the kinds collected so far (``table``).
+    _components: dict[str, dict[str, Component]]
     _broken: dict[tuple[str, str], str]
     _tracer: Any
 
@@ -52,39 +53,46 @@ class ComponentTable(pluggy.PluginManager):
 
     @property
     def components(self) -> dict[str, dict[str, Component]]:
-        if self._components is None:
-            self._components = self._collect_components()
-        return self._components
+        """Every kind's table (``plugins list``, a run's start: who supplies what)."""
+        return {kind: self.table(kind) for kind in KINDS}
 
-    def _collect_components(self) -> dict[str, dict[str, Component]]:
-        found: list[tuple[str, str, type, str]] = []
-        for kind, hook in KINDS.items():
-            taken: dict[str, set[str]] = {}
+    def table(self, kind: str) -> dict[str, Component]:
+        """The components of one kind, collected on first use: a command imports only
+        the component classes of the kinds it uses (a datastore command none of the
+        estimators, computes or loggers; benchmarks/README.md, start-up)."""
+        table = self._components.get(kind)
+        if table is None:
+            table = self._components[kind] = self._collect(kind)
+        return table
 
-            def register(name: str, cls: type, kind: str = kind, taken: dict = taken) -> None:
-                plugin = registering(kind)
-                mine = taken.setdefault(plugin, set())
-                try:
-                    check_component(kind, name, cls, mine)
-                except PluginError as exc:
-                    self._refused(plugin, KINDS[kind], kind, name, exc)
-                    raise
-                mine.add(name)
-                found.append((kind, name, cls, plugin))
+    def _collect(self, kind: str) -> dict[str, Component]:
+        found: list[tuple[str, type, str]] = []
+        taken: dict[str, set[str]] = {}
 
-            getattr(self.hook, hook)(register=register)
-        table: dict[str, dict[str, Component]] = {kind: {} for kind in KINDS}
+        def register(name: str, cls: type) -> None:
+            plugin = registering(kind)
+            mine = taken.setdefault(plugin, set())
+            try:
+                check_component(kind, name, cls, mine)
+            except PluginError as exc:
+                self._refused(plugin, KINDS[kind], kind, name, exc)
+                raise
+            mine.add(name)
+            found.append((name, cls, plugin))
+
+        getattr(self.hook, KINDS[kind])(register=register)
+        table: dict[str, Component] = {}
         for info in self.infos.values():
-            info.components = {}
-        for kind, name, cls, plugin in sorted(found, key=lambda item: self._rank(item[3])):
+            info.components.pop(kind, None)
+        for name, cls, plugin in sorted(found, key=lambda item: self._rank(item[2])):
             info = self.infos[plugin]
             info.components.setdefault(kind, []).append(name)
             if info.error:
                 self._broken[(kind, name)] = plugin
                 continue
-            first = table[kind].get(name)
+            first = table.get(name)
             if first is None:
-                table[kind][name] = Component(cls, plugin)
+                table[name] = Component(cls, plugin)
                 continue
             self._warn(
                 f"{kind} '{name}' is registered by both {self.where(first.plugin)} and "
@@ -102,14 +110,12 @@ class ComponentTable(pluggy.PluginManager):
 
     def names(self, kind: str) -> list[str]:
         return sorted(
-            name
-            for name, entry in self.components[kind].items()
-            if not self.infos[entry.plugin].error
+            name for name, entry in self.table(kind).items() if not self.infos[entry.plugin].error
         )
 
     def get(self, kind: str, name: str) -> type:
         """The class registered as ``name`` for ``kind``, or UnknownComponentError."""
-        entry = self.components[kind].get(name)
+        entry = self.table(kind).get(name)
         if entry is not None and not self.infos[entry.plugin].error:
             return entry.cls
         raise UnknownComponentError(kind, name, self.names(kind), self.why_missing(kind, name))
@@ -118,7 +124,7 @@ class ComponentTable(pluggy.PluginManager):
         """Why ``kind=name`` is not available when a plugin seems to offer it: the
         plugin failed or is disabled, or it registers the component but ships no
         config file for it."""
-        entry = self.components.get(kind, {}).get(name)
+        entry = self._table_or_none(kind, name)
         owner = entry.plugin if entry is not None else self._broken.get((kind, name))
         if owner is not None and self.infos[owner].error:
             return self.infos[owner].message
@@ -175,7 +181,7 @@ class ComponentTable(pluggy.PluginManager):
         """The one line for ``error`` if it was raised in the code of the plugin that
         supplies ``kind`` ``name`` (its traceback passes through the plugin's files);
         None for anything else, which keeps its traceback (a harness bug)."""
-        entry = self.components.get(kind, {}).get(name)
+        entry = self._table_or_none(kind, name)
         info = self.infos.get(entry.plugin) if entry is not None else None
         if entry is None or info is None or isinstance(error, HarnessError):
             return None
@@ -190,17 +196,21 @@ class ComponentTable(pluggy.PluginManager):
             f"{kind} '{name}' of {info.where} failed in {what}: {reason}", error
         )
 
+    def _table_or_none(self, kind: str, name: str) -> Component | None:
+        """The entry for ``kind`` ``name``; None for a kind the harness does not know."""
+        return self.table(kind).get(name) if kind in KINDS else None
+
     def plugin_of(self, kind: str, name: str) -> str:
-        return self.components[kind][name].plugin
+        return self.table(kind)[name].plugin
 
     def describe(self, kind: str, name: str) -> str:
         """``plugin 'x' (dist 1.0)`` for the plugin that registered a component."""
-        entry = self.components[kind].get(name)
+        entry = self.table(kind).get(name)
         return self.where(entry.plugin) if entry is not None else "an unknown plugin"
 
     def origin(self, kind: str, name: str) -> dict[str, str | None]:
         """Plugin, distribution and version that supplied a component (provenance)."""
-        entry = self.components[kind].get(name)
+        entry = self.table(kind).get(name)
         info = self.infos.get(entry.plugin) if entry is not None else None
         return {
             "plugin": entry.plugin if entry is not None else None,
@@ -211,7 +221,7 @@ class ComponentTable(pluggy.PluginManager):
     def check_chosen(self, chosen: Iterable[tuple[str, str]]) -> None:
         """PluginError naming the first of ``chosen`` (kind, name) whose plugin failed."""
         for kind, name in chosen:
-            entry = self.components.get(kind, {}).get(name)
+            entry = self._table_or_none(kind, name)
             if entry is not None and self.infos[entry.plugin].error:
                 message = self.infos[entry.plugin].message
                 raise PluginError(f"{kind} '{name}' is not available: {message}")

@@ -5,6 +5,7 @@ plugin imports them from here, the plugin contract, like everything else it uses
 """
 
 from harness.envvars import (
+    CACHE_DIR,
     DATASTORE_THREADS,
     DISABLE_PLUGINS,
     EARLY_WORKER,
@@ -32,6 +33,7 @@ from harness.envvars import (
 )
 
 __all__ = [
+    "CACHE_DIR",
     "DATASTORE_THREADS",
     "DISABLE_PLUGINS",
     "EARLY_WORKER",

@@ -17,10 +17,10 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
 
 from harness import envvars
+from harness.contract import plugin_index
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -32,7 +32,7 @@ __all__ = [
     "skip_reason",
 ]
 
-ENTRY_POINT_GROUP = "harness"
+ENTRY_POINT_GROUP = plugin_index.ENTRY_POINT_GROUP
 #: The harness's own distribution: its entry points are the built-in plugins.
 HARNESS_DISTRIBUTION = "harness-ml"
 _HARNESS_REQUIREMENT = re.compile(r"^\s*harness[-_.]ml\b", re.IGNORECASE)
@@ -64,16 +64,17 @@ def names_from_env(variable: str) -> list[str]:
 def candidates() -> list[Candidate]:
     """Every plugin this command could load, in load order (see the module's doc)."""
     found: dict[str, Candidate] = {}
-    # Each of name, version and requires parses the distribution's METADATA file
-    # anew (importlib.metadata does not cache it): read them once per distribution,
-    # not once per entry point (the harness's own ten plugins share one; 30 parses
-    # were ~30 ms of every command that loads plugins).
-    described: dict[int, tuple[Any, str, str, list[str]]] = {}
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        dist = getattr(ep, "dist", None)
-        name, version, requires = _describe(dist, described)
-        candidate = Candidate(ep.name, str(ep.value), ep.load, name, version, requires)
-        first = found.setdefault(ep.name, candidate)
+    for point in plugin_index.entry_points():
+        value = point["value"]
+        candidate = Candidate(
+            point["name"],
+            value,
+            _entry_point_loader(value),
+            point["distribution"],
+            point["version"],
+            point["requires"],
+        )
+        first = found.setdefault(candidate.name, candidate)
         # The same distribution found twice on sys.path: the first copy is imported,
         # as Python would. Another distribution with the same name is said.
         if first is not candidate and candidate.distribution != first.distribution:
@@ -89,17 +90,20 @@ def candidates() -> list[Candidate]:
     return ordered
 
 
-def _describe(
-    dist: Any, described: dict[int, tuple[Any, str, str, list[str]]]
-) -> tuple[str | None, str | None, list[str] | None]:
-    """(name, version, requires) of ``dist``, read once per distribution object
-    (``described`` keeps the object too, so its id cannot be reused meanwhile)."""
-    if dist is None:
-        return None, None, None
-    known = described.get(id(dist))
-    if known is None:
-        known = described[id(dist)] = (dist, dist.name, dist.version, list(dist.requires or []))
-    return known[1], known[2], list(known[3])  # each candidate its own list
+def _entry_point_loader(value: str) -> Callable[[], Any]:
+    """``EntryPoint.load`` for ``module:attr.attr [extras]``, without importlib.metadata."""
+    module, _, rest = value.partition(":")
+    attributes = rest.partition("[")[0].strip()
+
+    def load() -> Any:
+        import importlib
+
+        loaded = importlib.import_module(module.strip())
+        for attribute in filter(None, attributes.split(".")):
+            loaded = getattr(loaded, attribute)
+        return loaded
+
+    return load
 
 
 def _importer(module: str) -> Callable[[], Any]:
@@ -152,6 +156,8 @@ def incompatibility(candidate: Candidate) -> str | None:
 
 
 def harness_version() -> str:
+    from importlib import metadata
+
     try:
         return metadata.version(HARNESS_DISTRIBUTION)
     except metadata.PackageNotFoundError:  # a checkout on sys.path, not installed

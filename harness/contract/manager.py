@@ -69,7 +69,7 @@ class HarnessPluginManager(ComponentTable, ConfigHooks):
         self.infos: dict[str, PluginInfo] = {}
         #: Every warning said so far (once each).
         self.problems: list[str] = []
-        self._components: dict[str, dict[str, Component]] | None = None
+        self._components: dict[str, dict[str, Component]] = {}
         self._schemas: list[tuple[str, str, type, str]] | None = None
         #: (kind, name) → plugin, for a component a failed plugin registered or tried to.
         self._broken: dict[tuple[str, str], str] = {}
@@ -169,7 +169,7 @@ class HarnessPluginManager(ComponentTable, ConfigHooks):
         self._forget()
 
     def _forget(self) -> None:
-        self._components = None
+        self._components = {}
         self._schemas = None
 
     def _check_hook_names(self, plugin: object, name: str, known: frozenset[str]) -> None:

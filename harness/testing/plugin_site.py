@@ -7,12 +7,14 @@
   throw-away folder (``--target``), findable through ``PYTHONPATH``.
 - ``overlay_venv``: a throw-away venv over the running one, for commands that run
   ``pip install`` themselves (a documented quick start).
+- ``discovered``: in-process, the entry points ``importlib.metadata`` returns.
 """
 
 from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 
 def write_plugin_site(
@@ -97,3 +99,15 @@ def overlay_venv(folder: Path) -> dict[str, str]:
     harness.write_text(f"#!{python}\nfrom harness.cli import entry\nentry()\n")
     harness.chmod(0o755)
     return {"PATH": os.pathsep.join([str(folder / "bin"), os.environ.get("PATH", "")])}
+
+
+def discovered(patch: Any, points: list[Any]) -> None:
+    """Make ``importlib.metadata`` find exactly ``points`` (objects with ``name``,
+    ``value`` and ``dist``) as the ``harness`` entry points, with the plugin index
+    off so that every search asks it (``patch``: pytest's ``monkeypatch``)."""
+    from importlib import metadata
+
+    from harness import envvars
+
+    patch.setenv(envvars.CACHE_DIR, "")
+    patch.setattr(metadata, "entry_points", lambda group: list(points))

@@ -233,6 +233,31 @@ def test_a_disabled_plugin_is_named_as_disabled(tmp_path, env):
     ) in result.stderr, result.stderr
 
 
+def test_plugins_installed_or_removed_between_commands_are_seen(tmp_path):
+    """The plugin index remembers the entry points between commands; a plugin
+    installed after one command is in the next, and one removed is gone."""
+    site = tmp_path / "site"
+    site.mkdir()
+    path = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+    cache = tmp_path / "cache"
+    env = {"PYTHONPATH": path, "HARNESS_CACHE_DIR": str(cache)}
+
+    def listed() -> set[str]:
+        result = run_cli("plugins", "list", "--format", "json", home=tmp_path, env=env)
+        assert result.returncode == 0, result.output
+        return {plugin["name"] for plugin in result.json()}
+
+    assert "late" not in listed()
+    assert len(list(cache.glob("plugins-*.json"))) == 1  # the index was written
+    write_plugin_site(site, "harness_late", plain_estimator_plugin("Late", "late"), {}, name="late")
+    assert "late" in listed()
+    assert "late" in listed()  # and again, from the index
+    (site / "harness_late-0.1.dist-info" / "entry_points.txt").unlink()
+    (site / "harness_late-0.1.dist-info" / "METADATA").unlink()
+    (site / "harness_late-0.1.dist-info").rmdir()
+    assert "late" not in listed()
+
+
 def test_plugins_show_accepts_a_component_name(tmp_path, env):
     result = run_cli("plugins", "show", "badlog", "--format", "json", home=tmp_path, env=env)
     assert result.returncode == 0, result.output

@@ -9,10 +9,11 @@ from types import SimpleNamespace
 import pluggy
 import pytest
 
-from harness.contract import Compute, Estimator, hookimpl
+from harness.contract import Compute, Datastore, Estimator, hookimpl
 from harness.contract.loading import Candidate, incompatibility, skip_reason
 from harness.contract.manager import HarnessPluginManager
 from harness.errors import PluginError, UnknownComponentError
+from harness.testing.plugin_site import discovered
 
 
 class _Tiny(Estimator):
@@ -204,6 +205,7 @@ def test_a_bad_registration_disables_the_plugin_and_choosing_it_says_why(
 ):
     manager = _manager((_Registers(*pairs, kind=kind), "bad"), (_Registers(("tiny", _Tiny)), "ok"))
     assert manager.get("estimator", "tiny") is _Tiny  # the other plugin is untouched
+    _ = manager.components  # every kind (a run's start, `plugins list`)
     err = capsys.readouterr().err
     assert f"plugin 'bad' (dist-bad 1.2) failed in harness_register_{kind}: {reason}" in err
     assert manager.infos["bad"].status == "failed"
@@ -214,6 +216,57 @@ def test_a_bad_registration_disables_the_plugin_and_choosing_it_says_why(
     assert str(refused.value).startswith(
         f"{kind.removesuffix('s')} 'bad' is not available: plugin 'bad' (dist-bad 1.2) failed in "
     )
+
+
+class _EveryKind:
+    """Registers one component of each kind and notes which registration hooks ran."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    @hookimpl
+    def harness_register_estimators(self, register):
+        self.asked.append("estimators")
+        register("tiny", _Tiny)
+
+    @hookimpl
+    def harness_register_computes(self, register):
+        self.asked.append("computes")
+        raise RuntimeError("the compute module failed to import")
+
+    @hookimpl
+    def harness_register_datastores(self, register):
+        self.asked.append("datastores")
+        register("mem", _Store)
+
+    @hookimpl
+    def harness_register_loggers(self, register):
+        self.asked.append("loggers")
+
+
+class _Store(Datastore):
+    pass
+
+
+def test_a_command_collects_only_the_kinds_it_uses(capsys):
+    """A datastore command asks the datastore registrations only: the other kinds'
+    component modules are never imported (start-up), and a failure there is not
+    this command's."""
+    plugin = _EveryKind()
+    manager = _manager((plugin, "every"))
+    assert manager.get("datastore", "mem") is _Store
+    assert manager.get("datastore", "mem") is _Store
+    assert plugin.asked == ["datastores"]  # once, and no other kind
+    assert capsys.readouterr().err == ""
+    # Every kind (a run's start, `plugins list`): the compute failure disables the
+    # whole plugin, the datastore it registered earlier included.
+    assert set(manager.components) == {"estimator", "compute", "datastore", "logger"}
+    assert sorted(plugin.asked) == ["computes", "datastores", "estimators"]
+    assert "plugin 'every' (dist-every 1.2) failed in harness_register_computes" in (
+        capsys.readouterr().err
+    )
+    with pytest.raises(UnknownComponentError, match="failed in harness_register_computes"):
+        manager.get("datastore", "mem")
 
 
 @dataclasses.dataclass
@@ -342,16 +395,17 @@ def test_plugins_load_in_a_defined_order_whatever_the_discovery_order(monkeypatc
 
     found = [ep("zeta", "harness-aaa"), ep("beta", "harness-zzz"), ep("local", "harness-ml"),
              ep("alpha", "harness-zzz"), ep("sklearn", "harness-ml")]  # fmt: skip
-    monkeypatch.setattr(loading.metadata, "entry_points", lambda group: found)
+    discovered(monkeypatch, found)
     monkeypatch.setenv("HARNESS_PLUGINS", "my.second,my.first")
     order = [c.name for c in loading.candidates()]
     assert order == ["local", "sklearn", "zeta", "alpha", "beta", "my.second", "my.first"]
-    monkeypatch.setattr(loading.metadata, "entry_points", lambda group: list(reversed(found)))
+    discovered(monkeypatch, list(reversed(found)))
     assert [c.name for c in loading.candidates()] == order
 
 
-def test_two_distributions_with_one_plugin_name_are_said(monkeypatch, capsys):
-    from harness.contract import loading
+def test_two_distributions_with_one_plugin_name_are_said(monkeypatch, capsys, tmp_path):
+    (tmp_path / "mod_same.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
 
     def ep(dist: str) -> SimpleNamespace:
         return SimpleNamespace(
@@ -360,9 +414,7 @@ def test_two_distributions_with_one_plugin_name_are_said(monkeypatch, capsys):
         )  # fmt: skip
 
     copy = ep("harness-a")  # one distribution found twice on sys.path: silent
-    monkeypatch.setattr(
-        loading.metadata, "entry_points", lambda group: [ep("harness-a"), copy, ep("harness-b")]
-    )
+    discovered(monkeypatch, [ep("harness-a"), copy, ep("harness-b")])
     monkeypatch.delenv("HARNESS_PLUGINS", raising=False)
     manager = HarnessPluginManager()
     manager.load_entry_points()

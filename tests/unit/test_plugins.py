@@ -9,6 +9,7 @@ import pytest
 from harness import Estimator, hookimpl
 from harness.contract.manager import HarnessPlugins, get_plugin_manager
 from harness.errors import UnknownComponentError
+from harness.testing.plugin_site import discovered
 
 
 class _TinyEstimator(Estimator):
@@ -87,22 +88,21 @@ def test_plugin_raising_in_register_is_reported_and_others_work():
     assert any("raises" in p and "boom" in p for p in manager.problems)
 
 
-def test_entry_point_import_failure_is_a_warning(monkeypatch):
-    class FailingEntryPoint:
-        name = "ghost"
-        value = "ghost_plugin"
-        dist = SimpleNamespace(name="ghost-dist", version="0.1", requires=None)
-
-        def load(self):
-            raise ImportError("No module named 'ghost_lib'")
-
-    import harness.contract.loading as loading
-
-    monkeypatch.setattr(loading.metadata, "entry_points", lambda group: [FailingEntryPoint()])
+def test_entry_point_import_failure_is_a_warning(monkeypatch, tmp_path):
+    (tmp_path / "ghost_plugin.py").write_text("import ghost_lib_that_is_not_installed\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ghost = SimpleNamespace(
+        name="ghost",
+        value="ghost_plugin",
+        dist=SimpleNamespace(name="ghost-dist", version="0.1", requires=None),
+    )
+    discovered(monkeypatch, [ghost])
     manager = HarnessPlugins()
     manager.load_entry_points()
     assert manager.problems == [
-        "plugin 'ghost' (ghost-dist 0.1) failed to load: ImportError: No module named 'ghost_lib'"
+        "plugin 'ghost' (ghost-dist 0.1) failed to load: it needs the module "
+        "'ghost_lib_that_is_not_installed', which is not installed. Install the plugin's "
+        "optional dependencies (see its README), or disable it with HARNESS_DISABLE_PLUGINS=ghost"
     ]
 
 
