@@ -58,7 +58,7 @@ def checkout_copy(folder: Path) -> Path:
     names = b"\0".join(n for n in listed.split(b"\0") if n and (ROOT / n.decode()).is_file())
     folder.mkdir()
     packed = subprocess.run(
-        ["tar", "-c", "--null", "-T", "-", "-C", str(ROOT)],
+        ["tar", "-c", "-C", str(ROOT), "--null", "-T", "-"],
         input=names,
         check=True,
         capture_output=True,

@@ -4,26 +4,30 @@
   gives its final name, so a killed upload leaves nothing behind at all and a new
   file costs one directory change instead of two (create + rename). Elsewhere, or
   when the final name exists, a hidden temporary name and ``os.replace``.
-- Large files are copied block by block, each block one of two ways, chosen before
-  it by whether this process has a large copy for every core already:
-  - *spare cores*: ``copy_file_range`` copies the block inside the kernel (as ``cp``
-    does) while a second thread hashes the blocks already copied, from an ``mmap``
-    of the *new* file: copy and hash overlap, so one file on two cores is bound by
-    the slower of the two, not their sum;
-  - *every core busy* (several large files at once): the block is read into this
-    thread's buffer, hashed there and written from it. That takes less CPU per byte
-    than the kernel copy plus a hash over the freshly copied pages (the hash alone
-    0.24 s/GiB from a warm buffer against 0.29 from new page-cache folios), and
-    with a file per core nothing is left to overlap. 4 × 256 MiB, in-process:
-    1.04× ``cp -r``, against 0.88× with the kernel copy for every file.
+- Large files are copied block by block with ``copy_file_range``, inside the kernel
+  (as ``cp`` does), while a second thread hashes the blocks already copied, from an
+  ``mmap`` of the *new* file: copy and hash overlap, and the hash is of exactly the
+  bytes stored even if the source changes meanwhile. Python code never touches a
+  byte. Where the kernel cannot copy between the two files (another file system on
+  an old kernel, EXDEV …), each block is read into this thread's buffer, hashed
+  there and written from it.
 
-  Either way the hash is of exactly the bytes stored, even if the source changes
-  meanwhile, and Python code never touches a byte. Small files: one read and a
-  write of each chunk.
-- Writes go in pieces of at most ``WRITE_PIECE``: one ``write`` of 1 MiB makes ext4
-  put it in large page-cache folios, and on this project's VMs those sometimes cost
-  4-5× as long to fill (a quarter of 4 × 256 MiB copies took 1.0-1.6 s instead of
-  0.23 s; none in 60 with 256 KiB pieces).
+  The read-hash-write way was also tried for every large file whenever each core
+  already had one (less CPU per byte in a warm process: 1.04× ``cp -r`` against
+  0.88×, 4 × 256 MiB). In a new process, which is how every ``harness datastore
+  upload`` and most notebooks' first upload run, it took 0.52–1.5 s against
+  0.38–0.41 s for the kernel copy (5 alternated pairs): 70 % of its time went to
+  filling new page-cache folios from the buffer (``copy_folio_from_iter_atomic``),
+  memory this VM's host has to back again once the guest has reported it free
+  (after an idle pause the same process is slow again). So the kernel copies
+  whenever it can (benchmarks/README.md, start-up and uploads).
+- Small files: one read and a write of each chunk.
+- Writes go in pieces of at most ``WRITE_PIECE`` (64 KiB, the size of a pipe's
+  worth of pages that the kernel's own copy writes at a time): a larger ``write``
+  makes ext4 put it in larger page-cache folios, the memory that is slow to fill
+  above. Read-hash-write of 4 × 256 MiB in a new process, 8 alternated rounds:
+  0.54-0.73 s with 64 KiB pieces, 0.53-1.72 s with 256 KiB (1 MiB pieces stalled
+  even in a warm process).
 - The ``progress`` callback is called after every block; an exception it raises
   (the transfer's stop on Ctrl-C) ends the copy there and discards the file.
 """
@@ -47,15 +51,11 @@ from harness.contract.datastore import (
     temp_name,
 )
 
-#: Files from this size on are copied block by block (the two ways above).
+#: Files from this size on are copied block by block (above).
 LARGE = 4 << 20
 _KERNEL_CHUNK = 16 << 20
 #: The most one ``write`` is given (see the module's docstring).
-WRITE_PIECE = 256 << 10
-#: Large copies in flight in this process, against the cores it may use.
-_large_copies = [0]
-_large_lock = threading.Lock()
-_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+WRITE_PIECE = 64 << 10
 _NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
 _proc_fd: int | None = None
 _proc_lock = threading.Lock()
@@ -170,13 +170,6 @@ class _BlockHasher:
             raise self.error
         self.blocks.put((offset, length))
 
-    def drain(self) -> None:
-        """Wait until every block given is in the digest (the copying thread then
-        hashes the next blocks itself)."""
-        self.blocks.join()
-        if self.error is not None:
-            raise self.error
-
     def _loop(self) -> None:
         while True:
             offset, length = self.blocks.get()
@@ -188,8 +181,6 @@ class _BlockHasher:
                 self._hash(offset, length)
             except BaseException as exc:  # handed to the copying thread
                 self.error = exc
-            finally:
-                self.blocks.task_done()
 
     def _hash(self, offset: int, length: int) -> None:
         start = offset - offset % mmap.ALLOCATIONGRANULARITY  # mmap offsets are aligned
@@ -211,27 +202,19 @@ class _BlockHasher:
             raise self.error
 
 
-def _cores_busy() -> bool:
-    """Whether this process copies a large file for every core it may use."""
-    return _large_copies[0] >= _CORES
-
-
 def _copy_large(
     fd: int, out: int, size: int, progress: Progress | None, algorithm: str | None
 ) -> FileEntry:
-    """Block by block, each block in the kernel with the hash on a second thread, or
-    (every core busy, or no kernel copy between these files) read, hashed and written
-    by this thread; the digest takes the blocks in order either way."""
+    """Block by block in the kernel with the hash on a second thread; where the
+    kernel refuses before its first block, read, hashed and written by this thread."""
     digest = new_digest(algorithm, threads=1)
     hasher: _BlockHasher | None = None
     kernel = hasattr(os, "copy_file_range")
     done = 0
-    with _large_lock:
-        _large_copies[0] += 1
     try:
         while done < size:
             n = -1
-            if kernel and not _cores_busy():
+            if kernel:
                 try:
                     n = os.copy_file_range(fd, out, min(_KERNEL_CHUNK, size - done), done, done)
                 except OSError as exc:
@@ -243,9 +226,7 @@ def _copy_large(
                         if hasher is None:
                             hasher = _BlockHasher(out, digest)
                         hasher.give(done, n)
-            if n < 0:  # this block is ours to read, hash and write
-                if hasher is not None:
-                    hasher.drain()  # the blocks it holds come first in the digest
+            if n < 0:  # no kernel copy between these files: this thread copies
                 n = _copy_block(fd, out, done, digest)
             if n == 0:  # the source shrank while we copied
                 break
@@ -256,9 +237,6 @@ def _copy_large(
         if hasher is not None:
             hasher.finish(failed=True)
         raise
-    finally:
-        with _large_lock:
-            _large_copies[0] -= 1
     if hasher is not None:
         hasher.finish(failed=False)
     return digest_entry(done, digest)
