@@ -138,6 +138,10 @@ KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
             "ratio_end_to_end_to_mlflow_log_metric",
         ],
     ),
+    "startup": (
+        "commands that load plugins: this checkout (plugin index on and off) against a baseline",
+        ["seconds.*", "paired_differences_s.*.median"],
+    ),
 }
 
 
