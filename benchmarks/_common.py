@@ -173,3 +173,34 @@ def record(path: Path, claim: str, figures: dict[str, Any], quick: bool) -> None
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     os.replace(tmp, path)
     print(json.dumps({claim: figures}, indent=2))
+
+
+def commit_copy(root: Path, ref: str, folder: Path) -> Path:
+    """The files of commit ``ref`` of the repository at ``root``, extracted into ``folder``."""
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", ref], check=True, capture_output=True
+    ).stdout
+    folder.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def install_target(source: Path, site: Path) -> Path:
+    """``pip install --no-deps --target site source`` (bytecode compiled, as a user's
+    install is); ``site`` goes first on PYTHONPATH to run that copy."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(site),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return site

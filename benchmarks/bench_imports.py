@@ -9,12 +9,11 @@ counts are deterministic, so `--quick` measures the same thing once.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from _common import parser, record
+from _common import commit_copy, install_target, parser, record
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -26,28 +25,7 @@ COMMANDS = {"harness --help": ["--help"], "harness train --cfg job": ["train", "
 
 
 def install_baseline(ref: str, folder: Path) -> Path:
-    src, site = folder / "src", folder / "site"
-    src.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True
-    )
-    subprocess.run(["tar", "-x", "-C", str(src)], input=archive.stdout, check=True)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--target",
-            str(site),
-            str(src),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return site
+    return install_target(commit_copy(ROOT, ref, folder / "src"), folder / "site")
 
 
 def measure(args: list[str], home: str, site: Path | None) -> dict[str, object]:

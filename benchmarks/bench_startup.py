@@ -23,29 +23,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import alternate, paired, parser, record, rounds, stats, time_command
+from _common import (
+    alternate,
+    commit_copy,
+    install_target,
+    paired,
+    parser,
+    record,
+    rounds,
+    stats,
+    time_command,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = "7aba8ac"
-
-
-def install(source: Path, site: Path) -> Path:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--target",
-            str(site),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return site
 
 
 def checkout_copy(folder: Path) -> Path:
@@ -67,15 +58,6 @@ def checkout_copy(folder: Path) -> Path:
     return folder
 
 
-def commit_copy(ref: str, folder: Path) -> Path:
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True
-    ).stdout
-    folder.mkdir()
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
-    return folder
-
-
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--baseline", default=BASELINE, help="the commit to compare with")
@@ -84,10 +66,10 @@ def main() -> None:
     exe = str(Path(sys.executable).with_name("harness"))
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         work = Path(tmp)
-        sites = {"this checkout": install(checkout_copy(work / "src"), work / "site")}
+        sites = {"this checkout": install_target(checkout_copy(work / "src"), work / "site")}
         if not opts.quick:
-            baseline = commit_copy(opts.baseline, work / "base-src")
-            sites[f"baseline {opts.baseline}"] = install(baseline, work / "base-site")
+            baseline = commit_copy(ROOT, opts.baseline, work / "base-src")
+            sites[f"baseline {opts.baseline}"] = install_target(baseline, work / "base-site")
         data = work / "data"
         data.mkdir()
         (data / "one.bin").write_bytes(os.urandom(1000))
