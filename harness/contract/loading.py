@@ -156,6 +156,12 @@ def incompatibility(candidate: Candidate) -> str | None:
 
 
 def harness_version() -> str:
+    """The running harness-ml's version: that of the distribution whose entry points
+    are the built-in plugins, from the plugin index (no ``importlib.metadata`` import
+    when a third-party plugin states its harness-ml requirement)."""
+    for point in plugin_index.entry_points():
+        if point["distribution"] == HARNESS_DISTRIBUTION and point["version"]:
+            return str(point["version"])
     from importlib import metadata
 
     try:

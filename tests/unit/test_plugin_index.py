@@ -153,3 +153,11 @@ def test_candidates_from_the_index_load_the_entry_points_objects(site):
     assert found["idx_a"].load().__name__ == "harness_idx_a"
     assert found["idx_attr"].load() == 7
     assert found["idx_attr"].module == "harness_idx_a:VALUE [extra]"
+
+
+def test_the_running_harness_version_comes_from_the_index(site, searches):
+    from importlib.metadata import version
+
+    assert loading.harness_version() == version("harness-ml")
+    assert loading.harness_version() == version("harness-ml")
+    assert searches[0] == 1  # the second answer came from the index
