@@ -56,7 +56,7 @@ def test_run_all_runs_the_chosen_scripts_into_one_results_file(tmp_path):
             str(BENCHMARKS / "run_all.py"),
             "--quick",
             "--only",
-            "core",
+            "plugins",
             "--results",
             str(results),
         ],
@@ -65,8 +65,8 @@ def test_run_all_runs_the_chosen_scripts_into_one_results_file(tmp_path):
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "[1/1] bench_core.py --quick" in proc.stdout
-    assert list(json.loads(results.read_text())) == ["core"]
+    assert "[1/1] bench_plugins.py --quick" in proc.stdout
+    assert list(json.loads(results.read_text())) == ["plugins"]
     unknown = subprocess.run(
         [sys.executable, str(BENCHMARKS / "run_all.py"), "--only", "nope"],
         capture_output=True,
