@@ -36,6 +36,8 @@ ENTRY_POINT_GROUP = "harness"
 #: Bumped when what the index holds changes shape.
 _FORMAT = 1
 _DIST_SUFFIXES = (".dist-info", ".egg-info")
+#: What ``loading`` reads of each entry point (a stored one lacking any is not used).
+_KEYS = {"name", "value", "distribution", "version", "requires"}
 
 
 def entry_points() -> list[dict[str, Any]]:
@@ -136,13 +138,19 @@ def _read(index: Path) -> dict[str, Any] | None:
 
 
 def _well_formed(point: Any) -> bool:
+    if not isinstance(point, dict) or not point.keys() >= _KEYS:
+        return False
+    requires = point["requires"]
     return (
-        isinstance(point, dict)
-        and isinstance(point.get("name"), str)
-        and isinstance(point.get("value"), str)
-        and all(isinstance(point.get(k), (str, type(None))) for k in ("distribution", "version"))
-        and isinstance(point.get("requires"), (list, type(None)))
+        isinstance(point["name"], str)
+        and isinstance(point["value"], str)
+        and all(isinstance(point[key], (str, type(None))) for key in ("distribution", "version"))
+        and (requires is None or (isinstance(requires, list) and all(map(_is_text, requires))))
     )
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
 
 
 def _write(index: Path, data: dict[str, Any]) -> None:
