@@ -7,12 +7,15 @@ that machine noise hits both alike, and records median and min-max spread.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -173,6 +176,17 @@ def record(path: Path, claim: str, figures: dict[str, Any], quick: bool) -> None
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     os.replace(tmp, path)
     print(json.dumps({claim: figures}, indent=2))
+
+
+def scratch_dir(prefix: str) -> Path:
+    """A new temporary folder, removed with everything in it when the script exits.
+
+    For the benchmarks' workspaces and sources that outlive one ``with`` block (a
+    sweep's home is read after the sweep, a side's closure makes one per round):
+    without it every run left its homes in the temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def commit_copy(root: Path, ref: str, folder: Path) -> Path:

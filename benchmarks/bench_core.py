@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import alternate, paired, parser, record, rounds, stats, time_command
+from _common import alternate, paired, parser, record, rounds, scratch_dir, stats, time_command
 
 
 def log_rate(calls: int) -> float:
@@ -162,7 +162,7 @@ def main() -> None:
     loggers = loggers_figures(opts.values or (20_000 if opts.quick else 500_000), repeats)
 
     exe = str(Path(sys.executable).with_name("harness"))
-    env = {**os.environ, "HARNESS_HOME": tempfile.mkdtemp(prefix="bench-home-")}
+    env = {**os.environ, "HARNESS_HOME": str(scratch_dir("bench-home-"))}
     samples = alternate(
         {
             "harness --help": lambda: time_command([exe, "--help"], env),

@@ -27,11 +27,10 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from _common import HERE, parser, record, stats
+from _common import HERE, parser, record, scratch_dir, stats
 from _common import rounds as rounds_of
 
 ESTIMATORS = {
@@ -78,7 +77,7 @@ def main() -> None:
     p.add_argument("--only", choices=sorted(ESTIMATORS), action="append", help="these only")
     args = p.parse_args()
     rounds = rounds_of(args, quick=1, full=5)
-    work = Path(tempfile.mkdtemp(prefix="harness-bench-overhead-"))
+    work = scratch_dir("harness-bench-overhead-")
     env = {**os.environ, "HARNESS_HOME": str(work / "home"), "PYTHONWARNINGS": "ignore"}
     figures: dict[str, dict] = {}
     for which, overrides in ESTIMATORS.items():

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
-from _common import alternate, parser, record, stats, time_command
+from _common import alternate, parser, record, scratch_dir, stats, time_command
 
 BUILTINS = "sklearn,local,loggers"
 
@@ -23,7 +22,7 @@ def main() -> None:
     opts = parser(__doc__).parse_args()
     repeats = 3 if opts.quick else 11
     exe = str(Path(sys.executable).with_name("harness"))
-    base = {**os.environ, "HARNESS_HOME": tempfile.mkdtemp(prefix="bench-home-")}
+    base = {**os.environ, "HARNESS_HOME": str(scratch_dir("bench-home-"))}
     base.pop("HARNESS_PLUGINS", None)
     base.pop("HARNESS_DISABLE_PLUGINS", None)
     listing = [exe, "plugins", "list", "--format", "json"]

@@ -27,12 +27,11 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import yaml
-from _common import HERE, alternate, parser, record, stats, train
+from _common import HERE, alternate, parser, record, scratch_dir, stats, train
 
 from harness.datasets.synthetic import write_mnist
 from harness.run import metrics
@@ -116,7 +115,7 @@ def main() -> None:
     n_train, n_test, epochs, repeats, paired = (
         (600, 200, 2, 1, 4) if opts.quick else (6000, 1000, 3, 5, 16)
     )
-    work = Path(tempfile.mkdtemp(prefix="bench-pytorch-"))
+    work = scratch_dir("bench-pytorch-")
     data = write_mnist(work / "mnist", n_train=n_train, n_test=n_test)
     home = work / "home"
     harness_exe = str(Path(sys.executable).with_name("harness"))

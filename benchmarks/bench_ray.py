@@ -29,11 +29,10 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from _common import alternate, paired, parser, record, rounds, stats, time_command
+from _common import alternate, paired, parser, record, rounds, scratch_dir, stats, time_command
 
 from harness.testing.ray_cluster import ClusterUnavailable, local_ray_cluster
 
@@ -114,7 +113,7 @@ def main() -> None:
     try:
         with local_ray_cluster() as cluster:
             env = {**os.environ, **cluster.env}
-            workdir = Path(tempfile.mkdtemp(prefix="bench-ray-"))
+            workdir = scratch_dir("bench-ray-")
             script = workdir / "plain_ray_job.py"
             script.write_text(PLAIN_SCRIPT)
             ray_noop, joblib_noop = workdir / "ray_noop.py", workdir / "joblib_noop.py"
@@ -122,7 +121,7 @@ def main() -> None:
             joblib_noop.write_text(JOBLIB_NOOP_SCRIPT)
 
             def harness_job() -> float:
-                home = tempfile.mkdtemp(prefix="bench-ray-home-")
+                home = str(scratch_dir("bench-ray-home-"))
                 return time_command(
                     [
                         harness(),
@@ -150,7 +149,7 @@ def main() -> None:
                 )
 
             def sweep(launcher: list[str]) -> float:
-                home = tempfile.mkdtemp(prefix="bench-ray-sweep-")
+                home = str(scratch_dir("bench-ray-sweep-"))
                 return time_command(
                     [
                         harness(),

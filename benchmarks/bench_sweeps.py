@@ -37,12 +37,11 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 
-from _common import alternate, parser, record, rounds, stats, time_command
+from _common import alternate, parser, record, rounds, scratch_dir, stats, time_command
 
 C_VALUES = ["0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3"]
 
@@ -53,7 +52,7 @@ def harness() -> str:
 
 def sweep(launcher: list[str], runs: int, overheads: list[float]) -> float:
     """Wall time of one sweep of `runs` jobs; appends each job's overhead."""
-    home = tempfile.mkdtemp(prefix="bench-sweeps-")
+    home = str(scratch_dir("bench-sweeps-"))
     env = {**os.environ, "HARNESS_HOME": home}
     cmd = [harness(), "train", "-m", f"estimator.C={','.join(C_VALUES[:runs])}", *launcher]
     started = time.perf_counter()
@@ -85,7 +84,7 @@ def _run_times(home: Path) -> list[dict[str, float]]:
 
 def _sweep(args: list[str], env_extra: dict[str, str] | None = None) -> tuple[float, float, Path]:
     """(wall seconds, the command's start as a timestamp, HARNESS_HOME) of one sweep."""
-    home = Path(tempfile.mkdtemp(prefix="bench-sweeps-"))
+    home = scratch_dir("bench-sweeps-")
     env = {**os.environ, "HARNESS_HOME": str(home), "HARNESS_PLUGINS": "harness.testing.probe"}
     env.update(env_extra or {})
     started_at = time.time()
@@ -127,7 +126,7 @@ def at_scale(jobs: int, seconds: float = 0.1) -> dict[str, object]:
     )
     runs = _run_times(home)
     ideal = jobs * seconds / 2
-    folder = Path(tempfile.mkdtemp(prefix="bench-sweeps-plain-"))
+    folder = scratch_dir("bench-sweeps-plain-")
     (folder / "app.py").write_text(PLAIN_HYDRA_APP)
     hydra_wall = time_command(
         [sys.executable, "app.py", "-m", f"+seconds={seconds}", f"+n=range(0,{jobs})",
@@ -199,7 +198,7 @@ for step in range(27):
 
 
 def early_termination(repeats: int, runs: int) -> dict[str, object]:
-    src = Path(tempfile.mkdtemp(prefix="bench-sweeps-src-"))
+    src = scratch_dir("bench-sweeps-src-")
     (src / "curve.py").write_text(CURVE_SCRIPT)
     qualities = ",".join(f"{(i * 7 % runs) / runs + 0.01:.3f}" for i in range(runs))
     base = [

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import alternate, paired, parser, record, rounds, stats
+from _common import alternate, paired, parser, record, rounds, scratch_dir, stats
 
 BURN = """
 import time
@@ -40,7 +40,7 @@ def main() -> None:
     opts = p.parse_args()
     seconds = opts.cpu_s or (2.0 if opts.quick else 10.0)
     repeats = rounds(opts, 2, 7)
-    work = Path(tempfile.mkdtemp(prefix="bench-system-"))
+    work = scratch_dir("bench-system-")
     src = work / "src"
     src.mkdir()
     (src / "burn.py").write_text(BURN.format(seconds=seconds))

@@ -7,14 +7,19 @@ what CI checks. The figures go to a temporary results file, not the committed on
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 #: bench_gpu.py has its own test below (its CPU fallback, checked in detail).
+#: How the scripts name their temporary folders (benchmarks/*.py); none may be left.
+BENCH_PREFIXES = ("bench-", "harness-bench-")
 SCRIPTS = sorted(p.name for p in BENCHMARKS.glob("bench_*.py") if p.name != "bench_gpu.py")
 
 
@@ -22,14 +27,22 @@ SCRIPTS = sorted(p.name for p in BENCHMARKS.glob("bench_*.py") if p.name != "ben
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_benchmark_quick_mode_produces_figures(script, tmp_path):
     results = tmp_path / "results.json"
-    proc = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), "--quick", "--results", str(results)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=BENCHMARKS,
-    )
+    # A short folder of its own (sockets that Ray or MPI put there need short paths).
+    scratch = Path(tempfile.mkdtemp(prefix="bq-"))
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(BENCHMARKS / script), "--quick", "--results", str(results)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=BENCHMARKS,
+            env={**os.environ, "TMPDIR": str(scratch)},
+        )
+        left = sorted(p.name for p in scratch.iterdir() if p.name.startswith(BENCH_PREFIXES))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert not left, f"{script} left its scratch folders behind: {left}"
     data = json.loads(results.read_text())
     assert len(data) == 1
     (claim,) = data.values()
