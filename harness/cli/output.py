@@ -13,7 +13,6 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from harness.run.record import COMPLETED
 from harness.safetext import clean, raw_stream
 from harness.sdk.formatting import format_value
 
@@ -59,9 +58,11 @@ def warn(message: str) -> None:
 
 # What ``harness train`` prints when a job ends.
 def print_outcome(outcome: Outcome) -> None:
+    from harness.records import RunStatus  # here: commands that print no run skip its import
+
     record = outcome.record
     scalars = {k: v for k, v in record.metrics.items() if isinstance(v, (int, float))}
-    error = "" if record.status == COMPLETED else f" ({clean(record.error)})"
+    error = "" if record.status == RunStatus.COMPLETED else f" ({clean(record.error)})"
     print(f"status: {record.status}{error}")
     if scalars:
         print(
