@@ -97,56 +97,10 @@ def _human(n: float) -> str:
 
 @contextmanager
 def _progress(description: str, files: int, total: int, show: bool) -> Iterator[Any]:
-    """A rich bar in bytes with a files counter; yields ``advance(bytes, files)``.
-
-    rich's import and the bar's set-up (about 30 ms, a fifth of a short command's
-    start-up) run on a thread beside the transfer, so the first bytes move while
-    they load: copying and hashing release the GIL. What moves before the bar
-    exists is counted and shown when it appears; the final line is the same."""
+    """A rich bar in bytes with a files counter; yields ``advance(bytes, files)``."""
     if not show:
         yield lambda nbytes=0, nfiles=0: None
         return
-    lock = threading.Lock()
-    moved = [0, 0]  # bytes, files
-    built: list[Any] = []  # (bar, task) once the thread has made them
-    failed: list[BaseException] = []
-
-    def build() -> None:
-        try:
-            bar = _bar()
-            task = bar.add_task(description, total=total or 1, files=files, done=0)
-            bar.start()
-        except BaseException as exc:  # re-raised on the caller's thread below
-            failed.append(exc)
-            return
-        with lock:
-            bar.update(task, completed=moved[0], done=moved[1])
-            built.append((bar, task))
-
-    def advance(nbytes: int = 0, nfiles: int = 0) -> None:
-        with lock:
-            moved[0] += nbytes
-            moved[1] += nfiles
-            if built:
-                bar, task = built[0]
-                bar.update(task, completed=moved[0], done=moved[1])
-
-    builder = threading.Thread(target=build, name="harness-progress", daemon=True)
-    builder.start()
-    try:
-        yield advance
-    finally:
-        builder.join()
-        if built:
-            bar, task = built[0]
-            if not total:
-                bar.update(task, completed=1)
-            bar.stop()
-    if failed:
-        raise failed[0]
-
-
-def _bar() -> Any:
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -156,7 +110,7 @@ def _bar() -> Any:
         TransferSpeedColumn,
     )
 
-    return Progress(
+    bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.fields[done]}/{task.fields[files]} files"),
@@ -166,6 +120,19 @@ def _bar() -> Any:
         console=_console(),
         transient=False,
     )
+    task = bar.add_task(description, total=total or 1, files=files, done=0)
+    done = [0]
+    lock = threading.Lock()
+
+    def advance(nbytes: int = 0, nfiles: int = 0) -> None:
+        with lock:
+            done[0] += nfiles
+            bar.update(task, advance=nbytes, done=done[0])
+
+    with bar:
+        yield advance
+        if not total:
+            bar.update(task, completed=1)
 
 
 def _console() -> Any:
