@@ -12,6 +12,10 @@ distribution in them (mtime and size). Any install, uninstall or edit changes th
 fingerprint, and the next command searches again and rewrites the index; stevedore
 caches entry points the same way.
 
+Each ``sys.path`` (an interpreter with its ``PYTHONPATH``) keeps an index file of
+its own, so commands that alternate between two ``PYTHONPATH`` values each read
+theirs instead of overwriting the other's; the newest ``KEPT`` files are kept.
+
 ``HARNESS_CACHE_DIR`` names the cache folder (default ``$XDG_CACHE_HOME/harness``,
 else ``~/.cache/harness``); set to an empty value, nothing is cached. The index is
 only ever a shortcut: unreadable, damaged or unwritable, the search runs as before.
@@ -38,6 +42,9 @@ _FORMAT = 1
 _DIST_SUFFIXES = (".dist-info", ".egg-info")
 #: What ``loading`` reads of each entry point (a stored one lacking any is not used).
 _KEYS = {"name", "value", "distribution", "version", "requires"}
+#: Index files kept in the cache folder (one per ``sys.path`` seen); writing a new
+#: one removes the oldest beyond this.
+KEPT = 16
 
 
 def entry_points() -> list[dict[str, Any]]:
@@ -46,13 +53,14 @@ def entry_points() -> list[dict[str, Any]]:
     folder = cache_folder()
     if folder is None:
         return _search()
-    index = folder / f"plugins-{_digest(sys.prefix)}.json"
+    index = folder / f"plugins-{_digest(repr((sys.prefix, sys.path)))}.json"
     fingerprint = _fingerprint()
     known = _read(index)
     if known is not None and known.get("fingerprint") == fingerprint:
         return list(known["entry_points"])
     found = _search()
     _write(index, {"format": _FORMAT, "fingerprint": fingerprint, "entry_points": found})
+    _prune(folder)
     return found
 
 
@@ -151,6 +159,21 @@ def _well_formed(point: Any) -> bool:
 
 def _is_text(value: Any) -> bool:
     return isinstance(value, str)
+
+
+def _prune(folder: Path) -> None:
+    """Keep the ``KEPT`` most recently written index files (``python -m harness``
+    from many folders, or many ``PYTHONPATH`` values, would otherwise add a file
+    each without end)."""
+    with contextlib.suppress(OSError):
+        written = []
+        for entry in os.scandir(folder):
+            if entry.name.startswith("plugins-") and entry.name.endswith(".json"):
+                with contextlib.suppress(OSError):
+                    written.append((entry.stat().st_mtime_ns, entry.path))
+        for _, path in sorted(written, reverse=True)[KEPT:]:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
 
 def _write(index: Path, data: dict[str, Any]) -> None:

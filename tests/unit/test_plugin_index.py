@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from importlib import metadata
 
 import pytest
@@ -94,6 +95,34 @@ def test_another_sys_path_is_searched_anew(site, tmp_path, monkeypatch, searches
     monkeypatch.syspath_prepend(str(other))
     assert "idx_c" in names()
     assert searches[0] == 2
+
+
+def test_two_sys_paths_in_turn_each_keep_their_own_index(site, tmp_path, monkeypatch, searches):
+    """A PYTHONPATH used by every other command must not overwrite the index of
+    the one between: each is searched once, then read."""
+    other = tmp_path / "other"
+    write_plugin_site(other, "harness_idx_c", PLUGIN, {}, name="idx_c")
+    plain = list(sys.path)
+    with_other = [str(other), *plain]
+    for path in (plain, with_other, plain, with_other, plain):
+        monkeypatch.setattr("sys.path", list(path))
+        assert ("idx_c" in names()) == (path is with_other)
+    assert searches[0] == 2
+    assert len(list((tmp_path / "cache").glob("plugins-*.json"))) == 2
+
+
+def test_only_the_newest_index_files_are_kept(site, tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    older = [f"plugins-old{i:02d}.json" for i in range(plugin_index.KEPT + 3)]
+    for i, name in enumerate(older):  # other sys.paths' index files, oldest first
+        (cache / name).write_text("{}")
+        os.utime(cache / name, ns=(10**18 + i, 10**18 + i))
+    names()
+    left = {p.name for p in cache.glob("plugins-*.json")}
+    (written,) = left - set(older)
+    assert json.loads((cache / written).read_text())["entry_points"]  # this sys.path's
+    assert left == {written, *older[4:]}  # the four oldest removed, KEPT in all
 
 
 @pytest.mark.parametrize("damage", ["{not json", '{"format": 1, "fingerprint": 3}', "[]"])
