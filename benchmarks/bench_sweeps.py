@@ -189,15 +189,16 @@ from harness import Run
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--quality", type=float)
+parser.add_argument("--pause", type=float)
 args = parser.parse_args()
 run = Run.get_context()
 for step in range(27):
     run.log("score", args.quality * (1 - 0.8 ** (step + 1)), step=step)
-    time.sleep(0.05)
+    time.sleep(args.pause)
 """
 
 
-def early_termination(repeats: int, runs: int) -> dict[str, object]:
+def early_termination(repeats: int, runs: int, pause: float = 0.05) -> dict[str, object]:
     src = scratch_dir("bench-sweeps-src-")
     (src / "curve.py").write_text(CURVE_SCRIPT)
     qualities = ",".join(f"{(i * 7 % runs) / runs + 0.01:.3f}" for i in range(runs))
@@ -206,6 +207,7 @@ def early_termination(repeats: int, runs: int) -> dict[str, object]:
         f"estimator.source_directory={src}",
         "estimator.entry_script=curve.py",
         f"+estimator.script_params.quality={qualities}",
+        f"+estimator.script_params.pause={pause}",
         "sweep.metric=score",
         "sweep.goal=maximize",
         *JOBLIB,
@@ -251,6 +253,7 @@ def early_termination(repeats: int, runs: int) -> dict[str, object]:
     return {
         "runs": runs,
         "reports_per_run": 27,
+        "seconds_between_reports": pause,
         "reports_in_all": {name: stats(values) for name, values in reports.items()},
         "trial_seconds": {name: stats(values) for name, values in trial_s.items()},
         "runs_stopped_early": {name: stats(values) for name, values in stopped.items()},
@@ -292,7 +295,7 @@ def main() -> None:
         figures["startup"] = startup([5, 10] if opts.quick else [10, 100, 1000])
     if "early" in parts:
         figures["early_termination"] = early_termination(
-            rounds(opts, 1, 3), 4 if opts.quick else 16
+            rounds(opts, 1, 3), *((4, 0.01) if opts.quick else (16, 0.05))
         )
     record(opts.results, "sweeps", figures, opts.quick)
 

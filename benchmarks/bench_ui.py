@@ -271,8 +271,10 @@ def main() -> None:
         "asks its runs search for minutes at 100,000 runs)",
     )
     opts = p.parse_args()
-    runs = opts.runs or (2_000 if opts.quick else 100_000)
-    points = opts.points or (100_000 if opts.quick else 1_000_000)
+    # --quick (CI) checks that every side runs and answers correctly, at a size
+    # where the MLflow side's runs search takes a second, not ten.
+    runs = opts.runs or (500 if opts.quick else 100_000)
+    points = opts.points or (20_000 if opts.quick else 1_000_000)
     http_rounds = opts.rounds or (2 if opts.quick else 11)
     browser_rounds = 1 if opts.quick else 5
     cold_rounds = 1 if opts.quick else 3
