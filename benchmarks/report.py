@@ -94,6 +94,7 @@ KEY_FIGURES: dict[str, tuple[str, list[str]]] = {
             "*.cp_r_MB_per_s",
             "*.ratio_upload_to_cp",
             "*.paired_ratio_upload_to_cp.median",
+            "*.paired_ratio_upload_with_bar_to_cp.median",
             "*.paired_ratio_in_process_to_cp.median",
             "*.ratio_upload_sha256_to_cp",
             "*.blake3_only_ratio_to_cp",
