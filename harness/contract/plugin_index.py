@@ -153,12 +153,11 @@ def _well_formed(point: Any) -> bool:
         isinstance(point["name"], str)
         and isinstance(point["value"], str)
         and all(isinstance(point[key], (str, type(None))) for key in ("distribution", "version"))
-        and (requires is None or (isinstance(requires, list) and all(map(_is_text, requires))))
+        and (
+            requires is None
+            or (isinstance(requires, list) and all(isinstance(r, str) for r in requires))
+        )
     )
-
-
-def _is_text(value: Any) -> bool:
-    return isinstance(value, str)
 
 
 def _prune(folder: Path) -> None:

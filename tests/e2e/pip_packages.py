@@ -8,6 +8,7 @@ stays as it was (a notebook kernel using it never sees a half-installed plugin).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,3 +30,10 @@ def installed(sources: dict[str, Path], workdir: Path) -> Iterator[dict[str, str
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYTHONPATH", env["PYTHONPATH"])
         yield env
+
+
+def pytest_passed(stdout: str) -> bool:
+    """Whether a nested pytest run's summary (its last line, "19 passed, 1 skipped in
+    17.50s") counts passes and no failures; a test's name may say "failed"."""
+    summary = stdout.strip().splitlines()[-1]
+    return bool(re.search(r"\b\d+ passed\b", summary)) and not re.search(r"\b\d+ failed\b", summary)
